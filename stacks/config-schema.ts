@@ -1,0 +1,191 @@
+/**
+ * The typed schema of the whole stack configuration: one zod schema per top-level config key
+ * (`confidential-inference:<key>` in `stacks/Pulumi.<env>.yaml`). Descriptions feed the README's
+ * config reference (`npx tsx scripts/config-reference.ts`).
+ */
+import { z } from "zod";
+import { absolutePath, address, dnsLabel, hexInteger, imageByDigest, port, seconds, sha256Hex } from "./config-primitives.js";
+
+/** SEV-SNP product lines the verifier has pinned AMD roots for. */
+export const PRODUCTS = ["Milan", "Genoa", "Turin"] as const;
+/** Named vCPU models understood by the launch-digest calculator (QEMU `-cpu` names). */
+export const VCPU_TYPES = [
+  "EPYC", "EPYC-v1", "EPYC-v2", "EPYC-v3", "EPYC-v4", "EPYC-IBPB",
+  "EPYC-Rome", "EPYC-Rome-v1", "EPYC-Rome-v2", "EPYC-Rome-v3", "EPYC-Rome-v4",
+  "EPYC-Milan", "EPYC-Milan-v1", "EPYC-Milan-v2",
+  "EPYC-Genoa", "EPYC-Genoa-v1", "EPYC-Turin",
+] as const;
+/** Trust roots an attestation policy may accept. `simulated` is the sandbox's generated chain. */
+export const ROOTS = ["amd-milan", "amd-genoa", "amd-turin", "simulated"] as const;
+
+const ssh = z.strictObject({
+  user: z.string().min(1).default("root").describe("SSH login user (needs root or passwordless sudo)"),
+  port: port.default(22).describe("SSH port"),
+  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/, { message: "must be an OpenSSH public host key (\"ssh-ed25519 AAAA...\")" }).optional()
+    .describe("pinned host key; absent means trust on first use (forbidden in prod)"),
+  privateKeySecret: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default("sshPrivateKey")
+    .describe("name of the secret config key holding the SSH private key"),
+});
+
+const guest = z.strictObject({
+  name: dnsLabel.describe("guest name, unique on its host"),
+  launchShape: z.string().min(1).describe("name of an entry in `launchShapes`"),
+});
+
+const host = z.strictObject({
+  name: dnsLabel.describe("host name used for resource names"),
+  address: address.describe("IP address or hostname reachable over SSH"),
+  product: z.enum(PRODUCTS).describe("EPYC generation: Milan, Genoa or Turin"),
+  ssh: ssh.prefault({}).describe("SSH connection"),
+  guests: z.array(guest).default([]).describe("confidential VMs launched on this host"),
+});
+
+const artifact = z.strictObject({
+  kind: z.enum(["firmware", "kernel", "initrd", "svsm", "model", "tokenizer"]).describe("what the artifact is"),
+  sha256: sha256Hex.describe("SHA-256 of the exact bytes (the pin)"),
+  size: z.number().int().positive({ message: "must be a positive size in bytes" }).describe("size in bytes"),
+  source: z.string().min(1).describe("where the bytes come from (URL, package and version, or build id)"),
+  path: z.string().min(1).optional().describe("local path (relative to the project) used to hash and measure it at `pulumi up`; required for firmware"),
+});
+
+const guestPolicy = z.strictObject({
+  debug: z.boolean().default(false).describe("POLICY.DEBUG: allow the host to debug the guest"),
+  migrateMa: z.boolean().default(false).describe("POLICY.MIGRATE_MA: allow a migration agent"),
+  smt: z.boolean().default(true).describe("POLICY.SMT: allow SMT on the host"),
+  singleSocket: z.boolean().default(false).describe("POLICY.SINGLE_SOCKET"),
+  abiMajor: z.number().int().min(0).max(255).default(0).describe("minimum firmware ABI major"),
+  abiMinor: z.number().int().min(0).max(255).default(0).describe("minimum firmware ABI minor"),
+});
+
+const launchShape = z.strictObject({
+  name: dnsLabel.describe("launch shape name"),
+  firmware: z.string().min(1).describe("artifact name of the OVMF image (kind firmware)"),
+  kernel: z.string().min(1).optional().describe("artifact name of the kernel (direct boot with kernel-hashes); absent means firmware boot"),
+  initrd: z.string().min(1).optional().describe("artifact name of the initrd; needs `kernel`"),
+  cmdline: z.string().max(4095, { message: "kernel command line longer than 4095 bytes" }).optional().describe("kernel command line; needs `kernel`"),
+  vcpus: z.number().int().min(1, { message: "must be between 1 and 512 vCPUs" }).max(512, { message: "must be between 1 and 512 vCPUs" }).describe("number of vCPUs at launch"),
+  vcpuType: z.enum(VCPU_TYPES).describe("QEMU vCPU model (sets the VMSA CPUID signature)"),
+  memoryMiB: z.number().int().min(256, { message: "must be at least 256 MiB" }).describe("guest memory in MiB"),
+  guestFeatures: hexInteger(64).default(1n).describe("SEV_FEATURES for the VMSA (default 0x1 = SNPActive)"),
+  vmmType: z.enum(["QEMU", "ec2", "gce"]).default("QEMU").describe("VMM whose launch behaviour is modelled"),
+  policy: guestPolicy.prefault({}).describe("guest policy bits given to SNP_LAUNCH_START"),
+});
+
+const tcb = z.strictObject({
+  bootloader: z.number().int().min(0).max(255).describe("minimum BOOT_LOADER SVN"),
+  tee: z.number().int().min(0).max(255).describe("minimum TEE SVN"),
+  snp: z.number().int().min(0).max(255).describe("minimum SNP firmware SVN"),
+  microcode: z.number().int().min(0).max(255).describe("minimum microcode SVN"),
+  fmc: z.number().int().min(0).max(255).optional().describe("minimum FMC SVN (Turin only)"),
+});
+
+const attestation = z.strictObject({
+  allowedRoots: z.array(z.enum(ROOTS)).min(1, { message: "must list at least one root" }).describe("trust roots the verifier accepts"),
+  tcbFloors: z.partialRecord(z.enum(PRODUCTS), tcb).default({}).describe("minimum reported TCB per product"),
+  allowDebug: z.boolean().default(false).describe("accept guests launched with POLICY.DEBUG"),
+  allowMigrationAgent: z.boolean().default(false).describe("accept guests with POLICY.MIGRATE_MA"),
+  requireSmtDisabled: z.boolean().default(false).describe("reject guests whose policy allows SMT"),
+  maxVmpl: z.number().int().min(0).max(3).default(0).describe("highest VMPL a report may come from"),
+  minGuestSvn: z.number().int().min(0).default(0).describe("minimum GUEST_SVN"),
+  chipAllowlist: z.array(z.string().regex(/^[0-9a-f]{128}$/, { message: "must be a 64-byte chip id in lower-case hex" })).optional()
+    .describe("accepted CHIP_IDs; absent means any chip with a valid VCEK"),
+  collateral: z.enum(["kds", "offline"]).default("kds").describe("VCEK/chain/CRL source: AMD KDS with a cache, or offline only"),
+  failOpenOnCollateral: z.boolean().default(false).describe("accept when collateral is unavailable (never in prod)"),
+});
+
+const hsm = z.strictObject({
+  kind: z.enum(["softhsm", "pkcs11"]).describe("SoftHSM2 (embedded default) or an enterprise PKCS#11 module"),
+  module: absolutePath.describe("path of the PKCS#11 library inside the key-broker image"),
+  tokenLabel: z.string().min(1).max(32, { message: "token labels are at most 32 bytes" }).describe("token label"),
+  pinSecret: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default("hsmPin").describe("name of the secret config key holding the user PIN"),
+  keyLabels: z.strictObject({
+    kek: z.string().min(1).default("ci-kek").describe("AES-256 key-encryption key"),
+    signing: z.string().min(1).default("ci-token-signing").describe("EC P-384 attestation-token signing key"),
+    ca: z.string().min(1).default("ci-broker-ca").describe("EC P-384 broker CA key"),
+  }).prefault({}).describe("labels of the HSM objects (versions are appended)"),
+});
+
+const zone = z.strictObject({
+  namespace: dnsLabel.describe("Kubernetes namespace of the zone"),
+});
+
+const network = z.strictObject({
+  zones: z.strictObject({
+    gateway: zone.describe("the gateway zone (outside the boundary)"),
+    confidential: zone.describe("the confidential zone (inference runtime)"),
+    keys: zone.describe("the key-broker zone"),
+    observability: zone.describe("metrics and logs"),
+  }),
+  ports: z.strictObject({
+    inference: port.default(8443).describe("runtime mTLS port"),
+    broker: port.default(8444).describe("key broker KBS port"),
+    brokerAdmin: port.default(8445).describe("key broker admin port (operator mTLS)"),
+    gateway: port.default(8080).describe("gateway client port"),
+    metrics: port.default(9464).describe("Prometheus metrics port"),
+  }).prefault({}),
+  dnsNamespace: dnsLabel.default("kube-system").describe("namespace of the cluster DNS"),
+});
+
+const inference = z.strictObject({
+  runtimeImage: imageByDigest.describe("inference runtime image, pinned by digest"),
+  gatewayImage: imageByDigest.describe("gateway image, pinned by digest"),
+  replicas: z.number().int().min(1).max(100).default(1).describe("runtime replicas (HPA minimum)"),
+  maxReplicas: z.number().int().min(1).max(1000).default(4).describe("HPA maximum"),
+  runtimeClassName: z.string().min(1).optional().describe("RuntimeClass for confidential pods (e.g. kata-qemu-snp); absent means plain pods"),
+  model: z.strictObject({
+    name: dnsLabel.describe("model name in the inference API"),
+    artifact: z.string().min(1).describe("artifact name of the encrypted model (kind model)"),
+    tokenizer: z.string().min(1).describe("artifact name of tokenizer.json (kind tokenizer)"),
+    signerPublicKey: z.string().regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/, { message: "must be a PEM public key (SPKI)" })
+      .describe("model registry's signing key (ES384), pinned"),
+  }),
+  maxBatchSize: z.number().int().min(1).max(256).default(8).describe("dynamic batching: largest batch"),
+  maxBatchDelayMs: z.number().int().min(0).max(1000).default(5).describe("dynamic batching: longest wait in ms"),
+  maxQueue: z.number().int().min(1).default(256).describe("queued requests before 503"),
+  requestTimeoutMs: z.number().int().min(10).default(10_000).describe("per-request timeout in ms"),
+  resources: z.strictObject({
+    cpu: z.string().regex(/^[0-9]+m?$/, { message: "must be a Kubernetes CPU quantity (e.g. \"2\" or \"500m\")" }).default("2").describe("CPU limit"),
+    memory: z.string().regex(/^[0-9]+(Ki|Mi|Gi)$/, { message: "must be a Kubernetes memory quantity (e.g. \"4Gi\")" }).default("4Gi").describe("memory limit"),
+  }).prefault({}),
+});
+
+const keyBroker = z.strictObject({
+  image: imageByDigest.describe("key broker image, pinned by digest"),
+  replicas: z.number().int().min(1).max(9).default(2).describe("broker replicas"),
+  tokenTtlSeconds: seconds(30, 3600).default(300).describe("attestation token lifetime"),
+  sessionKeyTtlSeconds: seconds(60, 86400).default(900).describe("session key and runtime certificate lifetime"),
+  nonceTtlSeconds: seconds(5, 600).default(60).describe("challenge nonce lifetime"),
+  rotationGraceSeconds: seconds(0, 86400).default(300).describe("how long superseded session material stays valid"),
+});
+
+/** Top-level config keys and their schemas. Unknown top-level keys are rejected. */
+export const stackConfigShape = {
+  environment: z.enum(["dev", "staging", "prod"]).describe("environment class: dev, staging or prod"),
+  release: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, { message: "must be a release id (letters, digits, '.', '_', '-')" })
+    .describe("release id recorded in the golden manifest"),
+  hosts: z.array(host).default([]).describe("bare-metal SEV-SNP hosts"),
+  artifacts: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), artifact).describe("pinned artifacts by name"),
+  launchShapes: z.array(launchShape).min(1, { message: "must define at least one launch shape" }).describe("confidential VM launch shapes"),
+  attestation: attestation.describe("attestation policy"),
+  hsm: hsm.describe("HSM / PKCS#11 settings of the key broker"),
+  network: network.describe("network zones and ports"),
+  inference: inference.describe("inference runtime and gateway"),
+  keyBroker: keyBroker.describe("key broker service"),
+  kubernetes: z.strictObject({
+    context: z.string().min(1).optional().describe("kubeconfig context; absent means the provider default"),
+  }).prefault({}).describe("Kubernetes provider settings"),
+} as const;
+
+/** The complete config object schema (before cross-field rules). */
+export const stackConfigSchema = z.strictObject(stackConfigShape);
+
+/** The validated stack configuration (secrets are not part of it; see `StackSecrets`). */
+export type StackConfig = z.output<typeof stackConfigSchema>;
+/** One host of the fleet. */
+export type HostConfig = StackConfig["hosts"][number];
+/** One launch shape. */
+export type LaunchShapeConfig = StackConfig["launchShapes"][number];
+/** One pinned artifact. */
+export type ArtifactConfig = StackConfig["artifacts"][string];
+/** The attestation policy section. */
+export type AttestationConfig = StackConfig["attestation"];
