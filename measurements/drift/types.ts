@@ -45,3 +45,19 @@ export interface EvidenceClaims {
   /** Chip identifier, lower-case hex (SNP: CHIP_ID, 128 hex; all zero when masked or VLEK-signed). */
   readonly chipId: string;
 }
+
+/** What a host inventory (SevSnpHost) recorded about one chip. */
+export interface InventoryEntry {
+  /** Product line of the chip (Milan, Genoa, Turin). */
+  readonly product: string;
+  /** The REPORTED_TCB the host's firmware reported when it was inventoried. */
+  readonly reportedTcb: TcbComponents;
+  /** Host name, for messages; absent: not recorded. */
+  readonly host?: string;
+}
+
+/**
+ * The fleet as inventoried: chip id (lower-case hex, as `EvidenceClaims.chipId`) to what the
+ * inventory saw. A chip absent from the map was not inventoried.
+ */
+export type PlatformInventory = Readonly<Record<string, InventoryEntry>>;

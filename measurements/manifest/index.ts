@@ -1,0 +1,26 @@
+/**
+ * Golden manifests: the signed, per-release statement of which launch measurements an environment
+ * trusts. Entry point of `measurements/manifest`.
+ *
+ * @example
+ * import { parseManifest, signManifest, softwareSigner, verifySignedManifest } from "../measurements/manifest/index.js";
+ * const manifest = parseManifest(readFileSync("stacks/golden/dev.json"));
+ * const jws = await signManifest(manifest, softwareSigner(privateKey, kid));
+ * const verified = await verifySignedManifest(jws, pinnedPublicKey);
+ */
+export { canonicalJson, canonicalManifestBytes, formatManifest } from "./canonical.js";
+export { MANIFEST_ERROR_CODES, ManifestError, formatManifestProblem, type ManifestErrorCode, type ManifestProblem } from "./errors.js";
+export { keyThumbprint, type ManifestKey } from "./keys.js";
+export {
+  POLICY_BITS, disallowedPolicyBits, encodeGuestPolicy, fromHex, policyFlagBits, toCanonicalHex, type GuestPolicySettings,
+} from "./policy.js";
+export { manifestSchema } from "./schema.js";
+export { ManifestSet, STATUS_PRECEDENCE, type MeasurementMatch } from "./set.js";
+export { ES384_SIGNATURE_BYTES, MANIFEST_JWS_TYPE, signManifest, softwareSigner, type ManifestSigner } from "./sign.js";
+export {
+  ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, MANIFEST_SCHEMA_VERSION, MANIFEST_STATUSES, SNP_PRODUCTS, VMM_TYPES,
+  type ArtifactKind, type ArtifactPin, type Environment, type GoldenManifest, type LaunchInputs, type LaunchMode, type LaunchShape,
+  type ManifestStatus, type SnpProduct, type TcbFloors, type VmmType,
+} from "./types.js";
+export { manifestFromJson, parseManifest, validateManifest } from "./validate.js";
+export { verifySignedManifest, type VerifyManifestOptions } from "./verify.js";
