@@ -4,17 +4,13 @@
  * config reference (`npx tsx scripts/config-reference.ts`).
  */
 import { z } from "zod";
+import { VCPU_TYPES, VMM_TYPES } from "../measurements/snp/index.js";
 import { absolutePath, address, dnsLabel, hexInteger, imageByDigest, port, seconds, sha256Hex } from "./config-primitives.js";
 
 /** SEV-SNP product lines the verifier has pinned AMD roots for. */
 export const PRODUCTS = ["Milan", "Genoa", "Turin"] as const;
-/** Named vCPU models understood by the launch-digest calculator (QEMU `-cpu` names). */
-export const VCPU_TYPES = [
-  "EPYC", "EPYC-v1", "EPYC-v2", "EPYC-v3", "EPYC-v4", "EPYC-IBPB",
-  "EPYC-Rome", "EPYC-Rome-v1", "EPYC-Rome-v2", "EPYC-Rome-v3", "EPYC-Rome-v4",
-  "EPYC-Milan", "EPYC-Milan-v1", "EPYC-Milan-v2",
-  "EPYC-Genoa", "EPYC-Genoa-v1", "EPYC-Turin",
-] as const;
+/** Named vCPU models understood by the launch-digest calculator (QEMU `-cpu` names); defined by `measurements/snp`. */
+export { VCPU_TYPES };
 /** Trust roots an attestation policy may accept. `simulated` is the sandbox's generated chain. */
 export const ROOTS = ["amd-milan", "amd-genoa", "amd-turin", "simulated"] as const;
 
@@ -67,7 +63,7 @@ const launchShape = z.strictObject({
   vcpuType: z.enum(VCPU_TYPES).describe("QEMU vCPU model (sets the VMSA CPUID signature)"),
   memoryMiB: z.number().int().min(256, { message: "must be at least 256 MiB" }).describe("guest memory in MiB"),
   guestFeatures: hexInteger(64).default(1n).describe("SEV_FEATURES for the VMSA (default 0x1 = SNPActive)"),
-  vmmType: z.enum(["QEMU", "ec2", "gce"]).default("QEMU").describe("VMM whose launch behaviour is modelled"),
+  vmmType: z.enum(VMM_TYPES).default("QEMU").describe("VMM whose launch behaviour is modelled"),
   policy: guestPolicy.prefault({}).describe("guest policy bits given to SNP_LAUNCH_START"),
 });
 

@@ -1,7 +1,12 @@
 /** Runs `attestctl` in-process (fast) or as a real process (contract tests). */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { register } from "tsx/cjs/api";
 import { main } from "../../bin/cli.js";
+
+// bin/cli.ts loads command modules lazily with require("./commands/<name>.js"), which tsx maps to the
+// .ts source in real runs. Vitest's require is Node's own, so register tsx's CommonJS hook here too.
+register();
 
 /** The outcome of one CLI call. */
 export interface CliResult {
