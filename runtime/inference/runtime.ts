@@ -1,0 +1,121 @@
+/**
+ * Starts and stops a whole runtime: the operations listener (metrics, probes) first, then the boot sequence
+ * (attest -> keys -> verified models), then the OIP server over mTLS with the broker-issued certificate.
+ * `stop()` drains: intake stops (503 `SHUTTING_DOWN`), in-flight requests finish, sessions are released.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server as HttpsServer } from "node:https";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { MetricsRegistry } from "../observability/metrics.js";
+import { errorFields } from "../observability/logger.js";
+import { bootModels, checkServerCredentials, type BootOptions, type ReleasedCredentials } from "./boot.js";
+import { InferenceError } from "./errors.js";
+import { buildApp } from "./server/app.js";
+import { createInferenceMetrics } from "./server/metrics.js";
+import { buildOpsApp } from "./server/ops-app.js";
+import type { ModelEntry } from "./server/routes.js";
+
+/** Where the runtime is in its life. */
+export type RuntimePhase = "booting" | "ready" | "failed" | "draining" | "stopped";
+
+/** Options of `startRuntime`. */
+export interface RuntimeOptions extends BootOptions {
+  readonly logger: Logger;
+  /** PEM CA bundle of the gateway: the only client certificates accepted. */
+  readonly gatewayCa: string;
+  /** OIP listener; port 0 picks a free port. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Operations listener (metrics + probes); port 0 picks a free port. */
+  readonly ops: { readonly host: string; readonly port: number };
+  readonly bodyLimit?: number;
+  readonly server?: { readonly name: string; readonly version: string };
+}
+
+/** A started runtime. */
+export interface RunningRuntime {
+  phase(): RuntimePhase;
+  /** Why boot failed; absent unless `phase()` is `failed`. */
+  readonly failure: InferenceError | undefined;
+  /** The OIP port (0 until ready). */
+  readonly port: number;
+  readonly opsPort: number;
+  readonly registry: MetricsRegistry;
+  /** Installs newly released TLS credentials (certificate rotation) without dropping connections. */
+  rotateCredentials(c: ReleasedCredentials): void;
+  /** Graceful shutdown: drain in-flight requests, release sessions, close both listeners. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a runtime. Resolves once boot finished (ready or failed); a failed boot leaves the ops listener up
+ * (not ready) and `failure` set, and never opens the OIP listener.
+ *
+ * @example
+ * const rt = await startRuntime({ artifacts, keyRelease, signerKey, batching, logger, gatewayCa, listen: { host: "0.0.0.0", port: 8443 }, ops: { host: "0.0.0.0", port: 9464 } });
+ * if (rt.phase() !== "ready") process.exit(1);
+ */
+export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
+  let phase: RuntimePhase = "booting";
+  let failure: InferenceError | undefined;
+  const registry = new MetricsRegistry();
+  const metrics = createInferenceMetrics(registry);
+  let models = new Map<string, ModelEntry>();
+  registry.onCollect(() => {
+    metrics.ready.set({}, phase === "ready" ? 1 : 0);
+    for (const [name, m] of models) metrics.queueDepth.set({ model: name }, m.batcher.queued);
+  });
+  const ops = buildOpsApp({ registry, isReady: () => phase === "ready" });
+  await ops.listen(opts.ops);
+  const log = opts.logger;
+  log.info({ event: "boot", phase }, "runtime booting");
+
+  let app: FastifyInstance | undefined;
+  try {
+    const booted = await bootModels({ ...opts, onBatch: (model, rows) => metrics.batchRows.observe({ model }, rows) });
+    models = booted.models;
+    app = buildApp({
+      models, logger: log, metrics, bodyLimit: opts.bodyLimit,
+      isReady: () => phase === "ready", isDraining: () => phase === "draining",
+      server: opts.server ?? { name: "confidential-inference", version: "0.1.0" },
+      tls: { cert: booted.credentials.serverCertificate, key: booted.credentials.serverKey, clientCa: opts.gatewayCa },
+    });
+    app.server.on("tlsClientError", () => metrics.tlsFailures.inc());
+    await app.listen(opts.listen);
+    phase = "ready";
+    log.info({ event: "boot", phase, models: [...models.values()].map((m) => ({ model: m.model.name, sha256: m.model.sha256 })) }, "runtime ready");
+  } catch (e) {
+    failure = e instanceof InferenceError ? e : new InferenceError("INTERNAL", "boot failed", { cause: e });
+    phase = "failed";
+    log.error({ event: "boot", phase, code: failure.code, err: errorFields(failure.cause ?? failure) }, `runtime refused to serve: ${failure.message}`);
+    if (app) await app.close();
+    app = undefined;
+  }
+
+  const port = app ? (app.server.address() as AddressInfo).port : 0;
+  return {
+    phase: () => phase,
+    failure,
+    port,
+    opsPort: (ops.server.address() as AddressInfo).port,
+    registry,
+    rotateCredentials(c) {
+      checkServerCredentials(c);
+      if (!app) throw new TypeError("rotateCredentials: the runtime is not serving");
+      (app.server as unknown as HttpsServer).setSecureContext({ cert: c.serverCertificate, key: c.serverKey, ca: opts.gatewayCa });
+      log.info({ event: "credentials-rotated" }, "TLS credentials rotated");
+    },
+    async stop() {
+      if (phase === "stopped") return;
+      phase = "draining";
+      log.info({ event: "shutdown", phase }, "draining");
+      const closing = app?.close();
+      await Promise.all([...models.values()].map((m) => m.batcher.drain()));
+      await closing;
+      await Promise.all([...models.values()].map((m) => m.model.session.release()));
+      await ops.close();
+      phase = "stopped";
+      log.info({ event: "shutdown", phase }, "stopped");
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The inference server factory (STYLE rule 5): `buildApp(opts)` returns an unstarted Fastify instance serving
+ * the Open Inference Protocol over HTTPS with mutual TLS (or plain HTTP for `inject()` tests when `tls` is
+ * absent). Only `main.ts` / `startRuntime` listen.
+ */
+import { randomUUID } from "node:crypto";
+import fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { InferenceError } from "../errors.js";
+import { errorFields } from "../../observability/logger.js";
+import { toHttpError } from "./http-errors.js";
+import type { InferenceMetrics } from "./metrics.js";
+import { oipRoutes, type RouteContext } from "./routes.js";
+
+/** Server TLS material. Client certificates are required and must chain to `clientCa`. */
+export interface ServerTls {
+  /** PEM certificate chain issued by the key broker after attestation. */
+  readonly cert: string;
+  /** PEM private key of `cert` (generated inside the boundary). */
+  readonly key: string;
+  /** PEM CA bundle whose certificates may connect (the gateway CA); nothing else is accepted. */
+  readonly clientCa: string;
+}
+
+/** Options of `buildApp`. */
+export interface InferenceAppOptions extends RouteContext {
+  readonly logger: Logger;
+  /** mTLS material; absent means plain HTTP (tests with `inject()` only). */
+  readonly tls?: ServerTls;
+  readonly metrics?: InferenceMetrics;
+  /** Largest request body in bytes; default 1 MiB. Larger -> 413 `BODY_TOO_LARGE`. */
+  readonly bodyLimit?: number;
+  /** Socket request timeout in ms (slow clients); default 30000. */
+  readonly requestTimeoutMs?: number;
+  /** True once shutdown has begun: new requests get 503 `SHUTTING_DOWN`. */
+  readonly isDraining?: () => boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Builds the inference server.
+ *
+ * @example
+ * const app = buildApp({ models, isReady: () => true, logger, server: { name: "ci-inference", version: "0.1.0" }, tls });
+ * await app.listen({ host: "0.0.0.0", port: 8443 });
+ */
+export function buildApp(opts: InferenceAppOptions): FastifyInstance {
+  const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+  const app = fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: true,
+    bodyLimit,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    return503OnClosing: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
+    ...(opts.tls
+      ? { https: { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" as const } }
+      : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest("meta", null as never);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse((body as Buffer).toString("utf8")));
+    } catch {
+      done(new InferenceError("MALFORMED_JSON", "body: not valid JSON"), undefined);
+    }
+  });
+
+  const started = new WeakMap<object, bigint>();
+  app.addHook("onRequest", async (req, reply) => {
+    req.meta = {};
+    started.set(req, process.hrtime.bigint());
+    reply.header("x-request-id", req.id);
+    if (opts.isDraining?.()) throw new InferenceError("SHUTTING_DOWN", "the runtime is shutting down", { retryAfterSeconds: 1 });
+  });
+  let responseBytes = new WeakMap<object, number>();
+  app.addHook("onSend", async (req, _reply, payload) => {
+    if (typeof payload === "string" || Buffer.isBuffer(payload)) responseBytes.set(req, Buffer.byteLength(payload));
+    return payload;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const t0 = started.get(req);
+    const ms = t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e6;
+    const code = req.meta?.code ?? (reply.statusCode < 400 ? "OK" : "ERROR");
+    const model = req.meta?.model ?? "-";
+    opts.metrics?.requests.inc({ model, code });
+    if (code === "OK" && req.routeOptions.url?.endsWith("/infer")) opts.metrics?.duration.observe({ model }, ms / 1000);
+    req.log.info({
+      reqId: req.id, method: req.method, route: req.routeOptions.url ?? "-", model, rows: req.meta?.rows,
+      status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
+      responseBytes: responseBytes.get(req) ?? 0, ms: Math.round(ms * 1000) / 1000,
+    }, "request");
+  });
+  app.addHook("onClose", async () => {
+    responseBytes = new WeakMap();
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const r = toHttpError(err);
+    if (req.meta) req.meta.code = r.code;
+    if (r.status >= 500 && r.code !== "QUEUE_FULL" && r.code !== "SHUTTING_DOWN" && r.code !== "MODEL_NOT_READY") {
+      req.log.error({ reqId: req.id, err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) }, "request failed");
+    }
+    if (r.retryAfterSeconds !== undefined) reply.header("retry-after", String(r.retryAfterSeconds));
+    return reply.code(r.status).send({ error: r.message, code: r.code });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    req.meta = req.meta ?? {};
+    req.meta.code = "ROUTE_NOT_FOUND";
+    return reply.code(404).send({ error: "no such route", code: "ROUTE_NOT_FOUND" });
+  });
+
+  app.register(async (scope) => oipRoutes(scope, opts));
+  return app;
+}

@@ -1,0 +1,33 @@
+/**
+ * The operations listener (plain HTTP, a separate port, never exposed to clients): Prometheus metrics and the
+ * liveness/readiness probes. It starts before attestation so orchestrators see "live, not ready" during boot;
+ * it carries no request data.
+ */
+import fastify, { type FastifyInstance } from "fastify";
+import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from "../../observability/metrics.js";
+
+/** Options of `buildOpsApp`. */
+export interface OpsAppOptions {
+  readonly registry: MetricsRegistry;
+  /** True when the service can take traffic. */
+  readonly isReady: () => boolean;
+}
+
+/**
+ * Builds the operations app (unstarted).
+ *
+ * @example
+ * const ops = buildOpsApp({ registry, isReady: () => runtime.phase() === "ready" });
+ * await ops.listen({ host: "0.0.0.0", port: 9464 });
+ */
+export function buildOpsApp(opts: OpsAppOptions): FastifyInstance {
+  const app = fastify({ logger: false });
+  app.get("/metrics", async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(opts.registry.render()));
+  app.get("/v2/health/live", async () => ({ live: true }));
+  app.get("/v2/health/ready", async (_req, reply) => {
+    const ready = opts.isReady();
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "no such route", code: "ROUTE_NOT_FOUND" }));
+  return app;
+}

@@ -1,0 +1,18 @@
+/**
+ * Generates the bundled models and tokenizer into a folder (default `models/`, git-ignored) and prints
+ * `sha256  name` for each file. Byte-reproducible: tests pin these digests.
+ *
+ *   npx tsx scripts/build-models.ts [--out DIR]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { buildBundledModels } from "../runtime/inference/bundled/index.js";
+
+const args = process.argv.slice(2);
+const outIndex = args.indexOf("--out");
+const out = resolve(outIndex >= 0 && args[outIndex + 1] ? args[outIndex + 1]! : join(__dirname, "..", "models"));
+mkdirSync(out, { recursive: true });
+for (const f of buildBundledModels()) {
+  writeFileSync(join(out, f.name), f.bytes);
+  process.stdout.write(`${f.sha256}  ${f.name}  ${f.bytes.length}\n`);
+}
