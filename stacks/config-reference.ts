@@ -62,5 +62,6 @@ export function configReference(): string {
   for (const [key, child] of Object.entries(root.properties ?? {})) walk(child, `${CONFIG_NAMESPACE}:${key}`, root.required?.includes(key) ?? false, rows);
   rows.push(`| \`${CONFIG_NAMESPACE}:hsmPin\` | secret string | required | HSM user PIN (name set by \`hsm.pinSecret\`) |`);
   rows.push(`| \`${CONFIG_NAMESPACE}:sshPrivateKey\` | secret string | required with hosts | SSH private key for the hosts (name set by \`hosts[].ssh.privateKeySecret\`) |`);
+  rows.push(`| \`${CONFIG_NAMESPACE}:releaseSigningKey\` | secret string | required | release signing private key, PKCS#8 PEM (name set by \`golden.signingKeySecret\`) |`);
   return `${rows.join("\n")}\n`;
 }

@@ -54,6 +54,9 @@ function referenceRules(config: StackConfig, problems: ConfigProblem[]): void {
   artifactRef(config, "inference.model.artifact", config.inference.model.artifact, "model", problems);
   artifactRef(config, "inference.model.tokenizer", config.inference.model.tokenizer, "tokenizer", problems);
   if (config.inference.maxReplicas < config.inference.replicas) problems.push({ path: "inference.maxReplicas", message: "must be at least inference.replicas" });
+  if (config.hsm.kind === "softhsm" && config.keyBroker.replicas > 1) {
+    problems.push({ path: "keyBroker.replicas", message: "SoftHSM keeps its token in one pod's volume: use 1 replica (or an enterprise PKCS#11 HSM)" });
+  }
   const zones = Object.entries(config.network.zones);
   const seenNs = new Map<string, string>();
   for (const [zone, { namespace }] of zones) {
@@ -92,9 +95,9 @@ export function checkRules(config: StackConfig): ConfigProblem[] {
   return problems;
 }
 
-/** Names of the secret config keys this config requires (HSM PIN, SSH private keys). */
+/** Names of the secret config keys this config requires (HSM PIN, release signing key, SSH private keys). */
 export function requiredSecretKeys(config: StackConfig): string[] {
-  const keys = new Set<string>([config.hsm.pinSecret]);
+  const keys = new Set<string>([config.hsm.pinSecret, config.golden.signingKeySecret]);
   for (const host of config.hosts) keys.add(host.ssh.privateKeySecret);
   return [...keys].sort();
 }

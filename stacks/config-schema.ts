@@ -14,6 +14,8 @@ export { VCPU_TYPES };
 /** Trust roots an attestation policy may accept. `simulated` is the sandbox's generated chain. */
 export const ROOTS = ["amd-milan", "amd-genoa", "amd-turin", "simulated"] as const;
 
+const PEM_PUBLIC_KEY = /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/;
+
 const ssh = z.strictObject({
   user: z.string().min(1).default("root").describe("SSH login user (needs root or passwordless sudo)"),
   port: port.default(22).describe("SSH port"),
@@ -26,6 +28,8 @@ const ssh = z.strictObject({
 const guest = z.strictObject({
   name: dnsLabel.describe("guest name, unique on its host"),
   launchShape: z.string().min(1).describe("name of an entry in `launchShapes`"),
+  macAddress: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, { message: "must be a lower-case MAC address (52:54:00:12:34:56)" }).optional()
+    .describe("MAC address of the guest's virtio-net interface; absent means QEMU picks one"),
 });
 
 const host = z.strictObject({
@@ -33,7 +37,20 @@ const host = z.strictObject({
   address: address.describe("IP address or hostname reachable over SSH"),
   product: z.enum(PRODUCTS).describe("EPYC generation: Milan, Genoa or Turin"),
   ssh: ssh.prefault({}).describe("SSH connection"),
+  bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, { message: "must be a Linux interface name (at most 15 characters)" }).default("br0")
+    .describe("Linux bridge the guests' virtio-net interfaces attach to"),
   guests: z.array(guest).default([]).describe("confidential VMs launched on this host"),
+});
+
+const hostSetup = z.strictObject({
+  packageManager: z.enum(["none", "apt", "dnf"]).default("none").describe("installs QEMU with this package manager when it is missing; `none` only checks"),
+  qemuPackages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/, { message: "must be a package name" })).min(1).default(["qemu-system-x86"])
+    .describe("packages that provide `qemu-system-x86_64` with SEV-SNP support"),
+  minQemuVersion: z.string().regex(/^[0-9]+\.[0-9]+\.[0-9]+$/, { message: "must be a version like 9.1.0" }).default("9.1.0")
+    .describe("oldest QEMU accepted (9.1.0 is the first upstream release with `sev-snp-guest`)"),
+  stateDir: absolutePath.default("/var/lib/confidential-inference").describe("directory on each host for staged artifacts, the VCEK cache and guest state"),
+  kdsBaseUrl: z.string().regex(/^https:\/\/[^\s'"]+[^/]$/, { message: "must be an https URL without a trailing slash" }).default("https://kdsintf.amd.com")
+    .describe("AMD Key Distribution Service base URL (or a caching mirror)"),
 });
 
 const artifact = z.strictObject({
@@ -126,13 +143,14 @@ const inference = z.strictObject({
   runtimeImage: imageByDigest.describe("inference runtime image, pinned by digest"),
   gatewayImage: imageByDigest.describe("gateway image, pinned by digest"),
   replicas: z.number().int().min(1).max(100).default(1).describe("runtime replicas (HPA minimum)"),
+  gatewayReplicas: z.number().int().min(1).max(100).default(2).describe("gateway replicas"),
   maxReplicas: z.number().int().min(1).max(1000).default(4).describe("HPA maximum"),
   runtimeClassName: z.string().min(1).optional().describe("RuntimeClass for confidential pods (e.g. kata-qemu-snp); absent means plain pods"),
   model: z.strictObject({
     name: dnsLabel.describe("model name in the inference API"),
     artifact: z.string().min(1).describe("artifact name of the encrypted model (kind model)"),
     tokenizer: z.string().min(1).describe("artifact name of tokenizer.json (kind tokenizer)"),
-    signerPublicKey: z.string().regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/, { message: "must be a PEM public key (SPKI)" })
+    signerPublicKey: z.string().regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
       .describe("model registry's signing key (ES384), pinned"),
   }),
   maxBatchSize: z.number().int().min(1).max(256).default(8).describe("dynamic batching: largest batch"),
@@ -143,6 +161,15 @@ const inference = z.strictObject({
     cpu: z.string().regex(/^[0-9]+m?$/, { message: "must be a Kubernetes CPU quantity (e.g. \"2\" or \"500m\")" }).default("2").describe("CPU limit"),
     memory: z.string().regex(/^[0-9]+(Ki|Mi|Gi)$/, { message: "must be a Kubernetes memory quantity (e.g. \"4Gi\")" }).default("4Gi").describe("memory limit"),
   }).prefault({}),
+});
+
+const golden = z.strictObject({
+  releasedAt: z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/, { message: "must be a UTC timestamp (2026-11-02T00:00:00Z)" })
+    .describe("release time recorded in the golden manifest (UTC); fixed in config so renders are reproducible"),
+  publicKey: z.string().regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
+    .describe("release signing key (ES384, P-384) the key broker verifies manifests with, pinned"),
+  signingKeySecret: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default("releaseSigningKey")
+    .describe("name of the secret config key holding the matching private key (PKCS#8 PEM); prod should sign in the release HSM instead (README)"),
 });
 
 const keyBroker = z.strictObject({
@@ -160,6 +187,7 @@ export const stackConfigShape = {
   release: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, { message: "must be a release id (letters, digits, '.', '_', '-')" })
     .describe("release id recorded in the golden manifest"),
   hosts: z.array(host).default([]).describe("bare-metal SEV-SNP hosts"),
+  hostSetup: hostSetup.prefault({}).describe("how hosts are prepared (QEMU, state directory, AMD KDS)"),
   artifacts: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), artifact).describe("pinned artifacts by name"),
   launchShapes: z.array(launchShape).min(1, { message: "must define at least one launch shape" }).describe("confidential VM launch shapes"),
   attestation: attestation.describe("attestation policy"),
@@ -167,6 +195,7 @@ export const stackConfigShape = {
   network: network.describe("network zones and ports"),
   inference: inference.describe("inference runtime and gateway"),
   keyBroker: keyBroker.describe("key broker service"),
+  golden: golden.describe("golden manifest release metadata and signing"),
   kubernetes: z.strictObject({
     context: z.string().min(1).optional().describe("kubeconfig context; absent means the provider default"),
   }).prefault({}).describe("Kubernetes provider settings"),
@@ -185,3 +214,17 @@ export type LaunchShapeConfig = StackConfig["launchShapes"][number];
 export type ArtifactConfig = StackConfig["artifacts"][string];
 /** The attestation policy section. */
 export type AttestationConfig = StackConfig["attestation"];
+/** One confidential VM of a host. */
+export type GuestConfig = HostConfig["guests"][number];
+/** How hosts are prepared. */
+export type HostSetupConfig = StackConfig["hostSetup"];
+/** Golden manifest release metadata and signing. */
+export type GoldenConfig = StackConfig["golden"];
+/** The HSM section. */
+export type HsmConfig = StackConfig["hsm"];
+/** The network section. */
+export type NetworkConfig = StackConfig["network"];
+/** The inference section. */
+export type InferenceConfig = StackConfig["inference"];
+/** The key broker section. */
+export type KeyBrokerConfig = StackConfig["keyBroker"];

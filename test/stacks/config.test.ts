@@ -47,13 +47,13 @@ describe("stack files", () => {
     const { raw, secretKeys } = load(env);
     const { config, secrets } = parseStackConfig(raw, secretKeys);
     expect(config.environment).toBe(env);
-    expect([...secrets.keys()].sort()).toEqual(env === "dev" ? ["hsmPin"] : ["hsmPin", "sshPrivateKey"]);
+    expect([...secrets.keys()].sort()).toEqual(env === "dev" ? ["hsmPin", "releaseSigningKey"] : ["hsmPin", "releaseSigningKey", "sshPrivateKey"]);
   });
 
   it("keeps every secret encrypted (no plain-text PIN or key in the files)", () => {
     for (const env of envs) {
       const { raw, secretKeys } = load(env);
-      expect([...secretKeys].sort()).toEqual(env === "dev" ? [`${NS}:hsmPin`] : [`${NS}:hsmPin`, `${NS}:sshPrivateKey`]);
+      expect([...secretKeys].sort()).toEqual(env === "dev" ? [`${NS}:hsmPin`, `${NS}:releaseSigningKey`] : [`${NS}:hsmPin`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`]);
       expect(Object.values(raw).join("\n")).not.toMatch(/PRIVATE KEY-----|REPLACE-ME/);
     }
   });
@@ -118,7 +118,8 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
   ["missing TCB floor in prod", edit("prod", "attestation", (v) => ({ ...v, tcbFloors: { Genoa: v.tcbFloors.Genoa } })),
     [`${NS}:attestation.tcbFloors.Turin: prod hosts include Turin: a TCB floor is required`]],
   ["SoftHSM in prod", edit("prod", "hsm", (v) => ({ ...v, kind: "softhsm" })),
-    [`${NS}:hsm.kind: SoftHSM is for dev and staging; prod needs an enterprise PKCS#11 module`]],
+    [`${NS}:hsm.kind: SoftHSM is for dev and staging; prod needs an enterprise PKCS#11 module`,
+      `${NS}:keyBroker.replicas: SoftHSM keeps its token in one pod's volume: use 1 replica (or an enterprise PKCS#11 HSM)`]],
   ["token label too long", edit("dev", "hsm", (v) => ({ ...v, tokenLabel: "x".repeat(33) })),
     [`${NS}:hsm.tokenLabel: token labels are at most 32 bytes`]],
   ["module path relative", edit("dev", "hsm", (v) => ({ ...v, module: "libsofthsm2.so" })),
@@ -127,6 +128,12 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
     [`${NS}:network.zones.keys.namespace: namespace "ci-gateway" is already used by the gateway zone`]],
   ["wrong type", edit("dev", "keyBroker", (v) => ({ ...v, replicas: "two" })),
     [`${NS}:keyBroker.replicas: expected a number, got a string`]],
+  ["SoftHSM with several broker replicas", edit("staging", "keyBroker", (v) => ({ ...v, replicas: 2 })),
+    [`${NS}:keyBroker.replicas: SoftHSM keeps its token in one pod's volume: use 1 replica (or an enterprise PKCS#11 HSM)`]],
+  ["release time not UTC", edit("dev", "golden", (v) => ({ ...v, releasedAt: "2026-11-02 10:00" })),
+    [`${NS}:golden.releasedAt: must be a UTC timestamp (2026-11-02T00:00:00Z)`]],
+  ["KDS mirror over http", edit("prod", "hostSetup", (v) => ({ ...v, kdsBaseUrl: "http://kds-cache.example.internal" })),
+    [`${NS}:hostSetup.kdsBaseUrl: must be an https URL without a trailing slash`]],
   ["token TTL out of range", edit("dev", "keyBroker", (v) => ({ ...v, tokenTtlSeconds: 5 })),
     [`${NS}:keyBroker.tokenTtlSeconds: must be between 30 and 3600 seconds`]],
   ["guest on unknown shape", edit("staging", "hosts", (v) => [{ ...v[0], guests: [{ name: "g", launchShape: "huge" }] }, v[1]]),
@@ -152,9 +159,12 @@ describe("invalid configs", () => {
     expect(problems(raw, secretKeys)).toEqual([`${NS}:hsmPin: required secret is not set (pulumi config set --secret hsmPin <value>)`]);
   });
 
-  it("refuses a PIN stored in plain text", () => {
+  it("refuses a PIN and a signing key stored in plain text", () => {
     const { raw } = load("dev");
-    expect(problems(raw, new Set())).toEqual([`${NS}:hsmPin: must be stored as a secret (pulumi config set --secret hsmPin <value>)`]);
+    expect(problems(raw, new Set())).toEqual([
+      `${NS}:hsmPin: must be stored as a secret (pulumi config set --secret hsmPin <value>)`,
+      `${NS}:releaseSigningKey: must be stored as a secret (pulumi config set --secret releaseSigningKey <value>)`,
+    ]);
   });
 
   it("refuses the committed placeholder secrets", () => {
