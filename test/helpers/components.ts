@@ -43,3 +43,20 @@ export function plainInputs(r: Registration): any {
 export function secretInputs(r: Registration): string[] {
   return secretPaths(r.inputs);
 }
+
+/** A fake PEM for provider-computed keys and certificates (mocks only). */
+export function fakePem(label: string, name: string): string {
+  return `-----BEGIN ${label}-----\n${Buffer.from(name).toString("base64")}\n-----END ${label}-----\n`;
+}
+
+/** Computed outputs of `@pulumi/tls` resources (keys and certificates the provider would make). */
+export const tlsComputed: Computed = (type, name) => {
+  if (type === "tls:index/privateKey:PrivateKey") return { privateKeyPem: fakePem("PRIVATE KEY", name), publicKeyPem: fakePem("PUBLIC KEY", name) };
+  if (type === "tls:index/selfSignedCert:SelfSignedCert") return { certPem: fakePem("CERTIFICATE", name) };
+  return undefined;
+};
+
+/** Resolves an output in a test. */
+export function value<T>(output: { apply<U>(f: (t: T) => U): unknown }): Promise<T> {
+  return new Promise((resolve) => { output.apply((v) => { resolve(v); return v; }); });
+}

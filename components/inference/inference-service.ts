@@ -1,0 +1,216 @@
+/**
+ * `InferenceService`: the inference runtime inside the confidential zone (image by digest, the
+ * confidential RuntimeClass where configured, non-root, read-only root fs, no API token, limits)
+ * and the gateway outside it, their Services, and an HPA for the runtime. The gateway reaches the
+ * runtime over mTLS with a low-value client certificate; the runtime's server certificate is issued
+ * by the key broker only after attestation.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
+import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
+import { leafCert } from "../tls.js";
+import { gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
+
+/** A pinned model artifact. */
+export interface PinnedFile {
+  readonly sha256: pulumi.Input<string>;
+  readonly size: pulumi.Input<number>;
+  readonly source: pulumi.Input<string>;
+}
+
+/** Arguments of {@link InferenceService}. */
+export interface InferenceServiceArgs {
+  /** Namespace of the confidential zone (the runtime). */
+  readonly runtimeNamespace: pulumi.Input<string>;
+  /** Namespace of the gateway zone. */
+  readonly gatewayNamespace: pulumi.Input<string>;
+  /** Runtime image, pinned by digest (`name@sha256:...`). */
+  readonly runtimeImage: pulumi.Input<string>;
+  /** Gateway image, pinned by digest. */
+  readonly gatewayImage: pulumi.Input<string>;
+  /** RuntimeClass of the confidential pods (e.g. `kata-qemu-snp`); absent means plain pods (dev only). */
+  readonly runtimeClassName?: pulumi.Input<string>;
+  /** Runtime replicas: the HPA keeps between `min` and `max`. */
+  readonly scaling: { readonly min: pulumi.Input<number>; readonly max: pulumi.Input<number>; readonly targetCpuPercent?: pulumi.Input<number> };
+  /** Gateway replicas. */
+  readonly gatewayReplicas: pulumi.Input<number>;
+  /** CPU and memory limit (= request) of each runtime pod, as Kubernetes quantities. */
+  readonly resources: { readonly cpu: pulumi.Input<string>; readonly memory: pulumi.Input<string> };
+  /** Listener ports. */
+  readonly ports: { readonly inference: pulumi.Input<number>; readonly gateway: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  /** The model served: API name, encrypted artifact, tokenizer, and the registry key that signs it. */
+  readonly model: { readonly name: pulumi.Input<string>; readonly artifact: PinnedFile; readonly tokenizer: PinnedFile; readonly signerPublicKey: pulumi.Input<string> };
+  /** Dynamic batching and admission limits (ms and request counts). */
+  readonly batching: { readonly maxBatchSize: pulumi.Input<number>; readonly maxBatchDelayMs: pulumi.Input<number>; readonly maxQueue: pulumi.Input<number>; readonly requestTimeoutMs: pulumi.Input<number> };
+  /** The key broker the runtime attests to: its KBS URL and listener certificate. */
+  readonly keyBroker: { readonly url: pulumi.Input<string>; readonly listenerCertificate: pulumi.Input<string> };
+  /** Broker CA certificate (public) the gateway trusts for runtime server certificates; absent until exported from the broker. */
+  readonly runtimeCaCertificate?: pulumi.Input<string>;
+  /** Environment class label (`dev`, `staging`, `prod`). */
+  readonly environment: pulumi.Input<string>;
+}
+
+const QUANTITY_CPU = /^[0-9]+m?$/;
+const QUANTITY_MEMORY = /^[0-9]+(Ki|Mi|Gi)$/;
+
+function validate(args: InferenceServiceArgs): void {
+  const problems: ArgProblem[] = [];
+  checkDnsLabel(problems, "runtimeNamespace", args.runtimeNamespace);
+  checkDnsLabel(problems, "gatewayNamespace", args.gatewayNamespace);
+  checkImageByDigest(problems, "runtimeImage", args.runtimeImage);
+  checkImageByDigest(problems, "gatewayImage", args.gatewayImage);
+  checkDnsLabel(problems, "runtimeClassName", args.runtimeClassName);
+  checkCount(problems, "scaling.min", args.scaling.min, 1, 1000);
+  checkCount(problems, "scaling.max", args.scaling.max, 1, 1000);
+  const min = known(args.scaling.min);
+  const max = known(args.scaling.max);
+  if (min !== undefined && max !== undefined && max < min) problems.push({ propertyPath: "scaling.max", reason: "must be at least scaling.min" });
+  checkCount(problems, "gatewayReplicas", args.gatewayReplicas, 1, 1000);
+  const cpu = known(args.resources.cpu);
+  if (cpu !== undefined && !QUANTITY_CPU.test(cpu)) problems.push({ propertyPath: "resources.cpu", reason: "must be a CPU quantity (\"2\", \"500m\")" });
+  const memory = known(args.resources.memory);
+  if (memory !== undefined && !QUANTITY_MEMORY.test(memory)) problems.push({ propertyPath: "resources.memory", reason: "must be a memory quantity (\"4Gi\")" });
+  for (const key of ["inference", "gateway", "metrics"] as const) checkPort(problems, `ports.${key}`, args.ports[key]);
+  for (const key of ["artifact", "tokenizer"] as const) {
+    const sha = known(args.model[key].sha256);
+    if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) problems.push({ propertyPath: `model.${key}.sha256`, reason: "must be a lower-case hex SHA-256" });
+  }
+  throwIfInvalid("InferenceService", problems);
+}
+
+/**
+ * The inference runtime (confidential zone) and gateway (gateway zone).
+ * @example
+ * const inference = new InferenceService("inference", {
+ *   runtimeNamespace: seg.namespaces.confidential, gatewayNamespace: seg.namespaces.gateway,
+ *   runtimeImage: "registry/runtime@sha256:...", gatewayImage: "registry/gateway@sha256:...",
+ *   runtimeClassName: "kata-qemu-snp", scaling: { min: 2, max: 8 }, gatewayReplicas: 2,
+ *   resources: { cpu: "4", memory: "8Gi" }, ports: { inference: 8443, gateway: 8080, metrics: 9464 },
+ *   model, batching, keyBroker: { url: keys.endpoint, listenerCertificate: keys.listenerCertificate },
+ *   environment: "prod",
+ * });
+ */
+export class InferenceService extends pulumi.ComponentResource {
+  /** mTLS URL of the runtime Service (inside the cluster). */
+  readonly runtimeEndpoint: pulumi.Output<string>;
+  /** `host:port` of the gateway Service (clients connect here). */
+  readonly gatewayEndpoint: pulumi.Output<string>;
+  /** The gateway's client certificate (public) the runtime accepts. */
+  readonly gatewayClientCertificate: pulumi.Output<string>;
+
+  constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("confidential-inference:index:InferenceService", name, {}, opts);
+    validate(args);
+    const parent = { parent: this };
+    const meta = (zone: string, workload: string) => ({
+      labels: { ...workloadLabels(workload), [LABEL.zone]: zone, [LABEL.environment]: args.environment },
+    });
+
+    const clientCert = leafCert(`${name}-gateway-client`, { commonName: WORKLOADS.gateway, uses: ["digital_signature", "client_auth"], validityHours: 24 * 90, renewHours: 24 * 30 }, this);
+
+    const runtimeSa = new k8s.core.v1.ServiceAccount(`${name}-runtime`, {
+      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
+      automountServiceAccountToken: false,
+    }, parent);
+    const gatewaySa = new k8s.core.v1.ServiceAccount(`${name}-gateway`, {
+      metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+      automountServiceAccountToken: false,
+    }, parent);
+
+    const runtimeConfig = new k8s.core.v1.ConfigMap(`${name}-runtime-config`, {
+      metadata: { name: `${WORKLOADS.runtime}-config`, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
+      data: {
+        "runtime.json": pulumi.jsonStringify({
+          model: args.model,
+          listen: { port: args.ports.inference, metricsPort: args.ports.metrics },
+          batching: { maxBatchSize: args.batching.maxBatchSize, maxBatchDelayMs: args.batching.maxBatchDelayMs, maxQueue: args.batching.maxQueue },
+          requestTimeoutMs: args.batching.requestTimeoutMs,
+          keyBroker: args.keyBroker,
+          clientCaCertificate: clientCert.certPem,
+        }, undefined, 2),
+      },
+    }, parent);
+
+    this.runtimeEndpoint = pulumi.interpolate`https://${WORKLOADS.runtime}.${args.runtimeNamespace}.svc.cluster.local:${args.ports.inference}`;
+    this.gatewayEndpoint = pulumi.interpolate`${WORKLOADS.gateway}.${args.gatewayNamespace}.svc.cluster.local:${args.ports.gateway}`;
+
+    const clientSecret = new k8s.core.v1.Secret(`${name}-gateway-client-tls`, {
+      metadata: { name: `${WORKLOADS.gateway}-client-tls`, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+      type: "kubernetes.io/tls",
+      stringData: { "tls.crt": clientCert.certPem, "tls.key": clientCert.keyPem },
+    }, parent);
+    const gatewayConfig = new k8s.core.v1.ConfigMap(`${name}-gateway-config`, {
+      metadata: { name: `${WORKLOADS.gateway}-config`, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+      data: {
+        "gateway.json": pulumi.jsonStringify({
+          listen: { port: args.ports.gateway, metricsPort: args.ports.metrics },
+          runtime: { url: this.runtimeEndpoint, caCertificate: args.runtimeCaCertificate ?? null },
+          clientTls: { certificate: "/etc/confidential-inference/client-tls/tls.crt", key: "/etc/confidential-inference/client-tls/tls.key" },
+        }, undefined, 2),
+      },
+    }, parent);
+
+    const runtime = new k8s.apps.v1.Deployment(`${name}-runtime`, {
+      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
+      spec: {
+        replicas: args.scaling.min,
+        selector: { matchLabels: workloadLabels(WORKLOADS.runtime) },
+        template: runtimePodTemplate({
+          image: args.runtimeImage,
+          serviceAccountName: runtimeSa.metadata.name,
+          configMapName: runtimeConfig.metadata.name,
+          ...(args.runtimeClassName === undefined ? {} : { runtimeClassName: args.runtimeClassName }),
+          inferencePort: args.ports.inference,
+          metricsPort: args.ports.metrics,
+          cpu: args.resources.cpu,
+          memory: args.resources.memory,
+        }),
+      },
+    }, { parent: this, ignoreChanges: ["spec.replicas"] }); // the HPA owns the replica count after creation
+    new k8s.apps.v1.Deployment(`${name}-gateway`, {
+      metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+      spec: {
+        replicas: args.gatewayReplicas,
+        selector: { matchLabels: workloadLabels(WORKLOADS.gateway) },
+        template: gatewayPodTemplate({
+          image: args.gatewayImage,
+          serviceAccountName: gatewaySa.metadata.name,
+          configMapName: gatewayConfig.metadata.name,
+          clientTlsSecretName: clientSecret.metadata.name,
+          gatewayPort: args.ports.gateway,
+          metricsPort: args.ports.metrics,
+        }),
+      },
+    }, parent);
+
+    new k8s.core.v1.Service(`${name}-runtime`, {
+      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
+      spec: {
+        type: "ClusterIP",
+        selector: workloadLabels(WORKLOADS.runtime),
+        ports: [{ name: "mtls", port: args.ports.inference, targetPort: "mtls", protocol: "TCP" }, { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" }],
+      },
+    }, parent);
+    new k8s.core.v1.Service(`${name}-gateway`, {
+      metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+      spec: {
+        type: "ClusterIP",
+        selector: workloadLabels(WORKLOADS.gateway),
+        ports: [{ name: "http", port: args.ports.gateway, targetPort: "http", protocol: "TCP" }, { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" }],
+      },
+    }, parent);
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-runtime`, {
+      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: runtime.metadata.name },
+        minReplicas: args.scaling.min,
+        maxReplicas: args.scaling.max,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.scaling.targetCpuPercent ?? 70 } } }],
+      },
+    }, parent);
+
+    this.gatewayClientCertificate = clientCert.certPem;
+    this.registerOutputs({ runtimeEndpoint: this.runtimeEndpoint, gatewayEndpoint: this.gatewayEndpoint, gatewayClientCertificate: this.gatewayClientCertificate });
+  }
+}

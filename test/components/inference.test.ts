@@ -1,0 +1,149 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
+import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
+
+const T = "confidential-inference:index:InferenceService";
+const DIGEST = "a".repeat(64);
+const args: InferenceServiceArgs = {
+  runtimeNamespace: "ci-confidential",
+  gatewayNamespace: "ci-gateway",
+  runtimeImage: `registry.example/runtime@sha256:${DIGEST}`,
+  gatewayImage: `registry.example/gateway@sha256:${DIGEST}`,
+  runtimeClassName: "kata-qemu-snp",
+  scaling: { min: 2, max: 6 },
+  gatewayReplicas: 2,
+  resources: { cpu: "4", memory: "8Gi" },
+  ports: { inference: 8443, gateway: 8080, metrics: 9464 },
+  model: {
+    name: "text-encoder",
+    artifact: { sha256: "b".repeat(64), size: 100, source: "model-registry://m/1" },
+    tokenizer: { sha256: "c".repeat(64), size: 10, source: "model-registry://m/1/tokenizer.json" },
+    signerPublicKey: fakePem("PUBLIC KEY", "registry"),
+  },
+  batching: { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10000 },
+  keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", listenerCertificate: fakePem("CERTIFICATE", "broker") },
+  environment: "prod",
+};
+
+let mod: typeof import("../../components/inference/inference-service.js"); // eslint-disable-line @typescript-eslint/consistent-type-imports -- loaded after setMocks
+let svc: InstanceType<typeof mod.InferenceService>;
+
+beforeAll(async () => {
+  await setupMocks(tlsComputed);
+  mod = await import("../../components/inference/inference-service.js");
+  svc = new mod.InferenceService("inference", args);
+  await settle();
+});
+
+describe("InferenceService", () => {
+  it("creates the runtime, gateway, their services, config, client TLS and the HPA under the component", () => {
+    expect(children(T, "inference")).toEqual([
+      "kubernetes:apps/v1:Deployment::inference-gateway",
+      "kubernetes:apps/v1:Deployment::inference-runtime",
+      "kubernetes:autoscaling/v2:HorizontalPodAutoscaler::inference-runtime",
+      "kubernetes:core/v1:ConfigMap::inference-gateway-config",
+      "kubernetes:core/v1:ConfigMap::inference-runtime-config",
+      "kubernetes:core/v1:Secret::inference-gateway-client-tls",
+      "kubernetes:core/v1:Service::inference-gateway",
+      "kubernetes:core/v1:Service::inference-runtime",
+      "kubernetes:core/v1:ServiceAccount::inference-gateway",
+      "kubernetes:core/v1:ServiceAccount::inference-runtime",
+      "tls:index/privateKey:PrivateKey::inference-gateway-client-key",
+      "tls:index/selfSignedCert:SelfSignedCert::inference-gateway-client-cert",
+    ]);
+  });
+
+  it("runs the runtime by digest, in the confidential RuntimeClass, non-root, read-only, tokenless, with limits", () => {
+    const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "inference-runtime"));
+    expect(d.metadata).toEqual({
+      name: "inference-runtime",
+      namespace: "ci-confidential",
+      labels: { "app.kubernetes.io/name": "inference-runtime", "app.kubernetes.io/part-of": "confidential-inference", "confidential-inference/zone": "confidential", "confidential-inference/environment": "prod" },
+    });
+    const pod = d.spec.template.spec;
+    expect(pod.runtimeClassName).toBe("kata-qemu-snp");
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe("inference-runtime");
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+    const [c] = pod.containers;
+    expect(c.image).toBe(`registry.example/runtime@sha256:${DIGEST}`);
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    expect(c.resources).toEqual({ limits: { cpu: "4", memory: "8Gi" }, requests: { cpu: "4", memory: "8Gi" } });
+    expect(c.ports).toEqual([{ name: "mtls", containerPort: 8443, protocol: "TCP" }, { name: "metrics", containerPort: 9464, protocol: "TCP" }]);
+    expect(pod.volumes).toEqual([{ name: "config", configMap: { name: "inference-runtime-config" } }, { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } }]);
+    expect(d.spec.replicas).toBe(2);
+  });
+
+  it("puts the gateway outside the boundary with its client certificate", () => {
+    const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "inference-gateway"));
+    expect(d.metadata.namespace).toBe("ci-gateway");
+    expect(d.spec.template.spec.runtimeClassName).toBeUndefined();
+    expect(d.spec.template.spec.volumes[1]).toEqual({ name: "client-tls", secret: { secretName: "inference-gateway-client-tls", defaultMode: 0o440 } });
+    const cfg = JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-gateway-config")).data["gateway.json"]);
+    expect(cfg).toEqual({
+      listen: { port: 8080, metricsPort: 9464 },
+      runtime: { url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443", caCertificate: null },
+      clientTls: { certificate: "/etc/confidential-inference/client-tls/tls.crt", key: "/etc/confidential-inference/client-tls/tls.key" },
+    });
+  });
+
+  it("makes a leaf client certificate, never a CA, and keeps its key secret", () => {
+    const cert = plainInputs(reg("tls:index/selfSignedCert:SelfSignedCert", "inference-gateway-client-cert"));
+    expect(cert.isCaCertificate).toBe(false);
+    expect(cert.allowedUses).toEqual(["digital_signature", "client_auth"]);
+    expect(plainInputs(reg("tls:index/privateKey:PrivateKey", "inference-gateway-client-key"))).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P384" });
+    const secret = reg("kubernetes:core/v1:Secret", "inference-gateway-client-tls");
+    expect(secretInputs(secret)).toEqual(["stringData"]);
+    expect(plainInputs(secret).stringData).toEqual({ "tls.crt": fakePem("CERTIFICATE", "inference-gateway-client-cert"), "tls.key": fakePem("PRIVATE KEY", "inference-gateway-client-key") });
+  });
+
+  it("configures the runtime with the pinned model, the broker and the gateway's certificate", () => {
+    const cfg = JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data["runtime.json"]);
+    expect(cfg.model.artifact).toEqual({ sha256: "b".repeat(64), size: 100, source: "model-registry://m/1" });
+    expect(cfg.keyBroker.url).toBe("https://key-broker.ci-keys.svc.cluster.local:8444");
+    expect(cfg.clientCaCertificate).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
+    expect(secretInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config"))).toEqual([]);
+  });
+
+  it("scales the runtime between min and max on CPU", () => {
+    expect(plainInputs(reg("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "inference-runtime")).spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "inference-runtime" },
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+    });
+  });
+
+  it("exposes endpoints and the client certificate", async () => {
+    expect(await value(svc.runtimeEndpoint)).toBe("https://inference-runtime.ci-confidential.svc.cluster.local:8443");
+    expect(await value(svc.gatewayEndpoint)).toBe("inference-gateway.ci-gateway.svc.cluster.local:8080");
+    expect(await value(svc.gatewayClientCertificate)).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
+  });
+
+  it("renders only schema-valid Kubernetes objects", () => {
+    const objects = k8sRegistrations(registrations);
+    expect(objects).toHaveLength(10);
+    for (const r of objects) validateK8s(r);
+  });
+
+  it.each([
+    ["an image by tag", { runtimeImage: "registry.example/runtime:latest" }, "runtimeImage", "image must be pinned by digest (name@sha256:<64 hex>)"],
+    ["max below min", { scaling: { min: 4, max: 2 } }, "scaling.max", "must be at least scaling.min"],
+    ["a bad memory quantity", { resources: { cpu: "2", memory: "8GB" } }, "resources.memory", "must be a memory quantity (\"4Gi\")"],
+    ["an unpinned model", { model: { ...args.model, artifact: { ...args.model.artifact, sha256: "abc" } } }, "model.artifact.sha256", "must be a lower-case hex SHA-256"],
+  ])("rejects %s before creating children", async (_n, patch, path, reason) => {
+    const before = registrations.length;
+    let error: unknown;
+    try {
+      new mod.InferenceService(`bad-${path}`, { ...args, ...patch } as InferenceServiceArgs);
+    } catch (e) {
+      error = e;
+    }
+    expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ propertyPath: path, reason });
+    await settle();
+    expect(registrations.slice(before).map((r) => r.type)).toEqual([T]);
+  });
+});
