@@ -16,8 +16,8 @@ function describeType(value: unknown): string {
 
 const NOUN: Record<string, string> = { string: "a string", number: "a number", int: "an integer", boolean: "a boolean", object: "an object", array: "an array", record: "an object" };
 
-/** Our wording for issues whose schema does not carry its own message. */
-function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+/** Our wording for issues whose schema does not carry its own message (a zod error map). */
+export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.input === undefined && issue.code === "invalid_type") return "required";
   switch (issue.code) {
     case "invalid_type":
@@ -33,7 +33,8 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
-function schemaProblems(error: z.ZodError): ManifestProblem[] {
+/** Converts zod issues to field-path problems (unknown keys one per key). */
+export function schemaProblems(error: z.ZodError): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
@@ -48,19 +49,20 @@ function schemaProblems(error: z.ZodError): ManifestProblem[] {
   return problems;
 }
 
-function checkArtifactRef(m: GoldenManifest, path: string, ref: string | undefined, kind: ArtifactKind, problems: ManifestProblem[]): void {
+/** Adds a problem when `ref` names no artifact, or one of another kind. */
+export function checkArtifactRef(artifacts: GoldenManifest["artifacts"], path: string, ref: string | undefined, kind: ArtifactKind, problems: ManifestProblem[]): void {
   if (ref === undefined) return;
-  const artifact = Object.hasOwn(m.artifacts, ref) ? m.artifacts[ref] : undefined;
+  const artifact = Object.hasOwn(artifacts, ref) ? artifacts[ref] : undefined;
   if (artifact === undefined) problems.push({ path, message: `unknown artifact "${ref}"` });
   else if (artifact.kind !== kind) problems.push({ path, message: `artifact "${ref}" is a ${artifact.kind}, expected a ${kind}` });
 }
 
 function shapeRules(m: GoldenManifest, shapeName: string, inputs: LaunchInputs, allowed: bigint, problems: ManifestProblem[]): void {
   const base = `launchShapes.${shapeName}.inputs`;
-  checkArtifactRef(m, `${base}.firmware`, inputs.firmware, "firmware", problems);
-  checkArtifactRef(m, `${base}.kernel`, inputs.kernel, "kernel", problems);
-  checkArtifactRef(m, `${base}.initrd`, inputs.initrd, "initrd", problems);
-  checkArtifactRef(m, `${base}.svsm`, inputs.svsm, "svsm", problems);
+  checkArtifactRef(m.artifacts, `${base}.firmware`, inputs.firmware, "firmware", problems);
+  checkArtifactRef(m.artifacts, `${base}.kernel`, inputs.kernel, "kernel", problems);
+  checkArtifactRef(m.artifacts, `${base}.initrd`, inputs.initrd, "initrd", problems);
+  checkArtifactRef(m.artifacts, `${base}.svsm`, inputs.svsm, "svsm", problems);
   if (inputs.kernel === undefined && inputs.initrd !== undefined) problems.push({ path: `${base}.initrd`, message: "an initrd needs a kernel (direct boot)" });
   if (inputs.kernel === undefined && inputs.cmdline !== undefined) problems.push({ path: `${base}.cmdline`, message: "a cmdline needs a kernel (direct boot)" });
   if (inputs.mode === "snp:svsm") {
@@ -105,7 +107,8 @@ function manifestRules(m: GoldenManifest): ManifestProblem[] {
   return problems;
 }
 
-function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
+/** Sorts problems by path, then message. */
+export function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
   return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
 }
 

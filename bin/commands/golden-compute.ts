@@ -1,0 +1,73 @@
+/**
+ * `attestctl golden compute` and `golden check`: recompute a golden manifest from a config and its
+ * artifacts. `createdAt` comes from `--created-at`, else `SOURCE_DATE_EPOCH` (seconds, the
+ * reproducible-builds convention), else the clock; `check` reuses the committed manifest's
+ * `createdAt` and `status`, so it depends only on the config and the artifact bytes.
+ */
+import { compareManifests } from "../../measurements/drift/compare.js";
+import { renderComparisonMarkdown } from "../../measurements/drift/markdown.js";
+import { buildManifest, type LaunchDigestCalculator } from "../../measurements/manifest/build.js";
+import { formatManifest } from "../../measurements/manifest/canonical.js";
+import { MANIFEST_STATUSES, type GoldenManifest, type ManifestStatus } from "../../measurements/manifest/types.js";
+import { parseManifest } from "../../measurements/manifest/validate.js";
+import { EXIT, type CliIo } from "../io.js";
+import { UsageError, output, parse, required, type GoldenDeps } from "./golden-args.js";
+import { loadGoldenConfig, readInput } from "./golden-files.js";
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+function calculatorOf(deps: GoldenDeps): LaunchDigestCalculator {
+  if (deps.calculator === undefined) throw new UsageError("the SNP launch-digest calculator (measurements/snp) is not available in this build");
+  return deps.calculator();
+}
+
+/** `--created-at`, else SOURCE_DATE_EPOCH, else now. */
+function createdAt(flag: string | undefined, io: CliIo, deps: GoldenDeps): Date {
+  if (flag !== undefined) {
+    const date = new Date(flag);
+    if (!ISO_UTC.test(flag) || Number.isNaN(date.getTime())) throw new UsageError(`--created-at must be an ISO 8601 UTC time (2026-11-02T10:00:00Z), got ${flag}`);
+    return date;
+  }
+  const epoch = io.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== "") {
+    if (!/^[0-9]{1,12}$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${epoch}`);
+    return new Date(Number(epoch) * 1000);
+  }
+  return (deps.now ?? (() => new Date()))();
+}
+
+function compute(configPath: string, io: CliIo, deps: GoldenDeps, when: Date, status: ManifestStatus): GoldenManifest {
+  const config = loadGoldenConfig(configPath, io.cwd);
+  return buildManifest(config.inputs, { createdAt: when, status, artifactBytes: config.artifactBytes, calculator: calculatorOf(deps) });
+}
+
+/** `golden compute --config FILE [--out FILE] [--created-at ISO] [--status S]`. */
+export async function runCompute(argv: readonly string[], io: CliIo, deps: GoldenDeps): Promise<number> {
+  const { values } = parse(argv, { config: { type: "string" }, out: { type: "string" }, "created-at": { type: "string" }, status: { type: "string" } }, 0);
+  const status = (values.status ?? "pending") as ManifestStatus;
+  if (!MANIFEST_STATUSES.includes(status)) throw new UsageError(`--status must be one of ${MANIFEST_STATUSES.join(", ")}, got ${status}`);
+  const manifest = compute(required(values, "config"), io, deps, createdAt(values["created-at"], io, deps), status);
+  output(io, values.out, formatManifest(manifest));
+  const shapes = Object.entries(manifest.launchShapes).map(([name, s]) => `${name}=${s.measurement}`).join(" ");
+  io.stderr(`computed: release ${manifest.release} (${manifest.environment}, ${manifest.status}) ${shapes}\n`);
+  return EXIT.ok;
+}
+
+/** `golden check --config FILE --manifest FILE`. */
+export async function runCheck(argv: readonly string[], io: CliIo, deps: GoldenDeps): Promise<number> {
+  const { values } = parse(argv, { config: { type: "string" }, manifest: { type: "string" } }, 0);
+  const configPath = required(values, "config");
+  const manifestPath = required(values, "manifest");
+  const committedText = readInput(manifestPath, io.cwd).toString("utf8");
+  const committed = parseManifest(committedText);
+  const fresh = compute(configPath, io, deps, new Date(committed.createdAt), committed.status);
+  const expected = formatManifest(fresh);
+  if (committedText === expected) {
+    io.stderr(`current: ${manifestPath} matches ${configPath} (${Object.keys(fresh.launchShapes).length} launch shape${Object.keys(fresh.launchShapes).length === 1 ? "" : "s"})\n`);
+    return EXIT.ok;
+  }
+  const comparison = compareManifests(committed, fresh);
+  io.stderr(`stale: ${manifestPath} does not match ${configPath}; regenerate with:\n  attestctl golden compute --config ${configPath} --created-at ${committed.createdAt} --status ${committed.status} --out ${manifestPath}\n`);
+  io.stdout(comparison.changes.length === 0 ? "Only the formatting differs from the generated form.\n" : renderComparisonMarkdown(committed, fresh, comparison));
+  return EXIT.failed;
+}
