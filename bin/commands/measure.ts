@@ -145,12 +145,16 @@ function format(digest: Buffer, flags: ParsedFlags): string {
 }
 
 function measure(flags: ParsedFlags, io: CliIo): number {
+  // Like argparse: value errors (choices, integers) before missing required arguments.
   const modeText = str(flags, "--mode");
-  const ovmfPath = str(flags, "--ovmf");
-  const missing = [modeText === undefined ? "--mode" : "", ovmfPath === undefined ? "--ovmf" : ""].filter((f) => f !== "");
-  if (missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.join(", ")}`);
-  const mode = parseMode(modeText ?? "");
+  const mode = modeText === undefined ? undefined : parseMode(modeText);
   choice(flags, "--output-format", (v): v is string => v === "hex" || v === "base64", ["hex", "base64"]);
+  choice(flags, "--vcpu-type", isVcpuType, VCPU_TYPES);
+  for (const flag of ["--vcpus", "--vcpu-family", "--vcpu-model", "--vcpu-stepping", "--vars-size"] as const) int(flags, flag, false);
+  for (const flag of ["--vcpu-sig", "--guest-features"] as const) int(flags, flag, true);
+  const ovmfPath = str(flags, "--ovmf");
+  const missing = [mode === undefined ? "--mode" : "", ovmfPath === undefined ? "--ovmf" : ""].filter((f) => f !== "");
+  if (mode === undefined || missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.join(", ")}`);
   const ovmf = readInput(io, flags, "--ovmf") ?? Buffer.alloc(0);
   if (mode === "snp:ovmf-hash") {
     // Upstream prints this intermediate digest before any other check, always in hex and without the -v prefix.

@@ -70,8 +70,13 @@ function hashesTableGpa(fw: FirmwareLayout): number {
   return area.gpa;
 }
 
-function kernelHashesPage(fw: FirmwareLayout, hashes: SevHashes, section: SevMetadataSection): Buffer {
-  if (section.size !== PAGE_SIZE) fail("KERNEL_HASHES_SECTION_SIZE", "ovmf", `SNP_KERNEL_HASHES section is 0x${section.size.toString(16)} bytes, expected one page`);
+/** The page measured for SNP_KERNEL_HASHES with a kernel: the padded table at the table GPA's page offset. */
+function kernelHashesPage(fw: FirmwareLayout, sections: readonly SevMetadataSection[], hashes: SevHashes): Buffer {
+  const targets = sections.filter((s) => s.type === SECTION_TYPES.snpKernelHashes);
+  if (targets.length === 0) fail("KERNEL_HASHES_SECTION_MISSING", "ovmf", "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
+  for (const s of targets) {
+    if (s.size !== PAGE_SIZE) fail("KERNEL_HASHES_SECTION_SIZE", "ovmf", `SNP_KERNEL_HASHES section is 0x${s.size.toString(16)} bytes, expected one page`);
+  }
   const offset = hashesTableGpa(fw) % PAGE_SIZE;
   if (offset + SEV_HASHES_TABLE_PADDED_LENGTH > PAGE_SIZE) {
     fail("HASHES_TABLE_INVALID", "ovmf", `ovmf SEV hashes table at page offset 0x${offset.toString(16)} does not fit in its page`);
@@ -81,11 +86,7 @@ function kernelHashesPage(fw: FirmwareLayout, hashes: SevHashes, section: SevMet
 
 /** Measures the metadata sections (section 6 of the reference note) in table order. */
 function measureSections(ld: LaunchDigest, fw: FirmwareLayout, sections: readonly SevMetadataSection[], o: Pick<ResolvedOptions, "vmmType" | "hashes">): void {
-  const hashesPage = o.hashes === undefined ? undefined : (() => {
-    const section = sections.find((s) => s.type === SECTION_TYPES.snpKernelHashes);
-    if (section === undefined) fail("KERNEL_HASHES_SECTION_MISSING", "ovmf", "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
-    return kernelHashesPage(fw, o.hashes as SevHashes, section);
-  })();
+  const hashesPage = o.hashes === undefined ? undefined : kernelHashesPage(fw, sections, o.hashes);
   for (const s of sections) {
     switch (s.type) {
       case SECTION_TYPES.snpSecMem:

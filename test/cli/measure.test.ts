@@ -114,6 +114,8 @@ describe("attestctl measure snp: errors", () => {
   it.each([
     ["no arguments", [], "the following arguments are required: --mode, --ovmf"],
     ["missing --ovmf", ["--mode", "sev"], "the following arguments are required: --ovmf"],
+    ["a bad value is reported before a missing argument", ["--mode", "tdx"], "argument --mode: invalid choice: 'tdx' (choose from 'snp', 'snp:ovmf-hash', 'snp:svsm', 'seves', 'sev')"],
+    ["bad int before missing argument", ["--vcpus", "four"], "argument --vcpus: invalid int value: 'four'"],
     ["unknown mode", ["--mode", "tdx", "--ovmf", OVMF], "argument --mode: invalid choice: 'tdx' (choose from 'snp', 'snp:ovmf-hash', 'snp:svsm', 'seves', 'sev')"],
     ["unknown flag", ["--mode", "sev", "--ovmf", OVMF, "--memory", "4G"], "unrecognized arguments: --memory"],
     ["stray word", ["--mode", "sev", "--ovmf", OVMF, "extra"], "unrecognized arguments: extra"],

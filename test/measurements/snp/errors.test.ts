@@ -70,6 +70,8 @@ const CASES: [SnpMeasurementErrorCode, string, MeasurementOptions, string][] = [
   ["RESET_BLOCK_MISSING", "reset address 0 with APs", snp({ ovmf: firmware({ resetEip: 0 }) }), "ovmf"],
   ["KERNEL_HASHES_SECTION_MISSING", "snp + kernel with an OvmfX64 image", snp({ ovmf: OVMFX64_SUFFIX(), kernel: K }), "ovmf"],
   ["KERNEL_HASHES_SECTION_SIZE", "SNP_KERNEL_HASHES section of two pages", snp({ kernel: K, ovmf: firmware({ sections: [{ gpa: 0x810000, size: 0x2000, type: 0x10 }] }) }), "ovmf"],
+  ["KERNEL_HASHES_SECTION_SIZE", "a second SNP_KERNEL_HASHES section of two pages",
+    snp({ kernel: K, ovmf: firmware({ sections: [{ gpa: 0x810000, size: 0x1000, type: 0x10 }, { gpa: 0x820000, size: 0x2000, type: 0x10 }] }) }), "ovmf"],
   ["KERNEL_HASHES_SECTION_SIZE", "SNP_KERNEL_HASHES section of zero bytes", snp({ kernel: K, ovmf: firmware({ sections: [{ gpa: 0, size: 0, type: 0x10 }] }) }), "ovmf"],
   ["HASHES_TABLE_MISSING", "snp + kernel, section present but no hashes-table entry", snp({ kernel: K, ovmf: firmware({ hashesTable: null }) }), "ovmf"],
   ["HASHES_TABLE_MISSING", "snp + kernel, hashes table at GPA 0", snp({ kernel: K, ovmf: firmware({ hashesTable: u32(0, 0x400) }) }), "ovmf"],
