@@ -19,6 +19,11 @@ export interface Measurement {
   readonly digest: Buffer;
   /** The measured VMSA pages in vCPU order (BSP first); empty for `sev` and `snp:ovmf-hash`. Entries may share one buffer. */
   readonly vmsas: readonly Buffer[];
+  /**
+   * CPUID signature resolved from `vcpuSignature` or `vcpuType` (e.g. 0xA00F11n for EPYC-Milan);
+   * undefined when neither was given. QEMU VMSAs carry it in RDX; ec2 and gce put 0x600 there instead.
+   */
+  readonly vcpuSignature: bigint | undefined;
 }
 
 const FOUR_GIB = 0x1_0000_0000;
@@ -119,18 +124,18 @@ function measureSnp(o: ResolvedOptions): Measurement {
   const apEip = requireResetEip(fw, o.vcpus);
   const ld = o.ovmfHash === undefined ? new LaunchDigest().normalPages(base, o.ovmf) : new LaunchDigest(o.ovmfHash);
   measureSections(ld, fw, sections, o);
-  const vmsa = (eip: number) => buildVmsaPage({ eip, sevFeatures: o.guestFeatures, vcpuSignature: o.vcpuSignature, vmmType: o.vmmType });
+  const vmsa = (eip: number) => buildVmsaPage({ eip, sevFeatures: o.guestFeatures, vcpuSignature: o.vcpuSignature ?? 0n, vmmType: o.vmmType });
   const bsp = vmsa(BSP_RESET_EIP);
   const ap = o.vcpus > 1 ? vmsa(apEip) : undefined;
   ld.vmsaPage(bsp);
   if (ap !== undefined) ld.vmsaPages(ap, o.vcpus - 1);
-  return { mode: o.mode, digest: ld.digest(), vmsas: vmsaList(bsp, ap, o.vcpus) };
+  return { mode: o.mode, digest: ld.digest(), vmsas: vmsaList(bsp, ap, o.vcpus), vcpuSignature: o.vcpuSignature };
 }
 
 function measureOvmfHash(o: ResolvedOptions): Measurement {
   const base = placeImage(o.ovmf, "ovmf", FOUR_GIB);
   parseFirmware(o.ovmf, "ovmf"); // malformed metadata fails here too, as upstream
-  return { mode: o.mode, digest: new LaunchDigest().normalPages(base, o.ovmf).digest(), vmsas: [] };
+  return { mode: o.mode, digest: new LaunchDigest().normalPages(base, o.ovmf).digest(), vmsas: [], vcpuSignature: o.vcpuSignature };
 }
 
 function measureSvsm(o: ResolvedOptions): Measurement {
@@ -144,9 +149,9 @@ function measureSvsm(o: ResolvedOptions): Measurement {
   if (fw.svsmEntryOffset === undefined) fail("SVSM_INFO_MISSING", "svsm", "svsm footer table has no SVSM info entry (entry point)");
   const ld = new LaunchDigest().normalPages(ovmfBase, o.ovmf).normalPages(svsmBase, svsm);
   measureSections(ld, fw, sections, { vmmType: "QEMU", hashes: undefined });
-  const page = buildSvsmVmsaPage(svsmBase + fw.svsmEntryOffset, o.vcpuSignature);
+  const page = buildSvsmVmsaPage(svsmBase + fw.svsmEntryOffset, o.vcpuSignature ?? 0n);
   ld.vmsaPages(page, o.vcpus);
-  return { mode: o.mode, digest: ld.digest(), vmsas: vmsaList(page, page, o.vcpus) };
+  return { mode: o.mode, digest: ld.digest(), vmsas: vmsaList(page, page, o.vcpus), vcpuSignature: o.vcpuSignature };
 }
 
 /** `sev` and `seves`: one SHA-256 over firmware, padded hashes table (with a kernel) and VMSAs (seves). */
@@ -158,14 +163,14 @@ function measureSev(o: ResolvedOptions): Measurement {
     hashesTableGpa(fw);
     sha.update(sevHashesTable(o.hashes));
   }
-  if (o.mode === "sev") return { mode: o.mode, digest: sha.digest(), vmsas: [] };
+  if (o.mode === "sev") return { mode: o.mode, digest: sha.digest(), vmsas: [], vcpuSignature: o.vcpuSignature };
   const apEip = requireResetEip(fw, o.vcpus);
-  const vmsa = (eip: number) => buildVmsaPage({ eip, sevFeatures: 0n, vcpuSignature: o.vcpuSignature, vmmType: o.vmmType });
+  const vmsa = (eip: number) => buildVmsaPage({ eip, sevFeatures: 0n, vcpuSignature: o.vcpuSignature ?? 0n, vmmType: o.vmmType });
   const bsp = vmsa(BSP_RESET_EIP);
   const ap = o.vcpus > 1 ? vmsa(apEip) : undefined;
   const vmsas = vmsaList(bsp, ap, o.vcpus);
   for (const page of vmsas) sha.update(page);
-  return { mode: o.mode, digest: sha.digest(), vmsas };
+  return { mode: o.mode, digest: sha.digest(), vmsas, vcpuSignature: o.vcpuSignature };
 }
 
 /**

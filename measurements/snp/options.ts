@@ -53,7 +53,8 @@ export interface ResolvedOptions {
   readonly mode: MeasurementMode;
   readonly ovmf: Buffer;
   readonly vcpus: number;
-  readonly vcpuSignature: bigint;
+  /** Resolved from `vcpuSignature` or `vcpuType`; undefined when neither was given (ec2, gce, sev). */
+  readonly vcpuSignature: bigint | undefined;
   readonly vmmType: VmmType;
   readonly guestFeatures: bigint;
   readonly hashes: SevHashes | undefined;
@@ -102,7 +103,7 @@ function digestOf(input: ArtifactInput, field: string): Buffer {
   return fail("DIGEST_INVALID", `${field}.sha256`, `${field}.sha256 must be a SHA-256 digest (32 bytes or 64 hex digits)`);
 }
 
-function resolveSignature(o: MeasurementOptions, vmmType: VmmType, needed: boolean): bigint {
+function resolveSignature(o: MeasurementOptions, vmmType: VmmType, needed: boolean): bigint | undefined {
   if (o.vcpuType !== undefined && !isVcpuType(o.vcpuType)) {
     fail("VCPU_TYPE_UNKNOWN", "vcpuType", `unknown vCPU type "${String(o.vcpuType)}" (expected one of: ${VCPU_TYPES.join(", ")})`);
   }
@@ -115,7 +116,7 @@ function resolveSignature(o: MeasurementOptions, vmmType: VmmType, needed: boole
   if (needed && vmmType === "QEMU") {
     fail("VCPU_SIGNATURE_MISSING", "vcpuType", `mode ${o.mode} with vmm type QEMU needs a vCPU type or signature`);
   }
-  return 0n;
+  return undefined;
 }
 
 function resolveHashes(o: MeasurementOptions): SevHashes | undefined {

@@ -65,4 +65,9 @@ describe("consistency relations", () => {
     ]);
     expect(computeMeasurement(vectorOptions(a("a10"))).vmsas).toEqual([]);
   });
+
+  it("reports the resolved vCPU signature (undefined when none was given, as for ec2)", () => {
+    expect(computeMeasurement(vectorOptions(a("a03"))).vcpuSignature).toBe(0xa00f11n);
+    expect(computeMeasurement(vectorOptions(a("a07"))).vcpuSignature).toBeUndefined();
+  });
 });
