@@ -13,7 +13,7 @@ import { bootModels, checkServerCredentials, type BootOptions, type ReleasedCred
 import { InferenceError } from "./errors.js";
 import { buildApp } from "./server/app.js";
 import { createInferenceMetrics } from "./server/metrics.js";
-import { buildOpsApp } from "./server/ops-app.js";
+import { buildOpsApp } from "../observability/ops-app.js";
 import type { ModelEntry } from "./server/routes.js";
 
 /** Where the runtime is in its life. */

@@ -1,6 +1,7 @@
 /**
- * Dynamic batching with a bounded queue. Requests wait up to `maxDelayMs` for company, then run together
- * (at most `maxBatchSize` rows) in one `run` call; outputs are split back per request. A full queue rejects at
+ * Dynamic batching with a bounded queue. A request arriving at an idle batcher waits up to `maxDelayMs` for
+ * company; requests that queued while a batch ran go next without further delay. A batch holds at most
+ * `maxBatchSize` rows and runs in one `run` call; outputs are split back per request. A full queue rejects at
  * once with `QUEUE_FULL` (503 + Retry-After), a request past its deadline gets `REQUEST_TIMEOUT`, and `drain()`
  * stops intake and finishes everything already accepted. Timers are injectable so tests control time.
  */
@@ -114,10 +115,11 @@ export class Batcher {
     return this.queue.reduce((n, it) => n + it.rows, 0);
   }
 
-  private schedule(): void {
+  // After a run, whatever queued meanwhile has already waited for the previous batch: run it at once.
+  private schedule(afterRun = false): void {
     if (this.running > 0 || this.queue.length === 0) return this.checkIdle();
     const full = !this.options.batchable || this.queuedRows() >= this.options.maxBatchSize;
-    if (full || this.closing || this.options.maxDelayMs === 0) return this.dispatch();
+    if (full || afterRun || this.closing || this.options.maxDelayMs === 0) return this.dispatch();
     if (this.delayTimer === undefined) {
       this.delayTimer = this.timers.setTimeout(() => {
         this.delayTimer = undefined;
@@ -183,7 +185,7 @@ export class Batcher {
       else it.reject(failure);
     });
     this.options.onBatch?.({ rows: total, requests: batch.length, ok: pieces !== undefined });
-    this.schedule();
+    this.schedule(true);
   }
 
   private checkIdle(): void {

@@ -4,7 +4,7 @@
  * it carries no request data.
  */
 import fastify, { type FastifyInstance } from "fastify";
-import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from "../../observability/metrics.js";
+import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from "./metrics.js";
 
 /** Options of `buildOpsApp`. */
 export interface OpsAppOptions {

@@ -1,0 +1,223 @@
+/**
+ * The gateway factory (outside the boundary; STYLE rule 5): `buildGatewayApp(opts)` returns an unstarted Fastify
+ * instance. It authenticates clients (API key, hashed at rest, or a client certificate), applies per-client
+ * rate limits and body limits, and forwards OIP requests to the runtimes serving the model over mTLS, trusting
+ * only the broker CA. It never parses or logs bodies: logs carry metadata only.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import type { TLSSocket } from "node:tls";
+import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { MetricsRegistry, type Counter } from "../observability/metrics.js";
+import { errorFields } from "../observability/logger.js";
+import { ApiKeyStore, type ApiKeyRecord } from "./api-keys.js";
+import { GatewayError } from "./errors.js";
+import { RateLimiter, type RateLimit } from "./rate-limit.js";
+import type { RuntimeClient, Upstream, UpstreamReply } from "./upstream.js";
+
+/** A client of the gateway. */
+export interface GatewayClient {
+  readonly name: string;
+  readonly rateLimit: RateLimit;
+  /** Models this client may use; absent means all. */
+  readonly models?: readonly string[];
+  /** SHA-256 fingerprints (hex, no colons) of client certificates that authenticate as this client. */
+  readonly certificateSha256?: readonly string[];
+}
+
+/** Options of `buildGatewayApp`. */
+export interface GatewayOptions {
+  readonly clients: readonly GatewayClient[];
+  readonly apiKeys: readonly ApiKeyRecord[];
+  /** Runtimes by model name (round-robin; a runtime that fails TLS or refuses the connection is skipped). */
+  readonly routes: Readonly<Record<string, readonly Upstream[]>>;
+  readonly runtimes: Pick<RuntimeClient, "forward">;
+  readonly logger: Logger;
+  readonly registry?: MetricsRegistry;
+  /** Largest request body in bytes; default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Clock in ms for rate limits; absent means `Date.now`. */
+  readonly now?: () => number;
+  /** Client-facing TLS; with `clientCa`, client certificates are requested and may authenticate. Absent: plain HTTP (behind a TLS-terminating ingress, or tests). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
+}
+
+interface Meta {
+  client?: string;
+  model?: string;
+  code?: string;
+  upstream?: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    gw: Meta;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const params = { type: "object", required: ["model"], properties: { model: { type: "string", minLength: 1, maxLength: 128 }, version: { type: "string", minLength: 1, maxLength: 64 } } } as const;
+
+/** Gateway metrics. */
+interface GatewayMetrics {
+  requests: Counter;
+  untrusted: Counter;
+  limited: Counter;
+}
+
+/**
+ * Builds the gateway.
+ *
+ * @example
+ * const gw = buildGatewayApp({ clients, apiKeys, routes: { sentiment: [{ url: "https://10.0.0.5:8443" }] }, runtimes: new RuntimeClient(tls, { timeoutMs: 15000 }), logger });
+ * await gw.listen({ host: "0.0.0.0", port: 8080 });
+ */
+export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
+  const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+  const now = opts.now ?? Date.now;
+  const keys = new ApiKeyStore(opts.apiKeys);
+  const clients = new Map(opts.clients.map((c) => [c.name, c]));
+  const byCert = new Map(opts.clients.flatMap((c) => (c.certificateSha256 ?? []).map((f) => [f.toLowerCase(), c.name] as const)));
+  for (const r of opts.apiKeys) if (!clients.has(r.client)) throw new GatewayError("CONFIG_INVALID", `apiKeys[${r.id}].client: no client named ${r.client}`);
+  const limiter = new RateLimiter();
+  const registry = opts.registry ?? new MetricsRegistry();
+  const metrics: GatewayMetrics = {
+    requests: registry.counter("ci_gateway_requests_total", "Gateway requests by client, model and result code", ["client", "model", "code"]),
+    untrusted: registry.counter("ci_gateway_upstream_untrusted_total", "Runtime connections refused because the runtime certificate is not from the broker CA"),
+    limited: registry.counter("ci_gateway_rate_limited_total", "Requests refused by the per-client rate limit", ["client"]),
+  };
+  const cursor = new Map<string, number>();
+
+  const app = fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: true,
+    bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}), minVersion: "TLSv1.2" as const } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest("gw", null as never);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (_req, body, done) => done(null, body));
+
+  const started = new WeakMap<object, bigint>();
+  const sent = new WeakMap<object, number>();
+  app.addHook("onRequest", async (req, reply) => {
+    req.gw = {};
+    started.set(req, process.hrtime.bigint());
+    reply.header("x-request-id", req.id);
+  });
+  app.addHook("onSend", async (req, _reply, payload) => {
+    if (typeof payload === "string" || Buffer.isBuffer(payload)) sent.set(req, Buffer.byteLength(payload));
+    return payload;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const t0 = started.get(req);
+    const code = req.gw?.code ?? (reply.statusCode < 400 ? "OK" : `HTTP_${reply.statusCode}`);
+    metrics.requests.inc({ client: req.gw?.client ?? "-", model: req.gw?.model ?? "-", code });
+    req.log.info({
+      reqId: req.id, client: req.gw?.client ?? "-", method: req.method, route: req.routeOptions.url ?? "-", model: req.gw?.model ?? "-",
+      upstream: req.gw?.upstream, status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
+      responseBytes: sent.get(req) ?? 0, ms: t0 === undefined ? 0 : Math.round(Number(process.hrtime.bigint() - t0) / 1e3) / 1e3,
+    }, "request");
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    let e: GatewayError;
+    if (err instanceof GatewayError) e = err;
+    else if ((err as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") e = new GatewayError("BODY_TOO_LARGE", "body: larger than the limit");
+    else if ((err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") e = new GatewayError("UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json");
+    else if ((err as { validation?: unknown }).validation) e = new GatewayError("ROUTE_NOT_FOUND", "no such route");
+    else {
+      e = new GatewayError("INTERNAL", "internal error", { cause: err });
+      req.log.error({ reqId: req.id, err: errorFields(err) }, "request failed");
+    }
+    if (req.gw) req.gw.code = e.code;
+    if (e.retryAfterSeconds !== undefined) reply.header("retry-after", String(e.retryAfterSeconds));
+    return reply.code(e.status).send({ error: e.message, code: e.code });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    if (req.gw) req.gw.code = "ROUTE_NOT_FOUND";
+    return reply.code(404).send({ error: "no such route", code: "ROUTE_NOT_FOUND" });
+  });
+
+  function authenticate(req: FastifyRequest): string {
+    const socket = req.raw.socket as TLSSocket;
+    if (opts.tls?.clientCa && socket.authorized) {
+      const der = socket.getPeerCertificate()?.raw;
+      const client = der ? byCert.get(createHash("sha256").update(der).digest("hex")) : undefined;
+      if (client) return client;
+    }
+    const auth = req.headers.authorization;
+    const presented = typeof auth === "string" && auth.startsWith("Bearer ") ? auth.slice(7) : (req.headers["x-api-key"] as string | undefined);
+    const client = keys.authenticate(presented);
+    if (!client) throw new GatewayError("UNAUTHENTICATED", "missing or invalid API key or client certificate");
+    return client;
+  }
+
+  async function proxy(req: FastifyRequest<{ Params: { model: string } }>, reply: FastifyReply): Promise<FastifyReply> {
+    const clientName = authenticate(req);
+    req.gw.client = clientName;
+    const client = clients.get(clientName)!;
+    const decision = limiter.take(clientName, client.rateLimit, now());
+    if (!decision.ok) {
+      metrics.limited.inc({ client: clientName });
+      throw new GatewayError("RATE_LIMITED", `rate limit of ${client.rateLimit.perSecond}/s exceeded`, { retryAfterSeconds: decision.retryAfterSeconds });
+    }
+    const model = req.params.model;
+    const upstreams = Object.hasOwn(opts.routes, model) ? opts.routes[model]! : [];
+    if (upstreams.length === 0) throw new GatewayError("MODEL_NOT_FOUND", "no runtime serves this model");
+    req.gw.model = model;
+    if (client.models && !client.models.includes(model)) throw new GatewayError("FORBIDDEN_MODEL", "this client may not use this model");
+    const start = cursor.get(model) ?? 0;
+    cursor.set(model, (start + 1) % upstreams.length);
+    let last: unknown;
+    for (let i = 0; i < upstreams.length; i++) {
+      const upstream = upstreams[(start + i) % upstreams.length]!;
+      req.gw.upstream = new URL(upstream.url).host;
+      let res: UpstreamReply;
+      try {
+        res = await opts.runtimes.forward(upstream, {
+          method: req.method, path: req.url,
+          headers: { "x-request-id": req.id, accept: "application/json", ...(req.body ? { "content-type": "application/json" } : {}) },
+          ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
+        });
+      } catch (e) {
+        last = e;
+        const code = (e as GatewayError).code;
+        if (code === "UPSTREAM_UNTRUSTED") metrics.untrusted.inc();
+        // Only failures before the request reached a runtime (refused, untrusted) are retried elsewhere.
+        if (code === "UPSTREAM_UNTRUSTED" || code === "UPSTREAM_UNAVAILABLE") continue;
+        throw e;
+      }
+      req.gw.code = res.status < 400 ? "OK" : upstreamCode(res.body) ?? `HTTP_${res.status}`;
+      if (res.retryAfter) reply.header("retry-after", res.retryAfter);
+      return reply.code(res.status).type(res.contentType ?? "application/json").send(res.body);
+    }
+    throw last;
+  }
+
+  app.get("/v2/health/live", async () => ({ live: true }));
+  app.get("/v2/health/ready", async () => ({ ready: true }));
+  app.get("/v2/models/:model", { schema: { params } }, proxy);
+  app.get("/v2/models/:model/versions/:version", { schema: { params } }, proxy);
+  app.get("/v2/models/:model/ready", { schema: { params } }, proxy);
+  app.get("/v2/models/:model/versions/:version/ready", { schema: { params } }, proxy);
+  app.post("/v2/models/:model/infer", { schema: { params } }, proxy);
+  app.post("/v2/models/:model/versions/:version/infer", { schema: { params } }, proxy);
+  return app;
+}
+
+/** The runtime's stable error code from an OIP error body, if any (metadata for logs and metrics). */
+function upstreamCode(body: Buffer): string | undefined {
+  if (body.length > 4096) return undefined;
+  try {
+    const code = (JSON.parse(body.toString("utf8")) as { code?: unknown }).code;
+    return typeof code === "string" && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The gateway's client to inference runtimes: HTTPS with the gateway's client certificate, trusting **only the
+ * broker CA**, which signs runtime certificates only after attestation. A runtime whose certificate does not
+ * chain to it (an unattested runtime) fails the handshake before any request byte is sent: `UPSTREAM_UNTRUSTED`.
+ */
+import { Agent, request } from "node:https";
+import { GatewayError } from "./errors.js";
+
+/** TLS material for talking to runtimes. */
+export interface UpstreamTls {
+  /** PEM broker CA: the only trust anchor for runtime certificates. */
+  readonly brokerCa: string;
+  /** PEM client certificate of the gateway (issued by the gateway CA the runtimes accept). */
+  readonly cert: string;
+  /** PEM private key of `cert`. */
+  readonly key: string;
+}
+
+/** One runtime endpoint. */
+export interface Upstream {
+  /** `https://host:port` */
+  readonly url: string;
+  /** Name checked against the runtime certificate; absent means the URL host. */
+  readonly servername?: string;
+}
+
+/** A runtime's answer, passed through. */
+export interface UpstreamReply {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly retryAfter: string | undefined;
+  readonly body: Buffer;
+}
+
+// Certificate verification failures (OpenSSL verify codes and Node's hostname check).
+const UNTRUSTED = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_SIGNATURE_FAILURE", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED",
+  "CERT_REJECTED", "INVALID_CA", "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** Sends requests to runtimes over mTLS with keep-alive connections. */
+export class RuntimeClient {
+  private readonly agent: Agent;
+
+  constructor(tls: UpstreamTls, private readonly opts: { timeoutMs: number; maxSockets?: number }) {
+    this.agent = new Agent({ ca: tls.brokerCa, cert: tls.cert, key: tls.key, keepAlive: true, maxSockets: opts.maxSockets ?? 64, minVersion: "TLSv1.2" });
+  }
+
+  /** Forwards one request; failures become `UPSTREAM_UNTRUSTED`, `UPSTREAM_UNAVAILABLE` or `UPSTREAM_TIMEOUT`. */
+  forward(upstream: Upstream, req: { method: string; path: string; headers: Record<string, string>; body?: Buffer }): Promise<UpstreamReply> {
+    const url = new URL(upstream.url);
+    return new Promise((resolve, reject) => {
+      const r = request({
+        agent: this.agent, host: url.hostname, port: url.port || 443, method: req.method, path: req.path,
+        servername: upstream.servername ?? url.hostname, headers: { ...req.headers, ...(req.body ? { "content-length": String(req.body.length) } : {}) },
+        timeout: this.opts.timeoutMs,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({
+          status: res.statusCode ?? 502, contentType: res.headers["content-type"],
+          retryAfter: typeof res.headers["retry-after"] === "string" ? res.headers["retry-after"] : undefined, body: Buffer.concat(chunks),
+        }));
+        res.on("error", (e) => reject(new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime closed the connection", { cause: e })));
+      });
+      r.on("timeout", () => r.destroy(new GatewayError("UPSTREAM_TIMEOUT", `the runtime did not answer within ${this.opts.timeoutMs} ms`)));
+      r.on("error", (e: NodeJS.ErrnoException) => {
+        if (e instanceof GatewayError) return reject(e);
+        if (e.code && UNTRUSTED.has(e.code)) return reject(new GatewayError("UPSTREAM_UNTRUSTED", "the runtime's certificate is not from the broker CA (not attested)", { cause: e }));
+        reject(new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime is unreachable", { cause: e }));
+      });
+      r.end(req.body);
+    });
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}

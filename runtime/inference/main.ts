@@ -1,0 +1,75 @@
+/**
+ * Runtime entry point (the only place that listens): `tsx runtime/inference/main.ts --config FILE`.
+ * Reads the config and the model files, builds the key broker client (the `KeyRelease` seam), starts the
+ * runtime, and drains on SIGTERM/SIGINT. Exit 1 when boot fails (nothing was served).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { createLogger } from "../observability/logger.js";
+import type { KeyRelease, ModelArtifacts } from "./boot.js";
+import { parseRuntimeConfig, type RuntimeConfig } from "./config.js";
+import { InferenceError } from "./errors.js";
+import { parseSignerKey } from "./model/signature.js";
+import { startRuntime } from "./runtime.js";
+
+/** Builds the key broker client from `config.keyBroker`. Replaced by the KBS client when it lands (issue #5). */
+export type KeyReleaseFactory = (options: Record<string, unknown>) => KeyRelease;
+
+const noBrokerClient: KeyReleaseFactory = () => ({
+  release: async () => {
+    throw new InferenceError("KEY_RELEASE_FAILED", "no key broker client in this build (KBS client: issue #5)");
+  },
+});
+
+/** Reads the model files named by the config (paths relative to `baseDir`). */
+export function readArtifacts(config: RuntimeConfig, baseDir: string): ModelArtifacts[] {
+  const read = (p: string) => readFileSync(resolve(baseDir, p));
+  return config.models.map((m) => ({
+    config: { name: m.name, ...(m.version ? { version: m.version } : {}), ...(m.text ? { text: m.text } : {}), ...(m.labels ? { labels: m.labels } : {}) },
+    container: read(m.container),
+    signature: read(m.signature).toString("utf8"),
+    ...(m.tokenizer ? { tokenizerJson: JSON.parse(read(m.tokenizer).toString("utf8")) as unknown } : {}),
+    ...(m.containerSha256 ? { containerSha256: m.containerSha256 } : {}),
+    ...(m.sequenceLength ? { sequenceLength: m.sequenceLength } : {}),
+  }));
+}
+
+/** Starts the runtime from a config file; resolves with the exit code once stopped (or at once on failure). */
+export async function main(argv: readonly string[], keyReleaseFactory: KeyReleaseFactory = noBrokerClient): Promise<number> {
+  const i = argv.indexOf("--config");
+  const file = i >= 0 ? argv[i + 1] : process.env.CI_INFERENCE_CONFIG;
+  if (!file) {
+    process.stderr.write("usage: runtime/inference/main.ts --config FILE (or CI_INFERENCE_CONFIG)\n");
+    return 2;
+  }
+  const base = dirname(resolve(file));
+  const config = parseRuntimeConfig(JSON.parse(readFileSync(file, "utf8")));
+  const logger = createLogger({ service: "inference", level: config.logLevel });
+  const b = config.batching;
+  const rt = await startRuntime({
+    artifacts: readArtifacts(config, base),
+    keyRelease: keyReleaseFactory(config.keyBroker),
+    signerKey: parseSignerKey(readFileSync(resolve(base, config.signerPublicKeyFile), "utf8")),
+    gatewayCa: readFileSync(resolve(base, config.gatewayCaFile), "utf8"),
+    batching: { maxBatchSize: b.maxBatchSize, maxDelayMs: b.maxBatchDelayMs, maxQueue: b.maxQueue, timeoutMs: b.requestTimeoutMs, retryAfterSeconds: b.retryAfterSeconds },
+    ...(config.intraOpThreads ? { ort: { intraOpThreads: config.intraOpThreads } } : {}),
+    bodyLimit: config.bodyLimitBytes, logger, listen: config.listen, ops: config.ops,
+  });
+  if (rt.phase() !== "ready") {
+    await rt.stop();
+    return 1;
+  }
+  await new Promise<void>((done) => {
+    const stop = () => void rt.stop().then(done);
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`${e instanceof InferenceError ? `${e.code}: ${e.message}` : "runtime failed to start"}\n`);
+    process.exit(1);
+  });
+}
