@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { TLSSocket } from "node:tls";
-import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { MetricsRegistry, type Counter } from "../observability/metrics.js";
 import { errorFields } from "../observability/logger.js";
@@ -90,7 +90,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
 
   const app = fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];

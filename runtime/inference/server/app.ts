@@ -4,7 +4,7 @@
  * absent). Only `main.ts` / `startRuntime` listen.
  */
 import { randomUUID } from "node:crypto";
-import fastify, { type FastifyInstance } from "fastify";
+import fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { InferenceError } from "../errors.js";
 import { errorFields } from "../../observability/logger.js";
@@ -49,7 +49,7 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
   const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
   const app = fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     requestTimeout: opts.requestTimeoutMs ?? 30_000,
     return503OnClosing: false,

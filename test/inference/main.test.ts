@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateApiKey } from "../../runtime/gateway/api-keys.js";
+import { main as gatewayMain } from "../../runtime/gateway/main.js";
+import { main as runtimeMain } from "../../runtime/inference/main.js";
+import { bundled } from "../helpers/inference.js";
+import { createTestPki, fakeKeyRelease, freePort, httpsJson, sealBundled, type SealedBundle, type TestPki } from "../helpers/runtime.js";
+
+let dir: string;
+let pki: TestPki;
+let sealed: SealedBundle;
+const key = generateApiKey("team-a");
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "ci-main-"));
+  pki = createTestPki();
+  sealed = await sealBundled(["sentiment"]);
+  const a = sealed.artifacts[0]!;
+  writeFileSync(join(dir, "sentiment.onnx.enc"), a.container);
+  writeFileSync(join(dir, "sentiment.onnx.enc.jws"), a.signature);
+  writeFileSync(join(dir, "tokenizer.json"), bundled("tokenizer.json").bytes);
+  writeFileSync(join(dir, "signer.pem"), sealed.signerKey.export({ type: "spki", format: "pem" }) as string);
+  writeFileSync(join(dir, "gateway-ca.pem"), pki.gateway.cert);
+  writeFileSync(join(dir, "broker-ca.pem"), pki.broker.cert);
+  writeFileSync(join(dir, "gateway.pem"), pki.gatewayClient.cert);
+  writeFileSync(join(dir, "gateway.key"), pki.gatewayClient.key, { mode: 0o600 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function runtimeConfig(): Promise<{ file: string; port: number; ops: number }> {
+  const port = await freePort();
+  const ops = await freePort();
+  const file = join(dir, "runtime.json");
+  writeFileSync(file, JSON.stringify({
+    listen: { host: "127.0.0.1", port }, ops: { host: "127.0.0.1", port: ops }, logLevel: "fatal",
+    models: [{ name: "sentiment", container: "sentiment.onnx.enc", signature: "sentiment.onnx.enc.jws", tokenizer: "tokenizer.json", text: {}, labels: { from: "logits", names: ["negative", "positive"] } }],
+    signerPublicKeyFile: "signer.pem", gatewayCaFile: "gateway-ca.pem", keyBroker: { url: "https://broker:8444" },
+  }));
+  return { file, port, ops };
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("not reached");
+}
+
+describe("entry points (config files -> listening services)", () => {
+  it("prints usage without a config (exit 2)", async () => {
+    expect(await runtimeMain([])).toBe(2);
+    expect(await gatewayMain([])).toBe(2);
+  });
+
+  it("runtime: refuses to boot without a key broker client (exit 1, nothing served)", async () => {
+    const { file } = await runtimeConfig();
+    expect(await runtimeMain(["--config", file])).toBe(1);
+  });
+
+  it("runtime + gateway from config files: a client classifies text, then both drain on SIGTERM", async () => {
+    const rt = await runtimeConfig();
+    let brokerOptions: unknown;
+    const runtimeExit = runtimeMain(["--config", rt.file], (options) => {
+      brokerOptions = options;
+      return fakeKeyRelease(pki, sealed.keys);
+    });
+    await until(async () => (await fetch(`http://127.0.0.1:${rt.ops}/v2/health/ready`)).status === 200);
+    expect(brokerOptions).toEqual({ url: "https://broker:8444" });
+
+    const gwPort = await freePort();
+    const gwFile = join(dir, "gateway.json");
+    writeFileSync(gwFile, JSON.stringify({
+      listen: { host: "127.0.0.1", port: gwPort }, ops: { host: "127.0.0.1", port: await freePort() }, logLevel: "fatal",
+      upstreamTls: { brokerCaFile: "broker-ca.pem", certFile: "gateway.pem", keyFile: "gateway.key" },
+      routes: { sentiment: [{ url: `https://localhost:${rt.port}` }] },
+      clients: [{ name: "team-a", rateLimit: { perSecond: 10, burst: 10 } }], apiKeys: [key.record],
+    }));
+    const gatewayExit = gatewayMain(["--config", gwFile]);
+    await until(async () => (await fetch(`http://127.0.0.1:${gwPort}/v2/health/live`)).status === 200);
+
+    const r = await fetch(`http://127.0.0.1:${gwPort}/v2/models/sentiment/infer`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key.apiKey}` },
+      body: JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [2], data: ["I loved it, great fun", "boring and awful"] }], outputs: [{ name: "label" }] }),
+    });
+    expect([r.status, ((await r.json()) as { outputs: Array<{ data: unknown }> }).outputs[0]!.data]).toEqual([200, ["positive", "negative"]]);
+    const direct = await httpsJson({ port: rt.port, path: "/v2/health/ready", ca: pki.broker.cert, ...pki.gatewayClient });
+    expect(direct.status).toBe(200);
+
+    process.emit("SIGTERM");
+    expect(await Promise.all([runtimeExit, gatewayExit])).toEqual([0, 0]);
+  });
+});
