@@ -1,8 +1,10 @@
 /**
  * `attestctl golden compute` and `golden check`: recompute a golden manifest from a config and its
- * artifacts. `createdAt` comes from `--created-at`, else `SOURCE_DATE_EPOCH` (seconds, the
- * reproducible-builds convention), else the clock; `check` reuses the committed manifest's
- * `createdAt` and `status`, so it depends only on the config and the artifact bytes.
+ * artifacts. `createdAt` is, in order: `--created-at`; the release time fixed in the config (stack
+ * `golden.releasedAt`, golden config `createdAt`); `SOURCE_DATE_EPOCH` (seconds, the
+ * reproducible-builds convention); the clock. With a stack file it is therefore deterministic.
+ * `check` uses the config's release time (else the committed `createdAt`) and the committed
+ * `status`, so it depends only on the config and the artifact bytes.
  */
 import { compareManifests } from "../../measurements/drift/compare.js";
 import { renderComparisonMarkdown } from "../../measurements/drift/markdown.js";
@@ -12,7 +14,7 @@ import { MANIFEST_STATUSES, type GoldenManifest, type ManifestStatus } from "../
 import { parseManifest } from "../../measurements/manifest/validate.js";
 import { EXIT, type CliIo } from "../io.js";
 import { UsageError, output, parse, required, type GoldenDeps } from "./golden-args.js";
-import { loadGoldenConfig, readInput } from "./golden-files.js";
+import { loadGoldenConfig, readInput, type LoadedGoldenConfig } from "./golden-files.js";
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
@@ -21,13 +23,14 @@ function calculatorOf(deps: GoldenDeps): LaunchDigestCalculator {
   return deps.calculator();
 }
 
-/** `--created-at`, else SOURCE_DATE_EPOCH, else now. */
-function createdAt(flag: string | undefined, io: CliIo, deps: GoldenDeps): Date {
+/** `--created-at`, else the config's release time, else SOURCE_DATE_EPOCH, else now. */
+function createdAt(flag: string | undefined, fromConfig: Date | undefined, io: CliIo, deps: GoldenDeps): Date {
   if (flag !== undefined) {
     const date = new Date(flag);
     if (!ISO_UTC.test(flag) || Number.isNaN(date.getTime())) throw new UsageError(`--created-at must be an ISO 8601 UTC time (2026-11-02T10:00:00Z), got ${flag}`);
     return date;
   }
+  if (fromConfig !== undefined) return fromConfig;
   const epoch = io.env.SOURCE_DATE_EPOCH;
   if (epoch !== undefined && epoch !== "") {
     if (!/^[0-9]{1,12}$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${epoch}`);
@@ -36,8 +39,7 @@ function createdAt(flag: string | undefined, io: CliIo, deps: GoldenDeps): Date 
   return (deps.now ?? (() => new Date()))();
 }
 
-function compute(configPath: string, io: CliIo, deps: GoldenDeps, when: Date, status: ManifestStatus): GoldenManifest {
-  const config = loadGoldenConfig(configPath, io.cwd);
+function compute(config: LoadedGoldenConfig, deps: GoldenDeps, when: Date, status: ManifestStatus): GoldenManifest {
   return buildManifest(config.inputs, { createdAt: when, status, artifactBytes: config.artifactBytes, calculator: calculatorOf(deps) });
 }
 
@@ -46,7 +48,8 @@ export async function runCompute(argv: readonly string[], io: CliIo, deps: Golde
   const { values } = parse(argv, { config: { type: "string" }, out: { type: "string" }, "created-at": { type: "string" }, status: { type: "string" } }, 0);
   const status = (values.status ?? "pending") as ManifestStatus;
   if (!MANIFEST_STATUSES.includes(status)) throw new UsageError(`--status must be one of ${MANIFEST_STATUSES.join(", ")}, got ${status}`);
-  const manifest = compute(required(values, "config"), io, deps, createdAt(values["created-at"], io, deps), status);
+  const config = loadGoldenConfig(required(values, "config"), io.cwd);
+  const manifest = compute(config, deps, createdAt(values["created-at"], config.createdAt, io, deps), status);
   output(io, values.out, formatManifest(manifest));
   const shapes = Object.entries(manifest.launchShapes).map(([name, s]) => `${name}=${s.measurement}`).join(" ");
   io.stderr(`computed: release ${manifest.release} (${manifest.environment}, ${manifest.status}) ${shapes}\n`);
@@ -60,14 +63,15 @@ export async function runCheck(argv: readonly string[], io: CliIo, deps: GoldenD
   const manifestPath = required(values, "manifest");
   const committedText = readInput(manifestPath, io.cwd).toString("utf8");
   const committed = parseManifest(committedText);
-  const fresh = compute(configPath, io, deps, new Date(committed.createdAt), committed.status);
+  const config = loadGoldenConfig(configPath, io.cwd);
+  const fresh = compute(config, deps, config.createdAt ?? new Date(committed.createdAt), committed.status);
   const expected = formatManifest(fresh);
   if (committedText === expected) {
     io.stderr(`current: ${manifestPath} matches ${configPath} (${Object.keys(fresh.launchShapes).length} launch shape${Object.keys(fresh.launchShapes).length === 1 ? "" : "s"})\n`);
     return EXIT.ok;
   }
   const comparison = compareManifests(committed, fresh);
-  io.stderr(`stale: ${manifestPath} does not match ${configPath}; regenerate with:\n  attestctl golden compute --config ${configPath} --created-at ${committed.createdAt} --status ${committed.status} --out ${manifestPath}\n`);
+  io.stderr(`stale: ${manifestPath} does not match ${configPath}; regenerate with:\n  attestctl golden compute --config ${configPath} --created-at ${fresh.createdAt} --status ${committed.status} --out ${manifestPath}\n`);
   io.stdout(comparison.changes.length === 0 ? "Only the formatting differs from the generated form.\n" : renderComparisonMarkdown(committed, fresh, comparison));
   return EXIT.failed;
 }

@@ -8,6 +8,7 @@ import { formatManifest } from "../../measurements/manifest/canonical.js";
 import { ManifestError } from "../../measurements/manifest/errors.js";
 import { keyThumbprint } from "../../measurements/manifest/keys.js";
 import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
+import { snpLaunchDigest } from "../../measurements/manifest/snp-digest.js";
 import { parseManifest } from "../../measurements/manifest/validate.js";
 import { verifySignedManifest } from "../../measurements/manifest/verify.js";
 import { ConfigError } from "../../stacks/config-errors.js";
@@ -114,5 +115,5 @@ export function createGoldenCommand(deps: GoldenDeps): Command {
   };
 }
 
-/** The `golden` subcommand. */
-export const command: Command = createGoldenCommand({});
+/** The `golden` subcommand, computing measurements with `measurements/snp`. */
+export const command: Command = createGoldenCommand({ calculator: () => snpLaunchDigest });

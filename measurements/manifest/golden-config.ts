@@ -6,6 +6,7 @@
  * ```yaml
  * release: 2026.11.0
  * environment: prod
+ * createdAt: 2026-11-02T10:00:00Z   # optional: the release time (else --created-at, SOURCE_DATE_EPOCH, now)
  * artifacts:
  *   ovmf: { kind: firmware, sha256: 3e4f…, size: 4194304, source: "debian:ovmf-amdsev=2026.08+ds-2", path: OVMF.amdsev.fd }
  *   kernel: { kind: kernel, sha256: 1258…, size: 524309, source: "build 4711" }
@@ -17,10 +18,11 @@
  */
 import { z } from "zod";
 import { hexInteger } from "../../stacks/config-primitives.js";
+import { VCPU_TYPES } from "../snp/vcpu-types.js";
 import { ManifestError } from "./errors.js";
 import type { GoldenSource } from "./inputs.js";
 import { encodeGuestPolicy } from "./policy.js";
-import { NAME_PATTERN, RELEASE_PATTERN } from "./schema.js";
+import { CREATED_AT_PATTERN, NAME_PATTERN, RELEASE_PATTERN } from "./schema.js";
 import { issueMessage, schemaProblems, sortProblems } from "./validate.js";
 import { ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, SNP_PRODUCTS, VMM_TYPES } from "./types.js";
 
@@ -32,6 +34,7 @@ const hexList = (chars: number) => z.array(z.string().regex(new RegExp(`^[0-9a-f
 const goldenConfigSchema = z.strictObject({
   release: z.string().regex(RELEASE_PATTERN, { message: "must be a release id (letters, digits, '.', '_', '-'; at most 64)" }),
   environment: z.enum(ENVIRONMENTS),
+  createdAt: z.string().regex(CREATED_AT_PATTERN, { message: "must be an ISO 8601 UTC time with second precision (2026-11-02T10:00:00Z)" }).optional(),
   artifacts: z.record(name, z.strictObject({
     kind: z.enum(ARTIFACT_KINDS),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: "must be a lower-case hex SHA-256 digest (64 characters)" }),
@@ -49,7 +52,7 @@ const goldenConfigSchema = z.strictObject({
     svsm: name.optional(),
     varsSize: z.number().int().positive().optional(),
     vcpus: z.number().int().min(1).max(512),
-    vcpuType: z.string().min(1).optional(),
+    vcpuType: z.enum(VCPU_TYPES).optional(),
     vcpuSig: hexInteger(32).optional(),
     guestFeatures: hexInteger(64).default(1n),
     vmmType: z.enum(VMM_TYPES).default("QEMU"),
@@ -97,5 +100,6 @@ export function parseGoldenConfig(document: unknown): GoldenSource {
       ...(c.idKeyDigests === undefined ? {} : { idKeyDigests: c.idKeyDigests }),
     },
     paths,
+    ...(c.createdAt === undefined ? {} : { createdAt: new Date(c.createdAt) }),
   };
 }

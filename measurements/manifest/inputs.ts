@@ -2,6 +2,7 @@
  * What a golden manifest is built from: release metadata, pinned artifacts, launch shapes and
  * floors (`GoldenInputs`), from either a stack's typed config or the dedicated golden config file.
  */
+import type { VcpuType } from "../snp/vcpu-types.js";
 import type { ArtifactPin, Environment, LaunchMode, TcbFloors, VmmType } from "./types.js";
 
 /** One launch shape as configured (before its measurement is computed). */
@@ -17,7 +18,7 @@ export interface LaunchShapeSpec {
   readonly varsSize?: number;
   readonly vcpus: number;
   /** QEMU vCPU model; the calculator resolves its CPUID signature. */
-  readonly vcpuType?: string;
+  readonly vcpuType?: VcpuType;
   /** Explicit CPUID signature; wins over `vcpuType` for the measurement. */
   readonly vcpuSig?: number;
   /** SEV_FEATURES; default 0x1 (SNPActive). */
@@ -45,4 +46,6 @@ export interface GoldenSource {
   readonly inputs: GoldenInputs;
   /** Artifact paths as configured (relative to the project or the config file; resolved by the caller). */
   readonly paths: Readonly<Record<string, string>>;
+  /** Release time fixed in the config (stack `golden.releasedAt`, golden config `createdAt`); absent: chosen by the caller. */
+  readonly createdAt?: Date;
 }

@@ -4,6 +4,7 @@
  * canonical bytes, and therefore signatures and diffs, stable). Cross-field rules live in `validate.ts`.
  */
 import { z } from "zod";
+import { VCPU_TYPES } from "../snp/vcpu-types.js";
 import {
   ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, MANIFEST_SCHEMA_VERSION, MANIFEST_STATUSES, SNP_PRODUCTS, VMM_TYPES,
   type GoldenManifest,
@@ -51,7 +52,7 @@ const launchInputs = z.strictObject({
   svsm: name.optional(),
   varsSize: z.number().int().positive({ message: "must be a positive size in bytes" }).max(0xffff_ffff).optional(),
   vcpus: z.number().int().min(1, { message: "must be between 1 and 512 vCPUs" }).max(512, { message: "must be between 1 and 512 vCPUs" }),
-  vcpuType: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { message: "must be a QEMU vCPU model name (e.g. EPYC-v4)" }).optional(),
+  vcpuType: z.enum(VCPU_TYPES).optional(),
   vcpuSig: canonicalHex(32).optional(),
   guestFeatures: canonicalHex(64),
   vmmType: z.enum(VMM_TYPES),

@@ -1,7 +1,7 @@
 /**
  * Golden inputs from a stack's validated config (`stacks/config-parse.ts`): the release, every
  * pinned artifact, every launch shape (guest policy encoded as SNP_LAUNCH_START receives it), the
- * TCB floors and the chip allowlist. Pure; the stack config is already validated.
+ * TCB floors, the chip allowlist and the release time (`golden.releasedAt`). Pure; the stack config is already validated.
  */
 import type { StackConfig } from "../../stacks/config-schema.js";
 import type { GoldenSource, LaunchShapeSpec } from "./inputs.js";
@@ -43,5 +43,6 @@ export function goldenSourceFromStackConfig(config: StackConfig): GoldenSource {
       ...(chipAllowlist === undefined ? {} : { chipAllowlist }),
     },
     paths,
+    createdAt: new Date(config.golden.releasedAt),
   };
 }

@@ -4,6 +4,7 @@
  * exported as a Pulumi stack output. `schema.ts` holds the strict parser; these are the types.
  */
 import type { TcbComponents } from "../drift/types.js";
+import type { VcpuType } from "../snp/vcpu-types.js";
 
 /** Version of the manifest format described here. */
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -67,7 +68,7 @@ export interface LaunchInputs {
   /** Number of vCPUs (1..512); one VMSA each. */
   readonly vcpus: number;
   /** QEMU vCPU model name (e.g. `EPYC-v4`) as configured; informational when `vcpuSig` is present. */
-  readonly vcpuType?: string;
+  readonly vcpuType?: VcpuType;
   /** CPUID signature placed in the VMSAs (`0x800f12`), canonical hex. The measured value. */
   readonly vcpuSig?: string;
   /** SEV_FEATURES of the VMSAs, canonical hex (`0x1`). */

@@ -72,7 +72,7 @@ function shapeRules(m: GoldenManifest, shapeName: string, inputs: LaunchInputs, 
     if (inputs.svsm !== undefined) problems.push({ path: `${base}.svsm`, message: `only allowed in mode snp:svsm` });
     if (inputs.varsSize !== undefined) problems.push({ path: `${base}.varsSize`, message: `only allowed in mode snp:svsm` });
   }
-  if (inputs.vcpuType === undefined && inputs.vcpuSig === undefined) problems.push({ path: `${base}.vcpuSig`, message: "vcpuType or vcpuSig is required" });
+  if (inputs.vmmType === "QEMU" && inputs.vcpuType === undefined && inputs.vcpuSig === undefined) problems.push({ path: `${base}.vcpuSig`, message: "vcpuType or vcpuSig is required with vmmType QEMU" });
   const policy = fromHex(inputs.policy);
   if ((policy & POLICY_MUST_BE_ONE) === 0n) problems.push({ path: `${base}.policy`, message: "bit 17 (reserved) must be 1" });
   if ((policy & POLICY_RESERVED_MASK) !== 0n) problems.push({ path: `${base}.policy`, message: "bits 26..63 are reserved and must be 0" });
