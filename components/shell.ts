@@ -1,7 +1,7 @@
 /**
  * Building remote shell command lines for `@pulumi/command`. Values are single-quoted so nothing
  * in them is interpreted by the remote shell; environment variables are passed as a prefix
- * (`VAR='value' bash -s`) because SSH servers drop most client environment variables.
+ * (`env VAR='value' ...`) because SSH servers drop most client environment variables.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,15 +12,22 @@ export function shellQuote(value: string): string {
 }
 
 /**
- * A command line that runs a script read from stdin with `env` set, e.g.
- * `sudo env A='1' B='x y' bash -s`. Keys are sorted so the command (a resource input) is stable.
+ * A self-contained remote command line that runs `script` with `env` set, as root through
+ * `sudo -n` unless `sudo` is false: `sudo -n env A='1' B='x y' bash -c '<script>' <name>`.
+ * The script travels in the command itself (not stdin) so create and delete commands stand alone.
+ * Keys are sorted so the command (a resource input) is stable.
  */
-export function scriptCommand(env: Readonly<Record<string, string>>, sudo = true): string {
+export function remoteScript(name: string, script: string, env: Readonly<Record<string, string>>, sudo: boolean): string {
   const vars = Object.keys(env).sort().map((k) => {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TypeError(`invalid environment variable name ${JSON.stringify(k)}`);
     return `${k}=${shellQuote(env[k] ?? "")}`;
   });
-  return [sudo ? "sudo env" : "env", ...vars, "bash -s"].join(" ");
+  return [sudo ? "sudo -n env" : "env", ...vars, "bash -c", shellQuote(script), shellQuote(name)].join(" ");
+}
+
+/** A remote command line that runs `command` (already shell syntax) as root. */
+export function asRoot(command: string, sudo: boolean): string {
+  return sudo ? `sudo -n sh -c ${shellQuote(command)}` : command;
 }
 
 /** Reads a script that ships beside the components (e.g. `host/scripts/preflight.sh`). */

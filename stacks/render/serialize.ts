@@ -32,6 +32,7 @@ export function maskForReview(v: unknown): unknown {
   if (isUnknown(v)) return UNKNOWN_MASK;
   if (Array.isArray(v)) return v.map(maskForReview);
   if (isRecord(v)) {
+    if (v["__pulumiAsset"] === true || v["__pulumiArchive"] === true) return { asset: "file (identified by its triggers)" };
     if (v[SIG] === pulumi.runtime.specialAssetSig || v[SIG] === pulumi.runtime.specialArchiveSig) {
       const where = v["path"] ?? v["uri"] ?? (v["text"] === undefined ? undefined : "<inline text>");
       return { asset: where ?? UNKNOWN_MASK };
