@@ -1,0 +1,77 @@
+/**
+ * Pure builder of the key broker's pod template: PIN and TLS key mounted as files (never env
+ * variables or arguments), config read-only, SoftHSM's token directory on a volume when the HSM is
+ * SoftHSM, and the usual hardening. No service-account token: the broker needs no Kubernetes API.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { WORKLOADS, workloadLabels } from "../labels.js";
+import { containerSecurityContext, podSecurityContext, scratchVolume } from "../pods.js";
+
+/** Paths inside the broker container. */
+export const BROKER_PATHS = {
+  config: "/etc/confidential-inference",
+  pin: "/run/secrets/hsm/pin",
+  tls: "/run/secrets/tls",
+  softhsmTokens: "/var/lib/softhsm/tokens",
+} as const;
+
+/** Inputs of the broker pod template. */
+export interface BrokerPodSpec {
+  readonly image: pulumi.Input<string>;
+  readonly serviceAccountName: pulumi.Input<string>;
+  readonly configMapName: pulumi.Input<string>;
+  readonly pinSecretName: pulumi.Input<string>;
+  readonly tlsSecretName: pulumi.Input<string>;
+  /** Present for SoftHSM: the PersistentVolumeClaim holding its token directory. */
+  readonly softhsmClaimName?: pulumi.Input<string>;
+  readonly ports: { readonly broker: pulumi.Input<number>; readonly admin: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  /** SHA-256 of the signed golden manifest: a new manifest rolls the pods, which re-keys the broker. */
+  readonly manifestDigest: pulumi.Input<string>;
+}
+
+/** The key broker's pod template. */
+export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.PodTemplateSpec {
+  const mounts: k8s.types.input.core.v1.VolumeMount[] = [
+    { name: "config", mountPath: BROKER_PATHS.config, readOnly: true },
+    { name: "hsm-pin", mountPath: "/run/secrets/hsm", readOnly: true },
+    { name: "tls", mountPath: BROKER_PATHS.tls, readOnly: true },
+    { name: "scratch", mountPath: "/tmp" },
+  ];
+  const volumes: k8s.types.input.core.v1.Volume[] = [
+    { name: "config", configMap: { name: s.configMapName } },
+    { name: "hsm-pin", secret: { secretName: s.pinSecretName, defaultMode: 0o400 } },
+    { name: "tls", secret: { secretName: s.tlsSecretName, defaultMode: 0o400 } },
+    scratchVolume("scratch", "64Mi"),
+  ];
+  const env: k8s.types.input.core.v1.EnvVar[] = [{ name: "CI_BROKER_CONFIG", value: `${BROKER_PATHS.config}/broker.json` }];
+  if (s.softhsmClaimName !== undefined) {
+    mounts.push({ name: "softhsm-tokens", mountPath: BROKER_PATHS.softhsmTokens });
+    volumes.push({ name: "softhsm-tokens", persistentVolumeClaim: { claimName: s.softhsmClaimName } });
+    env.push({ name: "SOFTHSM2_CONF", value: `${BROKER_PATHS.config}/softhsm2.conf` });
+  }
+  return {
+    metadata: { labels: workloadLabels(WORKLOADS.broker), annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest } },
+    spec: {
+      serviceAccountName: s.serviceAccountName,
+      automountServiceAccountToken: false,
+      securityContext: podSecurityContext(),
+      containers: [{
+        name: "broker",
+        image: s.image,
+        env,
+        ports: [
+          { name: "kbs", containerPort: s.ports.broker, protocol: "TCP" },
+          { name: "admin", containerPort: s.ports.admin, protocol: "TCP" },
+          { name: "metrics", containerPort: s.ports.metrics, protocol: "TCP" },
+        ],
+        resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "250m", memory: "256Mi" } },
+        securityContext: containerSecurityContext(),
+        readinessProbe: { tcpSocket: { port: "kbs" }, periodSeconds: 5 },
+        livenessProbe: { tcpSocket: { port: "kbs" }, periodSeconds: 10, failureThreshold: 6 },
+        volumeMounts: mounts,
+      }],
+      volumes,
+    },
+  };
+}

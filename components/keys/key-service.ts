@@ -1,0 +1,196 @@
+/**
+ * `KeyService`: the key broker (relying party) on Kubernetes: Deployment, Service,
+ * PodDisruptionBudget and a ServiceAccount without API access; HSM wiring (PKCS#11 module, token
+ * label, key labels, the user PIN as a Kubernetes Secret from a Pulumi secret); the signed golden
+ * manifest and verifier policy from `GoldenMeasurements`; and a low-value listener certificate from
+ * `@pulumi/tls`. The broker CA, token-signing key and KEK stay in the HSM: nothing here creates them.
+ */
+import { createHash } from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
+import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
+import { leafCert } from "../tls.js";
+import { BROKER_PATHS, brokerPodTemplate } from "./broker-pod.js";
+
+/** The HSM the broker uses through PKCS#11. */
+export interface HsmWiring {
+  /** `softhsm` keeps its token on a volume (one replica); `pkcs11` is an enterprise HSM's module. Plain. */
+  readonly kind: "softhsm" | "pkcs11";
+  /** Path of the PKCS#11 library inside the broker image. */
+  readonly module: pulumi.Input<string>;
+  readonly tokenLabel: pulumi.Input<string>;
+  /** User PIN; stored only as a Kubernetes Secret (a Pulumi secret here). */
+  readonly pin: pulumi.Input<string>;
+  /** Labels of the HSM objects (KEK, token-signing key, CA key). */
+  readonly keyLabels: { readonly kek: pulumi.Input<string>; readonly signing: pulumi.Input<string>; readonly ca: pulumi.Input<string> };
+}
+
+/** What the broker accepts: the signed manifest, the key that signs manifests, the verifier policy. */
+export interface AttestationInputs {
+  /** The release's golden manifest as a compact JWS (from `GoldenMeasurements.goldenManifest`). */
+  readonly goldenManifest: pulumi.Input<string>;
+  /** Public key (SPKI PEM) the broker verifies manifests with. */
+  readonly manifestPublicKey: pulumi.Input<string>;
+  /** The verifier policy (from `GoldenMeasurements.verifierPolicy`). */
+  readonly verifierPolicy: pulumi.Input<Record<string, unknown>>;
+}
+
+/** Arguments of {@link KeyService}. */
+export interface KeyServiceArgs {
+  /** Namespace of the keys zone. */
+  readonly namespace: pulumi.Input<string>;
+  /** Broker image, pinned by digest. */
+  readonly image: pulumi.Input<string>;
+  readonly replicas: pulumi.Input<number>;
+  readonly hsm: HsmWiring;
+  readonly attestation: AttestationInputs;
+  /** KBS port (runtimes), admin port (operators, mTLS), metrics port. */
+  readonly ports: { readonly broker: pulumi.Input<number>; readonly admin: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  /** Lifetimes in seconds: attestation token, session key / runtime certificate, nonce, rotation grace. */
+  readonly lifetimes: { readonly tokenSeconds: pulumi.Input<number>; readonly sessionKeySeconds: pulumi.Input<number>; readonly nonceSeconds: pulumi.Input<number>; readonly rotationGraceSeconds: pulumi.Input<number> };
+  /** Environment class label. */
+  readonly environment: pulumi.Input<string>;
+}
+
+function validate(args: KeyServiceArgs): void {
+  const problems: ArgProblem[] = [];
+  checkDnsLabel(problems, "namespace", args.namespace);
+  checkImageByDigest(problems, "image", args.image);
+  checkCount(problems, "replicas", args.replicas, 1, 9);
+  if (args.hsm.kind !== "softhsm" && args.hsm.kind !== "pkcs11") problems.push({ propertyPath: "hsm.kind", reason: "must be softhsm or pkcs11" });
+  const replicas = known(args.replicas);
+  if (args.hsm.kind === "softhsm" && replicas !== undefined && replicas > 1) problems.push({ propertyPath: "replicas", reason: "SoftHSM keeps its token in one pod's volume: use 1 replica" });
+  const module = known(args.hsm.module);
+  if (module !== undefined && !module.startsWith("/")) problems.push({ propertyPath: "hsm.module", reason: "must be an absolute path inside the image" });
+  const label = known(args.hsm.tokenLabel);
+  if (label !== undefined && (label.length === 0 || Buffer.byteLength(label) > 32)) problems.push({ propertyPath: "hsm.tokenLabel", reason: "must be 1 to 32 bytes" });
+  for (const key of ["broker", "admin", "metrics"] as const) checkPort(problems, `ports.${key}`, args.ports[key]);
+  for (const key of ["tokenSeconds", "sessionKeySeconds", "nonceSeconds", "rotationGraceSeconds"] as const) checkCount(problems, `lifetimes.${key}`, args.lifetimes[key], 0, 86400);
+  throwIfInvalid("KeyService", problems);
+}
+
+/**
+ * The key broker and its HSM wiring.
+ * @example
+ * const keys = new KeyService("keys", {
+ *   namespace: seg.namespaces.keys, image: "registry/keybroker@sha256:...", replicas: 3,
+ *   hsm: { kind: "pkcs11", module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pin, keyLabels },
+ *   attestation: { goldenManifest: golden.goldenManifest, manifestPublicKey, verifierPolicy: golden.verifierPolicy },
+ *   ports: { broker: 8444, admin: 8445, metrics: 9464 },
+ *   lifetimes: { tokenSeconds: 300, sessionKeySeconds: 900, nonceSeconds: 60, rotationGraceSeconds: 300 },
+ *   environment: "prod",
+ * });
+ * // keys.endpoint -> "https://key-broker.ci-keys.svc.cluster.local:8444"
+ */
+export class KeyService extends pulumi.ComponentResource {
+  /** KBS URL runtimes attest to. */
+  readonly endpoint: pulumi.Output<string>;
+  /** The listener certificate (public) runtimes pin. */
+  readonly listenerCertificate: pulumi.Output<string>;
+
+  constructor(name: string, args: KeyServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("confidential-inference:index:KeyService", name, {}, opts);
+    validate(args);
+    const parent = { parent: this };
+    const ns = args.namespace;
+    const metadata = (objectName: string) => ({
+      name: objectName,
+      namespace: ns,
+      labels: { ...workloadLabels(WORKLOADS.broker), [LABEL.zone]: "keys", [LABEL.environment]: args.environment },
+    });
+    const host = pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc.cluster.local`;
+    this.endpoint = pulumi.interpolate`https://${host}:${args.ports.broker}`;
+
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-broker`, { metadata: metadata(WORKLOADS.broker), automountServiceAccountToken: false }, parent);
+    const pin = new k8s.core.v1.Secret(`${name}-hsm-pin`, {
+      metadata: metadata(`${WORKLOADS.broker}-hsm-pin`),
+      type: "Opaque",
+      stringData: pulumi.secret(pulumi.output(args.hsm.pin).apply((p) => ({ pin: p }))),
+    }, parent);
+
+    const listener = leafCert(`${name}-listener`, {
+      commonName: host,
+      dnsNames: [WORKLOADS.broker, pulumi.interpolate`${WORKLOADS.broker}.${ns}`, pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`, host],
+      uses: ["digital_signature", "server_auth"],
+      validityHours: 24 * 90,
+      renewHours: 24 * 30,
+    }, this);
+    const tlsSecret = new k8s.core.v1.Secret(`${name}-listener-tls`, {
+      metadata: metadata(`${WORKLOADS.broker}-listener-tls`),
+      type: "kubernetes.io/tls",
+      stringData: { "tls.crt": listener.certPem, "tls.key": listener.keyPem },
+    }, parent);
+
+    const softhsm = args.hsm.kind === "softhsm";
+    const brokerConfig = {
+      hsm: { module: args.hsm.module, tokenLabel: args.hsm.tokenLabel, pinFile: BROKER_PATHS.pin, keyLabels: args.hsm.keyLabels },
+      listen: { port: args.ports.broker, adminPort: args.ports.admin, metricsPort: args.ports.metrics },
+      tls: { certificate: `${BROKER_PATHS.tls}/tls.crt`, key: `${BROKER_PATHS.tls}/tls.key` },
+      attestation: {
+        manifestFile: `${BROKER_PATHS.config}/golden-manifest.jws`,
+        manifestPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem`,
+        policyFile: `${BROKER_PATHS.config}/verifier-policy.json`,
+      },
+      lifetimes: args.lifetimes,
+    };
+    const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
+      metadata: metadata(`${WORKLOADS.broker}-config`),
+      data: {
+        "broker.json": pulumi.jsonStringify(brokerConfig, undefined, 2),
+        "golden-manifest.jws": args.attestation.goldenManifest,
+        "manifest-public-key.pem": args.attestation.manifestPublicKey,
+        "verifier-policy.json": pulumi.jsonStringify(args.attestation.verifierPolicy, undefined, 2),
+        ...(softhsm ? { "softhsm2.conf": `directories.tokendir = ${BROKER_PATHS.softhsmTokens}\nobjectstore.backend = file\nlog.level = ERROR\n` } : {}),
+      },
+    }, parent);
+
+    const claim = softhsm
+      ? new k8s.core.v1.PersistentVolumeClaim(`${name}-softhsm-tokens`, {
+        metadata: metadata(`${WORKLOADS.broker}-softhsm-tokens`),
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+      }, parent)
+      : undefined;
+
+    const manifestDigest = pulumi.output(args.attestation.goldenManifest).apply((jws) => createHash("sha256").update(jws).digest("hex"));
+    const deployment = new k8s.apps.v1.Deployment(`${name}-broker`, {
+      metadata: metadata(WORKLOADS.broker),
+      spec: {
+        replicas: args.replicas,
+        // SoftHSM's token volume is ReadWriteOnce: never run two pods at once.
+        strategy: softhsm ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
+        template: brokerPodTemplate({
+          image: args.image,
+          serviceAccountName: sa.metadata.name,
+          configMapName: config.metadata.name,
+          pinSecretName: pin.metadata.name,
+          tlsSecretName: tlsSecret.metadata.name,
+          ...(claim === undefined ? {} : { softhsmClaimName: claim.metadata.name }),
+          ports: args.ports,
+          manifestDigest,
+        }),
+      },
+    }, parent);
+
+    new k8s.core.v1.Service(`${name}-broker`, {
+      metadata: metadata(WORKLOADS.broker),
+      spec: {
+        type: "ClusterIP",
+        selector: workloadLabels(WORKLOADS.broker),
+        ports: [
+          { name: "kbs", port: args.ports.broker, targetPort: "kbs", protocol: "TCP" },
+          { name: "admin", port: args.ports.admin, targetPort: "admin", protocol: "TCP" },
+          { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
+        ],
+      },
+    }, parent);
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-broker`, {
+      metadata: metadata(WORKLOADS.broker),
+      spec: { maxUnavailable: 1, selector: { matchLabels: workloadLabels(WORKLOADS.broker) } },
+    }, { parent: this, dependsOn: [deployment] });
+
+    this.listenerCertificate = listener.certPem;
+    this.registerOutputs({ endpoint: this.endpoint, listenerCertificate: this.listenerCertificate });
+  }
+}

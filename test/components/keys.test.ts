@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { KeyServiceArgs } from "../../components/keys/key-service.js";
+import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
+
+const T = "confidential-inference:index:KeyService";
+const JWS = "eyJhbGciOiJFUzM4NCJ9.eyJyZWxlYXNlIjoiMSJ9.c2ln";
+const PIN = "4711-test-pin";
+const args: KeyServiceArgs = {
+  namespace: "ci-keys",
+  image: `registry.example/keybroker@sha256:${"d".repeat(64)}`,
+  replicas: 3,
+  hsm: { kind: "pkcs11", module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pin: pulumi.secret(PIN), keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
+  attestation: { goldenManifest: JWS, manifestPublicKey: fakePem("PUBLIC KEY", "release"), verifierPolicy: { allowDebug: false, measurements: ["ab".repeat(48)] } },
+  ports: { broker: 8444, admin: 8445, metrics: 9464 },
+  lifetimes: { tokenSeconds: 180, sessionKeySeconds: 600, nonceSeconds: 60, rotationGraceSeconds: 300 },
+  environment: "prod",
+};
+
+let mod: typeof import("../../components/keys/key-service.js"); // eslint-disable-line @typescript-eslint/consistent-type-imports -- loaded after setMocks
+let keys: InstanceType<typeof mod.KeyService>;
+
+beforeAll(async () => {
+  await setupMocks(tlsComputed);
+  mod = await import("../../components/keys/key-service.js");
+  keys = new mod.KeyService("keys", args);
+  new mod.KeyService("dev-keys", { ...args, namespace: "ci-dev-keys", replicas: 1, hsm: { ...args.hsm, kind: "softhsm", module: "/usr/lib/softhsm/libsofthsm2.so", tokenLabel: "ci-dev" } });
+  await settle();
+});
+
+describe("KeyService", () => {
+  it("creates the broker, its service, PDB, account, PIN secret, config and listener TLS under the component", () => {
+    expect(children(T, "keys")).toEqual([
+      "kubernetes:apps/v1:Deployment::keys-broker",
+      "kubernetes:core/v1:ConfigMap::keys-config",
+      "kubernetes:core/v1:Secret::keys-hsm-pin",
+      "kubernetes:core/v1:Secret::keys-listener-tls",
+      "kubernetes:core/v1:Service::keys-broker",
+      "kubernetes:core/v1:ServiceAccount::keys-broker",
+      "kubernetes:policy/v1:PodDisruptionBudget::keys-broker",
+      "tls:index/privateKey:PrivateKey::keys-listener-key",
+      "tls:index/selfSignedCert:SelfSignedCert::keys-listener-cert",
+    ]);
+  });
+
+  it("grants the broker no Kubernetes API access at all (least RBAC: none needed)", () => {
+    expect(registrations.filter((r) => /rbac\.authorization/.test(r.type))).toEqual([]);
+    expect(plainInputs(reg("kubernetes:core/v1:ServiceAccount", "keys-broker")).automountServiceAccountToken).toBe(false);
+    expect(plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.automountServiceAccountToken).toBe(false);
+  });
+
+  it("stores the HSM PIN only in a Kubernetes Secret, as a Pulumi secret, mounted as a file", () => {
+    const secret = reg("kubernetes:core/v1:Secret", "keys-hsm-pin");
+    expect(secretInputs(secret)).toEqual(["stringData"]);
+    expect(plainInputs(secret).stringData).toEqual({ pin: PIN });
+    for (const r of registrations.filter((x) => !x.name.endsWith("-hsm-pin"))) expect(JSON.stringify(plainInputs(r))).not.toContain(PIN);
+    const pod = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec;
+    expect(pod.volumes[1]).toEqual({ name: "hsm-pin", secret: { secretName: "key-broker-hsm-pin", defaultMode: 0o400 } });
+    expect(JSON.stringify(pod.containers[0].env)).not.toContain("pin");
+  });
+
+  it("wires the PKCS#11 module, token, key labels, manifest and policy into the broker config", () => {
+    const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "keys-config")).data;
+    expect(Object.keys(data).sort()).toEqual(["broker.json", "golden-manifest.jws", "manifest-public-key.pem", "verifier-policy.json"]);
+    expect(JSON.parse(data["broker.json"])).toEqual({
+      hsm: { module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pinFile: "/run/secrets/hsm/pin", keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
+      listen: { port: 8444, adminPort: 8445, metricsPort: 9464 },
+      tls: { certificate: "/run/secrets/tls/tls.crt", key: "/run/secrets/tls/tls.key" },
+      attestation: { manifestFile: "/etc/confidential-inference/golden-manifest.jws", manifestPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem", policyFile: "/etc/confidential-inference/verifier-policy.json" },
+      lifetimes: { tokenSeconds: 180, sessionKeySeconds: 600, nonceSeconds: 60, rotationGraceSeconds: 300 },
+    });
+    expect(data["golden-manifest.jws"]).toBe(JWS);
+    expect(JSON.parse(data["verifier-policy.json"])).toEqual(args.attestation.verifierPolicy);
+  });
+
+  it("rolls the broker when the manifest changes and rolls without downtime on an enterprise HSM", () => {
+    const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker"));
+    expect(d.spec.template.metadata.annotations).toEqual({ "confidential-inference/golden-manifest-sha256": createHash("sha256").update(JWS).digest("hex") });
+    expect(d.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(d.spec.replicas).toBe(3);
+    expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "key-broker", "app.kubernetes.io/part-of": "confidential-inference" } } });
+  });
+
+  it("keeps SoftHSM's token on a volume with one pod at a time", () => {
+    expect(children(T, "dev-keys")).toContain("kubernetes:core/v1:PersistentVolumeClaim::dev-keys-softhsm-tokens");
+    const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "dev-keys-broker"));
+    expect(d.spec.strategy).toEqual({ type: "Recreate" });
+    const c = d.spec.template.spec.containers[0];
+    expect(c.env).toEqual([{ name: "CI_BROKER_CONFIG", value: "/etc/confidential-inference/broker.json" }, { name: "SOFTHSM2_CONF", value: "/etc/confidential-inference/softhsm2.conf" }]);
+    expect(c.volumeMounts.at(-1)).toEqual({ name: "softhsm-tokens", mountPath: "/var/lib/softhsm/tokens" });
+    expect(plainInputs(reg("kubernetes:core/v1:ConfigMap", "dev-keys-config")).data["softhsm2.conf"]).toBe("directories.tokendir = /var/lib/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
+  });
+
+  it("makes only a leaf listener certificate (its key in state, the CA key stays in the HSM)", async () => {
+    const cert = plainInputs(reg("tls:index/selfSignedCert:SelfSignedCert", "keys-listener-cert"));
+    expect(cert).toMatchObject({ isCaCertificate: false, allowedUses: ["digital_signature", "server_auth"], validityPeriodHours: 2160, earlyRenewalHours: 720 });
+    expect(cert.dnsNames).toEqual(["key-broker", "key-broker.ci-keys", "key-broker.ci-keys.svc", "key-broker.ci-keys.svc.cluster.local"]);
+    expect(registrations.filter((r) => r.type.startsWith("tls:") && JSON.stringify(r.inputs).includes("isCaCertificate\":true"))).toEqual([]);
+    expect(secretInputs(reg("kubernetes:core/v1:Secret", "keys-listener-tls"))).toEqual(["stringData"]);
+    expect(await value(keys.listenerCertificate)).toBe(fakePem("CERTIFICATE", "keys-listener-cert"));
+    expect(await value(keys.endpoint)).toBe("https://key-broker.ci-keys.svc.cluster.local:8444");
+  });
+
+  it("renders only schema-valid Kubernetes objects", () => {
+    const objects = k8sRegistrations(registrations);
+    expect(objects).toHaveLength(15);
+    for (const r of objects) validateK8s(r);
+  });
+
+  it.each([
+    ["SoftHSM with several replicas", { hsm: { ...args.hsm, kind: "softhsm" } }, "replicas", "SoftHSM keeps its token in one pod's volume: use 1 replica"],
+    ["a relative module path", { hsm: { ...args.hsm, module: "libsofthsm2.so" } }, "hsm.module", "must be an absolute path inside the image"],
+    ["an image by tag", { image: "registry.example/keybroker:1.0" }, "image", "image must be pinned by digest (name@sha256:<64 hex>)"],
+    ["a token label over 32 bytes", { hsm: { ...args.hsm, tokenLabel: "x".repeat(33) } }, "hsm.tokenLabel", "must be 1 to 32 bytes"],
+  ])("rejects %s before creating children", async (_n, patch, path, reason) => {
+    const before = registrations.length;
+    let error: unknown;
+    try {
+      new mod.KeyService(`bad-${path}`, { ...args, ...patch } as KeyServiceArgs);
+    } catch (e) {
+      error = e;
+    }
+    expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ propertyPath: path, reason });
+    await settle();
+    expect(registrations.slice(before).map((r) => r.type)).toEqual([T]);
+  });
+});
