@@ -43,7 +43,7 @@ const shape = {
   vcpuType: "EPYC-Genoa",
   memoryMiB: 65536,
   guestFeatures: 1n,
-  policy: 0x3370n,
+  policy: 0x30137n,
 };
 const args: ConfidentialVmArgs = { host, shape, firmwareImage: ovmfBytes, measure: snpLaunchDigest, network: { bridge: "br-guests", macAddress: "52:54:00:12:34:56" } };
 
@@ -77,7 +77,7 @@ describe("ConfidentialVm", () => {
   it("launches QEMU with sev-snp-guest, the policy, measured direct boot, shape and bridge", () => {
     const unit = plainInputs(reg(CMD, "snp-genoa-01-runtime-a-unit"));
     const dir = "/var/lib/confidential-inference/guests/snp-genoa-01-runtime-a";
-    expect(unit.create).toContain("ExecStart=qemu-system-x86_64 -name guest=snp-genoa-01-runtime-a,debug-threads=on -machine q35,confidential-guest-support=sev0,memory-backend=ram0,vmport=off -cpu EPYC-Genoa -smp 16 -m 65536M -object memory-backend-memfd,id=ram0,size=65536M,share=true,prealloc=false -object sev-snp-guest,id=sev0,policy=0x3370,cbitpos=51,reduced-phys-bits=1,kernel-hashes=on " +
+    expect(unit.create).toContain("ExecStart=qemu-system-x86_64 -name guest=snp-genoa-01-runtime-a,debug-threads=on -machine q35,confidential-guest-support=sev0,memory-backend=ram0,vmport=off -cpu EPYC-Genoa -smp 16 -m 65536M -object memory-backend-memfd,id=ram0,size=65536M,share=true,prealloc=false -object sev-snp-guest,id=sev0,policy=0x30137,cbitpos=51,reduced-phys-bits=1,kernel-hashes=on " +
       `-bios ${dir}/firmware.fd -kernel ${dir}/vmlinuz -initrd ${dir}/initrd.img -append "console=ttyS0 root=/dev/vda1 ro cvm.role=inference" -netdev bridge,id=net0,br=br-guests -device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile= -nodefaults -display none -serial stdio -monitor none -no-user-config\n`);
     expect(unit.create).toContain(`ExecStartPre=/usr/bin/sha256sum --check --strict --quiet ${dir}/SHA256SUMS\n`);
     expect(unit.create).toContain(`${shape.firmware.sha256}  ${dir}/firmware.fd\n${shape.kernel.sha256}  ${dir}/vmlinuz\n${shape.initrd.sha256}  ${dir}/initrd.img\n`);
@@ -93,7 +93,7 @@ describe("ConfidentialVm", () => {
     ]);
     expect(cli.code).toBe(0);
     expect(await value(vm.expectedMeasurement)).toBe(cli.stdout.trim());
-    expect(await value(vm.launchPolicy)).toBe("0x3370");
+    expect(await value(vm.launchPolicy)).toBe("0x30137");
     expect(await value(vm.unit)).toBe("ci-guest-snp-genoa-01-runtime-a.service");
   });
 
