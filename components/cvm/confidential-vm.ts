@@ -10,6 +10,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { LaunchDigestCalculator } from "../../measurements/manifest/build.js";
 import { toCanonicalHex } from "../../measurements/manifest/policy.js";
+import type { VcpuType } from "../../measurements/snp/vcpu-types.js";
 import { checkArtifact, stageArtifact, type HostTarget, type PinnedArtifact } from "../artifacts.js";
 import { throwIfInvalid, type ArgProblem } from "../args.js";
 import { asRoot, shellQuote } from "../shell.js";
@@ -26,7 +27,7 @@ export interface GuestShape {
   readonly cmdline?: string;
   readonly vcpus: number;
   /** QEMU vCPU model (`EPYC-Genoa`). */
-  readonly vcpuType: string;
+  readonly vcpuType: VcpuType;
   readonly memoryMiB: number;
   /** SEV_FEATURES; QEMU launches with 0x1 (SNPActive), the only value accepted here. */
   readonly guestFeatures: bigint;

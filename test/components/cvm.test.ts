@@ -9,7 +9,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfidentialVmArgs } from "../../components/cvm/confidential-vm.js";
-import { snpLaunchDigest } from "../helpers/snp-calculator.js";
+import { snpLaunchDigest } from "../../measurements/manifest/snp-digest.js";
 import { spawnCli } from "../helpers/cli.js";
 import { children, plainInputs, reg, registrations, secretInputs, settle, setupMocks, value } from "../helpers/components.js";
 
@@ -40,7 +40,7 @@ const shape = {
   initrd: { name: "initrd-6.12-cvm", sha256: sha(initrdBytes), size: initrdBytes.length, source: "https://artifacts.example.internal/initrd.img" },
   cmdline: "console=ttyS0 root=/dev/vda1 ro cvm.role=inference",
   vcpus: 16,
-  vcpuType: "EPYC-Genoa",
+  vcpuType: "EPYC-Genoa" as const,
   memoryMiB: 65536,
   guestFeatures: 1n,
   policy: 0x30137n,

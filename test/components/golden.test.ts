@@ -10,7 +10,7 @@ import { verifySignedManifest } from "../../measurements/manifest/verify.js";
 import { parseStackConfig } from "../../stacks/config-parse.js";
 import { readStackFile } from "../../stacks/stack-file.js";
 import { registrations, settle, setupMocks, value } from "../helpers/components.js";
-import { snpLaunchDigest } from "../helpers/snp-calculator.js";
+import { snpLaunchDigest } from "../../measurements/manifest/snp-digest.js";
 
 const T = "confidential-inference:index:GoldenMeasurements";
 const ROOT = join(__dirname, "../..");
