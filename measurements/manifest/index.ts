@@ -7,15 +7,27 @@
  * const manifest = parseManifest(readFileSync("stacks/golden/dev.json"));
  * const jws = await signManifest(manifest, softwareSigner(privateKey, kid));
  * const verified = await verifySignedManifest(jws, pinnedPublicKey);
+ *
+ * // building one (what `attestctl golden compute` and the GoldenMeasurements component do)
+ * const { inputs, createdAt } = goldenSourceFromStackConfig(stackConfig);
+ * const built = buildManifest(inputs, { createdAt: createdAt ?? now, status: "active", artifactBytes, calculator: snpLaunchDigest });
  */
+export {
+  buildManifest, checkArtifactBytes,
+  type BuildManifestOptions, type LaunchDigestCalculator, type LaunchDigestRequest, type LaunchDigestResult,
+} from "./build.js";
 export { canonicalJson, canonicalManifestBytes, formatManifest } from "./canonical.js";
 export { MANIFEST_ERROR_CODES, ManifestError, formatManifestProblem, type ManifestErrorCode, type ManifestProblem } from "./errors.js";
+export { parseGoldenConfig } from "./golden-config.js";
+export type { GoldenInputs, GoldenSource, LaunchShapeSpec } from "./inputs.js";
 export { keyThumbprint, type ManifestKey } from "./keys.js";
 export {
   POLICY_BITS, disallowedPolicyBits, encodeGuestPolicy, fromHex, policyFlagBits, toCanonicalHex, type GuestPolicySettings,
 } from "./policy.js";
 export { manifestSchema } from "./schema.js";
 export { ManifestSet, STATUS_PRECEDENCE, type MeasurementMatch } from "./set.js";
+export { snpLaunchDigest } from "./snp-digest.js";
+export { goldenSourceFromStackConfig } from "./stack-inputs.js";
 export { ES384_SIGNATURE_BYTES, MANIFEST_JWS_TYPE, signManifest, softwareSigner, type ManifestSigner } from "./sign.js";
 export {
   ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, MANIFEST_SCHEMA_VERSION, MANIFEST_STATUSES, SNP_PRODUCTS, VMM_TYPES,
