@@ -2,7 +2,7 @@
  * The launch-digest calculator of golden manifests, over `measurements/snp` (bit-compatible with
  * sev-snp-measure). Kernel and initrd enter by their pinned SHA-256; firmware and SVSM by bytes.
  */
-import { computeMeasurement, cpuSignature, isVcpuType, vcpuIdentity } from "../snp/index.js";
+import { computeMeasurement } from "../snp/index.js";
 import type { LaunchDigestCalculator } from "./build.js";
 
 /**
@@ -15,7 +15,7 @@ import type { LaunchDigestCalculator } from "./build.js";
 export const snpLaunchDigest: LaunchDigestCalculator = ({ shape, firmware, svsm, kernelSha256, initrdSha256 }) => {
   const vmmType = shape.vmmType ?? "QEMU";
   const vcpuType = shape.vcpuType;
-  const { digest } = computeMeasurement({
+  const { digest, vcpuSignature } = computeMeasurement({
     mode: shape.mode ?? "snp",
     ovmf: firmware,
     vcpus: shape.vcpus,
@@ -29,7 +29,7 @@ export const snpLaunchDigest: LaunchDigestCalculator = ({ shape, firmware, svsm,
     ...(svsm === undefined ? {} : { svsm }),
     ...(shape.varsSize === undefined ? {} : { varsSize: shape.varsSize }),
   });
-  let vcpuSig: number | undefined;
-  if (vmmType === "QEMU") vcpuSig = shape.vcpuSig ?? (vcpuType !== undefined && isVcpuType(vcpuType) ? cpuSignature(vcpuIdentity(vcpuType)) : undefined);
+  // Only QEMU VMSAs carry the signature; ec2 and gce put a fixed value there.
+  const vcpuSig = vmmType === "QEMU" && vcpuSignature !== undefined ? Number(vcpuSignature) : undefined;
   return { measurement: digest.toString("hex"), ...(vcpuSig === undefined ? {} : { vcpuSig }) };
 };
