@@ -9,7 +9,9 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { MetricsRegistry } from "../observability/metrics.js";
 import { errorFields } from "../observability/logger.js";
+import type { Timers } from "./batching/batcher.js";
 import { bootModels, checkServerCredentials, type BootOptions, type ReleasedCredentials } from "./boot.js";
+import { CredentialRefresher } from "./credentials.js";
 import { InferenceError } from "./errors.js";
 import { buildApp } from "./server/app.js";
 import { createInferenceMetrics } from "./server/metrics.js";
@@ -30,6 +32,8 @@ export interface RuntimeOptions extends BootOptions {
   readonly ops: { readonly host: string; readonly port: number };
   readonly bodyLimit?: number;
   readonly server?: { readonly name: string; readonly version: string };
+  /** Certificate renewal: retry delay in ms (default 5000), timers and clock (tests). */
+  readonly renewal?: { readonly retryMs?: number; readonly timers?: Timers; readonly now?: () => number };
 }
 
 /** A started runtime. */
@@ -61,27 +65,37 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const registry = new MetricsRegistry();
   const metrics = createInferenceMetrics(registry);
   let models = new Map<string, ModelEntry>();
+  let app: FastifyInstance | undefined;
+  let refresher: CredentialRefresher | undefined;
+  const serving = () => phase === "ready" && refresher !== undefined && refresher.valid();
   registry.onCollect(() => {
-    metrics.ready.set({}, phase === "ready" ? 1 : 0);
+    metrics.ready.set({}, serving() ? 1 : 0);
     for (const [name, m] of models) metrics.queueDepth.set({ model: name }, m.batcher.queued);
   });
-  const ops = buildOpsApp({ registry, isReady: () => phase === "ready" });
+  const ops = buildOpsApp({ registry, isReady: () => serving() });
   await ops.listen(opts.ops);
   const log = opts.logger;
   log.info({ event: "boot", phase }, "runtime booting");
 
-  let app: FastifyInstance | undefined;
+  const install = (c: ReleasedCredentials) => {
+    checkServerCredentials(c);
+    if (!app) throw new TypeError("rotateCredentials: the runtime is not serving");
+    (app.server as unknown as HttpsServer).setSecureContext({ cert: c.serverCertificate, key: c.serverKey, ca: opts.gatewayCa });
+    log.info({ event: "credentials-rotated" }, "TLS credentials rotated");
+  };
   try {
     const booted = await bootModels({ ...opts, onBatch: (model, rows) => metrics.batchRows.observe({ model }, rows) });
     models = booted.models;
     app = buildApp({
       models, logger: log, metrics, bodyLimit: opts.bodyLimit,
-      isReady: () => phase === "ready", isDraining: () => phase === "draining",
+      isReady: serving, isDraining: () => phase === "draining",
       server: opts.server ?? { name: "confidential-inference", version: "0.1.0" },
       tls: { cert: booted.credentials.serverCertificate, key: booted.credentials.serverKey, clientCa: opts.gatewayCa },
     });
     app.server.on("tlsClientError", () => metrics.tlsFailures.inc());
     await app.listen(opts.listen);
+    refresher = new CredentialRefresher(booted.credentials, { keyRelease: opts.keyRelease, apply: install, logger: log, ...opts.renewal });
+    refresher.start();
     phase = "ready";
     log.info({ event: "boot", phase, models: [...models.values()].map((m) => ({ model: m.model.name, sha256: m.model.sha256 })) }, "runtime ready");
   } catch (e) {
@@ -99,15 +113,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     port,
     opsPort: (ops.server.address() as AddressInfo).port,
     registry,
-    rotateCredentials(c) {
-      checkServerCredentials(c);
-      if (!app) throw new TypeError("rotateCredentials: the runtime is not serving");
-      (app.server as unknown as HttpsServer).setSecureContext({ cert: c.serverCertificate, key: c.serverKey, ca: opts.gatewayCa });
-      log.info({ event: "credentials-rotated" }, "TLS credentials rotated");
-    },
+    rotateCredentials: install,
     async stop() {
       if (phase === "stopped") return;
       phase = "draining";
+      refresher?.stop();
       log.info({ event: "shutdown", phase }, "draining");
       const closing = app?.close();
       await Promise.all([...models.values()].map((m) => m.batcher.drain()));
