@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
-import { gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
+import { CONFIG_DIR, gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
 
 /** A pinned model artifact. */
 export interface PinnedFile {
@@ -118,6 +118,8 @@ export class InferenceService extends pulumi.ComponentResource {
       automountServiceAccountToken: false,
     }, parent);
 
+    // Certificates are separate keys (files) so runtime.json stays readable in a preview, where the
+    // certificates are not known yet.
     const runtimeConfig = new k8s.core.v1.ConfigMap(`${name}-runtime-config`, {
       metadata: { name: `${WORKLOADS.runtime}-config`, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
       data: {
@@ -126,9 +128,11 @@ export class InferenceService extends pulumi.ComponentResource {
           listen: { port: args.ports.inference, metricsPort: args.ports.metrics },
           batching: { maxBatchSize: args.batching.maxBatchSize, maxBatchDelayMs: args.batching.maxBatchDelayMs, maxQueue: args.batching.maxQueue },
           requestTimeoutMs: args.batching.requestTimeoutMs,
-          keyBroker: args.keyBroker,
-          clientCaCertificate: clientCert.certPem,
+          keyBroker: { url: args.keyBroker.url, listenerCertificateFile: `${CONFIG_DIR}/key-broker.pem` },
+          clientCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
         }, undefined, 2),
+        "key-broker.pem": args.keyBroker.listenerCertificate,
+        "gateway-client-ca.pem": clientCert.certPem,
       },
     }, parent);
 
@@ -145,9 +149,10 @@ export class InferenceService extends pulumi.ComponentResource {
       data: {
         "gateway.json": pulumi.jsonStringify({
           listen: { port: args.ports.gateway, metricsPort: args.ports.metrics },
-          runtime: { url: this.runtimeEndpoint, caCertificate: args.runtimeCaCertificate ?? null },
-          clientTls: { certificate: "/etc/confidential-inference/client-tls/tls.crt", key: "/etc/confidential-inference/client-tls/tls.key" },
+          runtime: { url: this.runtimeEndpoint, caFile: args.runtimeCaCertificate === undefined ? null : `${CONFIG_DIR}/runtime-ca.pem` },
+          clientTls: { certificate: `${CONFIG_DIR}/client-tls/tls.crt`, key: `${CONFIG_DIR}/client-tls/tls.key` },
         }, undefined, 2),
+        ...(args.runtimeCaCertificate === undefined ? {} : { "runtime-ca.pem": args.runtimeCaCertificate }),
       },
     }, parent);
 

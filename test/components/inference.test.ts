@@ -84,7 +84,7 @@ describe("InferenceService", () => {
     const cfg = JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-gateway-config")).data["gateway.json"]);
     expect(cfg).toEqual({
       listen: { port: 8080, metricsPort: 9464 },
-      runtime: { url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443", caCertificate: null },
+      runtime: { url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443", caFile: null },
       clientTls: { certificate: "/etc/confidential-inference/client-tls/tls.crt", key: "/etc/confidential-inference/client-tls/tls.key" },
     });
   });
@@ -100,10 +100,19 @@ describe("InferenceService", () => {
   });
 
   it("configures the runtime with the pinned model, the broker and the gateway's certificate", () => {
-    const cfg = JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data["runtime.json"]);
-    expect(cfg.model.artifact).toEqual({ sha256: "b".repeat(64), size: 100, source: "model-registry://m/1" });
-    expect(cfg.keyBroker.url).toBe("https://key-broker.ci-keys.svc.cluster.local:8444");
-    expect(cfg.clientCaCertificate).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
+    const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data;
+    expect(Object.keys(data).sort()).toEqual(["gateway-client-ca.pem", "key-broker.pem", "runtime.json"]);
+    const cfg = JSON.parse(data["runtime.json"]);
+    expect(cfg).toEqual({
+      model: { name: "text-encoder", artifact: { sha256: "b".repeat(64), size: 100, source: "model-registry://m/1" }, tokenizer: { sha256: "c".repeat(64), size: 10, source: "model-registry://m/1/tokenizer.json" }, signerPublicKey: fakePem("PUBLIC KEY", "registry") },
+      listen: { port: 8443, metricsPort: 9464 },
+      batching: { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256 },
+      requestTimeoutMs: 10000,
+      keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", listenerCertificateFile: "/etc/confidential-inference/key-broker.pem" },
+      clientCaFile: "/etc/confidential-inference/gateway-client-ca.pem",
+    });
+    expect(data["gateway-client-ca.pem"]).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
+    expect(data["key-broker.pem"]).toBe(fakePem("CERTIFICATE", "broker"));
     expect(secretInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config"))).toEqual([]);
   });
 
