@@ -99,3 +99,25 @@ describe("openVerifiedModel: decrypt in memory, verify digest and signature", ()
     expect(() => parseSignerKey(p256.publicKey.export({ type: "spki", format: "pem" }) as string)).toThrow(TypeError);
   });
 });
+
+describe("scripts/seal-model.ts", () => {
+  it("writes a container and signature that the loader opens", async () => {
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { sealModelFiles } = await import("../../scripts/seal-model.js");
+    const dir = mkdtempSync(join(tmpdir(), "ci-seal-"));
+    try {
+      writeFileSync(join(dir, "sentiment.onnx"), plain.bytes);
+      writeFileSync(join(dir, "k.bin"), key);
+      writeFileSync(join(dir, "signer.pem"), registry.privateKey.export({ type: "pkcs8", format: "pem" }));
+      const lines = await sealModelFiles(["--model", join(dir, "sentiment.onnx"), "--name", "sentiment", "--key-id", "default/model/sentiment", "--data-key-file", join(dir, "k.bin"), "--signer-key", join(dir, "signer.pem")]);
+      expect(lines[0]).toBe(`model_sha256 ${plain.sha256}`);
+      const m = await openVerifiedModel({ ...base, container: readFileSync(join(dir, "sentiment.onnx.enc")), signature: readFileSync(join(dir, "sentiment.onnx.enc.jws"), "utf8") });
+      expect(m.sha256).toBe(plain.sha256);
+      await expect(sealModelFiles(["--model", "x"])).rejects.toThrow(TypeError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
