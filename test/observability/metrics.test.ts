@@ -5,7 +5,7 @@ describe("Prometheus text exposition", () => {
   it("renders counters, gauges and cumulative histograms exactly, with escaped labels", () => {
     const reg = new MetricsRegistry();
     const c = reg.counter("x_requests_total", "Requests", ["model", "code"]);
-    const g = reg.gauge("x_ready", "Ready");
+    reg.gauge("x_ready", "Ready");
     const h = reg.histogram("x_seconds", "Latency", ["model"], [0.1, 1]);
     let depth = 0;
     const q = reg.gauge("x_queue", "Queue", ["model"]);
