@@ -1,12 +1,151 @@
-/** `attestctl verify`: placeholder until issue #4 lands; it says so instead of pretending to work. */
-import { EXIT, type Command } from "../io.js";
+/**
+ * `attestctl verify snp`: verifies an AMD SEV-SNP attestation report (DESIGN.md "Contracts").
+ * Exit 0 accepted, 1 rejected (first stderr line `rejected: CODE: message`), 2 usage. Without
+ * `--policy` it checks authenticity and structure only and prints the claims; with it, it also
+ * validates the policy and prints the drift class. `--json` prints the full verdict on stdout.
+ */
+import { parseArgs } from "node:util";
+import { isSnpProduct, SNP_PRODUCTS } from "../../runtime/attestation/abi/product.js";
+import { appraiseSnpEvidence, type SnpVerdict } from "../../runtime/attestation/appraise.js";
+import { isAttestationError } from "../../runtime/attestation/errors.js";
+import { evidenceToJson, verdictToJson } from "../../runtime/attestation/result/json.js";
+import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
+import { verifySnpEvidence, type SnpCollateral, type VerifiedSnpEvidence } from "../../runtime/attestation/verify/verify.js";
+import { EXIT, type CliIo, type Command } from "../io.js";
+import { collateralGetter, readCertsDir, readInput, readPolicy, simulatedAnchorFrom, VerifyUsageError } from "./verify-inputs.js";
+
+const USAGE = `usage: attestctl verify snp --report FILE [--vcek FILE] [--certs DIR] [--product ${SNP_PRODUCTS.join("|")}]
+                            [--policy FILE] [--at ISO-8601] [--json]
+`;
+
+/** The `--help` text. */
+export function verifyHelp(): string {
+  return [
+    USAGE,
+    "Verify an AMD SEV-SNP attestation report: structure, signature, certificate chain to the pinned AMD",
+    "roots, TCB and chip binding; with --policy also the policy (measurements, TCB floors, debug, VMPL, ...).",
+    "",
+    "options:",
+    "  --report FILE    the raw 1184-byte report",
+    "  --vcek FILE      the VCEK or VLEK certificate (DER or PEM)",
+    "  --certs DIR      certificates as AMD tooling writes them: ark.pem, ask.pem|asvk.pem, vcek.der|vcek.pem|vlek.der|vlek.pem",
+    "  --product NAME   product line (needed for v2 reports when the VCEK must be fetched)",
+    "  --policy FILE    appraisal policy (JSON); without it only authenticity and structure are checked",
+    "  --at TIME        verify as of this ISO-8601 time (default: now)",
+    "  --json           print the full verdict and claims as JSON",
+    "",
+    "Missing certificates are fetched from AMD KDS, or from the offline KDS directory in $ATTESTCTL_KDS_DIR.",
+    "Exit status: 0 accepted, 1 rejected, 2 usage error.",
+    "",
+  ].join("\n");
+}
+
+interface Args {
+  readonly report: string;
+  readonly vcek?: string;
+  readonly certs?: string;
+  readonly product?: (typeof SNP_PRODUCTS)[number];
+  readonly policy?: string;
+  readonly at: Date;
+  readonly json: boolean;
+}
+
+function parse(argv: readonly string[], now: () => Date): Args | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: { report: { type: "string" }, vcek: { type: "string" }, certs: { type: "string" }, product: { type: "string" }, policy: { type: "string" }, at: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (e) {
+    // Node's wording differs between releases: keep our own for the common case.
+    const unknown = (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec((e as Error).message)?.[1] : undefined;
+    throw new VerifyUsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
+  }
+  if (values.help) return "help";
+  if (positionals[0] !== "snp" || positionals.length !== 1) throw new VerifyUsageError(positionals.length === 0 ? "missing the evidence type (snp)" : `unknown evidence type "${positionals.join(" ")}" (supported: snp)`);
+  if (typeof values.report !== "string") throw new VerifyUsageError("--report FILE is required");
+  const product = values.product as string | undefined;
+  if (product !== undefined && !isSnpProduct(product)) throw new VerifyUsageError(`--product must be one of ${SNP_PRODUCTS.join(", ")}`);
+  let at = now();
+  if (typeof values.at === "string") {
+    if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(values.at) || Number.isNaN(Date.parse(values.at))) throw new VerifyUsageError(`--at "${values.at}" is not an ISO-8601 time`);
+    at = new Date(values.at);
+  }
+  return { report: values.report, vcek: values.vcek as string | undefined, certs: values.certs as string | undefined, product, policy: values.policy as string | undefined, at, json: values.json === true };
+}
+
+function summary(e: VerifiedSnpEvidence): string[] {
+  const t = e.claims.reportedTcb;
+  const r = e.report;
+  return [
+    `measurement: ${e.claims.measurement}`,
+    `reported TCB: bl=${t.bootloader} tee=${t.tee} snp=${t.snp} ucode=${t.microcode}${t.fmc === undefined ? "" : ` fmc=${t.fmc}`}`,
+    `chip id: ${e.chipIdBound ? e.claims.chipId : `not bound (${e.signer === "vlek" ? "VLEK" : "masked"})`}`,
+    `guest policy: 0x${r.policy.raw.toString(16)}${r.policy.debug ? " DEBUG" : ""}${r.policy.migrateMa ? " MIGRATE_MA" : ""}${r.policy.smt ? " SMT" : ""}  vmpl: ${r.vmpl}  guest svn: ${r.guestSvn}`,
+    `host data: ${r.hostData.toString("hex")}`,
+    `platform info: 0x${r.platformInfo.raw.toString(16)}  firmware: ${r.currentVersion.major}.${r.currentVersion.minor}.${r.currentVersion.build}`,
+    `report sha256: ${e.reportSha256}`,
+  ];
+}
+
+async function runSnp(args: Args, io: CliIo): Promise<number> {
+  const report = readInput(io.cwd, args.report, "report");
+  let collateral: SnpCollateral = args.certs ? readCertsDir(io.cwd, args.certs) : {};
+  if (args.vcek) collateral = { ...collateral, vek: readInput(io.cwd, args.vcek, "VCEK") };
+  const policy = args.policy ? readPolicy(io.cwd, args.policy) : undefined;
+  const simulated = policy?.allowedRoots.includes("simulated") ? simulatedAnchorFrom(collateral, args.certs, io.cwd) : undefined;
+  if (policy?.allowedRoots.includes("simulated") && !simulated) throw new VerifyUsageError("the policy trusts the simulated root: give its certificates with --certs DIR (ark.pem)");
+  const anchors = policy ? anchorsFor(policy.allowedRoots, simulated ? [simulated] : []) : amdTrustAnchors();
+  const base = { report, collateral, anchors, now: args.at, getter: collateralGetter(io.env, io.cwd), ...(args.product ? { product: args.product } : {}) };
+  if (!policy) {
+    try {
+      const e = await verifySnpEvidence(base);
+      if (args.json) io.stdout(`${JSON.stringify({ tee: "sev-snp", accepted: true, checked: "authenticity", failures: [], ...evidenceToJson(e) }, null, 2)}\n`);
+      else io.stdout([`accepted: SEV-SNP report v${e.report.version}, ${e.product}, signed by ${e.signer.toUpperCase()} (${e.vek.productName}), root ${e.rootId}; authenticity and structure only (no --policy)`, ...summary(e), ""].join("\n"));
+      return EXIT.ok;
+    } catch (e) {
+      if (!isAttestationError(e)) throw e;
+      io.stderr(`rejected: ${e.code}: ${e.message}\n`);
+      if (args.json) io.stdout(`${JSON.stringify({ tee: "sev-snp", accepted: false, checked: "authenticity", failures: [{ code: e.code, path: e.path ?? "report", message: e.message }] }, null, 2)}\n`);
+      return EXIT.failed;
+    }
+  }
+  const verdict: SnpVerdict = await appraiseSnpEvidence({ ...base, policy });
+  if (args.json) io.stdout(`${JSON.stringify(verdictToJson(verdict), null, 2)}\n`);
+  if (!verdict.accepted) {
+    const [first, ...rest] = verdict.failures;
+    io.stderr([`rejected: ${first?.code}: ${first?.message}`, ...rest.map((f) => `  ${f.code} ${f.path}: ${f.message}`), ""].join("\n"));
+    return EXIT.failed;
+  }
+  if (!args.json) {
+    const e = verdict.evidence as VerifiedSnpEvidence;
+    io.stdout([`accepted: SEV-SNP report v${e.report.version}, ${e.product}, signed by ${e.signer.toUpperCase()} (${e.vek.productName}), root ${e.rootId}; policy satisfied`, `drift class: ${verdict.driftClass} (${verdict.driftReason})`, ...summary(e), ...verdict.warnings.map((w) => `warning: ${w}`), ""].join("\n"));
+  }
+  return EXIT.ok;
+}
 
 /** The `verify` subcommand. */
 export const command: Command = {
   name: "verify",
-  summary: "not yet available",
-  async run(_argv, io) {
-    io.stderr("attestctl verify: not yet available in this release (tracked in issue #4)\n");
-    return EXIT.usage;
+  summary: "verify attestation evidence (signature, certificate chain, policy)",
+  async run(argv, io) {
+    try {
+      const args = parse(argv, () => new Date());
+      if (args === "help") {
+        io.stdout(verifyHelp());
+        return EXIT.ok;
+      }
+      return await runSnp(args, io);
+    } catch (e) {
+      if (e instanceof VerifyUsageError) {
+        io.stderr(`attestctl verify: ${e.message}\n${USAGE}`);
+        return EXIT.usage;
+      }
+      throw e;
+    }
   },
 };
