@@ -4,6 +4,7 @@
  * other exception and no acceptance. Deterministic (seeded PRNG), so a failure reproduces.
  */
 import { describe, expect, it } from "vitest";
+import { seededRandom as prng } from "../../runtime/inference/bundled/graph.js";
 import { OFFSET, REPORT_SIZE } from "../../runtime/attestation/abi/report.js";
 import { AttestationError } from "../../runtime/attestation/errors.js";
 import { ChainCache } from "../../runtime/attestation/verify/chain.js";
@@ -12,18 +13,6 @@ import { verifySnpEvidence } from "../../runtime/attestation/verify/verify.js";
 import { VERIFIABLE, vector } from "../helpers/snp-vectors.js";
 
 const INPUTS = 100_000;
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bases = VERIFIABLE.map((e) => ({ report: vector(e.file), vek: vector(e.verification!.signing_key_cert!), now: new Date(e.verification!.valid_at!) }));
 const FIELD_OFFSETS = Object.values(OFFSET);
