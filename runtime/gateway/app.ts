@@ -101,7 +101,8 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
 
   app.decorateRequest("gw", null as never);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (_req, body, done) => done(null, body));
+  // Bodies pass through unparsed: JSON, or the binary tensor extension (octet-stream + header length).
+  app.addContentTypeParser(["application/json", "application/octet-stream"], { parseAs: "buffer", bodyLimit }, (_req, body, done) => done(null, body));
 
   const started = new WeakMap<object, bigint>();
   const sent = new WeakMap<object, number>();
@@ -129,7 +130,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     let e: GatewayError;
     if (err instanceof GatewayError) e = err;
     else if ((err as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") e = new GatewayError("BODY_TOO_LARGE", "body: larger than the limit");
-    else if ((err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") e = new GatewayError("UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json");
+    else if ((err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") e = new GatewayError("UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json or application/octet-stream");
     else if ((err as { validation?: unknown }).validation) e = new GatewayError("ROUTE_NOT_FOUND", "no such route");
     else {
       e = new GatewayError("INTERNAL", "internal error", { cause: err });
@@ -182,7 +183,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
       try {
         res = await opts.runtimes.forward(upstream, {
           method: req.method, path: req.url,
-          headers: { "x-request-id": req.id, accept: "application/json", ...(req.body ? { "content-type": "application/json" } : {}) },
+          headers: forwardHeaders(req),
           ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
         });
       } catch (e) {
@@ -195,6 +196,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
       }
       req.gw.code = res.status < 400 ? "OK" : upstreamCode(res.body) ?? `HTTP_${res.status}`;
       if (res.retryAfter) reply.header("retry-after", res.retryAfter);
+      if (res.headerLength) reply.header("inference-header-content-length", res.headerLength);
       return reply.code(res.status).type(res.contentType ?? "application/json").send(res.body);
     }
     throw last;
@@ -209,6 +211,17 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
   app.post("/v2/models/:model/infer", { schema: { params } }, proxy);
   app.post("/v2/models/:model/versions/:version/infer", { schema: { params } }, proxy);
   return app;
+}
+
+/** The only headers sent to a runtime: request id, content type and the binary extension's header length. */
+function forwardHeaders(req: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = { "x-request-id": req.id, accept: "application/json, application/octet-stream" };
+  if (!Buffer.isBuffer(req.body)) return headers;
+  const binary = (req.headers["content-type"] ?? "").startsWith("application/octet-stream");
+  headers["content-type"] = binary ? "application/octet-stream" : "application/json";
+  const length = req.headers["inference-header-content-length"];
+  if (binary && typeof length === "string") headers["inference-header-content-length"] = length;
+  return headers;
 }
 
 /** The runtime's stable error code from an OIP error body, if any (metadata for logs and metrics). */

@@ -29,6 +29,8 @@ export interface UpstreamReply {
   readonly status: number;
   readonly contentType: string | undefined;
   readonly retryAfter: string | undefined;
+  /** `Inference-Header-Content-Length` of a binary reply (binary tensor extension). */
+  readonly headerLength: string | undefined;
   readonly body: Buffer;
 }
 
@@ -60,7 +62,9 @@ export class RuntimeClient {
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({
           status: res.statusCode ?? 502, contentType: res.headers["content-type"],
-          retryAfter: typeof res.headers["retry-after"] === "string" ? res.headers["retry-after"] : undefined, body: Buffer.concat(chunks),
+          retryAfter: typeof res.headers["retry-after"] === "string" ? res.headers["retry-after"] : undefined,
+          headerLength: typeof res.headers["inference-header-content-length"] === "string" ? res.headers["inference-header-content-length"] : undefined,
+          body: Buffer.concat(chunks),
         }));
         res.on("error", (e) => reject(new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime closed the connection", { cause: e })));
       });

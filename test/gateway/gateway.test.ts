@@ -93,7 +93,7 @@ describe("gateway -> runtime over mTLS (broker CA only)", () => {
 
   it.each([
     ["an oversize body", () => ({ method: "POST" as const, url: "/v2/models/sentiment/infer", payload: { inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: ["x".repeat(5000)] }] } }), 413, { error: "body: larger than the limit", code: "BODY_TOO_LARGE" }],
-    ["a non-JSON body", () => ({ method: "POST" as const, url: "/v2/models/sentiment/infer", payload: "hi", headers: { "content-type": "text/plain" } }), 415, { error: "content-type: must be application/json", code: "UNSUPPORTED_MEDIA_TYPE" }],
+    ["a non-JSON body", () => ({ method: "POST" as const, url: "/v2/models/sentiment/infer", payload: "hi", headers: { "content-type": "text/plain" } }), 415, { error: "content-type: must be application/json or application/octet-stream", code: "UNSUPPORTED_MEDIA_TYPE" }],
     ["an unknown model", () => ({ url: "/v2/models/nope" }), 404, { error: "no runtime serves this model", code: "MODEL_NOT_FOUND" }],
     ["an unknown route", () => ({ url: "/admin" }), 404, { error: "no such route", code: "ROUTE_NOT_FOUND" }],
     ["a bad request (the runtime's own error, passed through)", () => ({ method: "POST" as const, url: "/v2/models/sentiment/infer", payload: { inputs: [{ name: "text", datatype: "FP32", shape: [1], data: [1] }] } }), 400, { error: "inputs[0].datatype: input text takes BYTES", code: "DATATYPE_MISMATCH" }],
@@ -152,5 +152,19 @@ describe("gateway -> runtime over mTLS (broker CA only)", () => {
     expect([typeof ms, responseBytes > 50]).toEqual(["number", true]);
     expect(fields).toEqual({ level: 30, service: "gateway", reqId: "trace-7", client: "team-a", method: "POST", route: "/v2/models/:model/infer", model: "sentiment", upstream: `localhost:${rt.port}`, status: 200, code: "OK", requestBytes: 126, msg: "request" });
     expect(gwLog.lines.join("\n")).not.toContain(teamA.apiKey.slice(17));
+  });
+});
+
+describe("gateway: binary tensor extension passes through", () => {
+  it("forwards a binary body and returns the binary reply with its header length", async () => {
+    const text = Buffer.from("1000000067726561742c2066756e206d6f766965", "hex"); // BYTES element "great, fun movie"
+    const json = Buffer.from(JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], parameters: { binary_data_size: text.length } }], outputs: [{ name: "label", parameters: { binary_data: true } }] }));
+    const r = await gateway().inject({
+      method: "POST", url: "/v2/models/sentiment/infer", payload: Buffer.concat([json, text]),
+      headers: { ...bearer(teamA.apiKey), "content-type": "application/octet-stream", "inference-header-content-length": String(json.length) },
+    });
+    const n = Number(r.headers["inference-header-content-length"]);
+    expect([r.statusCode, r.headers["content-type"], JSON.parse(r.rawPayload.subarray(0, n).toString()).outputs[0].parameters, r.rawPayload.subarray(n).toString("hex")])
+      .toEqual([200, "application/octet-stream", { binary_data_size: 12 }, "08000000" + Buffer.from("positive").toString("hex")]);
   });
 });

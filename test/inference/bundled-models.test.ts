@@ -37,7 +37,7 @@ describe("bundled models", () => {
   it("classifies sentiment with known outputs (real onnxruntime run)", async () => {
     const { model, batcher } = await servedBundled("sentiment");
     const texts = ["I loved this great movie", "terrible service, the worst food", "the phone"];
-    const prepared = model.prepare({ id: undefined, rows: 3, outputs: undefined, inputs: new Map([["text", { datatype: "BYTES", shape: [3], data: texts }]]) });
+    const prepared = model.prepare({ id: undefined, binaryOutputs: new Set(), rows: 3, outputs: undefined, inputs: new Map([["text", { datatype: "BYTES", shape: [3], data: texts }]]) });
     const out = model.finish(await batcher.submit(prepared.rows, prepared.feeds), undefined);
     expect(out.map(([n]) => n)).toEqual(["logits", "probabilities", "label"]);
     expect(out[2]![1].data).toEqual(["positive", "negative", "negative"]);
@@ -47,7 +47,7 @@ describe("bundled models", () => {
 
   it("embeds text with the encoder with known outputs (real onnxruntime run)", async () => {
     const { model, batcher } = await servedBundled("encoder");
-    const prepared = model.prepare({ id: undefined, rows: 1, outputs: undefined, inputs: new Map([["text", { datatype: "BYTES", shape: [1], data: ["I loved this great movie"] }]]) });
+    const prepared = model.prepare({ id: undefined, binaryOutputs: new Set(), rows: 1, outputs: undefined, inputs: new Map([["text", { datatype: "BYTES", shape: [1], data: ["I loved this great movie"] }]]) });
     const out = model.finish(await batcher.submit(prepared.rows, prepared.feeds), undefined);
     const [name, t] = out[0]!;
     expect(name).toBe("embedding");

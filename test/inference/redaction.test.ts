@@ -93,6 +93,11 @@ describe("redaction: prompts, outputs and credentials never reach logs or files"
       ["model name", () => gw.inject({ method: "GET", url: `/v2/models/${MARKER}`, headers: auth() })],
       ["query string", () => gw.inject({ method: "GET", url: `/v2/models/sentiment?q=${MARKER}`, headers: auth() })],
       ["cookie", () => gw.inject({ method: "GET", url: "/v2/models/sentiment", headers: { ...auth(), cookie: `s=${MARKER}` } })],
+      ["binary body", () => {
+        const blob = Buffer.concat([Buffer.from([MARKER.length, 0, 0, 0]), Buffer.from(MARKER)]);
+        const json = Buffer.from(JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], parameters: { binary_data_size: blob.length } }], outputs: [{ name: "label", parameters: { binary_data: true } }] }));
+        return gw.inject({ method: "POST", url: "/v2/models/sentiment/infer", payload: Buffer.concat([json, blob]), headers: { ...auth(), "content-type": "application/octet-stream", "inference-header-content-length": String(json.length) } });
+      }],
       ["direct to the runtime", async () => ({ statusCode: (await httpsJson({ port: rt.port, path: "/v2/models/sentiment/infer", body: text(MARKER), ca: pki.broker.cert, ...pki.gatewayClient })).status })],
     ];
     const statuses: Array<[string, number]> = [];
@@ -100,10 +105,10 @@ describe("redaction: prompts, outputs and credentials never reach logs or files"
     expect(statuses).toEqual([
       ["prompt", 200], ["too many tokens", 400], ["malformed JSON", 400], ["input name", 400], ["output name", 400],
       ["wrong element type", 400], ["datatype", 400], ["request parameters", 200], ["API key", 401], ["x-api-key", 401],
-      ["model name", 404], ["query string", 200], ["cookie", 200], ["direct to the runtime", 200],
+      ["model name", 404], ["query string", 200], ["cookie", 200], ["binary body", 200], ["direct to the runtime", 200],
     ]);
     expect(runtimeLog.lines.length).toBeGreaterThan(10);
-    expect(gatewayLog.lines.length).toBe(13);
+    expect(gatewayLog.lines.length).toBe(14);
     const logs = [...runtimeLog.lines, ...gatewayLog.lines, ...printed].join("\n");
     expect(logs.includes(MARKER)).toBe(false);
     const files = [...filesWrittenSince(tmpdir(), started), ...filesWrittenSince(join(__dirname, "../.."), started)];

@@ -110,7 +110,7 @@ describe("inference server (OIP v2 over inject)", () => {
     ["unknown version", () => app.inject({ method: "POST", url: "/v2/models/sentiment/versions/9/infer", payload: text(["x"]) }), 404, "MODEL_NOT_FOUND", "no such model (or version) on this server"],
     ["unknown route", () => app.inject("/v1/models"), 404, "ROUTE_NOT_FOUND", "no such route"],
     ["oversize body", () => infer(text(["x".repeat(70 * 1024)])), 413, "BODY_TOO_LARGE", "body: larger than the limit"],
-    ["wrong media type", () => app.inject({ method: "POST", url: "/v2/models/sentiment/infer", payload: "hello", headers: { "content-type": "text/plain" } }), 415, "UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json"],
+    ["wrong media type", () => app.inject({ method: "POST", url: "/v2/models/sentiment/infer", payload: "hello", headers: { "content-type": "text/plain" } }), 415, "UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json (or application/octet-stream with Inference-Header-Content-Length)"],
   ])("rejects %s", async (_case, send, status, code, message) => {
     const r = await send();
     expect([r.statusCode, r.json()]).toEqual([status, { error: message, code }]);

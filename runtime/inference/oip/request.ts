@@ -4,6 +4,7 @@
  * never echo client values (input names, strings, numbers), only positions and expectations.
  */
 import { InferenceError, type InferenceErrorCode } from "../errors.js";
+import { decodeBinaryTensor } from "./binary.js";
 import { allocate, elementCount, OIP_DATATYPES, type HostTensor, type OipDatatype } from "./tensors.js";
 
 /** A tensor in a model's public signature; `-1` marks a variable dimension (axis 0 is the batch axis). */
@@ -31,6 +32,14 @@ export interface InferRequest {
   readonly outputs: readonly string[] | undefined;
   /** Batch size (axis 0, equal across inputs). */
   readonly rows: number;
+  /** Outputs to return as binary data (binary tensor extension); empty when none. */
+  readonly binaryOutputs: ReadonlySet<string>;
+}
+
+/** The raw bytes after a binary body's JSON header, consumed input by input. */
+interface BinaryCursor {
+  readonly bytes: Uint8Array;
+  offset: number;
 }
 
 interface Problem {
@@ -88,10 +97,30 @@ function convertElements(flat: unknown[], datatype: OipDatatype, path: string, p
   return out;
 }
 
-function parseInput(raw: unknown, i: number, contract: RequestContract, problems: Problem[]): [string, HostTensor] | undefined {
+/** Takes this input's binary slice (binary extension), or reports why it cannot. */
+function binarySlice(raw: Record<string, unknown>, path: string, cursor: BinaryCursor | undefined, problems: Problem[]): Uint8Array | undefined {
+  const size = isObject(raw.parameters) ? raw.parameters.binary_data_size : undefined;
+  if (size === undefined) return undefined;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    problems.push({ code: "INVALID_REQUEST", message: `${path}.parameters.binary_data_size: must be a non-negative integer` });
+    return undefined;
+  }
+  if (!cursor) {
+    problems.push({ code: "INVALID_REQUEST", message: `${path}.parameters.binary_data_size: binary data needs a binary body (${"Inference-Header-Content-Length"})` });
+    return undefined;
+  }
+  if (raw.data !== undefined) problems.push({ code: "INVALID_REQUEST", message: `${path}: has both data and binary_data_size` });
+  const slice = cursor.bytes.subarray(cursor.offset, cursor.offset + size);
+  cursor.offset += size;
+  if (slice.length !== size) problems.push({ code: "DATA_SIZE_MISMATCH", message: `${path}.parameters.binary_data_size: ${size} bytes, but only ${slice.length} remain in the body` });
+  return slice;
+}
+
+function parseInput(raw: unknown, i: number, contract: RequestContract, problems: Problem[], cursor: BinaryCursor | undefined): [string, HostTensor] | undefined {
   const path = `inputs[${i}]`;
   if (!isObject(raw)) return void problems.push({ code: "INVALID_REQUEST", message: `${path}: must be an object` });
   const before = problems.length;
+  const bin = binarySlice(raw, path, cursor, problems);
   const { name, datatype, shape, data } = raw;
   const spec = typeof name === "string" ? contract.inputs.find((s) => s.name === name) : undefined;
   if (typeof name !== "string") problems.push({ code: "INVALID_REQUEST", message: `${path}.name: must be a string` });
@@ -110,9 +139,14 @@ function parseInput(raw: unknown, i: number, contract: RequestContract, problems
     else if ((s[0] ?? 0) < 1) problems.push({ code: "SHAPE_MISMATCH", message: `${path}.shape[0]: batch size must be at least 1` });
     else if ((s[0] ?? 0) > contract.maxBatchSize) problems.push({ code: "BATCH_TOO_LARGE", message: `${path}.shape[0]: batch size ${s[0]} exceeds the limit ${contract.maxBatchSize}` });
   }
-  if (!Array.isArray(data)) problems.push({ code: "INVALID_REQUEST", message: `${path}.data: must be an array` });
+  if (!bin && !Array.isArray(data)) problems.push({ code: "INVALID_REQUEST", message: `${path}.data: must be an array` });
   if (problems.length > before || !spec) return undefined;
   const dims = shape as number[];
+  if (bin) {
+    const decoded = decodeBinaryTensor(bin, spec.datatype, elementCount(dims));
+    if (!decoded.data) return void problems.push({ code: "DATA_SIZE_MISMATCH", message: `${path}: binary data ${decoded.problem}` });
+    return [spec.name, { datatype: spec.datatype, shape: dims, data: decoded.data }];
+  }
   const flat = flatten(data as unknown[], Math.max(1, dims.length));
   if (!flat) return void problems.push({ code: "DATA_SIZE_MISMATCH", message: `${path}.data: nested deeper than the shape's rank ${dims.length}` });
   if (flat.length !== elementCount(dims)) {
@@ -129,8 +163,9 @@ function parseInput(raw: unknown, i: number, contract: RequestContract, problems
  * @example
  * parseInferRequest({ inputs: [{ name: "text", shape: [1], datatype: "BYTES", data: ["hello"] }] }, contract)
  */
-export function parseInferRequest(body: unknown, contract: RequestContract): InferRequest {
+export function parseInferRequest(body: unknown, contract: RequestContract, binary?: Uint8Array): InferRequest {
   const problems: Problem[] = [];
+  const cursor: BinaryCursor | undefined = binary ? { bytes: binary, offset: 0 } : undefined;
   if (!isObject(body)) throw new InferenceError("INVALID_REQUEST", "body: must be a JSON object");
   const { id, inputs, outputs } = body;
   if (id !== undefined && typeof id !== "string") problems.push({ code: "INVALID_REQUEST", message: "id: must be a string" });
@@ -139,12 +174,17 @@ export function parseInferRequest(body: unknown, contract: RequestContract): Inf
   if (!Array.isArray(inputs) || inputs.length === 0) problems.push({ code: "INVALID_REQUEST", message: "inputs: must be a non-empty array" });
   else {
     inputs.forEach((raw, i) => {
-      const r = parseInput(raw, i, contract, problems);
+      const r = parseInput(raw, i, contract, problems, cursor);
       if (!r) return;
       if (parsed.has(r[0])) problems.push({ code: "INVALID_REQUEST", message: `inputs[${i}].name: input ${r[0]} given twice` });
       else parsed.set(r[0], r[1]);
     });
   }
+  if (cursor && problems.length === 0 && cursor.offset !== cursor.bytes.length) {
+    problems.push({ code: "DATA_SIZE_MISMATCH", message: `body: ${cursor.bytes.length - cursor.offset} binary bytes beyond the inputs' binary_data_size` });
+  }
+  const allBinary = isObject(body.parameters) && body.parameters.binary_data_output === true;
+  const binaryOutputs = new Set<string>();
   let requested: string[] | undefined;
   if (outputs !== undefined) {
     if (!Array.isArray(outputs)) problems.push({ code: "INVALID_REQUEST", message: "outputs: must be an array" });
@@ -154,7 +194,10 @@ export function parseInferRequest(body: unknown, contract: RequestContract): Inf
         const name = isObject(o) ? o.name : undefined;
         if (typeof name !== "string") problems.push({ code: "INVALID_REQUEST", message: `outputs[${i}].name: must be a string` });
         else if (!contract.outputs.some((s) => s.name === name)) problems.push({ code: "UNKNOWN_OUTPUT", message: `outputs[${i}].name: not an output of model ${contract.model} (outputs: ${contract.outputs.map((s) => s.name).join(", ")})` });
-        else requested!.push(name);
+        else {
+          requested!.push(name);
+          if (allBinary || (isObject(o) && isObject(o.parameters) && o.parameters.binary_data === true)) binaryOutputs.add(name);
+        }
       });
     }
   }
@@ -171,5 +214,6 @@ export function parseInferRequest(body: unknown, contract: RequestContract): Inf
   if (first) {
     throw new InferenceError(first.code, problems.length === 1 ? first.message : `${problems.length} problems: ${problems.map((p) => p.message).join("; ")}`);
   }
-  return { id: id as string | undefined, inputs: parsed, outputs: requested, rows: batch[0] ?? 0 };
+  if (allBinary && !requested) contract.outputs.forEach((o) => binaryOutputs.add(o.name));
+  return { id: id as string | undefined, inputs: parsed, outputs: requested, rows: batch[0] ?? 0, binaryOutputs };
 }

@@ -8,6 +8,7 @@ import fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { InferenceError } from "../errors.js";
 import { errorFields } from "../../observability/logger.js";
+import { HEADER_LENGTH_HEADER, splitBinaryBody } from "../oip/binary.js";
 import { toHttpError } from "./http-errors.js";
 import type { InferenceMetrics } from "./metrics.js";
 import { oipRoutes, type RouteContext } from "./routes.js";
@@ -70,6 +71,16 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
       done(null, JSON.parse((body as Buffer).toString("utf8")));
     } catch {
       done(new InferenceError("MALFORMED_JSON", "body: not valid JSON"), undefined);
+    }
+  });
+
+  app.addContentTypeParser("application/octet-stream", { parseAs: "buffer", bodyLimit }, (req, body, done) => {
+    try {
+      const { json, binary } = splitBinaryBody(body as Buffer, req.headers[HEADER_LENGTH_HEADER]);
+      req.meta.binary = binary;
+      done(null, json);
+    } catch (e) {
+      done(e as Error, undefined);
     }
   });
 

@@ -16,7 +16,7 @@ export interface HttpErrorReply {
 
 const FASTIFY_CODES: Readonly<Record<string, [InferenceErrorCode, string]>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ["BODY_TOO_LARGE", "body: larger than the limit"],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: ["UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ["UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json (or application/octet-stream with Inference-Header-Content-Length)"],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ["INVALID_REQUEST", "content-length: does not match the body"],
   FST_ERR_CTP_EMPTY_JSON_BODY: ["MALFORMED_JSON", "body: empty"],
   FST_ERR_CTP_INVALID_JSON_BODY: ["MALFORMED_JSON", "body: not valid JSON"],

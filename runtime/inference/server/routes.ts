@@ -3,9 +3,10 @@
  * metadata and readiness, and inference. Schemas are declared for params and bodies; the infer body is then
  * checked in depth against the model's contract by `parseInferRequest`.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { InferenceError } from "../errors.js";
 import { parseInferRequest } from "../oip/request.js";
+import { encodeBinaryTensor, HEADER_LENGTH_HEADER } from "../oip/binary.js";
 import { toJsonData } from "../oip/tensors.js";
 import type { Batcher } from "../batching/batcher.js";
 import type { ServedModel } from "../model/served.js";
@@ -31,6 +32,8 @@ export interface RequestMeta {
   model?: string;
   rows?: number;
   code?: string;
+  /** Raw tensor bytes after the JSON header of a binary body (binary tensor extension). */
+  binary?: Buffer;
 }
 
 declare module "fastify" {
@@ -47,7 +50,7 @@ const modelParams = {
 
 const tensorSchema = {
   type: "object",
-  required: ["name", "shape", "datatype", "data"],
+  required: ["name", "shape", "datatype"],
   properties: {
     name: { type: "string", maxLength: 128 },
     shape: { type: "array", maxItems: 8, items: { type: "integer", minimum: 0 } },
@@ -102,20 +105,29 @@ export async function oipRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   app.get("/v2/models/:model/ready", { schema: { params: modelParams } }, modelReady);
   app.get("/v2/models/:model/versions/:version/ready", { schema: { params: modelParams } }, modelReady);
 
-  const infer = async (req: ModelRequest) => {
+  const infer = async (req: ModelRequest, reply: FastifyReply) => {
     const entry = lookup(ctx, req);
     if (!ctx.isReady()) throw new InferenceError("MODEL_NOT_READY", "the model is not ready", { retryAfterSeconds: 1 });
-    const parsed = parseInferRequest(req.body, entry.model.contract);
+    const parsed = parseInferRequest(req.body, entry.model.contract, req.meta.binary);
     const prepared = entry.model.prepare(parsed);
     req.meta.rows = prepared.rows;
     const out = await entry.batcher.submit(prepared.rows, prepared.feeds);
     const outputs = entry.model.finish(out, parsed.outputs);
-    return {
+    const blobs: Buffer[] = [];
+    const header = {
       model_name: entry.model.name,
       model_version: entry.model.version,
       ...(parsed.id !== undefined ? { id: parsed.id } : {}),
-      outputs: outputs.map(([name, t]) => ({ name, datatype: t.datatype, shape: t.shape, data: toJsonData(t) })),
+      outputs: outputs.map(([name, t]) => {
+        if (!parsed.binaryOutputs.has(name)) return { name, datatype: t.datatype, shape: t.shape, data: toJsonData(t) };
+        const blob = encodeBinaryTensor(t);
+        blobs.push(blob);
+        return { name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: blob.length } };
+      }),
     };
+    if (blobs.length === 0) return header;
+    const json = Buffer.from(JSON.stringify(header), "utf8");
+    return reply.header(HEADER_LENGTH_HEADER, String(json.length)).type("application/octet-stream").send(Buffer.concat([json, ...blobs]));
   };
   app.post("/v2/models/:model/infer", { schema: { params: modelParams, body: inferBody } }, infer);
   app.post("/v2/models/:model/versions/:version/infer", { schema: { params: modelParams, body: inferBody } }, infer);
