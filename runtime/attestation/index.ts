@@ -16,7 +16,7 @@ export { decodeTcb, encodeTcb, tcbComponents, type TcbLayout, type TcbVersion } 
 export { SimulatedSnp, type SimulatedEvidence, type SimulatedSnpOptions } from "./evidence/simulated.js";
 export { SIMULATED_DEFAULT_TCB, type SimulatedReportInput } from "./evidence/simulated-report.js";
 export { MAX_RESULT_TTL_SECONDS, RESULT_TOKEN_TYPE, signAttestationResult, verifyAttestationResult, type AttestationResultClaims, type ResultSigner, type SignResultOptions, type VerifyResultOptions } from "./result/token.js";
-export { defaultSnpPolicy, parseSnpPolicy, snpPolicySchema, type SnpPolicy, type SnpPolicyInput } from "./validate/policy.js";
+export { defaultSnpPolicy, parseSnpPolicy, policyFromVerifierPolicy, snpPolicySchema, type SnpPolicy, type SnpPolicyInput } from "./validate/policy.js";
 export { memoryReplayGuard, type MemoryReplayGuardOptions, type ReplayGuard } from "./validate/replay.js";
 export { validateSnpReport, type PolicyFailure, type SnpValidation, type ValidateSnpOptions } from "./validate/validate.js";
 export { ChainCache, type VerifiedChain } from "./verify/chain.js";

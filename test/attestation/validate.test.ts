@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseSnpPolicy, defaultSnpPolicy, type SnpPolicyInput } from "../../runtime/attestation/validate/policy.js";
+import { verifierPolicy } from "../../components/measurements/verifier-policy.js";
+import { defaultSnpPolicy, parseSnpPolicy, policyFromVerifierPolicy, type SnpPolicyInput } from "../../runtime/attestation/validate/policy.js";
 import { memoryReplayGuard } from "../../runtime/attestation/validate/replay.js";
 import { validateSnpReport } from "../../runtime/attestation/validate/validate.js";
 import type { SimulatedReportInput } from "../../runtime/attestation/evidence/simulated-report.js";
@@ -54,6 +55,19 @@ describe("policy JSON", () => {
   });
 });
 
+describe("the stack's verifierPolicy output (components/measurements) as an appraisal policy", () => {
+  const settings = { allowedRoots: ["amd-genoa", "simulated"], allowDebug: false, allowMigrationAgent: false, requireSmtDisabled: false, maxVmpl: 0, minGuestSvn: 0, collateral: "kds" as const, failOpenOnCollateral: false };
+
+  it("keeps the rules and sets the deployment keys aside", () => {
+    const p = policyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "-----BEGIN PUBLIC KEY-----\n...") });
+    expect(p).toMatchObject({ allowedRoots: ["amd-genoa", "simulated"], measurements: [A02_MEASUREMENT, "d74bd3ea40b240c3228edc5177ce6193561ebff633dbd0be76d6c143b876d65102425c0e2e8a930857c48daa5eacda58"].sort(), allowedPolicyBits: "0x30000", tcbFloors: devManifest().tcbFloors, maxVmpl: 0 });
+  });
+
+  it("refuses unknown keys like any policy", () => {
+    expect(() => policyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "k"), allowEverything: true })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+  });
+});
+
 describe("validateSnpReport", () => {
   it("accepts a conforming simulated report with no failures and no warnings", async () => {
     const v = validateSnpReport({ evidence: await simulated(), policy: policy({ measurements: [A02_MEASUREMENT], tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } } }), expectedReportData: BINDING, now: NOW });
@@ -88,6 +102,8 @@ describe("validateSnpReport", () => {
     ["ciphertext hiding required", {}, { guestPolicy: { requireCiphertextHiding: true } }, ["GUEST_POLICY report.policy.ciphertextHiding"]],
     ["CXL forbidden", { policy: { cxlAllow: true } }, { guestPolicy: { allowCxl: false } }, ["GUEST_POLICY report.policy.cxlAllow"]],
     ["guest ABI below the minimum", { policy: { abiMajor: 1, abiMinor: 50 } }, { guestPolicy: { minAbiMajor: 1, minAbiMinor: 51 } }, ["GUEST_POLICY report.policy.abiMajor"]],
+    ["POLICY bit outside allowedPolicyBits", { policy: { smt: true, singleSocket: true } }, { allowedPolicyBits: "0x30000" }, ["GUEST_POLICY report.policy"]],
+    ["POLICY bits within allowedPolicyBits", { policy: { smt: true } }, { allowedPolicyBits: "0x30000" }, []],
     ["VMPL 1 with max 0", { vmpl: 1 }, {}, ["VMPL report.vmpl"]],
     ["VMPL 1 with max 1", { vmpl: 1 }, { maxVmpl: 1 }, []],
     ["unknown measurement", { measurement: "11".repeat(48) }, { measurements: [A02_MEASUREMENT] }, ["MEASUREMENT_NOT_ALLOWED report.measurement"]],

@@ -21,6 +21,8 @@ export const snpPolicySchema = z.strictObject({
   measurements: sortedUnique(hex(96, "measurement")).optional(),
   /** Minimum REPORTED_TCB per product line, per component. Absent product: no floor. */
   tcbFloors: z.strictObject({ Milan: tcbFloor.optional(), Genoa: tcbFloor.optional(), Turin: tcbFloor.optional() }).default({}),
+  /** POLICY flag bits (16..63) a report may have set, `0x` hex (golden manifest `allowedPolicyBits`). Absent: not checked. */
+  allowedPolicyBits: z.string().regex(/^0x[0-9a-f]+$/, "allowedPolicyBits: 0x-prefixed lower-case hex").optional(),
   /** Accept POLICY.DEBUG (default false). */
   allowDebug: z.boolean().default(false),
   /** Accept POLICY.MIGRATE_MA (default false). */
@@ -99,4 +101,18 @@ export function parseSnpPolicy(value: unknown): SnpPolicy {
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `policy${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}`).sort();
   throw new AttestationError("POLICY_INVALID", `invalid attestation policy (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`, { path: "policy" });
+}
+
+/** Keys of the deployment's `verifierPolicy` output (components/measurements) that are not appraisal rules. */
+const DEPLOYMENT_KEYS = ["schemaVersion", "release", "environment", "collateral", "failOpenOnCollateral", "manifestSigningKey"] as const;
+
+/**
+ * The appraisal policy inside the stack's `verifierPolicy` output (GoldenMeasurements): the
+ * deployment-only keys (schema version, release, environment, collateral mode, fail-open flag,
+ * manifest signing key) are set aside, the rest is parsed strictly by {@link parseSnpPolicy}.
+ * @throws AttestationError `POLICY_INVALID`.
+ */
+export function policyFromVerifierPolicy(verifierPolicy: Readonly<Record<string, unknown>>): SnpPolicy {
+  const rules = Object.fromEntries(Object.entries(verifierPolicy).filter(([k]) => !(DEPLOYMENT_KEYS as readonly string[]).includes(k)));
+  return parseSnpPolicy(rules);
 }

@@ -105,6 +105,9 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
   if (gp.abiMajor < req.minAbiMajor || (gp.abiMajor === req.minAbiMajor && gp.abiMinor < req.minAbiMinor)) {
     fail("GUEST_POLICY", "report.policy.abiMajor", `the guest's minimum ABI ${gp.abiMajor}.${gp.abiMinor} is below ${req.minAbiMajor}.${req.minAbiMinor}`);
   }
+  if (policy.allowedPolicyBits !== undefined && disallowedPolicyBits({ allowedPolicyBits: policy.allowedPolicyBits }, gp.raw) !== 0n) {
+    fail("GUEST_POLICY", "report.policy", `POLICY 0x${gp.raw.toString(16)} has bits the policy does not allow (0x${disallowedPolicyBits({ allowedPolicyBits: policy.allowedPolicyBits }, gp.raw).toString(16)})`);
+  }
   if (manifests.length > 0 && manifests.every((m) => disallowedPolicyBits(m, gp.raw) !== 0n)) {
     fail("GUEST_POLICY", "report.policy", `POLICY 0x${gp.raw.toString(16)} has bits the golden manifest does not allow (0x${disallowedPolicyBits(manifests[0] as GoldenManifest, gp.raw).toString(16)})`);
   }
