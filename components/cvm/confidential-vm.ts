@@ -50,6 +50,17 @@ export interface ConfidentialVmArgs {
 
 const POLICY_DEBUG = 1n << 19n;
 
+// Many guests share one firmware image: hash each image once.
+const imageDigests = new WeakMap<Uint8Array, string>();
+function imageDigest(bytes: Uint8Array): string {
+  let digest = imageDigests.get(bytes);
+  if (digest === undefined) {
+    digest = createHash("sha256").update(bytes).digest("hex");
+    imageDigests.set(bytes, digest);
+  }
+  return digest;
+}
+
 function validate(args: ConfidentialVmArgs): void {
   const problems: ArgProblem[] = [];
   const s = args.shape;
@@ -61,7 +72,7 @@ function validate(args: ConfidentialVmArgs): void {
   if (!(Number.isInteger(s.memoryMiB) && s.memoryMiB >= 256)) problems.push({ propertyPath: "shape.memoryMiB", reason: "must be at least 256 MiB" });
   if (s.guestFeatures !== 1n) problems.push({ propertyPath: "shape.guestFeatures", reason: "QEMU launches SNP guests with SEV_FEATURES 0x1; other values would never match the measurement" });
   if ((s.policy & POLICY_DEBUG) !== 0n) problems.push({ propertyPath: "shape.policy", reason: "debug guests are not launched: their memory is readable by the host" });
-  const digest = createHash("sha256").update(args.firmwareImage).digest("hex");
+  const digest = imageDigest(args.firmwareImage);
   if (args.firmwareImage.length !== s.firmware.size || digest !== s.firmware.sha256) problems.push({ propertyPath: "firmwareImage", reason: `bytes do not match the pin of ${s.firmware.name} (sha256 ${digest})` });
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(args.network.bridge)) problems.push({ propertyPath: "network.bridge", reason: "must be a Linux interface name" });
   if (args.network.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(args.network.macAddress)) problems.push({ propertyPath: "network.macAddress", reason: "must be a lower-case MAC address" });

@@ -5,10 +5,12 @@
  * Exit 0 rendered, 1 the program failed (message on stderr, e.g. the config errors), 2 usage.
  */
 import { readStackFile } from "../stack-file.js";
-import { renderProgram } from "./render.js";
+import { configureRenderProcess, renderProgram } from "./render.js";
 
 /** The Pulumi project name (Pulumi.yaml). */
 const PROJECT = "confidential-inference";
+
+configureRenderProcess();
 
 async function main(argv: readonly string[]): Promise<number> {
   const [stack, configFile] = argv;
