@@ -1,0 +1,191 @@
+/**
+ * The guest-side KBS client the inference runtime calls at boot: makes an ephemeral P-384 key,
+ * runs the KBS handshake (auth -> challenge -> evidence bound to nonce and key -> attest ->
+ * token), fetches resources and decrypts their JWE with jose (an implementation independent of
+ * the broker's encryptor). Evidence comes from an injected provider: the simulated SNP signer in
+ * dev, configfs-tsm or /dev/sev-guest on hardware.
+ *
+ * @example
+ * const client = new KbsClient({ url: "https://127.0.0.1:8444", ca: brokerCaPem, evidence });
+ * const creds = await client.release({ keyIds: ["default/model/sentiment"] });
+ * // creds.modelKeys, creds.serverCertificate, creds.serverKey, creds.brokerCa
+ */
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { flattenedDecrypt } from "jose";
+import { KeyBrokerError } from "../errors.js";
+import { expectedReportData } from "../protocol/binding.js";
+import { JWE_ALG, JWE_ENC, type FlattenedJwe } from "../protocol/jwe.js";
+import { KBS_PROTOCOL_VERSION, SESSION_COOKIE, type KbsAttestation } from "../protocol/messages.js";
+import type { RuntimeCertificate } from "../session/certificates.js";
+import type { SessionKey } from "../session/session-keys.js";
+import { RUNTIME_CERTIFICATE_RESOURCE } from "../session/certificates.js";
+import { SESSION_KEY_RESOURCE } from "../session/session-keys.js";
+import { httpsTransport, type JsonResponse, type Transport } from "./transport.js";
+
+/** Produces TEE evidence whose REPORT_DATA is `reportData` (64 bytes). */
+export interface EvidenceProvider {
+  /** KBS tee name (`snp`). */
+  readonly tee: string;
+  /** Returns the `tee-evidence.primary_evidence` JSON for this report data. */
+  getEvidence(reportData: Buffer): Promise<unknown>;
+}
+
+/** Client options. */
+export interface KbsClientOptions {
+  /** Broker base URL, e.g. `https://keybroker.keys.svc:8444`. */
+  readonly url?: string;
+  /** PEM bundle of the broker CA (pins the broker's TLS identity). */
+  readonly ca?: string;
+  /** Or a ready transport (tests). */
+  readonly transport?: Transport;
+  readonly evidence: EvidenceProvider;
+}
+
+/** What the broker releases to an attested runtime (matches runtime/inference `ReleasedCredentials`). */
+export interface ReleasedCredentials {
+  /** Data keys by KBS resource path (`repository/type/tag`). */
+  readonly modelKeys: ReadonlyMap<string, Uint8Array>;
+  /** PEM chain: runtime certificate then broker CA. */
+  readonly serverCertificate: string;
+  /** PEM (PKCS#8) of the attested ephemeral key, the certificate's key. Never leaves the guest. */
+  readonly serverKey: string;
+  /** PEM of the broker CA bundle. */
+  readonly brokerCa: string;
+  /** The session key for (release, chip id, epoch), when requested. */
+  readonly sessionKey?: SessionKey;
+  /** The runtime certificate resource as received. */
+  readonly certificate: RuntimeCertificate;
+}
+
+/** Decoded (unverified) token claims, for the caller's information. */
+export type TokenInfo = Record<string, unknown> & { readonly exp?: number; readonly epoch?: number; readonly release?: string; readonly "drift-class"?: string };
+
+function fail(what: string, r: JsonResponse): KeyBrokerError {
+  const body = (r.body ?? {}) as { code?: unknown; detail?: unknown; driftClass?: unknown };
+  const serverCode = typeof body.code === "string" ? body.code : undefined;
+  const detail = typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`;
+  return new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `${what}: ${serverCode ?? r.status}: ${detail}`, {
+    details: { status: r.status, ...(serverCode ? { serverCode } : {}), ...(typeof body.driftClass === "string" ? { driftClass: body.driftClass } : {}) },
+  });
+}
+
+/** The KBS client of one attester. */
+export class KbsClient {
+  private readonly transport: Transport;
+  private key: { privateKey: KeyObject; jwk: { kty: "EC"; crv: "P-384"; alg: string; x: string; y: string } } | undefined;
+  private token: string | undefined;
+  private cookie: string | undefined;
+
+  constructor(private readonly options: KbsClientOptions) {
+    if (options.transport) this.transport = options.transport;
+    else if (options.url && options.ca) this.transport = httpsTransport(options.url, options.ca);
+    else throw new TypeError("KbsClient needs url and ca, or a transport");
+  }
+
+  /** The current token (after attest), or undefined. */
+  get currentToken(): string | undefined {
+    return this.token;
+  }
+
+  /**
+   * Runs the handshake with a new ephemeral key: auth, evidence over the binding of nonce and
+   * key, attest. Returns the token and its (unverified) claims.
+   */
+  async attest(): Promise<{ token: string; claims: TokenInfo }> {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const pub = publicKey.export({ format: "jwk" });
+    const jwk = { kty: "EC" as const, crv: "P-384" as const, alg: JWE_ALG, x: pub.x as string, y: pub.y as string };
+    const auth = await this.transport.send("POST", "/kbs/v0/auth", { body: { version: KBS_PROTOCOL_VERSION, tee: this.options.evidence.tee, "extra-params": "" } });
+    if (auth.status !== 200) throw fail("KBS auth", auth);
+    const nonce = (auth.body as { nonce?: unknown } | undefined)?.nonce;
+    if (typeof nonce !== "string") throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS auth: the challenge has no nonce");
+    const cookie = cookieOf(auth.headers["set-cookie"]);
+    if (!cookie) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS auth: no ${SESSION_COOKIE} cookie`);
+    const evidence = await this.options.evidence.getEvidence(expectedReportData(nonce, jwk, ""));
+    const body: KbsAttestation = { "runtime-data": { nonce, "tee-pubkey": jwk }, "tee-evidence": { primary_evidence: evidence, additional_evidence: "" } };
+    const att = await this.transport.send("POST", "/kbs/v0/attest", { body, headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
+    if (att.status !== 200) throw fail("KBS attest", att);
+    const token = (att.body as { token?: unknown } | undefined)?.token;
+    if (typeof token !== "string") throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: no token in the response");
+    this.key = { privateKey, jwk };
+    this.token = token;
+    this.cookie = cookie;
+    return { token, claims: decodeClaims(token) };
+  }
+
+  /**
+   * Fetches and decrypts a resource (`repository/type/tag`). Attests first when there is no
+   * token; on 401 (expired or superseded token) attests once more and retries.
+   */
+  async getResource(path: string): Promise<Buffer> {
+    if (!this.token) await this.attest();
+    let r = await this.fetchResource(path);
+    if (r.status === 401) {
+      await this.attest();
+      r = await this.fetchResource(path);
+    }
+    if (r.status !== 200) throw fail(`KBS resource ${path}`, r);
+    return this.decrypt(r.body as FlattenedJwe);
+  }
+
+  /**
+   * The boot seam of runtime/inference (`KeyRelease`): attests, fetches each data key and the
+   * runtime certificate (and the session key when asked), and returns them with the ephemeral key.
+   */
+  async release(request: { readonly keyIds: readonly string[]; readonly sessionKey?: boolean }): Promise<ReleasedCredentials> {
+    await this.attest();
+    const modelKeys = new Map<string, Uint8Array>();
+    for (const id of request.keyIds) modelKeys.set(id, new Uint8Array(await this.getResource(id)));
+    const certificate = JSON.parse((await this.getResource(RUNTIME_CERTIFICATE_RESOURCE)).toString("utf8")) as RuntimeCertificate;
+    const sessionKey = request.sessionKey ? (JSON.parse((await this.getResource(SESSION_KEY_RESOURCE)).toString("utf8")) as SessionKey) : undefined;
+    const key = this.key;
+    if (!key) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "no attested key");
+    return {
+      modelKeys,
+      serverCertificate: certificate.chain,
+      serverKey: key.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+      brokerCa: certificate.caBundle,
+      certificate,
+      ...(sessionKey ? { sessionKey } : {}),
+    };
+  }
+
+  /** Closes keep-alive connections. */
+  close(): void {
+    this.transport.close();
+  }
+
+  private fetchResource(path: string): Promise<JsonResponse> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (this.cookie) headers.cookie = `${SESSION_COOKIE}=${this.cookie}`;
+    return this.transport.send("GET", `/kbs/v0/resource/${path.split("/").map(encodeURIComponent).join("/")}`, { headers });
+  }
+
+  private async decrypt(jwe: FlattenedJwe): Promise<Buffer> {
+    if (!this.key) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "no attested key");
+    try {
+      const out = await flattenedDecrypt(jwe, this.key.privateKey, { keyManagementAlgorithms: [JWE_ALG], contentEncryptionAlgorithms: [JWE_ENC] });
+      return Buffer.from(out.plaintext);
+    } catch (e) {
+      throw new KeyBrokerError("CLIENT_DECRYPT_FAILED", "decrypting the KBS resource response failed", { cause: e });
+    }
+  }
+}
+
+function cookieOf(header: string | string[] | undefined): string | undefined {
+  for (const h of Array.isArray(header) ? header : header ? [header] : []) {
+    const m = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(h);
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
+}
+
+/** Decodes a JWT payload without verifying it (the broker verifies; the guest only reads). */
+export function decodeClaims(token: string): TokenInfo {
+  const payload = token.split(".")[1] ?? "";
+  try {
+    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as TokenInfo;
+  } catch {
+    return {};
+  }
+}

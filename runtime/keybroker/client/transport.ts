@@ -1,0 +1,69 @@
+/**
+ * A minimal HTTPS JSON transport for the guest-side KBS client: node:https with the broker CA
+ * pinned (the KBS protocol relies on TLS to authenticate the broker) and keep-alive connections.
+ */
+import { Agent, request } from "node:https";
+import { isIP } from "node:net";
+
+/** One HTTP response with a parsed JSON body (undefined when the body was empty or not JSON). */
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: unknown;
+}
+
+/** Sends JSON requests to one broker. */
+export interface Transport {
+  send(method: "GET" | "POST", path: string, options?: { body?: unknown; headers?: Record<string, string> }): Promise<JsonResponse>;
+  close(): void;
+}
+
+/** A transport over HTTPS to `baseUrl`, trusting only `ca` (PEM bundle). */
+export function httpsTransport(baseUrl: string, ca: string, options: { timeoutMs?: number } = {}): Transport {
+  const base = new URL(baseUrl);
+  const agent = new Agent({ keepAlive: true, ca, maxSockets: 16 });
+  return {
+    send(method, path, o = {}) {
+      const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+      return new Promise<JsonResponse>((resolve, reject) => {
+        const req = request(
+          {
+            agent,
+            host: base.hostname,
+            port: base.port || 443,
+            ...(isIP(base.hostname) === 0 ? { servername: base.hostname } : {}),
+            method,
+            path: `${base.pathname.replace(/\/$/, "")}${path}`,
+            timeout: options.timeoutMs ?? 30_000,
+            headers: {
+              accept: "application/json",
+              ...(payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {}),
+              ...o.headers,
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              let body: unknown;
+              try {
+                body = text === "" ? undefined : (JSON.parse(text) as unknown);
+              } catch {
+                body = undefined;
+              }
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+            });
+            res.on("error", reject);
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error(`request to ${path} timed out`)));
+        req.on("error", reject);
+        req.end(payload);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The key broker's configuration (a JSON file, `--config FILE`), parsed strictly: unknown keys are
+ * rejected and every problem is reported at once with its path. The HSM PIN is never in the file:
+ * it comes from a file (`hsm.pinFile`) or an environment variable (`hsm.pinEnv`), never argv.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { KeyBrokerError } from "./errors.js";
+import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
+import type { ReleasePolicy } from "./policy/release.js";
+import { SOFTHSM2_MODULE } from "./hsm/softhsm.js";
+
+const tcb = z.strictObject({ bootloader: z.number().int().min(0), tee: z.number().int().min(0), snp: z.number().int().min(0), microcode: z.number().int().min(0), fmc: z.number().int().min(0).optional() });
+const label = z.string().regex(/^[A-Za-z0-9._-]{1,24}$/, "letters, digits, '.', '_', '-' (at most 24, versions are appended)");
+const port = z.number().int().min(0).max(65535);
+
+/** Schema of the broker configuration (see the README "Key broker" section for every key). */
+export const keyBrokerConfigSchema = z.strictObject({
+  /** Folder for state.json, audit.log and (SoftHSM2) softhsm2.conf. */
+  stateDir: z.string().min(1),
+  /** `iss` of attestation tokens (the broker's public URL). */
+  issuer: z.string().min(1).default("https://keybroker.local"),
+  hsm: z.strictObject({
+    modulePath: z.string().min(1).default(SOFTHSM2_MODULE),
+    tokenLabel: z.string().min(1).max(32),
+    /** File holding the user PIN (first line). */
+    pinFile: z.string().min(1).optional(),
+    /** Environment variable holding the user PIN. */
+    pinEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    keyLabels: z.strictObject({ kek: label.optional(), signing: label.optional(), ca: label.optional(), session: label.optional() }).default({}),
+    /** Embedded SoftHSM2: token folder; the broker writes a private softhsm2.conf and initialises the token on first start. */
+    softhsm: z.strictObject({ tokenDir: z.string().min(1), initialise: z.boolean().default(true) }).optional(),
+  }),
+  listen: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: port.default(8444),
+      adminHost: z.string().default("127.0.0.1"),
+      adminPort: port.default(8445),
+    })
+    .default({ host: "127.0.0.1", port: 8444, adminHost: "127.0.0.1", adminPort: 8445 }),
+  tls: z
+    .strictObject({
+      /** Names in the broker's own server certificate (issued by its HSM CA at start). */
+      dnsNames: z.array(z.string().min(1)).default(["localhost"]),
+      ipAddresses: z.array(z.string().min(1)).default(["127.0.0.1"]),
+    })
+    .default({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }),
+  admin: z.strictObject({
+    /** PEM file of the operator CA: only client certificates it issued may use the admin listener. */
+    operatorCaFile: z.string().min(1),
+  }),
+  manifests: z.strictObject({
+    /** PEM file of the release signing public key (P-384) that golden manifests must be signed with. */
+    signerPublicKeyFile: z.string().min(1),
+  }),
+  ttl: z
+    .strictObject({
+      nonceSeconds: z.number().int().min(1).default(60),
+      tokenSeconds: z.number().int().min(1).default(300),
+      sessionKeySeconds: z.number().int().min(1).default(900),
+      graceSeconds: z.number().int().min(0).default(300),
+    })
+    .default({ nonceSeconds: 60, tokenSeconds: 300, sessionKeySeconds: 900, graceSeconds: 300 }),
+  limits: z
+    .strictObject({
+      bodyBytes: z.number().int().min(1024).default(262_144),
+      maxSessions: z.number().int().min(1).default(10_000),
+    })
+    .default({ bodyBytes: 262_144, maxSessions: 10_000 }),
+  policy: z
+    .strictObject({
+      tcbFloors: z.strictObject({ Milan: tcb.optional(), Genoa: tcb.optional(), Turin: tcb.optional() }).optional(),
+      chipAllowlist: z.array(z.string().regex(/^[0-9a-f]{128}$/)).optional(),
+      resourceRules: z.array(z.strictObject({ resource: z.string().min(1), launchShapes: z.array(z.string().min(1)).optional(), releases: z.array(z.string().min(1)).optional() })).default([{ resource: "runtime/*/*" }]),
+    })
+    .default({ resourceRules: [{ resource: "runtime/*/*" }] }),
+  runtimeCertificate: z
+    .strictObject({
+      dnsNames: z.array(z.string().min(1)).default(["localhost"]),
+      ipAddresses: z.array(z.string().min(1)).default(["127.0.0.1"]),
+    })
+    .default({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }),
+});
+
+/** Parsed configuration (defaults applied). */
+export type KeyBrokerConfig = z.output<typeof keyBrokerConfigSchema>;
+
+/**
+ * Validates a configuration object; throws CONFIG_INVALID listing every problem with its path.
+ *
+ * @example parseKeyBrokerConfig(JSON.parse(readFileSync("keybroker.json", "utf8")))
+ */
+export function parseKeyBrokerConfig(raw: unknown): KeyBrokerConfig {
+  const r = keyBrokerConfigSchema.safeParse(raw);
+  const problems: { path: string; message: string }[] = [];
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      if (issue.code === "unrecognized_keys") for (const k of issue.keys) problems.push({ path: [...issue.path, k].join("."), message: "unknown key" });
+      else problems.push({ path: issue.path.join("."), message: issue.message });
+    }
+  } else if (r.data.hsm.pinFile === undefined && r.data.hsm.pinEnv === undefined) {
+    problems.push({ path: "hsm.pinFile", message: "set hsm.pinFile or hsm.pinEnv (the PIN is never in the config file or on the command line)" });
+  }
+  if (problems.length > 0 || !r.success) {
+    throw new KeyBrokerError("CONFIG_INVALID", `invalid key broker configuration:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`, { details: { problems } });
+  }
+  return r.data;
+}
+
+/** Base labels with defaults filled in. */
+export function keyLabelsOf(config: KeyBrokerConfig): KeyLabels {
+  return { ...DEFAULT_KEY_LABELS, ...Object.fromEntries(Object.entries(config.hsm.keyLabels).filter(([, v]) => v !== undefined)) };
+}
+
+/** The release policy part of the configuration. */
+export function releasePolicyOf(config: KeyBrokerConfig): ReleasePolicy {
+  return {
+    resourceRules: config.policy.resourceRules,
+    ...(config.policy.tcbFloors ? { tcbFloors: config.policy.tcbFloors } : {}),
+    ...(config.policy.chipAllowlist ? { chipAllowlist: config.policy.chipAllowlist } : {}),
+  };
+}
+
+/**
+ * Reads the user PIN from `hsm.pinFile` (first line, trailing newline removed) or the variable
+ * `hsm.pinEnv`. Throws PIN_UNAVAILABLE naming the source, never the value.
+ */
+export function readPin(config: KeyBrokerConfig, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (config.hsm.pinFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(config.hsm.pinFile, "utf8");
+    } catch (e) {
+      throw new KeyBrokerError("PIN_UNAVAILABLE", `reading the HSM PIN from hsm.pinFile ${config.hsm.pinFile}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`, { cause: e });
+    }
+    const pin = text.split(/\r?\n/)[0] ?? "";
+    if (pin === "") throw new KeyBrokerError("PIN_UNAVAILABLE", `hsm.pinFile ${config.hsm.pinFile} is empty`);
+    return pin;
+  }
+  const name = config.hsm.pinEnv as string;
+  const pin = env[name];
+  if (pin === undefined || pin === "") throw new KeyBrokerError("PIN_UNAVAILABLE", `environment variable ${name} (hsm.pinEnv) is not set`);
+  return pin;
+}

@@ -1,0 +1,392 @@
+/**
+ * A small typed wrapper over pkcs11js: one module, one token found by label, one logged-in
+ * read/write session, and exactly the operations the broker needs. Every key is created inside
+ * the token (never imported) and referenced by label. Calls are synchronous (they take
+ * microseconds to a millisecond on SoftHSM2); the broker serialises them on the event loop.
+ *
+ * Quirks handled here (../shared/reference/environment-notes.md "PKCS#11 with SoftHSM2"):
+ * labels are padded to 32 bytes with spaces, the token is found again by label after
+ * C_InitToken (slots are renumbered), there is no CKM_ECDSA_SHA384 (hash with SHA-384, then sign
+ * with CKM_ECDSA, giving raw r||s), and GCM tag failures surface as CKR_GENERAL_ERROR.
+ */
+import { createHash } from "node:crypto";
+import * as pkcs11js from "pkcs11js";
+import { KeyBrokerError, type KeyBrokerErrorCode } from "../errors.js";
+
+/** DER of the P-384 named-curve OID (1.3.132.0.34), the CKA_EC_PARAMS value. */
+export const P384_EC_PARAMS = Buffer.from("06052b81040022", "hex");
+
+/** What to open: the module, the token (by label) and the user PIN. */
+export interface Pkcs11OpenOptions {
+  /** Path of the PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so). */
+  readonly modulePath: string;
+  /** Token label (unpadded; at most 32 bytes). */
+  readonly tokenLabel: string;
+  /** User PIN. Never logged, never part of an error message. */
+  readonly pin: string;
+}
+
+/** Result codes that mean the device, token or session is gone (the broker then reconnects). */
+const LOST_CODES = new Set<string>([
+  "CKR_DEVICE_ERROR",
+  "CKR_DEVICE_MEMORY",
+  "CKR_DEVICE_REMOVED",
+  "CKR_TOKEN_NOT_PRESENT",
+  "CKR_TOKEN_NOT_RECOGNIZED",
+  "CKR_SESSION_CLOSED",
+  "CKR_SESSION_HANDLE_INVALID",
+  "CKR_OBJECT_HANDLE_INVALID",
+  "CKR_KEY_HANDLE_INVALID",
+  "CKR_USER_NOT_LOGGED_IN",
+  "CKR_CRYPTOKI_NOT_INITIALIZED",
+  "CKR_GENERAL_ERROR",
+  "CKR_FUNCTION_FAILED",
+]);
+
+const CKR_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(pkcs11js)
+    .filter(([k, v]) => k.startsWith("CKR_") && typeof v === "number")
+    .map(([k, v]) => [v as number, k]),
+);
+
+const CKM_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(pkcs11js)
+    .filter(([k, v]) => k.startsWith("CKM_") && typeof v === "number")
+    .map(([k, v]) => [v as number, k]),
+);
+
+/** Name of a CKR_ result value, e.g. `CKR_GENERAL_ERROR`. */
+export function ckrName(e: unknown): string {
+  if (e instanceof pkcs11js.Pkcs11Error) return CKR_NAMES.get(e.code) ?? `CKR_0x${e.code.toString(16)}`;
+  return e instanceof Error ? e.name : "unknown";
+}
+
+/** Name of a mechanism, e.g. `CKM_AES_GCM`. */
+export function ckmName(mechanism: number): string {
+  return CKM_NAMES.get(mechanism) ?? `CKM_0x${mechanism.toString(16)}`;
+}
+
+/** True when a PKCS#11 failure means the HSM (device, token or session) is unavailable. */
+export function isDeviceLost(e: unknown): boolean {
+  if (e instanceof pkcs11js.Pkcs11Error) return LOST_CODES.has(ckrName(e));
+  // NativeError (library unloaded, dlopen failure) also means the device path is broken.
+  return e instanceof Error && e.name === "NativeError";
+}
+
+/** Wraps a PKCS#11 failure in a KeyBrokerError whose message names the operation and the CKR code only. */
+export function hsmError(doing: string, e: unknown, code?: KeyBrokerErrorCode): KeyBrokerError {
+  const chosen: KeyBrokerErrorCode = code ?? (isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_OPERATION_FAILED");
+  return new KeyBrokerError(chosen, `${doing}: ${ckrName(e)}`, { cause: e });
+}
+
+/** Pads a token label to 32 bytes with spaces (pkcs11js pads with NUL; tokens report spaces). */
+export function padLabel(label: string): string {
+  const bytes = Buffer.byteLength(label, "utf8");
+  if (bytes > 32) throw new TypeError(`token label "${label}" is longer than 32 bytes`);
+  return label + " ".repeat(32 - bytes);
+}
+
+/** The kinds of key object the broker creates. */
+export type KeyKind = "aes" | "ec-private" | "ec-public" | "hmac";
+
+/** An open, logged-in session on one token. Close it with `close()`. */
+export class Pkcs11Token {
+  private constructor(
+    private readonly lib: pkcs11js.PKCS11,
+    readonly slot: Buffer,
+    private readonly session: Buffer,
+    readonly tokenLabel: string,
+  ) {}
+
+  /**
+   * Loads the module, initialises it, finds the token by label, opens a read/write session and
+   * logs in as user. Fails with HSM_MODULE_LOAD_FAILED, HSM_TOKEN_NOT_FOUND or HSM_LOGIN_FAILED.
+   */
+  static open(options: Pkcs11OpenOptions): Pkcs11Token {
+    const lib = new pkcs11js.PKCS11();
+    try {
+      lib.load(options.modulePath);
+    } catch (e) {
+      throw new KeyBrokerError("HSM_MODULE_LOAD_FAILED", `loading PKCS#11 module ${options.modulePath}: ${ckrName(e)}`, { cause: e });
+    }
+    try {
+      lib.C_Initialize();
+    } catch (e) {
+      safeClose(lib, false);
+      throw hsmError(`initialising PKCS#11 module ${options.modulePath}`, e, "HSM_MODULE_LOAD_FAILED");
+    }
+    try {
+      const slot = findSlot(lib, options.tokenLabel);
+      if (slot === undefined) throw new KeyBrokerError("HSM_TOKEN_NOT_FOUND", `no token labelled "${options.tokenLabel}" in ${options.modulePath}`);
+      let session: Buffer;
+      try {
+        session = lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
+      } catch (e) {
+        throw hsmError(`opening a session on token "${options.tokenLabel}"`, e, "HSM_UNAVAILABLE");
+      }
+      try {
+        lib.C_Login(session, pkcs11js.CKU_USER, options.pin);
+      } catch (e) {
+        // Already logged in (another session of this process) is fine.
+        if (ckrName(e) !== "CKR_USER_ALREADY_LOGGED_IN") {
+          throw hsmError(`logging in to token "${options.tokenLabel}"`, e, isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_LOGIN_FAILED");
+        }
+      }
+      return new Pkcs11Token(lib, slot, session, options.tokenLabel);
+    } catch (e) {
+      safeClose(lib, true);
+      throw e;
+    }
+  }
+
+  /** Logs out, closes the session and finalises the module; never throws. */
+  close(): void {
+    try {
+      this.lib.C_Logout(this.session);
+    } catch {
+      // the device may already be gone
+    }
+    try {
+      this.lib.C_CloseSession(this.session);
+    } catch {
+      // idem
+    }
+    safeClose(this.lib, true);
+  }
+
+  /** Mechanisms the token supports. */
+  mechanisms(): number[] {
+    return this.call("listing mechanisms", () => this.lib.C_GetMechanismList(this.slot));
+  }
+
+  /** Cheap liveness probe: the token is still present and the session still valid. */
+  probe(): void {
+    this.call("probing the token", () => {
+      this.lib.C_GetSessionInfo(this.session);
+      const info = this.lib.C_GetTokenInfo(this.slot);
+      if (info.label !== padLabel(this.tokenLabel)) throw new KeyBrokerError("HSM_UNAVAILABLE", "token label changed");
+    });
+  }
+
+  /** Handles of objects of `kind` with exactly this label. */
+  find(kind: KeyKind, label: string): Buffer[] {
+    return this.call(`finding ${kind} key "${label}"`, () => {
+      this.lib.C_FindObjectsInit(this.session, [
+        { type: pkcs11js.CKA_CLASS, value: classOf(kind) },
+        { type: pkcs11js.CKA_LABEL, value: label },
+      ]);
+      try {
+        return this.lib.C_FindObjects(this.session, 16);
+      } finally {
+        this.lib.C_FindObjectsFinal(this.session);
+      }
+    });
+  }
+
+  /** Creates a token AES-256 key: sensitive, never extractable, for encrypt/decrypt and wrap/unwrap. */
+  generateAesKey(label: string): Buffer {
+    return this.call(`generating AES-256 key "${label}"`, () =>
+      this.lib.C_GenerateKey(this.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        ...secretBase(label),
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+        { type: pkcs11js.CKA_ENCRYPT, value: true },
+        { type: pkcs11js.CKA_DECRYPT, value: true },
+        { type: pkcs11js.CKA_WRAP, value: true },
+        { type: pkcs11js.CKA_UNWRAP, value: true },
+      ]),
+    );
+  }
+
+  /** Creates a token generic secret (48 bytes) for HMAC-SHA384 key derivation: sensitive, never extractable. */
+  generateHmacKey(label: string): Buffer {
+    return this.call(`generating HMAC key "${label}"`, () =>
+      this.lib.C_GenerateKey(this.session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
+        ...secretBase(label),
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 48 },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+      ]),
+    );
+  }
+
+  /** Creates a token EC P-384 key pair for signing; the private half is sensitive and never extractable. */
+  generateEcKeyPair(label: string): { privateKey: Buffer; publicKey: Buffer } {
+    return this.call(`generating EC P-384 key pair "${label}"`, () =>
+      this.lib.C_GenerateKeyPair(
+        this.session,
+        { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+        [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: false },
+          { type: pkcs11js.CKA_LABEL, value: label },
+          { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
+          { type: pkcs11js.CKA_EC_PARAMS, value: P384_EC_PARAMS },
+          { type: pkcs11js.CKA_VERIFY, value: true },
+        ],
+        [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_LABEL, value: label },
+          { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_SIGN, value: true },
+        ],
+      ),
+    );
+  }
+
+  /** The uncompressed EC point (04 || X || Y, 97 bytes) of an EC public key object. */
+  ecPoint(publicKey: Buffer): Buffer {
+    const raw = this.call("reading CKA_EC_POINT", () => this.lib.C_GetAttributeValue(this.session, publicKey, [{ type: pkcs11js.CKA_EC_POINT }]))[0]?.value;
+    if (!Buffer.isBuffer(raw)) throw new KeyBrokerError("HSM_OPERATION_FAILED", "reading CKA_EC_POINT: no value");
+    // CKA_EC_POINT is a DER OCTET STRING wrapping the point (04 61 04 ...); some modules return the bare point.
+    if (raw.length === 99 && raw[0] === 0x04 && raw[1] === 0x61) return raw.subarray(2);
+    if (raw.length === 97 && raw[0] === 0x04) return raw;
+    throw new KeyBrokerError("HSM_OPERATION_FAILED", `reading CKA_EC_POINT: unexpected length ${raw.length}`);
+  }
+
+  /** Boolean attributes of a key, for checks such as "the KEK is sensitive and not extractable". */
+  flags(key: Buffer): { sensitive: boolean; extractable: boolean; token: boolean } {
+    const attrs = this.call("reading key attributes", () =>
+      this.lib.C_GetAttributeValue(this.session, key, [
+        { type: pkcs11js.CKA_SENSITIVE },
+        { type: pkcs11js.CKA_EXTRACTABLE },
+        { type: pkcs11js.CKA_TOKEN },
+      ]),
+    );
+    const bool = (i: number): boolean => {
+      const v = attrs[i]?.value;
+      return Buffer.isBuffer(v) ? v[0] === 1 : v === true;
+    };
+    return { sensitive: bool(0), extractable: bool(1), token: bool(2) };
+  }
+
+  /** ECDSA P-384 over SHA-384(data): hashes here, signs with CKM_ECDSA; returns raw r||s (96 bytes). */
+  signEs384(privateKey: Buffer, data: Uint8Array): Buffer {
+    const digest = createHash("sha384").update(data).digest();
+    return this.call("signing with CKM_ECDSA", () => {
+      this.lib.C_SignInit(this.session, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+      return Buffer.from(this.lib.C_Sign(this.session, digest, Buffer.alloc(96)));
+    });
+  }
+
+  /** HMAC-SHA384 of `data` under a generic-secret key (48 bytes). */
+  hmacSha384(key: Buffer, data: Uint8Array): Buffer {
+    return this.call("computing CKM_SHA384_HMAC", () => {
+      this.lib.C_SignInit(this.session, { mechanism: pkcs11js.CKM_SHA384_HMAC }, key);
+      return Buffer.from(this.lib.C_Sign(this.session, Buffer.from(data), Buffer.alloc(48)));
+    });
+  }
+
+  /** AES-256-GCM encryption under a token key; returns ciphertext || 16-byte tag. */
+  gcmEncrypt(key: Buffer, iv: Buffer, aad: Buffer, plaintext: Buffer): Buffer {
+    return this.call("encrypting with CKM_AES_GCM", () => {
+      this.lib.C_EncryptInit(this.session, gcmMechanism(iv, aad), key);
+      return Buffer.from(this.lib.C_Encrypt(this.session, plaintext, Buffer.alloc(plaintext.length + 16)));
+    });
+  }
+
+  /**
+   * AES-256-GCM decryption under a token key. A tag failure surfaces as CKR_GENERAL_ERROR on
+   * SoftHSM2, which is also what a lost device reports: the token is probed to tell them apart,
+   * giving WRAPPED_KEY_CORRUPT (tag) or HSM_UNAVAILABLE (device).
+   */
+  gcmDecrypt(key: Buffer, iv: Buffer, aad: Buffer, ciphertext: Buffer): Buffer {
+    try {
+      this.lib.C_DecryptInit(this.session, gcmMechanism(iv, aad), key);
+      return Buffer.from(this.lib.C_Decrypt(this.session, ciphertext, Buffer.alloc(ciphertext.length)));
+    } catch (e) {
+      const name = ckrName(e);
+      if (name === "CKR_ENCRYPTED_DATA_INVALID" || name === "CKR_ENCRYPTED_DATA_LEN_RANGE") {
+        throw new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: ${name}`, { cause: e });
+      }
+      if (name === "CKR_GENERAL_ERROR" || name === "CKR_FUNCTION_FAILED") {
+        this.probe(); // throws HSM_UNAVAILABLE when the device is gone
+        throw new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: authentication tag mismatch (${name})`, { cause: e });
+      }
+      throw hsmError("decrypting with CKM_AES_GCM", e);
+    }
+  }
+
+  /** `n` random bytes from the token's generator. */
+  random(n: number): Buffer {
+    return this.call("generating random bytes", () => Buffer.from(this.lib.C_GenerateRandom(this.session, Buffer.alloc(n))));
+  }
+
+  /** Destroys an object (used only for objects of an interrupted, never-activated rotation). */
+  destroy(handle: Buffer): void {
+    this.call("destroying an object", () => this.lib.C_DestroyObject(this.session, handle));
+  }
+
+  private call<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof KeyBrokerError) throw e;
+      throw hsmError(doing, e);
+    }
+  }
+}
+
+function classOf(kind: KeyKind): number {
+  switch (kind) {
+    case "aes":
+    case "hmac":
+      return pkcs11js.CKO_SECRET_KEY;
+    case "ec-private":
+      return pkcs11js.CKO_PRIVATE_KEY;
+    case "ec-public":
+      return pkcs11js.CKO_PUBLIC_KEY;
+  }
+}
+
+function secretBase(label: string): pkcs11js.Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+  ];
+}
+
+function gcmMechanism(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
+  return { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, aad, tagBits: 128 } as pkcs11js.IParams };
+}
+
+/** Finds the slot whose token carries `label` (spaces-padded comparison). */
+export function findSlot(lib: pkcs11js.PKCS11, label: string): Buffer | undefined {
+  const padded = padLabel(label);
+  for (const slot of lib.C_GetSlotList(true)) {
+    try {
+      if (lib.C_GetTokenInfo(slot).label === padded) return slot;
+    } catch {
+      // a slot whose token vanished between the list and the query
+    }
+  }
+  return undefined;
+}
+
+function safeClose(lib: pkcs11js.PKCS11, initialised: boolean): void {
+  if (initialised) {
+    try {
+      lib.C_Finalize();
+    } catch {
+      // already finalised
+    }
+  }
+  try {
+    lib.close();
+  } catch {
+    // not loaded
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The KBS protocol operations (/auth, /attest, /resource) over a running KeyBroker. Every
+ * attestation and resource decision is written to the audit log before it takes effect.
+ */
+import { createHash } from "node:crypto";
+import type { PlatformInventory } from "../../measurements/drift/types.js";
+import type { KeyBroker } from "./broker.js";
+import { jwkThumbprint, pointFromJwk, type EcPublicJwk } from "./crypto/ec.js";
+import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
+import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
+import { canonicalJson, expectedReportData } from "./protocol/binding.js";
+import { encryptToTeeKey, JWE_ALG, type FlattenedJwe } from "./protocol/jwe.js";
+import { attestationSchema, KBS_PROTOCOL_VERSION, parseBody, requestSchema, SUPPORTED_TEES, type KbsChallenge } from "./protocol/messages.js";
+import { decideAttestation, decideResource } from "./policy/release.js";
+import { observeNode, startEpoch } from "./session/epochs.js";
+import { issueRuntimeCertificate, RUNTIME_CERTIFICATE_RESOURCE } from "./session/certificates.js";
+import { deriveSessionKey, SESSION_KEY_RESOURCE } from "./session/session-keys.js";
+import { issueToken, verifyToken, type TokenClaims } from "./session/tokens.js";
+import type { AuditEntry } from "./state/audit.js";
+
+/** Where a request came from (for the audit log). */
+export interface RequestMeta {
+  readonly peer?: string;
+}
+
+/** Short, non-reversible audit identity of a session id (the cookie is a credential). */
+export function sessionWho(id: string | undefined): string | undefined {
+  return id === undefined ? undefined : `session:${createHash("sha256").update(id).digest("hex").slice(0, 16)}`;
+}
+
+/** Step 1-2: validates the Request and opens a session with a fresh challenge. */
+export async function kbsAuth(broker: KeyBroker, body: unknown, meta: RequestMeta): Promise<{ sessionId: string; challenge: KbsChallenge }> {
+  try {
+    const req = parseBody(requestSchema, body, "KBS Request");
+    if (req.version !== KBS_PROTOCOL_VERSION) {
+      throw new KeyBrokerError("PROTOCOL_VERSION_UNSUPPORTED", `KBS protocol version ${JSON.stringify(req.version).slice(0, 40)} is not supported (this broker speaks ${KBS_PROTOCOL_VERSION})`);
+    }
+    if (!SUPPORTED_TEES.includes(req.tee)) throw new KeyBrokerError("TEE_UNSUPPORTED", `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`);
+    const s = broker.sessions.create(req.tee);
+    return { sessionId: s.id, challenge: { nonce: s.nonce, "extra-params": { "selected-hash-algorithm": "sha384" } } };
+  } catch (e) {
+    if (isKeyBrokerError(e)) await broker.record({ event: "kbs.auth", decision: "denied", code: e.code, ...(meta.peer ? { peer: meta.peer } : {}) });
+    throw e;
+  }
+}
+
+/** The broker's node records as a platform inventory (for `platform-updated`). */
+function inventoryOf(broker: KeyBroker): PlatformInventory {
+  const out: Record<string, { product: string; reportedTcb: (typeof broker.state.nodes)[string]["tcb"] }> = {};
+  for (const [chip, n] of Object.entries(broker.state.nodes)) out[chip] = { product: n.product, reportedTcb: n.tcb };
+  return out;
+}
+
+/** Step 3-4: verifies the Attestation against the session's challenge and issues a token. */
+export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined, body: unknown, meta: RequestMeta): Promise<{ token: string; claims: TokenClaims }> {
+  const base: { who?: string; peer?: string } = { ...(sessionWho(sessionId) ? { who: sessionWho(sessionId) } : {}), ...(meta.peer ? { peer: meta.peer } : {}) };
+  let audit: Partial<AuditEntry> = {};
+  let session;
+  try {
+    session = broker.sessions.beginAttestation(sessionId);
+  } catch (e) {
+    if (isKeyBrokerError(e)) await broker.record({ event: "kbs.attest", decision: "denied", code: e.code, ...base });
+    throw e;
+  }
+  try {
+    const att = parseBody(attestationSchema, body, "KBS Attestation");
+    const problems: { path: string; message: string }[] = [];
+    if (att["tee-evidence"].primary_evidence === undefined) problems.push({ path: "tee-evidence.primary_evidence", message: "required" });
+    if (att["tee-evidence"].additional_evidence !== "") problems.push({ path: "tee-evidence.additional_evidence", message: "additional (device) evidence is not supported; send an empty string" });
+    if (att["init-data"] !== undefined) problems.push({ path: "init-data", message: "init-data is not supported" });
+    if (problems.length > 0) throw new KeyBrokerError("BODY_INVALID", `invalid KBS Attestation: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+    const rd = att["runtime-data"];
+    const jwk = rd["tee-pubkey"];
+    pointFromJwk(jwk, "runtime-data.tee-pubkey");
+    if (jwk.alg !== JWE_ALG) throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, { details: { problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }] } });
+    const teeKey: EcPublicJwk = { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y, alg: jwk.alg };
+    audit = { teeKey: jwkThumbprint(teeKey), tee: session.tee };
+    if (rd.nonce !== session.nonce) throw new KeyBrokerError("NONCE_MISMATCH", "runtime-data.nonce is not this session's challenge nonce");
+    const evidence = att["tee-evidence"].primary_evidence;
+    audit = { ...audit, evidenceHash: createHash("sha256").update(canonicalJson(evidence)).digest("hex") };
+    const expected = expectedReportData(rd.nonce, jwk, att["tee-evidence"].additional_evidence);
+    const now = broker.now();
+    const verdict = await broker.verifier.verify({ tee: session.tee, evidence, expectedReportData: expected, now });
+    const decision = decideAttestation({ verdict, manifests: broker.manifests(), policy: broker.policy, inventory: inventoryOf(broker) });
+    const claims = decision.claims;
+    audit = {
+      ...audit,
+      verdict: verdict.authentic ? "accepted" : "rejected",
+      driftClass: decision.driftClass,
+      ...(claims ? { measurement: claims.measurement, chipId: claims.chipId } : {}),
+    };
+    if (!decision.granted) {
+      throw new KeyBrokerError(decision.code, `attestation ${decision.code === "EVIDENCE_REJECTED" ? "rejected" : "denied"} (drift class ${decision.driftClass}): ${decision.reason}`, { details: { driftClass: decision.driftClass } });
+    }
+    await observe(broker, decision.claims.chipId, decision.claims.product, decision.claims.reportedTcb);
+    const signing = broker.keyring.active("signing");
+    const issued = issueToken(
+      {
+        iss: broker.config.issuer,
+        "tee-pubkey": teeKey,
+        tee: session.tee,
+        epoch: broker.epoch(),
+        "drift-class": decision.driftClass,
+        measurement: decision.claims.measurement,
+        "chip-id": decision.claims.chipId,
+        tcb: decision.claims.reportedTcb,
+        release: decision.release,
+        "launch-shape": decision.launchShape,
+      },
+      now,
+      broker.config.ttl.tokenSeconds,
+      { kid: signing.label, sign: (input) => broker.keyring.signEs384("signing", input, signing.version).signature },
+    );
+    await broker.record({ event: "kbs.attest", decision: "granted", ...base, ...audit, release: decision.release, epoch: issued.claims.epoch, tokenId: issued.claims.jti });
+    if (decision.driftClass === "platform-updated") broker.log.warn({ event: "kbs.attest", driftClass: decision.driftClass, release: decision.release }, "platform updated above the floor: raise the TCB floor");
+    broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000 });
+    return issued;
+  } catch (e) {
+    broker.sessions.finishAttestation(session, undefined);
+    if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
+      await broker.record({ event: "kbs.attest", decision: "denied", code: e.code, ...base, ...audit });
+    }
+    throw e;
+  }
+}
+
+/** Records a node; a known chip with a different TCB starts a new epoch (node rebuilt or re-patched). */
+async function observe(broker: KeyBroker, chipId: string, product: string, tcb: TokenClaims["tcb"]): Promise<void> {
+  const now = broker.now();
+  const seen = observeNode(broker.state.nodes, chipId, tcb);
+  if (seen === "same") {
+    const n = broker.state.nodes[chipId];
+    if (n) n.lastSeen = now.toISOString();
+    return;
+  }
+  const firstSeen = broker.state.nodes[chipId]?.firstSeen ?? now.toISOString();
+  broker.state.nodes[chipId] = { product, tcb, firstSeen, lastSeen: now.toISOString() };
+  if (seen === "tcb-changed") {
+    const e = startEpoch(broker.state, "node-rebuilt", now, `chip ${chipId.slice(0, 16)}… reported a new TCB`);
+    broker.save();
+    await broker.record({ event: "rotation", decision: "info", epoch: e.epoch, chipId, detail: "node-rebuilt: new reported TCB" });
+  } else {
+    broker.save();
+  }
+}
+
+/** Credentials of a resource request: a bearer token or the session cookie. */
+export interface ResourceAuth {
+  readonly bearer?: string;
+  readonly sessionId?: string;
+}
+
+/** Step 4 (resources): authorises the request and returns the resource as JWE to the TEE key. */
+export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, repository: string, type: string, tag: string, meta: RequestMeta): Promise<FlattenedJwe> {
+  const resource = `${repository}/${type}/${tag}`;
+  const base: Partial<AuditEntry> = { resource: resource.slice(0, 200), ...(meta.peer ? { peer: meta.peer } : {}), ...(sessionWho(auth.sessionId) ? { who: sessionWho(auth.sessionId) } : {}) };
+  let claims: TokenClaims | undefined;
+  try {
+    const token = auth.bearer ?? (auth.sessionId === undefined ? undefined : broker.sessions.tokenOf(auth.sessionId));
+    if (token === undefined) throw new KeyBrokerError("TOKEN_MISSING", "no attestation token: send Authorization: Bearer <token> or the kbs-session-id cookie of an attested session");
+    claims = verifyToken(token, {
+      keyFor: (kid) => broker.keyring.versions("signing").find((v) => v.label === kid)?.publicJwk,
+      issuer: broker.config.issuer,
+      now: broker.now(),
+      epochs: broker.state.epochs,
+      graceSeconds: broker.config.ttl.graceSeconds,
+    });
+    const builtIn = resource === RUNTIME_CERTIFICATE_RESOURCE || resource === SESSION_KEY_RESOURCE;
+    if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource))) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
+    const why = decideResource(broker.policy.resourceRules, resource, { release: claims.release, launchShape: claims["launch-shape"] });
+    if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
+    const point = pointFromJwk(claims["tee-pubkey"], "token tee-pubkey");
+    let plaintext: Buffer;
+    let detail: string;
+    if (resource === RUNTIME_CERTIFICATE_RESOURCE) {
+      const cert = issueRuntimeCertificate(broker, claims);
+      plaintext = Buffer.from(JSON.stringify(cert));
+      detail = `certificate serial ${cert.serial}`;
+    } else if (resource === SESSION_KEY_RESOURCE) {
+      const sk = deriveSessionKey(broker, claims);
+      plaintext = Buffer.from(JSON.stringify(sk));
+      detail = `session key ${sk.kid}`;
+    } else {
+      const dk = unwrapDataKey(broker.state, broker.keyring, resource);
+      plaintext = dk.key;
+      detail = `data key v${dk.version}`;
+    }
+    try {
+      const jwe = encryptToTeeKey(point, plaintext);
+      await broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
+      return jwe;
+    } finally {
+      plaintext.fill(0);
+    }
+  } catch (e) {
+    if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
+      await broker.record({ event: "kbs.resource", decision: "denied", code: e.code, ...base, ...(claims ? { tokenId: claims.jti, release: claims.release, driftClass: claims["drift-class"] } : {}) });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The broker's HSM keys by role and version, and their crash-safe rotation.
+ *
+ * Rotation protocol (each step durable before the next):
+ *   1. record `pendingRotation` {role, version, label} in the state file;
+ *   2. create the new key version inside the HSM under its versioned label;
+ *   3. derive what depends on it (CA certificate; model data keys re-wrapped under a new KEK);
+ *   4. commit: one atomic state write makes the new version active, keeps the old one as
+ *      `retired` (still usable to verify and unwrap) and clears `pendingRotation`.
+ * A kill -9 before step 4 leaves the old state intact; on restart `recoverPendingRotation()`
+ * destroys the never-activated HSM object and clears the marker. No committed version is ever
+ * destroyed, so every key version stays usable.
+ */
+import { randomBytes } from "node:crypto";
+import type { HsmBackend, ExpectedKey } from "../hsm/backend.js";
+import type { KeyKind } from "../hsm/pkcs11.js";
+import { jwkFromPoint, pointFromJwk, type EcPublicJwk } from "../crypto/ec.js";
+import { buildCertificate, toPem } from "../crypto/x509.js";
+import { KeyBrokerError } from "../errors.js";
+import { KEY_ROLES, versionLabel, type BrokerState, type KeyRole, type KeyVersionRecord, type RoleState } from "../state/state.js";
+
+/** Base labels per role (versions are appended as `-v<n>`). */
+export type KeyLabels = Readonly<Record<KeyRole, string>>;
+
+/** Default base labels (the stack config's `hsm.keyLabels` defaults, plus the session secret). */
+export const DEFAULT_KEY_LABELS: KeyLabels = { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca", session: "ci-session-root" };
+
+/** Validity of a broker CA certificate, in days. */
+export const CA_VALIDITY_DAYS = 3650;
+
+/** Named instants where a test may crash the process (kill -9) during rotation. */
+export type CrashPoint = "rotation:pending-saved" | "rotation:hsm-created" | "rotation:derived" | "rotation:committed";
+
+/** What the keyring needs from its owner. */
+export interface KeyringOptions {
+  readonly hsm: HsmBackend;
+  readonly labels: KeyLabels;
+  /** The live state (mutated in place) and how to persist it. */
+  readonly state: BrokerState;
+  readonly save: () => void;
+  readonly now: () => Date;
+  /** Test hook: called at each crash point. */
+  readonly crashPoint?: (point: CrashPoint) => void;
+}
+
+function kindsOf(role: KeyRole): KeyKind[] {
+  switch (role) {
+    case "kek":
+      return ["aes"];
+    case "session":
+      return ["hmac"];
+    case "signing":
+    case "ca":
+      return ["ec-private", "ec-public"];
+  }
+}
+
+/** Keys of every committed version of every role (checked at each HSM connect). */
+export function expectedKeys(state: BrokerState): ExpectedKey[] {
+  const out: ExpectedKey[] = [];
+  for (const role of KEY_ROLES) {
+    for (const v of state.keys[role]?.versions ?? []) for (const kind of kindsOf(role)) out.push({ kind, label: v.label });
+  }
+  return out;
+}
+
+/** Versioned HSM keys of the broker. */
+export class Keyring {
+  private rotating = false;
+
+  constructor(private readonly o: KeyringOptions) {}
+
+  /** The record of the active version of `role`; throws when the role has no key yet. */
+  active(role: KeyRole): KeyVersionRecord {
+    const rs = this.o.state.keys[role];
+    const rec = rs?.versions.find((v) => v.version === rs.active);
+    if (!rec) throw new KeyBrokerError("HSM_KEY_MISSING", `no active ${role} key version`);
+    return rec;
+  }
+
+  /** A specific version of `role`, or undefined. */
+  version(role: KeyRole, version: number): KeyVersionRecord | undefined {
+    return this.o.state.keys[role]?.versions.find((v) => v.version === version);
+  }
+
+  /** Versions of `role`, oldest first. */
+  versions(role: KeyRole): readonly KeyVersionRecord[] {
+    return this.o.state.keys[role]?.versions ?? [];
+  }
+
+  /**
+   * Completes start-up: undoes an interrupted rotation, then creates version 1 of every role that
+   * has none (first start). Returns the roles created.
+   */
+  initialise(): KeyRole[] {
+    this.recoverPendingRotation();
+    const created: KeyRole[] = [];
+    for (const role of KEY_ROLES) {
+      if (!this.o.state.keys[role]) {
+        this.rotate(role);
+        created.push(role);
+      }
+    }
+    return created;
+  }
+
+  /** Undoes a rotation a crash interrupted before its commit; returns its label, if any. */
+  recoverPendingRotation(): string | undefined {
+    const p = this.o.state.pendingRotation;
+    if (!p) return undefined;
+    const committed = this.o.state.keys[p.role]?.versions.some((v) => v.label === p.label) ?? false;
+    if (!committed) {
+      this.o.hsm.use((token) => {
+        for (const kind of kindsOf(p.role)) {
+          for (const h of token.find(kind, p.label)) token.destroy(h);
+          this.o.hsm.forget(kind, p.label);
+        }
+      });
+    }
+    delete this.o.state.pendingRotation;
+    this.o.save();
+    return p.label;
+  }
+
+  /**
+   * Creates and activates a new version of `role` (see the file comment for the crash-safe
+   * protocol). `derive` runs after the HSM key exists, with the new version's record, and returns
+   * the state change to apply in the commit (re-wrapped data keys under a new KEK); it must not
+   * touch the state itself. Returns the new record.
+   */
+  rotate(role: KeyRole, derive?: (rec: KeyVersionRecord) => () => void): KeyVersionRecord {
+    if (this.rotating) throw new KeyBrokerError("ROTATION_IN_PROGRESS", `a rotation is already running`);
+    this.rotating = true;
+    try {
+      if (this.o.state.pendingRotation) this.recoverPendingRotation();
+      return this.rotateOnce(role, derive);
+    } catch (e) {
+      // Undo the never-activated version now if the HSM allows; otherwise start-up will.
+      try {
+        if (this.o.state.pendingRotation) this.recoverPendingRotation();
+      } catch {
+        // HSM unavailable: the marker stays in the state file
+      }
+      throw e;
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  private rotateOnce(role: KeyRole, derive?: (rec: KeyVersionRecord) => () => void): KeyVersionRecord {
+    {
+      const rs: RoleState | undefined = this.o.state.keys[role];
+      const version = Math.max(0, ...(rs?.versions.map((v) => v.version) ?? [])) + 1;
+      const label = versionLabel(this.o.labels[role], version);
+      const startedAt = this.o.now().toISOString();
+      this.o.state.pendingRotation = { role, version, label, startedAt };
+      this.o.save();
+      this.o.crashPoint?.("rotation:pending-saved");
+
+      const rec = this.o.hsm.use((token) => {
+        // Objects left by an earlier crash under this label are never-activated: replace them.
+        for (const kind of kindsOf(role)) for (const h of token.find(kind, label)) token.destroy(h);
+        for (const kind of kindsOf(role)) this.o.hsm.forget(kind, label);
+        const createdAt = startedAt;
+        if (role === "kek") {
+          token.generateAesKey(label);
+          return { version, label, createdAt, status: "active" } as KeyVersionRecord;
+        }
+        if (role === "session") {
+          token.generateHmacKey(label);
+          return { version, label, createdAt, status: "active" } as KeyVersionRecord;
+        }
+        const pair = token.generateEcKeyPair(label);
+        const point = token.ecPoint(pair.publicKey);
+        const publicJwk = jwkFromPoint(point);
+        if (role === "signing") return { version, label, createdAt, status: "active", publicJwk } as KeyVersionRecord;
+        const notBefore = new Date(this.o.now().getTime() - 60_000);
+        const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_DAYS * 86_400_000);
+        const dn = { commonName: `confidential-inference broker CA v${version}`, organization: "confidential-inference" };
+        const der = buildCertificate(
+          { serial: serialNumber(), issuer: dn, subject: dn, notBefore, notAfter, subjectPoint: point, issuerPoint: point, profile: "ca" },
+          (tbs) => token.signEs384(pair.privateKey, tbs),
+        );
+        return { version, label, createdAt, status: "active", publicJwk, certPem: toPem(der) } as KeyVersionRecord;
+      });
+      this.o.crashPoint?.("rotation:hsm-created");
+
+      const apply = derive?.(rec);
+      this.o.crashPoint?.("rotation:derived");
+
+      const now = this.o.now().toISOString();
+      const next: RoleState = rs ?? { active: version, versions: [] };
+      for (const v of next.versions) {
+        if (v.status === "active") {
+          v.status = "retired";
+          v.retiredAt = now;
+        }
+      }
+      next.versions.push(rec);
+      next.active = version;
+      this.o.state.keys[role] = next;
+      apply?.();
+      delete this.o.state.pendingRotation;
+      this.o.save();
+      this.o.crashPoint?.("rotation:committed");
+      return rec;
+    }
+  }
+
+  /** Raw r||s ES384 signature with a version of an EC role (default: active). */
+  signEs384(role: "signing" | "ca", data: Uint8Array, version?: number): { signature: Buffer; record: KeyVersionRecord } {
+    const record = version === undefined ? this.active(role) : this.version(role, version);
+    if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no ${role} key version ${version}`);
+    const signature = this.o.hsm.use((token, handle) => token.signEs384(handle("ec-private", record.label), data));
+    return { signature, record };
+  }
+
+  /** HMAC-SHA384 under the active session-derivation secret. */
+  hmac(data: Uint8Array): { mac: Buffer; record: KeyVersionRecord } {
+    const record = this.active("session");
+    const mac = this.o.hsm.use((token, handle) => token.hmacSha384(handle("hmac", record.label), data));
+    return { mac, record };
+  }
+
+  /** AES-256-GCM under a KEK version (default active), IV from the HSM. */
+  wrap(aad: string, plaintext: Buffer, kekVersion?: number): { kek: number; iv: string; ct: string } {
+    const record = kekVersion === undefined ? this.active("kek") : this.version("kek", kekVersion);
+    if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`);
+    return this.o.hsm.use((token, handle) => {
+      const iv = token.random(12);
+      const ct = token.gcmEncrypt(handle("aes", record.label), iv, Buffer.from(aad, "utf8"), plaintext);
+      return { kek: record.version, iv: iv.toString("base64"), ct: ct.toString("base64") };
+    });
+  }
+
+  /** Inverse of wrap (inside the HSM); WRAPPED_KEY_CORRUPT when the tag does not verify. */
+  unwrap(aad: string, kekVersion: number, iv: string, ct: string): Buffer {
+    const record = this.version("kek", kekVersion);
+    if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`);
+    return this.o.hsm.use((token, handle) => token.gcmDecrypt(handle("aes", record.label), Buffer.from(iv, "base64"), Buffer.from(aad, "utf8"), Buffer.from(ct, "base64")));
+  }
+
+  /** Public JWK of a version of an EC role (validated). */
+  publicJwk(role: "signing" | "ca", version: number): EcPublicJwk | undefined {
+    const jwk = this.version(role, version)?.publicJwk;
+    if (jwk) pointFromJwk(jwk, `keys.${role}.v${version}.publicJwk`);
+    return jwk;
+  }
+}
+
+/** A positive 16-byte certificate serial number. */
+export function serialNumber(): Buffer {
+  const b = randomBytes(16);
+  b[0] = ((b[0] as number) & 0x7f) | 0x01;
+  return b;
+}

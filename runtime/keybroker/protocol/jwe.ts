@@ -1,0 +1,74 @@
+/**
+ * Resource responses as JWE (RFC 7516) in flattened JSON serialisation, `alg` ECDH-ES+A256KW with
+ * an ephemeral P-384 key, `enc` A256GCM (RFC 7518 4.6 and 5.3), encrypted to the attested TEE key.
+ *
+ * Built on node:crypto's synchronous primitives rather than jose's WebCrypto path, which costs
+ * about 2.5 times as much per P-384 encryption (bench/keybroker prints both). Interoperability is
+ * proven in tests in both directions against jose, and the guest client decrypts with jose.
+ */
+import { createCipheriv, createECDH, createHash, randomBytes } from "node:crypto";
+
+/** KBS resource response: a flattened JWE. */
+export interface FlattenedJwe {
+  readonly protected: string;
+  readonly encrypted_key: string;
+  readonly iv: string;
+  readonly ciphertext: string;
+  readonly tag: string;
+}
+
+/** The JWE `alg` and `enc` the broker uses. */
+export const JWE_ALG = "ECDH-ES+A256KW";
+export const JWE_ENC = "A256GCM";
+
+const AES_KW_IV = Buffer.from("a6a6a6a6a6a6a6a6", "hex"); // RFC 3394 2.2.3.1 default IV
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function lengthPrefixed(b: Buffer): Buffer {
+  return Buffer.concat([u32(b.length), b]);
+}
+
+/**
+ * Concat KDF (NIST SP 800-56A 5.8.1, RFC 7518 4.6.2) with SHA-256 for a 256-bit key: one round,
+ * OtherInfo = AlgorithmID || PartyUInfo || PartyVInfo || SuppPubInfo (apu and apv empty).
+ */
+export function concatKdf256(z: Buffer, algorithmId: string, apu = Buffer.alloc(0), apv = Buffer.alloc(0)): Buffer {
+  const otherInfo = Buffer.concat([lengthPrefixed(Buffer.from(algorithmId, "ascii")), lengthPrefixed(apu), lengthPrefixed(apv), u32(256)]);
+  return createHash("sha256").update(u32(1)).update(z).update(otherInfo).digest();
+}
+
+/**
+ * Encrypts `plaintext` to a P-384 public key given as its uncompressed point (04 || X || Y).
+ *
+ * @example encryptToTeeKey(pointFromJwk(jwk, "tee-pubkey"), Buffer.from(JSON.stringify(resource)))
+ */
+export function encryptToTeeKey(recipientPoint: Uint8Array, plaintext: Uint8Array): FlattenedJwe {
+  const eph = createECDH("secp384r1");
+  const ephPoint = eph.generateKeys();
+  const z = eph.computeSecret(recipientPoint);
+  const kek = concatKdf256(z, JWE_ALG);
+  const cek = randomBytes(32);
+  const wrap = createCipheriv("id-aes256-wrap", kek, AES_KW_IV);
+  const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
+  const epk = { kty: "EC", crv: "P-384", x: ephPoint.subarray(1, 49).toString("base64url"), y: ephPoint.subarray(49).toString("base64url") };
+  const protectedB64 = Buffer.from(JSON.stringify({ alg: JWE_ALG, enc: JWE_ENC, epk })).toString("base64url");
+  const iv = randomBytes(12);
+  const gcm = createCipheriv("aes-256-gcm", cek, iv);
+  gcm.setAAD(Buffer.from(protectedB64, "ascii"));
+  const ciphertext = Buffer.concat([gcm.update(plaintext), gcm.final()]);
+  const tag = gcm.getAuthTag();
+  cek.fill(0);
+  kek.fill(0);
+  return {
+    protected: protectedB64,
+    encrypted_key: encryptedKey.toString("base64url"),
+    iv: iv.toString("base64url"),
+    ciphertext: ciphertext.toString("base64url"),
+    tag: tag.toString("base64url"),
+  };
+}

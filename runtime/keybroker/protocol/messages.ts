@@ -1,0 +1,53 @@
+/**
+ * KBS attestation protocol messages (confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md,
+ * protocol version 0.4.0): Request, Challenge, Attestation and the token response. Parsing reports
+ * every problem with its field path. Like Trustee (serde), unknown members are ignored.
+ */
+import { z } from "zod";
+import { KeyBrokerError } from "../errors.js";
+
+/** The protocol version this broker speaks (Trustee's KBS requires exactly this version). */
+export const KBS_PROTOCOL_VERSION = "0.4.0";
+
+/** KBS `tee` values the broker accepts. */
+export const SUPPORTED_TEES: readonly string[] = ["snp"];
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = "kbs-session-id";
+
+/** `Request` (step 1, body of POST /kbs/v0/auth). */
+export const requestSchema = z.object({
+  version: z.string(),
+  tee: z.string(),
+  "extra-params": z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+});
+export type KbsRequest = z.infer<typeof requestSchema>;
+
+/** `Challenge` (step 2, response of /auth). */
+export interface KbsChallenge {
+  readonly nonce: string;
+  readonly "extra-params": Record<string, unknown>;
+}
+
+const jwkSchema = z.object({ kty: z.string(), crv: z.string(), alg: z.string(), x: z.string(), y: z.string() });
+
+/** `Attestation` (step 3, body of POST /kbs/v0/attest). */
+export const attestationSchema = z.object({
+  "init-data": z.object({ format: z.string(), body: z.string() }).optional(),
+  "runtime-data": z.object({ nonce: z.string(), "tee-pubkey": jwkSchema }),
+  "tee-evidence": z.object({ primary_evidence: z.unknown(), additional_evidence: z.string().default("") }),
+});
+export type KbsAttestation = z.infer<typeof attestationSchema>;
+
+/** Response of /attest. */
+export interface KbsAttestationToken {
+  readonly token: string;
+}
+
+/** Parses untrusted JSON with a schema; BODY_INVALID lists every problem with its path. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message }));
+  throw new KeyBrokerError("BODY_INVALID", `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+}

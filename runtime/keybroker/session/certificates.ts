@@ -1,0 +1,68 @@
+/**
+ * Short-lived TLS certificates for attested runtimes: the subject key is the attested ephemeral
+ * TEE key (the one bound into REPORT_DATA), the issuer is the broker CA whose key never leaves the
+ * HSM. Validity is `ttl.sessionKeySeconds`; the URI SAN names the release, launch shape and epoch
+ * so relying parties (the gateway) can tell which attested build they are talking to.
+ */
+import type { KeyBroker } from "../broker.js";
+import { pointFromJwk } from "../crypto/ec.js";
+import { buildCertificate, toPem } from "../crypto/x509.js";
+import { serialNumber } from "../keys/keyring.js";
+import type { TokenClaims } from "./tokens.js";
+
+/** Resource path of the runtime's TLS certificate. */
+export const RUNTIME_CERTIFICATE_RESOURCE = "runtime/certificate/tls";
+
+/** What the certificate resource contains (JSON inside the JWE). */
+export interface RuntimeCertificate {
+  /** PEM of the runtime certificate. */
+  readonly certificate: string;
+  /** PEM chain: the certificate then the issuing CA. */
+  readonly chain: string;
+  /** PEM of every broker CA a peer should trust now (active first). */
+  readonly caBundle: string;
+  /** Serial number (hex). */
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly epoch: number;
+}
+
+/** URI SAN identifying an attested runtime. */
+export function runtimeIdentityUri(claims: Pick<TokenClaims, "release" | "launch-shape" | "epoch">): string {
+  const enc = (s: string): string => encodeURIComponent(s);
+  return `urn:confidential-inference:runtime:release:${enc(claims.release)}:shape:${enc(claims["launch-shape"])}:epoch:${claims.epoch}`;
+}
+
+/** Issues a certificate for the token's TEE key, signed by the active HSM CA. */
+export function issueRuntimeCertificate(broker: KeyBroker, claims: TokenClaims): RuntimeCertificate {
+  const ca = broker.keyring.active("ca");
+  const now = broker.now();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
+  const notAfter = new Date(notBefore.getTime() + 60_000 + broker.config.ttl.sessionKeySeconds * 1000);
+  const serial = serialNumber();
+  const der = buildCertificate(
+    {
+      serial,
+      issuer: { commonName: `confidential-inference broker CA v${ca.version}`, organization: "confidential-inference" },
+      subject: { commonName: `inference runtime ${claims.release}`, organization: "confidential-inference" },
+      notBefore,
+      notAfter,
+      subjectPoint: pointFromJwk(claims["tee-pubkey"], "token tee-pubkey"),
+      issuerPoint: pointFromJwk(ca.publicJwk, "keys.ca.publicJwk"),
+      profile: "tls",
+      altNames: { dns: broker.config.runtimeCertificate.dnsNames, ip: broker.config.runtimeCertificate.ipAddresses, uri: [runtimeIdentityUri(claims)] },
+    },
+    (tbs) => broker.keyring.signEs384("ca", tbs, ca.version).signature,
+  );
+  const pem = toPem(der);
+  return {
+    certificate: pem,
+    chain: pem + (ca.certPem ?? ""),
+    caBundle: broker.caBundle(),
+    serial: serial.toString("hex"),
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    epoch: claims.epoch,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * KBS sessions (the `kbs-session-id` cookie) and their single-use, expiring nonces. In memory on
+ * purpose: a restart forgets every challenge, which fails closed (the attester runs the handshake
+ * again). A challenge is consumed by the first /attest that presents it, successful or not.
+ */
+import { randomBytes } from "node:crypto";
+import { KeyBrokerError } from "../errors.js";
+
+/** Lifecycle of a session. */
+export type SessionState = "challenged" | "attesting" | "attested" | "failed";
+
+/** One session. `nonce` is secret-ish (bound into evidence); it is never logged. */
+export interface KbsSession {
+  readonly id: string;
+  readonly tee: string;
+  readonly nonce: string;
+  readonly createdAt: number;
+  /** Challenge expiry (ms since the epoch). */
+  readonly nonceExpiresAt: number;
+  state: SessionState;
+  /** The token issued by /attest, used for cookie-authenticated resource requests. */
+  token?: string;
+  tokenExpiresAt?: number;
+}
+
+/** Limits of the store. */
+export interface SessionStoreOptions {
+  /** Challenge lifetime in seconds. */
+  readonly nonceTtlSeconds: number;
+  /** Most sessions held at once (challenged or attested); beyond it /auth answers SESSIONS_EXHAUSTED. */
+  readonly maxSessions: number;
+  readonly now: () => Date;
+}
+
+/** Sessions keyed by id, swept lazily. */
+export class SessionStore {
+  private readonly sessions = new Map<string, KbsSession>();
+
+  constructor(private readonly o: SessionStoreOptions) {}
+
+  /** Number of live sessions. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Creates a session with a fresh 32-byte nonce (base64, as Trustee sends it). */
+  create(tee: string): KbsSession {
+    const now = this.o.now().getTime();
+    if (this.sessions.size >= this.o.maxSessions) this.sweep(now);
+    if (this.sessions.size >= this.o.maxSessions) throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
+    const s: KbsSession = {
+      id: randomBytes(24).toString("base64url"),
+      tee,
+      nonce: randomBytes(32).toString("base64"),
+      createdAt: now,
+      nonceExpiresAt: now + this.o.nonceTtlSeconds * 1000,
+      state: "challenged",
+    };
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  /**
+   * Takes the challenge of session `id` for an attestation: the session must exist, its nonce be
+   * unexpired and never presented before. Marks it `attesting` at once, so a concurrent replay fails.
+   */
+  beginAttestation(id: string | undefined): KbsSession {
+    if (id === undefined) throw new KeyBrokerError("SESSION_MISSING", "no kbs-session-id cookie: POST /kbs/v0/auth first");
+    const s = this.sessions.get(id);
+    if (!s) throw new KeyBrokerError("SESSION_UNKNOWN", "unknown or expired KBS session: POST /kbs/v0/auth again");
+    if (s.state !== "challenged") throw new KeyBrokerError("NONCE_REUSED", "this challenge was already answered; nonces are single-use");
+    if (this.o.now().getTime() >= s.nonceExpiresAt) {
+      s.state = "failed";
+      throw new KeyBrokerError("NONCE_EXPIRED", "the challenge nonce expired: POST /kbs/v0/auth again");
+    }
+    s.state = "attesting";
+    return s;
+  }
+
+  /** Records the outcome of an attestation. */
+  finishAttestation(s: KbsSession, token: { token: string; expiresAt: number } | undefined): void {
+    if (token) {
+      s.state = "attested";
+      s.token = token.token;
+      s.tokenExpiresAt = token.expiresAt;
+    } else {
+      s.state = "failed";
+    }
+  }
+
+  /** The token of an attested session, for cookie-authenticated resource requests. */
+  tokenOf(id: string): string | undefined {
+    const s = this.sessions.get(id);
+    return s?.state === "attested" ? s.token : undefined;
+  }
+
+  /** Drops sessions whose challenge and token have both expired. */
+  sweep(now = this.o.now().getTime()): void {
+    for (const [id, s] of this.sessions) {
+      const until = Math.max(s.nonceExpiresAt, s.tokenExpiresAt ?? 0);
+      if (now >= until) this.sessions.delete(id);
+    }
+  }
+}

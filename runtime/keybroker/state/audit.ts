@@ -1,0 +1,155 @@
+/**
+ * The audit log: one JSON object per line, appended (O_APPEND) and fsync'd before the decision it
+ * records takes effect, so a crash loses no decision. Concurrent records share one write+fsync
+ * (group commit). Entries are typed: only identifiers, digests, classes and codes fit, never
+ * secrets, report data, nonces, tokens or key bytes.
+ */
+import { close, fdatasync, open, write } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { DriftClass } from "../../../measurements/drift/types.js";
+import { KeyBrokerError, type KeyBrokerErrorCode } from "../errors.js";
+
+/** What an audit line is about. */
+export type AuditEvent =
+  | "broker.start"
+  | "broker.stop"
+  | "kbs.auth"
+  | "kbs.attest"
+  | "kbs.resource"
+  | "admin.data-key.import"
+  | "admin.manifest.import"
+  | "admin.manifest.activate"
+  | "admin.manifest.retire"
+  | "admin.rotate"
+  | "admin.keys.list"
+  | "rotation"
+  | "hsm.lost"
+  | "hsm.recovered";
+
+/** One decision or event. Every field is an identifier, digest, class or code: nothing secret. */
+export interface AuditEntry {
+  readonly event: AuditEvent;
+  /** granted/denied for decisions; info for events. */
+  readonly decision: "granted" | "denied" | "info";
+  /** Who asked: `session:<sha256 of the session id, 16 hex>` or `operator:<subject>#<cert sha256, 16 hex>`. */
+  readonly who?: string;
+  /** Remote address of the connection. */
+  readonly peer?: string;
+  readonly tee?: string;
+  /** SHA-256 of the evidence as received (hex); the evidence itself is never logged. */
+  readonly evidenceHash?: string;
+  /** RFC 7638 thumbprint of the TEE public key. */
+  readonly teeKey?: string;
+  readonly verdict?: "accepted" | "rejected";
+  readonly driftClass?: DriftClass;
+  readonly measurement?: string;
+  readonly chipId?: string;
+  readonly release?: string;
+  /** `repository/type/tag`. */
+  readonly resource?: string;
+  readonly code?: KeyBrokerErrorCode;
+  readonly epoch?: number;
+  /** Key role and version affected by an admin action or rotation, e.g. `kek:v2`. */
+  readonly key?: string;
+  /** Token id (jti), never the token. */
+  readonly tokenId?: string;
+  /** A short, non-secret explanation. */
+  readonly detail?: string;
+}
+
+/** A written line: the entry plus its time. */
+export type AuditLine = AuditEntry & { readonly ts: string };
+
+interface Pending {
+  readonly line: string;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** Append-only, fsync'd JSON-lines audit log with group commit. */
+export class AuditLog {
+  private fd: number | undefined;
+  private queue: Pending[] = [];
+  private flushing = false;
+  private failed: Error | undefined;
+
+  /** `now` is injected so tests can freeze time. */
+  constructor(
+    readonly path: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Opens the file for appending (creating it with mode 0600). */
+  async open(): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    this.fd = await new Promise<number>((resolve, reject) => open(this.path, "a", 0o600, (e, fd) => (e ? reject(e) : resolve(fd))));
+  }
+
+  /**
+   * Appends an entry; resolves once it is on disk (fdatasync). Rejects with AUDIT_UNAVAILABLE when
+   * the log cannot be written, so the caller fails closed.
+   */
+  record(entry: AuditEntry): Promise<void> {
+    if (this.fd === undefined) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log is not open"));
+    if (this.failed) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log write failed earlier", { cause: this.failed }));
+    const line = `${JSON.stringify({ ts: this.now().toISOString(), ...entry })}\n`;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, resolve, reject });
+      if (!this.flushing) this.flush();
+    });
+  }
+
+  /** Waits for pending lines and closes the file. */
+  async close(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
+  }
+
+  private flush(): void {
+    const fd = this.fd;
+    const batch = this.queue;
+    this.queue = [];
+    if (fd === undefined || batch.length === 0) {
+      this.flushing = false;
+      return;
+    }
+    this.flushing = true;
+    const data = Buffer.from(batch.map((p) => p.line).join(""), "utf8");
+    const done = (e: Error | null): void => {
+      if (e) {
+        this.failed = e;
+        const err = new KeyBrokerError("AUDIT_UNAVAILABLE", "writing the audit log failed", { cause: e });
+        for (const p of batch) p.reject(err);
+      } else {
+        for (const p of batch) p.resolve();
+      }
+      this.flush();
+    };
+    writeAll(fd, data, 0, (we) => (we ? done(we) : fdatasync(fd, (se) => done(se))));
+  }
+}
+
+function writeAll(fd: number, data: Buffer, offset: number, cb: (e: Error | null) => void): void {
+  write(fd, data, offset, data.length - offset, null, (e, n) => {
+    if (e) return cb(e);
+    if (offset + n < data.length) return writeAll(fd, data, offset + n, cb);
+    cb(null);
+  });
+}
+
+/** Parses an audit file's text into lines, skipping a torn last line left by a crash. */
+export function parseAuditLog(text: string): AuditLine[] {
+  const out: AuditLine[] = [];
+  for (const raw of text.split("\n")) {
+    if (raw === "") continue;
+    try {
+      out.push(JSON.parse(raw) as AuditLine);
+    } catch {
+      // only the last line can be torn (appends are sequential); ignore it
+    }
+  }
+  return out;
+}
