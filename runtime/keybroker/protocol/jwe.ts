@@ -34,12 +34,13 @@ function lengthPrefixed(b: Buffer): Buffer {
 }
 
 /**
- * Concat KDF (NIST SP 800-56A 5.8.1, RFC 7518 4.6.2) with SHA-256 for a 256-bit key: one round,
- * OtherInfo = AlgorithmID || PartyUInfo || PartyVInfo || SuppPubInfo (apu and apv empty).
+ * Concat KDF (NIST SP 800-56A 5.8.1, RFC 7518 4.6.2) with SHA-256: OtherInfo = AlgorithmID ||
+ * PartyUInfo || PartyVInfo || SuppPubInfo (key length in bits). `keyBits` at most 256 (one round).
  */
-export function concatKdf256(z: Buffer, algorithmId: string, apu = Buffer.alloc(0), apv = Buffer.alloc(0)): Buffer {
-  const otherInfo = Buffer.concat([lengthPrefixed(Buffer.from(algorithmId, "ascii")), lengthPrefixed(apu), lengthPrefixed(apv), u32(256)]);
-  return createHash("sha256").update(u32(1)).update(z).update(otherInfo).digest();
+export function concatKdf(z: Buffer, algorithmId: string, keyBits: number, apu = Buffer.alloc(0), apv = Buffer.alloc(0)): Buffer {
+  if (keyBits <= 0 || keyBits > 256 || keyBits % 8 !== 0) throw new TypeError(`concatKdf: keyBits ${keyBits} must be 8..256 in steps of 8`);
+  const otherInfo = Buffer.concat([lengthPrefixed(Buffer.from(algorithmId, "ascii")), lengthPrefixed(apu), lengthPrefixed(apv), u32(keyBits)]);
+  return createHash("sha256").update(u32(1)).update(z).update(otherInfo).digest().subarray(0, keyBits / 8);
 }
 
 /**
@@ -51,7 +52,7 @@ export function encryptToTeeKey(recipientPoint: Uint8Array, plaintext: Uint8Arra
   const eph = createECDH("secp384r1");
   const ephPoint = eph.generateKeys();
   const z = eph.computeSecret(recipientPoint);
-  const kek = concatKdf256(z, JWE_ALG);
+  const kek = concatKdf(z, JWE_ALG, 256);
   const cek = randomBytes(32);
   const wrap = createCipheriv("id-aes256-wrap", kek, AES_KW_IV);
   const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
