@@ -213,3 +213,16 @@ export function fakeClaims(measurement: string, o: { chipId?: string; tcb?: { bo
 export function fakeEvidence(claims: ReturnType<typeof fakeClaims>) {
   return { tee: "snp", getEvidence: async (reportData: Buffer) => ({ reportData: reportData.toString("hex"), claims }) };
 }
+
+/** A mutable test clock starting now (whole seconds). */
+export function testClock(start = Date.now()) {
+  let t = Math.floor(start / 1000) * 1000;
+  return { now: () => new Date(t), advance: (seconds: number) => void (t += seconds * 1000), set: (d: Date) => void (t = d.getTime()) };
+}
+
+/** Reads the audit log of a fixture as parsed lines. */
+export function auditLines(f: BrokerFixture): any[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  return readFileSync(join(f.config.stateDir, "audit.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
