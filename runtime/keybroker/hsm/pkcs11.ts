@@ -43,14 +43,18 @@ const LOST_CODES = new Set<string>([
   "CKR_FUNCTION_FAILED",
 ]);
 
+// Enumerate the CommonJS exports object itself: some ESM interop layers (vitest) expose a
+// namespace whose enumeration omits the constants the native addon defines.
+const EXPORTS = ((pkcs11js as unknown as { default?: object }).default ?? pkcs11js) as Record<string, unknown>;
+
 const CKR_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(pkcs11js)
+  Object.entries(EXPORTS)
     .filter(([k, v]) => k.startsWith("CKR_") && typeof v === "number")
     .map(([k, v]) => [v as number, k]),
 );
 
 const CKM_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(pkcs11js)
+  Object.entries(EXPORTS)
     .filter(([k, v]) => k.startsWith("CKM_") && typeof v === "number")
     .map(([k, v]) => [v as number, k]),
 );

@@ -81,7 +81,7 @@ export function rewrapAll(state: BrokerState, keyring: Keyring, rec: KeyVersionR
       const aad = dataKeyAad(resource, v.version);
       const plain = keyring.unwrap(aad, newest, blob.iv, blob.ct);
       try {
-        const w = keyring.wrap(aad, plain, rec.version);
+        const w = keyring.wrap(aad, plain, rec);
         additions.push({ v, iv: w.iv, ct: w.ct });
       } finally {
         plain.fill(0);

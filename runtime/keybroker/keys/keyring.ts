@@ -222,10 +222,9 @@ export class Keyring {
     return { mac, record };
   }
 
-  /** AES-256-GCM under a KEK version (default active), IV from the HSM. */
-  wrap(aad: string, plaintext: Buffer, kekVersion?: number): { kek: number; iv: string; ct: string } {
-    const record = kekVersion === undefined ? this.active("kek") : this.version("kek", kekVersion);
-    if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`);
+  /** AES-256-GCM under a KEK version (default active; a rotation passes its not yet committed record), IV from the HSM. */
+  wrap(aad: string, plaintext: Buffer, kek?: KeyVersionRecord): { kek: number; iv: string; ct: string } {
+    const record = kek ?? this.active("kek");
     return this.o.hsm.use((token, handle) => {
       const iv = token.random(12);
       const ct = token.gcmEncrypt(handle("aes", record.label), iv, Buffer.from(aad, "utf8"), plaintext);

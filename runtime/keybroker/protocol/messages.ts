@@ -29,7 +29,8 @@ export interface KbsChallenge {
   readonly "extra-params": Record<string, unknown>;
 }
 
-const jwkSchema = z.object({ kty: z.string(), crv: z.string(), alg: z.string(), x: z.string(), y: z.string() });
+// Loose: members beyond the TeePubKey fields (a private "d") must reach the key check to be refused.
+const jwkSchema = z.looseObject({ kty: z.string(), crv: z.string(), alg: z.string(), x: z.string(), y: z.string() });
 
 /** `Attestation` (step 3, body of POST /kbs/v0/attest). */
 export const attestationSchema = z.object({
