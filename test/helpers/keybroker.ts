@@ -4,7 +4,8 @@
  * manifests, and broker start-up with listeners on loopback.
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
@@ -152,12 +153,10 @@ export function adminRequest(
   body?: unknown,
   contentType = "application/json",
 ): Promise<{ status: number; body: any }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const https = require("node:https") as typeof import("node:https");
   const u = new URL(url);
   const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
-    const req = https.request(
+    const req = httpsRequest(
       {
         host: u.hostname,
         port: u.port,
@@ -222,7 +221,5 @@ export function testClock(start = Date.now()) {
 
 /** Reads the audit log of a fixture as parsed lines. */
 export function auditLines(f: BrokerFixture): any[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { readFileSync } = require("node:fs") as typeof import("node:fs");
   return readFileSync(join(f.config.stateDir, "audit.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }

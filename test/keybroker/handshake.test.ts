@@ -2,7 +2,7 @@
  * End to end over real TLS on loopback, real SoftHSM2 and the real verifier on simulated SNP
  * evidence (byte-exact reports from a generated ARK/ASK/VCEK chain).
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
 import { ChainCache } from "../../runtime/attestation/verify/chain.js";
@@ -58,7 +58,7 @@ describe("KBS handshake with simulated SNP evidence", () => {
     const cert = new X509Certificate(creds.certificate.certificate);
     const ca = new X509Certificate(broker.keyring.active("ca").certPem as string);
     expect(cert.checkIssued(ca) && cert.verify(ca.publicKey)).toBe(true);
-    expect(cert.checkPrivateKey(require("node:crypto").createPrivateKey(creds.serverKey))).toBe(true);
+    expect(cert.checkPrivateKey(createPrivateKey(creds.serverKey))).toBe(true);
     expect(cert.subjectAltName).toContain(`URI:urn:confidential-inference:runtime:release:r1:shape:inference-small:epoch:${broker.epoch()}`);
     expect(creds.sessionKey?.release).toBe("r1");
     expect(creds.sessionKey?.chipId).toBe(sim.chipId.toString("hex"));

@@ -7,7 +7,7 @@
  */
 import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
 import { checkMechanisms } from "./mechanisms.js";
-import { isDeviceLost, type KeyKind, Pkcs11Token } from "./pkcs11.js";
+import { isDeviceLost, type KeyKind, type Pkcs11Token } from "./pkcs11.js";
 
 /** A key the broker's state says must exist in the token. */
 export interface ExpectedKey {

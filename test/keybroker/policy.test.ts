@@ -1,0 +1,114 @@
+/** Pure decisions: release per drift class, chip allowlist, resource rules, epochs and tokens (frozen time). */
+import { generateKeyPairSync, sign } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { GoldenManifest } from "../../measurements/manifest/types.js";
+import { jwkFromPoint, pointFromJwk } from "../../runtime/keybroker/crypto/ec.js";
+import { decideAttestation, decideResource, globMatch } from "../../runtime/keybroker/policy/release.js";
+import { activeSetChanged, epochStanding, observeNode } from "../../runtime/keybroker/session/epochs.js";
+import { issueToken, verifyToken } from "../../runtime/keybroker/session/tokens.js";
+import type { EpochRecord } from "../../runtime/keybroker/state/state.js";
+import { fakeClaims, goldenManifest, measurementOf } from "../helpers/keybroker.js";
+
+const A = measurementOf("active");
+const P = measurementOf("pending");
+const R = measurementOf("retired");
+const FLOOR = { bootloader: 9, tee: 0, snp: 23, microcode: 72 };
+const manifests: GoldenManifest[] = [
+  goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": A }, tcbFloors: { Genoa: FLOOR } }),
+  goldenManifest({ release: "r2", status: "pending", shapes: { "inference-a": P } }),
+  goldenManifest({ release: "r0", status: "retired", shapes: { "inference-a": R } }),
+];
+const policy = { resourceRules: [] };
+
+describe("decideAttestation", () => {
+  it.each([
+    ["ok", { authentic: true as const, claims: fakeClaims(A) }, true, "ok"],
+    ["platform-updated", { authentic: true as const, claims: fakeClaims(A, { tcb: { bootloader: 10, tee: 1, snp: 24, microcode: 73 } }) }, true, "platform-updated"],
+    ["pending", { authentic: true as const, claims: fakeClaims(P) }, false, "pending-release"],
+    ["retired", { authentic: true as const, claims: fakeClaims(R) }, false, "retired-release"],
+    ["below floor", { authentic: true as const, claims: fakeClaims(A, { tcb: { ...FLOOR, snp: 22 } }) }, false, "tcb-below-floor"],
+    ["unknown", { authentic: true as const, claims: fakeClaims(measurementOf("x")) }, false, "unknown-measurement"],
+    ["invalid", { authentic: false as const, problems: [{ code: "REPORT_SIGNATURE", path: "report.signature", message: "bad" }] }, false, "invalid-evidence"],
+  ])("%s", (_n, verdict, granted, driftClass) => {
+    const inventory = { ["ab".repeat(64)]: { product: "Genoa", reportedTcb: FLOOR } };
+    const d = decideAttestation({ verdict, manifests, policy, inventory });
+    expect([d.granted, d.driftClass]).toEqual([granted, driftClass]);
+    if (d.granted) expect([d.release, d.launchShape]).toEqual(["r1", "inference-a"]);
+    else expect(d.code).toBe(driftClass === "invalid-evidence" ? "EVIDENCE_REJECTED" : "ATTESTATION_DENIED");
+  });
+
+  it("denies chips outside the broker's or the manifest's allowlist", () => {
+    const v = { authentic: true as const, claims: fakeClaims(A, { chipId: "cd".repeat(64) }) };
+    expect(decideAttestation({ verdict: v, manifests, policy: { ...policy, chipAllowlist: ["cd".repeat(64)] } }).granted).toBe(true);
+    expect(decideAttestation({ verdict: v, manifests, policy: { ...policy, chipAllowlist: ["ab".repeat(64)] } })).toMatchObject({ granted: false, code: "ATTESTATION_DENIED", driftClass: "ok" });
+    const scoped = [goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": A }, chipAllowlist: ["ab".repeat(64)] })];
+    expect(decideAttestation({ verdict: v, manifests: scoped, policy })).toMatchObject({ granted: false, reason: expect.stringContaining("not in the chip allowlist") });
+  });
+});
+
+describe("resource rules", () => {
+  const rules = [{ resource: "runtime/*/*" }, { resource: "*/model/*", launchShapes: ["inference*"] }, { resource: "secrets/db/*", releases: ["r1"] }];
+  it.each([
+    ["runtime/certificate/tls", "batch", "r1", undefined],
+    ["default/model/m", "inference-a", "r1", undefined],
+    ["default/model/m", "batch", "r1", "launch shape batch may not read default/model/m"],
+    ["secrets/db/pw", "batch", "r1", undefined],
+    ["secrets/db/pw", "batch", "r2", "release r2 may not read secrets/db/pw"],
+    ["other/x/y", "inference-a", "r1", "no resource rule allows other/x/y"],
+  ])("%s for %s of %s", (resource, launchShape, release, expected) => {
+    expect(decideResource(rules, resource, { release, launchShape })).toBe(expected);
+  });
+  it("globs: * stays within a path segment", () => {
+    expect([globMatch("*/model/*", "a/model/b"), globMatch("*/model/*", "a/b/model/c"), globMatch("a.b", "axb"), globMatch("inference*", "inference-x/y", true)]).toEqual([true, false, false, true]);
+  });
+});
+
+describe("epochs and nodes", () => {
+  const epochs: EpochRecord[] = [
+    { epoch: 1, startedAt: "2026-11-01T10:00:00.000Z", reason: "initial" },
+    { epoch: 2, startedAt: "2026-11-01T11:00:00.000Z", reason: "manifest-changed" },
+  ];
+  it.each([
+    [2, "2026-11-01T11:00:00.000Z", "current"],
+    [1, "2026-11-01T11:04:59.000Z", "grace"],
+    [1, "2026-11-01T11:05:00.000Z", "superseded"],
+    [3, "2026-11-01T11:00:00.000Z", "unknown"],
+  ] as const)("epoch %d at %s is %s (grace 300 s)", (epoch, at, standing) => {
+    expect(epochStanding(epochs, epoch, new Date(at), 300)).toBe(standing);
+  });
+  it("observes new chips, same TCBs and changed TCBs", () => {
+    const tcb = { bootloader: 1, tee: 0, snp: 2, microcode: 3 };
+    const nodes = { c1: { product: "Genoa", tcb, firstSeen: "", lastSeen: "" } };
+    expect([observeNode(nodes, "c2", tcb), observeNode(nodes, "c1", { ...tcb }), observeNode(nodes, "c1", { ...tcb, snp: 3 })]).toEqual(["new-chip", "same", "tcb-changed"]);
+    expect([activeSetChanged(["a", "b"], ["b", "a"]), activeSetChanged(["a"], ["a", "b"])]).toEqual([false, true]);
+  });
+});
+
+describe("tokens", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+  const jwk = jwkFromPoint(pointFromJwk(publicKey.export({ format: "jwk" }), "k"));
+  const signer = { kid: "ci-token-signing-v1", sign: (input: Buffer) => sign("sha384", input, { key: privateKey, dsaEncoding: "ieee-p1363" }) };
+  const epochs: EpochRecord[] = [{ epoch: 1, startedAt: "2026-11-01T10:00:00.000Z", reason: "initial" }];
+  const t0 = new Date("2026-11-01T10:10:00.000Z");
+  const claims = { iss: "https://kb", "tee-pubkey": jwk, tee: "snp", epoch: 1, "drift-class": "ok" as const, measurement: A, "chip-id": "ab".repeat(64), tcb: FLOOR, release: "r1", "launch-shape": "inference-a" };
+  const opts = (now: Date, more: Partial<Parameters<typeof verifyToken>[1]> = {}) => ({ keyFor: (kid: string) => (kid === signer.kid ? jwk : undefined), issuer: "https://kb", now, epochs, graceSeconds: 60, ...more });
+
+  it("issues ES384 JWTs with iat/exp/jti and verifies them", () => {
+    const { token, claims: c } = issueToken(claims, t0, 300, signer);
+    expect(JSON.parse(Buffer.from(token.split(".")[0] as string, "base64url").toString())).toEqual({ alg: "ES384", typ: "JWT", kid: "ci-token-signing-v1" });
+    expect([c.iat, c.exp]).toEqual([1793527800, 1793528100]);
+    expect(verifyToken(token, opts(t0))).toEqual(c);
+  });
+  it.each([
+    ["expired", (t: string) => t, new Date("2026-11-01T10:15:00.000Z"), {}, "TOKEN_EXPIRED"],
+    ["superseded", (t: string) => t, t0, { epochs: [...epochs, { epoch: 2, startedAt: "2026-11-01T10:08:00.000Z", reason: "on-demand" as const }] }, "TOKEN_SUPERSEDED"],
+    ["unknown kid", (t: string) => t, t0, { keyFor: () => undefined }, "TOKEN_INVALID"],
+    ["wrong issuer", (t: string) => t, t0, { issuer: "https://other" }, "TOKEN_INVALID"],
+    ["bad signature", (t: string) => `${t.slice(0, -4)}AAAA`, t0, {}, "TOKEN_INVALID"],
+    ["not a JWS", () => "abc", t0, {}, "TOKEN_INVALID"],
+    ["alg none", (t: string) => `${Buffer.from('{"alg":"none","kid":"ci-token-signing-v1"}').toString("base64url")}.${t.split(".")[1]}.AA`, t0, {}, "TOKEN_INVALID"],
+  ])("refuses a token that is %s", (_n, mutate, now, more, code) => {
+    const { token } = issueToken(claims, t0, 300, signer);
+    expect(() => verifyToken(mutate(token), opts(now, more))).toThrow(expect.objectContaining({ code }));
+  });
+});
