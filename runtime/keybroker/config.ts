@@ -10,7 +10,6 @@ import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
 import type { ReleasePolicy } from "./policy/release.js";
 import { SOFTHSM2_MODULE } from "./hsm/softhsm.js";
 
-const tcb = z.strictObject({ bootloader: z.number().int().min(0), tee: z.number().int().min(0), snp: z.number().int().min(0), microcode: z.number().int().min(0), fmc: z.number().int().min(0).optional() });
 const label = z.string().regex(/^[A-Za-z0-9._-]{1,24}$/, "letters, digits, '.', '_', '-' (at most 24, versions are appended)");
 const port = z.number().int().min(0).max(65535);
 
@@ -68,13 +67,25 @@ export const keyBrokerConfigSchema = z.strictObject({
       maxSessions: z.number().int().min(1).default(10_000),
     })
     .default({ bodyBytes: 262_144, maxSessions: 10_000 }),
+  /** Resource rules: who may read what (first matching rule decides; none matching denies). */
   policy: z
     .strictObject({
-      tcbFloors: z.strictObject({ Milan: tcb.optional(), Genoa: tcb.optional(), Turin: tcb.optional() }).optional(),
-      chipAllowlist: z.array(z.string().regex(/^[0-9a-f]{128}$/)).optional(),
       resourceRules: z.array(z.strictObject({ resource: z.string().min(1), launchShapes: z.array(z.string().min(1)).optional(), releases: z.array(z.string().min(1)).optional() })).default([{ resource: "runtime/*/*" }]),
     })
     .default({ resourceRules: [{ resource: "runtime/*/*" }] }),
+  /** How evidence is appraised (runtime/attestation). Used by main.ts to build the verifier. */
+  attestation: z
+    .strictObject({
+      /** The SNP appraisal policy JSON (runtime/attestation `snpPolicySchema`: allowedRoots, tcbFloors, chipAllowlist, allowDebug, ...). */
+      policy: z.record(z.string(), z.unknown()).default({}),
+      /** Folder of the simulated SNP signer, required when policy.allowedRoots lists `simulated` (dev only). */
+      simulatedSnpDir: z.string().min(1).optional(),
+      /** Offline collateral folder (AMD KDS layout); absent: none. */
+      collateralDir: z.string().min(1).optional(),
+      /** Fetch missing collateral from AMD KDS (cached). */
+      kds: z.boolean().default(true),
+    })
+    .default({ policy: {}, kds: true }),
   runtimeCertificate: z
     .strictObject({
       dnsNames: z.array(z.string().min(1)).default(["localhost"]),
@@ -115,11 +126,7 @@ export function keyLabelsOf(config: KeyBrokerConfig): KeyLabels {
 
 /** The release policy part of the configuration. */
 export function releasePolicyOf(config: KeyBrokerConfig): ReleasePolicy {
-  return {
-    resourceRules: config.policy.resourceRules,
-    ...(config.policy.tcbFloors ? { tcbFloors: config.policy.tcbFloors } : {}),
-    ...(config.policy.chipAllowlist ? { chipAllowlist: config.policy.chipAllowlist } : {}),
-  };
+  return { resourceRules: config.policy.resourceRules };
 }
 
 /**

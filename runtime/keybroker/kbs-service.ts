@@ -80,12 +80,13 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
     audit = { ...audit, evidenceHash: createHash("sha256").update(canonicalJson(evidence)).digest("hex") };
     const expected = expectedReportData(rd.nonce, jwk, att["tee-evidence"].additional_evidence);
     const now = broker.now();
-    const verdict = await broker.verifier.verify({ tee: session.tee, evidence, expectedReportData: expected, now });
-    const decision = decideAttestation({ verdict, manifests: broker.manifests(), policy: broker.policy, inventory: inventoryOf(broker) });
+    const manifests = broker.manifests();
+    const verdict = await broker.verifier.verify({ tee: session.tee, evidence, expectedReportData: expected, manifests, inventory: inventoryOf(broker), now });
+    const decision = decideAttestation(verdict, manifests);
     const claims = decision.claims;
     audit = {
       ...audit,
-      verdict: verdict.authentic ? "accepted" : "rejected",
+      verdict: verdict.accepted ? "accepted" : "rejected",
       driftClass: decision.driftClass,
       ...(claims ? { measurement: claims.measurement, chipId: claims.chipId } : {}),
     };

@@ -19,7 +19,13 @@ import { jwkFromPoint } from "../../runtime/keybroker/crypto/ec.js";
 import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
 import { buildAdminApp } from "../../runtime/keybroker/http/admin-app.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
-import type { EvidenceVerifier } from "../../runtime/keybroker/policy/verifier-port.js";
+import type { EvidenceVerdict, EvidenceVerifier, VerifyEvidenceRequest } from "../../runtime/keybroker/policy/verifier-port.js";
+import { snpEvidenceVerifier } from "../../runtime/keybroker/policy/snp-verifier.js";
+import { assessDrift } from "../../measurements/drift/classify.js";
+import type { EvidenceClaims } from "../../measurements/drift/types.js";
+import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
+import { parseSnpPolicy } from "../../runtime/attestation/validate/policy.js";
+import { ChainCache } from "../../runtime/attestation/verify/chain.js";
 
 /** A fresh temporary folder. */
 export function tempDir(prefix = "kb-"): string {
@@ -188,19 +194,26 @@ export function adminRequest(
 
 /**
  * A stand-in verifier for tests that exercise the broker without SNP reports: the evidence is
- * `{ reportData: hex, claims }` and is authentic when the report data matches. The end-to-end
- * tests use the real verifier with simulated SNP evidence instead.
+ * `{ reportData: hex, claims }`, authentic when the report data matches, classified by the real
+ * drift classifier (measurements/drift). The end-to-end tests use the real verifier instead.
  */
 export class FakeVerifier implements EvidenceVerifier {
   calls = 0;
-  async verify(req: { evidence: unknown; expectedReportData: Buffer }) {
+  async verify(req: VerifyEvidenceRequest): Promise<EvidenceVerdict> {
     this.calls += 1;
-    const ev = req.evidence as { reportData?: string; claims?: any };
-    if (ev?.reportData !== req.expectedReportData.toString("hex")) {
-      return { authentic: false as const, problems: [{ code: "REPORT_DATA_MISMATCH", path: "report.reportData", message: "report data does not bind the nonce and key" }] };
+    const ev = req.evidence as { reportData?: string; claims?: EvidenceClaims };
+    if (ev?.reportData !== req.expectedReportData.toString("hex") || !ev.claims) {
+      return { accepted: false, driftClass: "invalid-evidence", reason: "binding failed", failures: [{ code: "REPORT_DATA_MISMATCH", path: "report.reportData", message: "report data does not bind the nonce and key" }] };
     }
-    return { authentic: true as const, claims: ev.claims };
+    const a = assessDrift({ claims: ev.claims, evidenceValid: true, manifests: req.manifests, ...(req.inventory ? { inventory: req.inventory } : {}) });
+    const failures = a.driftClass === "ok" || a.driftClass === "platform-updated" ? [] : [{ code: "MEASUREMENT_NOT_ALLOWED", path: "report.measurement", message: a.reason }];
+    return { accepted: failures.length === 0, driftClass: a.driftClass, reason: a.reason, failures, claims: ev.claims };
   }
+}
+
+/** The real verifier over the shared simulated SNP platform (trusting only its simulated root). */
+export function simulatedVerifier(sim: SimulatedSnp, policy: Record<string, unknown> = {}): EvidenceVerifier {
+  return snpEvidenceVerifier({ anchors: [sim.anchor()], policy: parseSnpPolicy({ allowedRoots: ["simulated"], ...policy }), getter: sim.getter(), cache: new ChainCache() });
 }
 
 /** Claims of a fake node. */

@@ -9,12 +9,11 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { ChainCache } from "../../runtime/keybroker/../attestation/verify/chain.js";
 import { KbsClient, type EvidenceProvider } from "../../runtime/keybroker/client/kbs-client.js";
 import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
-import { snpEvidenceVerifier } from "../../runtime/keybroker/policy/snp-verifier.js";
 import { parseAuditLog } from "../../runtime/keybroker/state/audit.js";
 import { adminRequest, auditLines, brokerFixture, goldenManifest, listen, measurementOf, signedManifest, startBroker } from "../helpers/keybroker.js";
+import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
 const M = measurementOf("inference-audit");
@@ -30,7 +29,7 @@ describe("audit log", () => {
     const f = brokerFixture();
     const logLines: string[] = [];
     const logger = pino({ level: "debug" }, new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString()), cb()) }));
-    const broker = await startBroker(f, snpEvidenceVerifier({ anchors: [sim.anchor()], getter: sim.getter(), cache: new ChainCache() }), { logger });
+    const broker = await startBroker(f, simulatedVerifier(sim), { logger });
     const net = await listen(broker, f);
     const admin = (method: "GET" | "POST", path: string, body?: unknown, type?: string) => adminRequest(net.adminUrl, net.ca, f.operator, method, path, body, type);
     expect((await admin("POST", "/admin/v1/manifests", { jws: await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey) })).status).toBe(201);
@@ -72,7 +71,7 @@ describe("audit log", () => {
     const attests = lines.filter((l) => l.event === "kbs.attest");
     expect(attests.map((l) => [l.decision, l.verdict, l.driftClass, l.code ?? null])).toEqual([
       ["granted", "accepted", "ok", null],
-      ["denied", "accepted", "unknown-measurement", "ATTESTATION_DENIED"],
+      ["denied", "rejected", "unknown-measurement", "ATTESTATION_DENIED"],
     ]);
     for (const l of attests) {
       expect(l.who).toMatch(/^session:[0-9a-f]{16}$/);

@@ -18,31 +18,30 @@ const manifests: GoldenManifest[] = [
   goldenManifest({ release: "r2", status: "pending", shapes: { "inference-a": P } }),
   goldenManifest({ release: "r0", status: "retired", shapes: { "inference-a": R } }),
 ];
-const policy = { resourceRules: [] };
 
 describe("decideAttestation", () => {
+  const verdict = (accepted: boolean, driftClass: string, claims = fakeClaims(A), failures: { code: string; path: string; message: string }[] = []) =>
+    ({ accepted, driftClass, reason: "r", failures, claims }) as never;
   it.each([
-    ["ok", { authentic: true as const, claims: fakeClaims(A) }, true, "ok"],
-    ["platform-updated", { authentic: true as const, claims: fakeClaims(A, { tcb: { bootloader: 10, tee: 1, snp: 24, microcode: 73 } }) }, true, "platform-updated"],
-    ["pending", { authentic: true as const, claims: fakeClaims(P) }, false, "pending-release"],
-    ["retired", { authentic: true as const, claims: fakeClaims(R) }, false, "retired-release"],
-    ["below floor", { authentic: true as const, claims: fakeClaims(A, { tcb: { ...FLOOR, snp: 22 } }) }, false, "tcb-below-floor"],
-    ["unknown", { authentic: true as const, claims: fakeClaims(measurementOf("x")) }, false, "unknown-measurement"],
-    ["invalid", { authentic: false as const, problems: [{ code: "REPORT_SIGNATURE", path: "report.signature", message: "bad" }] }, false, "invalid-evidence"],
-  ])("%s", (_n, verdict, granted, driftClass) => {
-    const inventory = { ["ab".repeat(64)]: { product: "Genoa", reportedTcb: FLOOR } };
-    const d = decideAttestation({ verdict, manifests, policy, inventory });
-    expect([d.granted, d.driftClass]).toEqual([granted, driftClass]);
+    ["ok", verdict(true, "ok"), true, undefined],
+    ["platform-updated", verdict(true, "platform-updated"), true, undefined],
+    ["pending-release", verdict(false, "pending-release", fakeClaims(P), [{ code: "MEASUREMENT_NOT_ALLOWED", path: "report.measurement", message: "m" }]), false, "ATTESTATION_DENIED"],
+    ["retired-release", verdict(false, "retired-release", fakeClaims(R), [{ code: "MEASUREMENT_NOT_ALLOWED", path: "report.measurement", message: "m" }]), false, "ATTESTATION_DENIED"],
+    ["tcb-below-floor", verdict(false, "tcb-below-floor", fakeClaims(A), [{ code: "TCB_BELOW_FLOOR", path: "report.reportedTcb.snp", message: "m" }]), false, "ATTESTATION_DENIED"],
+    ["unknown-measurement", verdict(false, "unknown-measurement", fakeClaims(measurementOf("x"))), false, "ATTESTATION_DENIED"],
+    ["invalid-evidence", { accepted: false, driftClass: "invalid-evidence", reason: "r", failures: [{ code: "REPORT_SIGNATURE", path: "report.signature", message: "bad" }] } as never, false, "EVIDENCE_REJECTED"],
+    ["ok but a policy failure (debug)", verdict(false, "ok", fakeClaims(A), [{ code: "DEBUG_ALLOWED", path: "report.policy.debug", message: "m" }]), false, "ATTESTATION_DENIED"],
+    ["accepted yet a non-releasable class", verdict(true, "pending-release", fakeClaims(P)), false, "ATTESTATION_DENIED"],
+  ])("%s", (_n, v, granted, code) => {
+    const d = decideAttestation(v, manifests);
+    expect(d.granted).toBe(granted);
     if (d.granted) expect([d.release, d.launchShape]).toEqual(["r1", "inference-a"]);
-    else expect(d.code).toBe(driftClass === "invalid-evidence" ? "EVIDENCE_REJECTED" : "ATTESTATION_DENIED");
+    else expect(d.code).toBe(code);
   });
 
-  it("denies chips outside the broker's or the manifest's allowlist", () => {
-    const v = { authentic: true as const, claims: fakeClaims(A, { chipId: "cd".repeat(64) }) };
-    expect(decideAttestation({ verdict: v, manifests, policy: { ...policy, chipAllowlist: ["cd".repeat(64)] } }).granted).toBe(true);
-    expect(decideAttestation({ verdict: v, manifests, policy: { ...policy, chipAllowlist: ["ab".repeat(64)] } })).toMatchObject({ granted: false, code: "ATTESTATION_DENIED", driftClass: "ok" });
-    const scoped = [goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": A }, chipAllowlist: ["ab".repeat(64)] })];
-    expect(decideAttestation({ verdict: v, manifests: scoped, policy })).toMatchObject({ granted: false, reason: expect.stringContaining("not in the chip allowlist") });
+  it("names every failure with its path in the reason", () => {
+    const d = decideAttestation(verdict(false, "ok", fakeClaims(A), [{ code: "DEBUG_ALLOWED", path: "report.policy.debug", message: "m" }, { code: "VMPL", path: "report.vmpl", message: "m" }]), manifests);
+    expect(d).toMatchObject({ granted: false, reason: "DEBUG_ALLOWED at report.policy.debug; VMPL at report.vmpl" });
   });
 });
 

@@ -1,12 +1,11 @@
 /** Restart keeps keys: the same token folder and state give the same CA, data keys, signing keys and session-key secret. */
 import { describe, expect, it } from "vitest";
 import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
-import { ChainCache } from "../../runtime/attestation/verify/chain.js";
 import { adminImportDataKey, adminImportManifest, adminListKeys, adminRotate } from "../../runtime/keybroker/admin-service.js";
 import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
 import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
-import { snpEvidenceVerifier } from "../../runtime/keybroker/policy/snp-verifier.js";
 import { auditLines, brokerFixture, goldenManifest, listen, measurementOf, signedManifest, startBroker } from "../helpers/keybroker.js";
+import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
 const M = measurementOf("inference-restart");
@@ -15,7 +14,7 @@ const KEY = Buffer.from("feedfacecafebeef".repeat(4), "hex");
 describe("restart", () => {
   it("keeps every key: CA certificate, data keys, token signing key and session-key secret survive a restart", async () => {
     const sim: SimulatedSnp = await sharedSimulatedSnp("Genoa");
-    const verifier = () => snpEvidenceVerifier({ anchors: [sim.anchor()], getter: sim.getter(), cache: new ChainCache() });
+    const verifier = () => simulatedVerifier(sim);
     const f = brokerFixture();
 
     const a = await startBroker(f, verifier());

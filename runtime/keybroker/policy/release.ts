@@ -1,11 +1,12 @@
 /**
- * Release decisions (pure): the verifier's verdict against the active golden manifest set, TCB
- * floors and the chip allowlist at /attest; per-resource rules at /resource. Only the drift
- * classes in RELEASABLE_DRIFT_CLASSES (`ok`, `platform-updated`) ever get a token.
+ * Release decisions (pure): the verifier's verdict (appraised against the golden manifests, TCB
+ * floors, chip allowlist and launch policy by runtime/attestation) at /attest; per-resource rules
+ * at /resource. Only the drift classes in RELEASABLE_DRIFT_CLASSES (`ok`, `platform-updated`) of
+ * accepted evidence ever get a token.
  */
-import { assessDrift } from "../../../measurements/drift/classify.js";
-import { RELEASABLE_DRIFT_CLASSES, type DriftClass, type EvidenceClaims, type PlatformInventory } from "../../../measurements/drift/types.js";
-import type { GoldenManifest, TcbFloors } from "../../../measurements/manifest/types.js";
+import { RELEASABLE_DRIFT_CLASSES, type DriftClass, type EvidenceClaims } from "../../../measurements/drift/types.js";
+import { ManifestSet } from "../../../measurements/manifest/set.js";
+import type { GoldenManifest } from "../../../measurements/manifest/types.js";
 import type { KeyBrokerErrorCode } from "../errors.js";
 import type { EvidenceVerdict } from "./verifier-port.js";
 
@@ -19,12 +20,8 @@ export interface ResourceRule {
   readonly releases?: readonly string[];
 }
 
-/** The broker's release policy (from its config). */
+/** The broker's resource policy (from its config). */
 export interface ReleasePolicy {
-  /** Extra TCB floors per product, combined with the manifests' floors (strictest wins). */
-  readonly tcbFloors?: TcbFloors;
-  /** Accepted chip ids (lower-case hex); absent: any chip. Manifests' own allowlists apply too. */
-  readonly chipAllowlist?: readonly string[];
   readonly resourceRules: readonly ResourceRule[];
 }
 
@@ -46,49 +43,23 @@ export type AttestationDecision =
       readonly reason: string;
     };
 
-/** Inputs of decideAttestation. */
-export interface AttestationInput {
-  readonly verdict: EvidenceVerdict;
-  /** Every imported, signature-verified manifest with the broker's effective status. */
-  readonly manifests: readonly GoldenManifest[];
-  readonly policy: ReleasePolicy;
-  /** Nodes the broker has seen (for `platform-updated`); absent: never reported. */
-  readonly inventory?: PlatformInventory;
-}
-
 /**
- * Decides whether attested evidence earns a token.
+ * Decides whether an appraised piece of evidence earns a token: accepted by the verifier (no
+ * failure) and a drift class in RELEASABLE_DRIFT_CLASSES; the release and launch shape are those
+ * of the active manifest holding the measurement. A refused `invalid-evidence` is
+ * EVIDENCE_REJECTED (401); any other refusal is ATTESTATION_DENIED (403).
  *
- * @example decideAttestation({ verdict, manifests, policy }).granted // true only for ok / platform-updated
+ * @example decideAttestation(verdict, manifests).granted // true only for ok / platform-updated
  */
-export function decideAttestation(input: AttestationInput): AttestationDecision {
-  const { verdict } = input;
-  if (!verdict.authentic) {
-    const reason = verdict.problems.map((p) => `${p.code} at ${p.path}`).join("; ") || "evidence failed verification";
-    return { granted: false, driftClass: "invalid-evidence", code: "EVIDENCE_REJECTED", reason };
-  }
-  const claims = verdict.claims;
-  const assessment = assessDrift({
-    claims,
-    evidenceValid: true,
-    manifests: input.manifests,
-    ...(input.inventory ? { inventory: input.inventory } : {}),
-    ...(input.policy.tcbFloors ? { floors: input.policy.tcbFloors } : {}),
-  });
-  const { driftClass } = assessment;
-  if (!RELEASABLE_DRIFT_CLASSES.includes(driftClass)) {
-    return { granted: false, driftClass, claims, code: "ATTESTATION_DENIED", reason: assessment.reason };
-  }
-  const match = assessment.matches.find((m) => m.status === "active");
+export function decideAttestation(verdict: EvidenceVerdict, manifests: readonly GoldenManifest[]): AttestationDecision {
+  const { driftClass, claims } = verdict;
+  const code = driftClass === "invalid-evidence" ? "EVIDENCE_REJECTED" : "ATTESTATION_DENIED";
+  const failures = verdict.failures.map((f) => `${f.code} at ${f.path}`).join("; ");
+  if (!verdict.accepted || !claims) return { granted: false, driftClass, ...(claims ? { claims } : {}), code, reason: failures || verdict.reason };
+  if (!RELEASABLE_DRIFT_CLASSES.includes(driftClass)) return { granted: false, driftClass, claims, code, reason: verdict.reason };
+  const match = new ManifestSet(manifests).lookup(claims.measurement).find((m) => m.status === "active" && m.manifest.platform === claims.tee);
   if (!match) return { granted: false, driftClass, claims, code: "ATTESTATION_DENIED", reason: "no active manifest holds the measurement" };
-  const chip = claims.chipId.toLowerCase();
-  const lists = [input.policy.chipAllowlist, match.manifest.chipAllowlist].filter((l): l is readonly string[] => l !== undefined);
-  for (const list of lists) {
-    if (!list.map((c) => c.toLowerCase()).includes(chip)) {
-      return { granted: false, driftClass, claims, code: "ATTESTATION_DENIED", reason: `chip ${chip.slice(0, 16)}… is not in the chip allowlist` };
-    }
-  }
-  return { granted: true, driftClass, claims, release: match.manifest.release, launchShape: match.shape, reason: assessment.reason };
+  return { granted: true, driftClass, claims, release: match.manifest.release, launchShape: match.shape, reason: verdict.reason };
 }
 
 /** Glob match where `*` is any run of characters other than `/` (or any characters when `slash` is true). */

@@ -1,0 +1,104 @@
+/**
+ * The broker as a service: builds the verifier from the configuration, starts the broker, and
+ * listens on the KBS port (TLS) and the admin port (mTLS with the operator CA). Used by main.ts,
+ * by the sandbox (in-process) and by bench/keybroker. Writes the broker CA bundle to
+ * `<stateDir>/ca.pem` so clients on the same machine can pin it.
+ *
+ * @example
+ * const svc = await startKeyBrokerService(parseKeyBrokerConfig(json));
+ * svc.kbsUrl; // https://127.0.0.1:8444
+ * await svc.close();
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { SimulatedSnp } from "../attestation/evidence/simulated.js";
+import { parseSnpPolicy } from "../attestation/validate/policy.js";
+import { ChainCache } from "../attestation/verify/chain.js";
+import { directoryGetter } from "../attestation/verify/collateral-dir.js";
+import { cachedGetter, kdsGetter, type CollateralGetter } from "../attestation/verify/collateral.js";
+import { anchorsFor, type TrustAnchor } from "../attestation/verify/trust.js";
+import { KeyBroker, type KeyBrokerOptions } from "./broker.js";
+import type { KeyBrokerConfig } from "./config.js";
+import { KeyBrokerError } from "./errors.js";
+import { buildAdminApp } from "./http/admin-app.js";
+import { buildKbsApp } from "./http/kbs-app.js";
+import { snpEvidenceVerifier } from "./policy/snp-verifier.js";
+import type { EvidenceVerifier } from "./policy/verifier-port.js";
+
+/** A running broker with its listeners. */
+export interface KeyBrokerService {
+  readonly broker: KeyBroker;
+  readonly kbsUrl: string;
+  readonly adminUrl: string;
+  /** PEM bundle of the broker CA (what clients pin). */
+  readonly caBundle: string;
+  readonly kbs: FastifyInstance;
+  readonly admin: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the real verifier from `config.attestation` (policy, simulated root only if listed, collateral). */
+export async function verifierFromConfig(config: KeyBrokerConfig): Promise<EvidenceVerifier> {
+  let policy;
+  try {
+    policy = parseSnpPolicy(config.attestation.policy);
+  } catch (e) {
+    throw new KeyBrokerError("CONFIG_INVALID", `attestation.policy: ${(e as Error).message}`, { cause: e });
+  }
+  let simulated: TrustAnchor[] = [];
+  let getter: CollateralGetter | undefined;
+  if (policy.allowedRoots.includes("simulated")) {
+    if (!config.attestation.simulatedSnpDir) throw new KeyBrokerError("CONFIG_INVALID", "attestation.simulatedSnpDir: required when attestation.policy.allowedRoots lists simulated");
+    const sim = await SimulatedSnp.open({ dir: config.attestation.simulatedSnpDir });
+    simulated = [sim.anchor()];
+    getter = sim.getter();
+  } else if (config.attestation.collateralDir) {
+    getter = directoryGetter(config.attestation.collateralDir);
+  } else if (config.attestation.kds) {
+    getter = cachedGetter(kdsGetter());
+  }
+  return snpEvidenceVerifier({ anchors: anchorsFor(policy.allowedRoots, simulated), policy, cache: new ChainCache(), ...(getter ? { getter } : {}) });
+}
+
+/** Starts the broker and both listeners. */
+export async function startKeyBrokerService(config: KeyBrokerConfig, options: Partial<Omit<KeyBrokerOptions, "config">> & { logger?: Logger } = {}): Promise<KeyBrokerService> {
+  const verifier = options.verifier ?? (await verifierFromConfig(config));
+  const broker = await KeyBroker.start({ ...options, config, verifier });
+  try {
+    const tls = broker.listenerTls();
+    let operatorCa: string;
+    try {
+      operatorCa = readFileSync(config.admin.operatorCaFile, "utf8");
+    } catch (e) {
+      throw new KeyBrokerError("CONFIG_INVALID", `admin.operatorCaFile: cannot read ${config.admin.operatorCaFile}`, { cause: e });
+    }
+    const kbs = buildKbsApp(broker, { https: tls });
+    const admin = buildAdminApp(broker, { https: { ...tls, operatorCa } });
+    await kbs.listen({ host: config.listen.host, port: config.listen.port });
+    await admin.listen({ host: config.listen.adminHost, port: config.listen.adminPort });
+    writeFileSync(join(config.stateDir, "ca.pem"), tls.caBundle);
+    const url = (app: FastifyInstance, host: string) => `https://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
+    const kbsUrl = url(kbs, config.listen.host);
+    const adminUrl = url(admin, config.listen.adminHost);
+    broker.log.info({ event: "broker.listen", kbsUrl, adminUrl }, "key broker listening");
+    return {
+      broker,
+      kbsUrl,
+      adminUrl,
+      caBundle: tls.caBundle,
+      kbs,
+      admin,
+      async close() {
+        await kbs.close();
+        await admin.close();
+        await broker.close();
+      },
+    };
+  } catch (e) {
+    await broker.close();
+    throw e;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The broker as a real process (runtime/keybroker/main.ts) and the guest client built from plain
+ * options (what runtime/inference/main.ts passes): boot, release, clean stop; start-up failures
+ * exit 1 with a coded first line and never echo the PIN.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { KeyRelease } from "../../runtime/inference/boot.js";
+import { keyReleaseFromOptions } from "../../runtime/keybroker/client/factory.js";
+import { adminRequest, brokerFixture, tempDir, goldenManifest, measurementOf, signedManifest, type BrokerFixture } from "../helpers/keybroker.js";
+import { sharedSimulatedSnp, SIMULATED_SNP_ROOT } from "../helpers/simulated-snp.js";
+
+const MAIN = join(__dirname, "../../runtime/keybroker/main.ts");
+const M = measurementOf("inference-main");
+
+function startMain(f: BrokerFixture, env: Record<string, string> = {}) {
+  const cfg = join(f.dir, "keybroker.json");
+  writeFileSync(cfg, JSON.stringify({ ...f.config, listen: { host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0 } }));
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", cfg], { env: { ...process.env, KEYBROKER_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const ready = new Promise<{ kbs: string; admin: string }>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /keybroker ready kbs=(\S+) admin=(\S+)/.exec(out);
+      if (m) {
+        clearInterval(t);
+        resolve({ kbs: m[1] as string, admin: m[2] as string });
+      }
+    }, 20);
+    void exited.then(() => (clearInterval(t), reject(new Error(`exited: ${err}`))));
+  });
+  ready.catch(() => undefined); // a failing start is asserted through `exited`
+  return { child, ready, exited, stderr: () => err };
+}
+
+describe("keybroker main", () => {
+  it("starts from a config file, releases to the options-built client, stops cleanly on SIGTERM", async () => {
+    await sharedSimulatedSnp("Genoa");
+    const f = brokerFixture({ attestation: { policy: { allowedRoots: ["simulated"] }, simulatedSnpDir: join(SIMULATED_SNP_ROOT, "genoa") } });
+    const p = startMain(f);
+    const urls = await p.ready;
+    const ca = `${f.config.stateDir}/ca.pem`;
+    const caPem = readFileSync(ca, "utf8");
+    expect((await adminRequest(urls.admin, caPem, f.operator, "POST", "/admin/v1/manifests", { jws: await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey) })).status).toBe(201);
+    expect((await adminRequest(urls.admin, caPem, f.operator, "POST", "/admin/v1/data-keys/default/model/sentiment", Buffer.alloc(32, 3), "application/octet-stream")).status).toBe(200);
+    const keyRelease: KeyRelease = keyReleaseFromOptions({ url: urls.kbs, caFile: ca, evidence: { kind: "simulated-snp", dir: join(SIMULATED_SNP_ROOT, "genoa"), measurement: M } });
+    const creds = await keyRelease.release({ keyIds: ["default/model/sentiment"] });
+    expect(Buffer.from(creds.modelKeys.get("default/model/sentiment") as Uint8Array).equals(Buffer.alloc(32, 3))).toBe(true);
+    expect(creds.brokerCa).toBe(caPem);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+
+  it("exits 1 with a coded line when the PIN is wrong, without echoing it", async () => {
+    const f = brokerFixture({ hsm: { tokenLabel: "kb-test", pinEnv: "KB_TEST_PIN", softhsm: { tokenDir: join(tempDir("kb-main-"), "tokens") } } });
+    // First start initialises the token with the right PIN; the second uses a wrong one.
+    const first = startMain(f, { KB_TEST_PIN: "right-pin-123" });
+    await first.ready;
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const second = startMain(f, { KB_TEST_PIN: "wrong-pin-456" });
+    expect(await second.exited).toBe(1);
+    expect(second.stderr().split("\n")[0]).toMatch(/^keybroker: HSM_LOGIN_FAILED: logging in to token "kb-test": CKR_PIN_INCORRECT$/);
+    expect(second.stderr()).not.toContain("wrong-pin-456");
+  });
+
+  it("rejects options with every problem listed", () => {
+    expect(() => keyReleaseFromOptions({ url: "nope", evidence: { kind: "tpm" } })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("keyBroker.url") }));
+  });
+});
+
