@@ -10,7 +10,7 @@ import { bits, ecdsaRawToDer, namedBits, oid, smallInt, time, uint } from "../..
 import { jwkFromPoint, jwkThumbprint, pointFromJwk, spkiFromPoint } from "../../runtime/keybroker/crypto/ec.js";
 import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
 import { canonicalJson, expectedReportData } from "../../runtime/keybroker/protocol/binding.js";
-import { concatKdf, encryptToTeeKey } from "../../runtime/keybroker/protocol/jwe.js";
+import { concatKdf, decryptFromTeeKey, encryptToTeeKey } from "../../runtime/keybroker/protocol/jwe.js";
 
 describe("DER", () => {
   it.each([
@@ -116,6 +116,15 @@ describe("JWE ECDH-ES+A256KW / A256GCM", () => {
     expect(Object.keys(jwe).sort()).toEqual(["ciphertext", "encrypted_key", "iv", "protected", "tag"]);
     const tampered = { ...jwe, ciphertext: Buffer.from("other text").toString("base64url") };
     await expect(flattenedDecrypt(tampered, privateKey)).rejects.toThrow();
+  });
+
+  it("decryptFromTeeKey opens jose's JWEs and refuses tampered ones", async () => {
+    const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const { FlattenedEncrypt } = await import("jose");
+    const jwe = await new FlattenedEncrypt(Buffer.from("from jose")).setProtectedHeader({ alg: "ECDH-ES+A256KW", enc: "A256GCM" }).encrypt(publicKey);
+    expect(decryptFromTeeKey(jwe as never, privateKey).toString()).toBe("from jose");
+    expect(() => decryptFromTeeKey({ ...(jwe as never as { tag: string }), tag: Buffer.alloc(16).toString("base64url") } as never, privateKey)).toThrow();
+    expect(decryptFromTeeKey(encryptToTeeKey(pointFromJwk(publicKey.export({ format: "jwk" }), "k"), Buffer.from("ours")), privateKey).toString()).toBe("ours");
   });
 
   it("derives the same key-wrapping key as jose for the same ephemeral key (independent ECDH)", async () => {

@@ -39,6 +39,8 @@ export interface KbsClientOptions {
   /** Or a ready transport (tests). */
   readonly transport?: Transport;
   readonly evidence: EvidenceProvider;
+  /** Decrypts a resource JWE with the attested private key; default jose `flattenedDecrypt`. */
+  readonly decrypt?: (jwe: FlattenedJwe, privateKey: KeyObject) => Promise<Buffer> | Buffer;
 }
 
 /** What the broker releases to an attested runtime (matches runtime/inference `ReleasedCredentials`). */
@@ -164,6 +166,7 @@ export class KbsClient {
   private async decrypt(jwe: FlattenedJwe): Promise<Buffer> {
     if (!this.key) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "no attested key");
     try {
+      if (this.options.decrypt) return await this.options.decrypt(jwe, this.key.privateKey);
       const out = await flattenedDecrypt(jwe, this.key.privateKey, { keyManagementAlgorithms: [JWE_ALG], contentEncryptionAlgorithms: [JWE_ENC] });
       return Buffer.from(out.plaintext);
     } catch (e) {

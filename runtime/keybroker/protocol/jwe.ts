@@ -6,7 +6,7 @@
  * about 2.5 times as much per P-384 encryption (bench/keybroker prints both). Interoperability is
  * proven in tests in both directions against jose, and the guest client decrypts with jose.
  */
-import { createCipheriv, createECDH, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createECDH, createHash, createPublicKey, diffieHellman, randomBytes, type KeyObject } from "node:crypto";
 
 /** KBS resource response: a flattened JWE. */
 export interface FlattenedJwe {
@@ -72,4 +72,26 @@ export function encryptToTeeKey(recipientPoint: Uint8Array, plaintext: Uint8Arra
     ciphertext: ciphertext.toString("base64url"),
     tag: tag.toString("base64url"),
   };
+}
+
+/**
+ * Decrypts a broker JWE with the TEE's private key (node:crypto; the guest client uses jose by
+ * default, this is the lean path bench/keybroker uses). Only `ECDH-ES+A256KW` with a P-384 `epk`
+ * and `A256GCM` are accepted; any mismatch or tag failure throws.
+ */
+export function decryptFromTeeKey(jwe: FlattenedJwe, privateKey: KeyObject): Buffer {
+  const header = JSON.parse(Buffer.from(jwe.protected, "base64url").toString("utf8")) as { alg?: string; enc?: string; epk?: { kty?: string; crv?: string; x?: string; y?: string } };
+  if (header.alg !== JWE_ALG || header.enc !== JWE_ENC || header.epk?.kty !== "EC" || header.epk.crv !== "P-384") throw new TypeError("decryptFromTeeKey: unexpected JWE header");
+  const epk = { kty: "EC", crv: "P-384", x: header.epk.x as string, y: header.epk.y as string };
+  const z = diffieHellman({ privateKey, publicKey: createPublicKey({ key: epk, format: "jwk" }) });
+  const kek = concatKdf(z, JWE_ALG, 256);
+  const unwrap = createDecipheriv("id-aes256-wrap", kek, AES_KW_IV);
+  const cek = Buffer.concat([unwrap.update(Buffer.from(jwe.encrypted_key, "base64url")), unwrap.final()]);
+  const gcm = createDecipheriv("aes-256-gcm", cek, Buffer.from(jwe.iv, "base64url"));
+  gcm.setAAD(Buffer.from(jwe.protected, "ascii"));
+  gcm.setAuthTag(Buffer.from(jwe.tag, "base64url"));
+  const out = Buffer.concat([gcm.update(Buffer.from(jwe.ciphertext, "base64url")), gcm.final()]);
+  cek.fill(0);
+  kek.fill(0);
+  return out;
 }
