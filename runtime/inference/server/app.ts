@@ -91,7 +91,7 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     reply.header("x-request-id", req.id);
     if (opts.isDraining?.()) throw new InferenceError("SHUTTING_DOWN", "the runtime is shutting down", { retryAfterSeconds: 1 });
   });
-  let responseBytes = new WeakMap<object, number>();
+  const responseBytes = new WeakMap<object, number>();
   app.addHook("onSend", async (req, _reply, payload) => {
     if (typeof payload === "string" || Buffer.isBuffer(payload)) responseBytes.set(req, Buffer.byteLength(payload));
     return payload;
@@ -108,9 +108,6 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
       status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
       responseBytes: responseBytes.get(req) ?? 0, ms: Math.round(ms * 1000) / 1000,
     }, "request");
-  });
-  app.addHook("onClose", async () => {
-    responseBytes = new WeakMap();
   });
 
   app.setErrorHandler((err, req, reply) => {
