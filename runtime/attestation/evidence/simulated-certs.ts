@@ -3,7 +3,7 @@
  * extensions and their order, RSASSA-PSS parameters, VCEK serial 0, 7-year VCEK validity back-dated
  * one day, hwID as raw bytes), so the real verifier code runs unchanged on simulated evidence.
  */
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from "node:crypto";
 import type { TcbComponents } from "../../../measurements/drift/types.js";
 import type { SnpProduct } from "../abi/product.js";
 import { OID } from "../x509/certificate.js";
@@ -147,6 +147,3 @@ export function vekLabel(role: "vcek" | "vlek", product: SnpProduct, id: Uint8Ar
   const idHex = typeof id === "string" ? id : Buffer.from(id).toString("hex");
   return `${role}|${product}|${idHex}|${tcb.fmc ?? "-"}.${tcb.bootloader}.${tcb.tee}.${tcb.snp}.${tcb.microcode}`;
 }
-
-/** SHA-256 hex of bytes. */
-export const sha256Hex = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");

@@ -5,7 +5,7 @@
  */
 import { createPublicKey, constants, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { AttestationError } from "../errors.js";
-import { children, decodeBitString, decodeInteger, decodeOid, decodeString, decodeTime, expectTag, readOne, readTlv, TAG, type Tlv } from "./der.js";
+import { children, decodeBitString, decodeInteger, decodeOid, decodeString, decodeTime, expectTag, readOne, TAG, type Tlv } from "./der.js";
 
 /** OIDs used by the AMD certificates. */
 export const OID = {
@@ -231,9 +231,4 @@ export function verifySignature(alg: SignatureAlgorithm, data: Uint8Array, signa
 /** True when `cert` carries a valid signature by `issuerKey`. */
 export function isSignedBy(cert: Certificate, issuerKey: KeyObject): boolean {
   return verifySignature(cert.signatureAlgorithm, cert.tbs, cert.signature, issuerKey);
-}
-
-/** Reads the first element of a buffer and returns it (for callers that decode extension values). */
-export function readFirst(buf: Buffer): Tlv {
-  return readTlv(buf, 0);
 }

@@ -122,13 +122,6 @@ export function decodeInteger(t: Tlv): bigint {
   return n;
 }
 
-/** Decodes a small non-negative INTEGER (< 2^32) as a number. */
-export function decodeSmallUint(t: Tlv, what: string): number {
-  const n = decodeInteger(t);
-  if (n < 0n || n > 0xffffffffn) throw malformed(`${what}: ${n} out of range`);
-  return Number(n);
-}
-
 /** Decodes a BIT STRING with no unused bits. */
 export function decodeBitString(t: Tlv): Buffer {
   expectTag(t, TAG.bitString, "BIT STRING");
