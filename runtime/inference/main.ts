@@ -1,10 +1,13 @@
 /**
  * Runtime entry point (the only place that listens): `tsx runtime/inference/main.ts --config FILE`.
- * Reads the config and the model files, builds the key broker client (the `KeyRelease` seam), starts the
- * runtime, and drains on SIGTERM/SIGINT. Exit 1 when boot fails (nothing was served).
+ * Reads the config and the model files, builds the key broker's KBS client (the `KeyRelease` seam) from the
+ * `keyBroker` section, starts the runtime, and drains on SIGTERM/SIGINT. Exit 1 when boot fails (nothing was
+ * served; the log says why, e.g. `refused with ATTESTATION_DENIED (drift class unknown-measurement)`).
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { keyReleaseFromOptions } from "../keybroker/client/factory.js";
+import { isKeyBrokerError } from "../keybroker/errors.js";
 import { createLogger } from "../observability/logger.js";
 import type { KeyRelease, ModelArtifacts } from "./boot.js";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.js";
@@ -12,14 +15,45 @@ import { InferenceError } from "./errors.js";
 import { parseSignerKey } from "./model/signature.js";
 import { startRuntime } from "./runtime.js";
 
-/** Builds the key broker client from `config.keyBroker`. Replaced by the KBS client when it lands (issue #5). */
-export type KeyReleaseFactory = (options: Record<string, unknown>) => KeyRelease;
+/** Builds the `KeyRelease` seam from `config.keyBroker` (relative paths resolve against `baseDir`, the config file's folder). */
+export type KeyReleaseFactory = (options: Record<string, unknown>, baseDir: string) => KeyRelease;
 
-const noBrokerClient: KeyReleaseFactory = () => ({
-  release: async () => {
-    throw new InferenceError("KEY_RELEASE_FAILED", "no key broker client in this build (KBS client: issue #5)");
-  },
-});
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH"]);
+
+/** Why the broker refused, from the KBS client's error: server code and drift class only (never secrets). */
+export function describeKeyRelease(e: unknown): string {
+  if (isKeyBrokerError(e)) {
+    const d = e.details as { serverCode?: string; status?: number; driftClass?: string };
+    if (d.serverCode !== undefined) return `attesting to the key broker: refused with ${d.serverCode}${d.driftClass ? ` (drift class ${d.driftClass})` : ""}`;
+    return `attesting to the key broker: ${e.code}`;
+  }
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string") return "attesting to the key broker: failed";
+  return `attesting to the key broker: ${UNREACHABLE.has(code) ? "unreachable" : "failed"} (${code})`;
+}
+
+/**
+ * The default seam: the key broker's KBS client (`runtime/keybroker/client`), built from the
+ * `keyBroker` section (`{ url, caFile, evidence: { kind: "simulated-snp", dir, measurement }, sessionKey }`).
+ * An invalid section is `CONFIG_INVALID`; a refusal is `KEY_RELEASE_FAILED` naming the broker's code and drift class.
+ */
+export const kbsKeyRelease: KeyReleaseFactory = (options, baseDir) => {
+  let client: KeyRelease;
+  try {
+    client = keyReleaseFromOptions(options, baseDir);
+  } catch (e) {
+    throw new InferenceError("CONFIG_INVALID", `keyBroker: ${e instanceof Error ? e.message : "invalid"}`, { cause: e });
+  }
+  return {
+    async release(request) {
+      try {
+        return await client.release(request);
+      } catch (e) {
+        throw new InferenceError("KEY_RELEASE_FAILED", describeKeyRelease(e), { cause: e });
+      }
+    },
+  };
+};
 
 /** Reads the model files named by the config (paths relative to `baseDir`). */
 export function readArtifacts(config: RuntimeConfig, baseDir: string): ModelArtifacts[] {
@@ -35,7 +69,7 @@ export function readArtifacts(config: RuntimeConfig, baseDir: string): ModelArti
 }
 
 /** Starts the runtime from a config file; resolves with the exit code once stopped (or at once on failure). */
-export async function main(argv: readonly string[], keyReleaseFactory: KeyReleaseFactory = noBrokerClient): Promise<number> {
+export async function main(argv: readonly string[], keyReleaseFactory: KeyReleaseFactory = kbsKeyRelease): Promise<number> {
   const i = argv.indexOf("--config");
   const file = i >= 0 ? argv[i + 1] : process.env.CI_INFERENCE_CONFIG;
   if (!file) {
@@ -48,7 +82,7 @@ export async function main(argv: readonly string[], keyReleaseFactory: KeyReleas
   const b = config.batching;
   const rt = await startRuntime({
     artifacts: readArtifacts(config, base),
-    keyRelease: keyReleaseFactory(config.keyBroker),
+    keyRelease: keyReleaseFactory(config.keyBroker, base),
     signerKey: parseSignerKey(readFileSync(resolve(base, config.signerPublicKeyFile), "utf8")),
     gatewayCa: readFileSync(resolve(base, config.gatewayCaFile), "utf8"),
     batching: { maxBatchSize: b.maxBatchSize, maxDelayMs: b.maxBatchDelayMs, maxQueue: b.maxQueue, timeoutMs: b.requestTimeoutMs, retryAfterSeconds: b.retryAfterSeconds },

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../runtime/gateway/api-keys.js";
 import { main as gatewayMain } from "../../runtime/gateway/main.js";
-import { main as runtimeMain } from "../../runtime/inference/main.js";
+import { describeKeyRelease, main as runtimeMain } from "../../runtime/inference/main.js";
+import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
 import { bundled } from "../helpers/inference.js";
+import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 import { createTestPki, fakeKeyRelease, freePort, httpsJson, sealBundled, type SealedBundle, type TestPki } from "../helpers/runtime.js";
 
 let dir: string;
@@ -29,14 +31,14 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runtimeConfig(): Promise<{ file: string; port: number; ops: number }> {
+async function runtimeConfig(keyBroker: Record<string, unknown> = { url: "https://broker:8444" }): Promise<{ file: string; port: number; ops: number }> {
   const port = await freePort();
   const ops = await freePort();
   const file = join(dir, "runtime.json");
   writeFileSync(file, JSON.stringify({
     listen: { host: "127.0.0.1", port }, ops: { host: "127.0.0.1", port: ops }, logLevel: "fatal",
     models: [{ name: "sentiment", container: "sentiment.onnx.enc", signature: "sentiment.onnx.enc.jws", tokenizer: "tokenizer.json", text: {}, labels: { from: "logits", names: ["negative", "positive"] } }],
-    signerPublicKeyFile: "signer.pem", gatewayCaFile: "gateway-ca.pem", keyBroker: { url: "https://broker:8444" },
+    signerPublicKeyFile: "signer.pem", gatewayCaFile: "gateway-ca.pem", keyBroker,
   }));
   return { file, port, ops };
 }
@@ -55,9 +57,25 @@ describe("entry points (config files -> listening services)", () => {
     expect(await gatewayMain([])).toBe(2);
   });
 
-  it("runtime: refuses to boot without a key broker client (exit 1, nothing served)", async () => {
+  it("runtime: an invalid keyBroker section is CONFIG_INVALID (nothing served)", async () => {
     const { file } = await runtimeConfig();
+    await expect(runtimeMain(["--config", file])).rejects.toMatchObject({ code: "CONFIG_INVALID", message: expect.stringContaining("keyBroker.caFile") });
+  });
+
+  it("runtime: the default seam is the KBS client; an unreachable broker is KEY_RELEASE_FAILED (exit 1)", async () => {
+    const sim = await sharedSimulatedSnp();
+    writeFileSync(join(dir, "broker-ca.pem"), pki.broker.cert);
+    const { file } = await runtimeConfig({ url: `https://127.0.0.1:${await freePort()}`, caFile: "broker-ca.pem", evidence: { kind: "simulated-snp", dir: sim.dir, measurement: "ab".repeat(48) } });
     expect(await runtimeMain(["--config", file])).toBe(1);
+  });
+
+  it("describeKeyRelease names the broker's code and drift class, or why it was unreachable", () => {
+    const denied = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: ...", { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "unknown-measurement" } });
+    expect(describeKeyRelease(denied)).toBe("attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement)");
+    expect(describeKeyRelease(new KeyBrokerError("CLIENT_DECRYPT_FAILED", "x"))).toBe("attesting to the key broker: CLIENT_DECRYPT_FAILED");
+    expect(describeKeyRelease(Object.assign(new Error("connect"), { code: "ECONNREFUSED" }))).toBe("attesting to the key broker: unreachable (ECONNREFUSED)");
+    expect(describeKeyRelease(Object.assign(new Error("open"), { code: "ENOENT" }))).toBe("attesting to the key broker: failed (ENOENT)");
+    expect(describeKeyRelease("boom")).toBe("attesting to the key broker: failed");
   });
 
   it("runtime + gateway from config files: a client classifies text, then both drain on SIGTERM", async () => {
