@@ -92,5 +92,6 @@ export function stageArtifact(
     create: remoteScript("stage-artifact", STAGE_SCRIPT, env, host.sudo),
     delete: remoteScript("stage-artifact", STAGE_SCRIPT, { ...env, ACTION: "delete" }, host.sudo),
     triggers: [artifact.sha256, artifact.size, link, scriptDigest(STAGE_SCRIPT)],
-  }, { parent: opts.parent, dependsOn: deps });
+    // The replacement links the same path: the old delete must run first, or it would unlink the new copy.
+  }, { parent: opts.parent, dependsOn: deps, deleteBeforeReplace: true });
 }

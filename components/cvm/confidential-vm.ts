@@ -149,7 +149,8 @@ export class ConfidentialVm extends pulumi.ComponentResource {
       create: asRoot(install, host.sudo),
       delete: asRoot(remove, host.sudo),
       triggers: [unitDigest],
-    }, { parent: this, dependsOn: staged });
+      // The replacement writes the same unit: stop and remove the old one first, never after.
+    }, { parent: this, dependsOn: staged, deleteBeforeReplace: true });
 
     const { measurement } = args.measure({
       shape: {

@@ -169,7 +169,8 @@ export class SevSnpHost extends pulumi.ComponentResource {
       create: vcekEnv.apply((env) => remoteScript("fetch-vcek", FETCH_VCEK, env, sudo)),
       delete: asRoot(`rm -rf ${shellQuote(`${stateDir}/vcek`)}`, sudo),
       triggers: [scriptDigest(FETCH_VCEK), vcekEnv, ...refresh],
-    }, { parent: this });
+      // The delete clears the cache the replacement fills: run it first.
+    }, { parent: this, deleteBeforeReplace: true });
     this.vcek = vcek.stdout.apply((out) => {
       const v = JSON.parse(out) as HostVcek;
       return { vcekUrl: v.vcekUrl, vcekSha256: v.vcekSha256, certsDir: v.certsDir };

@@ -22,6 +22,14 @@ export interface Registration {
   readonly custom: boolean;
   /** Inputs as the engine sees them (secrets wrapped; see `serialize.ts`). */
   readonly inputs: Record<string, unknown>;
+  /** Resource options the engine receives that change how it deploys (absent when unset). */
+  readonly options?: RecordedOptions;
+}
+
+/** Resource options seen on the way to the engine (the mocks themselves never see options). */
+export interface RecordedOptions {
+  readonly deleteBeforeReplace?: true;
+  readonly ignoreChanges?: readonly string[];
 }
 
 /** Options of {@link installRecorder}. */
@@ -54,8 +62,16 @@ export function parseUrn(urn: string): ParentRef | undefined {
   return { type: typeChain.split("$").at(-1) ?? typeChain, name };
 }
 
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDeletebeforereplace?(): boolean;
+  getIgnorechangesList?(): string[];
+}
+
 interface MonitorLike {
-  registerResource(req: { getType(): string; getName(): string; getParent(): string }, callback: unknown): unknown;
+  registerResource(req: RegisterRequest, callback: unknown): unknown;
 }
 
 /**
@@ -67,6 +83,7 @@ interface MonitorLike {
 export async function installRecorder(options: RecorderOptions): Promise<Registration[]> {
   const registrations: Registration[] = [];
   const parents = new Map<string, string>();
+  const recordedOptions = new Map<string, RecordedOptions>();
   pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
   await pulumi.runtime.setMocks(
     {
@@ -74,7 +91,8 @@ export async function installRecorder(options: RecorderOptions): Promise<Registr
         const inputs = args.inputs as Record<string, unknown>;
         const parentUrn = parents.get(`${args.type}::${args.name}`);
         const parent = parentUrn ? parseUrn(parentUrn) : undefined;
-        registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs, ...(parent ? { parent } : {}) });
+        const opts = recordedOptions.get(`${args.type}::${args.name}`);
+        registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs, ...(parent ? { parent } : {}), ...(opts ? { options: opts } : {}) });
         const extra = options.computed?.(args.type, args.name, inputs);
         return { id: `${args.name}-id`, state: { ...inputs, ...(extra ?? {}) } };
       },
@@ -86,11 +104,15 @@ export async function installRecorder(options: RecorderOptions): Promise<Registr
     options.stack,
     options.preview,
   );
-  // The parent URN reaches the monitor but not the mocks: capture it on the way in.
+  // The parent URN and the resource options reach the monitor but not the mocks: capture them on the way in.
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
-    parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+    const key = `${req.getType()}::${req.getName()}`;
+    parents.set(key, req.getParent());
+    const dbr = req.getDeletebeforereplace?.() === true;
+    const ignore = req.getIgnorechangesList?.() ?? [];
+    if (dbr || ignore.length > 0) recordedOptions.set(key, { ...(dbr ? { deleteBeforeReplace: true as const } : {}), ...(ignore.length > 0 ? { ignoreChanges: ignore } : {}) });
     return register(req, callback);
   };
   return registrations;

@@ -18,6 +18,8 @@ export interface RenderedResourceEntry {
   readonly custom: boolean;
   /** Inputs with secrets as `"[secret]"`, deploy-time values as `"[unknown]"`, embedded scripts summarised. */
   readonly inputs: unknown;
+  /** Deployment-relevant resource options (`deleteBeforeReplace`, `ignoreChanges`), when set. */
+  readonly options?: Record<string, unknown>;
 }
 
 /** The rendered desired state of one stack. */
@@ -54,6 +56,7 @@ export function renderRegistration(r: Registration): RenderedResourceEntry {
     ...(r.parent === undefined ? {} : { parent: `${r.parent.type}::${r.parent.name}` }),
     custom: r.custom,
     inputs: summariseLongText(maskForReview(r.inputs)),
+    ...(r.options === undefined ? {} : { options: { ...r.options } }),
   };
 }
 

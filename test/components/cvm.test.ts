@@ -84,6 +84,8 @@ describe("ConfidentialVm", () => {
     expect(unit.create.startsWith("sudo -n sh -c 'set -eu\n")).toBe(true);
     expect(unit.delete).toBe(`sudo -n sh -c 'systemctl disable --now '\\''ci-guest-snp-genoa-01-runtime-a.service'\\'' 2>/dev/null || true\nrm -f '\\''/etc/systemd/system/ci-guest-snp-genoa-01-runtime-a.service'\\'' '\\''${dir}/SHA256SUMS'\\''\nsystemctl daemon-reload'`);
     expect(unit.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    // Replacing the unit stops and removes the old guest first: its delete must never follow the new create.
+    for (const c of children(T, "snp-genoa-01-runtime-a")) expect(reg(CMD, c.split("::")[1] ?? "").options).toEqual({ deleteBeforeReplace: true });
   });
 
   it("outputs the measurement `attestctl measure snp` computes for the same inputs", async () => {

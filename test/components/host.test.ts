@@ -110,6 +110,9 @@ describe("SevSnpHost", () => {
     const r = plainInputs(reg(CMD, "snp-genoa-01-vcek"));
     expect(r.delete).toBe(`sudo -n sh -c 'rm -rf '\\''${stateDir}/vcek'\\'''`);
     expect(r.triggers[1]).toMatchObject({ PRODUCT: "Genoa", CHIP_ID: GENOA_CHIP, TCB_SNP: "23" });
+    // A replacement must not run its predecessor's delete after its own create (same cache).
+    expect(reg(CMD, "snp-genoa-01-vcek").options).toEqual({ deleteBeforeReplace: true });
+    expect(reg(CMD, "snp-genoa-01-preflight").options).toBeUndefined();
   });
 
   it("uploads the pinned OVMF and stages it content-addressed, verified, with a delete", async () => {
@@ -121,6 +124,7 @@ describe("SevSnpHost", () => {
     expect(stage.create).toMatch(new RegExp(`^sudo -n env INCOMING='/var/tmp/confidential-inference-incoming-${ovmf.sha256}' LINK='${stateDir}/host/firmware/${ovmf.sha256}' NAME='ovmf-amdsev' SHA256='${ovmf.sha256}' SIZE='4194304' STATE_DIR='${stateDir}' bash -c '`));
     expect(stage.delete).toMatch(/^sudo -n env ACTION='delete' INCOMING=/);
     expect(stage.triggers).toEqual([ovmf.sha256, 4194304, `${stateDir}/host/firmware/${ovmf.sha256}`, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(reg(CMD, "snp-genoa-01-firmware-ovmf-amdsev").options).toEqual({ deleteBeforeReplace: true });
     expect(await value(host.firmwarePaths)).toEqual({ "ovmf-amdsev": `${stateDir}/artifacts/sha256/${ovmf.sha256}` });
   });
 

@@ -74,6 +74,7 @@ describe("InferenceService", () => {
     expect(c.ports).toEqual([{ name: "mtls", containerPort: 8443, protocol: "TCP" }, { name: "metrics", containerPort: 9464, protocol: "TCP" }]);
     expect(pod.volumes).toEqual([{ name: "config", configMap: { name: "inference-runtime-config" } }, { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } }]);
     expect(d.spec.replicas).toBe(2);
+    expect(reg("kubernetes:apps/v1:Deployment", "inference-runtime").options).toEqual({ ignoreChanges: ["spec.replicas"] }); // the HPA owns it
   });
 
   it("puts the gateway outside the boundary with its client certificate", () => {
