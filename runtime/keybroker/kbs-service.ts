@@ -8,6 +8,7 @@ import type { KeyBroker } from "./broker.js";
 import { jwkThumbprint, pointFromJwk, type EcPublicJwk } from "./crypto/ec.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
+import { serialNumber } from "./keys/keyring.js";
 import { canonicalJson, expectedReportData } from "./protocol/binding.js";
 import { encryptToTeeKey, JWE_ALG, type FlattenedJwe } from "./protocol/jwe.js";
 import { attestationSchema, KBS_PROTOCOL_VERSION, parseBody, requestSchema, SUPPORTED_TEES, type KbsChallenge } from "./protocol/messages.js";
@@ -15,7 +16,7 @@ import { decideAttestation, decideResource } from "./policy/release.js";
 import { observeNode, startEpoch } from "./session/epochs.js";
 import { issueRuntimeCertificate, RUNTIME_CERTIFICATE_RESOURCE } from "./session/certificates.js";
 import { deriveSessionKey, SESSION_KEY_RESOURCE } from "./session/session-keys.js";
-import { issueToken, verifyToken, type TokenClaims } from "./session/tokens.js";
+import { checkTokenClaims, issueToken, newTokenId, verifyToken, type TokenClaims } from "./session/tokens.js";
 import type { AuditEntry } from "./state/audit.js";
 
 /** Where a request came from (for the audit log). */
@@ -95,26 +96,35 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
     }
     await observe(broker, decision.claims.chipId, decision.claims.product, decision.claims.reportedTcb);
     const signing = broker.keyring.active("signing");
-    const issued = issueToken(
-      {
-        iss: broker.config.issuer,
-        "tee-pubkey": teeKey,
-        tee: session.tee,
-        epoch: broker.epoch(),
-        "drift-class": decision.driftClass,
-        measurement: decision.claims.measurement,
-        "chip-id": decision.claims.chipId,
-        tcb: decision.claims.reportedTcb,
-        release: decision.release,
-        "launch-shape": decision.launchShape,
-      },
-      now,
-      broker.config.ttl.tokenSeconds,
-      { kid: signing.label, sign: (input) => broker.keyring.signEs384("signing", input, signing.version).signature },
-    );
-    await broker.record({ event: "kbs.attest", decision: "granted", ...base, ...audit, release: decision.release, epoch: issued.claims.epoch, tokenId: issued.claims.jti });
+    // The grant is written (fsync in the thread pool) while the HSM signs; the token leaves only once both are done.
+    const jti = newTokenId();
+    const audited = broker.record({ event: "kbs.attest", decision: "granted", ...base, ...audit, release: decision.release, epoch: broker.epoch(), tokenId: jti });
+    let issued;
+    try {
+      issued = issueToken(
+        {
+          iss: broker.config.issuer,
+          "tee-pubkey": teeKey,
+          tee: session.tee,
+          epoch: broker.epoch(),
+          "drift-class": decision.driftClass,
+          measurement: decision.claims.measurement,
+          "chip-id": decision.claims.chipId,
+          tcb: decision.claims.reportedTcb,
+          release: decision.release,
+          "launch-shape": decision.launchShape,
+        },
+        now,
+        broker.config.ttl.tokenSeconds,
+        { kid: signing.label, sign: (input) => broker.keyring.signEs384("signing", input, signing.version).signature },
+        jti,
+      );
+    } finally {
+      await audited.catch(() => undefined);
+    }
+    await audited;
     if (decision.driftClass === "platform-updated") broker.log.warn({ event: "kbs.attest", driftClass: decision.driftClass, release: decision.release }, "platform updated above the floor: raise the TCB floor");
-    broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000 });
+    broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000, claims: issued.claims });
     return issued;
   } catch (e) {
     broker.sessions.finishAttestation(session, undefined);
@@ -159,39 +169,34 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
   try {
     const token = auth.bearer ?? (auth.sessionId === undefined ? undefined : broker.sessions.tokenOf(auth.sessionId));
     if (token === undefined) throw new KeyBrokerError("TOKEN_MISSING", "no attestation token: send Authorization: Bearer <token> or the kbs-session-id cookie of an attested session");
-    claims = verifyToken(token, {
-      keyFor: (kid) => broker.keyring.versions("signing").find((v) => v.label === kid)?.publicJwk,
-      issuer: broker.config.issuer,
-      now: broker.now(),
-      epochs: broker.state.epochs,
-      graceSeconds: broker.config.ttl.graceSeconds,
-    });
+    const checks = { issuer: broker.config.issuer, now: broker.now(), epochs: broker.state.epochs, graceSeconds: broker.config.ttl.graceSeconds };
+    // The token of this very session was issued here: its claims are kept, only time and epoch need checking.
+    const own = auth.sessionId === undefined ? undefined : (broker.sessions.claimsOf(auth.sessionId, token) as Partial<TokenClaims> | undefined);
+    claims = own
+      ? checkTokenClaims(own, checks)
+      : verifyToken(token, { ...checks, keyFor: (kid) => broker.keyring.versions("signing").find((v) => v.label === kid)?.publicJwk });
     const builtIn = resource === RUNTIME_CERTIFICATE_RESOURCE || resource === SESSION_KEY_RESOURCE;
     if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource))) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
     const why = decideResource(broker.policy.resourceRules, resource, { release: claims.release, launchShape: claims["launch-shape"] });
     if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
     const point = pointFromJwk(claims["tee-pubkey"], "token tee-pubkey");
+    const serial = serialNumber();
+    const detail =
+      resource === RUNTIME_CERTIFICATE_RESOURCE ? `certificate serial ${serial.toString("hex")}` : resource === SESSION_KEY_RESOURCE ? `session key epoch ${claims.epoch}` : `data key v${broker.state.dataKeys[resource]?.active}`;
+    // The grant is written (fsync in the thread pool) while the HSM and the JWE work; nothing leaves before both are done.
+    const audited = broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
+    audited.catch(() => undefined);
     let plaintext: Buffer;
-    let detail: string;
-    if (resource === RUNTIME_CERTIFICATE_RESOURCE) {
-      const cert = issueRuntimeCertificate(broker, claims);
-      plaintext = Buffer.from(JSON.stringify(cert));
-      detail = `certificate serial ${cert.serial}`;
-    } else if (resource === SESSION_KEY_RESOURCE) {
-      const sk = deriveSessionKey(broker, claims);
-      plaintext = Buffer.from(JSON.stringify(sk));
-      detail = `session key ${sk.kid}`;
-    } else {
-      const dk = unwrapDataKey(broker.state, broker.keyring, resource);
-      plaintext = dk.key;
-      detail = `data key v${dk.version}`;
-    }
+    if (resource === RUNTIME_CERTIFICATE_RESOURCE) plaintext = Buffer.from(JSON.stringify(issueRuntimeCertificate(broker, claims, serial)));
+    else if (resource === SESSION_KEY_RESOURCE) plaintext = Buffer.from(JSON.stringify(deriveSessionKey(broker, claims)));
+    else plaintext = unwrapDataKey(broker.state, broker.keyring, resource).key;
     try {
       const jwe = encryptToTeeKey(point, plaintext);
-      await broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
+      await audited;
       return jwe;
     } finally {
       plaintext.fill(0);
+      await audited.catch(() => undefined);
     }
   } catch (e) {
     if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {

@@ -120,6 +120,8 @@ describe("KBS protocol errors", () => {
     const [h, p, s] = token.split(".") as [string, string, string];
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url").toString()), release: "r9" })).toString("base64url")}.${s}`;
     expectProblem(await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${forged}` }), 401, "TOKEN_INVALID");
+    // A valid session cookie does not vouch for another (forged) bearer token.
+    expectProblem(await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${forged}`, cookie: `kbs-session-id=${a.cookie}` }), 401, "TOKEN_INVALID");
     expectProblem(await get("/kbs/v0/resource/default/model/unknown", { authorization: `Bearer ${token}` }), 404, "RESOURCE_NOT_FOUND");
     expectProblem(await get("/kbs/v0/resource/default/secret/m", { authorization: `Bearer ${token}` }), 404, "RESOURCE_NOT_FOUND");
     await adminImportDataKey(broker, "operator:test", "other/secret/s", Buffer.alloc(16, 2));

@@ -5,9 +5,9 @@
  *     "evidence": { "kind": "simulated-snp", "dir": ".sandbox/snp", "measurement": "<96 hex>" },
  *     "sessionKey": false }
  *
- * Relative paths resolve against `baseDir` (default the working directory). Only the simulated SNP
- * provider is built from options; a hardware provider is passed programmatically
- * (`new KbsClient({ url, ca, evidence })`).
+ * Relative paths resolve against `baseDir` (default the working directory). `evidence.kind` is
+ * `simulated-snp` (dev: `dir`, `measurement`, optional `reportedTcb`, `debug`), `configfs-tsm`
+ * (optional `root`) or `snpguest` (optional `binary`): the verifier's providers.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -15,7 +15,9 @@ import { z } from "zod";
 import { SimulatedSnp } from "../../attestation/evidence/simulated.js";
 import { KeyBrokerError } from "../errors.js";
 import { KbsClient, type EvidenceProvider, type ReleasedCredentials } from "./kbs-client.js";
-import { simulatedSnpEvidence } from "./snp-evidence.js";
+import { kbsEvidence, simulatedSnpEvidence } from "./snp-evidence.js";
+import { configfsTsmProvider } from "../../attestation/evidence/configfs-tsm.js";
+import { snpguestProvider } from "../../attestation/evidence/snpguest.js";
 
 const tcb = z.strictObject({ bootloader: z.number().int(), tee: z.number().int(), snp: z.number().int(), microcode: z.number().int(), fmc: z.number().int().optional() });
 
@@ -23,13 +25,17 @@ const tcb = z.strictObject({ bootloader: z.number().int(), tee: z.number().int()
 export const keyReleaseOptionsSchema = z.strictObject({
   url: z.string().url(),
   caFile: z.string().min(1),
-  evidence: z.strictObject({
-    kind: z.literal("simulated-snp"),
-    dir: z.string().min(1),
-    measurement: z.string().regex(/^[0-9a-f]{96}$/),
-    reportedTcb: tcb.optional(),
-    debug: z.boolean().optional(),
-  }),
+  evidence: z.discriminatedUnion("kind", [
+    z.strictObject({
+      kind: z.literal("simulated-snp"),
+      dir: z.string().min(1),
+      measurement: z.string().regex(/^[0-9a-f]{96}$/),
+      reportedTcb: tcb.optional(),
+      debug: z.boolean().optional(),
+    }),
+    z.strictObject({ kind: z.literal("configfs-tsm"), root: z.string().min(1).optional() }),
+    z.strictObject({ kind: z.literal("snpguest"), binary: z.string().min(1).optional() }),
+  ]),
   sessionKey: z.boolean().default(false),
 });
 
@@ -53,12 +59,20 @@ export function keyReleaseFromOptions(options: Record<string, unknown>, baseDir 
   return {
     async release(request) {
       const ca = readFileSync(resolve(baseDir, o.caFile), "utf8");
-      const sim = await SimulatedSnp.open({ dir: resolve(baseDir, o.evidence.dir) });
-      const evidence: EvidenceProvider = simulatedSnpEvidence(sim, {
-        measurement: o.evidence.measurement,
-        ...(o.evidence.reportedTcb ? { reportedTcb: o.evidence.reportedTcb } : {}),
-        ...(o.evidence.debug ? { policy: { smt: true, debug: true } } : {}),
-      });
+      const e = o.evidence;
+      let evidence: EvidenceProvider;
+      if (e.kind === "simulated-snp") {
+        const sim = await SimulatedSnp.open({ dir: resolve(baseDir, e.dir) });
+        evidence = simulatedSnpEvidence(sim, {
+          measurement: e.measurement,
+          ...(e.reportedTcb ? { reportedTcb: e.reportedTcb } : {}),
+          ...(e.debug ? { policy: { smt: true, debug: true } } : {}),
+        });
+      } else if (e.kind === "configfs-tsm") {
+        evidence = kbsEvidence(configfsTsmProvider(e.root ? { root: e.root } : {}));
+      } else {
+        evidence = kbsEvidence(snpguestProvider(e.binary ? { binary: e.binary } : {}));
+      }
       const client = new KbsClient({ url: o.url, ca, evidence });
       try {
         return await client.release({ keyIds: request.keyIds, sessionKey: o.sessionKey });

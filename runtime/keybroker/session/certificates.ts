@@ -34,13 +34,12 @@ export function runtimeIdentityUri(claims: Pick<TokenClaims, "release" | "launch
   return `urn:confidential-inference:runtime:release:${enc(claims.release)}:shape:${enc(claims["launch-shape"])}:epoch:${claims.epoch}`;
 }
 
-/** Issues a certificate for the token's TEE key, signed by the active HSM CA. */
-export function issueRuntimeCertificate(broker: KeyBroker, claims: TokenClaims): RuntimeCertificate {
+/** Issues a certificate for the token's TEE key, signed by the active HSM CA (`serial`: 16 random bytes unless given). */
+export function issueRuntimeCertificate(broker: KeyBroker, claims: TokenClaims, serial: Buffer = serialNumber()): RuntimeCertificate {
   const ca = broker.keyring.active("ca");
   const now = broker.now();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
   const notAfter = new Date(notBefore.getTime() + 60_000 + broker.config.ttl.sessionKeySeconds * 1000);
-  const serial = serialNumber();
   const der = buildCertificate(
     {
       serial,

@@ -20,6 +20,8 @@ export interface KbsSession {
   state: SessionState;
   /** The token issued by /attest, used for cookie-authenticated resource requests. */
   token?: string;
+  /** Its claims (issued here, so their signature needs no re-check). */
+  claims?: unknown;
   tokenExpiresAt?: number;
 }
 
@@ -78,11 +80,12 @@ export class SessionStore {
   }
 
   /** Records the outcome of an attestation. */
-  finishAttestation(s: KbsSession, token: { token: string; expiresAt: number } | undefined): void {
+  finishAttestation(s: KbsSession, token: { token: string; expiresAt: number; claims?: unknown } | undefined): void {
     if (token) {
       s.state = "attested";
       s.token = token.token;
       s.tokenExpiresAt = token.expiresAt;
+      s.claims = token.claims;
     } else {
       s.state = "failed";
     }
@@ -92,6 +95,13 @@ export class SessionStore {
   tokenOf(id: string): string | undefined {
     const s = this.sessions.get(id);
     return s?.state === "attested" ? s.token : undefined;
+  }
+
+  /** The claims of the token an attested session holds, when `token` is that token (or absent). */
+  claimsOf(id: string, token?: string): unknown {
+    const s = this.sessions.get(id);
+    if (s?.state !== "attested" || (token !== undefined && token !== s.token)) return undefined;
+    return s.claims;
   }
 
   /** Drops sessions whose challenge and token have both expired. */

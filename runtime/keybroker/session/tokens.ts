@@ -37,10 +37,15 @@ export interface TokenSigner {
   sign(signingInput: Buffer): Buffer;
 }
 
+/** A fresh token id (`jti`): 16 random bytes, base64url. */
+export function newTokenId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
 /** Issues a token for `claims` (without iat/exp/jti, which are set from `now` and `ttlSeconds`). */
-export function issueToken(claims: Omit<TokenClaims, "iat" | "exp" | "jti">, now: Date, ttlSeconds: number, signer: TokenSigner): { token: string; claims: TokenClaims } {
+export function issueToken(claims: Omit<TokenClaims, "iat" | "exp" | "jti">, now: Date, ttlSeconds: number, signer: TokenSigner, jti = newTokenId()): { token: string; claims: TokenClaims } {
   const iat = Math.floor(now.getTime() / 1000);
-  const full: TokenClaims = { ...claims, iat, exp: iat + ttlSeconds, jti: randomBytes(16).toString("base64url") };
+  const full: TokenClaims = { ...claims, iat, exp: iat + ttlSeconds, jti };
   const payload = Buffer.from(JSON.stringify(full)).toString("base64url");
   const header = Buffer.from(JSON.stringify({ alg: "ES384", typ: "JWT", kid: signer.kid })).toString("base64url");
   const signature = signer.sign(Buffer.from(`${header}.${payload}`, "ascii"));
@@ -75,7 +80,15 @@ export function verifyToken(token: string, o: TokenVerifyOptions): TokenClaims {
   const key = createPublicKey({ key: { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y }, format: "jwk" });
   const ok = sig.length === 96 && verify("sha384", Buffer.from(`${h}.${p}`, "ascii"), { key, dsaEncoding: "ieee-p1363" }, sig);
   if (!ok) throw invalid("bad signature");
-  const claims = parseJson(p, "payload") as Partial<TokenClaims>;
+  return checkTokenClaims(parseJson(p, "payload") as Partial<TokenClaims>, o);
+}
+
+/**
+ * The time and epoch checks of verifyToken, for claims whose signature is already established
+ * (a token this broker issued and kept in the session): issuer, expiry (TOKEN_EXPIRED) and the
+ * epoch's standing (TOKEN_SUPERSEDED after the grace period).
+ */
+export function checkTokenClaims(claims: Partial<TokenClaims>, o: Omit<TokenVerifyOptions, "keyFor">): TokenClaims {
   if (claims.iss !== o.issuer) throw invalid("wrong issuer");
   if (typeof claims.exp !== "number" || typeof claims.iat !== "number" || typeof claims.epoch !== "number") throw invalid("exp, iat and epoch are required");
   const nowS = Math.floor(o.now.getTime() / 1000);
