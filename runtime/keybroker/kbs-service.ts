@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { PlatformInventory } from "../../measurements/drift/types.js";
 import type { KeyBroker } from "./broker.js";
-import { jwkThumbprint, pointFromJwk, type EcPublicJwk } from "./crypto/ec.js";
+import { checkedPointFromJwk, jwkThumbprint, type EcPublicJwk } from "./crypto/ec.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
@@ -72,7 +72,7 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
     if (problems.length > 0) throw new KeyBrokerError("BODY_INVALID", `invalid KBS Attestation: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
     const rd = att["runtime-data"];
     const jwk = rd["tee-pubkey"];
-    pointFromJwk(jwk, "runtime-data.tee-pubkey");
+    checkedPointFromJwk({ ...jwk, kty: jwk.kty as "EC", crv: jwk.crv as "P-384" }, "runtime-data.tee-pubkey");
     if (jwk.alg !== JWE_ALG) throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, { details: { problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }] } });
     const teeKey: EcPublicJwk = { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y, alg: jwk.alg };
     audit = { teeKey: jwkThumbprint(teeKey), tee: session.tee };
@@ -179,7 +179,7 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
     if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource))) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
     const why = decideResource(broker.policy.resourceRules, resource, { release: claims.release, launchShape: claims["launch-shape"] });
     if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
-    const point = pointFromJwk(claims["tee-pubkey"], "token tee-pubkey");
+    const point = checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey");
     const serial = serialNumber();
     const detail =
       resource === RUNTIME_CERTIFICATE_RESOURCE ? `certificate serial ${serial.toString("hex")}` : resource === SESSION_KEY_RESOURCE ? `session key epoch ${claims.epoch}` : `data key v${broker.state.dataKeys[resource]?.active}`;

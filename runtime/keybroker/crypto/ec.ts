@@ -54,6 +54,24 @@ export function pointFromJwk(jwk: unknown, field: string): Buffer {
   return point;
 }
 
+const checkedPoints = new Map<string, Buffer>();
+const CHECKED_POINTS_MAX = 10_000;
+
+/**
+ * pointFromJwk for a key that has already passed it once (e.g. the attested TEE key, seen again
+ * on every resource request): the on-curve check costs about as much as an ECDH, so validated
+ * points are remembered (at most 10 000, oldest forgotten first).
+ */
+export function checkedPointFromJwk(jwk: EcPublicJwk, field: string): Buffer {
+  const id = `${jwk.x}.${jwk.y}`;
+  const hit = checkedPoints.get(id);
+  if (hit && jwk.kty === "EC" && jwk.crv === "P-384") return hit;
+  const point = pointFromJwk(jwk, field);
+  if (checkedPoints.size >= CHECKED_POINTS_MAX) checkedPoints.delete(checkedPoints.keys().next().value as string);
+  checkedPoints.set(id, point);
+  return point;
+}
+
 /** DER SubjectPublicKeyInfo of a P-384 point (RFC 5480). */
 export function spkiFromPoint(point: Uint8Array): Buffer {
   return seq(seq(oid(OID_EC_PUBLIC_KEY), oid(OID_SECP384R1)), bits(point));

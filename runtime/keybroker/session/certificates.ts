@@ -5,7 +5,7 @@
  * so relying parties (the gateway) can tell which attested build they are talking to.
  */
 import type { KeyBroker } from "../broker.js";
-import { pointFromJwk } from "../crypto/ec.js";
+import { checkedPointFromJwk, type EcPublicJwk } from "../crypto/ec.js";
 import { buildCertificate, toPem } from "../crypto/x509.js";
 import { serialNumber } from "../keys/keyring.js";
 import type { TokenClaims } from "./tokens.js";
@@ -47,8 +47,8 @@ export function issueRuntimeCertificate(broker: KeyBroker, claims: TokenClaims, 
       subject: { commonName: `inference runtime ${claims.release}`, organization: "confidential-inference" },
       notBefore,
       notAfter,
-      subjectPoint: pointFromJwk(claims["tee-pubkey"], "token tee-pubkey"),
-      issuerPoint: pointFromJwk(ca.publicJwk, "keys.ca.publicJwk"),
+      subjectPoint: checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey"),
+      issuerPoint: checkedPointFromJwk(ca.publicJwk as EcPublicJwk, "keys.ca.publicJwk"),
       profile: "tls",
       altNames: { dns: broker.config.runtimeCertificate.dnsNames, ip: broker.config.runtimeCertificate.ipAddresses, uri: [runtimeIdentityUri(claims)] },
     },
