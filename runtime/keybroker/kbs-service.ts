@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { PlatformInventory } from "../../measurements/drift/types.js";
 import type { KeyBroker } from "./broker.js";
-import { checkedPointFromJwk, jwkThumbprint, type EcPublicJwk } from "./crypto/ec.js";
+import { checkedKeyFromJwk, checkedPointFromJwk, jwkThumbprint, type EcPublicJwk } from "./crypto/ec.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
@@ -179,7 +179,7 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
     if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource))) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
     const why = decideResource(broker.policy.resourceRules, resource, { release: claims.release, launchShape: claims["launch-shape"] });
     if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
-    const point = checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey");
+    const recipient = checkedKeyFromJwk(claims["tee-pubkey"], "token tee-pubkey").key;
     const serial = serialNumber();
     const detail =
       resource === RUNTIME_CERTIFICATE_RESOURCE ? `certificate serial ${serial.toString("hex")}` : resource === SESSION_KEY_RESOURCE ? `session key epoch ${claims.epoch}` : `data key v${broker.state.dataKeys[resource]?.active}`;
@@ -191,7 +191,7 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
     else if (resource === SESSION_KEY_RESOURCE) plaintext = Buffer.from(JSON.stringify(deriveSessionKey(broker, claims)));
     else plaintext = unwrapDataKey(broker.state, broker.keyring, resource).key;
     try {
-      const jwe = encryptToTeeKey(point, plaintext);
+      const jwe = encryptToTeeKey(recipient, plaintext);
       await audited;
       return jwe;
     } finally {

@@ -32,6 +32,11 @@ export function jwkFromPoint(point: Uint8Array): EcPublicJwk {
  * TEE_KEY_INVALID naming the field (`field` is its path in the request, e.g. `runtime-data.tee-pubkey`).
  */
 export function pointFromJwk(jwk: unknown, field: string): Buffer {
+  return keyFromJwk(jwk, field).point;
+}
+
+/** pointFromJwk, also returning the KeyObject its on-curve check produced. */
+export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffer; readonly key: KeyObject } {
   const problems: { path: string; message: string }[] = [];
   const o = (typeof jwk === "object" && jwk !== null ? jwk : {}) as Record<string, unknown>;
   if (typeof jwk !== "object" || jwk === null) problems.push({ path: field, message: "must be a JWK object" });
@@ -47,29 +52,33 @@ export function pointFromJwk(jwk: unknown, field: string): Buffer {
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(o.x as string, "base64url"), Buffer.from(o.y as string, "base64url")]);
   try {
-    createPublicKey({ key: { kty: "EC", crv: "P-384", x: o.x as string, y: o.y as string }, format: "jwk" });
+    return { point, key: createPublicKey({ key: { kty: "EC", crv: "P-384", x: o.x as string, y: o.y as string }, format: "jwk" }) };
   } catch (e) {
     throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: not a point on P-384`, { cause: e, details: { problems: [{ path: field, message: "not a point on P-384" }] } });
   }
-  return point;
 }
 
-const checkedPoints = new Map<string, Buffer>();
-const CHECKED_POINTS_MAX = 10_000;
+const checkedKeys = new Map<string, { readonly point: Buffer; readonly key: KeyObject }>();
+const CHECKED_KEYS_MAX = 10_000;
 
 /**
- * pointFromJwk for a key that has already passed it once (e.g. the attested TEE key, seen again
- * on every resource request): the on-curve check costs about as much as an ECDH, so validated
- * points are remembered (at most 10 000, oldest forgotten first).
+ * pointFromJwk plus a KeyObject, for a key seen again and again (the attested TEE key, on every
+ * resource request): the on-curve check costs about as much as an ECDH, so validated keys are
+ * remembered (at most 10 000, oldest forgotten first).
  */
-export function checkedPointFromJwk(jwk: EcPublicJwk, field: string): Buffer {
+export function checkedKeyFromJwk(jwk: EcPublicJwk, field: string): { readonly point: Buffer; readonly key: KeyObject } {
   const id = `${jwk.x}.${jwk.y}`;
-  const hit = checkedPoints.get(id);
+  const hit = checkedKeys.get(id);
   if (hit && jwk.kty === "EC" && jwk.crv === "P-384") return hit;
-  const point = pointFromJwk(jwk, field);
-  if (checkedPoints.size >= CHECKED_POINTS_MAX) checkedPoints.delete(checkedPoints.keys().next().value as string);
-  checkedPoints.set(id, point);
-  return point;
+  const entry = keyFromJwk(jwk, field);
+  if (checkedKeys.size >= CHECKED_KEYS_MAX) checkedKeys.delete(checkedKeys.keys().next().value as string);
+  checkedKeys.set(id, entry);
+  return entry;
+}
+
+/** The point of checkedKeyFromJwk. */
+export function checkedPointFromJwk(jwk: EcPublicJwk, field: string): Buffer {
+  return checkedKeyFromJwk(jwk, field).point;
 }
 
 /** DER SubjectPublicKeyInfo of a P-384 point (RFC 5480). */
