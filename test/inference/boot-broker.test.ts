@@ -65,6 +65,15 @@ describe("boot sequence with the key broker and simulated SNP evidence", () => {
     const gw = buildGatewayApp({ clients: [{ name: "team-a", rateLimit: { perSecond: 10, burst: 10 } }], apiKeys: [apiKey.record], routes: { sentiment: [{ url: `https://localhost:${rt.port}` }] }, runtimes: client, logger: captureLogger("gateway").logger });
     const r = await gw.inject({ method: "POST", url: "/v2/models/sentiment/infer", headers: { authorization: `Bearer ${apiKey.apiKey}` }, payload: { inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: ["a wonderful, great film"] }], outputs: [{ name: "label" }] } });
     expect([r.statusCode, r.json().outputs[0].data]).toEqual([200, ["positive"]]);
+    // Renewal (what the runtime does at 2/3 of the certificate's lifetime): a fresh attestation releases only
+    // a new certificate and key, installed without a restart; the gateway keeps working over new connections.
+    const renewed = await kbsKeyRelease({ url: urls.kbsUrl, caFile, evidence: { kind: "simulated-snp", dir: join(SIMULATED_SNP_ROOT, "genoa"), measurement: GOOD } }, "/").release({ keyIds: [] });
+    expect(renewed.modelKeys.size).toBe(0);
+    rt.rotateCredentials(renewed);
+    const fresh = new RuntimeClient({ brokerCa: urls.ca, cert: pki.gatewayClient.cert, key: pki.gatewayClient.key }, { timeoutMs: 10_000 });
+    const again = await fresh.forward({ url: `https://localhost:${rt.port}` }, { method: "GET", path: "/v2/models/sentiment/ready", headers: {} });
+    expect([again.status, JSON.parse(again.body.toString())]).toEqual([200, { name: "sentiment", ready: true }]);
+    fresh.close();
     await gw.close();
     client.close();
   });
