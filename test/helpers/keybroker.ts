@@ -16,6 +16,7 @@ import type { GoldenManifest, ManifestStatus, TcbFloors } from "../../measuremen
 import { KeyBroker, type KeyBrokerOptions } from "../../runtime/keybroker/broker.js";
 import { parseKeyBrokerConfig, type KeyBrokerConfig } from "../../runtime/keybroker/config.js";
 import { jwkFromPoint } from "../../runtime/keybroker/crypto/ec.js";
+import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
 import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
 import { buildAdminApp } from "../../runtime/keybroker/http/admin-app.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
@@ -199,8 +200,11 @@ export function adminRequest(
  */
 export class FakeVerifier implements EvidenceVerifier {
   calls = 0;
+  /** When true, behaves like a verifier whose collateral is unreachable. */
+  unavailable = false;
   async verify(req: VerifyEvidenceRequest): Promise<EvidenceVerdict> {
     this.calls += 1;
+    if (this.unavailable) throw new KeyBrokerError("VERIFIER_UNAVAILABLE", "appraising evidence: collateral unavailable (test)");
     const ev = req.evidence as { reportData?: string; claims?: EvidenceClaims };
     if (ev?.reportData !== req.expectedReportData.toString("hex") || !ev.claims) {
       return { accepted: false, driftClass: "invalid-evidence", reason: "binding failed", failures: [{ code: "REPORT_DATA_MISMATCH", path: "report.reportData", message: "report data does not bind the nonce and key" }] };

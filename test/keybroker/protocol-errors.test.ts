@@ -19,10 +19,11 @@ describe("KBS protocol errors", () => {
   let broker: KeyBroker;
   let app: FastifyInstance;
   const clock = testClock();
+  const verifier = new FakeVerifier();
 
   beforeAll(async () => {
     f = brokerFixture({ limits: { bodyBytes: 4096, maxSessions: 100 }, ttl: { nonceSeconds: 30, tokenSeconds: 60, sessionKeySeconds: 600, graceSeconds: 0 } });
-    broker = await startBroker(f, new FakeVerifier(), { now: clock.now });
+    broker = await startBroker(f, verifier, { now: clock.now });
     app = buildKbsApp(broker);
     await adminImportManifest(broker, "operator:test", await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey));
     await adminImportDataKey(broker, "operator:test", "default/model/m", Buffer.alloc(32, 1));
@@ -135,9 +136,31 @@ describe("KBS protocol errors", () => {
     expectProblem(await app.inject({ method: "DELETE", url: "/kbs/v0/auth" }), 404, "ROUTE_NOT_FOUND");
   });
 
+  it("fails closed with 503 when the verifier cannot decide or too many sessions are open", async () => {
+    verifier.unavailable = true;
+    const a = await auth();
+    expectProblem(await attest(a.cookie, attestation(a.nonce)), 503, "VERIFIER_UNAVAILABLE");
+    verifier.unavailable = false;
+    broker.sessions.sweep();
+    const open = broker.sessions.size;
+    for (let i = open; i < 100; i++) await auth();
+    expectProblem(await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } }), 503, "SESSIONS_EXHAUSTED");
+    clock.advance(3600);
+    expect((await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } })).statusCode).toBe(200);
+  });
+
   it("/healthz reports the epoch (2: the initial one, then the manifest import changed the active set)", async () => {
     const r = await app.inject({ method: "GET", url: "/healthz" });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({ status: "ok", epoch: 2 });
+  });
+
+  it("releases nothing when the audit log cannot be written (AUDIT_UNAVAILABLE), last because it closes the log", async () => {
+    const a = await auth();
+    const token = (await attest(a.cookie, attestation(a.nonce))).json().token as string;
+    await broker.audit.close();
+    const r = await app.inject({ method: "GET", url: "/kbs/v0/resource/default/model/m", headers: { authorization: `Bearer ${token}` } });
+    expectProblem(r, 503, "AUDIT_UNAVAILABLE");
+    expect(r.body).not.toContain("ciphertext");
   });
 });
