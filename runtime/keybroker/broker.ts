@@ -9,12 +9,13 @@
  */
 import { generateKeyPairSync, type KeyObject, createPublicKey, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import type { GoldenManifest } from "../../measurements/manifest/types.js";
 import { createLogger } from "../observability/logger.js";
+import { adminImportManifest } from "./admin-service.js";
 import { keyLabelsOf, readPin, releasePolicyOf, type KeyBrokerConfig } from "./config.js";
-import { jwkFromPoint, pointFromJwk } from "./crypto/ec.js";
+import { pointFromJwk } from "./crypto/ec.js";
 import { buildCertificate, toPem } from "./crypto/x509.js";
 import { KeyBrokerError } from "./errors.js";
 import { HsmBackend, type HsmEvent } from "./hsm/backend.js";
@@ -127,6 +128,15 @@ export class KeyBroker {
       const { verified, rejected } = await loadManifests(state, manifestKey);
       broker.manifestsVerified = verified;
       broker.refreshManifests();
+      for (const file of config.manifests.files) {
+        let jws: string;
+        try {
+          jws = readFileSync(file, "utf8").trim();
+        } catch (e) {
+          throw new KeyBrokerError("CONFIG_INVALID", `manifests.files: cannot read ${file}`, { cause: e });
+        }
+        await adminImportManifest(broker, `config:${basename(file)}`, jws);
+      }
       await audit.record({
         event: "broker.start",
         decision: "info",
@@ -250,6 +260,3 @@ export function readPublicKey(path: string, field: string): KeyObject {
     throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${path} is not a P-384 public key or certificate`, { cause: e });
   }
 }
-
-/** The JWK of a P-384 point (re-exported for the admin listing). */
-export { jwkFromPoint };

@@ -43,6 +43,9 @@ export const keyBrokerConfigSchema = z.strictObject({
       /** Names in the broker's own server certificate (issued by its HSM CA at start). */
       dnsNames: z.array(z.string().min(1)).default(["localhost"]),
       ipAddresses: z.array(z.string().min(1)).default(["127.0.0.1"]),
+      /** PEM certificate (chain) and key files for both listeners instead (e.g. from @pulumi/tls); both or neither. */
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
     })
     .default({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }),
   admin: z.strictObject({
@@ -52,6 +55,8 @@ export const keyBrokerConfigSchema = z.strictObject({
   manifests: z.strictObject({
     /** PEM file of the release signing public key (P-384) that golden manifests must be signed with. */
     signerPublicKeyFile: z.string().min(1),
+    /** Signed manifests (compact JWS files) imported at every start, with their signed status (idempotent). */
+    files: z.array(z.string().min(1)).default([]),
   }),
   ttl: z
     .strictObject({
@@ -78,6 +83,8 @@ export const keyBrokerConfigSchema = z.strictObject({
     .strictObject({
       /** The SNP appraisal policy JSON (runtime/attestation `snpPolicySchema`: allowedRoots, tcbFloors, chipAllowlist, allowDebug, ...). */
       policy: z.record(z.string(), z.unknown()).default({}),
+      /** Or a file holding that JSON (e.g. the GoldenMeasurements `verifierPolicy` output); wins over `policy`. */
+      policyFile: z.string().min(1).optional(),
       /** Folder of the simulated SNP signer, required when policy.allowedRoots lists `simulated` (dev only). */
       simulatedSnpDir: z.string().min(1).optional(),
       /** Offline collateral folder (AMD KDS layout); absent: none. */
@@ -110,8 +117,11 @@ export function parseKeyBrokerConfig(raw: unknown): KeyBrokerConfig {
       if (issue.code === "unrecognized_keys") for (const k of issue.keys) problems.push({ path: [...issue.path, k].join("."), message: "unknown key" });
       else problems.push({ path: issue.path.join("."), message: issue.message });
     }
-  } else if (r.data.hsm.pinFile === undefined && r.data.hsm.pinEnv === undefined) {
-    problems.push({ path: "hsm.pinFile", message: "set hsm.pinFile or hsm.pinEnv (the PIN is never in the config file or on the command line)" });
+  } else {
+    if (r.data.hsm.pinFile === undefined && r.data.hsm.pinEnv === undefined) {
+      problems.push({ path: "hsm.pinFile", message: "set hsm.pinFile or hsm.pinEnv (the PIN is never in the config file or on the command line)" });
+    }
+    if ((r.data.tls.certFile === undefined) !== (r.data.tls.keyFile === undefined)) problems.push({ path: "tls.keyFile", message: "set tls.certFile and tls.keyFile together" });
   }
   if (problems.length > 0 || !r.success) {
     throw new KeyBrokerError("CONFIG_INVALID", `invalid key broker configuration:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`, { details: { problems } });

@@ -1,7 +1,7 @@
 /**
  * Key broker entry point (the only place that listens):
  *
- *   tsx runtime/keybroker/main.ts --config FILE        (or KEYBROKER_CONFIG=FILE)
+ *   tsx runtime/keybroker/main.ts --config FILE        (or KEYBROKER_CONFIG / CI_BROKER_CONFIG=FILE)
  *
  * The PIN comes from the file or environment variable the config names, never from argv. Exit 0 on
  * SIGTERM/SIGINT after closing cleanly; 1 when start-up fails (the first stderr line is
@@ -16,7 +16,7 @@ import { startKeyBrokerService } from "./service.js";
 /** Runs the broker until a signal; resolves with the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const i = argv.indexOf("--config");
-  const file = i >= 0 ? argv[i + 1] : env.KEYBROKER_CONFIG;
+  const file = i >= 0 ? argv[i + 1] : (env.KEYBROKER_CONFIG ?? env.CI_BROKER_CONFIG);
   if (!file) {
     process.stderr.write("usage: runtime/keybroker/main.ts --config FILE (or KEYBROKER_CONFIG)\n");
     return 2;

@@ -43,10 +43,12 @@ export interface KeyBrokerService {
 /** Builds the real verifier from `config.attestation` (policy, simulated root only if listed, collateral). */
 export async function verifierFromConfig(config: KeyBrokerConfig): Promise<EvidenceVerifier> {
   let policy;
+  const field = config.attestation.policyFile ? "attestation.policyFile" : "attestation.policy";
   try {
-    policy = parseSnpPolicy(config.attestation.policy);
+    const raw = config.attestation.policyFile ? (JSON.parse(readFileSync(config.attestation.policyFile, "utf8")) as unknown) : config.attestation.policy;
+    policy = parseSnpPolicy(raw);
   } catch (e) {
-    throw new KeyBrokerError("CONFIG_INVALID", `attestation.policy: ${(e as Error).message}`, { cause: e });
+    throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${(e as Error).message}`, { cause: e });
   }
   let simulated: TrustAnchor[] = [];
   let getter: CollateralGetter | undefined;
@@ -68,7 +70,9 @@ export async function startKeyBrokerService(config: KeyBrokerConfig, options: Pa
   const verifier = options.verifier ?? (await verifierFromConfig(config));
   const broker = await KeyBroker.start({ ...options, config, verifier });
   try {
-    const tls = broker.listenerTls();
+    const own = broker.listenerTls();
+    const files = config.tls.certFile && config.tls.keyFile ? { cert: readText(config.tls.certFile, "tls.certFile"), key: readText(config.tls.keyFile, "tls.keyFile") } : undefined;
+    const tls = files ? { ...own, ...files } : own;
     let operatorCa: string;
     try {
       operatorCa = readFileSync(config.admin.operatorCaFile, "utf8");
@@ -100,5 +104,13 @@ export async function startKeyBrokerService(config: KeyBrokerConfig, options: Pa
   } catch (e) {
     await broker.close();
     throw e;
+  }
+}
+
+function readText(path: string, field: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new KeyBrokerError("CONFIG_INVALID", `${field}: cannot read ${path}`, { cause: e });
   }
 }

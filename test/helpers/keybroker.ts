@@ -103,7 +103,7 @@ export function brokerFixture(overrides: Record<string, unknown> = {}, dir = tem
   const operator = operatorPki();
   writeFileSync(join(dir, "pin"), `${pin}\n`, { mode: 0o600 });
   writeFileSync(join(dir, "operator-ca.pem"), operator.caPem);
-  writeFileSync(join(dir, "release.pub.pem"), release.publicPem);
+  if (!("manifests" in overrides)) writeFileSync(join(dir, "release.pub.pem"), release.publicPem);
   const raw = {
     stateDir: join(dir, "state"),
     issuer: "https://keybroker.test",

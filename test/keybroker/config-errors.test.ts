@@ -28,6 +28,11 @@ describe("configuration", () => {
     }
   });
 
+  it("takes listener TLS files only as a pair", () => {
+    expect(() => parseKeyBrokerConfig({ ...minimal, tls: { certFile: "/c.pem" } })).toThrow(/tls.keyFile: set tls.certFile and tls.keyFile together/);
+    expect(parseKeyBrokerConfig({ ...minimal, tls: { certFile: "/c.pem", keyFile: "/k.pem" } }).tls).toEqual({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], certFile: "/c.pem", keyFile: "/k.pem" });
+  });
+
   it("requires a PIN source and reads it from a file or an environment variable", () => {
     expect(() => parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t" } })).toThrow(/hsm.pinFile: set hsm.pinFile or hsm.pinEnv/);
     const dir = tempDir();

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { KeyRelease } from "../../runtime/inference/boot.js";
 import { keyReleaseFromOptions } from "../../runtime/keybroker/client/factory.js";
-import { adminRequest, brokerFixture, tempDir, goldenManifest, measurementOf, signedManifest, type BrokerFixture } from "../helpers/keybroker.js";
+import { adminRequest, brokerFixture, releaseKey, tempDir, goldenManifest, measurementOf, signedManifest, type BrokerFixture } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp, SIMULATED_SNP_ROOT } from "../helpers/simulated-snp.js";
 
 const MAIN = join(__dirname, "../../runtime/keybroker/main.ts");
@@ -41,12 +41,21 @@ function startMain(f: BrokerFixture, env: Record<string, string> = {}) {
 describe("keybroker main", () => {
   it("starts from a config file, releases to the options-built client, stops cleanly on SIGTERM", async () => {
     await sharedSimulatedSnp("Genoa");
-    const f = brokerFixture({ attestation: { policy: { allowedRoots: ["simulated"] }, simulatedSnpDir: join(SIMULATED_SNP_ROOT, "genoa") } });
+    const dir = tempDir("kb-main-");
+    const release = releaseKey();
+    writeFileSync(join(dir, "r1.jws"), `${await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), release.privateKey)}\n`);
+    writeFileSync(join(dir, "release.pub.pem"), release.publicPem);
+    writeFileSync(join(dir, "policy.json"), JSON.stringify({ allowedRoots: ["simulated"] }));
+    const f = brokerFixture({
+      attestation: { policyFile: join(dir, "policy.json"), simulatedSnpDir: join(SIMULATED_SNP_ROOT, "genoa") },
+      manifests: { signerPublicKeyFile: join(dir, "release.pub.pem"), files: [join(dir, "r1.jws")] },
+    }, dir);
     const p = startMain(f);
     const urls = await p.ready;
     const ca = `${f.config.stateDir}/ca.pem`;
     const caPem = readFileSync(ca, "utf8");
-    expect((await adminRequest(urls.admin, caPem, f.operator, "POST", "/admin/v1/manifests", { jws: await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey) })).status).toBe(201);
+    // The manifest came from manifests.files at start (verified with the pinned key, signed status kept).
+    expect((await adminRequest(urls.admin, caPem, f.operator, "GET", "/admin/v1/manifests")).body.manifests).toMatchObject([{ release: "r1", status: "active", verified: true }]);
     expect((await adminRequest(urls.admin, caPem, f.operator, "POST", "/admin/v1/data-keys/default/model/sentiment", Buffer.alloc(32, 3), "application/octet-stream")).status).toBe(200);
     const keyRelease: KeyRelease = keyReleaseFromOptions({ url: urls.kbs, caFile: ca, evidence: { kind: "simulated-snp", dir: join(SIMULATED_SNP_ROOT, "genoa"), measurement: M } });
     const creds = await keyRelease.release({ keyIds: ["default/model/sentiment"] });
