@@ -15,6 +15,7 @@ export { VCPU_TYPES };
 export const ROOTS = ["amd-milan", "amd-genoa", "amd-turin", "simulated"] as const;
 
 const PEM_PUBLIC_KEY = /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/;
+const PEM_CERTIFICATE = /^(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?)+$/;
 
 const ssh = z.strictObject({
   user: z.string().min(1).default("root").describe("SSH login user (needs root or passwordless sudo)"),
@@ -179,6 +180,10 @@ const keyBroker = z.strictObject({
   sessionKeyTtlSeconds: seconds(60, 86400).default(900).describe("session key and runtime certificate lifetime"),
   nonceTtlSeconds: seconds(5, 600).default(60).describe("challenge nonce lifetime"),
   rotationGraceSeconds: seconds(0, 86400).default(300).describe("how long superseded session material stays valid"),
+  operatorCaCertificate: z.string().regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
+    .describe("CA certificate(s) whose client certificates may use the broker's admin listener (operators)"),
+  caCertificate: z.string().regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" }).optional()
+    .describe("the broker CA certificate (public; `<stateDir>/ca.pem` after its first start): runtimes and the gateway trust it; absent: they trust the broker's listener certificate"),
 });
 
 /** Top-level config keys and their schemas. Unknown top-level keys are rejected. */

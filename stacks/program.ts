@@ -11,6 +11,7 @@ import type { HostInventory } from "../components/host/inventory.js";
 import { SevSnpHost } from "../components/host/sev-snp-host.js";
 import { InferenceService } from "../components/inference/inference-service.js";
 import { KeyService } from "../components/keys/key-service.js";
+import { WORKLOADS } from "../components/labels.js";
 import { GoldenMeasurements } from "../components/measurements/golden-measurements.js";
 import { memoizeCalculator } from "../components/measurements/memo.js";
 import { Segmentation } from "../components/network/segmentation.js";
@@ -151,6 +152,8 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
     hsm: { kind: config.hsm.kind, module: config.hsm.module, tokenLabel: config.hsm.tokenLabel, pin: secret(inputs, config.hsm.pinSecret), keyLabels: config.hsm.keyLabels },
     attestation: { goldenManifest: golden.goldenManifest, manifestPublicKey: config.golden.publicKey, verifierPolicy: golden.verifierPolicy.apply((p) => ({ ...p })) },
     ports: { broker: ports.broker, admin: ports.brokerAdmin, metrics: ports.metrics },
+    operatorCaCertificate: kb.operatorCaCertificate,
+    runtimeDnsNames: [pulumi.interpolate`${WORKLOADS.runtime}.${network.namespaces.confidential}.svc`, pulumi.interpolate`${WORKLOADS.runtime}.${network.namespaces.confidential}.svc.cluster.local`],
     lifetimes: { tokenSeconds: kb.tokenTtlSeconds, sessionKeySeconds: kb.sessionKeyTtlSeconds, nonceSeconds: kb.nonceTtlSeconds, rotationGraceSeconds: kb.rotationGraceSeconds },
     environment: config.environment,
   }, k8sOpts);
@@ -169,7 +172,8 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
     ports: { inference: ports.inference, gateway: ports.gateway, metrics: ports.metrics },
     model: { name: inf.model.name, artifact: file(inf.model.artifact), tokenizer: file(inf.model.tokenizer), signerPublicKey: inf.model.signerPublicKey },
     batching: { maxBatchSize: inf.maxBatchSize, maxBatchDelayMs: inf.maxBatchDelayMs, maxQueue: inf.maxQueue, requestTimeoutMs: inf.requestTimeoutMs },
-    keyBroker: { url: keys.endpoint, listenerCertificate: keys.listenerCertificate },
+    keyBroker: { url: keys.endpoint, listenerCertificate: kb.caCertificate ?? keys.listenerCertificate },
+    ...(kb.caCertificate === undefined ? {} : { runtimeCaCertificate: kb.caCertificate }),
     environment: config.environment,
   }, k8sOpts);
 

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
-import { CONFIG_DIR, gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
+import { CONFIG_DIR, MODEL_ROOT, gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
 
 /** A pinned model artifact. */
 export interface PinnedFile {
@@ -43,10 +43,16 @@ export interface InferenceServiceArgs {
   readonly model: { readonly name: pulumi.Input<string>; readonly artifact: PinnedFile; readonly tokenizer: PinnedFile; readonly signerPublicKey: pulumi.Input<string> };
   /** Dynamic batching and admission limits (ms and request counts). */
   readonly batching: { readonly maxBatchSize: pulumi.Input<number>; readonly maxBatchDelayMs: pulumi.Input<number>; readonly maxQueue: pulumi.Input<number>; readonly requestTimeoutMs: pulumi.Input<number> };
-  /** The key broker the runtime attests to: its KBS URL and listener certificate. */
+  /** The key broker the runtime attests to: its KBS URL and the certificate(s) its listener chains to. */
   readonly keyBroker: { readonly url: pulumi.Input<string>; readonly listenerCertificate: pulumi.Input<string> };
-  /** Broker CA certificate (public) the gateway trusts for runtime server certificates; absent until exported from the broker. */
+  /**
+   * Broker CA certificate (public): the gateway's only trust anchor for runtime certificates (the
+   * broker issues them after attestation). Absent until exported from the broker after its first
+   * start: the gateway then trusts nothing upstream and serves no inference (fail closed).
+   */
   readonly runtimeCaCertificate?: pulumi.Input<string>;
+  /** Gateway clients and their rate limits (per second, burst); API keys are provisioned separately. Default one client `default` at 50/s, burst 100. */
+  readonly clients?: readonly { readonly name: string; readonly perSecond: number; readonly burst: number }[];
   /** Environment class label (`dev`, `staging`, `prod`). */
   readonly environment: pulumi.Input<string>;
 }
@@ -118,21 +124,32 @@ export class InferenceService extends pulumi.ComponentResource {
       automountServiceAccountToken: false,
     }, parent);
 
-    // Certificates are separate keys (files) so runtime.json stays readable in a preview, where the
-    // certificates are not known yet.
+    // runtime.json follows runtime/inference/config.ts (runtimeConfigSchema). The encrypted model
+    // ships in the runtime image (pinned by digest) under /opt/models/<name>/; the runtime checks its
+    // SHA-256 against the pin and its registry signature before loading. Certificates are separate
+    // keys (files) so runtime.json stays readable in a preview, where they are not known yet.
+    const modelDir = pulumi.interpolate`${MODEL_ROOT}/${args.model.name}`;
     const runtimeConfig = new k8s.core.v1.ConfigMap(`${name}-runtime-config`, {
       metadata: { name: `${WORKLOADS.runtime}-config`, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
       data: {
         "runtime.json": pulumi.jsonStringify({
-          model: args.model,
-          listen: { port: args.ports.inference, metricsPort: args.ports.metrics },
-          batching: { maxBatchSize: args.batching.maxBatchSize, maxBatchDelayMs: args.batching.maxBatchDelayMs, maxQueue: args.batching.maxQueue },
-          requestTimeoutMs: args.batching.requestTimeoutMs,
-          keyBroker: { url: args.keyBroker.url, listenerCertificateFile: `${CONFIG_DIR}/key-broker.pem` },
-          clientCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
+          listen: { host: "0.0.0.0", port: args.ports.inference },
+          ops: { host: "0.0.0.0", port: args.ports.metrics },
+          models: [{
+            name: args.model.name,
+            container: pulumi.interpolate`${modelDir}/model.onnx.enc`,
+            signature: pulumi.interpolate`${modelDir}/model.onnx.enc.jws`,
+            tokenizer: pulumi.interpolate`${modelDir}/tokenizer.json`,
+            containerSha256: args.model.artifact.sha256,
+          }],
+          signerPublicKeyFile: `${CONFIG_DIR}/model-signer.pem`,
+          gatewayCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
+          batching: { maxBatchSize: args.batching.maxBatchSize, maxBatchDelayMs: args.batching.maxBatchDelayMs, maxQueue: args.batching.maxQueue, requestTimeoutMs: args.batching.requestTimeoutMs },
+          keyBroker: { url: args.keyBroker.url, caFile: `${CONFIG_DIR}/key-broker-ca.pem`, evidence: { kind: "configfs-tsm" } },
         }, undefined, 2),
-        "key-broker.pem": args.keyBroker.listenerCertificate,
+        "key-broker-ca.pem": args.keyBroker.listenerCertificate,
         "gateway-client-ca.pem": clientCert.certPem,
+        "model-signer.pem": args.model.signerPublicKey,
       },
     }, parent);
 
@@ -144,15 +161,20 @@ export class InferenceService extends pulumi.ComponentResource {
       type: "kubernetes.io/tls",
       stringData: { "tls.crt": clientCert.certPem, "tls.key": clientCert.keyPem },
     }, parent);
+    // gateway.json follows runtime/gateway/config.ts (gatewayConfigSchema).
+    const clients = args.clients ?? [{ name: "default", perSecond: 50, burst: 100 }];
     const gatewayConfig = new k8s.core.v1.ConfigMap(`${name}-gateway-config`, {
       metadata: { name: `${WORKLOADS.gateway}-config`, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
       data: {
         "gateway.json": pulumi.jsonStringify({
-          listen: { port: args.ports.gateway, metricsPort: args.ports.metrics },
-          runtime: { url: this.runtimeEndpoint, caFile: args.runtimeCaCertificate === undefined ? null : `${CONFIG_DIR}/runtime-ca.pem` },
-          clientTls: { certificate: `${CONFIG_DIR}/client-tls/tls.crt`, key: `${CONFIG_DIR}/client-tls/tls.key` },
+          listen: { host: "0.0.0.0", port: args.ports.gateway },
+          ops: { host: "0.0.0.0", port: args.ports.metrics },
+          upstreamTls: { brokerCaFile: `${CONFIG_DIR}/runtime-ca.pem`, certFile: `${CONFIG_DIR}/client-tls/tls.crt`, keyFile: `${CONFIG_DIR}/client-tls/tls.key` },
+          routes: pulumi.output(args.model.name).apply((model) => ({ [model]: [{ url: this.runtimeEndpoint }] })),
+          clients: clients.map((c) => ({ name: c.name, rateLimit: { perSecond: c.perSecond, burst: c.burst } })),
+          apiKeys: [],
         }, undefined, 2),
-        ...(args.runtimeCaCertificate === undefined ? {} : { "runtime-ca.pem": args.runtimeCaCertificate }),
+        "runtime-ca.pem": args.runtimeCaCertificate ?? "",
       },
     }, parent);
 

@@ -11,6 +11,8 @@ type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
 
 /** Where each workload finds its configuration inside the container. */
 export const CONFIG_DIR = "/etc/confidential-inference";
+/** Where the runtime image carries its encrypted models (`<root>/<model>/model.onnx.enc`, `.jws`, `tokenizer.json`). */
+export const MODEL_ROOT = "/opt/models";
 
 /** Inputs of the runtime pod template. */
 export interface RuntimePodSpec {
@@ -36,7 +38,7 @@ export function runtimePodTemplate(s: RuntimePodSpec): PodTemplate {
       containers: [{
         name: "runtime",
         image: s.image,
-        env: [{ name: "CI_RUNTIME_CONFIG", value: `${CONFIG_DIR}/runtime.json` }],
+        args: ["--config", `${CONFIG_DIR}/runtime.json`],
         ports: [{ name: "mtls", containerPort: s.inferencePort, protocol: "TCP" }, { name: "metrics", containerPort: s.metricsPort, protocol: "TCP" }],
         resources: { limits: { cpu: s.cpu, memory: s.memory }, requests: { cpu: s.cpu, memory: s.memory } },
         securityContext: containerSecurityContext(),
@@ -71,7 +73,7 @@ export function gatewayPodTemplate(s: GatewayPodSpec): PodTemplate {
       containers: [{
         name: "gateway",
         image: s.image,
-        env: [{ name: "CI_GATEWAY_CONFIG", value: `${CONFIG_DIR}/gateway.json` }],
+        args: ["--config", `${CONFIG_DIR}/gateway.json`],
         ports: [{ name: "http", containerPort: s.gatewayPort, protocol: "TCP" }, { name: "metrics", containerPort: s.metricsPort, protocol: "TCP" }],
         resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "250m", memory: "256Mi" } },
         securityContext: containerSecurityContext(),

@@ -1,7 +1,8 @@
 /**
  * Pure builder of the key broker's pod template: PIN and TLS key mounted as files (never env
- * variables or arguments), config read-only, SoftHSM's token directory on a volume when the HSM is
- * SoftHSM, and the usual hardening. No service-account token: the broker needs no Kubernetes API.
+ * variables or arguments), config read-only, the broker's state directory (state.json, audit.log,
+ * and SoftHSM's token) on a volume, and the usual hardening. No service-account token: the broker
+ * needs no Kubernetes API.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -13,7 +14,8 @@ export const BROKER_PATHS = {
   config: "/etc/confidential-inference",
   pin: "/run/secrets/hsm/pin",
   tls: "/run/secrets/tls",
-  softhsmTokens: "/var/lib/softhsm/tokens",
+  state: "/var/lib/key-broker",
+  softhsmTokens: "/var/lib/key-broker/tokens",
 } as const;
 
 /** Inputs of the broker pod template. */
@@ -23,8 +25,8 @@ export interface BrokerPodSpec {
   readonly configMapName: pulumi.Input<string>;
   readonly pinSecretName: pulumi.Input<string>;
   readonly tlsSecretName: pulumi.Input<string>;
-  /** Present for SoftHSM: the PersistentVolumeClaim holding its token directory. */
-  readonly softhsmClaimName?: pulumi.Input<string>;
+  /** PersistentVolumeClaim of the state directory; absent: an emptyDir (state and audit log live as long as the pod). */
+  readonly stateClaimName?: pulumi.Input<string>;
   readonly ports: { readonly broker: pulumi.Input<number>; readonly admin: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
   /** SHA-256 of the signed golden manifest: a new manifest rolls the pods, which re-keys the broker. */
   readonly manifestDigest: pulumi.Input<string>;
@@ -36,20 +38,17 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     { name: "config", mountPath: BROKER_PATHS.config, readOnly: true },
     { name: "hsm-pin", mountPath: "/run/secrets/hsm", readOnly: true },
     { name: "tls", mountPath: BROKER_PATHS.tls, readOnly: true },
+    { name: "state", mountPath: BROKER_PATHS.state },
     { name: "scratch", mountPath: "/tmp" },
   ];
   const volumes: k8s.types.input.core.v1.Volume[] = [
     { name: "config", configMap: { name: s.configMapName } },
     { name: "hsm-pin", secret: { secretName: s.pinSecretName, defaultMode: 0o400 } },
     { name: "tls", secret: { secretName: s.tlsSecretName, defaultMode: 0o400 } },
+    s.stateClaimName === undefined ? { name: "state", emptyDir: {} } : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
     scratchVolume("scratch", "64Mi"),
   ];
-  const env: k8s.types.input.core.v1.EnvVar[] = [{ name: "CI_BROKER_CONFIG", value: `${BROKER_PATHS.config}/broker.json` }];
-  if (s.softhsmClaimName !== undefined) {
-    mounts.push({ name: "softhsm-tokens", mountPath: BROKER_PATHS.softhsmTokens });
-    volumes.push({ name: "softhsm-tokens", persistentVolumeClaim: { claimName: s.softhsmClaimName } });
-    env.push({ name: "SOFTHSM2_CONF", value: `${BROKER_PATHS.config}/softhsm2.conf` });
-  }
+
   return {
     metadata: { labels: workloadLabels(WORKLOADS.broker), annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest } },
     spec: {
@@ -59,7 +58,7 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
       containers: [{
         name: "broker",
         image: s.image,
-        env,
+        args: ["--config", `${BROKER_PATHS.config}/broker.json`],
         ports: [
           { name: "kbs", containerPort: s.ports.broker, protocol: "TCP" },
           { name: "admin", containerPort: s.ports.admin, protocol: "TCP" },

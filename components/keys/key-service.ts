@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
 import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
@@ -47,6 +48,10 @@ export interface KeyServiceArgs {
   readonly attestation: AttestationInputs;
   /** KBS port (runtimes), admin port (operators, mTLS), metrics port. */
   readonly ports: { readonly broker: pulumi.Input<number>; readonly admin: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  /** CA certificate(s) of the operators allowed on the admin listener (mTLS). */
+  readonly operatorCaCertificate: pulumi.Input<string>;
+  /** DNS names the broker puts in the runtime certificates it issues after attestation. */
+  readonly runtimeDnsNames: pulumi.Input<pulumi.Input<string>[]>;
   /** Lifetimes in seconds: attestation token, session key / runtime certificate, nonce, rotation grace. */
   readonly lifetimes: { readonly tokenSeconds: pulumi.Input<number>; readonly sessionKeySeconds: pulumi.Input<number>; readonly nonceSeconds: pulumi.Input<number>; readonly rotationGraceSeconds: pulumi.Input<number> };
   /** Environment class label. */
@@ -123,31 +128,42 @@ export class KeyService extends pulumi.ComponentResource {
     }, parent);
 
     const softhsm = args.hsm.kind === "softhsm";
+    const dnsNames = [WORKLOADS.broker, pulumi.interpolate`${WORKLOADS.broker}.${ns}`, pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`, host];
+    // broker.json follows runtime/keybroker/config.ts (keyBrokerConfigSchema); the appraisal policy is
+    // the verifier policy without its deployment-only keys (policyFromVerifierPolicy).
     const brokerConfig = {
-      hsm: { module: args.hsm.module, tokenLabel: args.hsm.tokenLabel, pinFile: BROKER_PATHS.pin, keyLabels: args.hsm.keyLabels },
-      listen: { port: args.ports.broker, adminPort: args.ports.admin, metricsPort: args.ports.metrics },
-      tls: { certificate: `${BROKER_PATHS.tls}/tls.crt`, key: `${BROKER_PATHS.tls}/tls.key` },
-      attestation: {
-        manifestFile: `${BROKER_PATHS.config}/golden-manifest.jws`,
-        manifestPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem`,
-        policyFile: `${BROKER_PATHS.config}/verifier-policy.json`,
+      stateDir: BROKER_PATHS.state,
+      issuer: this.endpoint,
+      hsm: {
+        modulePath: args.hsm.module,
+        tokenLabel: args.hsm.tokenLabel,
+        pinFile: BROKER_PATHS.pin,
+        keyLabels: args.hsm.keyLabels,
+        ...(softhsm ? { softhsm: { tokenDir: BROKER_PATHS.softhsmTokens, initialise: true } } : {}),
       },
-      lifetimes: args.lifetimes,
+      listen: { host: "0.0.0.0", port: args.ports.broker, adminHost: "0.0.0.0", adminPort: args.ports.admin },
+      tls: { dnsNames, ipAddresses: [] },
+      admin: { operatorCaFile: `${BROKER_PATHS.config}/operator-ca.pem` },
+      manifests: { signerPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem` },
+      ttl: { nonceSeconds: args.lifetimes.nonceSeconds, tokenSeconds: args.lifetimes.tokenSeconds, sessionKeySeconds: args.lifetimes.sessionKeySeconds, graceSeconds: args.lifetimes.rotationGraceSeconds },
+      attestation: pulumi.output(args.attestation.verifierPolicy).apply((p) => ({ policy: policyFromVerifierPolicy(p), kds: p["collateral"] !== "offline" })),
+      runtimeCertificate: { dnsNames: args.runtimeDnsNames, ipAddresses: [] },
     };
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
       metadata: metadata(`${WORKLOADS.broker}-config`),
       data: {
         "broker.json": pulumi.jsonStringify(brokerConfig, undefined, 2),
+        // Imported and activated through the broker's admin API (signed manifests only).
         "golden-manifest.jws": args.attestation.goldenManifest,
         "manifest-public-key.pem": args.attestation.manifestPublicKey,
+        "operator-ca.pem": args.operatorCaCertificate,
         "verifier-policy.json": pulumi.jsonStringify(args.attestation.verifierPolicy, undefined, 2),
-        ...(softhsm ? { "softhsm2.conf": `directories.tokendir = ${BROKER_PATHS.softhsmTokens}\nobjectstore.backend = file\nlog.level = ERROR\n` } : {}),
       },
     }, parent);
 
     const claim = softhsm
-      ? new k8s.core.v1.PersistentVolumeClaim(`${name}-softhsm-tokens`, {
-        metadata: metadata(`${WORKLOADS.broker}-softhsm-tokens`),
+      ? new k8s.core.v1.PersistentVolumeClaim(`${name}-state`, {
+        metadata: metadata(`${WORKLOADS.broker}-state`),
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
       }, parent)
       : undefined;
@@ -157,7 +173,7 @@ export class KeyService extends pulumi.ComponentResource {
       metadata: metadata(WORKLOADS.broker),
       spec: {
         replicas: args.replicas,
-        // SoftHSM's token volume is ReadWriteOnce: never run two pods at once.
+        // SoftHSM's token and the state live on a ReadWriteOnce volume: never run two pods at once.
         strategy: softhsm ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
         template: brokerPodTemplate({
@@ -166,7 +182,7 @@ export class KeyService extends pulumi.ComponentResource {
           configMapName: config.metadata.name,
           pinSecretName: pin.metadata.name,
           tlsSecretName: tlsSecret.metadata.name,
-          ...(claim === undefined ? {} : { softhsmClaimName: claim.metadata.name }),
+          ...(claim === undefined ? {} : { stateClaimName: claim.metadata.name }),
           ports: args.ports,
           manifestDigest,
         }),

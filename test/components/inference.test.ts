@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
+import { parseGatewayConfig } from "../../runtime/gateway/config.js";
+import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
@@ -82,12 +84,19 @@ describe("InferenceService", () => {
     expect(d.metadata.namespace).toBe("ci-gateway");
     expect(d.spec.template.spec.runtimeClassName).toBeUndefined();
     expect(d.spec.template.spec.volumes[1]).toEqual({ name: "client-tls", secret: { secretName: "inference-gateway-client-tls", defaultMode: 0o440 } });
-    const cfg = JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-gateway-config")).data["gateway.json"]);
+    const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-gateway-config")).data;
+    const cfg = JSON.parse(data["gateway.json"]);
     expect(cfg).toEqual({
-      listen: { port: 8080, metricsPort: 9464 },
-      runtime: { url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443", caFile: null },
-      clientTls: { certificate: "/etc/confidential-inference/client-tls/tls.crt", key: "/etc/confidential-inference/client-tls/tls.key" },
+      listen: { host: "0.0.0.0", port: 8080 },
+      ops: { host: "0.0.0.0", port: 9464 },
+      upstreamTls: { brokerCaFile: "/etc/confidential-inference/runtime-ca.pem", certFile: "/etc/confidential-inference/client-tls/tls.crt", keyFile: "/etc/confidential-inference/client-tls/tls.key" },
+      routes: { "text-encoder": [{ url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443" }] },
+      clients: [{ name: "default", rateLimit: { perSecond: 50, burst: 100 } }],
+      apiKeys: [],
     });
+    expect(parseGatewayConfig(cfg).routes["text-encoder"]).toHaveLength(1);
+    // No broker CA yet: the gateway trusts no runtime at all (fail closed).
+    expect(data["runtime-ca.pem"]).toBe("");
   });
 
   it("makes a leaf client certificate, never a CA, and keeps its key secret", () => {
@@ -102,18 +111,21 @@ describe("InferenceService", () => {
 
   it("configures the runtime with the pinned model, the broker and the gateway's certificate", () => {
     const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data;
-    expect(Object.keys(data).sort()).toEqual(["gateway-client-ca.pem", "key-broker.pem", "runtime.json"]);
+    expect(Object.keys(data).sort()).toEqual(["gateway-client-ca.pem", "key-broker-ca.pem", "model-signer.pem", "runtime.json"]);
     const cfg = JSON.parse(data["runtime.json"]);
     expect(cfg).toEqual({
-      model: { name: "text-encoder", artifact: { sha256: "b".repeat(64), size: 100, source: "model-registry://m/1" }, tokenizer: { sha256: "c".repeat(64), size: 10, source: "model-registry://m/1/tokenizer.json" }, signerPublicKey: fakePem("PUBLIC KEY", "registry") },
-      listen: { port: 8443, metricsPort: 9464 },
-      batching: { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256 },
-      requestTimeoutMs: 10000,
-      keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", listenerCertificateFile: "/etc/confidential-inference/key-broker.pem" },
-      clientCaFile: "/etc/confidential-inference/gateway-client-ca.pem",
+      listen: { host: "0.0.0.0", port: 8443 },
+      ops: { host: "0.0.0.0", port: 9464 },
+      models: [{ name: "text-encoder", container: "/opt/models/text-encoder/model.onnx.enc", signature: "/opt/models/text-encoder/model.onnx.enc.jws", tokenizer: "/opt/models/text-encoder/tokenizer.json", containerSha256: "b".repeat(64) }],
+      signerPublicKeyFile: "/etc/confidential-inference/model-signer.pem",
+      gatewayCaFile: "/etc/confidential-inference/gateway-client-ca.pem",
+      batching: { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10000 },
+      keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", caFile: "/etc/confidential-inference/key-broker-ca.pem", evidence: { kind: "configfs-tsm" } },
     });
+    expect(parseRuntimeConfig(cfg).models[0]?.containerSha256).toBe("b".repeat(64));
     expect(data["gateway-client-ca.pem"]).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
-    expect(data["key-broker.pem"]).toBe(fakePem("CERTIFICATE", "broker"));
+    expect(data["key-broker-ca.pem"]).toBe(fakePem("CERTIFICATE", "broker"));
+    expect(data["model-signer.pem"]).toBe(fakePem("PUBLIC KEY", "registry"));
     expect(secretInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config"))).toEqual([]);
   });
 

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { KeyServiceArgs } from "../../components/keys/key-service.js";
+import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
+import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
 import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
@@ -13,8 +15,14 @@ const args: KeyServiceArgs = {
   image: `registry.example/keybroker@sha256:${"d".repeat(64)}`,
   replicas: 3,
   hsm: { kind: "pkcs11", module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pin: pulumi.secret(PIN), keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
-  attestation: { goldenManifest: JWS, manifestPublicKey: fakePem("PUBLIC KEY", "release"), verifierPolicy: { allowDebug: false, measurements: ["ab".repeat(48)] } },
+  attestation: {
+    goldenManifest: JWS,
+    manifestPublicKey: fakePem("PUBLIC KEY", "release"),
+    verifierPolicy: { schemaVersion: 1, release: "2026.11.0", environment: "prod", allowedRoots: ["amd-genoa"], measurements: ["ab".repeat(48)], tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 25, microcode: 84 } }, allowedPolicyBits: "0x30000", allowDebug: false, allowMigrationAgent: false, requireSmtDisabled: false, maxVmpl: 0, minGuestSvn: 1, collateral: "kds", failOpenOnCollateral: false, manifestSigningKey: "pem" },
+  },
   ports: { broker: 8444, admin: 8445, metrics: 9464 },
+  operatorCaCertificate: fakePem("CERTIFICATE", "operators"),
+  runtimeDnsNames: ["inference-runtime.ci-confidential.svc"],
   lifetimes: { tokenSeconds: 180, sessionKeySeconds: 600, nonceSeconds: 60, rotationGraceSeconds: 300 },
   environment: "prod",
 };
@@ -58,19 +66,27 @@ describe("KeyService", () => {
     for (const r of registrations.filter((x) => !x.name.endsWith("-hsm-pin"))) expect(JSON.stringify(plainInputs(r))).not.toContain(PIN);
     const pod = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec;
     expect(pod.volumes[1]).toEqual({ name: "hsm-pin", secret: { secretName: "key-broker-hsm-pin", defaultMode: 0o400 } });
-    expect(JSON.stringify(pod.containers[0].env)).not.toContain("pin");
+    expect(pod.containers[0].env).toBeUndefined();
   });
 
-  it("wires the PKCS#11 module, token, key labels, manifest and policy into the broker config", () => {
+  it("writes a broker.json the key broker's own config parser accepts: PKCS#11 wiring, listeners, TTLs, appraisal policy", () => {
     const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "keys-config")).data;
-    expect(Object.keys(data).sort()).toEqual(["broker.json", "golden-manifest.jws", "manifest-public-key.pem", "verifier-policy.json"]);
-    expect(JSON.parse(data["broker.json"])).toEqual({
-      hsm: { module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pinFile: "/run/secrets/hsm/pin", keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
-      listen: { port: 8444, adminPort: 8445, metricsPort: 9464 },
-      tls: { certificate: "/run/secrets/tls/tls.crt", key: "/run/secrets/tls/tls.key" },
-      attestation: { manifestFile: "/etc/confidential-inference/golden-manifest.jws", manifestPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem", policyFile: "/etc/confidential-inference/verifier-policy.json" },
-      lifetimes: { tokenSeconds: 180, sessionKeySeconds: 600, nonceSeconds: 60, rotationGraceSeconds: 300 },
+    expect(Object.keys(data).sort()).toEqual(["broker.json", "golden-manifest.jws", "manifest-public-key.pem", "operator-ca.pem", "verifier-policy.json"]);
+    const broker = JSON.parse(data["broker.json"]);
+    expect(broker).toEqual({
+      stateDir: "/var/lib/key-broker",
+      issuer: "https://key-broker.ci-keys.svc.cluster.local:8444",
+      hsm: { modulePath: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pinFile: "/run/secrets/hsm/pin", keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
+      listen: { host: "0.0.0.0", port: 8444, adminHost: "0.0.0.0", adminPort: 8445 },
+      tls: { dnsNames: ["key-broker", "key-broker.ci-keys", "key-broker.ci-keys.svc", "key-broker.ci-keys.svc.cluster.local"], ipAddresses: [] },
+      admin: { operatorCaFile: "/etc/confidential-inference/operator-ca.pem" },
+      manifests: { signerPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem" },
+      ttl: { nonceSeconds: 60, tokenSeconds: 180, sessionKeySeconds: 600, graceSeconds: 300 },
+      attestation: { policy: policyFromVerifierPolicy(args.attestation.verifierPolicy as Record<string, unknown>), kds: true },
+      runtimeCertificate: { dnsNames: ["inference-runtime.ci-confidential.svc"], ipAddresses: [] },
     });
+    expect(parseKeyBrokerConfig(broker).hsm.pinFile).toBe("/run/secrets/hsm/pin");
+    expect(parseKeyBrokerConfig(JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "dev-keys-config")).data["broker.json"])).hsm.softhsm).toEqual({ tokenDir: "/var/lib/key-broker/tokens", initialise: true });
     expect(data["golden-manifest.jws"]).toBe(JWS);
     expect(JSON.parse(data["verifier-policy.json"])).toEqual(args.attestation.verifierPolicy);
   });
@@ -83,14 +99,15 @@ describe("KeyService", () => {
     expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "key-broker", "app.kubernetes.io/part-of": "confidential-inference" } } });
   });
 
-  it("keeps SoftHSM's token on a volume with one pod at a time", () => {
-    expect(children(T, "dev-keys")).toContain("kubernetes:core/v1:PersistentVolumeClaim::dev-keys-softhsm-tokens");
+  it("keeps SoftHSM's token and the broker state on a volume with one pod at a time", () => {
+    expect(children(T, "dev-keys")).toContain("kubernetes:core/v1:PersistentVolumeClaim::dev-keys-state");
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "dev-keys-broker"));
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     const c = d.spec.template.spec.containers[0];
-    expect(c.env).toEqual([{ name: "CI_BROKER_CONFIG", value: "/etc/confidential-inference/broker.json" }, { name: "SOFTHSM2_CONF", value: "/etc/confidential-inference/softhsm2.conf" }]);
-    expect(c.volumeMounts.at(-1)).toEqual({ name: "softhsm-tokens", mountPath: "/var/lib/softhsm/tokens" });
-    expect(plainInputs(reg("kubernetes:core/v1:ConfigMap", "dev-keys-config")).data["softhsm2.conf"]).toBe("directories.tokendir = /var/lib/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
+    expect(c.args).toEqual(["--config", "/etc/confidential-inference/broker.json"]);
+    expect(c.volumeMounts).toContainEqual({ name: "state", mountPath: "/var/lib/key-broker" });
+    expect(d.spec.template.spec.volumes).toContainEqual({ name: "state", persistentVolumeClaim: { claimName: "key-broker-state" } });
+    expect(plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.volumes).toContainEqual({ name: "state", emptyDir: {} });
   });
 
   it("makes only a leaf listener certificate (its key in state, the CA key stays in the HSM)", async () => {

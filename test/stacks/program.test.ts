@@ -16,7 +16,10 @@ import { networkModel } from "../../components/network/model.js";
 import { verifySignedManifest } from "../../measurements/manifest/verify.js";
 import { drain } from "../../stacks/render/render.js";
 import { readStackFile } from "../../stacks/stack-file.js";
-import { registrations, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import { parseGatewayConfig } from "../../runtime/gateway/config.js";
+import { parseRuntimeConfig } from "../../runtime/inference/config.js";
+import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
+import { plainInputs, registrations, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const ROOT = join(__dirname, "../..");
@@ -114,6 +117,13 @@ describe("stacks/index.ts on the prod config", () => {
     const all = dump.join("\n");
     for (const v of Object.values(SECRETS)) expect(all).not.toContain(v.split("\n")[1] ?? v);
     expect(all).not.toContain(SECRETS.hsmPin);
+  });
+
+  it("writes broker, runtime and gateway configs their own parsers accept", () => {
+    const data = (name: string) => (plainInputs(registrations.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === name) as never) as { data: Record<string, string> }).data;
+    expect(parseKeyBrokerConfig(JSON.parse(data("keys-config")["broker.json"] ?? "")).attestation.policy).toMatchObject({ allowedRoots: ["amd-genoa", "amd-turin"], minGuestSvn: 1 });
+    expect(parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? "")).models[0]?.name).toBe("text-encoder");
+    expect(Object.keys(parseGatewayConfig(JSON.parse(data("inference-gateway-config")["gateway.json"] ?? "")).routes)).toEqual(["text-encoder"]);
   });
 
   it("renders only schema-valid Kubernetes objects", () => {
