@@ -41,10 +41,11 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     { name: "state", mountPath: BROKER_PATHS.state },
     { name: "scratch", mountPath: "/tmp" },
   ];
+  // 0440 with the pod's fsGroup: readable by the (non-root) broker, by no other user.
   const volumes: k8s.types.input.core.v1.Volume[] = [
     { name: "config", configMap: { name: s.configMapName } },
-    { name: "hsm-pin", secret: { secretName: s.pinSecretName, defaultMode: 0o400 } },
-    { name: "tls", secret: { secretName: s.tlsSecretName, defaultMode: 0o400 } },
+    { name: "hsm-pin", secret: { secretName: s.pinSecretName, defaultMode: 0o440 } },
+    { name: "tls", secret: { secretName: s.tlsSecretName, defaultMode: 0o440 } },
     s.stateClaimName === undefined ? { name: "state", emptyDir: {} } : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
     scratchVolume("scratch", "64Mi"),
   ];

@@ -129,8 +129,9 @@ export class KeyService extends pulumi.ComponentResource {
 
     const softhsm = args.hsm.kind === "softhsm";
     const dnsNames = [WORKLOADS.broker, pulumi.interpolate`${WORKLOADS.broker}.${ns}`, pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`, host];
-    // broker.json follows runtime/keybroker/config.ts (keyBrokerConfigSchema); the appraisal policy is
-    // the verifier policy without its deployment-only keys (policyFromVerifierPolicy).
+    // broker.json follows runtime/keybroker/config.ts (keyBrokerConfigSchema): the listeners use the
+    // leaf certificate below, the signed manifest is imported at every start, and the appraisal policy
+    // is the verifier policy file (the broker sets its deployment-only keys aside).
     const brokerConfig = {
       stateDir: BROKER_PATHS.state,
       issuer: this.endpoint,
@@ -142,18 +143,20 @@ export class KeyService extends pulumi.ComponentResource {
         ...(softhsm ? { softhsm: { tokenDir: BROKER_PATHS.softhsmTokens, initialise: true } } : {}),
       },
       listen: { host: "0.0.0.0", port: args.ports.broker, adminHost: "0.0.0.0", adminPort: args.ports.admin },
-      tls: { dnsNames, ipAddresses: [] },
+      tls: { dnsNames, ipAddresses: [], certFile: `${BROKER_PATHS.tls}/tls.crt`, keyFile: `${BROKER_PATHS.tls}/tls.key` },
       admin: { operatorCaFile: `${BROKER_PATHS.config}/operator-ca.pem` },
-      manifests: { signerPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem` },
+      manifests: { signerPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem`, files: [`${BROKER_PATHS.config}/golden-manifest.jws`] },
       ttl: { nonceSeconds: args.lifetimes.nonceSeconds, tokenSeconds: args.lifetimes.tokenSeconds, sessionKeySeconds: args.lifetimes.sessionKeySeconds, graceSeconds: args.lifetimes.rotationGraceSeconds },
-      attestation: pulumi.output(args.attestation.verifierPolicy).apply((p) => ({ policy: policyFromVerifierPolicy(p), kds: p["collateral"] !== "offline" })),
+      attestation: pulumi.output(args.attestation.verifierPolicy).apply((p) => {
+        policyFromVerifierPolicy(p); // refuse at deploy time a policy the broker would refuse at start
+        return { policyFile: `${BROKER_PATHS.config}/verifier-policy.json`, kds: p["collateral"] !== "offline" };
+      }),
       runtimeCertificate: { dnsNames: args.runtimeDnsNames, ipAddresses: [] },
     };
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
       metadata: metadata(`${WORKLOADS.broker}-config`),
       data: {
         "broker.json": pulumi.jsonStringify(brokerConfig, undefined, 2),
-        // Imported and activated through the broker's admin API (signed manifests only).
         "golden-manifest.jws": args.attestation.goldenManifest,
         "manifest-public-key.pem": args.attestation.manifestPublicKey,
         "operator-ca.pem": args.operatorCaCertificate,

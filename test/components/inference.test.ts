@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
+import { keyReleaseOptionsSchema } from "../../runtime/keybroker/client/factory.js";
 import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
@@ -123,6 +124,7 @@ describe("InferenceService", () => {
       keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", caFile: "/etc/confidential-inference/key-broker-ca.pem", evidence: { kind: "configfs-tsm" } },
     });
     expect(parseRuntimeConfig(cfg).models[0]?.containerSha256).toBe("b".repeat(64));
+    expect(keyReleaseOptionsSchema.parse(cfg.keyBroker).evidence).toEqual({ kind: "configfs-tsm" });
     expect(data["gateway-client-ca.pem"]).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
     expect(data["key-broker-ca.pem"]).toBe(fakePem("CERTIFICATE", "broker"));
     expect(data["model-signer.pem"]).toBe(fakePem("PUBLIC KEY", "registry"));

@@ -65,7 +65,7 @@ describe("KeyService", () => {
     expect(plainInputs(secret).stringData).toEqual({ pin: PIN });
     for (const r of registrations.filter((x) => !x.name.endsWith("-hsm-pin"))) expect(JSON.stringify(plainInputs(r))).not.toContain(PIN);
     const pod = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec;
-    expect(pod.volumes[1]).toEqual({ name: "hsm-pin", secret: { secretName: "key-broker-hsm-pin", defaultMode: 0o400 } });
+    expect(pod.volumes[1]).toEqual({ name: "hsm-pin", secret: { secretName: "key-broker-hsm-pin", defaultMode: 0o440 } });
     expect(pod.containers[0].env).toBeUndefined();
   });
 
@@ -78,17 +78,18 @@ describe("KeyService", () => {
       issuer: "https://key-broker.ci-keys.svc.cluster.local:8444",
       hsm: { modulePath: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pinFile: "/run/secrets/hsm/pin", keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
       listen: { host: "0.0.0.0", port: 8444, adminHost: "0.0.0.0", adminPort: 8445 },
-      tls: { dnsNames: ["key-broker", "key-broker.ci-keys", "key-broker.ci-keys.svc", "key-broker.ci-keys.svc.cluster.local"], ipAddresses: [] },
+      tls: { dnsNames: ["key-broker", "key-broker.ci-keys", "key-broker.ci-keys.svc", "key-broker.ci-keys.svc.cluster.local"], ipAddresses: [], certFile: "/run/secrets/tls/tls.crt", keyFile: "/run/secrets/tls/tls.key" },
       admin: { operatorCaFile: "/etc/confidential-inference/operator-ca.pem" },
-      manifests: { signerPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem" },
+      manifests: { signerPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem", files: ["/etc/confidential-inference/golden-manifest.jws"] },
       ttl: { nonceSeconds: 60, tokenSeconds: 180, sessionKeySeconds: 600, graceSeconds: 300 },
-      attestation: { policy: policyFromVerifierPolicy(args.attestation.verifierPolicy as Record<string, unknown>), kds: true },
+      attestation: { policyFile: "/etc/confidential-inference/verifier-policy.json", kds: true },
       runtimeCertificate: { dnsNames: ["inference-runtime.ci-confidential.svc"], ipAddresses: [] },
     });
     expect(parseKeyBrokerConfig(broker).hsm.pinFile).toBe("/run/secrets/hsm/pin");
     expect(parseKeyBrokerConfig(JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "dev-keys-config")).data["broker.json"])).hsm.softhsm).toEqual({ tokenDir: "/var/lib/key-broker/tokens", initialise: true });
     expect(data["golden-manifest.jws"]).toBe(JWS);
     expect(JSON.parse(data["verifier-policy.json"])).toEqual(args.attestation.verifierPolicy);
+    expect(policyFromVerifierPolicy(JSON.parse(data["verifier-policy.json"])).measurements).toEqual(["ab".repeat(48)]);
   });
 
   it("rolls the broker when the manifest changes and rolls without downtime on an enterprise HSM", () => {

@@ -19,6 +19,7 @@ import { readStackFile } from "../../stacks/stack-file.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
+import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
 import { plainInputs, registrations, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
@@ -121,7 +122,8 @@ describe("stacks/index.ts on the prod config", () => {
 
   it("writes broker, runtime and gateway configs their own parsers accept", () => {
     const data = (name: string) => (plainInputs(registrations.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === name) as never) as { data: Record<string, string> }).data;
-    expect(parseKeyBrokerConfig(JSON.parse(data("keys-config")["broker.json"] ?? "")).attestation.policy).toMatchObject({ allowedRoots: ["amd-genoa", "amd-turin"], minGuestSvn: 1 });
+    expect(parseKeyBrokerConfig(JSON.parse(data("keys-config")["broker.json"] ?? "")).manifests.files).toEqual(["/etc/confidential-inference/golden-manifest.jws"]);
+    expect(policyFromVerifierPolicy(JSON.parse(data("keys-config")["verifier-policy.json"] ?? ""))).toMatchObject({ allowedRoots: ["amd-genoa", "amd-turin"], minGuestSvn: 1 });
     expect(parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? "")).models[0]?.name).toBe("text-encoder");
     expect(Object.keys(parseGatewayConfig(JSON.parse(data("inference-gateway-config")["gateway.json"] ?? "")).routes)).toEqual(["text-encoder"]);
   });
