@@ -6,8 +6,8 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { WORKLOADS, workloadLabels } from "../labels.js";
-import { containerSecurityContext, podSecurityContext, scratchVolume } from "../pods.js";
+import { WORKLOADS } from "../labels.js";
+import { hardenedPodTemplate, scratchVolume } from "../pods.js";
 
 /** Paths inside the broker container. */
 export const BROKER_PATHS = {
@@ -49,29 +49,16 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     s.stateClaimName === undefined ? { name: "state", emptyDir: {} } : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
     scratchVolume("scratch", "64Mi"),
   ];
-
-  return {
-    metadata: { labels: workloadLabels(WORKLOADS.broker), annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest } },
-    spec: {
-      serviceAccountName: s.serviceAccountName,
-      automountServiceAccountToken: false,
-      securityContext: podSecurityContext(),
-      containers: [{
-        name: "broker",
-        image: s.image,
-        args: ["--config", `${BROKER_PATHS.config}/broker.json`],
-        ports: [
-          { name: "kbs", containerPort: s.ports.broker, protocol: "TCP" },
-          { name: "admin", containerPort: s.ports.admin, protocol: "TCP" },
-          { name: "metrics", containerPort: s.ports.metrics, protocol: "TCP" },
-        ],
-        resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "250m", memory: "256Mi" } },
-        securityContext: containerSecurityContext(),
-        readinessProbe: { tcpSocket: { port: "kbs" }, periodSeconds: 5 },
-        livenessProbe: { tcpSocket: { port: "kbs" }, periodSeconds: 10, failureThreshold: 6 },
-        volumeMounts: mounts,
-      }],
-      volumes,
-    },
-  };
+  return hardenedPodTemplate({
+    workload: WORKLOADS.broker,
+    container: "broker",
+    image: s.image,
+    args: ["--config", `${BROKER_PATHS.config}/broker.json`],
+    serviceAccountName: s.serviceAccountName,
+    annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest },
+    ports: [{ name: "kbs", port: s.ports.broker }, { name: "admin", port: s.ports.admin }, { name: "metrics", port: s.ports.metrics }],
+    resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "250m", memory: "256Mi" } },
+    mounts,
+    volumes,
+  });
 }

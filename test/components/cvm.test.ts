@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfidentialVmArgs } from "../../components/cvm/confidential-vm.js";
 import { snpLaunchDigest } from "../../measurements/manifest/snp-digest.js";
 import { spawnCli } from "../helpers/cli.js";
-import { children, plainInputs, reg, registrations, secretInputs, settle, setupMocks, value } from "../helpers/components.js";
+import { children, plainInputs, reg, secretInputs, expectRejectedBeforeChildren, settle, setupMocks, value } from "../helpers/components.js";
 
 const T = "confidential-inference:index:ConfidentialVm";
 const CMD = "command:remote:Command";
@@ -105,16 +105,6 @@ describe("ConfidentialVm", () => {
     ["other guest features", { shape: { ...shape, guestFeatures: 0x21n } }, "shape.guestFeatures", "QEMU launches SNP guests with SEV_FEATURES 0x1; other values would never match the measurement"],
     ["a kernel that cannot be fetched", { shape: { ...shape, kernel: { ...shape.kernel, source: "build 4711" } } }, "shape.kernel.source", '"build 4711" cannot be downloaded on the host: give the artifact a local path or an https:// source'],
   ])("rejects %s before creating children", async (_n, patch, path, reason) => {
-    const before = registrations.length;
-    let error: unknown;
-    try {
-      new mod.ConfidentialVm(`bad-${path}`, { ...args, ...patch } as ConfidentialVmArgs);
-    } catch (e) {
-      error = e;
-    }
-    expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ propertyPath: path, reason });
-    await settle();
-    expect(registrations.slice(before).map((r) => r.type)).toEqual([T]);
+    await expectRejectedBeforeChildren(T, () => new mod.ConfidentialVm(`bad-${path}`, { ...args, ...patch } as ConfidentialVmArgs), path, reason);
   });
 });

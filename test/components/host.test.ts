@@ -7,10 +7,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SevSnpHostArgs } from "../../components/host/sev-snp-host.js";
-import { children, plainInputs, reg, registrations, secretInputs, settle, setupMocks, value } from "../helpers/components.js";
+import { children, plainInputs, reg, secretInputs, expectRejectedBeforeChildren, settle, setupMocks, value } from "../helpers/components.js";
 
 const T = "confidential-inference:index:SevSnpHost";
 const CMD = "command:remote:Command";
@@ -141,16 +140,6 @@ describe("SevSnpHost", () => {
     ["firmware that cannot be fetched", { firmware: [{ ...ovmf, localPath: undefined }] }, "firmware[0].source", '"debian:ovmf-amdsev=2026.08+ds-2" cannot be downloaded on the host: give the artifact a local path or an https:// source'],
     ["an unknown product", { product: "Rome" }, "product", "must be Milan, Genoa or Turin"],
   ])("rejects %s before creating children", async (_n, patch, path, reason) => {
-    const before = registrations.length;
-    let error: unknown;
-    try {
-      new mod.SevSnpHost(`bad-${path}`, { ...args, ...patch } as SevSnpHostArgs);
-    } catch (e) {
-      error = e;
-    }
-    expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ propertyPath: path, reason });
-    await settle();
-    expect(registrations.slice(before).map((r) => r.type)).toEqual([T]);
+    await expectRejectedBeforeChildren(T, () => new mod.SevSnpHost(`bad-${path}`, { ...args, ...patch } as SevSnpHostArgs), path, reason);
   });
 });

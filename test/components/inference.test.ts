@@ -1,10 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { keyReleaseOptionsSchema } from "../../runtime/keybroker/client/factory.js";
-import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import { children, fakePem, plainInputs, reg, registrations, secretInputs, expectRejectedBeforeChildren, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const T = "confidential-inference:index:InferenceService";
@@ -158,16 +157,6 @@ describe("InferenceService", () => {
     ["a bad memory quantity", { resources: { cpu: "2", memory: "8GB" } }, "resources.memory", "must be a memory quantity (\"4Gi\")"],
     ["an unpinned model", { model: { ...args.model, artifact: { ...args.model.artifact, sha256: "abc" } } }, "model.artifact.sha256", "must be a lower-case hex SHA-256"],
   ])("rejects %s before creating children", async (_n, patch, path, reason) => {
-    const before = registrations.length;
-    let error: unknown;
-    try {
-      new mod.InferenceService(`bad-${path}`, { ...args, ...patch } as InferenceServiceArgs);
-    } catch (e) {
-      error = e;
-    }
-    expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ propertyPath: path, reason });
-    await settle();
-    expect(registrations.slice(before).map((r) => r.type)).toEqual([T]);
+    await expectRejectedBeforeChildren(T, () => new mod.InferenceService(`bad-${path}`, { ...args, ...patch } as InferenceServiceArgs), path, reason);
   });
 });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { KeyServiceArgs } from "../../components/keys/key-service.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
 import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
-import { children, fakePem, plainInputs, reg, registrations, secretInputs, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import { children, fakePem, plainInputs, reg, registrations, secretInputs, expectRejectedBeforeChildren, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const T = "confidential-inference:index:KeyService";
@@ -133,16 +133,6 @@ describe("KeyService", () => {
     ["an image by tag", { image: "registry.example/keybroker:1.0" }, "image", "image must be pinned by digest (name@sha256:<64 hex>)"],
     ["a token label over 32 bytes", { hsm: { ...args.hsm, tokenLabel: "x".repeat(33) } }, "hsm.tokenLabel", "must be 1 to 32 bytes"],
   ])("rejects %s before creating children", async (_n, patch, path, reason) => {
-    const before = registrations.length;
-    let error: unknown;
-    try {
-      new mod.KeyService(`bad-${path}`, { ...args, ...patch } as KeyServiceArgs);
-    } catch (e) {
-      error = e;
-    }
-    expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ propertyPath: path, reason });
-    await settle();
-    expect(registrations.slice(before).map((r) => r.type)).toEqual([T]);
+    await expectRejectedBeforeChildren(T, () => new mod.KeyService(`bad-${path}`, { ...args, ...patch } as KeyServiceArgs), path, reason);
   });
 });

@@ -2,6 +2,8 @@
  * Component test harness: installs the recording mocks (one per test file; call before importing
  * anything that creates resources) and offers lookups over the registrations.
  */
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "vitest";
 import { installRecorder, type Registration } from "../../stacks/render/recorder.js";
 import { secretPaths, unwrapSecrets } from "../../stacks/render/serialize.js";
 import { PROJECT } from "./pulumi-mocks.js";
@@ -59,4 +61,22 @@ export const tlsComputed: Computed = (type, name) => {
 /** Resolves an output in a test. */
 export function value<T>(output: { apply<U>(f: (t: T) => U): unknown }): Promise<T> {
   return new Promise((resolve) => { output.apply((v) => { resolve(v); return v; }); });
+}
+
+/**
+ * Constructs a component that must refuse its arguments: asserts `pulumi.InputPropertyError` with
+ * `propertyPath` and `reason`, and that nothing but the component itself was registered.
+ */
+export async function expectRejectedBeforeChildren(componentType: string, construct: () => unknown, propertyPath: string, reason: string): Promise<void> {
+  const before = registrations.length;
+  let error: unknown;
+  try {
+    construct();
+  } catch (e) {
+    error = e;
+  }
+  expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
+  expect(error).toMatchObject({ propertyPath, reason });
+  await settle();
+  expect(registrations.slice(before).map((r) => r.type)).toEqual([componentType]);
 }
