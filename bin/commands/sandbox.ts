@@ -1,12 +1,156 @@
-/** `attestctl sandbox`: placeholder until issue #8 lands; it says so instead of pretending to work. */
-import { EXIT, type Command } from "../io.js";
+/**
+ * `attestctl sandbox up|down|status|infer|tamper`: the whole attested path on this machine
+ * (runtime/sandbox). `npm start` runs `sandbox up`. Exit codes: 0 success, 1 failure (the first
+ * stderr line is `attestctl sandbox: CODE: message`), 2 usage.
+ */
+import { relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { TAMPER_MODES, type TamperMode } from "../../runtime/sandbox/configs.js";
+import { isSandboxError } from "../../runtime/sandbox/errors.js";
+import { DEFAULT_SANDBOX_DIR, PROJECT_ROOT, sandboxLayout, type SandboxLayout } from "../../runtime/sandbox/layout.js";
+import type * as Control from "../../runtime/sandbox/control.js";
+import type * as Supervisor from "../../runtime/sandbox/supervisor.js";
+import { EXIT, type CliIo, type Command } from "../io.js";
+
+type ControlModule = typeof Control;
+type SupervisorModule = typeof Supervisor;
+
+const USAGE = `usage: attestctl sandbox up [--ports default|auto] [--dir DIR]
+       attestctl sandbox down|status [--json] [--dir DIR]
+       attestctl sandbox infer TEXT [--dir DIR]
+       attestctl sandbox tamper --measurement|--debug|--tcb|--reset [--dir DIR]
+`;
+
+/** The `--help` text. */
+export function sandboxHelp(): string {
+  return [
+    USAGE,
+    "Run the whole attested path on 127.0.0.1 with no SEV-SNP hardware: SoftHSM2 as the HSM, a simulated",
+    "SEV-SNP platform signing byte-exact reports, the key broker, the inference runtime and the gateway as",
+    "separate processes. The first `up` sets everything up in DIR; later runs reuse it.",
+    "",
+    "subcommands:",
+    "  up        start in the foreground (`npm start`); Ctrl-C stops everything",
+    "  down      stop a sandbox running in DIR",
+    "  status    show the running sandbox (--json for the state file)",
+    "  infer     classify TEXT through the gateway with the sandbox's client certificate; prints the OIP response",
+    "  tamper    restart the runtime with evidence that does not match (--measurement: another launch digest,",
+    "            --debug: a debuggable guest, --tcb: a TCB below the floor) and show the broker's refusal;",
+    "            --reset restores genuine evidence",
+    "",
+    "options:",
+    `  --dir DIR         sandbox state directory (default ${DEFAULT_SANDBOX_DIR}, or $ATTESTCTL_SANDBOX_DIR)`,
+    "  --ports MODE      default: 8080 (gateway), 8443/9464 (runtime), 8444/8445 (broker), 9465, each falling back",
+    "                    to a free port when taken; auto: free ports only",
+    "",
+    "Environment: ATTESTCTL_SANDBOX_TIMEOUT (seconds a service may take to become ready, default 300),",
+    "SOFTHSM2_MODULE (path of libsofthsm2.so when not in a standard place).",
+    "Exit status: 0 success, 1 failure, 2 usage error.",
+    "",
+  ].join("\n");
+}
+
+class UsageError extends Error {}
+
+interface Parsed {
+  readonly sub: string;
+  readonly layout: SandboxLayout;
+  readonly positionals: readonly string[];
+  readonly values: Record<string, string | boolean | undefined>;
+}
+
+function parse(argv: readonly string[], io: CliIo): Parsed | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: {
+        dir: { type: "string" }, ports: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        measurement: { type: "boolean" }, debug: { type: "boolean" }, tcb: { type: "boolean" }, reset: { type: "boolean" },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (e) {
+    const unknown = (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec((e as Error).message)?.[1] : undefined;
+    throw new UsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
+  }
+  if (values.help || positionals.length === 0) return "help";
+  const [sub = "", ...rest] = positionals;
+  const dir = typeof values.dir === "string" ? resolve(io.cwd, values.dir) : io.env.ATTESTCTL_SANDBOX_DIR ? resolve(io.cwd, io.env.ATTESTCTL_SANDBOX_DIR) : DEFAULT_SANDBOX_DIR;
+  return { sub, layout: sandboxLayout(dir), positionals: rest, values };
+}
+
+function timeoutMs(io: CliIo): number {
+  const s = Number(io.env.ATTESTCTL_SANDBOX_TIMEOUT ?? "300");
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`ATTESTCTL_SANDBOX_TIMEOUT must be a positive number of seconds, got ${io.env.ATTESTCTL_SANDBOX_TIMEOUT}`);
+  return s * 1000;
+}
+
+function tamperMode(values: Parsed["values"]): TamperMode | "reset" {
+  const chosen = [...TAMPER_MODES, "reset" as const].filter((m) => values[m] === true);
+  if (chosen.length !== 1) throw new UsageError("tamper needs exactly one of --measurement, --debug, --tcb, --reset");
+  return chosen[0] as TamperMode | "reset";
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: `status` and `infer` need neither onnx nor the HSM modules */
+async function dispatch(p: Parsed, io: CliIo): Promise<number> {
+  const out = io.stdout;
+  const allowed: Record<string, readonly string[]> = { up: ["ports"], down: [], status: ["json"], infer: [], tamper: ["measurement", "debug", "tcb", "reset"] };
+  const flags = allowed[p.sub];
+  if (flags === undefined) throw new UsageError(`unknown subcommand "${p.sub}" (up, down, status, infer, tamper)`);
+  for (const k of Object.keys(p.values)) if (k !== "dir" && !flags.includes(k)) throw new UsageError(`--${k} does not apply to sandbox ${p.sub}`);
+  if (p.sub !== "infer" && p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
+  const control = () => require("../../runtime/sandbox/control.js") as ControlModule;
+  switch (p.sub) {
+    case "up": {
+      const ports = p.values.ports ?? "default";
+      if (ports !== "default" && ports !== "auto") throw new UsageError("--ports must be default or auto");
+      const { sandboxUp } = require("../../runtime/sandbox/supervisor.js") as SupervisorModule;
+      const cli = relative(io.cwd, PROJECT_ROOT) === "" ? "./bin/attestctl" : resolve(PROJECT_ROOT, "bin", "attestctl");
+      const dirFlag = p.layout.root === DEFAULT_SANDBOX_DIR ? "" : ` --dir ${p.layout.root}`;
+      return sandboxUp({ layout: p.layout, ports, env: io.env, readyTimeoutMs: timeoutMs(io), cli: { command: cli, dirFlag }, out });
+    }
+    case "down":
+      await control().sandboxDown(p.layout, timeoutMs(io), out);
+      return EXIT.ok;
+    case "status":
+      return control().sandboxStatus(p.layout, out, p.values.json === true) ? EXIT.ok : EXIT.failed;
+    case "infer": {
+      if (p.positionals.length !== 1) throw new UsageError("infer takes exactly one TEXT argument (quote it)");
+      await control().sandboxInfer(p.layout, p.positionals[0] as string, out);
+      return EXIT.ok;
+    }
+    default:
+      await control().sandboxTamper({ layout: p.layout, mode: tamperMode(p.values), timeoutMs: timeoutMs(io) + 60_000, out });
+      return EXIT.ok;
+  }
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The `sandbox` subcommand. */
 export const command: Command = {
   name: "sandbox",
-  summary: "not yet available",
-  async run(_argv, io) {
-    io.stderr("attestctl sandbox: not yet available in this release (tracked in issue #8)\n");
-    return EXIT.usage;
+  summary: "run the whole attested path on this machine",
+  async run(argv, io) {
+    try {
+      const p = parse(argv, io);
+      if (p === "help") {
+        (argv.length === 0 ? io.stderr : io.stdout)(sandboxHelp());
+        return argv.length === 0 ? EXIT.usage : EXIT.ok;
+      }
+      return await dispatch(p, io);
+    } catch (e) {
+      if (e instanceof UsageError) {
+        io.stderr(`${USAGE}attestctl sandbox: error: ${e.message}\n`);
+        return EXIT.usage;
+      }
+      if (isSandboxError(e)) {
+        io.stderr(`attestctl sandbox: ${e.code}: ${e.message}\n`);
+        return EXIT.failed;
+      }
+      throw e;
+    }
   },
 };

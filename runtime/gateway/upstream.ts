@@ -4,6 +4,7 @@
  * chain to it (an unattested runtime) fails the handshake before any request byte is sent: `UPSTREAM_UNTRUSTED`.
  */
 import { Agent, request } from "node:https";
+import { isIP } from "node:net";
 import { GatewayError } from "./errors.js";
 
 /** TLS material for talking to runtimes. */
@@ -52,10 +53,12 @@ export class RuntimeClient {
   /** Forwards one request; failures become `UPSTREAM_UNTRUSTED`, `UPSTREAM_UNAVAILABLE` or `UPSTREAM_TIMEOUT`. */
   forward(upstream: Upstream, req: { method: string; path: string; headers: Record<string, string>; body?: Buffer }): Promise<UpstreamReply> {
     const url = new URL(upstream.url);
+    // SNI carries host names only (RFC 6066): an IP literal is checked against the certificate's IP SANs.
+    const servername = upstream.servername ?? (isIP(url.hostname) === 0 ? url.hostname : undefined);
     return new Promise((resolve, reject) => {
       const r = request({
         agent: this.agent, host: url.hostname, port: url.port || 443, method: req.method, path: req.path,
-        servername: upstream.servername ?? url.hostname, headers: { ...req.headers, ...(req.body ? { "content-length": String(req.body.length) } : {}) },
+        ...(servername ? { servername } : {}), headers: { ...req.headers, ...(req.body ? { "content-length": String(req.body.length) } : {}) },
         timeout: this.opts.timeoutMs,
       }, (res) => {
         const chunks: Buffer[] = [];

@@ -24,7 +24,11 @@ const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOU
 export function describeKeyRelease(e: unknown): string {
   if (isKeyBrokerError(e)) {
     const d = e.details as { serverCode?: string; status?: number; driftClass?: string };
-    if (d.serverCode !== undefined) return `attesting to the key broker: refused with ${d.serverCode}${d.driftClass ? ` (drift class ${d.driftClass})` : ""}`;
+    if (d.serverCode !== undefined) {
+      // The broker's detail ends with the failed checks: "attestation denied (drift class X): CODE at path; ...".
+      const why = /\(drift class [a-z-]+\): (.+)$/.exec(e.message)?.[1];
+      return `attesting to the key broker: refused with ${d.serverCode}${d.driftClass ? ` (drift class ${d.driftClass}${why ? `: ${why}` : ""})` : ""}`;
+    }
     return `attesting to the key broker: ${e.code}`;
   }
   const code = (e as { code?: unknown } | undefined)?.code;

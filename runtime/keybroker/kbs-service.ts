@@ -92,6 +92,8 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
       ...(claims ? { measurement: claims.measurement, chipId: claims.chipId } : {}),
     };
     if (!decision.granted) {
+      // The failed checks (codes and field paths) or the drift reason: identifiers only, never report bytes.
+      audit = { ...audit, detail: decision.reason.slice(0, 300) };
       throw new KeyBrokerError(decision.code, `attestation ${decision.code === "EVIDENCE_REJECTED" ? "rejected" : "denied"} (drift class ${decision.driftClass}): ${decision.reason}`, { details: { driftClass: decision.driftClass } });
     }
     await observe(broker, decision.claims.chipId, decision.claims.product, decision.claims.reportedTcb);

@@ -72,6 +72,8 @@ describe("entry points (config files -> listening services)", () => {
   it("describeKeyRelease names the broker's code and drift class, or why it was unreachable", () => {
     const denied = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: ...", { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "unknown-measurement" } });
     expect(describeKeyRelease(denied)).toBe("attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement)");
+    const debug = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: attestation denied (drift class ok): DEBUG_ALLOWED at report.policy.debug", { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "ok" } });
+    expect(describeKeyRelease(debug)).toBe("attesting to the key broker: refused with ATTESTATION_DENIED (drift class ok: DEBUG_ALLOWED at report.policy.debug)");
     expect(describeKeyRelease(new KeyBrokerError("CLIENT_DECRYPT_FAILED", "x"))).toBe("attesting to the key broker: CLIENT_DECRYPT_FAILED");
     expect(describeKeyRelease(Object.assign(new Error("connect"), { code: "ECONNREFUSED" }))).toBe("attesting to the key broker: unreachable (ECONNREFUSED)");
     expect(describeKeyRelease(Object.assign(new Error("open"), { code: "ENOENT" }))).toBe("attesting to the key broker: failed (ENOENT)");

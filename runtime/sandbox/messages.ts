@@ -1,0 +1,54 @@
+/** What the sandbox prints: the ready block, the curl command, the OIP request body. Pure. */
+import type { Provisioned, SandboxPorts } from "./configs.js";
+import type { SandboxLayout } from "./layout.js";
+
+/** The text the printed examples classify. */
+export const SAMPLE_TEXT = "a great, wonderful product";
+
+/** An Open Inference Protocol request classifying `texts` (one BYTES tensor, tokenized inside the runtime). */
+export function inferBody(texts: readonly string[]): string {
+  return JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [texts.length], data: texts }] });
+}
+
+/** Quotes a word for a POSIX shell when it needs quoting. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** A ready-to-paste curl command sending `text` through the gateway with the sandbox's client certificate. */
+export function curlCommand(layout: SandboxLayout, gatewayUrl: string, model: string, text: string): string {
+  const q = shellQuote;
+  return [
+    `curl --cacert ${q(layout.pki.sandboxCa)} \\`,
+    `    --cert ${q(layout.pki.client.cert)} --key ${q(layout.pki.client.key)} \\`,
+    `    -H 'content-type: application/json' \\`,
+    `    -d ${q(inferBody([text]))} \\`,
+    `    ${gatewayUrl}/v2/models/${model}/infer`,
+  ].join("\n");
+}
+
+/** The block printed once everything is ready. */
+export function readyBlock(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned, cli: { readonly command: string; readonly dirFlag: string }): string {
+  const url = `https://127.0.0.1:${ports.gateway}`;
+  const c = `${cli.command} sandbox`;
+  return [
+    "",
+    "ready: the attested path is up on 127.0.0.1 (Ctrl-C stops everything)",
+    "",
+    `  gateway URL         ${url}`,
+    `  golden measurement  ${p.measurement}`,
+    `                      launch shape ${p.launchShape} of stacks/Pulumi.dev.yaml, release ${p.release}`,
+    `  signed manifest     ${layout.release.jws}`,
+    `  client credentials  ${layout.pki.client.cert}, ${layout.pki.client.key}`,
+    `  logs                ${layout.logs.dir}/`,
+    "",
+    "Classify a text through the gateway (in another shell):",
+    "",
+    `  ${curlCommand(layout, url, p.model.name, SAMPLE_TEXT)}`,
+    "",
+    `or: ${c} infer ${shellQuote(SAMPLE_TEXT)}${cli.dirFlag}`,
+    `    ${c} status${cli.dirFlag}`,
+    `    ${c} tamper --measurement${cli.dirFlag}    # the broker refuses a tampered guest (then: tamper --reset)`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,110 @@
+/** `attestctl sandbox` without a running sandbox: usage errors, not-running answers, state files, error table. */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { SANDBOX_ERROR_CODES, SandboxError } from "../../runtime/sandbox/errors.js";
+import { sandboxLayout } from "../../runtime/sandbox/layout.js";
+import { lastLogError, readRunState } from "../../runtime/sandbox/state.js";
+import { runCli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "ci-sandbox-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const USAGE_HEAD = "usage: attestctl sandbox up [--ports default|auto] [--dir DIR]\n";
+
+describe("attestctl sandbox: usage", () => {
+  it("without a subcommand prints the help on stderr (exit 2); --help on stdout (exit 0)", async () => {
+    const none = await runCli(["sandbox"]);
+    expect([none.code, none.stdout, none.stderr.startsWith(USAGE_HEAD)]).toEqual([2, "", true]);
+    const help = await runCli(["sandbox", "--help"]);
+    expect([help.code, help.stdout.startsWith(USAGE_HEAD), help.stdout.includes("tamper    restart the runtime")]).toEqual([0, true, true]);
+  });
+
+  it.each([
+    [["sandbox", "start"], 'unknown subcommand "start" (up, down, status, infer, tamper)'],
+    [["sandbox", "up", "--ports", "9000"], "--ports must be default or auto"],
+    [["sandbox", "up", "--json"], "--json does not apply to sandbox up"],
+    [["sandbox", "tamper"], "tamper needs exactly one of --measurement, --debug, --tcb, --reset"],
+    [["sandbox", "tamper", "--tcb", "--debug"], "tamper needs exactly one of --measurement, --debug, --tcb, --reset"],
+    [["sandbox", "infer"], "infer takes exactly one TEXT argument (quote it)"],
+    [["sandbox", "infer", "a", "b"], "infer takes exactly one TEXT argument (quote it)"],
+    [["sandbox", "status", "extra"], 'unexpected argument "extra"'],
+    [["sandbox", "down", "--bogus"], "unknown option --bogus"],
+  ])("%j -> usage error", async (argv, message) => {
+    const r = await runCli([...argv, "--dir", dir]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, "", `${readUsage()}attestctl sandbox: error: ${message}\n`]);
+  });
+
+  it("ATTESTCTL_SANDBOX_TIMEOUT must be a positive number", async () => {
+    const r = await runCli(["sandbox", "down", "--dir", dir], undefined, { ATTESTCTL_SANDBOX_TIMEOUT: "soon" });
+    expect([r.code, r.stderr.endsWith("attestctl sandbox: error: ATTESTCTL_SANDBOX_TIMEOUT must be a positive number of seconds, got soon\n")]).toEqual([2, true]);
+  });
+});
+
+describe("attestctl sandbox: no sandbox running", () => {
+  it("status exits 1, down exits 0, infer and tamper are NOT_RUNNING (exit 1)", async () => {
+    expect(await runCli(["sandbox", "status", "--dir", dir])).toEqual({ code: 1, stdout: `not running (${dir})\n`, stderr: "" });
+    expect(await runCli(["sandbox", "status", "--json", "--dir", dir])).toEqual({ code: 1, stdout: '{"running":false}\n', stderr: "" });
+    expect(await runCli(["sandbox", "down", "--dir", dir])).toEqual({ code: 0, stdout: `not running (${dir})\n`, stderr: "" });
+    const notRunning = `attestctl sandbox: NOT_RUNNING: no sandbox is running in ${dir}: start one with \`npm start\` (or \`attestctl sandbox up --dir ${dir}\`)\n`;
+    expect(await runCli(["sandbox", "infer", "hello", "--dir", dir])).toEqual({ code: 1, stdout: "", stderr: notRunning });
+    expect(await runCli(["sandbox", "tamper", "--measurement", "--dir", dir])).toEqual({ code: 1, stdout: "", stderr: notRunning });
+  });
+
+  it("a state file left by a dead supervisor is not a running sandbox; a corrupt one is STATE_INVALID", async () => {
+    const L = sandboxLayout(dir);
+    mkdirSync(L.run.dir, { recursive: true });
+    writeFileSync(L.run.state, JSON.stringify({ version: 1, pid: 2 ** 22 + 7, services: {} }));
+    expect((await runCli(["sandbox", "status", "--dir", dir])).code).toBe(1);
+    writeFileSync(L.run.state, "{not json");
+    expect(() => readRunState(L)).toThrow(expect.objectContaining({ code: "STATE_INVALID" }));
+    const r = await runCli(["sandbox", "infer", "x", "--dir", dir]);
+    expect([r.code, r.stderr.startsWith(`attestctl sandbox: STATE_INVALID: ${L.run.state} is unreadable`)]).toEqual([1, true]);
+    rmSync(L.run.dir, { recursive: true, force: true });
+  });
+});
+
+describe("lastLogError", () => {
+  it("returns the last error line of a service log (pino JSON or an entry point's stderr line)", () => {
+    const f = join(dir, "svc.log");
+    writeFileSync(f, [
+      JSON.stringify({ level: 30, service: "inference", msg: "runtime booting" }),
+      JSON.stringify({ level: 50, service: "inference", code: "KEY_RELEASE_FAILED", msg: "runtime refused to serve: x" }),
+      JSON.stringify({ level: 30, service: "inference", msg: "draining" }),
+      JSON.stringify({ time: "t", service: "sandbox", event: "spawn" }),
+      "",
+    ].join("\n"));
+    expect(lastLogError(f)).toBe("KEY_RELEASE_FAILED: runtime refused to serve: x");
+    writeFileSync(f, `${JSON.stringify({ level: 30, service: "keybroker", msg: "ok" })}\nkeybroker: HSM_LOGIN_FAILED: the token refused the PIN\n`);
+    expect(lastLogError(f)).toBe("keybroker: HSM_LOGIN_FAILED: the token refused the PIN");
+    expect(lastLogError(join(dir, "absent.log"))).toBeUndefined();
+  });
+});
+
+describe("sandbox error codes", () => {
+  it("are the same set in errors.ts, the exported array and the README table", () => {
+    const source = readFileSync(join(__dirname, "../../runtime/sandbox/errors.ts"), "utf8");
+    const union = [...(source.split("export type SandboxErrorCode =")[1]!.split(";")[0]!.matchAll(/"([A-Z_]+)"/g))].map((m) => m[1]);
+    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    const table = readme.split("<!-- sandbox-errors:start -->\n")[1]?.split("<!-- sandbox-errors:end -->")[0] ?? "";
+    const rows = table.split("\n").filter((l) => l.startsWith("| `")).map((l) => l.split("|")[1]!.trim().replace(/`/g, ""));
+    expect(SANDBOX_ERROR_CODES).toEqual(union);
+    expect(rows).toEqual(union);
+  });
+
+  it("carry code and cause", () => {
+    const cause = new Error("inner");
+    const e = new SandboxError("READY_TIMEOUT", "slow", { cause });
+    expect([e.name, e.code, e.message, e.cause]).toEqual(["SandboxError", "READY_TIMEOUT", "slow", cause]);
+  });
+});
+
+function readUsage(): string {
+  return [
+    "usage: attestctl sandbox up [--ports default|auto] [--dir DIR]",
+    "       attestctl sandbox down|status [--json] [--dir DIR]",
+    "       attestctl sandbox infer TEXT [--dir DIR]",
+    "       attestctl sandbox tamper --measurement|--debug|--tcb|--reset [--dir DIR]",
+    "",
+  ].join("\n");
+}
