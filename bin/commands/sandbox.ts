@@ -94,6 +94,12 @@ function tamperMode(values: Parsed["values"]): TamperMode | "reset" {
   return chosen[0] as TamperMode | "reset";
 }
 
+/** How the user runs the CLI from where they are, and the `--dir` flag hints need. */
+function cliHint(p: Parsed, io: CliIo): { command: string; dirFlag: string } {
+  const command = relative(io.cwd, PROJECT_ROOT) === "" ? "./bin/attestctl" : resolve(PROJECT_ROOT, "bin", "attestctl");
+  return { command, dirFlag: p.layout.root === DEFAULT_SANDBOX_DIR ? "" : ` --dir ${p.layout.root}` };
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy: `status` and `infer` need neither onnx nor the HSM modules */
 async function dispatch(p: Parsed, io: CliIo): Promise<number> {
   const out = io.stdout;
@@ -108,9 +114,7 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
       const ports = p.values.ports ?? "default";
       if (ports !== "default" && ports !== "auto") throw new UsageError("--ports must be default or auto");
       const { sandboxUp } = require("../../runtime/sandbox/supervisor.js") as SupervisorModule;
-      const cli = relative(io.cwd, PROJECT_ROOT) === "" ? "./bin/attestctl" : resolve(PROJECT_ROOT, "bin", "attestctl");
-      const dirFlag = p.layout.root === DEFAULT_SANDBOX_DIR ? "" : ` --dir ${p.layout.root}`;
-      return sandboxUp({ layout: p.layout, ports, env: io.env, readyTimeoutMs: timeoutMs(io), cli: { command: cli, dirFlag }, out });
+      return sandboxUp({ layout: p.layout, ports, env: io.env, readyTimeoutMs: timeoutMs(io), cli: cliHint(p, io), out });
     }
     case "down":
       await control().sandboxDown(p.layout, timeoutMs(io), out);
@@ -122,9 +126,11 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
       await control().sandboxInfer(p.layout, p.positionals[0] as string, out);
       return EXIT.ok;
     }
-    default:
-      await control().sandboxTamper({ layout: p.layout, mode: tamperMode(p.values), timeoutMs: timeoutMs(io) + 60_000, out });
+    default: {
+      const hint = cliHint(p, io);
+      await control().sandboxTamper({ layout: p.layout, mode: tamperMode(p.values), timeoutMs: timeoutMs(io) + 60_000, undo: `${hint.command} sandbox tamper --reset${hint.dirFlag}`, out });
       return EXIT.ok;
+    }
   }
 }
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -10,7 +10,7 @@ import { SandboxError } from "./errors.js";
 import { writeFileAtomic } from "./files.js";
 import { pollUntil, sendRequest, type SandboxResponse } from "./http.js";
 import type { SandboxLayout } from "./layout.js";
-import { inferBody } from "./messages.js";
+import { inferBody, SAMPLE_TEXT } from "./messages.js";
 import { commandLineOf, isAlive, signal } from "./processes.js";
 import { auditLinesSince, readJsonFile, readRunState, requireRunning, tamperRequestFile, tamperResponseFile, type RunState, type TamperResponse } from "./state.js";
 
@@ -46,6 +46,8 @@ export interface TamperOptions {
   readonly mode: TamperMode | "reset";
   /** How long to wait for the supervisor's answer, in ms. */
   readonly timeoutMs: number;
+  /** The command that undoes the tampering, as the user types it (e.g. `./bin/attestctl sandbox tamper --reset`). */
+  readonly undo: string;
   readonly out: (s: string) => void;
 }
 
@@ -68,7 +70,7 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
   }, { timeoutMs: o.timeoutMs, intervalMs: 250, stop: () => !isAlive(state.pid) });
   if (!answered || !response) throw new SandboxError("CONTROL_TIMEOUT", `the sandbox (pid ${state.pid}) did not answer within ${Math.round(o.timeoutMs / 1000)} s; see ${L.logs.runtime}`);
   const denied = auditLinesSince(L, "kbs.attest", response.since).filter((l) => l.decision === "denied").pop();
-  const probe = await inferThroughGateway(L, state, ["is anyone there?"]).catch((e: NodeJS.ErrnoException) => ({ status: 0, text: e.code ?? e.message, headers: {} }));
+  const probe = await inferThroughGateway(L, state, [SAMPLE_TEXT]).catch((e: NodeJS.ErrnoException) => ({ status: 0, text: e.code ?? e.message, headers: {} }));
   if (response.outcome === "ready") {
     o.out(`runtime: attested and serving\ngateway: HTTP ${probe.status} ${probe.text}\n`);
     if (o.mode !== "reset") throw new SandboxError("TAMPER_NOT_DENIED", `the key broker released keys to a runtime with tampered evidence (${o.mode}): this must never happen; see ${L.keybroker.audit}`);
@@ -82,7 +84,7 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
     : `key broker: no denial recorded in ${L.keybroker.audit}\n`);
   o.out(`gateway: HTTP ${probe.status} ${probe.text}\n`);
   if (o.mode === "reset") throw new SandboxError("CONTROL_TIMEOUT", `the runtime did not come back with genuine evidence; see ${L.logs.runtime}`);
-  o.out(`undo: ${"`attestctl sandbox tamper --reset`"} (or restart the sandbox)\n`);
+  o.out(`undo: ${o.undo} (or restart the sandbox)\n`);
 }
 
 /** `sandbox status`: one line per service. Resolves false when no sandbox is running. */

@@ -19,7 +19,7 @@ export function shellQuote(word: string): string {
 export function curlCommand(layout: SandboxLayout, gatewayUrl: string, model: string, text: string): string {
   const q = shellQuote;
   return [
-    `curl --cacert ${q(layout.pki.sandboxCa)} \\`,
+    `curl -sS -w '\\n' --cacert ${q(layout.pki.sandboxCa)} \\`,
     `    --cert ${q(layout.pki.client.cert)} --key ${q(layout.pki.client.key)} \\`,
     `    -H 'content-type: application/json' \\`,
     `    -d ${q(inferBody([text]))} \\`,
@@ -28,12 +28,12 @@ export function curlCommand(layout: SandboxLayout, gatewayUrl: string, model: st
 }
 
 /** The block printed once everything is ready. */
-export function readyBlock(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned, cli: { readonly command: string; readonly dirFlag: string }): string {
+export function readyBlock(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned, cli: { readonly command: string; readonly dirFlag: string }, seconds: number): string {
   const url = `https://127.0.0.1:${ports.gateway}`;
   const c = `${cli.command} sandbox`;
   return [
     "",
-    "ready: the attested path is up on 127.0.0.1 (Ctrl-C stops everything)",
+    `ready: the attested path is up on 127.0.0.1 after ${seconds.toFixed(1)} s (Ctrl-C stops everything)`,
     "",
     `  gateway URL         ${url}`,
     `  golden measurement  ${p.measurement}`,

@@ -161,7 +161,7 @@ class Supervisor {
         this.phase = "ready";
         this.wasReady = true;
         this.save();
-        this.say(readyBlock(L, this.ports, this.p, this.o.cli));
+        this.say(readyBlock(L, this.ports, this.p, this.o.cli, (Date.now() - Date.parse(this.startedAt)) / 1000));
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           if (this.stopping || this.failure) resolve();

@@ -73,7 +73,7 @@ export function sandboxCli(dir: string, args: readonly string[]): Promise<{ code
 /** The curl command the ready block printed (the lines from `curl` to the URL). */
 export function printedCurl(output: string): string {
   const lines = output.split("\n");
-  const start = lines.findIndex((l) => l.trimStart().startsWith("curl --cacert"));
+  const start = lines.findIndex((l) => l.trimStart().startsWith("curl "));
   const end = lines.findIndex((l, i) => i > start && l.trim().endsWith("/infer"));
   if (start < 0 || end < 0) throw new Error(`no curl command in:\n${output}`);
   return lines.slice(start, end + 1).join("\n");

@@ -106,7 +106,7 @@ describe("messages", () => {
   it("the curl command is exactly what a user pastes", () => {
     expect(inferBody(["a", "b"])).toBe('{"inputs":[{"name":"text","datatype":"BYTES","shape":[2],"data":["a","b"]}]}');
     expect(curlCommand(L, "https://127.0.0.1:8080", "sentiment", "a great, wonderful product")).toBe([
-      "curl --cacert /srv/demo/.sandbox/pki/sandbox-ca.pem \\",
+      "curl -sS -w '\\n' --cacert /srv/demo/.sandbox/pki/sandbox-ca.pem \\",
       "    --cert /srv/demo/.sandbox/pki/client.pem --key /srv/demo/.sandbox/pki/client.key \\",
       "    -H 'content-type: application/json' \\",
       `    -d '{"inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":["a great, wonderful product"]}]}' \\`,
