@@ -5,7 +5,7 @@
  * broker); SIGUSR2 makes it act on a `sandbox tamper` request; a service that dies stops the rest.
  */
 import { readFileSync, rmSync } from "node:fs";
-import { gatewayConfig, keyBrokerConfig, runtimeConfig, SANDBOX_TOKEN_LABEL, tcbBelow, type Provisioned, type SandboxPorts, type TamperMode } from "./configs.js";
+import { DEFAULT_PORTS, gatewayConfig, keyBrokerConfig, runtimeConfig, SANDBOX_TOKEN_LABEL, tcbBelow, type Provisioned, type SandboxPorts, type TamperMode } from "./configs.js";
 import { SandboxError } from "./errors.js";
 import { writeFileAtomic } from "./files.js";
 import { pollUntil, sendRequest } from "./http.js";
@@ -194,7 +194,7 @@ class Supervisor {
     this.p = existing ?? (pending as PendingProvision).provisioned;
     const { ports, moved } = await choosePorts(this.o.ports);
     this.ports = ports;
-    if (moved.length > 0) this.say(`    (ports already in use: ${moved.join(", ")}; using free ports for them)`);
+    if (moved.length > 0) this.say(`    (port${moved.length === 1 ? "" : "s"} ${moved.map((n) => DEFAULT_PORTS[n]).join(", ")} in use: using free ports instead; the URLs below say which)`);
     this.writeConfigs(modulePath);
     this.save();
     if (this.stopping) return;
