@@ -80,7 +80,7 @@ describe("boot sequence with the key broker and simulated SNP evidence", () => {
 
   it("a runtime with a measurement outside the golden manifest gets no key and never opens its port", async () => {
     const rt = await boot(TAMPERED);
-    expect([rt.phase(), rt.failure?.code, rt.failure?.message, rt.port]).toEqual(["failed", "KEY_RELEASE_FAILED", "attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement)", 0]);
+    expect([rt.phase(), rt.failure?.code, rt.failure?.message, rt.port]).toEqual(["failed", "KEY_RELEASE_FAILED", "attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement: MEASUREMENT_NOT_ALLOWED at report.measurement)", 0]);
     expect((await fetch(`http://127.0.0.1:${rt.opsPort}/v2/health/ready`)).status).toBe(503);
   });
 
