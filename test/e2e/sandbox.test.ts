@@ -20,6 +20,8 @@ const L = sandboxLayout(dir);
 /** A prompt that must never be written anywhere under the sandbox directory. */
 const MARKER = `zanzibar${randomBytes(6).toString("hex")}quokka`;
 let sandbox: RunningSandbox;
+/** Per-test budget: a tamper restarts the runtime, which can take minutes on a loaded 2-core machine (no timing is asserted). */
+const SLOW = 600_000;
 
 beforeAll(async () => {
   sandbox = await startSandbox(dir);
@@ -70,21 +72,21 @@ describe("sandbox end to end (separate processes, real clients)", () => {
     expect(out).toContain(`golden measurement  ${golden}`);
     expect(readJson(L.provisioned).measurement).toBe(golden);
     expect(state().services).toMatchObject({ keybroker: { status: "ready" }, runtime: { status: "ready" }, gateway: { status: "ready" } });
-  });
+  }, SLOW);
 
   it("the printed curl command returns a classification", async () => {
     const r = spawnSync("bash", ["-c", printedCurl(sandbox.output()).replace(/^\s+/, "")], { encoding: "utf8", timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const reply = JSON.parse(r.stdout);
     expect([reply.model_name, labelsOf({ body: reply })]).toEqual(["sentiment", ["positive"]]);
-  });
+  }, SLOW);
 
   it("curl with the client certificate classifies a batch (and the marker prompt) through the gateway", async () => {
     const r = spawnSync("curl", ["-sS", "--cacert", L.pki.sandboxCa, "--cert", L.pki.client.cert, "--key", L.pki.client.key, "-H", "content-type: application/json",
       "-d", JSON.stringify(textBody(["I loved it, great fun", `boring and awful ${MARKER}`])), `${state().gatewayUrl}/v2/models/sentiment/infer`], { encoding: "utf8", timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(labelsOf({ body: JSON.parse(r.stdout) })).toEqual(["positive", "negative"]);
-  });
+  }, SLOW);
 
   it("Node's https client with the client certificate gets the OIP response; `sandbox infer` prints it", async () => {
     const r = await nodeHttps(state().ports.gateway, "/v2/models/sentiment/infer", { ...client(), body: textBody([`${MARKER} a wonderful, great product`]) });
@@ -92,14 +94,14 @@ describe("sandbox end to end (separate processes, real clients)", () => {
     const cli = await sandboxCli(dir, ["infer", `terrible, awful, boring ${MARKER}`]);
     expect(cli.code, cli.stderr).toBe(0);
     expect(labelsOf({ body: JSON.parse(cli.stdout) })).toEqual(["negative"]);
-  });
+  }, SLOW);
 
   it("the gateway refuses clients without a certificate or API key (401 UNAUTHENTICATED)", async () => {
     const r = await nodeHttps(state().ports.gateway, "/v2/models/sentiment/infer", { ca: read(L.pki.sandboxCa), body: textBody(["hello"]) });
     expect([r.status, r.body?.code]).toEqual([401, "UNAUTHENTICATED"]);
     const c = spawnSync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", L.pki.sandboxCa, "-H", "content-type: application/json", "-d", "{}", `${state().gatewayUrl}/v2/models/sentiment/infer`], { encoding: "utf8" });
     expect(c.stdout).toBe("401");
-  });
+  }, SLOW);
 
   it("the runtime refuses clients without a gateway certificate (TLS), and serves the gateway's", async () => {
     const port = state().ports.runtime as number;
@@ -113,7 +115,7 @@ describe("sandbox end to end (separate processes, real clients)", () => {
     expect(curlNone.status).toBe(56);
     const gateway = await nodeHttps(port, "/v2/health/ready", { ca: brokerCa, cert: read(L.pki.gatewayUpstream.cert), key: read(L.pki.gatewayUpstream.key) });
     expect([gateway.status, gateway.body]).toEqual([200, { ready: true }]);
-  });
+  }, SLOW);
 
   it.each([
     ["measurement", "unknown-measurement", "MEASUREMENT_NOT_ALLOWED"],
@@ -133,14 +135,14 @@ describe("sandbox end to end (separate processes, real clients)", () => {
     const g = await nodeHttps(state().ports.gateway, "/v2/models/sentiment/infer", { ...client(), body: textBody(["hello"]) });
     expect([g.status, g.body?.code]).toEqual([503, "UPSTREAM_UNAVAILABLE"]);
     expect(state().services.runtime.status).toBe("refused");
-  });
+  }, SLOW);
 
   it("tamper --reset: the runtime attests again and serves", async () => {
     const r = await sandboxCli(dir, ["tamper", "--reset"]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const g = await nodeHttps(state().ports.gateway, "/v2/models/sentiment/infer", { ...client(), body: textBody(["great fun"]) });
     expect([g.status, labelsOf(g)]).toEqual([200, ["positive"]]);
-  });
+  }, SLOW);
 
   it("stopping and restarting keeps keys and manifests (nothing is re-created)", async () => {
     const snapshot = () => {
@@ -178,5 +180,5 @@ describe("sandbox end to end (separate processes, real clients)", () => {
     expect(files).toContain(L.keybroker.audit);
     const marker = Buffer.from(MARKER, "utf8");
     expect(files.filter((f) => readFileSync(f).includes(marker))).toEqual([]);
-  });
+  }, SLOW);
 });
