@@ -1,10 +1,11 @@
 /** `attestctl sandbox` without a running sandbox: usage errors, not-running answers, state files, error table. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SANDBOX_ERROR_CODES, SandboxError } from "../../runtime/sandbox/errors.js";
 import { sandboxLayout } from "../../runtime/sandbox/layout.js";
+import { SOFTHSM2_INSTALL_HINT } from "../../runtime/sandbox/softhsm.js";
 import { lastLogError, readRunState } from "../../runtime/sandbox/state.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -49,6 +50,12 @@ describe("attestctl sandbox: no sandbox running", () => {
     const notRunning = `attestctl sandbox: NOT_RUNNING: no sandbox is running in ${dir}: start one with \`npm start\` (or \`attestctl sandbox up --dir ${dir}\`)\n`;
     expect(await runCli(["sandbox", "infer", "hello", "--dir", dir])).toEqual({ code: 1, stdout: "", stderr: notRunning });
     expect(await runCli(["sandbox", "tamper", "--measurement", "--dir", dir])).toEqual({ code: 1, stdout: "", stderr: notRunning });
+  });
+
+  it("up without SoftHSM2 says how to install it and starts nothing (SOFTHSM_MISSING, exit 1)", async () => {
+    const r = await runCli(["sandbox", "up", "--dir", dir, "--ports", "auto"], undefined, { SOFTHSM2_MODULE: "/nonexistent/libsofthsm2.so" });
+    expect(r).toEqual({ code: 1, stdout: "", stderr: `attestctl sandbox: SOFTHSM_MISSING: SOFTHSM2_MODULE=/nonexistent/libsofthsm2.so does not exist.\n${SOFTHSM2_INSTALL_HINT}\n` });
+    expect(existsSync(sandboxLayout(dir).provisioned)).toBe(false);
   });
 
   it("a state file left by a dead supervisor is not a running sandbox; a corrupt one is STATE_INVALID", async () => {
