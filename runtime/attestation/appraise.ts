@@ -89,6 +89,13 @@ export async function appraiseSnpEvidence(opts: AppraiseSnpOptions): Promise<Snp
     ({ driftClass, reason: driftReason } = driftWithoutManifests(v.failures));
   }
   const accepted = v.failures.length === 0;
+  // "ok" and "platform-updated" mean "release": a verdict that fails any other policy check (debug,
+  // migration agent, VMPL, policy bits, chip, host_data, ...) must not carry them. Authentic evidence
+  // from a guest outside the policy is treated like forged evidence: deny, possible compromise.
+  if (!accepted && RELEASABLE_DRIFT_CLASSES.includes(driftClass)) {
+    driftClass = "invalid-evidence";
+    driftReason = `authentic, but outside the attestation policy (${[...new Set(v.failures.map((f) => f.code))].join(", ")})`;
+  }
   return {
     tee: "sev-snp",
     accepted,

@@ -120,7 +120,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     const code = req.gw?.code ?? (reply.statusCode < 400 ? "OK" : `HTTP_${reply.statusCode}`);
     metrics.requests.inc({ client: req.gw?.client ?? "-", model: req.gw?.model ?? "-", code });
     req.log.info({
-      reqId: req.id, client: req.gw?.client ?? "-", method: req.method, route: req.routeOptions.url ?? "-", model: req.gw?.model ?? "-",
+      client: req.gw?.client ?? "-", method: req.method, route: req.routeOptions.url ?? "-", model: req.gw?.model ?? "-",
       upstream: req.gw?.upstream, status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
       responseBytes: sent.get(req) ?? 0, ms: t0 === undefined ? 0 : Math.round(Number(process.hrtime.bigint() - t0) / 1e3) / 1e3,
     }, "request");
@@ -134,7 +134,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     else if ((err as { validation?: unknown }).validation) e = new GatewayError("ROUTE_NOT_FOUND", "no such route");
     else {
       e = new GatewayError("INTERNAL", "internal error", { cause: err });
-      req.log.error({ reqId: req.id, err: errorFields(err) }, "request failed");
+      req.log.error({ err: errorFields(err) }, "request failed");
     }
     if (req.gw) req.gw.code = e.code;
     if (e.retryAfterSeconds !== undefined) reply.header("retry-after", String(e.retryAfterSeconds));

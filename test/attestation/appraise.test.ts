@@ -53,7 +53,7 @@ describe("appraiseSnpEvidence: verdicts and drift classes (golden manifests, mea
 
   it("a debug guest with an active measurement: drift ok, but not accepted", async () => {
     const v = await appraise({ policy: { smt: true, debug: true } });
-    expect([v.accepted, v.releasable, v.driftClass, v.failures.map((f) => f.code)]).toEqual([false, false, "ok", ["DEBUG_ALLOWED", "GUEST_POLICY"]]);
+    expect([v.accepted, v.releasable, v.driftClass, v.driftReason, v.failures.map((f) => f.code)]).toEqual([false, false, "invalid-evidence", "authentic, but outside the attestation policy (DEBUG_ALLOWED, GUEST_POLICY)", ["DEBUG_ALLOWED", "GUEST_POLICY"]]);
   });
 
   it("replay: the second appraisal of the same evidence is invalid-evidence", async () => {

@@ -120,7 +120,7 @@ describe("sandbox end to end (separate processes, real clients)", () => {
   it.each([
     ["measurement", "unknown-measurement", "MEASUREMENT_NOT_ALLOWED"],
     ["tcb", "tcb-below-floor", "TCB_BELOW_FLOOR at report.reportedTcb.snp"],
-    ["debug", "ok", "DEBUG_ALLOWED at report.policy.debug"],
+    ["debug", "invalid-evidence", "DEBUG_ALLOWED at report.policy.debug"],
   ])("tampered evidence (--%s) gets no key: the broker denies it (%s) and the gateway refuses to route", async (mode, driftClass, failure) => {
     const before = parseAuditLog(read(L.keybroker.audit)).length;
     const r = await sandboxCli(dir, ["tamper", `--${mode}`]);

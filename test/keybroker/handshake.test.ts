@@ -77,7 +77,7 @@ describe("KBS handshake with simulated SNP evidence", () => {
     ["unknown-measurement", () => simulatedSnpEvidence(sim, { measurement: measurementOf("tampered") }), 403, "ATTESTATION_DENIED", "unknown-measurement"],
     ["tcb-below-floor", () => simulatedSnpEvidence(sim, { measurement: M_ACTIVE, reportedTcb: { ...FLOOR, snp: 24 } }), 403, "ATTESTATION_DENIED", "tcb-below-floor"],
     ["invalid-evidence (report data of another key)", () => ({ tee: "snp", getEvidence: (rd: Buffer) => simulatedSnpEvidence(sim, { measurement: M_ACTIVE }).getEvidence(Buffer.from(rd).fill(1, 0, 8)) }), 401, "EVIDENCE_REJECTED", "invalid-evidence"],
-    ["a debug guest (golden measurement, class ok, policy failure DEBUG_ALLOWED)", () => simulatedSnpEvidence(sim, { measurement: M_ACTIVE, policy: { smt: true, debug: true } }), 403, "ATTESTATION_DENIED", "ok"],
+    ["a debug guest (golden measurement, authentic, outside the policy: DEBUG_ALLOWED)", () => simulatedSnpEvidence(sim, { measurement: M_ACTIVE, policy: { smt: true, debug: true } }), 403, "ATTESTATION_DENIED", "invalid-evidence"],
   ];
   it.each(denials)("denies %s with its drift class and audits it", async (_name, provider, status, code, driftClass) => {
     const c = client(provider());

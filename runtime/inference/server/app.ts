@@ -104,7 +104,7 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     opts.metrics?.requests.inc({ model, code });
     if (code === "OK" && req.routeOptions.url?.endsWith("/infer")) opts.metrics?.duration.observe({ model }, ms / 1000);
     req.log.info({
-      reqId: req.id, method: req.method, route: req.routeOptions.url ?? "-", model, rows: req.meta?.rows,
+      method: req.method, route: req.routeOptions.url ?? "-", model, rows: req.meta?.rows,
       status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
       responseBytes: responseBytes.get(req) ?? 0, ms: Math.round(ms * 1000) / 1000,
     }, "request");
@@ -114,7 +114,7 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     const r = toHttpError(err);
     if (req.meta) req.meta.code = r.code;
     if (r.status >= 500 && r.code !== "QUEUE_FULL" && r.code !== "SHUTTING_DOWN" && r.code !== "MODEL_NOT_READY") {
-      req.log.error({ reqId: req.id, err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) }, "request failed");
+      req.log.error({ err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) }, "request failed");
     }
     if (r.retryAfterSeconds !== undefined) reply.header("retry-after", String(r.retryAfterSeconds));
     return reply.code(r.status).send({ error: r.message, code: r.code });

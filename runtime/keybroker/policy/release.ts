@@ -43,17 +43,23 @@ export type AttestationDecision =
       readonly reason: string;
     };
 
+/** Verifier codes meaning the evidence is not bound to this session (mismatch or replay). */
+const BINDING_FAILURES = new Set(["REPORT_DATA_MISMATCH", "REPORT_DATA_REPLAYED"]);
+
 /**
  * Decides whether an appraised piece of evidence earns a token: accepted by the verifier (no
  * failure) and a drift class in RELEASABLE_DRIFT_CLASSES; the release and launch shape are those
- * of the active manifest holding the measurement. A refused `invalid-evidence` is
- * EVIDENCE_REJECTED (401); any other refusal is ATTESTATION_DENIED (403).
+ * of the active manifest holding the measurement. Evidence that is not authentic or not bound
+ * (no claims, or a REPORT_DATA mismatch or replay) is EVIDENCE_REJECTED (401); any other refusal,
+ * including authentic evidence from a guest outside the policy (class `invalid-evidence` with the
+ * verifier's policy failures), is ATTESTATION_DENIED (403).
  *
  * @example decideAttestation(verdict, manifests).granted // true only for ok / platform-updated
  */
 export function decideAttestation(verdict: EvidenceVerdict, manifests: readonly GoldenManifest[]): AttestationDecision {
   const { driftClass, claims } = verdict;
-  const code = driftClass === "invalid-evidence" ? "EVIDENCE_REJECTED" : "ATTESTATION_DENIED";
+  const notAuthentic = claims === undefined || verdict.failures.some((f) => BINDING_FAILURES.has(f.code));
+  const code = driftClass === "invalid-evidence" && notAuthentic ? "EVIDENCE_REJECTED" : "ATTESTATION_DENIED";
   const failures = verdict.failures.map((f) => `${f.code} at ${f.path}`).join("; ");
   if (!verdict.accepted || !claims) return { granted: false, driftClass, ...(claims ? { claims } : {}), code, reason: failures || verdict.reason };
   if (!RELEASABLE_DRIFT_CLASSES.includes(driftClass)) return { granted: false, driftClass, claims, code, reason: verdict.reason };
