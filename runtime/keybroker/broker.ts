@@ -27,7 +27,7 @@ import type { ReleasePolicy } from "./policy/release.js";
 import type { EvidenceVerifier } from "./policy/verifier-port.js";
 import { currentEpoch, startEpoch } from "./session/epochs.js";
 import { SessionStore } from "./session/sessions.js";
-import { AuditLog, type AuditEntry } from "./state/audit.js";
+import { AuditLog, type AuditEntry, type DurableAppend } from "./state/audit.js";
 import { loadState, saveState, type BrokerState, type KeyVersionRecord } from "./state/state.js";
 
 /** Start options. */
@@ -45,6 +45,8 @@ export interface KeyBrokerOptions {
   readonly crashPoint?: (point: CrashPoint) => void;
   /** HSM reconnect backoff in ms (default 100 .. 2000). */
   readonly hsmRetryMs?: { readonly min: number; readonly max: number };
+  /** Test hook: replaces the audit file's durable append (to observe ordering and group commit). */
+  readonly auditAppend?: DurableAppend;
 }
 
 /** TLS material of the broker's own listeners: a software key with a certificate from the HSM CA. */
@@ -100,7 +102,7 @@ export class KeyBroker {
       if (firstStart && soft.initialise && !knowsKeys) ensureSoftHsmToken(config.hsm.modulePath, config.hsm.tokenLabel, pin);
     }
 
-    const audit = new AuditLog(join(config.stateDir, "audit.log"), now);
+    const audit = new AuditLog(join(config.stateDir, "audit.log"), now, options.auditAppend);
     await audit.open();
     let broker: KeyBroker | undefined;
     const onEvent = (e: HsmEvent): void => {

@@ -31,12 +31,14 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const config = parseKeyBrokerConfig(raw);
   const logger = createLogger({ service: "keybroker", level: env.KEYBROKER_LOG_LEVEL ?? "info" });
   const svc = await startKeyBrokerService(config, { logger, env });
-  process.stdout.write(`keybroker ready kbs=${svc.kbsUrl} admin=${svc.adminUrl} ca=${config.stateDir}/ca.pem\n`);
-  await new Promise<void>((done) => {
+  // Handlers first, ready line second: a supervisor may signal the moment it reads the line.
+  const stopped = new Promise<void>((done) => {
     const stop = () => void svc.close().then(done, done);
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  process.stdout.write(`keybroker ready kbs=${svc.kbsUrl} admin=${svc.adminUrl} ca=${config.stateDir}/ca.pem\n`);
+  await stopped;
   return 0;
 }
 

@@ -33,7 +33,8 @@ function runChild(f: BrokerFixture, env: Record<string, string>, killAfterRotati
     });
     child.stderr.on("data", (c: Buffer) => (err += c.toString()));
     child.on("error", reject);
-    child.on("exit", (code, signal) => resolve({ code, signal, out, err }));
+    // close, not exit: exit can fire before the pipes are read to the end.
+    child.on("close", (code, signal) => resolve({ code, signal, out, err }));
   });
 }
 

@@ -3,40 +3,16 @@
  * options (what runtime/inference/main.ts passes): boot, release, clean stop; start-up failures
  * exit 1 with a coded first line and never echo the PIN.
  */
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { KeyRelease } from "../../runtime/inference/boot.js";
 import { keyReleaseFromOptions } from "../../runtime/keybroker/client/factory.js";
-import { adminRequest, brokerFixture, releaseKey, tempDir, goldenManifest, measurementOf, signedManifest, type BrokerFixture } from "../helpers/keybroker.js";
+import { adminRequest, brokerFixture, releaseKey, tempDir, goldenManifest, measurementOf, signedManifest } from "../helpers/keybroker.js";
+import { startBrokerProcess as startMain } from "../helpers/keybroker-process.js";
 import { sharedSimulatedSnp, SIMULATED_SNP_ROOT } from "../helpers/simulated-snp.js";
 
-const MAIN = join(__dirname, "../../runtime/keybroker/main.ts");
 const M = measurementOf("inference-main");
-
-function startMain(f: BrokerFixture, env: Record<string, string> = {}) {
-  const cfg = join(f.dir, "keybroker.json");
-  writeFileSync(cfg, JSON.stringify({ ...f.config, listen: { host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0 } }));
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", cfg], { env: { ...process.env, KEYBROKER_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  const ready = new Promise<{ kbs: string; admin: string }>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /keybroker ready kbs=(\S+) admin=(\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve({ kbs: m[1] as string, admin: m[2] as string });
-      }
-    }, 20);
-    void exited.then(() => (clearInterval(t), reject(new Error(`exited: ${err}`))));
-  });
-  ready.catch(() => undefined); // a failing start is asserted through `exited`
-  return { child, ready, exited, stderr: () => err };
-}
 
 describe("keybroker main", () => {
   it("starts from a config file, releases to the options-built client, stops cleanly on SIGTERM", async () => {

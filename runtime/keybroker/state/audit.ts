@@ -1,10 +1,14 @@
 /**
- * The audit log: one JSON object per line, appended (O_APPEND) and fsync'd before the decision it
- * records takes effect, so a crash loses no decision. Concurrent records share one write+fsync
- * (group commit). Entries are typed: only identifiers, digests, classes and codes fit, never
- * secrets, report data, nonces, tokens or key bytes.
+ * The audit log: one JSON object per line, appended and durable before the decision it records
+ * takes effect, so a crash loses no decision. The file is opened with O_APPEND | O_DSYNC: each
+ * write(2) returns only once its data is on stable storage (synchronized I/O data integrity, the
+ * same guarantee as write + fdatasync), so a batch costs one thread-pool job and no round trip
+ * through the event loop between the write and the sync. Records that arrive while a batch is
+ * being written are queued and written together next (group commit: one write, one sync).
+ * Entries are typed: only identifiers, digests, classes and codes fit, never secrets, report
+ * data, nonces, tokens or key bytes.
  */
-import { close, fdatasync, open, write } from "node:fs";
+import { close, constants, open, write } from "node:fs";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DriftClass } from "../../../measurements/drift/types.js";
@@ -67,31 +71,54 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
-/** Append-only, fsync'd JSON-lines audit log with group commit. */
+/**
+ * Appends `data` durably (resolves once it is on stable storage). The default writes to a file
+ * descriptor opened with O_APPEND | O_DSYNC; tests inject one to observe ordering and batching.
+ */
+export type DurableAppend = (data: Buffer) => Promise<void>;
+
+/** Open flags of the audit file: append-only, created 0600, every write synchronized (data integrity). */
+export const AUDIT_OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
+
+/** Append-only, synchronously written JSON-lines audit log with group commit. */
 export class AuditLog {
   private fd: number | undefined;
+  private append: DurableAppend | undefined;
   private queue: Pending[] = [];
   private flushing = false;
   private failed: Error | undefined;
+  private idle: (() => void)[] = [];
 
-  /** `now` is injected so tests can freeze time. */
+  /** `now` is injected so tests can freeze time; `append` replaces the file (tests). */
   constructor(
     readonly path: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly injected?: DurableAppend,
   ) {}
 
-  /** Opens the file for appending (creating it with mode 0600). */
+  /** Opens the file for appending (O_APPEND | O_DSYNC, created with mode 0600). */
   async open(): Promise<void> {
+    if (this.injected) {
+      this.append = this.injected;
+      return;
+    }
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    this.fd = await new Promise<number>((resolve, reject) => open(this.path, "a", 0o600, (e, fd) => (e ? reject(e) : resolve(fd))));
+    const fd = await new Promise<number>((resolve, reject) => open(this.path, AUDIT_OPEN_FLAGS, 0o600, (e, n) => (e ? reject(e) : resolve(n))));
+    this.fd = fd;
+    this.append = (data) => new Promise((resolve, reject) => writeAll(fd, data, 0, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** The file descriptor (tests check its flags in /proc), or undefined when closed or injected. */
+  get descriptor(): number | undefined {
+    return this.fd;
   }
 
   /**
-   * Appends an entry; resolves once it is on disk (fdatasync). Rejects with AUDIT_UNAVAILABLE when
+   * Appends an entry; resolves once it is on stable storage. Rejects with AUDIT_UNAVAILABLE when
    * the log cannot be written, so the caller fails closed.
    */
   record(entry: AuditEntry): Promise<void> {
-    if (this.fd === undefined) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log is not open"));
+    if (this.append === undefined) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log is not open"));
     if (this.failed) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log write failed earlier", { cause: this.failed }));
     const line = `${JSON.stringify({ ts: this.now().toISOString(), ...entry })}\n`;
     return new Promise<void>((resolve, reject) => {
@@ -102,33 +129,41 @@ export class AuditLog {
 
   /** Waits for pending lines and closes the file. */
   async close(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    if (this.flushing || this.queue.length > 0) await new Promise<void>((r) => this.idle.push(r));
     const fd = this.fd;
     this.fd = undefined;
+    this.append = undefined;
     if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
   }
 
   private flush(): void {
-    const fd = this.fd;
+    const append = this.append;
     const batch = this.queue;
     this.queue = [];
-    if (fd === undefined || batch.length === 0) {
+    if (append === undefined || batch.length === 0) {
       this.flushing = false;
+      for (const r of this.idle.splice(0)) r();
+      if (append === undefined) {
+        const err = new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log is not open");
+        for (const p of batch) p.reject(err);
+      }
       return;
     }
     this.flushing = true;
     const data = Buffer.from(batch.map((p) => p.line).join(""), "utf8");
-    const done = (e: Error | null): void => {
-      if (e) {
-        this.failed = e;
-        const err = new KeyBrokerError("AUDIT_UNAVAILABLE", "writing the audit log failed", { cause: e });
-        for (const p of batch) p.reject(err);
-      } else {
+    append(data).then(
+      () => {
         for (const p of batch) p.resolve();
-      }
-      this.flush();
-    };
-    writeAll(fd, data, 0, (we) => (we ? done(we) : fdatasync(fd, (se) => done(se))));
+        this.flush();
+      },
+      (e: unknown) => {
+        const cause = e instanceof Error ? e : new Error(String(e));
+        this.failed = cause;
+        const err = new KeyBrokerError("AUDIT_UNAVAILABLE", "writing the audit log failed", { cause });
+        for (const p of batch) p.reject(err);
+        this.flush();
+      },
+    );
   }
 }
 

@@ -1,0 +1,64 @@
+/**
+ * bench/keybroker: the raw crypto operations one KBS handshake needs, each timed alone in the
+ * bench process (mean ms per handshake). See index.ts for what is counted and why.
+ */
+import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
+import { join } from "node:path";
+import { pointFromJwk } from "../../runtime/keybroker/crypto/ec.js";
+import { Pkcs11Token } from "../../runtime/keybroker/hsm/pkcs11.js";
+import { ensureSoftHsmToken, SOFTHSM2_MODULE, useSoftHsm } from "../../runtime/keybroker/hsm/softhsm.js";
+import { concatKdf, decryptFromTeeKey, encryptToTeeKey } from "../../runtime/keybroker/protocol/jwe.js";
+
+/** Mean ms of `fn` over `n` runs (after a short warm-up). */
+export async function timeOp(n: number, fn: () => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(20, n); i++) await fn();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return (performance.now() - t) / n;
+}
+
+/** The primitives of one ECDH-ES+A256KW/A256GCM encryption, without JOSE framing. */
+function rawJweEncrypt(recipient: ReturnType<typeof generateKeyPairSync>["publicKey"]): void {
+  const eph = generateKeyPairSync("ec", { namedCurve: "P-384" });
+  const kek = concatKdf(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), "ECDH-ES+A256KW", 256);
+  const cek = randomBytes(32);
+  const w = createCipheriv("id-aes256-wrap", kek, Buffer.from("a6a6a6a6a6a6a6a6", "hex"));
+  Buffer.concat([w.update(cek), w.final()]);
+  eph.publicKey.export({ format: "jwk" });
+  const g = createCipheriv("aes-256-gcm", cek, randomBytes(12));
+  Buffer.concat([g.update(randomBytes(32)), g.final()]);
+  g.getAuthTag();
+}
+
+/** Times each raw operation of one handshake (ms per handshake) with a SoftHSM2 token in `dir`. */
+export async function rawCrypto(dir: string): Promise<Record<string, number>> {
+  useSoftHsm({ tokenDir: join(dir, "raw-tokens"), confPath: join(dir, "raw-softhsm2.conf") });
+  ensureSoftHsmToken(SOFTHSM2_MODULE, "raw", "1234");
+  const token = Pkcs11Token.open({ modulePath: SOFTHSM2_MODULE, tokenLabel: "raw", pin: "1234" });
+  try {
+    const ec = token.generateEcKeyPair("raw-sign");
+    const kek = token.generateAesKey("raw-kek");
+    const iv = token.random(12);
+    const aad = Buffer.from("ci-data-key|default/model/bench|v1");
+    const wrapped = token.gcmEncrypt(kek, iv, aad, randomBytes(32));
+    const tee = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const teeJwk = tee.publicKey.export({ format: "jwk" });
+    const vek = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const report = randomBytes(0x2a0);
+    const reportSig = sign("sha384", report, { key: vek.privateKey, dsaEncoding: "ieee-p1363" });
+    const tokenInput = randomBytes(900);
+    const jwe = encryptToTeeKey(pointFromJwk(teeJwk, "tee"), randomBytes(32));
+    return {
+      client_keygen: await timeOp(200, () => generateKeyPairSync("ec", { namedCurve: "P-384" })),
+      report_sign: await timeOp(200, () => sign("sha384", report, { key: vek.privateKey, dsaEncoding: "ieee-p1363" })),
+      report_verify: await timeOp(200, () => verify("sha384", report, { key: vek.publicKey, dsaEncoding: "ieee-p1363" }, reportSig)),
+      hsm_sign_x2: 2 * (await timeOp(200, () => token.signEs384(ec.privateKey, tokenInput))),
+      hsm_unwrap: await timeOp(500, () => token.gcmDecrypt(kek, iv, aad, wrapped)),
+      tee_key_check: await timeOp(200, () => createPublicKey({ key: teeJwk, format: "jwk" })),
+      jwe_encrypt_x2: 2 * (await timeOp(200, () => rawJweEncrypt(tee.publicKey))),
+      jwe_decrypt_x2: 2 * (await timeOp(200, () => decryptFromTeeKey(jwe, tee.privateKey))),
+    };
+  } finally {
+    token.close();
+  }
+}
