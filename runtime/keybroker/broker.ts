@@ -112,7 +112,7 @@ export class KeyBroker {
         .catch(() => undefined);
     };
     const hsm = new HsmBackend({
-      open: () => Pkcs11Token.open({ modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin }),
+      open: () => Pkcs11Token.open({ modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin, sessions: config.hsm.sessions }),
       expectedKeys: () => expectedKeys(state),
       onEvent,
       ...(options.hsmRetryMs ? { minRetryMs: options.hsmRetryMs.min, maxRetryMs: options.hsmRetryMs.max } : {}),

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { KeyBrokerError } from "./errors.js";
 import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
 import type { ReleasePolicy } from "./policy/release.js";
+import { DEFAULT_HSM_SESSIONS } from "./hsm/pkcs11.js";
 import { SOFTHSM2_MODULE } from "./hsm/softhsm.js";
 
 const label = z.string().regex(/^[A-Za-z0-9._-]{1,24}$/, "letters, digits, '.', '_', '-' (at most 24, versions are appended)");
@@ -27,6 +28,8 @@ export const keyBrokerConfigSchema = z.strictObject({
     /** Environment variable holding the user PIN. */
     pinEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
     keyLabels: z.strictObject({ kek: label.optional(), signing: label.optional(), ca: label.optional(), session: label.optional() }).default({}),
+    /** Pooled sessions for per-request HSM operations, which run concurrently on the libuv thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise). */
+    sessions: z.number().int().min(1).max(16).default(DEFAULT_HSM_SESSIONS),
     /** Embedded SoftHSM2: token folder; the broker writes a private softhsm2.conf and initialises the token on first start. */
     softhsm: z.strictObject({ tokenDir: z.string().min(1), initialise: z.boolean().default(true) }).optional(),
   }),

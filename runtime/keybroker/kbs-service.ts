@@ -10,13 +10,13 @@ import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
 import { canonicalJson, expectedReportData } from "./protocol/binding.js";
-import { encryptToTeeKey, JWE_ALG, type FlattenedJwe } from "./protocol/jwe.js";
-import { attestationSchema, KBS_PROTOCOL_VERSION, parseBody, requestSchema, SUPPORTED_TEES, type KbsChallenge } from "./protocol/messages.js";
+import { JWE_ALG, prepareJwe, sealJwe, type FlattenedJwe } from "./protocol/jwe.js";
+import { attestationSchema, CERTIFICATE_PARAM, KBS_PROTOCOL_VERSION, parseBody, requestSchema, SUPPORTED_TEES, type KbsChallenge } from "./protocol/messages.js";
 import { decideAttestation, decideResource } from "./policy/release.js";
 import { observeNode, startEpoch } from "./session/epochs.js";
-import { issueRuntimeCertificate, RUNTIME_CERTIFICATE_RESOURCE } from "./session/certificates.js";
+import { issueRuntimeCertificate, RUNTIME_CERTIFICATE_RESOURCE, type RuntimeCertificate } from "./session/certificates.js";
 import { deriveSessionKey, SESSION_KEY_RESOURCE } from "./session/session-keys.js";
-import { checkTokenClaims, issueToken, newTokenId, verifyToken, type TokenClaims } from "./session/tokens.js";
+import { checkTokenClaims, issueTokenAsync, newTokenId, verifyToken, type TokenClaims } from "./session/tokens.js";
 import type { AuditEntry } from "./state/audit.js";
 
 /** Where a request came from (for the audit log). */
@@ -37,12 +37,28 @@ export async function kbsAuth(broker: KeyBroker, body: unknown, meta: RequestMet
       throw new KeyBrokerError("PROTOCOL_VERSION_UNSUPPORTED", `KBS protocol version ${JSON.stringify(req.version).slice(0, 40)} is not supported (this broker speaks ${KBS_PROTOCOL_VERSION})`);
     }
     if (!SUPPORTED_TEES.includes(req.tee)) throw new KeyBrokerError("TEE_UNSUPPORTED", `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`);
-    const s = broker.sessions.create(req.tee);
+    const s = broker.sessions.create(req.tee, { certificate: wantsCertificate(req["extra-params"]) });
     return { sessionId: s.id, challenge: { nonce: s.nonce, "extra-params": { "selected-hash-algorithm": "sha384" } } };
   } catch (e) {
     if (isKeyBrokerError(e)) await broker.record({ event: "kbs.auth", decision: "denied", code: e.code, ...(meta.peer ? { peer: meta.peer } : {}) });
     throw e;
   }
+}
+
+/**
+ * Whether a Request asks for the runtime certificate with the token (our extension of Trustee's
+ * reserved `extra-params`: `{"runtime-certificate": true}`, as an object or its JSON text).
+ */
+export function wantsCertificate(extra: unknown): boolean {
+  let o = extra;
+  if (typeof extra === "string" && extra.startsWith("{")) {
+    try {
+      o = JSON.parse(extra) as unknown;
+    } catch {
+      return false;
+    }
+  }
+  return typeof o === "object" && o !== null && (o as Record<string, unknown>)[CERTIFICATE_PARAM] === true;
 }
 
 /** The broker's node records as a platform inventory (for `platform-updated`). */
@@ -53,7 +69,7 @@ function inventoryOf(broker: KeyBroker): PlatformInventory {
 }
 
 /** Step 3-4: verifies the Attestation against the session's challenge and issues a token. */
-export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined, body: unknown, meta: RequestMeta): Promise<{ token: string; claims: TokenClaims }> {
+export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined, body: unknown, meta: RequestMeta): Promise<{ token: string; claims: TokenClaims; certificate?: RuntimeCertificate }> {
   const base: { who?: string; peer?: string } = { ...(sessionWho(sessionId) ? { who: sessionWho(sessionId) } : {}), ...(meta.peer ? { peer: meta.peer } : {}) };
   let audit: Partial<AuditEntry> = {};
   let session;
@@ -98,36 +114,45 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
     }
     await observe(broker, decision.claims.chipId, decision.claims.product, decision.claims.reportedTcb);
     const signing = broker.keyring.active("signing");
-    // The grant is written (fsync in the thread pool) while the HSM signs; the token leaves only once both are done.
     const jti = newTokenId();
-    const audited = broker.record({ event: "kbs.attest", decision: "granted", ...base, ...audit, release: decision.release, epoch: broker.epoch(), tokenId: jti });
-    let issued;
+    const epoch = broker.epoch();
+    const unsigned = {
+      iss: broker.config.issuer,
+      "tee-pubkey": teeKey,
+      tee: session.tee,
+      epoch,
+      "drift-class": decision.driftClass,
+      measurement: decision.claims.measurement,
+      "chip-id": decision.claims.chipId,
+      tcb: decision.claims.reportedTcb,
+      release: decision.release,
+      "launch-shape": decision.launchShape,
+    };
+    // The certificate the Request asked for, under the same resource rule as GET runtime/certificate/tls.
+    const certDenied = session.certificate ? decideResource(broker.policy.resourceRules, RUNTIME_CERTIFICATE_RESOURCE, { release: decision.release, launchShape: decision.launchShape }) : undefined;
+    const serial = session.certificate && certDenied === undefined ? serialNumber() : undefined;
+    const granted = { release: decision.release, measurement: decision.claims.measurement, chipId: decision.claims.chipId, driftClass: decision.driftClass, epoch, tokenId: jti };
+    // The grants are written (one group commit, on the thread pool) while the HSM signs token and
+    // certificate (two pooled sessions, in parallel); nothing leaves before all of them are done.
+    const audited = Promise.all([
+      broker.record({ event: "kbs.attest", decision: "granted", ...base, ...audit, release: decision.release, epoch, tokenId: jti }),
+      ...(serial ? [broker.record({ event: "kbs.resource", decision: "granted", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: `certificate serial ${serial.toString("hex")}` })] : []),
+      ...(certDenied !== undefined ? [broker.record({ event: "kbs.resource", decision: "denied", code: "RESOURCE_FORBIDDEN", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: certDenied.slice(0, 200) })] : []),
+    ]);
+    let issued: { token: string; claims: TokenClaims };
+    let certificate: RuntimeCertificate | undefined;
     try {
-      issued = issueToken(
-        {
-          iss: broker.config.issuer,
-          "tee-pubkey": teeKey,
-          tee: session.tee,
-          epoch: broker.epoch(),
-          "drift-class": decision.driftClass,
-          measurement: decision.claims.measurement,
-          "chip-id": decision.claims.chipId,
-          tcb: decision.claims.reportedTcb,
-          release: decision.release,
-          "launch-shape": decision.launchShape,
-        },
-        now,
-        broker.config.ttl.tokenSeconds,
-        { kid: signing.label, sign: (input) => broker.keyring.signEs384("signing", input, signing.version).signature },
-        jti,
-      );
+      [issued, certificate] = await Promise.all([
+        issueTokenAsync(unsigned, now, broker.config.ttl.tokenSeconds, { kid: signing.label, sign: async (input) => (await broker.keyring.signEs384Async("signing", input, signing.version)).signature }, jti),
+        serial ? issueRuntimeCertificate(broker, unsigned, serial) : undefined,
+      ]);
     } finally {
       await audited.catch(() => undefined);
     }
     await audited;
     if (decision.driftClass === "platform-updated") broker.log.warn({ event: "kbs.attest", driftClass: decision.driftClass, release: decision.release }, "platform updated above the floor: raise the TCB floor");
     broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000, claims: issued.claims });
-    return issued;
+    return certificate ? { ...issued, certificate } : issued;
   } catch (e) {
     broker.sessions.finishAttestation(session, undefined);
     if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
@@ -185,19 +210,22 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
     const serial = serialNumber();
     const detail =
       resource === RUNTIME_CERTIFICATE_RESOURCE ? `certificate serial ${serial.toString("hex")}` : resource === SESSION_KEY_RESOURCE ? `session key epoch ${claims.epoch}` : `data key v${broker.state.dataKeys[resource]?.active}`;
-    // The grant is written (fsync in the thread pool) while the HSM and the JWE work; nothing leaves before both are done.
+    // Three jobs at once on the thread pool: the grant's audit write, the JWE's ephemeral key and the
+    // HSM operation producing the plaintext; nothing leaves before all of them are done.
     const audited = broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
     audited.catch(() => undefined);
-    let plaintext: Buffer;
-    if (resource === RUNTIME_CERTIFICATE_RESOURCE) plaintext = Buffer.from(JSON.stringify(issueRuntimeCertificate(broker, claims, serial)));
-    else if (resource === SESSION_KEY_RESOURCE) plaintext = Buffer.from(JSON.stringify(deriveSessionKey(broker, claims)));
-    else plaintext = unwrapDataKey(broker.state, broker.keyring, resource).key;
+    const prepared = prepareJwe(recipient);
+    let plaintext: Buffer | undefined;
     try {
-      const jwe = encryptToTeeKey(recipient, plaintext);
+      if (resource === RUNTIME_CERTIFICATE_RESOURCE) plaintext = Buffer.from(JSON.stringify(await issueRuntimeCertificate(broker, claims, serial)));
+      else if (resource === SESSION_KEY_RESOURCE) plaintext = Buffer.from(JSON.stringify(await deriveSessionKey(broker, claims)));
+      else plaintext = (await unwrapDataKey(broker.state, broker.keyring, resource)).key;
+      const jwe = sealJwe(await prepared, plaintext);
       await audited;
       return jwe;
     } finally {
-      plaintext.fill(0);
+      plaintext?.fill(0);
+      void prepared.then((p) => p.cek.fill(0), () => undefined);
       await audited.catch(() => undefined);
     }
   } catch (e) {

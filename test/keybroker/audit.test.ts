@@ -79,11 +79,14 @@ describe("audit log", () => {
       expect(l.teeKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(l.ts).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     }
+    // The runtime certificate comes with the token (release() asks for it), so its grant is next to the attestation's.
     expect(lines.filter((l) => l.event === "kbs.resource").map((l) => [l.resource, l.decision])).toEqual([
-      ["default/model/m", "granted"],
       ["runtime/certificate/tls", "granted"],
+      ["default/model/m", "granted"],
       ["runtime/session-key/current", "granted"],
     ]);
+    const grant = lines.find((l) => l.event === "kbs.attest" && l.decision === "granted");
+    expect(lines.find((l) => l.resource === "runtime/certificate/tls")).toMatchObject({ tokenId: grant.tokenId, who: grant.who, release: "r1", detail: `certificate serial ${creds.certificate.serial}` });
     expect(lines.map((l) => l.event)).toEqual([
       "broker.start",
       "rotation",

@@ -10,7 +10,7 @@ import { bits, ecdsaRawToDer, namedBits, oid, smallInt, time, uint } from "../..
 import { jwkFromPoint, jwkThumbprint, pointFromJwk, spkiFromPoint } from "../../runtime/keybroker/crypto/ec.js";
 import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
 import { canonicalJson, expectedReportData } from "../../runtime/keybroker/protocol/binding.js";
-import { concatKdf, decryptFromTeeKey, encryptToTeeKey } from "../../runtime/keybroker/protocol/jwe.js";
+import { concatKdf, decryptFromTeeKey, encryptToTeeKey, prepareJwe, sealJwe } from "../../runtime/keybroker/protocol/jwe.js";
 
 describe("DER", () => {
   it.each([
@@ -49,6 +49,19 @@ describe("P-384 keys", () => {
       code: "TEE_KEY_INVALID",
       details: { problems: [{ path: "tee-pubkey.kty", message: 'must be "EC"' }, { path: "tee-pubkey.crv", message: 'must be "P-384"' }, { path: "tee-pubkey.x", message: "must be 48 bytes, base64url without padding" }, { path: "tee-pubkey.y", message: "must be 48 bytes, base64url without padding" }] },
     }));
+  });
+
+  const P384_P = "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff";
+  it.each([
+    ["off the curve (y + 1)", (x: Buffer, y: Buffer) => [x, Buffer.from((BigInt(`0x${y.toString("hex")}`) + 1n).toString(16).padStart(96, "0"), "hex")]],
+    ["x = p (not a field element)", (_x: Buffer, y: Buffer) => [Buffer.from(P384_P, "hex"), y]],
+    ["all zeros", () => [Buffer.alloc(48), Buffer.alloc(48)]],
+  ])("refuses a point %s with TEE_KEY_INVALID", (_name, alter) => {
+    const jwk = generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({ format: "jwk" });
+    const [x, y] = alter(Buffer.from(jwk.x as string, "base64url"), Buffer.from(jwk.y as string, "base64url")) as [Buffer, Buffer];
+    expect(() => pointFromJwk({ kty: "EC", crv: "P-384", x: x.toString("base64url"), y: y.toString("base64url") }, "tee-pubkey")).toThrow(
+      expect.objectContaining({ code: "TEE_KEY_INVALID", details: { problems: [{ path: "tee-pubkey", message: "not a point on P-384" }] } }),
+    );
   });
 
   it("computes RFC 7638 thumbprints (RFC 7638 section 3.1 example uses RSA; checked here against jose)", async () => {
@@ -125,6 +138,18 @@ describe("JWE ECDH-ES+A256KW / A256GCM", () => {
     expect(decryptFromTeeKey(jwe as never, privateKey).toString()).toBe("from jose");
     expect(() => decryptFromTeeKey({ ...(jwe as never as { tag: string }), tag: Buffer.alloc(16).toString("base64url") } as never, privateKey)).toThrow();
     expect(decryptFromTeeKey(encryptToTeeKey(pointFromJwk(publicKey.export({ format: "jwk" }), "k"), Buffer.from("ours")), privateKey).toString()).toBe("ours");
+  });
+
+  it("prepareJwe + sealJwe (ephemeral key from the thread pool) give JWEs that jose and decryptFromTeeKey open, one ephemeral key each", async () => {
+    const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const [a, b] = await Promise.all([prepareJwe(publicKey), prepareJwe(publicKey)]);
+    const ja = sealJwe(a, Buffer.from("first"));
+    const jb = sealJwe(b, Buffer.from("second"));
+    expect(a.cek.equals(Buffer.alloc(32))).toBe(true); // zeroed once sealed
+    expect(Buffer.from((await flattenedDecrypt(ja, privateKey, { keyManagementAlgorithms: ["ECDH-ES+A256KW"], contentEncryptionAlgorithms: ["A256GCM"] })).plaintext).toString()).toBe("first");
+    expect(decryptFromTeeKey(jb, privateKey).toString()).toBe("second");
+    const epk = (j: { protected: string }) => JSON.parse(Buffer.from(j.protected, "base64url").toString()).epk.x;
+    expect(epk(ja)).not.toBe(epk(jb));
   });
 
   it("derives the same key-wrapping key as jose for the same ephemeral key (independent ECDH)", async () => {

@@ -3,6 +3,7 @@
  * evidence (byte-exact reports from a generated ARK/ASK/VCEK chain).
  */
 import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
+import { flattenedDecrypt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
@@ -62,6 +63,14 @@ describe("KBS handshake with simulated SNP evidence", () => {
     expect(creds.sessionKey?.release).toBe("r1");
     expect(creds.sessionKey?.chipId).toBe(sim.chipId.toString("hex"));
     expect(Buffer.from(creds.sessionKey?.k as string, "base64url")).toHaveLength(32);
+  });
+
+  it("an independent JWE implementation (jose) opens the model key the broker sends over the wire", async () => {
+    const decrypt = async (jwe: Parameters<typeof flattenedDecrypt>[0], key: Parameters<typeof flattenedDecrypt>[1]) =>
+      Buffer.from((await flattenedDecrypt(jwe, key, { keyManagementAlgorithms: ["ECDH-ES+A256KW"], contentEncryptionAlgorithms: ["A256GCM"] })).plaintext);
+    const c = new KbsClient({ url: net.kbsUrl, ca: net.ca, evidence: simulatedSnpEvidence(sim, { measurement: M_ACTIVE }), decrypt });
+    expect((await c.getResource("default/model/sentiment")).toString("hex")).toBe(MODEL_KEY.toString("hex"));
+    c.close();
   });
 
   it("refuses models/* to a measurement of another launch shape (resource rule)", async () => {

@@ -85,6 +85,40 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
     expect(token.hmacSha384(k, Buffer.from("a")).equals(token.hmacSha384(k, Buffer.from("b")))).toBe(false);
   });
 
+  it("runs signatures, HMACs and unwraps on pooled sessions off the event loop: 12 at once on 2 sessions, each correct", async () => {
+    const [kek] = token.find("aes", "kek-v1") as [Buffer];
+    const [priv] = token.find("ec-private", "sig-v1") as [Buffer];
+    const [pub] = token.find("ec-public", "sig-v1") as [Buffer];
+    const [hmac] = token.find("hmac", "sess-v1") as [Buffer];
+    const key = createPublicKey({ key: { ...jwkFromPoint(token.ecPoint(pub)) }, format: "jwk" });
+    const iv = token.random(12);
+    const aad = Buffer.from("ci-data-key|default/model/m|v1");
+    const ct = token.gcmEncrypt(kek, iv, aad, Buffer.alloc(32, 7));
+    const messages = Array.from({ length: 12 }, (_, i) => Buffer.from(`message ${i}`));
+    const [sigs, macs, keys] = await Promise.all([
+      Promise.all(messages.map((m) => token.signEs384Async(priv, m))),
+      Promise.all(messages.map((m) => token.hmacSha384Async(hmac, m))),
+      Promise.all(messages.map(() => token.gcmDecryptAsync(kek, iv, aad, ct))),
+    ]);
+    expect(sigs.map((sig, i) => verify("sha384", messages[i] as Buffer, { key, dsaEncoding: "ieee-p1363" }, sig))).toEqual(messages.map(() => true));
+    expect(macs.map((m, i) => m.equals(token.hmacSha384(hmac, messages[i] as Buffer)))).toEqual(messages.map(() => true));
+    expect(keys.every((k) => k.equals(Buffer.alloc(32, 7)))).toBe(true);
+    const bad = Buffer.from(ct);
+    bad[5] = (bad[5] as number) ^ 1;
+    await expect(token.gcmDecryptAsync(kek, iv, aad, bad)).rejects.toMatchObject({ code: "WRAPPED_KEY_CORRUPT" });
+  });
+
+  it("finalises only after the operations still on the thread pool return; later ones fail HSM_UNAVAILABLE", async () => {
+    const [priv] = token.find("ec-private", "sig-v1") as [Buffer];
+    const running = Array.from({ length: 6 }, (_, i) => token.signEs384Async(priv, Buffer.from(`in flight ${i}`)));
+    token.close();
+    expect(token.closed).toBe(false);
+    expect((await Promise.allSettled(running)).map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "rejected", "rejected"]);
+    expect(token.closed).toBe(true);
+    await expect(token.signEs384Async(priv, Buffer.from("after"))).rejects.toMatchObject({ code: "HSM_UNAVAILABLE" });
+    token = Pkcs11Token.open({ modulePath: SOFTHSM2_MODULE, tokenLabel: "unit", pin: "1234" });
+  });
+
   it.each([
     ["a wrong PIN", { tokenLabel: "unit", pin: "9999" }, "HSM_LOGIN_FAILED"],
     ["an unknown token label", { tokenLabel: "nope", pin: "1234" }, "HSM_TOKEN_NOT_FOUND"],

@@ -1,21 +1,23 @@
 /**
  * The guest-side KBS client the inference runtime calls at boot: makes an ephemeral P-384 key,
  * runs the KBS handshake (auth -> challenge -> evidence bound to nonce and key -> attest ->
- * token), fetches resources and decrypts their JWE with jose (an implementation independent of
- * the broker's encryptor). Evidence comes from an injected provider: the simulated SNP signer in
- * dev, configfs-tsm or /dev/sev-guest on hardware.
+ * token), fetches resources and decrypts their JWE (node:crypto; interoperability with jose is
+ * tested in both directions). Evidence comes from an injected provider: the simulated SNP signer
+ * in dev, configfs-tsm or /dev/sev-guest on hardware. One keep-alive TLS connection carries the
+ * whole exchange; the ephemeral key is generated on the thread pool while /auth is in flight, and
+ * `release()` asks for the runtime certificate with the token (one JWE fewer: the certificate is
+ * public).
  *
  * @example
  * const client = new KbsClient({ url: "https://127.0.0.1:8444", ca: brokerCaPem, evidence });
  * const creds = await client.release({ keyIds: ["default/model/sentiment"] });
  * // creds.modelKeys, creds.serverCertificate, creds.serverKey, creds.brokerCa
  */
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { flattenedDecrypt } from "jose";
+import { generateKeyPair, X509Certificate, type KeyObject } from "node:crypto";
 import { KeyBrokerError } from "../errors.js";
 import { expectedReportData } from "../protocol/binding.js";
-import { JWE_ALG, JWE_ENC, type FlattenedJwe } from "../protocol/jwe.js";
-import { KBS_PROTOCOL_VERSION, SESSION_COOKIE, type KbsAttestation } from "../protocol/messages.js";
+import { decryptFromTeeKey, JWE_ALG, type FlattenedJwe } from "../protocol/jwe.js";
+import { CERTIFICATE_PARAM, KBS_PROTOCOL_VERSION, SESSION_COOKIE, type KbsAttestation } from "../protocol/messages.js";
 import type { RuntimeCertificate } from "../session/certificates.js";
 import type { SessionKey } from "../session/session-keys.js";
 import { RUNTIME_CERTIFICATE_RESOURCE } from "../session/certificates.js";
@@ -39,7 +41,7 @@ export interface KbsClientOptions {
   /** Or a ready transport (tests). */
   readonly transport?: Transport;
   readonly evidence: EvidenceProvider;
-  /** Decrypts a resource JWE with the attested private key; default jose `flattenedDecrypt`. */
+  /** Decrypts a resource JWE with the attested private key; default `decryptFromTeeKey` (node:crypto). */
   readonly decrypt?: (jwe: FlattenedJwe, privateKey: KeyObject) => Promise<Buffer> | Buffer;
 }
 
@@ -74,9 +76,10 @@ function fail(what: string, r: JsonResponse): KeyBrokerError {
 /** The KBS client of one attester. */
 export class KbsClient {
   private readonly transport: Transport;
-  private key: { privateKey: KeyObject; jwk: { kty: "EC"; crv: "P-384"; alg: string; x: string; y: string } } | undefined;
+  private key: { privateKey: KeyObject; publicKey: KeyObject; jwk: { kty: "EC"; crv: "P-384"; alg: string; x: string; y: string } } | undefined;
   private token: string | undefined;
   private cookie: string | undefined;
+  private certificate: RuntimeCertificate | undefined;
 
   constructor(private readonly options: KbsClientOptions) {
     if (options.transport) this.transport = options.transport;
@@ -91,14 +94,18 @@ export class KbsClient {
 
   /**
    * Runs the handshake with a new ephemeral key: auth, evidence over the binding of nonce and
-   * key, attest. Returns the token and its (unverified) claims.
+   * key, attest. Returns the token and its (unverified) claims. With `certificate`, the Request
+   * asks for the runtime certificate, which arrives with the token (see `release`).
    */
-  async attest(): Promise<{ token: string; claims: TokenInfo }> {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+  async attest(options: { readonly certificate?: boolean } = {}): Promise<{ token: string; claims: TokenInfo }> {
+    const keyPair = newEphemeralKey();
+    keyPair.catch(() => undefined); // awaited below; a failing /auth must not leave it unhandled
+    const extra = options.certificate ? { [CERTIFICATE_PARAM]: true } : "";
+    const auth = await this.transport.send("POST", "/kbs/v0/auth", { body: { version: KBS_PROTOCOL_VERSION, tee: this.options.evidence.tee, "extra-params": extra } });
+    if (auth.status !== 200) throw fail("KBS auth", auth);
+    const { privateKey, publicKey } = await keyPair;
     const pub = publicKey.export({ format: "jwk" });
     const jwk = { kty: "EC" as const, crv: "P-384" as const, alg: JWE_ALG, x: pub.x as string, y: pub.y as string };
-    const auth = await this.transport.send("POST", "/kbs/v0/auth", { body: { version: KBS_PROTOCOL_VERSION, tee: this.options.evidence.tee, "extra-params": "" } });
-    if (auth.status !== 200) throw fail("KBS auth", auth);
     const nonce = (auth.body as { nonce?: unknown } | undefined)?.nonce;
     if (typeof nonce !== "string") throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS auth: the challenge has no nonce");
     const cookie = cookieOf(auth.headers["set-cookie"]);
@@ -107,11 +114,13 @@ export class KbsClient {
     const body: KbsAttestation = { "runtime-data": { nonce, "tee-pubkey": jwk }, "tee-evidence": { primary_evidence: evidence, additional_evidence: "" } };
     const att = await this.transport.send("POST", "/kbs/v0/attest", { body, headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
     if (att.status !== 200) throw fail("KBS attest", att);
-    const token = (att.body as { token?: unknown } | undefined)?.token;
+    const answer = (att.body ?? {}) as { token?: unknown; [CERTIFICATE_PARAM]?: unknown };
+    const token = answer.token;
     if (typeof token !== "string") throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: no token in the response");
-    this.key = { privateKey, jwk };
+    this.key = { privateKey, publicKey, jwk };
     this.token = token;
     this.cookie = cookie;
+    this.certificate = answer[CERTIFICATE_PARAM] === undefined ? undefined : certificateFor(answer[CERTIFICATE_PARAM], publicKey);
     return { token, claims: decodeClaims(token) };
   }
 
@@ -135,10 +144,11 @@ export class KbsClient {
    * runtime certificate (and the session key when asked), and returns them with the ephemeral key.
    */
   async release(request: { readonly keyIds: readonly string[]; readonly sessionKey?: boolean }): Promise<ReleasedCredentials> {
-    await this.attest();
+    await this.attest({ certificate: true });
     const modelKeys = new Map<string, Uint8Array>();
     for (const id of request.keyIds) modelKeys.set(id, new Uint8Array(await this.getResource(id)));
-    const certificate = JSON.parse((await this.getResource(RUNTIME_CERTIFICATE_RESOURCE)).toString("utf8")) as RuntimeCertificate;
+    // A broker without the extension (or a re-attestation on 401) leaves it to the resource.
+    const certificate = this.certificate ?? (JSON.parse((await this.getResource(RUNTIME_CERTIFICATE_RESOURCE)).toString("utf8")) as RuntimeCertificate);
     const sessionKey = request.sessionKey ? (JSON.parse((await this.getResource(SESSION_KEY_RESOURCE)).toString("utf8")) as SessionKey) : undefined;
     const key = this.key;
     if (!key) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "no attested key");
@@ -166,13 +176,32 @@ export class KbsClient {
   private async decrypt(jwe: FlattenedJwe): Promise<Buffer> {
     if (!this.key) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "no attested key");
     try {
-      if (this.options.decrypt) return await this.options.decrypt(jwe, this.key.privateKey);
-      const out = await flattenedDecrypt(jwe, this.key.privateKey, { keyManagementAlgorithms: [JWE_ALG], contentEncryptionAlgorithms: [JWE_ENC] });
-      return Buffer.from(out.plaintext);
+      return await (this.options.decrypt ?? decryptFromTeeKey)(jwe, this.key.privateKey);
     } catch (e) {
       throw new KeyBrokerError("CLIENT_DECRYPT_FAILED", "decrypting the KBS resource response failed", { cause: e });
     }
   }
+}
+
+/** A P-384 key pair generated on the libuv thread pool. */
+function newEphemeralKey(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  return new Promise((resolve, reject) => generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))));
+}
+
+/** The certificate resource delivered with the token, checked to certify this handshake's key. */
+function certificateFor(value: unknown, publicKey: KeyObject): RuntimeCertificate {
+  const c = value as Partial<RuntimeCertificate> | null;
+  if (typeof c !== "object" || c === null || typeof c.certificate !== "string" || typeof c.chain !== "string" || typeof c.caBundle !== "string") {
+    throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS attest: ${CERTIFICATE_PARAM} is not a certificate resource`);
+  }
+  let certified: KeyObject;
+  try {
+    certified = new X509Certificate(c.certificate).publicKey;
+  } catch (e) {
+    throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS attest: ${CERTIFICATE_PARAM}.certificate is not a certificate`, { cause: e });
+  }
+  if (!certified.equals(publicKey)) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS attest: ${CERTIFICATE_PARAM} certifies another key than the attested one`);
+  return c as RuntimeCertificate;
 }
 
 function cookieOf(header: string | string[] | undefined): string | undefined {

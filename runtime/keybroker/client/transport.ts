@@ -1,9 +1,11 @@
 /**
  * A minimal HTTPS JSON transport for the guest-side KBS client: node:https with the broker CA
- * pinned (the KBS protocol relies on TLS to authenticate the broker) and keep-alive connections.
+ * pinned (the KBS protocol relies on TLS to authenticate the broker) and keep-alive connections,
+ * so one TLS handshake carries a whole KBS exchange.
  */
 import { Agent, request } from "node:https";
 import { isIP } from "node:net";
+import { createSecureContext, type SecureContext } from "node:tls";
 
 /** One HTTP response with a parsed JSON body (undefined when the body was empty or not JSON). */
 export interface JsonResponse {
@@ -18,10 +20,24 @@ export interface Transport {
   close(): void;
 }
 
+// Trust stores by CA bundle: parsing the PEM and building the OpenSSL store is per process, not per connection.
+const contexts = new Map<string, SecureContext>();
+
+function contextFor(ca: string): SecureContext {
+  let ctx = contexts.get(ca);
+  if (!ctx) {
+    ctx = createSecureContext({ ca });
+    if (contexts.size >= 16) contexts.clear();
+    contexts.set(ca, ctx);
+  }
+  return ctx;
+}
+
 /** A transport over HTTPS to `baseUrl`, trusting only `ca` (PEM bundle). */
 export function httpsTransport(baseUrl: string, ca: string, options: { timeoutMs?: number } = {}): Transport {
   const base = new URL(baseUrl);
-  const agent = new Agent({ keepAlive: true, ca, maxSockets: 16 });
+  // One connection: the KBS exchange is sequential, and a second socket would cost a second TLS handshake.
+  const agent = new Agent({ keepAlive: true, secureContext: contextFor(ca), maxSockets: 1 });
   return {
     send(method, path, o = {}) {
       const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));

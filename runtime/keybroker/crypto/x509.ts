@@ -128,8 +128,17 @@ export function tbsCertificate(spec: CertificateSpec): Buffer {
 /** Builds and signs a certificate; returns DER. */
 export function buildCertificate(spec: CertificateSpec, sign: RawEs384Signer): Buffer {
   const tbs = tbsCertificate(spec);
-  const signature = ecdsaRawToDer(sign(tbs));
-  return seq(tbs, seq(oid(OID_ECDSA_SHA384)), bits(signature));
+  return signedCertificate(tbs, sign(tbs));
+}
+
+/** buildCertificate with a signer that runs off the event loop (the HSM's pooled sessions). */
+export async function buildCertificateAsync(spec: CertificateSpec, sign: (tbs: Buffer) => Promise<Buffer>): Promise<Buffer> {
+  const tbs = tbsCertificate(spec);
+  return signedCertificate(tbs, await sign(tbs));
+}
+
+function signedCertificate(tbs: Buffer, rawSignature: Buffer): Buffer {
+  return seq(tbs, seq(oid(OID_ECDSA_SHA384)), bits(ecdsaRawToDer(rawSignature)));
 }
 
 /** PEM armour for a DER certificate. */

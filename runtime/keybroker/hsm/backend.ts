@@ -7,7 +7,8 @@
  */
 import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
 import { checkMechanisms } from "./mechanisms.js";
-import { isDeviceLost, type KeyKind, type Pkcs11Token } from "./pkcs11.js";
+import type { KeyKind, Pkcs11Token } from "./pkcs11.js";
+import { isDeviceLost } from "./pkcs11-errors.js";
 
 /** A key the broker's state says must exist in the token. */
 export interface ExpectedKey {
@@ -39,6 +40,7 @@ export class HsmBackend {
   private attempts = 0;
   private closed = false;
   private lastReason = "not connected";
+  private retiring: Pkcs11Token | undefined;
 
   constructor(private readonly options: HsmBackendOptions) {}
 
@@ -72,19 +74,36 @@ export class HsmBackend {
 
   /** Runs `fn` with the live token; on device loss marks the HSM unavailable and starts recovery. */
   use<T>(fn: (token: Pkcs11Token, handle: (kind: KeyKind, label: string) => Buffer) => T): T {
-    const token = this.token;
-    if (token === undefined) throw new KeyBrokerError("HSM_UNAVAILABLE", `HSM unavailable (${this.lastReason}); retrying in the background`);
+    const token = this.live();
     try {
       return fn(token, (kind, label) => this.handle(token, kind, label));
     } catch (e) {
-      // A key the state names going missing mid-run means the token is not the one we know: fail closed too.
-      const lost = isKeyBrokerError(e, "HSM_UNAVAILABLE") || isKeyBrokerError(e, "HSM_KEY_MISSING") || (!isKeyBrokerError(e) && isDeviceLost(e));
-      if (lost && !this.closed) {
-        this.markLost(e instanceof Error ? e.message : "device lost");
-        throw new KeyBrokerError("HSM_UNAVAILABLE", "HSM unavailable; retrying in the background", { cause: e });
-      }
-      throw e;
+      throw this.failure(token, e);
     }
+  }
+
+  /** use() for operations that run on the thread pool (the token's pooled sessions). */
+  async useAsync<T>(fn: (token: Pkcs11Token, handle: (kind: KeyKind, label: string) => Buffer) => Promise<T>): Promise<T> {
+    const token = this.live();
+    try {
+      return await fn(token, (kind, label) => this.handle(token, kind, label));
+    } catch (e) {
+      throw this.failure(token, e);
+    }
+  }
+
+  private live(): Pkcs11Token {
+    if (this.token === undefined) throw new KeyBrokerError("HSM_UNAVAILABLE", `HSM unavailable (${this.lastReason}); retrying in the background`);
+    return this.token;
+  }
+
+  private failure(token: Pkcs11Token, e: unknown): unknown {
+    // A key the state names going missing mid-run means the token is not the one we know: fail closed too.
+    const lost = isKeyBrokerError(e, "HSM_UNAVAILABLE") || isKeyBrokerError(e, "HSM_KEY_MISSING") || (!isKeyBrokerError(e) && isDeviceLost(e));
+    if (!lost || this.closed) return e;
+    // An operation that started on a token since replaced reports its own failure only.
+    if (this.token === token) this.markLost(e instanceof Error ? e.message : "device lost");
+    return new KeyBrokerError("HSM_UNAVAILABLE", "HSM unavailable; retrying in the background", { cause: e });
   }
 
   /** Forgets a cached handle (after the object was destroyed). */
@@ -119,6 +138,8 @@ export class HsmBackend {
 
   private markLost(reason: string): void {
     if (this.token === undefined) return;
+    // Closing waits for operations still on the thread pool; reconnect() waits for the close.
+    this.retiring = this.token;
     this.token.close();
     this.token = undefined;
     this.handles.clear();
@@ -142,6 +163,9 @@ export class HsmBackend {
 
   private reconnect(): void {
     if (this.closed || this.token) return;
+    // One initialised module per process: never open the new one before the old one is finalised.
+    if (this.retiring && !this.retiring.closed) return this.schedule();
+    this.retiring = undefined;
     this.attempts += 1;
     try {
       this.token = this.openChecked();

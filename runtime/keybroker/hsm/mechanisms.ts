@@ -4,7 +4,7 @@
  */
 import * as pkcs11js from "pkcs11js";
 import { KeyBrokerError } from "../errors.js";
-import { ckmName } from "./pkcs11.js";
+import { ckmName } from "./pkcs11-errors.js";
 
 /** Each required mechanism and what the broker uses it for (shown in errors and the README). */
 export const REQUIRED_MECHANISMS: readonly { readonly mechanism: number; readonly use: string }[] = [

@@ -1,8 +1,11 @@
 /**
  * A small typed wrapper over pkcs11js: one module, one token found by label, one logged-in
- * read/write session, and exactly the operations the broker needs. Every key is created inside
- * the token (never imported) and referenced by label. Calls are synchronous (they take
- * microseconds to a millisecond on SoftHSM2); the broker serialises them on the event loop.
+ * read/write session for management calls (find, generate, destroy, probe), and a pool of further
+ * sessions for the per-request operations (ECDSA, HMAC, GCM unwrap), which run on the libuv thread
+ * pool through pkcs11js's asynchronous calls: an HSM signature (about 1 ms on SoftHSM2, several on
+ * a network HSM) then never blocks the event loop, and two can run at once. The module is
+ * initialised with CKF_OS_LOCKING_OK, so the library serialises what it must itself. Every key is
+ * created inside the token (never imported) and referenced by label.
  *
  * Quirks handled here (../shared/reference/environment-notes.md "PKCS#11 with SoftHSM2"):
  * labels are padded to 32 bytes with spaces, the token is found again by label after
@@ -11,7 +14,9 @@
  */
 import { createHash } from "node:crypto";
 import * as pkcs11js from "pkcs11js";
-import { KeyBrokerError, type KeyBrokerErrorCode } from "../errors.js";
+import { KeyBrokerError } from "../errors.js";
+import { ckrName, hsmError, isDeviceLost } from "./pkcs11-errors.js";
+import { SessionPool } from "./session-pool.js";
 
 /** DER of the P-384 named-curve OID (1.3.132.0.34), the CKA_EC_PARAMS value. */
 export const P384_EC_PARAMS = Buffer.from("06052b81040022", "hex");
@@ -24,64 +29,12 @@ export interface Pkcs11OpenOptions {
   readonly tokenLabel: string;
   /** User PIN. Never logged, never part of an error message. */
   readonly pin: string;
+  /** Sessions for concurrent per-request operations (default 2). */
+  readonly sessions?: number;
 }
 
-/** Result codes that mean the device, token or session is gone (the broker then reconnects). */
-const LOST_CODES = new Set<string>([
-  "CKR_DEVICE_ERROR",
-  "CKR_DEVICE_MEMORY",
-  "CKR_DEVICE_REMOVED",
-  "CKR_TOKEN_NOT_PRESENT",
-  "CKR_TOKEN_NOT_RECOGNIZED",
-  "CKR_SESSION_CLOSED",
-  "CKR_SESSION_HANDLE_INVALID",
-  "CKR_OBJECT_HANDLE_INVALID",
-  "CKR_KEY_HANDLE_INVALID",
-  "CKR_USER_NOT_LOGGED_IN",
-  "CKR_CRYPTOKI_NOT_INITIALIZED",
-  "CKR_GENERAL_ERROR",
-  "CKR_FUNCTION_FAILED",
-]);
-
-// Enumerate the CommonJS exports object itself: some ESM interop layers (vitest) expose a
-// namespace whose enumeration omits the constants the native addon defines.
-const EXPORTS = ((pkcs11js as unknown as { default?: object }).default ?? pkcs11js) as Record<string, unknown>;
-
-const CKR_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(EXPORTS)
-    .filter(([k, v]) => k.startsWith("CKR_") && typeof v === "number")
-    .map(([k, v]) => [v as number, k]),
-);
-
-const CKM_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(EXPORTS)
-    .filter(([k, v]) => k.startsWith("CKM_") && typeof v === "number")
-    .map(([k, v]) => [v as number, k]),
-);
-
-/** Name of a CKR_ result value, e.g. `CKR_GENERAL_ERROR`. */
-export function ckrName(e: unknown): string {
-  if (e instanceof pkcs11js.Pkcs11Error) return CKR_NAMES.get(e.code) ?? `CKR_0x${e.code.toString(16)}`;
-  return e instanceof Error ? e.name : "unknown";
-}
-
-/** Name of a mechanism, e.g. `CKM_AES_GCM`. */
-export function ckmName(mechanism: number): string {
-  return CKM_NAMES.get(mechanism) ?? `CKM_0x${mechanism.toString(16)}`;
-}
-
-/** True when a PKCS#11 failure means the HSM (device, token or session) is unavailable. */
-export function isDeviceLost(e: unknown): boolean {
-  if (e instanceof pkcs11js.Pkcs11Error) return LOST_CODES.has(ckrName(e));
-  // NativeError (library unloaded, dlopen failure) also means the device path is broken.
-  return e instanceof Error && e.name === "NativeError";
-}
-
-/** Wraps a PKCS#11 failure in a KeyBrokerError whose message names the operation and the CKR code only. */
-export function hsmError(doing: string, e: unknown, code?: KeyBrokerErrorCode): KeyBrokerError {
-  const chosen: KeyBrokerErrorCode = code ?? (isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_OPERATION_FAILED");
-  return new KeyBrokerError(chosen, `${doing}: ${ckrName(e)}`, { cause: e });
-}
+/** Default number of pooled sessions (concurrent HSM operations off the event loop). */
+export const DEFAULT_HSM_SESSIONS = 2;
 
 /** Pads a token label to 32 bytes with spaces (pkcs11js pads with NUL; tokens report spaces). */
 export function padLabel(label: string): string {
@@ -95,12 +48,23 @@ export type KeyKind = "aes" | "ec-private" | "ec-public" | "hmac";
 
 /** An open, logged-in session on one token. Close it with `close()`. */
 export class Pkcs11Token {
+  private readonly pool: SessionPool;
+  private finalised = false;
+
   private constructor(
     private readonly lib: pkcs11js.PKCS11,
     readonly slot: Buffer,
     private readonly session: Buffer,
+    pooled: readonly Buffer[],
     readonly tokenLabel: string,
-  ) {}
+  ) {
+    this.pool = new SessionPool(pooled, () => this.finalise());
+  }
+
+  /** True once closed and finalised (no operation of this token is still running). */
+  get closed(): boolean {
+    return this.finalised;
+  }
 
   /**
    * Loads the module, initialises it, finds the token by label, opens a read/write session and
@@ -114,7 +78,7 @@ export class Pkcs11Token {
       throw new KeyBrokerError("HSM_MODULE_LOAD_FAILED", `loading PKCS#11 module ${options.modulePath}: ${ckrName(e)}`, { cause: e });
     }
     try {
-      lib.C_Initialize();
+      lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
     } catch (e) {
       safeClose(lib, false);
       throw hsmError(`initialising PKCS#11 module ${options.modulePath}`, e, "HSM_MODULE_LOAD_FAILED");
@@ -136,26 +100,36 @@ export class Pkcs11Token {
           throw hsmError(`logging in to token "${options.tokenLabel}"`, e, isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_LOGIN_FAILED");
         }
       }
-      return new Pkcs11Token(lib, slot, session, options.tokenLabel);
+      const pooled: Buffer[] = [];
+      try {
+        for (let i = 0; i < (options.sessions ?? DEFAULT_HSM_SESSIONS); i++) pooled.push(lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION));
+      } catch (e) {
+        throw hsmError(`opening a session on token "${options.tokenLabel}"`, e, "HSM_UNAVAILABLE");
+      }
+      return new Pkcs11Token(lib, slot, session, pooled, options.tokenLabel);
     } catch (e) {
       safeClose(lib, true);
       throw e;
     }
   }
 
-  /** Logs out, closes the session and finalises the module; never throws. */
+  /**
+   * Logs out, closes the sessions and finalises the module; never throws. Operations still running
+   * on the thread pool finish first (the finalisation happens when the last one returns).
+   */
   close(): void {
+    this.pool.close();
+  }
+
+  private finalise(): void {
     try {
       this.lib.C_Logout(this.session);
     } catch {
       // the device may already be gone
     }
-    try {
-      this.lib.C_CloseSession(this.session);
-    } catch {
-      // idem
-    }
+    // C_Finalize closes every session of the application.
     safeClose(this.lib, true);
+    this.finalised = true;
   }
 
   /** Mechanisms the token supports. */
@@ -281,6 +255,35 @@ export class Pkcs11Token {
     });
   }
 
+  /** signEs384 on a pooled session, off the event loop. */
+  signEs384Async(privateKey: Buffer, data: Uint8Array): Promise<Buffer> {
+    const digest = createHash("sha384").update(data).digest();
+    return this.pooled("signing with CKM_ECDSA", async (s) => {
+      this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+      return Buffer.from(await this.lib.C_SignAsync(s, digest, Buffer.alloc(96)));
+    });
+  }
+
+  /** hmacSha384 on a pooled session, off the event loop. */
+  hmacSha384Async(key: Buffer, data: Uint8Array): Promise<Buffer> {
+    return this.pooled("computing CKM_SHA384_HMAC", async (s) => {
+      this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_SHA384_HMAC }, key);
+      return Buffer.from(await this.lib.C_SignAsync(s, Buffer.from(data), Buffer.alloc(48)));
+    });
+  }
+
+  /** gcmDecrypt on a pooled session, off the event loop (same error mapping). */
+  async gcmDecryptAsync(key: Buffer, iv: Buffer, aad: Buffer, ciphertext: Buffer): Promise<Buffer> {
+    try {
+      return await this.pool.run(async (s) => {
+        this.lib.C_DecryptInit(s, gcmMechanism(iv, aad), key);
+        return Buffer.from(await this.lib.C_DecryptAsync(s, ciphertext, Buffer.alloc(ciphertext.length)));
+      });
+    } catch (e) {
+      throw this.gcmFailure(e);
+    }
+  }
+
   /** HMAC-SHA384 of `data` under a generic-secret key (48 bytes). */
   hmacSha384(key: Buffer, data: Uint8Array): Buffer {
     return this.call("computing CKM_SHA384_HMAC", () => {
@@ -307,16 +310,21 @@ export class Pkcs11Token {
       this.lib.C_DecryptInit(this.session, gcmMechanism(iv, aad), key);
       return Buffer.from(this.lib.C_Decrypt(this.session, ciphertext, Buffer.alloc(ciphertext.length)));
     } catch (e) {
-      const name = ckrName(e);
-      if (name === "CKR_ENCRYPTED_DATA_INVALID" || name === "CKR_ENCRYPTED_DATA_LEN_RANGE") {
-        throw new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: ${name}`, { cause: e });
-      }
-      if (name === "CKR_GENERAL_ERROR" || name === "CKR_FUNCTION_FAILED") {
-        this.probe(); // throws HSM_UNAVAILABLE when the device is gone
-        throw new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: authentication tag mismatch (${name})`, { cause: e });
-      }
-      throw hsmError("decrypting with CKM_AES_GCM", e);
+      throw this.gcmFailure(e);
     }
+  }
+
+  private gcmFailure(e: unknown): KeyBrokerError {
+    if (e instanceof KeyBrokerError) return e;
+    const name = ckrName(e);
+    if (name === "CKR_ENCRYPTED_DATA_INVALID" || name === "CKR_ENCRYPTED_DATA_LEN_RANGE") {
+      return new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: ${name}`, { cause: e });
+    }
+    if (name === "CKR_GENERAL_ERROR" || name === "CKR_FUNCTION_FAILED") {
+      this.probe(); // throws HSM_UNAVAILABLE when the device is gone
+      return new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: authentication tag mismatch (${name})`, { cause: e });
+    }
+    return hsmError("decrypting with CKM_AES_GCM", e);
   }
 
   /** `n` random bytes from the token's generator. */
@@ -327,6 +335,15 @@ export class Pkcs11Token {
   /** Destroys an object (used only for objects of an interrupted, never-activated rotation). */
   destroy(handle: Buffer): void {
     this.call("destroying an object", () => this.lib.C_DestroyObject(this.session, handle));
+  }
+
+  private async pooled<T>(doing: string, fn: (session: Buffer) => Promise<T>): Promise<T> {
+    try {
+      return await this.pool.run(fn);
+    } catch (e) {
+      if (e instanceof KeyBrokerError) throw e;
+      throw hsmError(doing, e);
+    }
   }
 
   private call<T>(doing: string, fn: () => T): T {

@@ -3,7 +3,7 @@
  * protocol. Only main.ts listens; tests use `inject()` or listen on loopback themselves.
  *
  *   POST /kbs/v0/auth                                Request -> Challenge + Set-Cookie kbs-session-id
- *   POST /kbs/v0/attest                              Attestation (+ cookie) -> { token }
+ *   POST /kbs/v0/attest                              Attestation (+ cookie) -> { token [, runtime-certificate] }
  *   GET  /kbs/v0/resource/{repository}/{type}/{tag}  bearer token or cookie -> JWE (flattened JSON)
  *   GET  /healthz                                    200, or 503 HSM_UNAVAILABLE while the HSM is away
  */
@@ -11,7 +11,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { KeyBroker } from "../broker.js";
 import { KeyBrokerError, problemOf } from "../errors.js";
 import { kbsAttest, kbsAuth, kbsResource } from "../kbs-service.js";
-import { SESSION_COOKIE } from "../protocol/messages.js";
+import { CERTIFICATE_PARAM, SESSION_COOKIE } from "../protocol/messages.js";
 import { cookie, installCommon } from "./common.js";
 
 /** Options of buildKbsApp. */
@@ -59,9 +59,9 @@ export function buildKbsApp(broker: KeyBroker, options: KbsAppOptions = {}): Fas
 
   app.post("/kbs/v0/attest", { schema: objectBody }, async (req, reply) => {
     const sessionId = cookie(req.headers.cookie, SESSION_COOKIE);
-    const { token } = await kbsAttest(broker, sessionId, req.body, { peer: req.ip });
+    const { token, certificate } = await kbsAttest(broker, sessionId, req.body, { peer: req.ip });
     void reply.header("set-cookie", sessionCookie(sessionId as string, cookieAge)).type("application/json");
-    return { token };
+    return certificate ? { token, [CERTIFICATE_PARAM]: certificate } : { token };
   });
 
   app.get<{ Params: { repository: string; type: string; tag: string } }>("/kbs/v0/resource/:repository/:type/:tag", { schema: resourceParams }, async (req, reply) => {

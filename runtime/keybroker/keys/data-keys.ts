@@ -52,10 +52,10 @@ export function hasDataKey(state: BrokerState, resource: string): boolean {
 }
 
 /**
- * Unwraps the active version of `resource` (inside the HSM) with the newest KEK version that
- * wrapped it. The caller must zero the returned buffer after use.
+ * Unwraps the active version of `resource` (inside the HSM, on a pooled session) with the newest
+ * KEK version that wrapped it. The caller must zero the returned buffer after use.
  */
-export function unwrapDataKey(state: BrokerState, keyring: Keyring, resource: string): { key: Buffer; version: number } {
+export async function unwrapDataKey(state: BrokerState, keyring: Keyring, resource: string): Promise<{ key: Buffer; version: number }> {
   const ds = state.dataKeys[resource];
   const v = ds?.versions.find((x) => x.version === ds.active);
   if (!ds || !v) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource}`);
@@ -63,7 +63,7 @@ export function unwrapDataKey(state: BrokerState, keyring: Keyring, resource: st
   const kek = keks[0];
   const blob = kek === undefined ? undefined : v.wrapped[String(kek)];
   if (kek === undefined || !blob) throw new KeyBrokerError("STATE_CORRUPT", `data key ${resource} v${v.version} has no wrapped form`);
-  return { key: keyring.unwrap(dataKeyAad(resource, v.version), kek, blob.iv, blob.ct), version: v.version };
+  return { key: await keyring.unwrapAsync(dataKeyAad(resource, v.version), kek, blob.iv, blob.ct), version: v.version };
 }
 
 /**

@@ -215,6 +215,28 @@ export class Keyring {
     return { signature, record };
   }
 
+  /** signEs384 on the HSM's pooled sessions (off the event loop): the release path's signatures. */
+  async signEs384Async(role: "signing" | "ca", data: Uint8Array, version?: number): Promise<{ signature: Buffer; record: KeyVersionRecord }> {
+    const record = version === undefined ? this.active(role) : this.version(role, version);
+    if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no ${role} key version ${version}`);
+    const signature = await this.o.hsm.useAsync((token, handle) => token.signEs384Async(handle("ec-private", record.label), data));
+    return { signature, record };
+  }
+
+  /** hmac on the HSM's pooled sessions (off the event loop). */
+  async hmacAsync(data: Uint8Array): Promise<{ mac: Buffer; record: KeyVersionRecord }> {
+    const record = this.active("session");
+    const mac = await this.o.hsm.useAsync((token, handle) => token.hmacSha384Async(handle("hmac", record.label), data));
+    return { mac, record };
+  }
+
+  /** unwrap on the HSM's pooled sessions (off the event loop). */
+  unwrapAsync(aad: string, kekVersion: number, iv: string, ct: string): Promise<Buffer> {
+    const record = this.version("kek", kekVersion);
+    if (!record) return Promise.reject(new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`));
+    return this.o.hsm.useAsync((token, handle) => token.gcmDecryptAsync(handle("aes", record.label), Buffer.from(iv, "base64"), Buffer.from(aad, "utf8"), Buffer.from(ct, "base64")));
+  }
+
   /** HMAC-SHA384 under the active session-derivation secret. */
   hmac(data: Uint8Array): { mac: Buffer; record: KeyVersionRecord } {
     const record = this.active("session");

@@ -68,10 +68,18 @@ export function decideAttestation(verdict: EvidenceVerdict, manifests: readonly 
   return { granted: true, driftClass, claims, release: match.manifest.release, launchShape: match.shape, reason: verdict.reason };
 }
 
+// Patterns come from the configuration (a bounded set): each is compiled once, not per request.
+const compiled = new Map<string, RegExp>();
+
 /** Glob match where `*` is any run of characters other than `/` (or any characters when `slash` is true). */
 export function globMatch(pattern: string, value: string, slash = false): boolean {
-  const any = slash ? ".*" : "[^/]*";
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(any)}$`);
+  const key = `${slash ? "s" : "-"}${pattern}`;
+  let re = compiled.get(key);
+  if (!re) {
+    const any = slash ? ".*" : "[^/]*";
+    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(any)}$`);
+    compiled.set(key, re);
+  }
   return re.test(value);
 }
 

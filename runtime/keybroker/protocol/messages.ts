@@ -23,6 +23,12 @@ export const requestSchema = z.object({
 });
 export type KbsRequest = z.infer<typeof requestSchema>;
 
+/**
+ * The `extra-params` member by which a Request asks for the runtime certificate with the token
+ * (`{"runtime-certificate": true}`; an extension, Trustee leaves the field reserved).
+ */
+export const CERTIFICATE_PARAM = "runtime-certificate";
+
 /** `Challenge` (step 2, response of /auth). */
 export interface KbsChallenge {
   readonly nonce: string;
@@ -40,9 +46,10 @@ export const attestationSchema = z.object({
 });
 export type KbsAttestation = z.infer<typeof attestationSchema>;
 
-/** Response of /attest. */
+/** Response of /attest: the token, plus the runtime certificate when the Request asked for it. */
 export interface KbsAttestationToken {
   readonly token: string;
+  readonly "runtime-certificate"?: unknown;
 }
 
 /** Parses untrusted JSON with a schema; BODY_INVALID lists every problem with its path. */

@@ -6,7 +6,7 @@
  */
 import type { KeyBroker } from "../broker.js";
 import { checkedPointFromJwk, type EcPublicJwk } from "../crypto/ec.js";
-import { buildCertificate, toPem } from "../crypto/x509.js";
+import { buildCertificateAsync, toPem } from "../crypto/x509.js";
 import { serialNumber } from "../keys/keyring.js";
 import type { TokenClaims } from "./tokens.js";
 
@@ -35,12 +35,12 @@ export function runtimeIdentityUri(claims: Pick<TokenClaims, "release" | "launch
 }
 
 /** Issues a certificate for the token's TEE key, signed by the active HSM CA (`serial`: 16 random bytes unless given). */
-export function issueRuntimeCertificate(broker: KeyBroker, claims: TokenClaims, serial: Buffer = serialNumber()): RuntimeCertificate {
+export async function issueRuntimeCertificate(broker: KeyBroker, claims: Pick<TokenClaims, "tee-pubkey" | "release" | "launch-shape" | "epoch">, serial: Buffer = serialNumber()): Promise<RuntimeCertificate> {
   const ca = broker.keyring.active("ca");
   const now = broker.now();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
   const notAfter = new Date(notBefore.getTime() + 60_000 + broker.config.ttl.sessionKeySeconds * 1000);
-  const der = buildCertificate(
+  const der = await buildCertificateAsync(
     {
       serial,
       issuer: { commonName: `confidential-inference broker CA v${ca.version}`, organization: "confidential-inference" },
@@ -52,7 +52,7 @@ export function issueRuntimeCertificate(broker: KeyBroker, claims: TokenClaims, 
       profile: "tls",
       altNames: { dns: broker.config.runtimeCertificate.dnsNames, ip: broker.config.runtimeCertificate.ipAddresses, uri: [runtimeIdentityUri(claims)] },
     },
-    (tbs) => broker.keyring.signEs384("ca", tbs, ca.version).signature,
+    async (tbs) => (await broker.keyring.signEs384Async("ca", tbs, ca.version)).signature,
   );
   const pem = toPem(der);
   return {

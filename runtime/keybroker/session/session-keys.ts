@@ -30,9 +30,9 @@ export function sessionKeyLabel(release: string, chipId: string, epoch: number):
 }
 
 /** Derives the session key for the token's release, chip id and epoch. */
-export function deriveSessionKey(broker: KeyBroker, claims: TokenClaims): SessionKey {
+export async function deriveSessionKey(broker: KeyBroker, claims: TokenClaims): Promise<SessionKey> {
   const label = sessionKeyLabel(claims.release, claims["chip-id"], claims.epoch);
-  const { mac, record } = broker.keyring.hmac(Buffer.from(label, "utf8"));
+  const { mac, record } = await broker.keyring.hmacAsync(Buffer.from(label, "utf8"));
   try {
     const key = mac.subarray(0, 32);
     const notAfter = new Date(broker.now().getTime() + broker.config.ttl.sessionKeySeconds * 1000);

@@ -18,6 +18,8 @@ export interface KbsSession {
   /** Challenge expiry (ms since the epoch). */
   readonly nonceExpiresAt: number;
   state: SessionState;
+  /** The Request asked for the runtime certificate with the token. */
+  readonly certificate: boolean;
   /** The token issued by /attest, used for cookie-authenticated resource requests. */
   token?: string;
   /** Its claims (issued here, so their signature needs no re-check). */
@@ -46,7 +48,7 @@ export class SessionStore {
   }
 
   /** Creates a session with a fresh 32-byte nonce (base64, as Trustee sends it). */
-  create(tee: string): KbsSession {
+  create(tee: string, options: { readonly certificate?: boolean } = {}): KbsSession {
     const now = this.o.now().getTime();
     if (this.sessions.size >= this.o.maxSessions) this.sweep(now);
     if (this.sessions.size >= this.o.maxSessions) throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
@@ -57,6 +59,7 @@ export class SessionStore {
       createdAt: now,
       nonceExpiresAt: now + this.o.nonceTtlSeconds * 1000,
       state: "challenged",
+      certificate: options.certificate ?? false,
     };
     this.sessions.set(s.id, s);
     return s;

@@ -44,12 +44,28 @@ export function newTokenId(): string {
 
 /** Issues a token for `claims` (without iat/exp/jti, which are set from `now` and `ttlSeconds`). */
 export function issueToken(claims: Omit<TokenClaims, "iat" | "exp" | "jti">, now: Date, ttlSeconds: number, signer: TokenSigner, jti = newTokenId()): { token: string; claims: TokenClaims } {
+  const t = unsignedToken(claims, now, ttlSeconds, signer.kid, jti);
+  return { token: `${t.input}.${signer.sign(Buffer.from(t.input, "ascii")).toString("base64url")}`, claims: t.claims };
+}
+
+/** issueToken with a signer that runs off the event loop (the HSM's pooled sessions). */
+export async function issueTokenAsync(
+  claims: Omit<TokenClaims, "iat" | "exp" | "jti">,
+  now: Date,
+  ttlSeconds: number,
+  signer: { readonly kid: string; sign(signingInput: Buffer): Promise<Buffer> },
+  jti = newTokenId(),
+): Promise<{ token: string; claims: TokenClaims }> {
+  const t = unsignedToken(claims, now, ttlSeconds, signer.kid, jti);
+  return { token: `${t.input}.${(await signer.sign(Buffer.from(t.input, "ascii"))).toString("base64url")}`, claims: t.claims };
+}
+
+function unsignedToken(claims: Omit<TokenClaims, "iat" | "exp" | "jti">, now: Date, ttlSeconds: number, kid: string, jti: string): { input: string; claims: TokenClaims } {
   const iat = Math.floor(now.getTime() / 1000);
   const full: TokenClaims = { ...claims, iat, exp: iat + ttlSeconds, jti };
   const payload = Buffer.from(JSON.stringify(full)).toString("base64url");
-  const header = Buffer.from(JSON.stringify({ alg: "ES384", typ: "JWT", kid: signer.kid })).toString("base64url");
-  const signature = signer.sign(Buffer.from(`${header}.${payload}`, "ascii"));
-  return { token: `${header}.${payload}.${signature.toString("base64url")}`, claims: full };
+  const header = Buffer.from(JSON.stringify({ alg: "ES384", typ: "JWT", kid })).toString("base64url");
+  return { input: `${header}.${payload}`, claims: full };
 }
 
 /** What token verification needs. */
