@@ -139,6 +139,7 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
       ...(serial ? [broker.record({ event: "kbs.resource", decision: "granted", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: `certificate serial ${serial.toString("hex")}` })] : []),
       ...(certDenied !== undefined ? [broker.record({ event: "kbs.resource", decision: "denied", code: "RESOURCE_FORBIDDEN", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: certDenied.slice(0, 200) })] : []),
     ]);
+    audited.catch(() => undefined); // observed below, after the signatures; never an unhandled rejection meanwhile
     let issued: { token: string; claims: TokenClaims };
     let certificate: RuntimeCertificate | undefined;
     try {
@@ -215,6 +216,7 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
     const audited = broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
     audited.catch(() => undefined);
     const prepared = prepareJwe(recipient);
+    prepared.catch(() => undefined); // awaited after the HSM operation; its failure surfaces there
     let plaintext: Buffer | undefined;
     try {
       if (resource === RUNTIME_CERTIFICATE_RESOURCE) plaintext = Buffer.from(JSON.stringify(await issueRuntimeCertificate(broker, claims, serial)));
