@@ -30,14 +30,17 @@ function rawJweEncrypt(recipient: ReturnType<typeof generateKeyPairSync>["public
   g.getAuthTag();
 }
 
-/** Times each raw operation of one handshake (ms per handshake) with a SoftHSM2 token in `dir`. */
-export async function rawCrypto(dir: string): Promise<Record<string, number>> {
+/**
+ * Times each raw operation of one handshake (ms per handshake) with a SoftHSM2 token in `dir`;
+ * `round` distinguishes repeated calls (fresh key labels), each timing `n` runs per operation.
+ */
+export async function rawCrypto(dir: string, round = 0, n = 80): Promise<Record<string, number>> {
   useSoftHsm({ tokenDir: join(dir, "raw-tokens"), confPath: join(dir, "raw-softhsm2.conf") });
   ensureSoftHsmToken(SOFTHSM2_MODULE, "raw", "1234");
   const token = Pkcs11Token.open({ modulePath: SOFTHSM2_MODULE, tokenLabel: "raw", pin: "1234" });
   try {
-    const ec = token.generateEcKeyPair("raw-sign");
-    const kek = token.generateAesKey("raw-kek");
+    const ec = token.generateEcKeyPair(`raw-sign-${round}`);
+    const kek = token.generateAesKey(`raw-kek-${round}`);
     const iv = token.random(12);
     const aad = Buffer.from("ci-data-key|default/model/bench|v1");
     const wrapped = token.gcmEncrypt(kek, iv, aad, randomBytes(32));
@@ -56,17 +59,17 @@ export async function rawCrypto(dir: string): Promise<Record<string, number>> {
     const certVerify = sign("sha384", transcript, { key: listener.privateKey, dsaEncoding: "der" });
     const peer = generateKeyPairSync("x25519");
     return {
-      client_keygen: await timeOp(200, () => generateKeyPairSync("ec", { namedCurve: "P-384" })),
-      tls_x25519_both_sides: 2 * (await timeOp(200, () => diffieHellman({ privateKey: generateKeyPairSync("x25519").privateKey, publicKey: peer.publicKey }))),
-      tls_server_signature: await timeOp(200, () => sign("sha384", transcript, { key: listener.privateKey, dsaEncoding: "der" })),
-      tls_client_verify_x2: 2 * (await timeOp(200, () => verify("sha384", transcript, { key: listener.publicKey, dsaEncoding: "der" }, certVerify))),
-      report_sign: await timeOp(200, () => sign("sha384", report, { key: vek.privateKey, dsaEncoding: "ieee-p1363" })),
-      report_verify: await timeOp(200, () => verify("sha384", report, { key: vek.publicKey, dsaEncoding: "ieee-p1363" }, reportSig)),
-      tee_key_check: await timeOp(200, () => createPublicKey({ key: teeSpki, format: "der", type: "spki" })),
-      hsm_sign_x2: 2 * (await timeOp(200, () => token.signEs384(ec.privateKey, tokenInput))),
-      hsm_unwrap: await timeOp(500, () => token.gcmDecrypt(kek, iv, aad, wrapped)),
-      jwe_encrypt: await timeOp(200, () => rawJweEncrypt(tee.publicKey)),
-      jwe_decrypt: await timeOp(200, () => decryptFromTeeKey(jwe, tee.privateKey)),
+      client_keygen: await timeOp(n, () => generateKeyPairSync("ec", { namedCurve: "P-384" })),
+      tls_x25519_both_sides: 2 * (await timeOp(n, () => diffieHellman({ privateKey: generateKeyPairSync("x25519").privateKey, publicKey: peer.publicKey }))),
+      tls_server_signature: await timeOp(n, () => sign("sha384", transcript, { key: listener.privateKey, dsaEncoding: "der" })),
+      tls_client_verify_x2: 2 * (await timeOp(n, () => verify("sha384", transcript, { key: listener.publicKey, dsaEncoding: "der" }, certVerify))),
+      report_sign: await timeOp(n, () => sign("sha384", report, { key: vek.privateKey, dsaEncoding: "ieee-p1363" })),
+      report_verify: await timeOp(n, () => verify("sha384", report, { key: vek.publicKey, dsaEncoding: "ieee-p1363" }, reportSig)),
+      tee_key_check: await timeOp(n, () => createPublicKey({ key: teeSpki, format: "der", type: "spki" })),
+      hsm_sign_x2: 2 * (await timeOp(n, () => token.signEs384(ec.privateKey, tokenInput))),
+      hsm_unwrap: await timeOp(2 * n, () => token.gcmDecrypt(kek, iv, aad, wrapped)),
+      jwe_encrypt: await timeOp(n, () => rawJweEncrypt(tee.publicKey)),
+      jwe_decrypt: await timeOp(n, () => decryptFromTeeKey(jwe, tee.privateKey)),
     };
   } finally {
     token.close();

@@ -16,6 +16,7 @@ import { createLogger } from "../observability/logger.js";
 import { adminImportManifest } from "./admin-service.js";
 import { keyLabelsOf, readPin, releasePolicyOf, type KeyBrokerConfig } from "./config.js";
 import { pointFromJwk } from "./crypto/ec.js";
+import { EphemeralKeys } from "./crypto/ephemeral-keys.js";
 import { buildCertificate, toPem } from "./crypto/x509.js";
 import { KeyBrokerError } from "./errors.js";
 import { HsmBackend, type HsmEvent } from "./hsm/backend.js";
@@ -61,6 +62,8 @@ export interface ListenerTls {
 export class KeyBroker {
   readonly sessions: SessionStore;
   readonly policy: ReleasePolicy;
+  /** Ephemeral keys of resource JWEs, generated ahead on the thread pool. */
+  readonly ephemeralKeys = new EphemeralKeys();
   private manifestsVerified: VerifiedManifests = new Map();
   private effective: GoldenManifest[] = [];
 
@@ -241,6 +244,7 @@ export class KeyBroker {
     } catch {
       // closing anyway
     }
+    this.ephemeralKeys.close();
     this.hsm.close();
     await this.audit.close();
   }

@@ -10,7 +10,7 @@ import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
 import { canonicalJson, expectedReportData } from "./protocol/binding.js";
-import { JWE_ALG, prepareJwe, sealJwe, type FlattenedJwe } from "./protocol/jwe.js";
+import { JWE_ALG, prepareJwe, sealJwe, type FlattenedJwe, type PreparedJwe } from "./protocol/jwe.js";
 import { attestationSchema, CERTIFICATE_PARAM, KBS_PROTOCOL_VERSION, parseBody, requestSchema, SUPPORTED_TEES, type KbsChallenge } from "./protocol/messages.js";
 import { decideAttestation, decideResource } from "./policy/release.js";
 import { observeNode, startEpoch } from "./session/epochs.js";
@@ -73,6 +73,7 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
   const base: { who?: string; peer?: string } = { ...(sessionWho(sessionId) ? { who: sessionWho(sessionId) } : {}), ...(meta.peer ? { peer: meta.peer } : {}) };
   let audit: Partial<AuditEntry> = {};
   let session;
+  let prepared: Promise<PreparedJwe> | undefined;
   try {
     session = broker.sessions.beginAttestation(sessionId);
   } catch (e) {
@@ -140,21 +141,28 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
       ...(certDenied !== undefined ? [broker.record({ event: "kbs.resource", decision: "denied", code: "RESOURCE_FORBIDDEN", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: certDenied.slice(0, 200) })] : []),
     ]);
     audited.catch(() => undefined); // observed below, after the signatures; never an unhandled rejection meanwhile
+    const signed = Promise.all([
+      issueTokenAsync(unsigned, now, broker.config.ttl.tokenSeconds, { kid: signing.label, sign: async (input) => (await broker.keyring.signEs384Async("signing", input, signing.version)).signature }, jti),
+      serial ? issueRuntimeCertificate(broker, unsigned, serial) : undefined,
+    ]);
+    // The key agreement of the session's first resource response (a pre-generated ephemeral key,
+    // the ECDH), computed once this response is written, while it travels and the guest prepares
+    // its next request: that request then only needs the unwrap and the seal.
+    prepared = prepareJwe(() => checkedKeyFromJwk(teeKey, "runtime-data.tee-pubkey").key, { keys: broker.ephemeralKeys, after: signed });
+    prepared.catch(() => undefined); // a failure surfaces when a resource request awaits it
     let issued: { token: string; claims: TokenClaims };
     let certificate: RuntimeCertificate | undefined;
     try {
-      [issued, certificate] = await Promise.all([
-        issueTokenAsync(unsigned, now, broker.config.ttl.tokenSeconds, { kid: signing.label, sign: async (input) => (await broker.keyring.signEs384Async("signing", input, signing.version)).signature }, jti),
-        serial ? issueRuntimeCertificate(broker, unsigned, serial) : undefined,
-      ]);
+      [issued, certificate] = await signed;
     } finally {
       await audited.catch(() => undefined);
     }
     await audited;
     if (decision.driftClass === "platform-updated") broker.log.warn({ event: "kbs.attest", driftClass: decision.driftClass, release: decision.release }, "platform updated above the floor: raise the TCB floor");
-    broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000, claims: issued.claims });
+    broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000, claims: issued.claims, prepared });
     return certificate ? { ...issued, certificate } : issued;
   } catch (e) {
+    void prepared?.then((p) => p.cek.fill(0), () => undefined);
     broker.sessions.finishAttestation(session, undefined);
     if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
       await broker.record({ event: "kbs.attest", decision: "denied", code: e.code, ...base, ...audit });
@@ -215,7 +223,8 @@ export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, reposit
     // HSM operation producing the plaintext; nothing leaves before all of them are done.
     const audited = broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
     audited.catch(() => undefined);
-    const prepared = prepareJwe(recipient);
+    // The session's own token brings the agreement prepared at /attest (once); anything else prepares one now.
+    const prepared = (own && auth.sessionId !== undefined ? broker.sessions.takePrepared(auth.sessionId, token) : undefined) ?? prepareJwe(recipient, { keys: broker.ephemeralKeys });
     prepared.catch(() => undefined); // awaited after the HSM operation; its failure surfaces there
     let plaintext: Buffer | undefined;
     try {

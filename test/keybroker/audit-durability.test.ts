@@ -77,13 +77,27 @@ describe("audit log durability and group commit", () => {
     await log.close();
   });
 
+  it("writes the records made in one task (an attestation and its certificate) in one write", async () => {
+    const g = gatedAppend();
+    const log = new AuditLog("unused", FROZEN, g.append);
+    await log.open();
+    const both = Promise.all([log.record(entry(1)), log.record(entry(2))]);
+    const call = await g.nextCall(1);
+    expect(call.lines.map((l) => JSON.parse(l).resource)).toEqual(["default/model/m1", "default/model/m2"]);
+    call.done();
+    await both;
+    expect(g.calls).toHaveLength(1);
+    await log.close();
+  });
+
   it("fails every record of a failed write and every later one with AUDIT_UNAVAILABLE", async () => {
     const g = gatedAppend();
     const log = new AuditLog("unused", FROZEN, g.append);
     await log.open();
     const a = log.record(entry(1));
+    const first = await g.nextCall(1);
     const b = log.record(entry(2));
-    (await g.nextCall(1)).done(new Error("EIO"));
+    first.done(new Error("EIO"));
     await expect(a).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     (await g.nextCall(2)).done(new Error("EIO"));
     await expect(b).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });

@@ -125,5 +125,8 @@ describe("runtime certificate with the token", () => {
     const { c } = client(M_INFERENCE, ({ token }) => ({ token, "runtime-certificate": foreign }));
     await expect(c.attest({ certificate: true })).rejects.toMatchObject({ code: "CLIENT_PROTOCOL_ERROR", message: "KBS attest: runtime-certificate certifies another key than the attested one" });
     c.close();
+    const garbled = client(M_INFERENCE, ({ token }) => ({ token, "runtime-certificate": { ...foreign, certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" } }));
+    await expect(garbled.c.attest({ certificate: true })).rejects.toMatchObject({ code: "CLIENT_PROTOCOL_ERROR", message: "KBS attest: runtime-certificate.certificate is not a certificate" });
+    garbled.c.close();
   });
 });

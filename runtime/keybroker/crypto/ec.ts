@@ -2,7 +2,7 @@
  * P-384 public keys in the three forms the broker meets: the uncompressed point a PKCS#11 token
  * returns, the JWK of the KBS protocol (`tee-pubkey`) and the SubjectPublicKeyInfo of X.509.
  */
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, ECDH, type KeyObject } from "node:crypto";
 import { KeyBrokerError } from "../errors.js";
 import { bits, oid, seq } from "./der.js";
 
@@ -35,8 +35,19 @@ export function pointFromJwk(jwk: unknown, field: string): Buffer {
   return keyFromJwk(jwk, field).point;
 }
 
-/** pointFromJwk, also returning the KeyObject its on-curve check produced. */
+/** pointFromJwk, also returning a KeyObject of the point. */
 export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffer; readonly key: KeyObject } {
+  const point = checkedPoint(jwk, field);
+  return { point, key: createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" }) };
+}
+
+/**
+ * Validates an untrusted JWK's shape and its point: the coordinates are field elements and the
+ * point is on the curve (EC_POINT_oct2point), which is full public-key validation for a
+ * prime-order curve like P-384 (SP 800-56A 5.6.2.3.3: the n*Q = O check is implied by cofactor 1).
+ * Node's JWK import would add that redundant scalar multiplication, about 0.4 ms per key.
+ */
+function checkedPoint(jwk: unknown, field: string): Buffer {
   const problems: { path: string; message: string }[] = [];
   const o = (typeof jwk === "object" && jwk !== null ? jwk : {}) as Record<string, unknown>;
   if (typeof jwk !== "object" || jwk === null) problems.push({ path: field, message: "must be a JWK object" });
@@ -52,28 +63,36 @@ export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffe
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(o.x as string, "base64url"), Buffer.from(o.y as string, "base64url")]);
   try {
-    // Decoding the SubjectPublicKeyInfo checks that the coordinates are field elements and that the
-    // point is on the curve: full validation for a prime-order curve like P-384 (SP 800-56A
-    // 5.6.2.3.3; the n*Q check is implied by cofactor 1). The JWK import would add that redundant
-    // scalar multiplication, about 0.4 ms per key.
-    return { point, key: createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" }) };
+    ECDH.convertKey(point, "secp384r1");
+    return point;
   } catch (e) {
     throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: not a point on P-384`, { cause: e, details: { problems: [{ path: field, message: "not a point on P-384" }] } });
   }
 }
 
-const checkedKeys = new Map<string, { readonly point: Buffer; readonly key: KeyObject }>();
+/** A validated key: its point, and its KeyObject once someone needed it. */
+class CheckedKey {
+  private object: KeyObject | undefined;
+  constructor(readonly point: Buffer) {}
+  get key(): KeyObject {
+    this.object ??= createPublicKey({ key: spkiFromPoint(this.point), format: "der", type: "spki" });
+    return this.object;
+  }
+}
+
+const checkedKeys = new Map<string, CheckedKey>();
 const CHECKED_KEYS_MAX = 10_000;
 
 /**
- * pointFromJwk plus a KeyObject, for a key seen again and again (the attested TEE key, on every
- * resource request): validated keys are remembered (at most 10 000, oldest forgotten first).
+ * pointFromJwk plus a KeyObject (created on first use), for a key seen again and again (the
+ * attested TEE key: at /attest, for its certificate, for each resource response): validated keys
+ * are remembered (at most 10 000, oldest forgotten first).
  */
 export function checkedKeyFromJwk(jwk: EcPublicJwk, field: string): { readonly point: Buffer; readonly key: KeyObject } {
   const id = `${jwk.x}.${jwk.y}`;
   const hit = checkedKeys.get(id);
   if (hit && jwk.kty === "EC" && jwk.crv === "P-384") return hit;
-  const entry = keyFromJwk(jwk, field);
+  const entry = new CheckedKey(checkedPoint(jwk, field));
   if (checkedKeys.size >= CHECKED_KEYS_MAX) checkedKeys.delete(checkedKeys.keys().next().value as string);
   checkedKeys.set(id, entry);
   return entry;

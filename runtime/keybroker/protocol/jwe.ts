@@ -2,12 +2,13 @@
  * Resource responses as JWE (RFC 7516) in flattened JSON serialisation, `alg` ECDH-ES+A256KW with
  * an ephemeral P-384 key, `enc` A256GCM (RFC 7518 4.6 and 5.3), encrypted to the attested TEE key.
  *
- * Built on node:crypto's synchronous primitives rather than jose's asynchronous WebCrypto path
- * (measured here at roughly twice the cost per P-384 encryption). Interoperability is proven in
- * tests in both directions against jose, and the guest client decrypts with jose by default.
+ * Built on node:crypto's primitives rather than jose's WebCrypto path (measured here at roughly
+ * twice the cost per P-384 encryption: WebCrypto's ECDH validates the peer key again).
+ * Interoperability is proven in tests in both directions against jose.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { keyFromJwk, spkiFromPoint } from "../crypto/ec.js";
+import { generateEphemeral, type EphemeralKeys } from "../crypto/ephemeral-keys.js";
 
 /** KBS resource response: a flattened JWE. */
 export interface FlattenedJwe {
@@ -68,19 +69,23 @@ export interface PreparedJwe {
 
 /**
  * The plaintext-independent half of encryptToTeeKey, started before the plaintext exists: the
- * ephemeral P-384 key is generated on the libuv thread pool (about half of the JWE's cost), so
- * the event loop only runs the ECDH and the key wrap, and the caller can fetch the plaintext
- * from the HSM meanwhile.
+ * ephemeral key comes from `keys` (generated ahead on the thread pool) or is generated on the
+ * thread pool now, so the event loop only runs the ECDH and the key wrap, and the caller can fetch
+ * the plaintext from the HSM meanwhile. With `after`, the work waits until that promise settles
+ * and the event loop has turned once (a speculative agreement must not delay a response in
+ * progress); `recipient` may be a function creating the key object only then.
  *
  * @example
  * const [prep, key] = await Promise.all([prepareJwe(recipient), keyring.unwrapAsync(...)]);
  * const jwe = sealJwe(prep, key);
  */
-export async function prepareJwe(recipient: KeyObject): Promise<PreparedJwe> {
-  const eph = await new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) =>
-    generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))),
-  );
-  return agree(eph, recipient);
+export async function prepareJwe(recipient: KeyObject | (() => KeyObject), options: { readonly keys?: EphemeralKeys; readonly after?: Promise<unknown> } = {}): Promise<PreparedJwe> {
+  if (options.after) {
+    await options.after.catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+  }
+  const eph = await (options.keys ? options.keys.take() : generateEphemeral());
+  return agree(eph, typeof recipient === "function" ? recipient() : recipient);
 }
 
 function agree(eph: { publicKey: KeyObject; privateKey: KeyObject }, recipient: KeyObject): PreparedJwe {

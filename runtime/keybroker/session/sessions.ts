@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { KeyBrokerError } from "../errors.js";
+import type { PreparedJwe } from "../protocol/jwe.js";
 
 /** Lifecycle of a session. */
 export type SessionState = "challenged" | "attesting" | "attested" | "failed";
@@ -25,6 +26,11 @@ export interface KbsSession {
   /** Its claims (issued here, so their signature needs no re-check). */
   claims?: unknown;
   tokenExpiresAt?: number;
+  /**
+   * A JWE key agreement with the attested key, computed while the token was being signed, for the
+   * session's first resource response (used once; see takePrepared).
+   */
+  prepared?: Promise<PreparedJwe>;
 }
 
 /** Limits of the store. */
@@ -83,15 +89,28 @@ export class SessionStore {
   }
 
   /** Records the outcome of an attestation. */
-  finishAttestation(s: KbsSession, token: { token: string; expiresAt: number; claims?: unknown } | undefined): void {
+  finishAttestation(s: KbsSession, token: { token: string; expiresAt: number; claims?: unknown; prepared?: Promise<PreparedJwe> } | undefined): void {
     if (token) {
       s.state = "attested";
       s.token = token.token;
       s.tokenExpiresAt = token.expiresAt;
       s.claims = token.claims;
+      if (token.prepared) s.prepared = token.prepared;
     } else {
       s.state = "failed";
     }
+  }
+
+  /**
+   * The prepared key agreement of an attested session, when `token` is its token; handed out once
+   * (an ephemeral key serves one key agreement), undefined afterwards.
+   */
+  takePrepared(id: string, token: string): Promise<PreparedJwe> | undefined {
+    const s = this.sessions.get(id);
+    if (s?.state !== "attested" || token !== s.token) return undefined;
+    const p = s.prepared;
+    delete s.prepared;
+    return p;
   }
 
   /** The token of an attested session, for cookie-authenticated resource requests. */
@@ -111,7 +130,14 @@ export class SessionStore {
   sweep(now = this.o.now().getTime()): void {
     for (const [id, s] of this.sessions) {
       const until = Math.max(s.nonceExpiresAt, s.tokenExpiresAt ?? 0);
-      if (now >= until) this.sessions.delete(id);
+      if (now < until) continue;
+      forget(s.prepared);
+      this.sessions.delete(id);
     }
   }
+}
+
+/** Zeroes the content key of a prepared agreement nobody will use. */
+function forget(prepared: Promise<PreparedJwe> | undefined): void {
+  void prepared?.then((p) => p.cek.fill(0), () => undefined);
 }

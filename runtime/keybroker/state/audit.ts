@@ -3,8 +3,9 @@
  * takes effect, so a crash loses no decision. The file is opened with O_APPEND | O_DSYNC: each
  * write(2) returns only once its data is on stable storage (synchronized I/O data integrity, the
  * same guarantee as write + fdatasync), so a batch costs one thread-pool job and no round trip
- * through the event loop between the write and the sync. Records that arrive while a batch is
- * being written are queued and written together next (group commit: one write, one sync).
+ * through the event loop between the write and the sync. Records made in the same task, and those
+ * that arrive while a batch is being written, are written together (group commit: one write, one
+ * sync).
  * Entries are typed: only identifiers, digests, classes and codes fit, never secrets, report
  * data, nonces, tokens or key bytes.
  */
@@ -123,7 +124,12 @@ export class AuditLog {
     const line = `${JSON.stringify({ ts: this.now().toISOString(), ...entry })}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
-      if (!this.flushing) this.flush();
+      if (!this.flushing) {
+        // Start the write after the current task: records of one decision (an attestation and the
+        // certificate issued with it) and of concurrent requests go out in the same batch.
+        this.flushing = true;
+        queueMicrotask(() => this.flush());
+      }
     });
   }
 
