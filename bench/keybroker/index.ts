@@ -122,15 +122,26 @@ async function main(): Promise<void> {
       phases.add("decrypt", performance.now() - t);
     }
   };
-  const shared = KEEP_ALIVE ? httpsTransport(broker.kbs, broker.ca) : undefined;
+  // --keep-alive: long-running runtimes, each re-attesting over its own open connection (idle ones are reused).
+  const idle: Transport[] = [];
+  const connections: Transport[] = [];
+  const connection = (): Transport => {
+    const t = idle.pop();
+    if (t) return t;
+    const fresh = httpsTransport(broker.kbs, broker.ca);
+    if (KEEP_ALIVE) connections.push(fresh);
+    return fresh;
+  };
   const handshake = async (): Promise<void> => {
     // Without --keep-alive a fresh transport per handshake: one new TLS connection for its requests.
-    const c = new KbsClient({ transport: phases.transport(shared ?? httpsTransport(broker.kbs, broker.ca), shared !== undefined), evidence, decrypt });
+    const transport = connection();
+    const c = new KbsClient({ transport: phases.transport(transport, KEEP_ALIVE), evidence, decrypt });
     try {
       const creds = await c.release({ keyIds: ["default/model/bench"] });
       if (creds.modelKeys.get("default/model/bench")?.length !== 32 || !creds.serverCertificate.includes("BEGIN CERTIFICATE")) throw new Error("bad release");
     } finally {
       c.close();
+      if (KEEP_ALIVE) idle.push(transport);
     }
   };
   const out = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -164,9 +175,10 @@ async function main(): Promise<void> {
       b0 = brokerCpu();
       for (let i = 0; i < per; i++) {
         const t = performance.now();
-        const tr = shared ?? httpsTransport(broker.kbs, broker.ca);
+        const tr = connection();
         for (let r = 0; r < 3; r++) if ((await tr.send("GET", "/healthz")).status !== 200) throw new Error("healthz failed");
-        if (!shared) tr.close();
+        if (KEEP_ALIVE) idle.push(tr);
+        else tr.close();
         floor.push(performance.now() - t);
       }
       cpu.floor += ownCpuMs() - c0 + (brokerCpu() - b0);
@@ -230,7 +242,7 @@ async function main(): Promise<void> {
       `bench keybroker: ratio=${fmt(rawSum / handshakeMs, 3)} handshake_ms=${fmt(handshakeMs)} raw_crypto_ms=${fmt(rawSum)} overhead_pct=${fmt((handshakeMs / rawSum - 1) * 100, 1)} cpu_ms=${fmt(cpuMs)} floor_ms=${fmt(mean(floor))} offered_per_s=${RATE} achieved_per_s=${fmt(main.achieved, 1)} p50_ms=${fmt(main.p50)} p99_ms=${fmt(main.p99)} errors=${main.errors} max_per_s=${fmt(maxRate, 1)}`,
     );
   } finally {
-    shared?.close();
+    for (const t of connections) t.close();
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
