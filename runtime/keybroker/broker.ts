@@ -124,7 +124,7 @@ export class KeyBroker {
       hsm.connect();
       const keyring = new Keyring({ hsm, labels: keyLabelsOf(config), state, save: () => saveState(statePath, state), now, ...(options.crashPoint ? { crashPoint: options.crashPoint } : {}) });
       const recovered = keyring.recoverPendingRotation();
-      const created = keyring.initialise();
+      const { created, adopted } = keyring.initialise();
       if (state.epochs.length === 0) {
         startEpoch(state, "initial", now());
         saveState(statePath, state);
@@ -148,13 +148,14 @@ export class KeyBroker {
         epoch: currentEpoch(state.epochs)?.epoch ?? 0,
         detail: [
           created.length > 0 ? `created keys: ${created.join(", ")}` : "keys loaded",
+          adopted.length > 0 ? `adopted pre-created keys: ${adopted.join(", ")}` : "",
           recovered ? `undid interrupted rotation ${recovered}` : "",
           rejected.length > 0 ? `${rejected.length} stored manifest(s) failed verification and are ignored` : "",
         ]
           .filter((s) => s !== "")
           .join("; "),
       });
-      log.info({ event: "broker.start", epoch: currentEpoch(state.epochs)?.epoch, created, recovered: recovered ?? null }, "key broker started");
+      log.info({ event: "broker.start", epoch: currentEpoch(state.epochs)?.epoch, created, adopted, recovered: recovered ?? null }, "key broker started");
       return broker;
     } catch (e) {
       hsm.close();

@@ -246,6 +246,17 @@ export class Pkcs11Token {
     return { sensitive: bool(0), extractable: bool(1), token: bool(2) };
   }
 
+  /**
+   * Whether a key was generated inside the token and its value never left it: CKA_LOCAL,
+   * CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE (an imported key, even sensitive, is not local).
+   */
+  generatedInside(key: Buffer): boolean {
+    const attrs = this.call("reading key provenance", () =>
+      this.lib.C_GetAttributeValue(this.session, key, [{ type: pkcs11js.CKA_LOCAL }, { type: pkcs11js.CKA_ALWAYS_SENSITIVE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE }]),
+    );
+    return attrs.every((a) => (Buffer.isBuffer(a.value) ? a.value[0] === 1 : a.value === true));
+  }
+
   /** ECDSA P-384 over SHA-384(data): hashes here, signs with CKM_ECDSA; returns raw r||s (96 bytes). */
   signEs384(privateKey: Buffer, data: Uint8Array): Buffer {
     const digest = createHash("sha384").update(data).digest();

@@ -89,19 +89,59 @@ export class Keyring {
   }
 
   /**
-   * Completes start-up: undoes an interrupted rotation, then creates version 1 of every role that
-   * has none (first start). Returns the roles created.
+   * Completes start-up: undoes an interrupted rotation, then gives every role that has no version
+   * yet (first start) its version 1: the token's `<base>-v1` objects when an operator pre-created
+   * them inside the token (an HSM policy may forbid key generation by the user), else new keys.
+   * Returns the roles created and adopted. HSM_KEY_CONFLICT when the token holds objects the state
+   * does not explain (see adopt).
    */
-  initialise(): KeyRole[] {
+  initialise(): { created: KeyRole[]; adopted: KeyRole[] } {
     this.recoverPendingRotation();
     const created: KeyRole[] = [];
+    const adopted: KeyRole[] = [];
     for (const role of KEY_ROLES) {
-      if (!this.o.state.keys[role]) {
+      if (this.o.state.keys[role]) continue;
+      if (this.adopt(role)) adopted.push(role);
+      else {
         this.rotate(role);
         created.push(role);
       }
     }
-    return created;
+    return { created, adopted };
+  }
+
+  /**
+   * Records pre-created `<base>-v1` objects of `role` as its version 1, when there is exactly one
+   * object of each kind the role needs, each generated inside the token and never extractable, and
+   * no `-v2`. Returns false when the token has no `-v1` object of the role. Anything else is
+   * HSM_KEY_CONFLICT: the token holds keys this state does not record (state.json lost or replaced,
+   * another broker on the same token) or keys whose value was outside the token; overwriting them
+   * would destroy keys that protect data and anchor trust, so the broker stops instead.
+   */
+  private adopt(role: KeyRole): boolean {
+    const base = this.o.labels[role];
+    const label = versionLabel(base, 1);
+    return this.o.hsm.use((token) => {
+      const found = kindsOf(role).map((kind) => ({ kind, handles: token.find(kind, label) }));
+      if (found.every((f) => f.handles.length === 0)) return false;
+      const conflict = (why: string) =>
+        new KeyBrokerError("HSM_KEY_CONFLICT", `the token holds "${label}" (${role}) but the broker's state records no ${role} key: ${why}; restore state.json, or use other key labels`);
+      if (found.some((f) => f.handles.length !== 1)) throw conflict("not exactly one object of each kind");
+      if (kindsOf(role).some((kind) => token.find(kind, versionLabel(base, 2)).length > 0)) throw conflict(`later versions exist too (state.json lost after a rotation?)`);
+      const handle = (kind: KeyKind) => (found.find((f) => f.kind === kind)?.handles[0] as Buffer);
+      const secret = role === "kek" ? "aes" : role === "session" ? "hmac" : "ec-private";
+      if (!token.generatedInside(handle(secret))) throw conflict("it was not generated inside the token or its value was exposed (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE)");
+      const createdAt = this.o.now().toISOString();
+      let rec: KeyVersionRecord = { version: 1, label, createdAt, status: "active" };
+      if (role === "signing" || role === "ca") {
+        const point = token.ecPoint(handle("ec-public"));
+        rec = { ...rec, publicJwk: jwkFromPoint(point) };
+        if (role === "ca") rec = { ...rec, certPem: caCertificate(point, 1, this.o.now(), (tbs) => token.signEs384(handle("ec-private"), tbs)) };
+      }
+      this.o.state.keys[role] = { active: 1, versions: [rec] };
+      this.o.save();
+      return true;
+    });
   }
 
   /** Undoes a rotation a crash interrupted before its commit; returns its label, if any. */
@@ -152,14 +192,19 @@ export class Keyring {
       const rs: RoleState | undefined = this.o.state.keys[role];
       const version = Math.max(0, ...(rs?.versions.map((v) => v.version) ?? [])) + 1;
       const label = versionLabel(this.o.labels[role], version);
+      // Checked before the pending marker exists: undoing a failed rotation destroys what is under
+      // the marker's label, and objects the state does not know must never be destroyed or overwritten.
+      this.o.hsm.use((token) => {
+        if (kindsOf(role).some((kind) => token.find(kind, label).length > 0)) {
+          throw new KeyBrokerError("HSM_KEY_CONFLICT", `the token already holds "${label}", which the broker's state does not record (state.json lost or replaced, or another broker on the same token); nothing was overwritten`);
+        }
+      });
       const startedAt = this.o.now().toISOString();
       this.o.state.pendingRotation = { role, version, label, startedAt };
       this.o.save();
       this.o.crashPoint?.("rotation:pending-saved");
 
       const rec = this.o.hsm.use((token) => {
-        // Objects left by an earlier crash under this label are never-activated: replace them.
-        for (const kind of kindsOf(role)) for (const h of token.find(kind, label)) token.destroy(h);
         for (const kind of kindsOf(role)) this.o.hsm.forget(kind, label);
         const createdAt = startedAt;
         if (role === "kek") {
@@ -174,14 +219,7 @@ export class Keyring {
         const point = token.ecPoint(pair.publicKey);
         const publicJwk = jwkFromPoint(point);
         if (role === "signing") return { version, label, createdAt, status: "active", publicJwk } as KeyVersionRecord;
-        const notBefore = new Date(this.o.now().getTime() - 60_000);
-        const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_DAYS * 86_400_000);
-        const dn = { commonName: `confidential-inference broker CA v${version}`, organization: "confidential-inference" };
-        const der = buildCertificate(
-          { serial: serialNumber(), issuer: dn, subject: dn, notBefore, notAfter, subjectPoint: point, issuerPoint: point, profile: "ca" },
-          (tbs) => token.signEs384(pair.privateKey, tbs),
-        );
-        return { version, label, createdAt, status: "active", publicJwk, certPem: toPem(der) } as KeyVersionRecord;
+        return { version, label, createdAt, status: "active", publicJwk, certPem: caCertificate(point, version, this.o.now(), (tbs) => token.signEs384(pair.privateKey, tbs)) } as KeyVersionRecord;
       });
       this.o.crashPoint?.("rotation:hsm-created");
 
@@ -267,6 +305,14 @@ export class Keyring {
     if (jwk) pointFromJwk(jwk, `keys.${role}.v${version}.publicJwk`);
     return jwk;
   }
+}
+
+/** The self-signed certificate (PEM) of broker CA version `version`, valid CA_VALIDITY_DAYS from a minute before `now`. */
+function caCertificate(point: Buffer, version: number, now: Date, sign: (tbs: Buffer) => Buffer): string {
+  const notBefore = new Date(now.getTime() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_DAYS * 86_400_000);
+  const dn = { commonName: `confidential-inference broker CA v${version}`, organization: "confidential-inference" };
+  return toPem(buildCertificate({ serial: serialNumber(), issuer: dn, subject: dn, notBefore, notAfter, subjectPoint: point, issuerPoint: point, profile: "ca" }, sign));
 }
 
 /** A positive 16-byte certificate serial number. */
