@@ -54,9 +54,6 @@ function referenceRules(config: StackConfig, problems: ConfigProblem[]): void {
   artifactRef(config, "inference.model.artifact", config.inference.model.artifact, "model", problems);
   artifactRef(config, "inference.model.tokenizer", config.inference.model.tokenizer, "tokenizer", problems);
   if (config.inference.maxReplicas < config.inference.replicas) problems.push({ path: "inference.maxReplicas", message: "must be at least inference.replicas" });
-  if (config.hsm.kind === "softhsm" && config.keyBroker.replicas > 1) {
-    problems.push({ path: "keyBroker.replicas", message: "SoftHSM keeps its token in one pod's volume: use 1 replica (or an enterprise PKCS#11 HSM)" });
-  }
   const zones = Object.entries(config.network.zones);
   const seenNs = new Map<string, string>();
   for (const [zone, { namespace }] of zones) {

@@ -173,9 +173,17 @@ const golden = z.strictObject({
     .describe("name of the secret config key holding the matching private key (PKCS#8 PEM); prod should sign in the release HSM instead (README)"),
 });
 
+const ONE_BROKER = "the key broker runs as exactly 1 replica: its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge (HA is future work, see the README)";
+
 const keyBroker = z.strictObject({
   image: imageByDigest.describe("key broker image, pinned by digest"),
-  replicas: z.number().int().min(1).max(9).default(2).describe("broker replicas"),
+  replicas: z
+    .number()
+    .int()
+    .min(1, { message: ONE_BROKER })
+    .max(1, { message: ONE_BROKER })
+    .default(1)
+    .describe("broker replicas: exactly 1 (its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume; HA is future work, see the README)"),
   tokenTtlSeconds: seconds(30, 3600).default(300).describe("attestation token lifetime"),
   sessionKeyTtlSeconds: seconds(60, 86400).default(900).describe("session key and runtime certificate lifetime"),
   nonceTtlSeconds: seconds(5, 600).default(60).describe("challenge nonce lifetime"),

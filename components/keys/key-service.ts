@@ -4,6 +4,9 @@
  * label, key labels, the user PIN as a Kubernetes Secret from a Pulumi secret); the signed golden
  * manifest and verifier policy from `GoldenMeasurements`; and a low-value listener certificate from
  * `@pulumi/tls`. The broker CA, token-signing key and KEK stay in the HSM: nothing here creates them.
+ * One broker pod (`replicas` must be 1, `Recreate` updates) with its state on a PersistentVolumeClaim
+ * whatever the HSM: the key registry, wrapped data keys, manifest states, epochs and KBS sessions are
+ * that pod's, so a second replica would diverge (README "Key broker", HA is future work).
  */
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
@@ -43,6 +46,7 @@ export interface KeyServiceArgs {
   readonly namespace: pulumi.Input<string>;
   /** Broker image, pinned by digest. */
   readonly image: pulumi.Input<string>;
+  /** Exactly 1 (see {@link KeyService}): kept as an argument so a future HA broker needs no API change. */
   readonly replicas: pulumi.Input<number>;
   readonly hsm: HsmWiring;
   readonly attestation: AttestationInputs;
@@ -58,14 +62,17 @@ export interface KeyServiceArgs {
   readonly environment: pulumi.Input<string>;
 }
 
+/** Why the broker runs as one pod (README "Key broker", "HA is future work"). */
+const ONE_BROKER =
+  "must be 1: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume, so replicas would diverge";
+
 function validate(args: KeyServiceArgs): void {
   const problems: ArgProblem[] = [];
   checkDnsLabel(problems, "namespace", args.namespace);
   checkImageByDigest(problems, "image", args.image);
-  checkCount(problems, "replicas", args.replicas, 1, 9);
   if (args.hsm.kind !== "softhsm" && args.hsm.kind !== "pkcs11") problems.push({ propertyPath: "hsm.kind", reason: "must be softhsm or pkcs11" });
   const replicas = known(args.replicas);
-  if (args.hsm.kind === "softhsm" && replicas !== undefined && replicas > 1) problems.push({ propertyPath: "replicas", reason: "SoftHSM keeps its token in one pod's volume: use 1 replica" });
+  if (replicas !== undefined && replicas !== 1) problems.push({ propertyPath: "replicas", reason: ONE_BROKER });
   const module = known(args.hsm.module);
   if (module !== undefined && !module.startsWith("/")) problems.push({ propertyPath: "hsm.module", reason: "must be an absolute path inside the image" });
   const label = known(args.hsm.tokenLabel);
@@ -79,7 +86,7 @@ function validate(args: KeyServiceArgs): void {
  * The key broker and its HSM wiring.
  * @example
  * const keys = new KeyService("keys", {
- *   namespace: seg.namespaces.keys, image: "registry/keybroker@sha256:...", replicas: 3,
+ *   namespace: seg.namespaces.keys, image: "registry/keybroker@sha256:...", replicas: 1,
  *   hsm: { kind: "pkcs11", module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pin, keyLabels },
  *   attestation: { goldenManifest: golden.goldenManifest, manifestPublicKey, verifierPolicy: golden.verifierPolicy },
  *   ports: { broker: 8444, admin: 8445, metrics: 9464 },
@@ -164,20 +171,20 @@ export class KeyService extends pulumi.ComponentResource {
       },
     }, parent);
 
-    const claim = softhsm
-      ? new k8s.core.v1.PersistentVolumeClaim(`${name}-state`, {
-        metadata: metadata(`${WORKLOADS.broker}-state`),
-        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-      }, parent)
-      : undefined;
+    // The state (key registry, wrapped data keys, manifest states, epochs, audit log; SoftHSM's token
+    // too) must outlive the pod with any HSM: on an emptyDir a restart would lose the wrapped data keys.
+    const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-state`, {
+      metadata: metadata(`${WORKLOADS.broker}-state`),
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    }, parent);
 
     const manifestDigest = pulumi.output(args.attestation.goldenManifest).apply((jws) => createHash("sha256").update(jws).digest("hex"));
     const deployment = new k8s.apps.v1.Deployment(`${name}-broker`, {
       metadata: metadata(WORKLOADS.broker),
       spec: {
         replicas: args.replicas,
-        // SoftHSM's token and the state live on a ReadWriteOnce volume: never run two pods at once.
-        strategy: softhsm ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        // The state lives on a ReadWriteOnce volume and one broker owns it: never two pods at once.
+        strategy: { type: "Recreate" },
         selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
         template: brokerPodTemplate({
           image: args.image,
@@ -185,7 +192,7 @@ export class KeyService extends pulumi.ComponentResource {
           configMapName: config.metadata.name,
           pinSecretName: pin.metadata.name,
           tlsSecretName: tlsSecret.metadata.name,
-          ...(claim === undefined ? {} : { stateClaimName: claim.metadata.name }),
+          stateClaimName: claim.metadata.name,
           ports: args.ports,
           manifestDigest,
         }),

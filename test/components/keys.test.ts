@@ -13,7 +13,7 @@ const PIN = "4711-test-pin";
 const args: KeyServiceArgs = {
   namespace: "ci-keys",
   image: `registry.example/keybroker@sha256:${"d".repeat(64)}`,
-  replicas: 3,
+  replicas: 1,
   hsm: { kind: "pkcs11", module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pin: pulumi.secret(PIN), keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
   attestation: {
     goldenManifest: JWS,
@@ -43,6 +43,7 @@ describe("KeyService", () => {
     expect(children(T, "keys")).toEqual([
       "kubernetes:apps/v1:Deployment::keys-broker",
       "kubernetes:core/v1:ConfigMap::keys-config",
+      "kubernetes:core/v1:PersistentVolumeClaim::keys-state",
       "kubernetes:core/v1:Secret::keys-hsm-pin",
       "kubernetes:core/v1:Secret::keys-listener-tls",
       "kubernetes:core/v1:Service::keys-broker",
@@ -92,23 +93,26 @@ describe("KeyService", () => {
     expect(policyFromVerifierPolicy(JSON.parse(data["verifier-policy.json"])).measurements).toEqual(["ab".repeat(48)]);
   });
 
-  it("rolls the broker when the manifest changes and rolls without downtime on an enterprise HSM", () => {
+  it("rolls the broker when the manifest changes, one pod at a time (Recreate), evictable by a node drain", () => {
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker"));
     expect(d.spec.template.metadata.annotations).toEqual({ "confidential-inference/golden-manifest-sha256": createHash("sha256").update(JWS).digest("hex") });
-    expect(d.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
-    expect(d.spec.replicas).toBe(3);
+    expect(d.spec.strategy).toEqual({ type: "Recreate" });
+    expect(d.spec.replicas).toBe(1);
     expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "key-broker", "app.kubernetes.io/part-of": "confidential-inference" } } });
   });
 
-  it("keeps SoftHSM's token and the broker state on a volume with one pod at a time", () => {
-    expect(children(T, "dev-keys")).toContain("kubernetes:core/v1:PersistentVolumeClaim::dev-keys-state");
-    const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "dev-keys-broker"));
+  it.each([
+    ["keys", "an enterprise HSM"],
+    ["dev-keys", "SoftHSM (whose token is there too)"],
+  ])("keeps the broker state of %s (%s) on a claim that outlives the pod, with one pod at a time", (name) => {
+    expect(children(T, name)).toContain(`kubernetes:core/v1:PersistentVolumeClaim::${name}-state`);
+    expect(plainInputs(reg("kubernetes:core/v1:PersistentVolumeClaim", `${name}-state`)).spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } });
+    const d = plainInputs(reg("kubernetes:apps/v1:Deployment", `${name}-broker`));
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     const c = d.spec.template.spec.containers[0];
     expect(c.args).toEqual(["--config", "/etc/confidential-inference/broker.json"]);
     expect(c.volumeMounts).toContainEqual({ name: "state", mountPath: "/var/lib/key-broker" });
     expect(d.spec.template.spec.volumes).toContainEqual({ name: "state", persistentVolumeClaim: { claimName: "key-broker-state" } });
-    expect(plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.volumes).toContainEqual({ name: "state", emptyDir: {} });
   });
 
   it("makes only a leaf listener certificate (its key in state, the CA key stays in the HSM)", async () => {
@@ -123,12 +127,17 @@ describe("KeyService", () => {
 
   it("renders only schema-valid Kubernetes objects", () => {
     const objects = k8sRegistrations(registrations);
-    expect(objects).toHaveLength(15);
+    expect(objects).toHaveLength(16);
     for (const r of objects) validateK8s(r);
   });
 
   it.each([
-    ["SoftHSM with several replicas", { hsm: { ...args.hsm, kind: "softhsm" } }, "replicas", "SoftHSM keeps its token in one pod's volume: use 1 replica"],
+    ...[2, 3, 0].map((replicas) => [
+      `${replicas} replicas`,
+      { replicas },
+      "replicas",
+      "must be 1: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume, so replicas would diverge",
+    ] as const),
     ["a relative module path", { hsm: { ...args.hsm, module: "libsofthsm2.so" } }, "hsm.module", "must be an absolute path inside the image"],
     ["an image by tag", { image: "registry.example/keybroker:1.0" }, "image", "image must be pinned by digest (name@sha256:<64 hex>)"],
     ["a token label over 32 bytes", { hsm: { ...args.hsm, tokenLabel: "x".repeat(33) } }, "hsm.tokenLabel", "must be 1 to 32 bytes"],
