@@ -33,17 +33,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   let draining = false;
   const ops = buildOpsApp({ registry, isReady: () => !draining });
+  // Signal handlers go in before the listeners open and "listening" is logged, so a SIGTERM sent
+  // right after start-up still drains instead of killing the process.
+  const stopRequested = new Promise<void>((done) => {
+    process.once("SIGTERM", done);
+    process.once("SIGINT", done);
+  });
   await ops.listen(config.ops);
   await app.listen(config.listen);
   logger.info({ event: "start", routes: Object.keys(config.routes) }, "gateway listening");
-  await new Promise<void>((done) => {
-    const stop = () => {
-      draining = true;
-      void app.close().then(() => ops.close()).then(() => runtimes.close()).then(done);
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  await stopRequested;
+  draining = true;
+  await app.close();
+  await ops.close();
+  runtimes.close();
   return 0;
 }
 

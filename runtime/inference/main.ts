@@ -84,6 +84,12 @@ export async function main(argv: readonly string[], keyReleaseFactory: KeyReleas
   const config = parseRuntimeConfig(JSON.parse(readFileSync(file, "utf8")));
   const logger = createLogger({ service: "inference", level: config.logLevel });
   const b = config.batching;
+  // Signal handlers go in before anything listens or logs "ready": a supervisor may send SIGTERM
+  // as soon as it reads the ready line, and the default handler would skip the drain.
+  const stopRequested = new Promise<void>((done) => {
+    process.once("SIGTERM", done);
+    process.once("SIGINT", done);
+  });
   const rt = await startRuntime({
     artifacts: readArtifacts(config, base),
     keyRelease: keyReleaseFactory(config.keyBroker, base),
@@ -97,11 +103,8 @@ export async function main(argv: readonly string[], keyReleaseFactory: KeyReleas
     await rt.stop();
     return 1;
   }
-  await new Promise<void>((done) => {
-    const stop = () => void rt.stop().then(done);
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  await stopRequested;
+  await rt.stop();
   return 0;
 }
 
