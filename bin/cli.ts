@@ -13,11 +13,26 @@ interface CommandEntry {
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading keeps start-up to the command being run */
 /** Every subcommand, in help order. */
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  measure: { summary: "compute an expected launch measurement (sev-snp-measure compatible)", load: () => (require("./commands/measure.js") as { command: Command }).command },
-  verify: { summary: "verify attestation evidence (signature, certificate chain, policy)", load: () => (require("./commands/verify.js") as { command: Command }).command },
-  golden: { summary: "compute, check, diff, sign and verify golden manifests", load: () => (require("./commands/golden.js") as { command: Command }).command },
-  render: { summary: "render a stack's desired state offline (Pulumi mocks)", load: () => (require("./commands/render.js") as { command: Command }).command },
-  sandbox: { summary: "run the whole attested path on this machine", load: () => (require("./commands/sandbox.js") as { command: Command }).command },
+  measure: {
+    summary: "compute an expected launch measurement (sev-snp-measure compatible)",
+    load: () => (require("./commands/measure.js") as { command: Command }).command,
+  },
+  verify: {
+    summary: "verify attestation evidence (signature, certificate chain, policy)",
+    load: () => (require("./commands/verify.js") as { command: Command }).command,
+  },
+  golden: {
+    summary: "compute, check, diff, sign and verify golden manifests",
+    load: () => (require("./commands/golden.js") as { command: Command }).command,
+  },
+  render: {
+    summary: "render a stack's desired state offline (Pulumi mocks)",
+    load: () => (require("./commands/render.js") as { command: Command }).command,
+  },
+  sandbox: {
+    summary: "run the whole attested path on this machine",
+    load: () => (require("./commands/sandbox.js") as { command: Command }).command,
+  },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

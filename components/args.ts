@@ -20,7 +20,8 @@ export interface ArgProblem {
 export function throwIfInvalid(component: string, problems: readonly ArgProblem[]): void {
   const [first] = problems;
   if (first === undefined) return;
-  if (problems.length === 1) throw new pulumi.InputPropertyError({ propertyPath: first.propertyPath, reason: first.reason });
+  if (problems.length === 1)
+    throw new pulumi.InputPropertyError({ propertyPath: first.propertyPath, reason: first.reason });
   throw new pulumi.InputPropertiesError({
     message: `${component}: ${problems.length} invalid arguments`,
     errors: problems.map((p) => ({ propertyPath: p.propertyPath, reason: p.reason })),
@@ -38,28 +39,43 @@ export function known<T>(input: pulumi.Input<T> | undefined): T | undefined {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const IMAGE_BY_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
+const IMAGE_BY_DIGEST =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
 
 /** Adds a problem when a known value is not a DNS label (Kubernetes names, namespaces). */
 export function checkDnsLabel(problems: ArgProblem[], path: string, value: pulumi.Input<string> | undefined): void {
   const v = known(value);
-  if (v !== undefined && !DNS_LABEL.test(v)) problems.push({ propertyPath: path, reason: `"${v}" is not a lower-case DNS label` });
+  if (v !== undefined && !DNS_LABEL.test(v))
+    problems.push({ propertyPath: path, reason: `"${v}" is not a lower-case DNS label` });
 }
 
 /** Adds a problem when a known image reference is not pinned by digest. */
-export function checkImageByDigest(problems: ArgProblem[], path: string, value: pulumi.Input<string> | undefined): void {
+export function checkImageByDigest(
+  problems: ArgProblem[],
+  path: string,
+  value: pulumi.Input<string> | undefined,
+): void {
   const v = known(value);
-  if (v !== undefined && !IMAGE_BY_DIGEST.test(v)) problems.push({ propertyPath: path, reason: "image must be pinned by digest (name@sha256:<64 hex>)" });
+  if (v !== undefined && !IMAGE_BY_DIGEST.test(v))
+    problems.push({ propertyPath: path, reason: "image must be pinned by digest (name@sha256:<64 hex>)" });
 }
 
 /** Adds a problem when a known port is not 1-65535. */
 export function checkPort(problems: ArgProblem[], path: string, value: pulumi.Input<number> | undefined): void {
   const v = known(value);
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 65535)) problems.push({ propertyPath: path, reason: "must be a port number (1-65535)" });
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 65535))
+    problems.push({ propertyPath: path, reason: "must be a port number (1-65535)" });
 }
 
 /** Adds a problem when a known count is not an integer in [min, max]. */
-export function checkCount(problems: ArgProblem[], path: string, value: pulumi.Input<number> | undefined, min: number, max: number): void {
+export function checkCount(
+  problems: ArgProblem[],
+  path: string,
+  value: pulumi.Input<number> | undefined,
+  min: number,
+  max: number,
+): void {
   const v = known(value);
-  if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) problems.push({ propertyPath: path, reason: `must be an integer between ${min} and ${max}` });
+  if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max))
+    problems.push({ propertyPath: path, reason: `must be an integer between ${min} and ${max}` });
 }

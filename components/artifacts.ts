@@ -51,11 +51,17 @@ export function storePath(stateDir: string, sha256: string): string {
 
 /** Adds problems for an artifact that cannot be staged as given. */
 export function checkArtifact(problems: ArgProblem[], path: string, a: PinnedArtifact, needsBytes: boolean): void {
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(a.name)) problems.push({ propertyPath: `${path}.name`, reason: "must be an artifact name (a-z, 0-9, '.', '_', '-')" });
-  if (!/^[0-9a-f]{64}$/.test(a.sha256)) problems.push({ propertyPath: `${path}.sha256`, reason: "must be a lower-case hex SHA-256" });
-  if (!(Number.isSafeInteger(a.size) && a.size > 0)) problems.push({ propertyPath: `${path}.size`, reason: "must be a positive size in bytes" });
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(a.name))
+    problems.push({ propertyPath: `${path}.name`, reason: "must be an artifact name (a-z, 0-9, '.', '_', '-')" });
+  if (!/^[0-9a-f]{64}$/.test(a.sha256))
+    problems.push({ propertyPath: `${path}.sha256`, reason: "must be a lower-case hex SHA-256" });
+  if (!(Number.isSafeInteger(a.size) && a.size > 0))
+    problems.push({ propertyPath: `${path}.size`, reason: "must be a positive size in bytes" });
   if (needsBytes && a.localPath === undefined && !a.source.startsWith("https://")) {
-    problems.push({ propertyPath: `${path}.source`, reason: `"${a.source}" cannot be downloaded on the host: give the artifact a local path or an https:// source` });
+    problems.push({
+      propertyPath: `${path}.source`,
+      reason: `"${a.source}" cannot be downloaded on the host: give the artifact a local path or an https:// source`,
+    });
   }
 }
 
@@ -73,25 +79,41 @@ export function stageArtifact(
 ): command.remote.Command {
   const incoming = `/var/tmp/confidential-inference-incoming-${artifact.sha256}`;
   const deps: pulumi.Resource[] = [...(opts.dependsOn ?? [])];
-  const env: Record<string, string> = { NAME: artifact.name, SHA256: artifact.sha256, SIZE: String(artifact.size), LINK: link, STATE_DIR: host.stateDir };
+  const env: Record<string, string> = {
+    NAME: artifact.name,
+    SHA256: artifact.sha256,
+    SIZE: String(artifact.size),
+    LINK: link,
+    STATE_DIR: host.stateDir,
+  };
   if (!opts.fromStoreOnly) {
     if (artifact.localPath !== undefined) {
-      deps.push(new command.remote.CopyToRemote(`${name}-upload`, {
-        connection: host.connection,
-        source: new pulumi.asset.FileAsset(artifact.localPath),
-        remotePath: incoming,
-        triggers: [artifact.sha256],
-      }, { parent: opts.parent, dependsOn: opts.dependsOn ?? [] }));
+      deps.push(
+        new command.remote.CopyToRemote(
+          `${name}-upload`,
+          {
+            connection: host.connection,
+            source: new pulumi.asset.FileAsset(artifact.localPath),
+            remotePath: incoming,
+            triggers: [artifact.sha256],
+          },
+          { parent: opts.parent, dependsOn: opts.dependsOn ?? [] },
+        ),
+      );
       env["INCOMING"] = incoming;
     } else {
       env["SOURCE_URL"] = artifact.source;
     }
   }
-  return new command.remote.Command(name, {
-    connection: host.connection,
-    create: remoteScript("stage-artifact", STAGE_SCRIPT, env, host.sudo),
-    delete: remoteScript("stage-artifact", STAGE_SCRIPT, { ...env, ACTION: "delete" }, host.sudo),
-    triggers: [artifact.sha256, artifact.size, link, scriptDigest(STAGE_SCRIPT)],
-    // The replacement links the same path: the old delete must run first, or it would unlink the new copy.
-  }, { parent: opts.parent, dependsOn: deps, deleteBeforeReplace: true });
+  return new command.remote.Command(
+    name,
+    {
+      connection: host.connection,
+      create: remoteScript("stage-artifact", STAGE_SCRIPT, env, host.sudo),
+      delete: remoteScript("stage-artifact", STAGE_SCRIPT, { ...env, ACTION: "delete" }, host.sudo),
+      triggers: [artifact.sha256, artifact.size, link, scriptDigest(STAGE_SCRIPT)],
+      // The replacement links the same path: the old delete must run first, or it would unlink the new copy.
+    },
+    { parent: opts.parent, dependsOn: deps, deleteBeforeReplace: true },
+  );
 }

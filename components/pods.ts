@@ -15,12 +15,23 @@ export const RUN_AS = 10001;
 
 /** The pod-level security context of every workload. */
 export function podSecurityContext(): PodSecurityContext {
-  return { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } };
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS,
+    runAsGroup: RUN_AS,
+    fsGroup: RUN_AS,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
 }
 
 /** The container-level security context of every container. */
 export function containerSecurityContext(): SecurityContext {
-  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+  };
 }
 
 /** A memory-backed scratch volume (inside a confidential VM, memory is encrypted; host disks are not). */
@@ -53,23 +64,28 @@ export interface WorkloadPod {
 export function hardenedPodTemplate(w: WorkloadPod): k8s.types.input.core.v1.PodTemplateSpec {
   const probePort = w.ports[0]?.name ?? "";
   return {
-    metadata: { labels: workloadLabels(w.workload), ...(w.annotations === undefined ? {} : { annotations: w.annotations }) },
+    metadata: {
+      labels: workloadLabels(w.workload),
+      ...(w.annotations === undefined ? {} : { annotations: w.annotations }),
+    },
     spec: {
       serviceAccountName: w.serviceAccountName,
       automountServiceAccountToken: false,
       ...(w.runtimeClassName === undefined ? {} : { runtimeClassName: w.runtimeClassName }),
       securityContext: podSecurityContext(),
-      containers: [{
-        name: w.container,
-        image: w.image,
-        args: w.args,
-        ports: w.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-        resources: w.resources,
-        securityContext: containerSecurityContext(),
-        readinessProbe: { tcpSocket: { port: probePort }, periodSeconds: 5 },
-        livenessProbe: { tcpSocket: { port: probePort }, periodSeconds: 10, failureThreshold: 6 },
-        volumeMounts: w.mounts,
-      }],
+      containers: [
+        {
+          name: w.container,
+          image: w.image,
+          args: w.args,
+          ports: w.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
+          resources: w.resources,
+          securityContext: containerSecurityContext(),
+          readinessProbe: { tcpSocket: { port: probePort }, periodSeconds: 5 },
+          livenessProbe: { tcpSocket: { port: probePort }, periodSeconds: 10, failureThreshold: 6 },
+          volumeMounts: w.mounts,
+        },
+      ],
       volumes: w.volumes,
     },
   };

@@ -17,11 +17,18 @@ export function shellQuote(value: string): string {
  * The script travels in the command itself (not stdin) so create and delete commands stand alone.
  * Keys are sorted so the command (a resource input) is stable.
  */
-export function remoteScript(name: string, script: string, env: Readonly<Record<string, string>>, sudo: boolean): string {
-  const vars = Object.keys(env).sort().map((k) => {
-    if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TypeError(`invalid environment variable name ${JSON.stringify(k)}`);
-    return `${k}=${shellQuote(env[k] ?? "")}`;
-  });
+export function remoteScript(
+  name: string,
+  script: string,
+  env: Readonly<Record<string, string>>,
+  sudo: boolean,
+): string {
+  const vars = Object.keys(env)
+    .sort()
+    .map((k) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TypeError(`invalid environment variable name ${JSON.stringify(k)}`);
+      return `${k}=${shellQuote(env[k] ?? "")}`;
+    });
   return [sudo ? "sudo -n env" : "env", ...vars, "bash -c", shellQuote(script), shellQuote(name)].join(" ");
 }
 

@@ -37,16 +37,21 @@ export interface LeafCert {
  * @throws TypeError when asked for a certificate-signing usage (caller misuse).
  */
 export function leafCert(name: string, spec: LeafCertSpec, parent: pulumi.Resource): LeafCert {
-  for (const use of spec.uses) if (!LEAF_USES.includes(use)) throw new TypeError(`leafCert: "${String(use)}" is not a leaf usage`);
+  for (const use of spec.uses)
+    if (!LEAF_USES.includes(use)) throw new TypeError(`leafCert: "${String(use)}" is not a leaf usage`);
   const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" }, { parent });
-  const cert = new tls.SelfSignedCert(`${name}-cert`, {
-    privateKeyPem: key.privateKeyPem,
-    subject: { commonName: spec.commonName, organization: "confidential-inference" },
-    ...(spec.dnsNames === undefined ? {} : { dnsNames: spec.dnsNames }),
-    allowedUses: [...spec.uses],
-    isCaCertificate: false,
-    validityPeriodHours: spec.validityHours,
-    earlyRenewalHours: spec.renewHours,
-  }, { parent });
+  const cert = new tls.SelfSignedCert(
+    `${name}-cert`,
+    {
+      privateKeyPem: key.privateKeyPem,
+      subject: { commonName: spec.commonName, organization: "confidential-inference" },
+      ...(spec.dnsNames === undefined ? {} : { dnsNames: spec.dnsNames }),
+      allowedUses: [...spec.uses],
+      isCaCertificate: false,
+      validityPeriodHours: spec.validityHours,
+      earlyRenewalHours: spec.renewHours,
+    },
+    { parent },
+  );
   return { key, cert, certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
 }

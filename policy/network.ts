@@ -12,8 +12,14 @@ function isDefaultDeny(props: Record<string, unknown>): boolean {
   const spec = obj(props["spec"]);
   const selector = obj(spec["podSelector"]);
   const types = arr(spec["policyTypes"]);
-  return Object.keys(obj(selector["matchLabels"])).length === 0 && arr(selector["matchExpressions"]).length === 0
-    && types.includes("Ingress") && types.includes("Egress") && arr(spec["ingress"]).length === 0 && arr(spec["egress"]).length === 0;
+  return (
+    Object.keys(obj(selector["matchLabels"])).length === 0 &&
+    arr(selector["matchExpressions"]).length === 0 &&
+    types.includes("Ingress") &&
+    types.includes("Egress") &&
+    arr(spec["ingress"]).length === 0 &&
+    arr(spec["egress"]).length === 0
+  );
 }
 
 function nameOf(r: PolicyResource): string | undefined {
@@ -24,7 +30,8 @@ function nameOf(r: PolicyResource): string | undefined {
 /** Every namespace has a default-deny NetworkPolicy for ingress and egress. */
 export const namespaceDefaultDeny: StackValidationPolicy = {
   name: "namespace-default-deny",
-  description: "Every namespace the stack creates has a NetworkPolicy that selects all pods and denies all ingress and egress by default.",
+  description:
+    "Every namespace the stack creates has a NetworkPolicy that selects all pods and denies all ingress and egress by default.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const denied = new Set<string>();
@@ -36,7 +43,8 @@ export const namespaceDefaultDeny: StackValidationPolicy = {
     }
     for (const r of args.resources) {
       const ns = r.type === K8S_TYPES.namespace ? nameOf(r) : undefined;
-      if (ns !== undefined && !denied.has(ns)) reportViolation(`namespace ${ns} has no default-deny NetworkPolicy (ingress and egress)`, r.urn);
+      if (ns !== undefined && !denied.has(ns))
+        reportViolation(`namespace ${ns} has no default-deny NetworkPolicy (ingress and egress)`, r.urn);
     }
   },
 };
@@ -57,7 +65,8 @@ export const brokerUnreachableFromGateway: StackValidationPolicy = {
     const resources = args.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props }));
     const m = networkModel(resources, args.getConfig<DnsConfig>().dnsNamespace ?? "kube-system");
     for (const f of allowedFlows(m.policies, m.namespaces, m.endpoints)) {
-      if (f.from.startsWith("gateway/") && f.to.startsWith("keys/")) reportViolation(`the gateway zone can reach the key broker: ${formatFlow(f)}`);
+      if (f.from.startsWith("gateway/") && f.to.startsWith("keys/"))
+        reportViolation(`the gateway zone can reach the key broker: ${formatFlow(f)}`);
     }
   },
 };

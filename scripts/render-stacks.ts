@@ -9,13 +9,17 @@ import { renderedMarkdown } from "../stacks/render/markdown.js";
 
 async function main(): Promise<void> {
   const dir = join(__dirname, "../stacks");
-  const stacks = readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.split(".")[1] ?? "");
-  await Promise.all(stacks.map(async (stack) => {
-    const state = await renderStackFile(stack, join(dir, `Pulumi.${stack}.yaml`));
-    writeFileSync(join(dir, "rendered", `${stack}.json`), `${JSON.stringify(state, null, 2)}\n`);
-    writeFileSync(join(dir, "rendered", `${stack}.md`), renderedMarkdown(state));
-    process.stdout.write(`stacks/rendered/${stack}.json: ${state.resourceCount} resources\n`);
-  }));
+  const stacks = readdirSync(dir)
+    .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+    .map((f) => f.split(".")[1] ?? "");
+  await Promise.all(
+    stacks.map(async (stack) => {
+      const state = await renderStackFile(stack, join(dir, `Pulumi.${stack}.yaml`));
+      writeFileSync(join(dir, "rendered", `${stack}.json`), `${JSON.stringify(state, null, 2)}\n`);
+      writeFileSync(join(dir, "rendered", `${stack}.md`), renderedMarkdown(state));
+      process.stdout.write(`stacks/rendered/${stack}.json: ${state.resourceCount} resources\n`);
+    }),
+  );
 }
 
 main().catch((error: unknown) => {

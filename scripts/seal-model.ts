@@ -25,16 +25,28 @@ export async function sealModelFiles(argv: readonly string[]): Promise<string[]>
   const keyFile = get("--data-key-file");
   const signer = get("--signer-key");
   if (!model || !name || !keyId || !keyFile || !signer) {
-    throw new TypeError("usage: seal-model --model FILE --name NAME --key-id REPO/TYPE/TAG --data-key-file FILE --signer-key PEM [--out DIR]");
+    throw new TypeError(
+      "usage: seal-model --model FILE --name NAME --key-id REPO/TYPE/TAG --data-key-file FILE --signer-key PEM [--out DIR]",
+    );
   }
   const dataKey = readFileSync(keyFile);
   if (dataKey.length !== 32) throw new TypeError(`--data-key-file must hold exactly 32 bytes (has ${dataKey.length})`);
-  const sealed = await sealAndSignModel({ plaintext: readFileSync(model), modelName: name, keyId, dataKey, signerKey: createPrivateKey(readFileSync(signer, "utf8")) });
+  const sealed = await sealAndSignModel({
+    plaintext: readFileSync(model),
+    modelName: name,
+    keyId,
+    dataKey,
+    signerKey: createPrivateKey(readFileSync(signer, "utf8")),
+  });
   const out = get("--out") ?? dirname(model);
   const container = join(out, `${name}.onnx.enc`);
   writeFileSync(container, sealed.container);
   writeFileSync(`${container}.jws`, `${sealed.signature}\n`);
-  return [`model_sha256 ${sealed.modelSha256}`, `container_sha256 ${sealed.containerSha256}  ${container}`, `signature ${container}.jws`];
+  return [
+    `model_sha256 ${sealed.modelSha256}`,
+    `container_sha256 ${sealed.containerSha256}  ${container}`,
+    `signature ${container}.jws`,
+  ];
 }
 
 if (require.main === module) {

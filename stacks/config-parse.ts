@@ -25,7 +25,15 @@ function describeType(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-const NOUN: Record<string, string> = { string: "a string", number: "a number", int: "an integer", boolean: "a boolean", object: "an object", array: "an array", bigint: "an integer" };
+const NOUN: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "an integer",
+  boolean: "a boolean",
+  object: "an object",
+  array: "an array",
+  bigint: "an integer",
+};
 
 /** Our wording for the issues whose schema does not carry its own message. */
 function issueMessage(issue: z.core.$ZodRawIssue): string {
@@ -36,8 +44,10 @@ function issueMessage(issue: z.core.$ZodRawIssue): string {
     case "invalid_value":
       return `must be one of: ${issue.values.map(String).join(", ")}`;
     case "too_small":
-      if (issue.origin === "string") return Number(issue.minimum) <= 1 ? "must not be empty" : `must be at least ${issue.minimum} characters`;
-      if (issue.origin === "array") return `must have at least ${issue.minimum} item${Number(issue.minimum) === 1 ? "" : "s"}`;
+      if (issue.origin === "string")
+        return Number(issue.minimum) <= 1 ? "must not be empty" : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === "array")
+        return `must have at least ${issue.minimum} item${Number(issue.minimum) === 1 ? "" : "s"}`;
       return `must be >= ${issue.minimum}`;
     case "too_big":
       if (issue.origin === "string") return `must be at most ${issue.maximum} characters`;
@@ -58,7 +68,10 @@ function toProblems(error: z.ZodError): ConfigProblem[] {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
     } else if (issue.code === "invalid_key" && issue.path.length > 0) {
-      problems.push({ path: formatPath(issue.path), message: "invalid name (lower-case letters, digits, '.', '_', '-')" });
+      problems.push({
+        path: formatPath(issue.path),
+        message: "invalid name (lower-case letters, digits, '.', '_', '-')",
+      });
     } else {
       problems.push({ path: formatPath(issue.path), message: issue.message });
     }
@@ -82,7 +95,10 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
  * @example
  * const { config } = parseStackConfig({ "confidential-inference:environment": "dev", ... }, new Set());
  */
-export function parseStackConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>): ParsedStackConfig {
+export function parseStackConfig(
+  raw: Readonly<Record<string, string>>,
+  secretKeys: ReadonlySet<string>,
+): ParsedStackConfig {
   const prefix = `${CONFIG_NAMESPACE}:`;
   const problems: ConfigProblem[] = [];
   const input: Record<string, unknown> = {};
@@ -119,7 +135,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, secretKe
     } else if (!secretKeys.has(`${prefix}${key}`)) {
       problems.push({ path: key, message: `must be stored as a secret (pulumi config set --secret ${key} <value>)` });
     } else if (value === PLACEHOLDER_SECRET || value.length === 0) {
-      problems.push({ path: key, message: `placeholder secret: set the real value (pulumi config set --secret ${key} <value>)` });
+      problems.push({
+        path: key,
+        message: `placeholder secret: set the real value (pulumi config set --secret ${key} <value>)`,
+      });
     } else {
       secrets.set(key, value);
     }

@@ -5,10 +5,12 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 
-const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const IMAGE_BY_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
+const IMAGE_BY_DIGEST =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
 
 /** True when `value` is an IPv4/IPv6 literal or a syntactically valid DNS hostname. */
 export function isAddress(value: string): boolean {
@@ -22,20 +24,34 @@ export function isAddress(value: string): boolean {
 export const address = z.string().refine(isAddress, { message: "not an IP address or hostname" });
 
 /** A lower-case DNS label (RFC 1123), used for names that become resource and Kubernetes names. */
-export const dnsLabel = z.string().regex(DNS_LABEL, { message: "must be a lower-case DNS label (a-z, 0-9, '-', at most 63 characters)" });
+export const dnsLabel = z
+  .string()
+  .regex(DNS_LABEL, { message: "must be a lower-case DNS label (a-z, 0-9, '-', at most 63 characters)" });
 
 /** A lower-case hex SHA-256 digest. */
-export const sha256Hex = z.string().regex(SHA256_HEX, { message: "must be a lower-case hex SHA-256 digest (64 characters)" });
+export const sha256Hex = z
+  .string()
+  .regex(SHA256_HEX, { message: "must be a lower-case hex SHA-256 digest (64 characters)" });
 
 /** A container image pinned by digest (`registry/repo[:tag]@sha256:<64 hex>`). */
-export const imageByDigest = z.string().regex(IMAGE_BY_DIGEST, { message: "image must be pinned by digest (name@sha256:<64 hex>)" });
+export const imageByDigest = z
+  .string()
+  .regex(IMAGE_BY_DIGEST, { message: "image must be pinned by digest (name@sha256:<64 hex>)" });
 
 /** A TCP port number. */
-export const port = z.number().int().min(1, { message: "must be a port number (1-65535)" }).max(65535, { message: "must be a port number (1-65535)" });
+export const port = z
+  .number()
+  .int()
+  .min(1, { message: "must be a port number (1-65535)" })
+  .max(65535, { message: "must be a port number (1-65535)" });
 
 /** A positive whole number of seconds. */
 export function seconds(min: number, max: number) {
-  return z.number().int().min(min, { message: `must be between ${min} and ${max} seconds` }).max(max, { message: `must be between ${min} and ${max} seconds` });
+  return z
+    .number()
+    .int()
+    .min(min, { message: `must be between ${min} and ${max} seconds` })
+    .max(max, { message: `must be between ${min} and ${max} seconds` });
 }
 
 /** An unsigned integer written as a hex string (`0x...`) or a plain JSON number, parsed to bigint. */

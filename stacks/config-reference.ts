@@ -26,7 +26,8 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(" \\| ");
   if (s.anyOf) return s.anyOf.map(typeOf).join(" or ");
   if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "values"}`;
-  if (s.type === "object" && s.properties === undefined && typeof s.additionalProperties === "object") return "map of name to object";
+  if (s.type === "object" && s.properties === undefined && typeof s.additionalProperties === "object")
+    return "map of name to object";
   if (Array.isArray(s.type)) return s.type.join(" or ");
   return s.type ?? "value";
 }
@@ -48,10 +49,12 @@ function walk(schema: JsonSchema, path: string, required: boolean, rows: string[
   if (object === undefined) return;
   const prefix = schema.type === "array" ? `${path}[]` : path;
   if (object.properties) {
-    for (const [key, child] of Object.entries(object.properties)) walk(child, `${prefix}.${key}`, object.required?.includes(key) ?? false, rows);
+    for (const [key, child] of Object.entries(object.properties))
+      walk(child, `${prefix}.${key}`, object.required?.includes(key) ?? false, rows);
   } else if (typeof object.additionalProperties === "object") {
     const child = object.additionalProperties;
-    for (const [key, grand] of Object.entries(child.properties ?? {})) walk(grand, `${prefix}.<name>.${key}`, child.required?.includes(key) ?? false, rows);
+    for (const [key, grand] of Object.entries(child.properties ?? {}))
+      walk(grand, `${prefix}.<name>.${key}`, child.required?.includes(key) ?? false, rows);
   }
 }
 
@@ -59,9 +62,16 @@ function walk(schema: JsonSchema, path: string, required: boolean, rows: string[
 export function configReference(): string {
   const root = z.toJSONSchema(stackConfigSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   const rows = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"];
-  for (const [key, child] of Object.entries(root.properties ?? {})) walk(child, `${CONFIG_NAMESPACE}:${key}`, root.required?.includes(key) ?? false, rows);
-  rows.push(`| \`${CONFIG_NAMESPACE}:hsmPin\` | secret string | required | HSM user PIN (name set by \`hsm.pinSecret\`) |`);
-  rows.push(`| \`${CONFIG_NAMESPACE}:sshPrivateKey\` | secret string | required with hosts | SSH private key for the hosts (name set by \`hosts[].ssh.privateKeySecret\`) |`);
-  rows.push(`| \`${CONFIG_NAMESPACE}:releaseSigningKey\` | secret string | required | release signing private key, PKCS#8 PEM (name set by \`golden.signingKeySecret\`) |`);
+  for (const [key, child] of Object.entries(root.properties ?? {}))
+    walk(child, `${CONFIG_NAMESPACE}:${key}`, root.required?.includes(key) ?? false, rows);
+  rows.push(
+    `| \`${CONFIG_NAMESPACE}:hsmPin\` | secret string | required | HSM user PIN (name set by \`hsm.pinSecret\`) |`,
+  );
+  rows.push(
+    `| \`${CONFIG_NAMESPACE}:sshPrivateKey\` | secret string | required with hosts | SSH private key for the hosts (name set by \`hosts[].ssh.privateKeySecret\`) |`,
+  );
+  rows.push(
+    `| \`${CONFIG_NAMESPACE}:releaseSigningKey\` | secret string | required | release signing private key, PKCS#8 PEM (name set by \`golden.signingKeySecret\`) |`,
+  );
   return `${rows.join("\n")}\n`;
 }

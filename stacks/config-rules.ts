@@ -18,47 +18,89 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string): number[] 
   return out;
 }
 
-function artifactRef(config: StackConfig, path: string, name: string | undefined, kind: string, problems: ConfigProblem[]): void {
+function artifactRef(
+  config: StackConfig,
+  path: string,
+  name: string | undefined,
+  kind: string,
+  problems: ConfigProblem[],
+): void {
   if (name === undefined) return;
   const artifact = config.artifacts[name];
   if (artifact === undefined) problems.push({ path, message: `unknown artifact "${name}"` });
-  else if (artifact.kind !== kind) problems.push({ path, message: `artifact "${name}" is a ${artifact.kind}, expected a ${kind}` });
+  else if (artifact.kind !== kind)
+    problems.push({ path, message: `artifact "${name}" is a ${artifact.kind}, expected a ${kind}` });
 }
 
 /** Checks references between sections and uniqueness of names. */
 function referenceRules(config: StackConfig, problems: ConfigProblem[]): void {
-  for (const i of duplicates(config.hosts, (h) => h.name)) problems.push({ path: `hosts[${i}].name`, message: `duplicate host name "${config.hosts[i]?.name}"` });
-  for (const i of duplicates(config.launchShapes, (s) => s.name)) problems.push({ path: `launchShapes[${i}].name`, message: `duplicate launch shape "${config.launchShapes[i]?.name}"` });
+  for (const i of duplicates(config.hosts, (h) => h.name))
+    problems.push({ path: `hosts[${i}].name`, message: `duplicate host name "${config.hosts[i]?.name}"` });
+  for (const i of duplicates(config.launchShapes, (s) => s.name))
+    problems.push({
+      path: `launchShapes[${i}].name`,
+      message: `duplicate launch shape "${config.launchShapes[i]?.name}"`,
+    });
   const shapes = new Set(config.launchShapes.map((s) => s.name));
   config.hosts.forEach((host, h) => {
-    for (const g of duplicates(host.guests, (x) => x.name)) problems.push({ path: `hosts[${h}].guests[${g}].name`, message: `duplicate guest name "${host.guests[g]?.name}"` });
+    for (const g of duplicates(host.guests, (x) => x.name))
+      problems.push({
+        path: `hosts[${h}].guests[${g}].name`,
+        message: `duplicate guest name "${host.guests[g]?.name}"`,
+      });
     host.guests.forEach((guest, g) => {
-      if (!shapes.has(guest.launchShape)) problems.push({ path: `hosts[${h}].guests[${g}].launchShape`, message: `unknown launch shape "${guest.launchShape}"` });
+      if (!shapes.has(guest.launchShape))
+        problems.push({
+          path: `hosts[${h}].guests[${g}].launchShape`,
+          message: `unknown launch shape "${guest.launchShape}"`,
+        });
     });
     if (!config.attestation.allowedRoots.includes(ROOT_OF_PRODUCT[host.product])) {
-      problems.push({ path: `hosts[${h}].product`, message: `${host.product} hosts need "${ROOT_OF_PRODUCT[host.product]}" in attestation.allowedRoots` });
+      problems.push({
+        path: `hosts[${h}].product`,
+        message: `${host.product} hosts need "${ROOT_OF_PRODUCT[host.product]}" in attestation.allowedRoots`,
+      });
     }
   });
   config.launchShapes.forEach((shape, s) => {
     const base = `launchShapes[${s}]`;
     artifactRef(config, `${base}.firmware`, shape.firmware, "firmware", problems);
     const firmware = config.artifacts[shape.firmware];
-    if (firmware?.kind === "firmware" && firmware.path === undefined) problems.push({ path: `${base}.firmware`, message: `artifact "${shape.firmware}" needs a path: the launch digest hashes every firmware page` });
+    if (firmware?.kind === "firmware" && firmware.path === undefined)
+      problems.push({
+        path: `${base}.firmware`,
+        message: `artifact "${shape.firmware}" needs a path: the launch digest hashes every firmware page`,
+      });
     artifactRef(config, `${base}.kernel`, shape.kernel, "kernel", problems);
     artifactRef(config, `${base}.initrd`, shape.initrd, "initrd", problems);
-    if (shape.kernel === undefined && shape.initrd !== undefined) problems.push({ path: `${base}.initrd`, message: "an initrd needs a kernel (direct boot)" });
-    if (shape.kernel === undefined && shape.cmdline !== undefined) problems.push({ path: `${base}.cmdline`, message: "a cmdline needs a kernel (direct boot)" });
-    if (shape.policy.debug && !config.attestation.allowDebug) problems.push({ path: `${base}.policy.debug`, message: "debug guests would be refused: attestation.allowDebug is false" });
-    if (shape.policy.migrateMa && !config.attestation.allowMigrationAgent) problems.push({ path: `${base}.policy.migrateMa`, message: "guests with a migration agent would be refused: attestation.allowMigrationAgent is false" });
+    if (shape.kernel === undefined && shape.initrd !== undefined)
+      problems.push({ path: `${base}.initrd`, message: "an initrd needs a kernel (direct boot)" });
+    if (shape.kernel === undefined && shape.cmdline !== undefined)
+      problems.push({ path: `${base}.cmdline`, message: "a cmdline needs a kernel (direct boot)" });
+    if (shape.policy.debug && !config.attestation.allowDebug)
+      problems.push({
+        path: `${base}.policy.debug`,
+        message: "debug guests would be refused: attestation.allowDebug is false",
+      });
+    if (shape.policy.migrateMa && !config.attestation.allowMigrationAgent)
+      problems.push({
+        path: `${base}.policy.migrateMa`,
+        message: "guests with a migration agent would be refused: attestation.allowMigrationAgent is false",
+      });
   });
   artifactRef(config, "inference.model.artifact", config.inference.model.artifact, "model", problems);
   artifactRef(config, "inference.model.tokenizer", config.inference.model.tokenizer, "tokenizer", problems);
-  if (config.inference.maxReplicas < config.inference.replicas) problems.push({ path: "inference.maxReplicas", message: "must be at least inference.replicas" });
+  if (config.inference.maxReplicas < config.inference.replicas)
+    problems.push({ path: "inference.maxReplicas", message: "must be at least inference.replicas" });
   const zones = Object.entries(config.network.zones);
   const seenNs = new Map<string, string>();
   for (const [zone, { namespace }] of zones) {
     const other = seenNs.get(namespace);
-    if (other !== undefined) problems.push({ path: `network.zones.${zone}.namespace`, message: `namespace "${namespace}" is already used by the ${other} zone` });
+    if (other !== undefined)
+      problems.push({
+        path: `network.zones.${zone}.namespace`,
+        message: `namespace "${namespace}" is already used by the ${other} zone`,
+      });
     seenNs.set(namespace, zone);
   }
 }
@@ -68,19 +110,39 @@ function environmentRules(config: StackConfig, problems: ConfigProblem[]): void 
   const env = config.environment;
   if (env === "dev") return;
   const a = config.attestation;
-  if (a.allowedRoots.includes("simulated")) problems.push({ path: "attestation.allowedRoots", message: `the simulated root is only allowed in dev, not in ${env}` });
-  if (config.hosts.length === 0) problems.push({ path: "hosts", message: `at least one SEV-SNP host is required in ${env}` });
+  if (a.allowedRoots.includes("simulated"))
+    problems.push({
+      path: "attestation.allowedRoots",
+      message: `the simulated root is only allowed in dev, not in ${env}`,
+    });
+  if (config.hosts.length === 0)
+    problems.push({ path: "hosts", message: `at least one SEV-SNP host is required in ${env}` });
   if (env !== "prod") return;
-  if (a.allowDebug) problems.push({ path: "attestation.allowDebug", message: "debug guests are never accepted in prod" });
-  if (a.allowMigrationAgent) problems.push({ path: "attestation.allowMigrationAgent", message: "migration agents are never accepted in prod" });
-  if (a.failOpenOnCollateral) problems.push({ path: "attestation.failOpenOnCollateral", message: "prod must fail closed when collateral is unavailable" });
-  if (config.hsm.kind === "softhsm") problems.push({ path: "hsm.kind", message: "SoftHSM is for dev and staging; prod needs an enterprise PKCS#11 module" });
+  if (a.allowDebug)
+    problems.push({ path: "attestation.allowDebug", message: "debug guests are never accepted in prod" });
+  if (a.allowMigrationAgent)
+    problems.push({ path: "attestation.allowMigrationAgent", message: "migration agents are never accepted in prod" });
+  if (a.failOpenOnCollateral)
+    problems.push({
+      path: "attestation.failOpenOnCollateral",
+      message: "prod must fail closed when collateral is unavailable",
+    });
+  if (config.hsm.kind === "softhsm")
+    problems.push({
+      path: "hsm.kind",
+      message: "SoftHSM is for dev and staging; prod needs an enterprise PKCS#11 module",
+    });
   const products = new Set(config.hosts.map((h) => h.product));
   for (const product of [...products].sort()) {
-    if (a.tcbFloors[product] === undefined) problems.push({ path: `attestation.tcbFloors.${product}`, message: `prod hosts include ${product}: a TCB floor is required` });
+    if (a.tcbFloors[product] === undefined)
+      problems.push({
+        path: `attestation.tcbFloors.${product}`,
+        message: `prod hosts include ${product}: a TCB floor is required`,
+      });
   }
   config.hosts.forEach((host, h) => {
-    if (host.ssh.hostKey === undefined) problems.push({ path: `hosts[${h}].ssh.hostKey`, message: "prod hosts need a pinned SSH host key" });
+    if (host.ssh.hostKey === undefined)
+      problems.push({ path: `hosts[${h}].ssh.hostKey`, message: "prod hosts need a pinned SSH host key" });
   });
 }
 

@@ -5,7 +5,16 @@
  */
 import { z } from "zod";
 import { VCPU_TYPES, VMM_TYPES } from "../measurements/snp/index.js";
-import { absolutePath, address, dnsLabel, hexInteger, imageByDigest, port, seconds, sha256Hex } from "./config-primitives.js";
+import {
+  absolutePath,
+  address,
+  dnsLabel,
+  hexInteger,
+  imageByDigest,
+  port,
+  seconds,
+  sha256Hex,
+} from "./config-primitives.js";
 
 /** SEV-SNP product lines the verifier has pinned AMD roots for. */
 export const PRODUCTS = ["Milan", "Genoa", "Turin"] as const;
@@ -20,16 +29,27 @@ const PEM_CERTIFICATE = /^(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----EN
 const ssh = z.strictObject({
   user: z.string().min(1).default("root").describe("SSH login user (needs root or passwordless sudo)"),
   port: port.default(22).describe("SSH port"),
-  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/, { message: "must be an OpenSSH public host key (\"ssh-ed25519 AAAA...\")" }).optional()
+  hostKey: z
+    .string()
+    .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/, {
+      message: 'must be an OpenSSH public host key ("ssh-ed25519 AAAA...")',
+    })
+    .optional()
     .describe("pinned host key; absent means trust on first use (forbidden in prod)"),
-  privateKeySecret: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default("sshPrivateKey")
+  privateKeySecret: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]*$/)
+    .default("sshPrivateKey")
     .describe("name of the secret config key holding the SSH private key"),
 });
 
 const guest = z.strictObject({
   name: dnsLabel.describe("guest name, unique on its host"),
   launchShape: z.string().min(1).describe("name of an entry in `launchShapes`"),
-  macAddress: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, { message: "must be a lower-case MAC address (52:54:00:12:34:56)" }).optional()
+  macAddress: z
+    .string()
+    .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, { message: "must be a lower-case MAC address (52:54:00:12:34:56)" })
+    .optional()
     .describe("MAC address of the guest's virtio-net interface; absent means QEMU picks one"),
 });
 
@@ -38,19 +58,36 @@ const host = z.strictObject({
   address: address.describe("IP address or hostname reachable over SSH"),
   product: z.enum(PRODUCTS).describe("EPYC generation: Milan, Genoa or Turin"),
   ssh: ssh.prefault({}).describe("SSH connection"),
-  bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, { message: "must be a Linux interface name (at most 15 characters)" }).default("br0")
+  bridge: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,15}$/, { message: "must be a Linux interface name (at most 15 characters)" })
+    .default("br0")
     .describe("Linux bridge the guests' virtio-net interfaces attach to"),
   guests: z.array(guest).default([]).describe("confidential VMs launched on this host"),
 });
 
 const hostSetup = z.strictObject({
-  packageManager: z.enum(["none", "apt", "dnf"]).default("none").describe("installs QEMU with this package manager when it is missing; `none` only checks"),
-  qemuPackages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/, { message: "must be a package name" })).min(1).default(["qemu-system-x86"])
+  packageManager: z
+    .enum(["none", "apt", "dnf"])
+    .default("none")
+    .describe("installs QEMU with this package manager when it is missing; `none` only checks"),
+  qemuPackages: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/, { message: "must be a package name" }))
+    .min(1)
+    .default(["qemu-system-x86"])
     .describe("packages that provide `qemu-system-x86_64` with SEV-SNP support"),
-  minQemuVersion: z.string().regex(/^[0-9]+\.[0-9]+\.[0-9]+$/, { message: "must be a version like 9.1.0" }).default("9.1.0")
+  minQemuVersion: z
+    .string()
+    .regex(/^[0-9]+\.[0-9]+\.[0-9]+$/, { message: "must be a version like 9.1.0" })
+    .default("9.1.0")
     .describe("oldest QEMU accepted (9.1.0 is the first upstream release with `sev-snp-guest`)"),
-  stateDir: absolutePath.default("/var/lib/confidential-inference").describe("directory on each host for staged artifacts, the VCEK cache and guest state"),
-  kdsBaseUrl: z.string().regex(/^https:\/\/[^\s'"]+[^/]$/, { message: "must be an https URL without a trailing slash" }).default("https://kdsintf.amd.com")
+  stateDir: absolutePath
+    .default("/var/lib/confidential-inference")
+    .describe("directory on each host for staged artifacts, the VCEK cache and guest state"),
+  kdsBaseUrl: z
+    .string()
+    .regex(/^https:\/\/[^\s'"]+[^/]$/, { message: "must be an https URL without a trailing slash" })
+    .default("https://kdsintf.amd.com")
     .describe("AMD Key Distribution Service base URL (or a caching mirror)"),
 });
 
@@ -59,7 +96,11 @@ const artifact = z.strictObject({
   sha256: sha256Hex.describe("SHA-256 of the exact bytes (the pin)"),
   size: z.number().int().positive({ message: "must be a positive size in bytes" }).describe("size in bytes"),
   source: z.string().min(1).describe("where the bytes come from (URL, package and version, or build id)"),
-  path: z.string().min(1).optional().describe("local path (relative to the project) used to hash and measure it at `pulumi up`; required for firmware"),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("local path (relative to the project) used to hash and measure it at `pulumi up`; required for firmware"),
 });
 
 const guestPolicy = z.strictObject({
@@ -74,10 +115,23 @@ const guestPolicy = z.strictObject({
 const launchShape = z.strictObject({
   name: dnsLabel.describe("launch shape name"),
   firmware: z.string().min(1).describe("artifact name of the OVMF image (kind firmware)"),
-  kernel: z.string().min(1).optional().describe("artifact name of the kernel (direct boot with kernel-hashes); absent means firmware boot"),
+  kernel: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("artifact name of the kernel (direct boot with kernel-hashes); absent means firmware boot"),
   initrd: z.string().min(1).optional().describe("artifact name of the initrd; needs `kernel`"),
-  cmdline: z.string().max(4095, { message: "kernel command line longer than 4095 bytes" }).optional().describe("kernel command line; needs `kernel`"),
-  vcpus: z.number().int().min(1, { message: "must be between 1 and 512 vCPUs" }).max(512, { message: "must be between 1 and 512 vCPUs" }).describe("number of vCPUs at launch"),
+  cmdline: z
+    .string()
+    .max(4095, { message: "kernel command line longer than 4095 bytes" })
+    .optional()
+    .describe("kernel command line; needs `kernel`"),
+  vcpus: z
+    .number()
+    .int()
+    .min(1, { message: "must be between 1 and 512 vCPUs" })
+    .max(512, { message: "must be between 1 and 512 vCPUs" })
+    .describe("number of vCPUs at launch"),
   vcpuType: z.enum(VCPU_TYPES).describe("QEMU vCPU model (sets the VMSA CPUID signature)"),
   memoryMiB: z.number().int().min(256, { message: "must be at least 256 MiB" }).describe("guest memory in MiB"),
   guestFeatures: hexInteger(64).default(1n).describe("SEV_FEATURES for the VMSA (default 0x1 = SNPActive)"),
@@ -94,16 +148,24 @@ const tcb = z.strictObject({
 });
 
 const attestation = z.strictObject({
-  allowedRoots: z.array(z.enum(ROOTS)).min(1, { message: "must list at least one root" }).describe("trust roots the verifier accepts"),
+  allowedRoots: z
+    .array(z.enum(ROOTS))
+    .min(1, { message: "must list at least one root" })
+    .describe("trust roots the verifier accepts"),
   tcbFloors: z.partialRecord(z.enum(PRODUCTS), tcb).default({}).describe("minimum reported TCB per product"),
   allowDebug: z.boolean().default(false).describe("accept guests launched with POLICY.DEBUG"),
   allowMigrationAgent: z.boolean().default(false).describe("accept guests with POLICY.MIGRATE_MA"),
   requireSmtDisabled: z.boolean().default(false).describe("reject guests whose policy allows SMT"),
   maxVmpl: z.number().int().min(0).max(3).default(0).describe("highest VMPL a report may come from"),
   minGuestSvn: z.number().int().min(0).default(0).describe("minimum GUEST_SVN"),
-  chipAllowlist: z.array(z.string().regex(/^[0-9a-f]{128}$/, { message: "must be a 64-byte chip id in lower-case hex" })).optional()
+  chipAllowlist: z
+    .array(z.string().regex(/^[0-9a-f]{128}$/, { message: "must be a 64-byte chip id in lower-case hex" }))
+    .optional()
     .describe("accepted CHIP_IDs; absent means any chip with a valid VCEK"),
-  collateral: z.enum(["kds", "offline"]).default("kds").describe("VCEK/chain/CRL source: AMD KDS with a cache, or offline only"),
+  collateral: z
+    .enum(["kds", "offline"])
+    .default("kds")
+    .describe("VCEK/chain/CRL source: AMD KDS with a cache, or offline only"),
   failOpenOnCollateral: z.boolean().default(false).describe("accept when collateral is unavailable (never in prod)"),
 });
 
@@ -111,12 +173,19 @@ const hsm = z.strictObject({
   kind: z.enum(["softhsm", "pkcs11"]).describe("SoftHSM2 (embedded default) or an enterprise PKCS#11 module"),
   module: absolutePath.describe("path of the PKCS#11 library inside the key-broker image"),
   tokenLabel: z.string().min(1).max(32, { message: "token labels are at most 32 bytes" }).describe("token label"),
-  pinSecret: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default("hsmPin").describe("name of the secret config key holding the user PIN"),
-  keyLabels: z.strictObject({
-    kek: z.string().min(1).default("ci-kek").describe("AES-256 key-encryption key"),
-    signing: z.string().min(1).default("ci-token-signing").describe("EC P-384 attestation-token signing key"),
-    ca: z.string().min(1).default("ci-broker-ca").describe("EC P-384 broker CA key"),
-  }).prefault({}).describe("labels of the HSM objects (versions are appended)"),
+  pinSecret: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]*$/)
+    .default("hsmPin")
+    .describe("name of the secret config key holding the user PIN"),
+  keyLabels: z
+    .strictObject({
+      kek: z.string().min(1).default("ci-kek").describe("AES-256 key-encryption key"),
+      signing: z.string().min(1).default("ci-token-signing").describe("EC P-384 attestation-token signing key"),
+      ca: z.string().min(1).default("ci-broker-ca").describe("EC P-384 broker CA key"),
+    })
+    .prefault({})
+    .describe("labels of the HSM objects (versions are appended)"),
 });
 
 const zone = z.strictObject({
@@ -130,13 +199,15 @@ const network = z.strictObject({
     keys: zone.describe("the key-broker zone"),
     observability: zone.describe("metrics and logs"),
   }),
-  ports: z.strictObject({
-    inference: port.default(8443).describe("runtime mTLS port"),
-    broker: port.default(8444).describe("key broker KBS port"),
-    brokerAdmin: port.default(8445).describe("key broker admin port (operator mTLS)"),
-    gateway: port.default(8080).describe("gateway client port"),
-    metrics: port.default(9464).describe("Prometheus metrics port"),
-  }).prefault({}),
+  ports: z
+    .strictObject({
+      inference: port.default(8443).describe("runtime mTLS port"),
+      broker: port.default(8444).describe("key broker KBS port"),
+      brokerAdmin: port.default(8445).describe("key broker admin port (operator mTLS)"),
+      gateway: port.default(8080).describe("gateway client port"),
+      metrics: port.default(9464).describe("Prometheus metrics port"),
+    })
+    .prefault({}),
   dnsNamespace: dnsLabel.default("kube-system").describe("namespace of the cluster DNS"),
 });
 
@@ -146,34 +217,62 @@ const inference = z.strictObject({
   replicas: z.number().int().min(1).max(100).default(1).describe("runtime replicas (HPA minimum)"),
   gatewayReplicas: z.number().int().min(1).max(100).default(2).describe("gateway replicas"),
   maxReplicas: z.number().int().min(1).max(1000).default(4).describe("HPA maximum"),
-  runtimeClassName: z.string().min(1).optional().describe("RuntimeClass for confidential pods (e.g. kata-qemu-snp); absent means plain pods"),
+  runtimeClassName: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("RuntimeClass for confidential pods (e.g. kata-qemu-snp); absent means plain pods"),
   model: z.strictObject({
     name: dnsLabel.describe("model name in the inference API"),
     artifact: z.string().min(1).describe("artifact name of the encrypted model (kind model)"),
     tokenizer: z.string().min(1).describe("artifact name of tokenizer.json (kind tokenizer)"),
-    signerPublicKey: z.string().regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
+    signerPublicKey: z
+      .string()
+      .regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
       .describe("model registry's signing key (ES384), pinned"),
   }),
   maxBatchSize: z.number().int().min(1).max(256).default(8).describe("dynamic batching: largest batch"),
   maxBatchDelayMs: z.number().int().min(0).max(1000).default(5).describe("dynamic batching: longest wait in ms"),
   maxQueue: z.number().int().min(1).default(256).describe("queued requests before 503"),
   requestTimeoutMs: z.number().int().min(10).default(10_000).describe("per-request timeout in ms"),
-  resources: z.strictObject({
-    cpu: z.string().regex(/^[0-9]+m?$/, { message: "must be a Kubernetes CPU quantity (e.g. \"2\" or \"500m\")" }).default("2").describe("CPU limit"),
-    memory: z.string().regex(/^[0-9]+(Ki|Mi|Gi)$/, { message: "must be a Kubernetes memory quantity (e.g. \"4Gi\")" }).default("4Gi").describe("memory limit"),
-  }).prefault({}),
+  resources: z
+    .strictObject({
+      cpu: z
+        .string()
+        .regex(/^[0-9]+m?$/, { message: 'must be a Kubernetes CPU quantity (e.g. "2" or "500m")' })
+        .default("2")
+        .describe("CPU limit"),
+      memory: z
+        .string()
+        .regex(/^[0-9]+(Ki|Mi|Gi)$/, { message: 'must be a Kubernetes memory quantity (e.g. "4Gi")' })
+        .default("4Gi")
+        .describe("memory limit"),
+    })
+    .prefault({}),
 });
 
 const golden = z.strictObject({
-  releasedAt: z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/, { message: "must be a UTC timestamp (2026-11-02T00:00:00Z)" })
+  releasedAt: z
+    .string()
+    .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/, {
+      message: "must be a UTC timestamp (2026-11-02T00:00:00Z)",
+    })
     .describe("release time recorded in the golden manifest (UTC); fixed in config so renders are reproducible"),
-  publicKey: z.string().regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
+  publicKey: z
+    .string()
+    .regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
     .describe("release signing key (ES384, P-384) the key broker verifies manifests with, pinned"),
-  signingKeySecret: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default("releaseSigningKey")
-    .describe("name of the secret config key holding the matching private key (PKCS#8 PEM); prod should sign in the release HSM instead (README)"),
+  signingKeySecret: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]*$/)
+    .default("releaseSigningKey")
+    .describe(
+      "name of the secret config key holding the matching private key (PKCS#8 PEM); prod should sign in the release HSM instead (README)",
+    ),
 });
 
-const ONE_BROKER = "the key broker runs as exactly 1 replica: its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge (HA is future work, see the README)";
+const ONE_BROKER =
+  "the key broker runs as exactly 1 replica: its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge (HA is future work, see the README)";
 
 const keyBroker = z.strictObject({
   image: imageByDigest.describe("key broker image, pinned by digest"),
@@ -183,35 +282,52 @@ const keyBroker = z.strictObject({
     .min(1, { message: ONE_BROKER })
     .max(1, { message: ONE_BROKER })
     .default(1)
-    .describe("broker replicas: exactly 1 (its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume; HA is future work, see the README)"),
+    .describe(
+      "broker replicas: exactly 1 (its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume; HA is future work, see the README)",
+    ),
   tokenTtlSeconds: seconds(30, 3600).default(300).describe("attestation token lifetime"),
   sessionKeyTtlSeconds: seconds(60, 86400).default(900).describe("session key and runtime certificate lifetime"),
   nonceTtlSeconds: seconds(5, 600).default(60).describe("challenge nonce lifetime"),
   rotationGraceSeconds: seconds(0, 86400).default(300).describe("how long superseded session material stays valid"),
-  operatorCaCertificate: z.string().regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
+  operatorCaCertificate: z
+    .string()
+    .regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
     .describe("CA certificate(s) whose client certificates may use the broker's admin listener (operators)"),
-  caCertificate: z.string().regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" }).optional()
-    .describe("the broker CA certificate (public; `<stateDir>/ca.pem` after its first start): runtimes and the gateway trust it; absent: they trust the broker's listener certificate"),
+  caCertificate: z
+    .string()
+    .regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
+    .optional()
+    .describe(
+      "the broker CA certificate (public; `<stateDir>/ca.pem` after its first start): runtimes and the gateway trust it; absent: they trust the broker's listener certificate",
+    ),
 });
 
 /** Top-level config keys and their schemas. Unknown top-level keys are rejected. */
 export const stackConfigShape = {
   environment: z.enum(["dev", "staging", "prod"]).describe("environment class: dev, staging or prod"),
-  release: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, { message: "must be a release id (letters, digits, '.', '_', '-')" })
+  release: z
+    .string()
+    .regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, { message: "must be a release id (letters, digits, '.', '_', '-')" })
     .describe("release id recorded in the golden manifest"),
   hosts: z.array(host).default([]).describe("bare-metal SEV-SNP hosts"),
   hostSetup: hostSetup.prefault({}).describe("how hosts are prepared (QEMU, state directory, AMD KDS)"),
   artifacts: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), artifact).describe("pinned artifacts by name"),
-  launchShapes: z.array(launchShape).min(1, { message: "must define at least one launch shape" }).describe("confidential VM launch shapes"),
+  launchShapes: z
+    .array(launchShape)
+    .min(1, { message: "must define at least one launch shape" })
+    .describe("confidential VM launch shapes"),
   attestation: attestation.describe("attestation policy"),
   hsm: hsm.describe("HSM / PKCS#11 settings of the key broker"),
   network: network.describe("network zones and ports"),
   inference: inference.describe("inference runtime and gateway"),
   keyBroker: keyBroker.describe("key broker service"),
   golden: golden.describe("golden manifest release metadata and signing"),
-  kubernetes: z.strictObject({
-    context: z.string().min(1).optional().describe("kubeconfig context; absent means the provider default"),
-  }).prefault({}).describe("Kubernetes provider settings"),
+  kubernetes: z
+    .strictObject({
+      context: z.string().min(1).optional().describe("kubeconfig context; absent means the provider default"),
+    })
+    .prefault({})
+    .describe("Kubernetes provider settings"),
 } as const;
 
 /** The complete config object schema (before cross-field rules). */

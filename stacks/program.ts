@@ -45,14 +45,21 @@ export interface ProgramOutputs {
 
 function secret(inputs: ProgramInputs, key: string): pulumi.Output<string> {
   const value = inputs.secrets.get(key);
-  if (value === undefined) throw new TypeError(`secret ${key} was not loaded (config validation should have required it)`);
+  if (value === undefined)
+    throw new TypeError(`secret ${key} was not loaded (config validation should have required it)`);
   return value;
 }
 
 function pinned(config: StackConfig, name: string): PinnedArtifact {
   const a = config.artifacts[name];
   if (a === undefined) throw new TypeError(`unknown artifact ${name} (config validation should have refused it)`);
-  return { name, sha256: a.sha256, size: a.size, source: a.source, ...(a.path === undefined ? {} : { localPath: a.path }) };
+  return {
+    name,
+    sha256: a.sha256,
+    size: a.size,
+    source: a.source,
+    ...(a.path === undefined ? {} : { localPath: a.path }),
+  };
 }
 
 function image(inputs: ProgramInputs, name: string): Uint8Array {
@@ -79,7 +86,10 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
   const { config } = inputs;
   const measure = memoizeCalculator(snpLaunchDigest);
   const shapes = new Map(config.launchShapes.map((s) => [s.name, s]));
-  const k8sOpts: pulumi.ComponentResourceOptions = config.kubernetes.context === undefined ? {} : { providers: [new k8s.Provider("kubernetes", { context: config.kubernetes.context })] };
+  const k8sOpts: pulumi.ComponentResourceOptions =
+    config.kubernetes.context === undefined
+      ? {}
+      : { providers: [new k8s.Provider("kubernetes", { context: config.kubernetes.context })] };
   const ports = config.network.ports;
 
   const golden = new GoldenMeasurements("golden", {
@@ -94,14 +104,26 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
   const inventories: Record<string, pulumi.Output<HostInventory>> = {};
   const measurements: Record<string, pulumi.Output<string>> = {};
   for (const h of config.hosts) {
-    const hostShapes = h.guests.map((g) => shapes.get(g.launchShape)).filter((s): s is LaunchShapeConfig => s !== undefined);
+    const hostShapes = h.guests
+      .map((g) => shapes.get(g.launchShape))
+      .filter((s): s is LaunchShapeConfig => s !== undefined);
     const firmware = [...new Set(hostShapes.map((s) => s.firmware))].sort().map((name) => pinned(config, name));
     const min = minFirmware(hostShapes);
     const floor = config.attestation.tcbFloors[h.product];
     const host = new SevSnpHost(h.name, {
-      ssh: { host: h.address, port: h.ssh.port, user: h.ssh.user, privateKey: secret(inputs, h.ssh.privateKeySecret), ...(h.ssh.hostKey === undefined ? {} : { hostKey: h.ssh.hostKey }) },
+      ssh: {
+        host: h.address,
+        port: h.ssh.port,
+        user: h.ssh.user,
+        privateKey: secret(inputs, h.ssh.privateKeySecret),
+        ...(h.ssh.hostKey === undefined ? {} : { hostKey: h.ssh.hostKey }),
+      },
       product: h.product,
-      qemu: { packageManager: config.hostSetup.packageManager, packages: config.hostSetup.qemuPackages, minVersion: config.hostSetup.minQemuVersion },
+      qemu: {
+        packageManager: config.hostSetup.packageManager,
+        packages: config.hostSetup.qemuPackages,
+        minVersion: config.hostSetup.minQemuVersion,
+      },
       firmware,
       stateDir: config.hostSetup.stateDir,
       kdsBaseUrl: config.hostSetup.kdsBaseUrl,
@@ -114,68 +136,121 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
     for (const g of h.guests) {
       const s = shapes.get(g.launchShape);
       if (s === undefined) continue;
-      const vm = new ConfidentialVm(`${h.name}-${g.name}`, {
-        host: host.target,
-        shape: {
-          name: s.name,
-          firmware: pinned(config, s.firmware),
-          ...(s.kernel === undefined ? {} : { kernel: pinned(config, s.kernel) }),
-          ...(s.initrd === undefined ? {} : { initrd: pinned(config, s.initrd) }),
-          ...(s.cmdline === undefined ? {} : { cmdline: s.cmdline }),
-          vcpus: s.vcpus,
-          vcpuType: s.vcpuType,
-          memoryMiB: s.memoryMiB,
-          guestFeatures: s.guestFeatures,
-          policy: encodeGuestPolicy(s.policy),
+      const vm = new ConfidentialVm(
+        `${h.name}-${g.name}`,
+        {
+          host: host.target,
+          shape: {
+            name: s.name,
+            firmware: pinned(config, s.firmware),
+            ...(s.kernel === undefined ? {} : { kernel: pinned(config, s.kernel) }),
+            ...(s.initrd === undefined ? {} : { initrd: pinned(config, s.initrd) }),
+            ...(s.cmdline === undefined ? {} : { cmdline: s.cmdline }),
+            vcpus: s.vcpus,
+            vcpuType: s.vcpuType,
+            memoryMiB: s.memoryMiB,
+            guestFeatures: s.guestFeatures,
+            policy: encodeGuestPolicy(s.policy),
+          },
+          firmwareImage: image(inputs, s.firmware),
+          measure,
+          network: { bridge: h.bridge, ...(g.macAddress === undefined ? {} : { macAddress: g.macAddress }) },
         },
-        firmwareImage: image(inputs, s.firmware),
-        measure,
-        network: { bridge: h.bridge, ...(g.macAddress === undefined ? {} : { macAddress: g.macAddress }) },
-      }, { dependsOn: host.target.ready });
+        { dependsOn: host.target.ready },
+      );
       measurements[`${h.name}-${g.name}`] = vm.expectedMeasurement;
     }
   }
 
   const zones = config.network.zones;
-  const network = new Segmentation("network", {
-    zones: { gateway: zones.gateway.namespace, confidential: zones.confidential.namespace, keys: zones.keys.namespace, observability: zones.observability.namespace },
-    ports: { inference: ports.inference, broker: ports.broker, gateway: ports.gateway, metrics: ports.metrics },
-    clusterDnsNamespace: config.network.dnsNamespace,
-    environment: config.environment,
-  }, k8sOpts);
+  const network = new Segmentation(
+    "network",
+    {
+      zones: {
+        gateway: zones.gateway.namespace,
+        confidential: zones.confidential.namespace,
+        keys: zones.keys.namespace,
+        observability: zones.observability.namespace,
+      },
+      ports: { inference: ports.inference, broker: ports.broker, gateway: ports.gateway, metrics: ports.metrics },
+      clusterDnsNamespace: config.network.dnsNamespace,
+      environment: config.environment,
+    },
+    k8sOpts,
+  );
 
   const kb = config.keyBroker;
-  const keys = new KeyService("keys", {
-    namespace: network.namespaces.keys,
-    image: kb.image,
-    replicas: kb.replicas,
-    hsm: { kind: config.hsm.kind, module: config.hsm.module, tokenLabel: config.hsm.tokenLabel, pin: secret(inputs, config.hsm.pinSecret), keyLabels: config.hsm.keyLabels },
-    attestation: { goldenManifest: golden.goldenManifest, manifestPublicKey: config.golden.publicKey, verifierPolicy: golden.verifierPolicy.apply((p) => ({ ...p })) },
-    ports: { broker: ports.broker, admin: ports.brokerAdmin, metrics: ports.metrics },
-    operatorCaCertificate: kb.operatorCaCertificate,
-    runtimeDnsNames: [pulumi.interpolate`${WORKLOADS.runtime}.${network.namespaces.confidential}.svc`, pulumi.interpolate`${WORKLOADS.runtime}.${network.namespaces.confidential}.svc.cluster.local`],
-    lifetimes: { tokenSeconds: kb.tokenTtlSeconds, sessionKeySeconds: kb.sessionKeyTtlSeconds, nonceSeconds: kb.nonceTtlSeconds, rotationGraceSeconds: kb.rotationGraceSeconds },
-    environment: config.environment,
-  }, k8sOpts);
+  const keys = new KeyService(
+    "keys",
+    {
+      namespace: network.namespaces.keys,
+      image: kb.image,
+      replicas: kb.replicas,
+      hsm: {
+        kind: config.hsm.kind,
+        module: config.hsm.module,
+        tokenLabel: config.hsm.tokenLabel,
+        pin: secret(inputs, config.hsm.pinSecret),
+        keyLabels: config.hsm.keyLabels,
+      },
+      attestation: {
+        goldenManifest: golden.goldenManifest,
+        manifestPublicKey: config.golden.publicKey,
+        verifierPolicy: golden.verifierPolicy.apply((p) => ({ ...p })),
+      },
+      ports: { broker: ports.broker, admin: ports.brokerAdmin, metrics: ports.metrics },
+      operatorCaCertificate: kb.operatorCaCertificate,
+      runtimeDnsNames: [
+        pulumi.interpolate`${WORKLOADS.runtime}.${network.namespaces.confidential}.svc`,
+        pulumi.interpolate`${WORKLOADS.runtime}.${network.namespaces.confidential}.svc.cluster.local`,
+      ],
+      lifetimes: {
+        tokenSeconds: kb.tokenTtlSeconds,
+        sessionKeySeconds: kb.sessionKeyTtlSeconds,
+        nonceSeconds: kb.nonceTtlSeconds,
+        rotationGraceSeconds: kb.rotationGraceSeconds,
+      },
+      environment: config.environment,
+    },
+    k8sOpts,
+  );
 
   const inf = config.inference;
-  const file = (name: string) => ({ sha256: pinned(config, name).sha256, size: pinned(config, name).size, source: pinned(config, name).source });
-  const inference = new InferenceService("inference", {
-    runtimeNamespace: network.namespaces.confidential,
-    gatewayNamespace: network.namespaces.gateway,
-    runtimeImage: inf.runtimeImage,
-    gatewayImage: inf.gatewayImage,
-    ...(inf.runtimeClassName === undefined ? {} : { runtimeClassName: inf.runtimeClassName }),
-    scaling: { min: inf.replicas, max: inf.maxReplicas },
-    gatewayReplicas: inf.gatewayReplicas,
-    resources: inf.resources,
-    ports: { inference: ports.inference, gateway: ports.gateway, metrics: ports.metrics },
-    model: { name: inf.model.name, artifact: file(inf.model.artifact), tokenizer: file(inf.model.tokenizer), signerPublicKey: inf.model.signerPublicKey },
-    batching: { maxBatchSize: inf.maxBatchSize, maxBatchDelayMs: inf.maxBatchDelayMs, maxQueue: inf.maxQueue, requestTimeoutMs: inf.requestTimeoutMs },
-    keyBroker: { url: keys.endpoint, listenerCertificate: kb.caCertificate ?? keys.listenerCertificate },
-    ...(kb.caCertificate === undefined ? {} : { runtimeCaCertificate: kb.caCertificate }),
-    environment: config.environment,
-  }, k8sOpts);
+  const file = (name: string) => ({
+    sha256: pinned(config, name).sha256,
+    size: pinned(config, name).size,
+    source: pinned(config, name).source,
+  });
+  const inference = new InferenceService(
+    "inference",
+    {
+      runtimeNamespace: network.namespaces.confidential,
+      gatewayNamespace: network.namespaces.gateway,
+      runtimeImage: inf.runtimeImage,
+      gatewayImage: inf.gatewayImage,
+      ...(inf.runtimeClassName === undefined ? {} : { runtimeClassName: inf.runtimeClassName }),
+      scaling: { min: inf.replicas, max: inf.maxReplicas },
+      gatewayReplicas: inf.gatewayReplicas,
+      resources: inf.resources,
+      ports: { inference: ports.inference, gateway: ports.gateway, metrics: ports.metrics },
+      model: {
+        name: inf.model.name,
+        artifact: file(inf.model.artifact),
+        tokenizer: file(inf.model.tokenizer),
+        signerPublicKey: inf.model.signerPublicKey,
+      },
+      batching: {
+        maxBatchSize: inf.maxBatchSize,
+        maxBatchDelayMs: inf.maxBatchDelayMs,
+        maxQueue: inf.maxQueue,
+        requestTimeoutMs: inf.requestTimeoutMs,
+      },
+      keyBroker: { url: keys.endpoint, listenerCertificate: kb.caCertificate ?? keys.listenerCertificate },
+      ...(kb.caCertificate === undefined ? {} : { runtimeCaCertificate: kb.caCertificate }),
+      environment: config.environment,
+    },
+    k8sOpts,
+  );
 
   const hostInventory = pulumi.all(inventories);
   return {
@@ -183,10 +258,17 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
     goldenManifest: golden.goldenManifest,
     verifierPolicy: golden.verifierPolicy,
     hostInventory,
-    platformInventory: hostInventory.apply((byHost) => Object.fromEntries(
-      Object.entries(byHost).map(([host, inv]) => [inv.chipId, { product: inv.product, reportedTcb: inv.reportedTcb, host }]),
-    )),
+    platformInventory: hostInventory.apply((byHost) =>
+      Object.fromEntries(
+        Object.entries(byHost).map(([host, inv]) => [
+          inv.chipId,
+          { product: inv.product, reportedTcb: inv.reportedTcb, host },
+        ]),
+      ),
+    ),
     expectedMeasurements: pulumi.all(measurements),
-    endpoints: pulumi.all([inference.gatewayEndpoint, inference.runtimeEndpoint, keys.endpoint]).apply(([gateway, runtime, keyBroker]) => ({ gateway, runtime, keyBroker })),
+    endpoints: pulumi
+      .all([inference.gatewayEndpoint, inference.runtimeEndpoint, keys.endpoint])
+      .apply(([gateway, runtime, keyBroker]) => ({ gateway, runtime, keyBroker })),
   };
 }

@@ -26,7 +26,13 @@ export function stackConfigFromDocument(doc: unknown): StackFileConfig {
   const secretKeys = new Set<string>();
   const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
   for (const [key, value] of Object.entries(config)) {
-    if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
+    if (
+      value !== null &&
+      typeof value === "object" &&
+      !Array.isArray(value) &&
+      "secure" in value &&
+      Object.keys(value).length === 1
+    ) {
       raw[key] = secretStandIn(key);
       secretKeys.add(key);
     } else if (typeof value === "string") {

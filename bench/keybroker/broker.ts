@@ -36,18 +36,65 @@ function operator(): { caPem: string; certPem: string; keyPem: string } {
   const s = (tbs: Buffer) => sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" });
   const dn = { commonName: "bench operator CA" };
   const t = Date.now();
-  const caDer = buildCertificate({ serial: randomBytes(8), issuer: dn, subject: dn, notBefore: new Date(t - 60_000), notAfter: new Date(t + 86_400_000), subjectPoint: point(ca.publicKey), issuerPoint: point(ca.publicKey), profile: "ca" }, s);
-  const opDer = buildCertificate({ serial: randomBytes(8), issuer: dn, subject: { commonName: "bench" }, notBefore: new Date(t - 60_000), notAfter: new Date(t + 86_400_000), subjectPoint: point(op.publicKey), issuerPoint: point(ca.publicKey), profile: "tls" }, s);
-  return { caPem: toPem(caDer), certPem: toPem(opDer), keyPem: op.privateKey.export({ type: "pkcs8", format: "pem" }) as string };
+  const caDer = buildCertificate(
+    {
+      serial: randomBytes(8),
+      issuer: dn,
+      subject: dn,
+      notBefore: new Date(t - 60_000),
+      notAfter: new Date(t + 86_400_000),
+      subjectPoint: point(ca.publicKey),
+      issuerPoint: point(ca.publicKey),
+      profile: "ca",
+    },
+    s,
+  );
+  const opDer = buildCertificate(
+    {
+      serial: randomBytes(8),
+      issuer: dn,
+      subject: { commonName: "bench" },
+      notBefore: new Date(t - 60_000),
+      notAfter: new Date(t + 86_400_000),
+      subjectPoint: point(op.publicKey),
+      issuerPoint: point(ca.publicKey),
+      profile: "tls",
+    },
+    s,
+  );
+  return {
+    caPem: toPem(caDer),
+    certPem: toPem(opDer),
+    keyPem: op.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+  };
 }
 
-function admin(url: string, ca: string, op: { certPem: string; keyPem: string }, path: string, body: Buffer, type: string): Promise<number> {
+function admin(
+  url: string,
+  ca: string,
+  op: { certPem: string; keyPem: string },
+  path: string,
+  body: Buffer,
+  type: string,
+): Promise<number> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: u.hostname, port: u.port, method: "POST", path, ca, cert: op.certPem, key: op.keyPem, headers: { "content-type": type, "content-length": String(body.length) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpsRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: "POST",
+        path,
+        ca,
+        cert: op.certPem,
+        key: op.keyPem,
+        headers: { "content-type": type, "content-length": String(body.length) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -58,7 +105,12 @@ function admin(url: string, ca: string, op: { certPem: string; keyPem: string },
  * manifest holding `measurement` and the data key `default/model/bench`. `profileDir`: run the
  * broker with `--cpu-prof` into that folder.
  */
-export async function startBenchBroker(dir: string, simDir: string, measurement: string, profileDir?: string): Promise<BenchBroker> {
+export async function startBenchBroker(
+  dir: string,
+  simDir: string,
+  measurement: string,
+  profileDir?: string,
+): Promise<BenchBroker> {
   const op = operator();
   const release = generateKeyPairSync("ec", { namedCurve: "P-384" });
   writeFileSync(join(dir, "pin"), `${randomBytes(12).toString("hex")}\n`, { mode: 0o600 });
@@ -77,10 +129,14 @@ export async function startBenchBroker(dir: string, simDir: string, measurement:
   writeFileSync(join(dir, "keybroker.json"), JSON.stringify(config));
   const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   // Production log level (info): one metadata line per request, which the bench also reads for server-side times.
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "runtime/keybroker/main.ts"), "--config", join(dir, "keybroker.json")], {
-    env: { ...process.env, KEYBROKER_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", join(ROOT, "runtime/keybroker/main.ts"), "--config", join(dir, "keybroker.json")],
+    {
+      env: { ...process.env, KEYBROKER_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const serverTimes = new Map<string, number[]>();
   let pending = "";
   const urls = await new Promise<{ kbs: string; admin: string }>((resolve, reject) => {
@@ -104,14 +160,53 @@ export async function startBenchBroker(dir: string, simDir: string, measurement:
   });
   const ca = readFileSync(join(dir, "state", "ca.pem"), "utf8");
   const manifest: GoldenManifest = {
-    schemaVersion: 1, release: "bench-1", environment: "dev", platform: "sev-snp", createdAt: "2026-11-01T00:00:00Z", status: "active",
+    schemaVersion: 1,
+    release: "bench-1",
+    environment: "dev",
+    platform: "sev-snp",
+    createdAt: "2026-11-01T00:00:00Z",
+    status: "active",
     artifacts: { ovmf: { kind: "firmware", sha256: "a".repeat(64), size: 4096, source: "bench" } },
-    launchShapes: { "inference-small": { inputs: { mode: "snp", firmware: "ovmf", vcpus: 2, vcpuType: "EPYC-v4", guestFeatures: "0x1", vmmType: "QEMU", policy: "0x30000" }, measurement } },
-    tcbFloors: {}, allowedPolicyBits: "0x30000",
+    launchShapes: {
+      "inference-small": {
+        inputs: {
+          mode: "snp",
+          firmware: "ovmf",
+          vcpus: 2,
+          vcpuType: "EPYC-v4",
+          guestFeatures: "0x1",
+          vmmType: "QEMU",
+          policy: "0x30000",
+        },
+        measurement,
+      },
+    },
+    tcbFloors: {},
+    allowedPolicyBits: "0x30000",
   };
   const jws = await signManifest(manifest, softwareSigner(release.privateKey, "bench-release"));
-  if ((await admin(urls.admin, ca, op, "/admin/v1/manifests", Buffer.from(JSON.stringify({ jws })), "application/json")) !== 201) throw new Error("manifest import failed");
-  if ((await admin(urls.admin, ca, op, "/admin/v1/data-keys/default/model/bench", randomBytes(32), "application/octet-stream")) !== 200) throw new Error("data key import failed");
+  if (
+    (await admin(
+      urls.admin,
+      ca,
+      op,
+      "/admin/v1/manifests",
+      Buffer.from(JSON.stringify({ jws })),
+      "application/json",
+    )) !== 201
+  )
+    throw new Error("manifest import failed");
+  if (
+    (await admin(
+      urls.admin,
+      ca,
+      op,
+      "/admin/v1/data-keys/default/model/bench",
+      randomBytes(32),
+      "application/octet-stream",
+    )) !== 200
+  )
+    throw new Error("data key import failed");
   return {
     child,
     kbs: urls.kbs,

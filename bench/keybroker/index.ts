@@ -57,14 +57,17 @@ const MEASUREMENT = createHash("sha384").update("bench inference runtime").diges
 
 /** User + system CPU of a process in ms (/proc/PID/stat utime + stime, clock ticks of 10 ms). */
 function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 const ownCpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+const pct = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : sum(xs) / xs.length);
 const fmt = (x: number, d = 2): string => x.toFixed(d);
@@ -84,7 +87,14 @@ class Phases {
         try {
           return await inner.send(method, path, o);
         } finally {
-          this.add(path.startsWith("/kbs/v0/resource/") ? "resource round trip" : path === "/kbs/v0/auth" && !KEEP_ALIVE ? "auth round trip (+ TLS handshake)" : `${path.slice(8)} round trip`, performance.now() - t);
+          this.add(
+            path.startsWith("/kbs/v0/resource/")
+              ? "resource round trip"
+              : path === "/kbs/v0/auth" && !KEEP_ALIVE
+                ? "auth round trip (+ TLS handshake)"
+                : `${path.slice(8)} round trip`,
+            performance.now() - t,
+          );
         }
       },
       close: () => (keepOpen ? undefined : inner.close()),
@@ -114,7 +124,10 @@ async function main(): Promise<void> {
   const brokerCpu = (): number => processCpuMs(broker.child.pid as number);
   const phases = new Phases();
   const evidence = phases.evidence(simulatedSnpEvidence(sim, { measurement: MEASUREMENT }));
-  const decrypt = (jwe: Parameters<typeof decryptFromTeeKey>[0], key: Parameters<typeof decryptFromTeeKey>[1]): Buffer => {
+  const decrypt = (
+    jwe: Parameters<typeof decryptFromTeeKey>[0],
+    key: Parameters<typeof decryptFromTeeKey>[1],
+  ): Buffer => {
     const t = performance.now();
     try {
       return decryptFromTeeKey(jwe, key);
@@ -138,7 +151,11 @@ async function main(): Promise<void> {
     const c = new KbsClient({ transport: phases.transport(transport, KEEP_ALIVE), evidence, decrypt });
     try {
       const creds = await c.release({ keyIds: ["default/model/bench"] });
-      if (creds.modelKeys.get("default/model/bench")?.length !== 32 || !creds.serverCertificate.includes("BEGIN CERTIFICATE")) throw new Error("bad release");
+      if (
+        creds.modelKeys.get("default/model/bench")?.length !== 32 ||
+        !creds.serverCertificate.includes("BEGIN CERTIFICATE")
+      )
+        throw new Error("bad release");
     } finally {
       c.close();
       if (KEEP_ALIVE) idle.push(transport);
@@ -169,14 +186,16 @@ async function main(): Promise<void> {
       cpu.broker += brokerCpu() - b0;
       phases.on = false;
       await new Promise((r) => setTimeout(r, 50)); // the broker's request lines of this round
-      for (const [k, v] of broker.serverTimes) if (k.startsWith("/kbs/")) serverTimes.set(k, (serverTimes.get(k) ?? 0) + sum(v));
+      for (const [k, v] of broker.serverTimes)
+        if (k.startsWith("/kbs/")) serverTimes.set(k, (serverTimes.get(k) ?? 0) + sum(v));
       raws.push(await rawCrypto(dir, round));
       c0 = ownCpuMs();
       b0 = brokerCpu();
       for (let i = 0; i < per; i++) {
         const t = performance.now();
         const tr = connection();
-        for (let r = 0; r < 3; r++) if ((await tr.send("GET", "/healthz")).status !== 200) throw new Error("healthz failed");
+        for (let r = 0; r < 3; r++)
+          if ((await tr.send("GET", "/healthz")).status !== 200) throw new Error("healthz failed");
         if (KEEP_ALIVE) idle.push(tr);
         else tr.close();
         floor.push(performance.now() - t);
@@ -185,9 +204,14 @@ async function main(): Promise<void> {
     }
     const n = seq.length;
     const raw: Record<string, number> = {};
-    for (const k of Object.keys(raws[0] ?? {})) if (!(KEEP_ALIVE && k.startsWith("tls_"))) raw[k] = mean(raws.map((r) => r[k] as number));
+    for (const k of Object.keys(raws[0] ?? {}))
+      if (!(KEEP_ALIVE && k.startsWith("tls_"))) raw[k] = mean(raws.map((r) => r[k] as number));
     const rawSum = sum(Object.values(raw));
-    const tlsRaw = sum(Object.entries(raw).filter(([k]) => k.startsWith("tls_")).map(([, v]) => v));
+    const tlsRaw = sum(
+      Object.entries(raw)
+        .filter(([k]) => k.startsWith("tls_"))
+        .map(([, v]) => v),
+    );
     const handshakeMs = mean(seq);
     seq.sort((a, b) => a - b);
 
@@ -202,23 +226,36 @@ async function main(): Promise<void> {
         const due = t0 + (i * 1000) / rate;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        inflight.push(handshake().then(() => void lat.push(performance.now() - due), () => void (errors += 1)));
+        inflight.push(
+          handshake().then(
+            () => void lat.push(performance.now() - due),
+            () => void (errors += 1),
+          ),
+        );
       }
       await Promise.all(inflight);
       lat.sort((a, b) => a - b);
-      loads.push({ rate, achieved: lat.length / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), errors });
+      loads.push({
+        rate,
+        achieved: lat.length / ((performance.now() - t0) / 1000),
+        p50: pct(lat, 50),
+        p99: pct(lat, 99),
+        errors,
+      });
     }
 
     // Closed loop maximum: 8 handshakes in flight for 5 s.
     let done = 0;
     const stopAt = performance.now() + 5000;
     const tMax = performance.now();
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (performance.now() < stopAt) {
-        await handshake();
-        done += 1;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (performance.now() < stopAt) {
+          await handshake();
+          done += 1;
+        }
+      }),
+    );
     const maxRate = done / ((performance.now() - tMax) / 1000);
 
     const cpuMs = (cpu.client + cpu.broker) / n;
@@ -232,12 +269,23 @@ async function main(): Promise<void> {
     for (const [k, v] of phases.times) out(`  ${k.padEnd(36)} ${fmt(sum(v) / n, 3)}`);
     out(`broker request times (mean ms per handshake, fastify elapsedTime):`);
     for (const [k, v] of serverTimes) out(`  ${k.padEnd(44)} ${fmt(v / n, 3)}`);
-    out(`CPU per sequential handshake: client ${fmt(cpu.client / n)} ms + broker ${fmt(cpu.broker / n)} ms = ${fmt(cpuMs)} ms (${fmt((cpuMs / rawSum - 1) * 100, 1)} % above raw crypto; /proc ticks are 10 ms)`);
-    out(`transport floor (${KEEP_ALIVE ? "" : "new TLS connection + "}3 GET /healthz, no KBS work): ${fmt(mean(floor))} ms, CPU ${fmt(cpu.floor / floor.length)} ms${KEEP_ALIVE ? "" : ` (of which TLS crypto ${fmt(tlsRaw)} ms)`}\n`);
-    out(`sequential handshake (c=1, n=${n}): mean ${fmt(handshakeMs)} ms, p50 ${fmt(pct(seq, 50))} ms, p99 ${fmt(pct(seq, 99))} ms`);
+    out(
+      `CPU per sequential handshake: client ${fmt(cpu.client / n)} ms + broker ${fmt(cpu.broker / n)} ms = ${fmt(cpuMs)} ms (${fmt((cpuMs / rawSum - 1) * 100, 1)} % above raw crypto; /proc ticks are 10 ms)`,
+    );
+    out(
+      `transport floor (${KEEP_ALIVE ? "" : "new TLS connection + "}3 GET /healthz, no KBS work): ${fmt(mean(floor))} ms, CPU ${fmt(cpu.floor / floor.length)} ms${KEEP_ALIVE ? "" : ` (of which TLS crypto ${fmt(tlsRaw)} ms)`}\n`,
+    );
+    out(
+      `sequential handshake (c=1, n=${n}): mean ${fmt(handshakeMs)} ms, p50 ${fmt(pct(seq, 50))} ms, p99 ${fmt(pct(seq, 99))} ms`,
+    );
     out(`protocol overhead above raw crypto: ${fmt((handshakeMs / rawSum - 1) * 100, 1)} % (goal <= 30 %)`);
-    for (const l of loads) out(`offered ${l.rate}/s for ${SECONDS} s: achieved ${fmt(l.achieved, 1)}/s, p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms, errors ${l.errors}${l.rate === RATE ? " (goal p99 < 50 ms)" : ""}`);
-    out(`closed loop (8 in flight): ${fmt(maxRate, 1)} handshakes/s; highest offered rate with p99 < 50 ms: ${within.length > 0 ? `${Math.max(...within)}/s` : "none of the rates tried"}`);
+    for (const l of loads)
+      out(
+        `offered ${l.rate}/s for ${SECONDS} s: achieved ${fmt(l.achieved, 1)}/s, p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms, errors ${l.errors}${l.rate === RATE ? " (goal p99 < 50 ms)" : ""}`,
+      );
+    out(
+      `closed loop (8 in flight): ${fmt(maxRate, 1)} handshakes/s; highest offered rate with p99 < 50 ms: ${within.length > 0 ? `${Math.max(...within)}/s` : "none of the rates tried"}`,
+    );
     out(
       `bench keybroker: ratio=${fmt(rawSum / handshakeMs, 3)} handshake_ms=${fmt(handshakeMs)} raw_crypto_ms=${fmt(rawSum)} overhead_pct=${fmt((handshakeMs / rawSum - 1) * 100, 1)} cpu_ms=${fmt(cpuMs)} floor_ms=${fmt(mean(floor))} offered_per_s=${RATE} achieved_per_s=${fmt(main.achieved, 1)} p50_ms=${fmt(main.p50)} p99_ms=${fmt(main.p99)} errors=${main.errors} max_per_s=${fmt(maxRate, 1)}`,
     );

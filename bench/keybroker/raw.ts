@@ -2,7 +2,15 @@
  * bench/keybroker: the raw crypto operations one KBS handshake needs on both sides, each timed
  * alone in the bench process (mean ms per handshake). See index.ts for what is counted and why.
  */
-import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
+import {
+  createCipheriv,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+} from "node:crypto";
 import { join } from "node:path";
 import { pointFromJwk } from "../../runtime/keybroker/crypto/ec.js";
 import { Pkcs11Token } from "../../runtime/keybroker/hsm/pkcs11.js";
@@ -60,11 +68,23 @@ export async function rawCrypto(dir: string, round = 0, n = 80): Promise<Record<
     const peer = generateKeyPairSync("x25519");
     return {
       client_keygen: await timeOp(n, () => generateKeyPairSync("ec", { namedCurve: "P-384" })),
-      tls_x25519_both_sides: 2 * (await timeOp(n, () => diffieHellman({ privateKey: generateKeyPairSync("x25519").privateKey, publicKey: peer.publicKey }))),
-      tls_server_signature: await timeOp(n, () => sign("sha384", transcript, { key: listener.privateKey, dsaEncoding: "der" })),
-      tls_client_verify_x2: 2 * (await timeOp(n, () => verify("sha384", transcript, { key: listener.publicKey, dsaEncoding: "der" }, certVerify))),
+      tls_x25519_both_sides:
+        2 *
+        (await timeOp(n, () =>
+          diffieHellman({ privateKey: generateKeyPairSync("x25519").privateKey, publicKey: peer.publicKey }),
+        )),
+      tls_server_signature: await timeOp(n, () =>
+        sign("sha384", transcript, { key: listener.privateKey, dsaEncoding: "der" }),
+      ),
+      tls_client_verify_x2:
+        2 *
+        (await timeOp(n, () =>
+          verify("sha384", transcript, { key: listener.publicKey, dsaEncoding: "der" }, certVerify),
+        )),
       report_sign: await timeOp(n, () => sign("sha384", report, { key: vek.privateKey, dsaEncoding: "ieee-p1363" })),
-      report_verify: await timeOp(n, () => verify("sha384", report, { key: vek.publicKey, dsaEncoding: "ieee-p1363" }, reportSig)),
+      report_verify: await timeOp(n, () =>
+        verify("sha384", report, { key: vek.publicKey, dsaEncoding: "ieee-p1363" }, reportSig),
+      ),
       tee_key_check: await timeOp(n, () => createPublicKey({ key: teeSpki, format: "der", type: "spki" })),
       hsm_sign_x2: 2 * (await timeOp(n, () => token.signEs384(ec.privateKey, tokenInput))),
       hsm_unwrap: await timeOp(2 * n, () => token.gcmDecrypt(kek, iv, aad, wrapped)),

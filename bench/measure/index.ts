@@ -36,9 +36,22 @@ const kernel = blob(16 * MIB, "bench/kernel");
 const initrd = blob(64 * MIB, "bench/initrd");
 const totalBytes = ovmf.length + kernel.length + initrd.length;
 
-const ours = () => computeMeasurement({ mode: "snp", ovmf, vcpus: 4, vcpuType: "EPYC-v4", kernel, initrd, cmdline: "console=ttyS0 loglevel=7" }).digest;
+const ours = () =>
+  computeMeasurement({
+    mode: "snp",
+    ovmf,
+    vcpus: 4,
+    vcpuType: "EPYC-v4",
+    kernel,
+    initrd,
+    cmdline: "console=ttyS0 loglevel=7",
+  }).digest;
 const rawSha384 = () => createHash("sha384").update(ovmf).update(kernel).update(initrd).digest();
-const rawSame = () => [createHash("sha384").update(ovmf).digest(), createHash("sha256").update(kernel).digest(), createHash("sha256").update(initrd).digest()];
+const rawSame = () => [
+  createHash("sha384").update(ovmf).digest(),
+  createHash("sha256").update(kernel).digest(),
+  createHash("sha256").update(initrd).digest(),
+];
 
 function time(fn: () => unknown): number {
   const start = process.hrtime.bigint();
@@ -48,7 +61,11 @@ function time(fn: () => unknown): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-for (let i = 0; i < 3; i++) { ours(); rawSha384(); rawSame(); }
+for (let i = 0; i < 3; i++) {
+  ours();
+  rawSha384();
+  rawSame();
+}
 const t = { ours: [] as number[], sha384: [] as number[], same: [] as number[] };
 for (let i = 0; i < iterations; i++) {
   // Interleave so load from other processes hits all three alike.
@@ -61,8 +78,24 @@ const mibPerS = (m: number) => totalBytes / MIB / (m / 1000);
 
 // CLI wall time: vector a02 (4 MiB OVMF, 512 KiB kernel, 128 KiB initrd, 4 vCPUs) through the real bin/attestctl.
 const vectors = join(ROOT, "test/vectors/snp-measure");
-const a02 = ["measure", "snp", "--mode", "snp", "--vcpus", "4", "--vcpu-type", "EPYC-v4", "--ovmf", "inputs/OVMF.amdsev.fd",
-  "--kernel", "inputs/kernel-a.bin", "--initrd", "inputs/initrd-a.img", "--append", "console=ttyS0 loglevel=7"];
+const a02 = [
+  "measure",
+  "snp",
+  "--mode",
+  "snp",
+  "--vcpus",
+  "4",
+  "--vcpu-type",
+  "EPYC-v4",
+  "--ovmf",
+  "inputs/OVMF.amdsev.fd",
+  "--kernel",
+  "inputs/kernel-a.bin",
+  "--initrd",
+  "inputs/initrd-a.img",
+  "--append",
+  "console=ttyS0 loglevel=7",
+];
 const cli: number[] = [];
 const node: number[] = [];
 for (let i = 0; i < cliRuns + 1; i++) {
@@ -71,13 +104,22 @@ for (let i = 0; i < cliRuns + 1; i++) {
     if (r.status !== 0) throw new Error(`attestctl failed: ${r.stderr}`);
   });
   const n = time(() => spawnSync(process.execPath, ["-e", ""]));
-  if (i > 0) { cli.push(c); node.push(n); } // first run warms the file cache
+  if (i > 0) {
+    cli.push(c);
+    node.push(n);
+  } // first run warms the file cache
 }
 
 const fmt = (x: number) => x.toFixed(1);
-console.log(`input: OVMF ${ovmf.length / MIB} MiB + kernel ${kernel.length / MIB} MiB + initrd ${initrd.length / MIB} MiB, mode snp, 4 vCPUs; median of ${iterations}`);
+console.log(
+  `input: OVMF ${ovmf.length / MIB} MiB + kernel ${kernel.length / MIB} MiB + initrd ${initrd.length / MIB} MiB, mode snp, 4 vCPUs; median of ${iterations}`,
+);
 console.log(`ours (computeMeasurement)           ${fmt(ms.ours)} ms  ${fmt(mibPerS(ms.ours))} MiB/s`);
 console.log(`raw SHA-384 over the same bytes     ${fmt(ms.sha384)} ms  ${fmt(mibPerS(ms.sha384))} MiB/s`);
 console.log(`raw SHA-384 fw + SHA-256 kernel/rd  ${fmt(ms.same)} ms  ${fmt(mibPerS(ms.same))} MiB/s`);
-console.log(`CLI a02 wall time (median of ${cliRuns})     ${fmt(median(cli))} ms  (bare node start-up ${fmt(median(node))} ms)`);
-console.log(`bench measure: ratio=${(ms.sha384 / ms.ours).toFixed(2)} throughput_mib_s=${fmt(mibPerS(ms.ours))} baseline_sha384_mib_s=${fmt(mibPerS(ms.sha384))} ratio_same_algorithms=${(ms.same / ms.ours).toFixed(2)} cli_ms=${fmt(median(cli))} node_startup_ms=${fmt(median(node))}`);
+console.log(
+  `CLI a02 wall time (median of ${cliRuns})     ${fmt(median(cli))} ms  (bare node start-up ${fmt(median(node))} ms)`,
+);
+console.log(
+  `bench measure: ratio=${(ms.sha384 / ms.ours).toFixed(2)} throughput_mib_s=${fmt(mibPerS(ms.ours))} baseline_sha384_mib_s=${fmt(mibPerS(ms.sha384))} ratio_same_algorithms=${(ms.same / ms.ours).toFixed(2)} cli_ms=${fmt(median(cli))} node_startup_ms=${fmt(median(node))}`,
+);

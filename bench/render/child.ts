@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  process.stdout.write(`${JSON.stringify({ ms, cpuMs, resources: state.resourceCount, bytes: JSON.stringify(state).length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ms, cpuMs, resources: state.resourceCount, bytes: JSON.stringify(state).length })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -32,7 +32,10 @@ function fleetConfig(hosts: number): string {
       address: `10.40.${Math.floor(i / 200)}.${(i % 200) + 10}`,
       product: turin ? "Turin" : "Genoa",
       ssh: { user: "ci-deploy", hostKey: key },
-      guests: ["a", "b", "c", "d"].map((g) => ({ name: `runtime-${g}`, launchShape: turin ? "runtime-prod-turin" : "runtime-prod" })),
+      guests: ["a", "b", "c", "d"].map((g) => ({
+        name: `runtime-${g}`,
+        launchShape: turin ? "runtime-prod-turin" : "runtime-prod",
+      })),
     };
   });
   return stringify(doc);
@@ -53,20 +56,28 @@ function main(): void {
       writeFileSync(file, fleetConfig(hosts));
       const runs: Run[] = [];
       for (let i = 0; i < RUNS; i++) {
-        const out = execFileSync(process.execPath, ["--require", "tsx/cjs", join(__dirname, "child.ts"), file], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const out = execFileSync(process.execPath, ["--require", "tsx/cjs", join(__dirname, "child.ts"), file], {
+          cwd: ROOT,
+          encoding: "utf8",
+          maxBuffer: 64 * 1024 * 1024,
+        });
         runs.push(JSON.parse(out) as Run);
       }
       const cpu = median(runs.map((r) => r.cpuMs));
       const wall = median(runs.map((r) => r.ms));
       const first = runs[0] ?? { resources: 0, bytes: 0 };
       results.set(hosts, { cpu, wall, resources: first.resources, bytes: first.bytes });
-      process.stdout.write(`hosts=${hosts} guests=${hosts * 4} resources=${first.resources} cpu_ms=${cpu.toFixed(0)} (runs: ${runs.map((r) => r.cpuMs.toFixed(0)).join(", ")}) wall_ms=${wall.toFixed(0)} cpu_ms_per_host=${(cpu / hosts).toFixed(1)} json_bytes=${first.bytes}\n`);
+      process.stdout.write(
+        `hosts=${hosts} guests=${hosts * 4} resources=${first.resources} cpu_ms=${cpu.toFixed(0)} (runs: ${runs.map((r) => r.cpuMs.toFixed(0)).join(", ")}) wall_ms=${wall.toFixed(0)} cpu_ms_per_host=${(cpu / hosts).toFixed(1)} json_bytes=${first.bytes}\n`,
+      );
     }
     const t = (n: number) => results.get(n)?.cpu ?? Number.NaN;
     const low = (t(50) - t(10)) / 40;
     const high = (t(200) - t(50)) / 150;
     const ratio = low / high;
-    process.stdout.write(`bench render: ratio=${ratio.toFixed(2)} marginal_cpu_ms_per_host_10_50=${low.toFixed(1)} marginal_cpu_ms_per_host_50_200=${high.toFixed(1)} cpu_ms_10=${t(10).toFixed(0)} cpu_ms_50=${t(50).toFixed(0)} cpu_ms_200=${t(200).toFixed(0)} wall_ms_200=${(results.get(200)?.wall ?? Number.NaN).toFixed(0)} resources_200=${results.get(200)?.resources ?? 0}\n`);
+    process.stdout.write(
+      `bench render: ratio=${ratio.toFixed(2)} marginal_cpu_ms_per_host_10_50=${low.toFixed(1)} marginal_cpu_ms_per_host_50_200=${high.toFixed(1)} cpu_ms_10=${t(10).toFixed(0)} cpu_ms_50=${t(50).toFixed(0)} cpu_ms_200=${t(200).toFixed(0)} wall_ms_200=${(results.get(200)?.wall ?? Number.NaN).toFixed(0)} resources_200=${results.get(200)?.resources ?? 0}\n`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -43,7 +43,8 @@ async function rate(fn: () => unknown): Promise<number> {
 }
 
 const raw = () => {
-  if (!cryptoVerify("sha384", signed, { key, dsaEncoding: "ieee-p1363" }, signature)) throw new Error("raw verify failed");
+  if (!cryptoVerify("sha384", signed, { key, dsaEncoding: "ieee-p1363" }, signature))
+    throw new Error("raw verify failed");
 };
 const cached = () => verifySnpEvidence({ report, collateral: { vek }, anchors, now, cache: shared });
 const cold = () => verifySnpEvidence({ report, collateral: { vek }, anchors, now, cache: new ChainCache() });
@@ -52,7 +53,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 void (async () => {
   await cached();
-  for (let i = 0; i < 50; i++) { raw(); await cached(); await cold(); }
+  for (let i = 0; i < 50; i++) {
+    raw();
+    await cached();
+    await cold();
+  }
   const r = { raw: [] as number[], cached: [] as number[], cold: [] as number[], ratio: [] as number[] };
   for (let i = 0; i < rounds; i++) {
     // Interleaved so load from other processes hits all three alike; the ratio is taken per round.
@@ -66,9 +71,13 @@ void (async () => {
   }
   const m = { raw: median(r.raw), cached: median(r.cached), cold: median(r.cold), ratio: median(r.ratio) };
   const f = (x: number) => x.toFixed(0);
-  console.log(`input: genoa-v5-vcek-oak-oc.bin + its VCEK, pinned AMD roots; median of ${rounds} interleaved rounds of ~${budgetMs} ms each`);
+  console.log(
+    `input: genoa-v5-vcek-oak-oc.bin + its VCEK, pinned AMD roots; median of ${rounds} interleaved rounds of ~${budgetMs} ms each`,
+  );
   console.log(`raw node:crypto ECDSA P-384 verify      ${f(m.raw)} /s`);
   console.log(`verifySnpEvidence, chain cached         ${f(m.cached)} /s  (${(1e6 / m.cached).toFixed(0)} us each)`);
   console.log(`verifySnpEvidence, cold (no cache)      ${f(m.cold)} /s  (${(1e6 / m.cold).toFixed(0)} us each)`);
-  console.log(`bench verify: ratio=${m.ratio.toFixed(2)} cached_per_s=${f(m.cached)} cold_per_s=${f(m.cold)} raw_ecdsa_p384_per_s=${f(m.raw)} cold_ratio=${(m.cold / m.raw).toFixed(2)}`);
+  console.log(
+    `bench verify: ratio=${m.ratio.toFixed(2)} cached_per_s=${f(m.cached)} cold_per_s=${f(m.cold)} raw_ecdsa_p384_per_s=${f(m.raw)} cold_ratio=${(m.cold / m.raw).toFixed(2)}`,
+  );
 })();

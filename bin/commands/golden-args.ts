@@ -19,7 +19,11 @@ export class UsageError extends Error {
 }
 
 /** Parses `argv` strictly; unknown flags and missing values are usage errors. */
-export function parse<T extends Record<string, { type: "string" | "boolean" }>>(argv: readonly string[], options: T, positionals: number) {
+export function parse<T extends Record<string, { type: "string" | "boolean" }>>(
+  argv: readonly string[],
+  options: T,
+  positionals: number,
+) {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
@@ -27,7 +31,9 @@ export function parse<T extends Record<string, { type: "string" | "boolean" }>>(
     throw new UsageError((cause as Error).message);
   }
   if (parsed.positionals.length !== positionals) {
-    throw new UsageError(`expected ${positionals} file argument${positionals === 1 ? "" : "s"}, got ${parsed.positionals.length}`);
+    throw new UsageError(
+      `expected ${positionals} file argument${positionals === 1 ? "" : "s"}, got ${parsed.positionals.length}`,
+    );
   }
   return parsed;
 }

@@ -31,7 +31,9 @@ export function readInput(path: string, cwd: string): Buffer {
   try {
     return readFileSync(resolve(cwd, path));
   } catch (cause) {
-    throw new FileError(`cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new FileError(`cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, {
+      cause,
+    });
   }
 }
 
@@ -89,7 +91,9 @@ export function readKey(path: string, cwd: string, type: "private" | "public"): 
   try {
     if (text.trimStart().startsWith("{")) {
       const jwk = JSON.parse(text) as JsonWebKey;
-      return type === "private" ? createPrivateKey({ key: jwk, format: "jwk" }) : createPublicKey({ key: jwk, format: "jwk" });
+      return type === "private"
+        ? createPrivateKey({ key: jwk, format: "jwk" })
+        : createPublicKey({ key: jwk, format: "jwk" });
     }
     return type === "private" ? createPrivateKey(text) : createPublicKey(text);
   } catch (cause) {

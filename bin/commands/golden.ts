@@ -38,20 +38,29 @@ exit codes: 0 ok, 1 failed (stale, invalid, refused), 2 usage
 async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { format: { type: "string" } }, 2);
   const format = values.format ?? "markdown";
-  if (format !== "markdown" && format !== "json") throw new UsageError(`--format must be markdown or json, got ${format}`);
+  if (format !== "markdown" && format !== "json")
+    throw new UsageError(`--format must be markdown or json, got ${format}`);
   const [oldPath, newPath] = positionals as [string, string];
   const before = parseManifest(readInput(oldPath, io.cwd));
   const after = parseManifest(readInput(newPath, io.cwd));
   const comparison = compareManifests(before, after);
-  io.stdout(format === "json" ? `${JSON.stringify(comparison, null, 2)}\n` : renderComparisonMarkdown(before, after, comparison));
+  io.stdout(
+    format === "json"
+      ? `${JSON.stringify(comparison, null, 2)}\n`
+      : renderComparisonMarkdown(before, after, comparison),
+  );
   return comparison.errors.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function runSign(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, { key: { type: "string" }, kid: { type: "string" }, out: { type: "string" } }, 1);
+  const { values, positionals } = parse(
+    argv,
+    { key: { type: "string" }, kid: { type: "string" }, out: { type: "string" } },
+    1,
+  );
   const key = readKey(required(values, "key"), io.cwd, "private");
   const manifest = parseManifest(readInput(positionals[0] as string, io.cwd));
-  const kid = values.kid ?? await keyThumbprint(key);
+  const kid = values.kid ?? (await keyThumbprint(key));
   const jws = await signManifest(manifest, softwareSigner(key, kid));
   output(io, values.out, `${jws}\n`);
   io.stderr(`signed: release ${manifest.release} (${manifest.environment}, ${manifest.status}) with kid ${kid}\n`);
@@ -61,11 +70,16 @@ async function runSign(argv: readonly string[], io: CliIo): Promise<number> {
 async function runVerify(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { key: { type: "string" }, kid: { type: "string" } }, 1);
   const key = readKey(required(values, "key"), io.cwd, "public");
-  const jws = readInput(positionals[0] as string, io.cwd).toString("utf8").trim();
+  const jws = readInput(positionals[0] as string, io.cwd)
+    .toString("utf8")
+    .trim();
   const manifest = await verifySignedManifest(jws, key, values.kid === undefined ? {} : { kid: values.kid });
-  const kid = (JSON.parse(Buffer.from(jws.split(".")[0] as string, "base64url").toString("utf8")) as { kid: string }).kid;
+  const kid = (JSON.parse(Buffer.from(jws.split(".")[0] as string, "base64url").toString("utf8")) as { kid: string })
+    .kid;
   io.stdout(formatManifest(manifest));
-  io.stderr(`verified: release ${manifest.release} (${manifest.environment}, ${manifest.status}) signed by kid ${kid}\n`);
+  io.stderr(
+    `verified: release ${manifest.release} (${manifest.environment}, ${manifest.status}) signed by kid ${kid}\n`,
+  );
   return EXIT.ok;
 }
 
@@ -76,7 +90,8 @@ function report(sub: string, error: unknown, io: CliIo): number {
     io.stderr(`${prefix}: ${error.message}\n\n${GOLDEN_USAGE}`);
     return EXIT.usage;
   }
-  if (error instanceof ManifestError || error instanceof ConfigError) io.stderr(`${prefix}: ${error.code}: ${error.message}\n`);
+  if (error instanceof ManifestError || error instanceof ConfigError)
+    io.stderr(`${prefix}: ${error.code}: ${error.message}\n`);
   else if (error instanceof FileError) io.stderr(`${prefix}: ${error.message}\n`);
   else if (error instanceof TypeError) io.stderr(`${prefix}: ${error.message}\n`);
   else throw error;
@@ -99,11 +114,16 @@ export function createGoldenCommand(deps: GoldenDeps): Command {
       }
       try {
         switch (sub) {
-          case "compute": return await runCompute(rest, io, deps);
-          case "check": return await runCheck(rest, io, deps);
-          case "diff": return await runDiff(rest, io);
-          case "sign": return await runSign(rest, io);
-          case "verify": return await runVerify(rest, io);
+          case "compute":
+            return await runCompute(rest, io, deps);
+          case "check":
+            return await runCheck(rest, io, deps);
+          case "diff":
+            return await runDiff(rest, io);
+          case "sign":
+            return await runSign(rest, io);
+          case "verify":
+            return await runVerify(rest, io);
           default:
             io.stderr(`attestctl golden: unknown subcommand "${sub}"\n\n${GOLDEN_USAGE}`);
             return EXIT.usage;

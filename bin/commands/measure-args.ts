@@ -6,12 +6,28 @@
 
 /** Flags of `attestctl measure snp` and their metavariables (null = boolean switch). */
 export const MEASURE_FLAGS = {
-  "--help": null, "--verbose": null, "--version": null,
-  "--mode": "MODE", "--vcpus": "N", "--vcpu-type": "CPUTYPE", "--vcpu-sig": "VALUE",
-  "--vcpu-family": "FAMILY", "--vcpu-model": "MODEL", "--vcpu-stepping": "STEPPING", "--vmm-type": "VMMTYPE",
-  "--ovmf": "PATH", "--kernel": "PATH", "--initrd": "PATH", "--append": "CMDLINE", "--guest-features": "VALUE",
-  "--output-format": "{hex,base64}", "--snp-ovmf-hash": "HASH", "--dump-vmsa": null,
-  "--svsm": "PATH", "--vars-size": "SIZE", "--vars-file": "PATH",
+  "--help": null,
+  "--verbose": null,
+  "--version": null,
+  "--mode": "MODE",
+  "--vcpus": "N",
+  "--vcpu-type": "CPUTYPE",
+  "--vcpu-sig": "VALUE",
+  "--vcpu-family": "FAMILY",
+  "--vcpu-model": "MODEL",
+  "--vcpu-stepping": "STEPPING",
+  "--vmm-type": "VMMTYPE",
+  "--ovmf": "PATH",
+  "--kernel": "PATH",
+  "--initrd": "PATH",
+  "--append": "CMDLINE",
+  "--guest-features": "VALUE",
+  "--output-format": "{hex,base64}",
+  "--snp-ovmf-hash": "HASH",
+  "--dump-vmsa": null,
+  "--svsm": "PATH",
+  "--vars-size": "SIZE",
+  "--vars-file": "PATH",
 } as const;
 
 /** A flag name of {@link MEASURE_FLAGS}. */

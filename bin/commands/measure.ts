@@ -7,8 +7,18 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
-  MEASUREMENT_MODES, MODE_LABELS, SNP_USAGE_ERROR_CODES, SnpMeasurementError, VCPU_TYPES, VMM_TYPES, computeMeasurement, isVcpuType,
-  isVmmType, parseMeasurementMode, type MeasurementMode, type MeasurementOptions,
+  MEASUREMENT_MODES,
+  MODE_LABELS,
+  SNP_USAGE_ERROR_CODES,
+  SnpMeasurementError,
+  VCPU_TYPES,
+  VMM_TYPES,
+  computeMeasurement,
+  isVcpuType,
+  isVmmType,
+  parseMeasurementMode,
+  type MeasurementMode,
+  type MeasurementOptions,
 } from "../../measurements/snp/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 import { MEASURE_FLAGS, UsageError, parseFlags, parsePythonInt, type ParsedFlags } from "./measure-args.js";
@@ -77,13 +87,19 @@ function int(flags: ParsedFlags, flag: keyof ParsedFlags, auto: boolean): bigint
   const text = str(flags, flag);
   if (text === undefined) return undefined;
   const value = parsePythonInt(text, auto);
-  if (value === undefined) throw new UsageError(`argument ${flag}: invalid ${auto ? "auto_base_int" : "int"} value: '${text}'`);
+  if (value === undefined)
+    throw new UsageError(`argument ${flag}: invalid ${auto ? "auto_base_int" : "int"} value: '${text}'`);
   return value;
 }
 
 const num = (v: bigint | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
-function choice<T extends string>(flags: ParsedFlags, flag: keyof ParsedFlags, ok: (v: string) => v is T, all: readonly string[]): T | undefined {
+function choice<T extends string>(
+  flags: ParsedFlags,
+  flag: keyof ParsedFlags,
+  ok: (v: string) => v is T,
+  all: readonly string[],
+): T | undefined {
   const v = str(flags, flag);
   if (v === undefined || ok(v)) return v;
   throw new UsageError(`argument ${flag}: invalid choice: '${v}' (choose from ${all.map((c) => `'${c}'`).join(", ")})`);
@@ -93,12 +109,18 @@ function parseMode(text: string): MeasurementMode {
   try {
     return parseMeasurementMode(text);
   } catch {
-    throw new UsageError(`argument --mode: invalid choice: '${text}' (choose from ${MEASUREMENT_MODES.map((c) => `'${c}'`).join(", ")})`);
+    throw new UsageError(
+      `argument --mode: invalid choice: '${text}' (choose from ${MEASUREMENT_MODES.map((c) => `'${c}'`).join(", ")})`,
+    );
   }
 }
 
 /** The vCPU signature options in upstream precedence: family/model/stepping > --vcpu-sig > --vcpu-type. */
-function vcpuOptions(flags: ParsedFlags, mode: MeasurementMode, vmm: string): Pick<MeasurementOptions, "vcpuType" | "vcpuSignature"> {
+function vcpuOptions(
+  flags: ParsedFlags,
+  mode: MeasurementMode,
+  vmm: string,
+): Pick<MeasurementOptions, "vcpuType" | "vcpuSignature"> {
   const vcpuType = choice(flags, "--vcpu-type", isVcpuType, VCPU_TYPES);
   const family = int(flags, "--vcpu-family", false);
   const model = int(flags, "--vcpu-model", false);
@@ -106,12 +128,14 @@ function vcpuOptions(flags: ParsedFlags, mode: MeasurementMode, vmm: string): Pi
   const sig = int(flags, "--vcpu-sig", true);
   if (mode === "sev") return {};
   if (family !== undefined) {
-    if (model === undefined || stepping === undefined) throw new UsageError("--vcpu-family needs --vcpu-model and --vcpu-stepping");
+    if (model === undefined || stepping === undefined)
+      throw new UsageError("--vcpu-family needs --vcpu-model and --vcpu-stepping");
     return { vcpuSignature: { family: Number(family), model: Number(model), stepping: Number(stepping) } };
   }
   if (sig !== undefined) return { vcpuSignature: sig };
   if (vcpuType !== undefined) return { vcpuType };
-  if (vmm === "QEMU") throw new UsageError(`missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode '${mode}'`);
+  if (vmm === "QEMU")
+    throw new UsageError(`missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode '${mode}'`);
   return {};
 }
 
@@ -122,7 +146,9 @@ function readInput(io: CliIo, flags: ParsedFlags, flag: keyof ParsedFlags): Buff
   try {
     return readFileSync(resolve(io.cwd, path));
   } catch (error) {
-    throw new InputFileError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new InputFileError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -132,7 +158,10 @@ function varsSize(io: CliIo, flags: ParsedFlags): number {
     try {
       return statSync(resolve(io.cwd, file)).size;
     } catch (error) {
-      throw new InputFileError(`cannot read --vars-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new InputFileError(
+        `cannot read --vars-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        { cause: error },
+      );
     }
   }
   const size = int(flags, "--vars-size", false);
@@ -150,11 +179,13 @@ function measure(flags: ParsedFlags, io: CliIo): number {
   const mode = modeText === undefined ? undefined : parseMode(modeText);
   choice(flags, "--output-format", (v): v is string => v === "hex" || v === "base64", ["hex", "base64"]);
   choice(flags, "--vcpu-type", isVcpuType, VCPU_TYPES);
-  for (const flag of ["--vcpus", "--vcpu-family", "--vcpu-model", "--vcpu-stepping", "--vars-size"] as const) int(flags, flag, false);
+  for (const flag of ["--vcpus", "--vcpu-family", "--vcpu-model", "--vcpu-stepping", "--vars-size"] as const)
+    int(flags, flag, false);
   for (const flag of ["--vcpu-sig", "--guest-features"] as const) int(flags, flag, true);
   const ovmfPath = str(flags, "--ovmf");
   const missing = [mode === undefined ? "--mode" : "", ovmfPath === undefined ? "--ovmf" : ""].filter((f) => f !== "");
-  if (mode === undefined || missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.join(", ")}`);
+  if (mode === undefined || missing.length > 0)
+    throw new UsageError(`the following arguments are required: ${missing.join(", ")}`);
   const ovmf = readInput(io, flags, "--ovmf") ?? Buffer.alloc(0);
   if (mode === "snp:ovmf-hash") {
     // Upstream prints this intermediate digest before any other check, always in hex and without the -v prefix.
@@ -163,8 +194,10 @@ function measure(flags: ParsedFlags, io: CliIo): number {
   }
   const kernelPath = str(flags, "--kernel");
   const hasKernel = kernelPath !== undefined && kernelPath !== "";
-  if (!hasKernel && (str(flags, "--initrd") ?? "") !== "") throw new UsageError("--kernel required when using --initrd");
-  if (!hasKernel && (str(flags, "--append") ?? "") !== "") throw new UsageError("--kernel required when using --append");
+  if (!hasKernel && (str(flags, "--initrd") ?? "") !== "")
+    throw new UsageError("--kernel required when using --initrd");
+  if (!hasKernel && (str(flags, "--append") ?? "") !== "")
+    throw new UsageError("--kernel required when using --append");
   const vcpus = int(flags, "--vcpus", false);
   if (mode !== "sev" && vcpus === undefined) throw new UsageError(`missing --vcpus N in guest mode '${mode}'`);
   const vmmType = str(flags, "--vmm-type") ?? "QEMU";
@@ -180,10 +213,18 @@ function measure(flags: ParsedFlags, io: CliIo): number {
   const append = str(flags, "--append");
   const ovmfHash = str(flags, "--snp-ovmf-hash");
   const m = computeMeasurement({
-    mode, ovmf, vcpus: num(vcpus), vmmType, ...vcpu, kernel, initrd,
+    mode,
+    ovmf,
+    vcpus: num(vcpus),
+    vmmType,
+    ...vcpu,
+    kernel,
+    initrd,
     cmdline: kernel === undefined || append === "" ? undefined : append,
-    guestFeatures, ovmfHash: ovmfHash === "" ? undefined : ovmfHash,
-    svsm: mode === "snp:svsm" ? readInput(io, flags, "--svsm") : undefined, varsSize: svsmVars,
+    guestFeatures,
+    ovmfHash: ovmfHash === "" ? undefined : ovmfHash,
+    svsm: mode === "snp:svsm" ? readInput(io, flags, "--svsm") : undefined,
+    varsSize: svsmVars,
   });
   if (dump) m.vmsas.forEach((page, i) => writeFileSync(resolve(io.cwd, `vmsa${i}.bin`), page));
   const text = format(m.digest, flags);
@@ -203,7 +244,8 @@ export const command: Command = {
   async run(argv, io) {
     const args = argv[0] === "snp" ? argv.slice(1) : argv;
     try {
-      if (args.length > 0 && !(args[0] ?? "").startsWith("-")) throw new UsageError(`unknown measurement target '${args[0]}' (expected: snp)`);
+      if (args.length > 0 && !(args[0] ?? "").startsWith("-"))
+        throw new UsageError(`unknown measurement target '${args[0]}' (expected: snp)`);
       const flags = parseFlags(args);
       if (flags["--help"] === true) {
         io.stdout(measureHelp());

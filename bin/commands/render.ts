@@ -33,17 +33,32 @@ Render a stack's desired state offline (Pulumi mocks, no engine, no credentials)
  */
 export function renderStackFile(stack: string, configFile: string): Promise<RenderedState> {
   return new Promise((resolveState, reject) => {
-    execFile(process.execPath, ["--require", "tsx/cjs", WORKER, stack, configFile], { cwd: ROOT, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error((stderr || error.message).trimEnd()));
-      else resolveState(JSON.parse(stdout) as RenderedState);
-    });
+    execFile(
+      process.execPath,
+      ["--require", "tsx/cjs", WORKER, stack, configFile],
+      { cwd: ROOT, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error((stderr || error.message).trimEnd()));
+        else resolveState(JSON.parse(stdout) as RenderedState);
+      },
+    );
   });
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let values: { stack?: string; config?: string; format?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { stack: { type: "string" }, config: { type: "string" }, format: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        stack: { type: "string" },
+        config: { type: "string" },
+        format: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
     io.stderr(`attestctl render: ${(error as Error).message}\n\n${RENDER_USAGE}`);
     return EXIT.usage;
@@ -53,11 +68,22 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const format = values.format ?? "json";
-  if (values.stack === undefined || !/^[A-Za-z0-9._-]+$/.test(values.stack) || (format !== "json" && format !== "markdown")) {
-    io.stderr(`attestctl render: ${values.stack === undefined ? "--stack is required" : format !== "json" && format !== "markdown" ? `--format must be json or markdown, got ${format}` : `invalid stack name ${values.stack}`}\n\n${RENDER_USAGE}`);
+  if (
+    values.stack === undefined ||
+    !/^[A-Za-z0-9._-]+$/.test(values.stack) ||
+    (format !== "json" && format !== "markdown")
+  ) {
+    io.stderr(
+      `attestctl render: ${values.stack === undefined ? "--stack is required" : format !== "json" && format !== "markdown" ? `--format must be json or markdown, got ${format}` : `invalid stack name ${values.stack}`}\n\n${RENDER_USAGE}`,
+    );
     return EXIT.usage;
   }
-  const configFile = values.config === undefined ? join(ROOT, "stacks", `Pulumi.${values.stack}.yaml`) : isAbsolute(values.config) ? values.config : resolve(io.cwd, values.config);
+  const configFile =
+    values.config === undefined
+      ? join(ROOT, "stacks", `Pulumi.${values.stack}.yaml`)
+      : isAbsolute(values.config)
+        ? values.config
+        : resolve(io.cwd, values.config);
   if (!existsSync(configFile)) {
     io.stderr(`attestctl render: no stack config ${values.config ?? `stacks/Pulumi.${values.stack}.yaml`}\n`);
     return EXIT.usage;

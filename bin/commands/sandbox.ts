@@ -66,25 +66,42 @@ function parse(argv: readonly string[], io: CliIo): Parsed | "help" {
     ({ values, positionals } = parseArgs({
       args: [...argv],
       options: {
-        dir: { type: "string" }, ports: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
-        measurement: { type: "boolean" }, debug: { type: "boolean" }, tcb: { type: "boolean" }, reset: { type: "boolean" },
+        dir: { type: "string" },
+        ports: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        measurement: { type: "boolean" },
+        debug: { type: "boolean" },
+        tcb: { type: "boolean" },
+        reset: { type: "boolean" },
       },
       allowPositionals: true,
       strict: true,
     }));
   } catch (e) {
-    const unknown = (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec((e as Error).message)?.[1] : undefined;
+    const unknown =
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? /'([^']+)'/.exec((e as Error).message)?.[1]
+        : undefined;
     throw new UsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
   }
   if (values.help || positionals.length === 0) return "help";
   const [sub = "", ...rest] = positionals;
-  const dir = typeof values.dir === "string" ? resolve(io.cwd, values.dir) : io.env.ATTESTCTL_SANDBOX_DIR ? resolve(io.cwd, io.env.ATTESTCTL_SANDBOX_DIR) : DEFAULT_SANDBOX_DIR;
+  const dir =
+    typeof values.dir === "string"
+      ? resolve(io.cwd, values.dir)
+      : io.env.ATTESTCTL_SANDBOX_DIR
+        ? resolve(io.cwd, io.env.ATTESTCTL_SANDBOX_DIR)
+        : DEFAULT_SANDBOX_DIR;
   return { sub, layout: sandboxLayout(dir), positionals: rest, values };
 }
 
 function timeoutMs(io: CliIo): number {
   const s = Number(io.env.ATTESTCTL_SANDBOX_TIMEOUT ?? "300");
-  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`ATTESTCTL_SANDBOX_TIMEOUT must be a positive number of seconds, got ${io.env.ATTESTCTL_SANDBOX_TIMEOUT}`);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new UsageError(
+      `ATTESTCTL_SANDBOX_TIMEOUT must be a positive number of seconds, got ${io.env.ATTESTCTL_SANDBOX_TIMEOUT}`,
+    );
   return s * 1000;
 }
 
@@ -103,10 +120,17 @@ function cliHint(p: Parsed, io: CliIo): { command: string; dirFlag: string } {
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy: `status` and `infer` need neither onnx nor the HSM modules */
 async function dispatch(p: Parsed, io: CliIo): Promise<number> {
   const out = io.stdout;
-  const allowed: Record<string, readonly string[]> = { up: ["ports"], down: [], status: ["json"], infer: [], tamper: ["measurement", "debug", "tcb", "reset"] };
+  const allowed: Record<string, readonly string[]> = {
+    up: ["ports"],
+    down: [],
+    status: ["json"],
+    infer: [],
+    tamper: ["measurement", "debug", "tcb", "reset"],
+  };
   const flags = allowed[p.sub];
   if (flags === undefined) throw new UsageError(`unknown subcommand "${p.sub}" (up, down, status, infer, tamper)`);
-  for (const k of Object.keys(p.values)) if (k !== "dir" && !flags.includes(k)) throw new UsageError(`--${k} does not apply to sandbox ${p.sub}`);
+  for (const k of Object.keys(p.values))
+    if (k !== "dir" && !flags.includes(k)) throw new UsageError(`--${k} does not apply to sandbox ${p.sub}`);
   if (p.sub !== "infer" && p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
   const control = () => require("../../runtime/sandbox/control.js") as ControlModule;
   switch (p.sub) {
@@ -114,7 +138,14 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
       const ports = p.values.ports ?? "default";
       if (ports !== "default" && ports !== "auto") throw new UsageError("--ports must be default or auto");
       const { sandboxUp } = require("../../runtime/sandbox/supervisor.js") as SupervisorModule;
-      return sandboxUp({ layout: p.layout, ports, env: io.env, readyTimeoutMs: timeoutMs(io), cli: cliHint(p, io), out });
+      return sandboxUp({
+        layout: p.layout,
+        ports,
+        env: io.env,
+        readyTimeoutMs: timeoutMs(io),
+        cli: cliHint(p, io),
+        out,
+      });
     }
     case "down":
       await control().sandboxDown(p.layout, timeoutMs(io), out);
@@ -128,7 +159,13 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
     }
     default: {
       const hint = cliHint(p, io);
-      await control().sandboxTamper({ layout: p.layout, mode: tamperMode(p.values), timeoutMs: timeoutMs(io) + 60_000, undo: `${hint.command} sandbox tamper --reset${hint.dirFlag}`, out });
+      await control().sandboxTamper({
+        layout: p.layout,
+        mode: tamperMode(p.values),
+        timeoutMs: timeoutMs(io) + 60_000,
+        undo: `${hint.command} sandbox tamper --reset${hint.dirFlag}`,
+        out,
+      });
       return EXIT.ok;
     }
   }

@@ -23,7 +23,9 @@ export function readInput(cwd: string, path: string, what: string): Buffer {
   try {
     return readFileSync(resolve(cwd, path));
   } catch (e) {
-    throw new VerifyUsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new VerifyUsageError(
+      `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -66,14 +68,22 @@ export function readPolicy(cwd: string, path: string): SnpPolicy {
  * The simulated anchor, only when the policy trusts `simulated`: the ARK (and ASK/ASVK) of `--certs DIR`.
  * Without a policy that lists it, a presented simulated ARK is just an untrusted root.
  */
-export function simulatedAnchorFrom(collateral: SnpCollateral, certsDir: string | undefined, cwd: string): TrustAnchor | undefined {
+export function simulatedAnchorFrom(
+  collateral: SnpCollateral,
+  certsDir: string | undefined,
+  cwd: string,
+): TrustAnchor | undefined {
   if (!collateral.ark || certsDir === undefined) return undefined;
   const ark = parseCertificates(collateral.ark)[0];
   const cn = ark ? (nameValue(ark.subject, OID.commonName) ?? "") : "";
   const product = cn.replace(/^ARK-/, "");
   if (!isSnpProduct(product)) throw new VerifyUsageError(`--certs ${certsDir}: ark CN "${cn}" names no known product`);
   const d = resolve(cwd, certsDir);
-  return trustAnchor("simulated", product as SnpProduct, { ark: collateral.ark, ask: firstOf(d, ["ask.pem", "ask.der"]), asvk: firstOf(d, ["asvk.pem", "asvk.der"]) });
+  return trustAnchor("simulated", product as SnpProduct, {
+    ark: collateral.ark,
+    ask: firstOf(d, ["ask.pem", "ask.der"]),
+    asvk: firstOf(d, ["asvk.pem", "asvk.der"]),
+  });
 }
 
 /** Where missing collateral comes from: `ATTESTCTL_KDS_DIR` (offline KDS layout) or AMD KDS over HTTPS. */

@@ -10,9 +10,20 @@ import { appraiseSnpEvidence, type SnpVerdict } from "../../runtime/attestation/
 import { isAttestationError } from "../../runtime/attestation/errors.js";
 import { evidenceToJson, verdictToJson } from "../../runtime/attestation/result/json.js";
 import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
-import { verifySnpEvidence, type SnpCollateral, type VerifiedSnpEvidence } from "../../runtime/attestation/verify/verify.js";
+import {
+  verifySnpEvidence,
+  type SnpCollateral,
+  type VerifiedSnpEvidence,
+} from "../../runtime/attestation/verify/verify.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
-import { collateralGetter, readCertsDir, readInput, readPolicy, simulatedAnchorFrom, VerifyUsageError } from "./verify-inputs.js";
+import {
+  collateralGetter,
+  readCertsDir,
+  readInput,
+  readPolicy,
+  simulatedAnchorFrom,
+  VerifyUsageError,
+} from "./verify-inputs.js";
 
 const USAGE = `usage: attestctl verify snp --report FILE [--vcek FILE] [--certs DIR] [--product ${SNP_PRODUCTS.join("|")}]
                             [--policy FILE] [--at ISO-8601] [--json]
@@ -56,26 +67,56 @@ function parse(argv: readonly string[], now: () => Date): Args | "help" {
   try {
     ({ values, positionals } = parseArgs({
       args: [...argv],
-      options: { report: { type: "string" }, vcek: { type: "string" }, certs: { type: "string" }, product: { type: "string" }, policy: { type: "string" }, at: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        report: { type: "string" },
+        vcek: { type: "string" },
+        certs: { type: "string" },
+        product: { type: "string" },
+        policy: { type: "string" },
+        at: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
       allowPositionals: true,
       strict: true,
     }));
   } catch (e) {
     // Node's wording differs between releases: keep our own for the common case.
-    const unknown = (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec((e as Error).message)?.[1] : undefined;
+    const unknown =
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? /'([^']+)'/.exec((e as Error).message)?.[1]
+        : undefined;
     throw new VerifyUsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
   }
   if (values.help) return "help";
-  if (positionals[0] !== "snp" || positionals.length !== 1) throw new VerifyUsageError(positionals.length === 0 ? "missing the evidence type (snp)" : `unknown evidence type "${positionals.join(" ")}" (supported: snp)`);
+  if (positionals[0] !== "snp" || positionals.length !== 1)
+    throw new VerifyUsageError(
+      positionals.length === 0
+        ? "missing the evidence type (snp)"
+        : `unknown evidence type "${positionals.join(" ")}" (supported: snp)`,
+    );
   if (typeof values.report !== "string") throw new VerifyUsageError("--report FILE is required");
   const product = values.product as string | undefined;
-  if (product !== undefined && !isSnpProduct(product)) throw new VerifyUsageError(`--product must be one of ${SNP_PRODUCTS.join(", ")}`);
+  if (product !== undefined && !isSnpProduct(product))
+    throw new VerifyUsageError(`--product must be one of ${SNP_PRODUCTS.join(", ")}`);
   let at = now();
   if (typeof values.at === "string") {
-    if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(values.at) || Number.isNaN(Date.parse(values.at))) throw new VerifyUsageError(`--at "${values.at}" is not an ISO-8601 time`);
+    if (
+      !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(values.at) ||
+      Number.isNaN(Date.parse(values.at))
+    )
+      throw new VerifyUsageError(`--at "${values.at}" is not an ISO-8601 time`);
     at = new Date(values.at);
   }
-  return { report: values.report, vcek: values.vcek as string | undefined, certs: values.certs as string | undefined, product, policy: values.policy as string | undefined, at, json: values.json === true };
+  return {
+    report: values.report,
+    vcek: values.vcek as string | undefined,
+    certs: values.certs as string | undefined,
+    product,
+    policy: values.policy as string | undefined,
+    at,
+    json: values.json === true,
+  };
 }
 
 function summary(e: VerifiedSnpEvidence): string[] {
@@ -97,20 +138,45 @@ async function runSnp(args: Args, io: CliIo): Promise<number> {
   let collateral: SnpCollateral = args.certs ? readCertsDir(io.cwd, args.certs) : {};
   if (args.vcek) collateral = { ...collateral, vek: readInput(io.cwd, args.vcek, "VCEK") };
   const policy = args.policy ? readPolicy(io.cwd, args.policy) : undefined;
-  const simulated = policy?.allowedRoots.includes("simulated") ? simulatedAnchorFrom(collateral, args.certs, io.cwd) : undefined;
-  if (policy?.allowedRoots.includes("simulated") && !simulated) throw new VerifyUsageError("the policy trusts the simulated root: give its certificates with --certs DIR (ark.pem)");
+  const simulated = policy?.allowedRoots.includes("simulated")
+    ? simulatedAnchorFrom(collateral, args.certs, io.cwd)
+    : undefined;
+  if (policy?.allowedRoots.includes("simulated") && !simulated)
+    throw new VerifyUsageError(
+      "the policy trusts the simulated root: give its certificates with --certs DIR (ark.pem)",
+    );
   const anchors = policy ? anchorsFor(policy.allowedRoots, simulated ? [simulated] : []) : amdTrustAnchors();
-  const base = { report, collateral, anchors, now: args.at, getter: collateralGetter(io.env, io.cwd), ...(args.product ? { product: args.product } : {}) };
+  const base = {
+    report,
+    collateral,
+    anchors,
+    now: args.at,
+    getter: collateralGetter(io.env, io.cwd),
+    ...(args.product ? { product: args.product } : {}),
+  };
   if (!policy) {
     try {
       const e = await verifySnpEvidence(base);
-      if (args.json) io.stdout(`${JSON.stringify({ tee: "sev-snp", accepted: true, checked: "authenticity", failures: [], ...evidenceToJson(e) }, null, 2)}\n`);
-      else io.stdout([`accepted: SEV-SNP report v${e.report.version}, ${e.product}, signed by ${e.signer.toUpperCase()} (${e.vek.productName}), root ${e.rootId}; authenticity and structure only (no --policy)`, ...summary(e), ""].join("\n"));
+      if (args.json)
+        io.stdout(
+          `${JSON.stringify({ tee: "sev-snp", accepted: true, checked: "authenticity", failures: [], ...evidenceToJson(e) }, null, 2)}\n`,
+        );
+      else
+        io.stdout(
+          [
+            `accepted: SEV-SNP report v${e.report.version}, ${e.product}, signed by ${e.signer.toUpperCase()} (${e.vek.productName}), root ${e.rootId}; authenticity and structure only (no --policy)`,
+            ...summary(e),
+            "",
+          ].join("\n"),
+        );
       return EXIT.ok;
     } catch (e) {
       if (!isAttestationError(e)) throw e;
       io.stderr(`rejected: ${e.code}: ${e.message}\n`);
-      if (args.json) io.stdout(`${JSON.stringify({ tee: "sev-snp", accepted: false, checked: "authenticity", failures: [{ code: e.code, path: e.path ?? "report", message: e.message }] }, null, 2)}\n`);
+      if (args.json)
+        io.stdout(
+          `${JSON.stringify({ tee: "sev-snp", accepted: false, checked: "authenticity", failures: [{ code: e.code, path: e.path ?? "report", message: e.message }] }, null, 2)}\n`,
+        );
       return EXIT.failed;
     }
   }
@@ -118,12 +184,26 @@ async function runSnp(args: Args, io: CliIo): Promise<number> {
   if (args.json) io.stdout(`${JSON.stringify(verdictToJson(verdict), null, 2)}\n`);
   if (!verdict.accepted) {
     const [first, ...rest] = verdict.failures;
-    io.stderr([`rejected: ${first?.code}: ${first?.message}`, ...rest.map((f) => `  ${f.code} ${f.path}: ${f.message}`), ""].join("\n"));
+    io.stderr(
+      [
+        `rejected: ${first?.code}: ${first?.message}`,
+        ...rest.map((f) => `  ${f.code} ${f.path}: ${f.message}`),
+        "",
+      ].join("\n"),
+    );
     return EXIT.failed;
   }
   if (!args.json) {
     const e = verdict.evidence as VerifiedSnpEvidence;
-    io.stdout([`accepted: SEV-SNP report v${e.report.version}, ${e.product}, signed by ${e.signer.toUpperCase()} (${e.vek.productName}), root ${e.rootId}; policy satisfied`, `drift class: ${verdict.driftClass} (${verdict.driftReason})`, ...summary(e), ...verdict.warnings.map((w) => `warning: ${w}`), ""].join("\n"));
+    io.stdout(
+      [
+        `accepted: SEV-SNP report v${e.report.version}, ${e.product}, signed by ${e.signer.toUpperCase()} (${e.vek.productName}), root ${e.rootId}; policy satisfied`,
+        `drift class: ${verdict.driftClass} (${verdict.driftReason})`,
+        ...summary(e),
+        ...verdict.warnings.map((w) => `warning: ${w}`),
+        "",
+      ].join("\n"),
+    );
   }
   return EXIT.ok;
 }

@@ -67,15 +67,35 @@ function validate(args: ConfidentialVmArgs): void {
   checkArtifact(problems, "shape.firmware", s.firmware, false);
   if (s.kernel !== undefined) checkArtifact(problems, "shape.kernel", s.kernel, true);
   if (s.initrd !== undefined) checkArtifact(problems, "shape.initrd", s.initrd, true);
-  if (s.kernel === undefined && (s.initrd !== undefined || s.cmdline !== undefined)) problems.push({ propertyPath: "shape.kernel", reason: "an initrd or cmdline needs a kernel (measured direct boot)" });
-  if (!(Number.isInteger(s.vcpus) && s.vcpus >= 1 && s.vcpus <= 512)) problems.push({ propertyPath: "shape.vcpus", reason: "must be between 1 and 512" });
-  if (!(Number.isInteger(s.memoryMiB) && s.memoryMiB >= 256)) problems.push({ propertyPath: "shape.memoryMiB", reason: "must be at least 256 MiB" });
-  if (s.guestFeatures !== 1n) problems.push({ propertyPath: "shape.guestFeatures", reason: "QEMU launches SNP guests with SEV_FEATURES 0x1; other values would never match the measurement" });
-  if ((s.policy & POLICY_DEBUG) !== 0n) problems.push({ propertyPath: "shape.policy", reason: "debug guests are not launched: their memory is readable by the host" });
+  if (s.kernel === undefined && (s.initrd !== undefined || s.cmdline !== undefined))
+    problems.push({
+      propertyPath: "shape.kernel",
+      reason: "an initrd or cmdline needs a kernel (measured direct boot)",
+    });
+  if (!(Number.isInteger(s.vcpus) && s.vcpus >= 1 && s.vcpus <= 512))
+    problems.push({ propertyPath: "shape.vcpus", reason: "must be between 1 and 512" });
+  if (!(Number.isInteger(s.memoryMiB) && s.memoryMiB >= 256))
+    problems.push({ propertyPath: "shape.memoryMiB", reason: "must be at least 256 MiB" });
+  if (s.guestFeatures !== 1n)
+    problems.push({
+      propertyPath: "shape.guestFeatures",
+      reason: "QEMU launches SNP guests with SEV_FEATURES 0x1; other values would never match the measurement",
+    });
+  if ((s.policy & POLICY_DEBUG) !== 0n)
+    problems.push({
+      propertyPath: "shape.policy",
+      reason: "debug guests are not launched: their memory is readable by the host",
+    });
   const digest = imageDigest(args.firmwareImage);
-  if (args.firmwareImage.length !== s.firmware.size || digest !== s.firmware.sha256) problems.push({ propertyPath: "firmwareImage", reason: `bytes do not match the pin of ${s.firmware.name} (sha256 ${digest})` });
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(args.network.bridge)) problems.push({ propertyPath: "network.bridge", reason: "must be a Linux interface name" });
-  if (args.network.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(args.network.macAddress)) problems.push({ propertyPath: "network.macAddress", reason: "must be a lower-case MAC address" });
+  if (args.firmwareImage.length !== s.firmware.size || digest !== s.firmware.sha256)
+    problems.push({
+      propertyPath: "firmwareImage",
+      reason: `bytes do not match the pin of ${s.firmware.name} (sha256 ${digest})`,
+    });
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(args.network.bridge))
+    problems.push({ propertyPath: "network.bridge", reason: "must be a Linux interface name" });
+  if (args.network.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(args.network.macAddress))
+    problems.push({ propertyPath: "network.macAddress", reason: "must be a lower-case MAC address" });
   throwIfInvalid("ConfidentialVm", problems);
 }
 
@@ -101,10 +121,15 @@ export class ConfidentialVm extends pulumi.ComponentResource {
     const { host, shape } = args;
     const dir = `${host.stateDir}/guests/${name}`;
     const stageOpts = { parent: this, dependsOn: host.ready };
-    const firmware = stageArtifact(`${name}-firmware`, host, shape.firmware, `${dir}/firmware.fd`, { ...stageOpts, fromStoreOnly: true });
+    const firmware = stageArtifact(`${name}-firmware`, host, shape.firmware, `${dir}/firmware.fd`, {
+      ...stageOpts,
+      fromStoreOnly: true,
+    });
     const staged: command.remote.Command[] = [firmware];
-    if (shape.kernel !== undefined) staged.push(stageArtifact(`${name}-kernel`, host, shape.kernel, `${dir}/vmlinuz`, stageOpts));
-    if (shape.initrd !== undefined) staged.push(stageArtifact(`${name}-initrd`, host, shape.initrd, `${dir}/initrd.img`, stageOpts));
+    if (shape.kernel !== undefined)
+      staged.push(stageArtifact(`${name}-kernel`, host, shape.kernel, `${dir}/vmlinuz`, stageOpts));
+    if (shape.initrd !== undefined)
+      staged.push(stageArtifact(`${name}-initrd`, host, shape.initrd, `${dir}/initrd.img`, stageOpts));
 
     const policy = toCanonicalHex(shape.policy);
     const launch: GuestLaunch = {
@@ -123,9 +148,14 @@ export class ConfidentialVm extends pulumi.ComponentResource {
       checksumsPath: `${dir}/SHA256SUMS`,
     };
     const unitText = renderUnit(launch);
-    const sums = [[shape.firmware, "firmware.fd"], [shape.kernel, "vmlinuz"], [shape.initrd, "initrd.img"]]
+    const sums = [
+      [shape.firmware, "firmware.fd"],
+      [shape.kernel, "vmlinuz"],
+      [shape.initrd, "initrd.img"],
+    ]
       .filter((x): x is [PinnedArtifact, string] => x[0] !== undefined)
-      .map(([a, file]) => `${a.sha256}  ${dir}/${file}\n`).join("");
+      .map(([a, file]) => `${a.sha256}  ${dir}/${file}\n`)
+      .join("");
     const unit = unitName(name);
     const unitPath = `/etc/systemd/system/${unit}`;
     const install = [
@@ -144,13 +174,17 @@ export class ConfidentialVm extends pulumi.ComponentResource {
       "systemctl daemon-reload",
     ].join("\n");
     const unitDigest = createHash("sha256").update(unitText).update(sums).digest("hex");
-    new command.remote.Command(`${name}-unit`, {
-      connection: host.connection,
-      create: asRoot(install, host.sudo),
-      delete: asRoot(remove, host.sudo),
-      triggers: [unitDigest],
-      // The replacement writes the same unit: stop and remove the old one first, never after.
-    }, { parent: this, dependsOn: staged, deleteBeforeReplace: true });
+    new command.remote.Command(
+      `${name}-unit`,
+      {
+        connection: host.connection,
+        create: asRoot(install, host.sudo),
+        delete: asRoot(remove, host.sudo),
+        triggers: [unitDigest],
+        // The replacement writes the same unit: stop and remove the old one first, never after.
+      },
+      { parent: this, dependsOn: staged, deleteBeforeReplace: true },
+    );
 
     const { measurement } = args.measure({
       shape: {
@@ -173,6 +207,10 @@ export class ConfidentialVm extends pulumi.ComponentResource {
     this.expectedMeasurement = pulumi.output(measurement);
     this.launchPolicy = pulumi.output(policy);
     this.unit = pulumi.output(unit);
-    this.registerOutputs({ expectedMeasurement: this.expectedMeasurement, launchPolicy: this.launchPolicy, unit: this.unit });
+    this.registerOutputs({
+      expectedMeasurement: this.expectedMeasurement,
+      launchPolicy: this.launchPolicy,
+      unit: this.unit,
+    });
   }
 }

@@ -39,14 +39,22 @@ export function qemuArgs(g: GuestLaunch): string[] {
   const snp = [`sev-snp-guest,id=sev0,policy=${g.policy},cbitpos=51,reduced-phys-bits=1`];
   if (g.kernelPath !== undefined) snp.push("kernel-hashes=on");
   const args = [
-    "-name", `guest=${g.name},debug-threads=on`,
-    "-machine", "q35,confidential-guest-support=sev0,memory-backend=ram0,vmport=off",
-    "-cpu", g.vcpuType,
-    "-smp", String(g.vcpus),
-    "-m", mem,
-    "-object", `memory-backend-memfd,id=ram0,size=${mem},share=true,prealloc=false`,
-    "-object", snp.join(","),
-    "-bios", g.firmwarePath,
+    "-name",
+    `guest=${g.name},debug-threads=on`,
+    "-machine",
+    "q35,confidential-guest-support=sev0,memory-backend=ram0,vmport=off",
+    "-cpu",
+    g.vcpuType,
+    "-smp",
+    String(g.vcpus),
+    "-m",
+    mem,
+    "-object",
+    `memory-backend-memfd,id=ram0,size=${mem},share=true,prealloc=false`,
+    "-object",
+    snp.join(","),
+    "-bios",
+    g.firmwarePath,
   ];
   if (g.kernelPath !== undefined) {
     args.push("-kernel", g.kernelPath);
@@ -54,9 +62,18 @@ export function qemuArgs(g: GuestLaunch): string[] {
     args.push("-append", g.cmdline ?? "");
   }
   args.push(
-    "-netdev", `bridge,id=net0,br=${g.bridge}`,
-    "-device", `virtio-net-pci,netdev=net0${g.macAddress === undefined ? "" : `,mac=${g.macAddress}`},romfile=`,
-    "-nodefaults", "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-user-config",
+    "-netdev",
+    `bridge,id=net0,br=${g.bridge}`,
+    "-device",
+    `virtio-net-pci,netdev=net0${g.macAddress === undefined ? "" : `,mac=${g.macAddress}`},romfile=`,
+    "-nodefaults",
+    "-display",
+    "none",
+    "-serial",
+    "stdio",
+    "-monitor",
+    "none",
+    "-no-user-config",
   );
   return args;
 }

@@ -14,7 +14,12 @@ const tcb = z.strictObject({ fmc: svn.optional(), bootloader: svn, tee: svn, snp
 const inventorySchema = z.strictObject({
   schema: z.literal(1),
   product: z.enum(["Milan", "Genoa", "Turin"]),
-  cpu: z.strictObject({ vendor: z.literal("AuthenticAMD"), family: z.number().int(), model: z.number().int(), modelName: z.string() }),
+  cpu: z.strictObject({
+    vendor: z.literal("AuthenticAMD"),
+    family: z.number().int(),
+    model: z.number().int(),
+    modelName: z.string(),
+  }),
   kernel: z.string(),
   chipId: z.string().regex(/^([0-9a-f]{16}|[0-9a-f]{128})$/),
   firmware: z.strictObject({ version: z.string().regex(/^[0-9]+\.[0-9]+$/) }),
@@ -26,7 +31,12 @@ const inventorySchema = z.strictObject({
 /** What the preflight found on a host. */
 export interface HostInventory {
   readonly product: "Milan" | "Genoa" | "Turin";
-  readonly cpu: { readonly vendor: string; readonly family: number; readonly model: number; readonly modelName: string };
+  readonly cpu: {
+    readonly vendor: string;
+    readonly family: number;
+    readonly model: number;
+    readonly modelName: string;
+  };
   readonly kernel: string;
   /** CHIP_ID as an attestation report carries it: 128 lower-case hex (Turin: 8 bytes, zero-padded). */
   readonly chipId: string;
@@ -53,7 +63,9 @@ export function parseInventory(host: string, stdout: string): HostInventory {
   const result = inventorySchema.safeParse(json);
   if (!result.success) {
     const fields = result.error.issues.map((i) => i.path.join(".") || "(root)").join(", ");
-    throw new ComponentError("HOST_INVENTORY_INVALID", `host ${host}: invalid inventory field(s): ${fields}`, { cause: result.error });
+    throw new ComponentError("HOST_INVENTORY_INVALID", `host ${host}: invalid inventory field(s): ${fields}`, {
+      cause: result.error,
+    });
   }
   const { schema: _schema, ...inv } = result.data;
   return { ...inv, chipId: inv.chipId.padEnd(128, "0") } as HostInventory;
@@ -74,13 +86,22 @@ export interface HostRequirements {
  */
 export function checkInventory(host: string, inventory: HostInventory, required: HostRequirements): HostInventory {
   if (inventory.product !== required.product) {
-    throw new ComponentError("HOST_PRODUCT_MISMATCH", `host ${host}: the stack says ${required.product} but the host is ${inventory.product}`);
+    throw new ComponentError(
+      "HOST_PRODUCT_MISMATCH",
+      `host ${host}: the stack says ${required.product} but the host is ${inventory.product}`,
+    );
   }
   if (required.tcbFloor !== undefined && isBelow(inventory.reportedTcb, required.tcbFloor)) {
-    throw new ComponentError("HOST_BELOW_TCB_FLOOR", `host ${host}: reported TCB ${formatTcb(inventory.reportedTcb)} is below the ${required.product} floor ${formatTcb(required.tcbFloor)}: update the host firmware before deploying guests`);
+    throw new ComponentError(
+      "HOST_BELOW_TCB_FLOOR",
+      `host ${host}: reported TCB ${formatTcb(inventory.reportedTcb)} is below the ${required.product} floor ${formatTcb(required.tcbFloor)}: update the host firmware before deploying guests`,
+    );
   }
   if (required.chipAllowlist !== undefined && !required.chipAllowlist.includes(inventory.chipId)) {
-    throw new ComponentError("HOST_CHIP_NOT_ALLOWED", `host ${host}: chip ${inventory.chipId.slice(0, 16)}... is not in attestation.chipAllowlist`);
+    throw new ComponentError(
+      "HOST_CHIP_NOT_ALLOWED",
+      `host ${host}: chip ${inventory.chipId.slice(0, 16)}... is not in attestation.chipAllowlist`,
+    );
   }
   return inventory;
 }

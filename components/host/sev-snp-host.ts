@@ -9,7 +9,14 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { TcbComponents } from "../../measurements/drift/types.js";
-import { checkArtifact, scriptDigest, stageArtifact, storePath, type HostTarget, type PinnedArtifact } from "../artifacts.js";
+import {
+  checkArtifact,
+  scriptDigest,
+  stageArtifact,
+  storePath,
+  type HostTarget,
+  type PinnedArtifact,
+} from "../artifacts.js";
 import { checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { asRoot, readScript, remoteScript, shellQuote } from "../shell.js";
 import { checkInventory, parseInventory, type HostInventory } from "./inventory.js";
@@ -66,18 +73,31 @@ export interface SevSnpHostArgs {
 function validate(name: string, args: SevSnpHostArgs): void {
   const problems: ArgProblem[] = [];
   checkPort(problems, "ssh.port", args.ssh.port);
-  if (args.ssh.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(args.ssh.user)) problems.push({ propertyPath: "ssh.user", reason: "must be a Unix user name" });
+  if (args.ssh.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(args.ssh.user))
+    problems.push({ propertyPath: "ssh.user", reason: "must be a Unix user name" });
   const hostKey = known(args.ssh.hostKey);
-  if (hostKey !== undefined && !/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/.test(hostKey)) problems.push({ propertyPath: "ssh.hostKey", reason: "must be an OpenSSH public host key" });
-  if (!["Milan", "Genoa", "Turin"].includes(args.product)) problems.push({ propertyPath: "product", reason: "must be Milan, Genoa or Turin" });
-  if (!["none", "apt", "dnf"].includes(args.qemu.packageManager)) problems.push({ propertyPath: "qemu.packageManager", reason: "must be none, apt or dnf" });
-  args.qemu.packages.forEach((p, i) => { if (!/^[a-z0-9][a-z0-9+.-]*$/.test(p)) problems.push({ propertyPath: `qemu.packages[${i}]`, reason: "must be a package name" }); });
-  if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(args.qemu.minVersion)) problems.push({ propertyPath: "qemu.minVersion", reason: "must be a version like 9.1.0" });
+  if (hostKey !== undefined && !/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/.test(hostKey))
+    problems.push({ propertyPath: "ssh.hostKey", reason: "must be an OpenSSH public host key" });
+  if (!["Milan", "Genoa", "Turin"].includes(args.product))
+    problems.push({ propertyPath: "product", reason: "must be Milan, Genoa or Turin" });
+  if (!["none", "apt", "dnf"].includes(args.qemu.packageManager))
+    problems.push({ propertyPath: "qemu.packageManager", reason: "must be none, apt or dnf" });
+  args.qemu.packages.forEach((p, i) => {
+    if (!/^[a-z0-9][a-z0-9+.-]*$/.test(p))
+      problems.push({ propertyPath: `qemu.packages[${i}]`, reason: "must be a package name" });
+  });
+  if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(args.qemu.minVersion))
+    problems.push({ propertyPath: "qemu.minVersion", reason: "must be a version like 9.1.0" });
   args.firmware.forEach((f, i) => checkArtifact(problems, `firmware[${i}]`, f, true));
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(args.stateDir) || args.stateDir.endsWith("/")) problems.push({ propertyPath: "stateDir", reason: "must be an absolute path without a trailing slash" });
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(args.stateDir) || args.stateDir.endsWith("/"))
+    problems.push({ propertyPath: "stateDir", reason: "must be an absolute path without a trailing slash" });
   const min = known(args.minFirmware);
-  if (min !== undefined && !/^[0-9]+\.[0-9]+$/.test(min)) problems.push({ propertyPath: "minFirmware", reason: "must be major.minor" });
-  (args.chipAllowlist ?? []).forEach((c, i) => { if (!/^[0-9a-f]{128}$/.test(c)) problems.push({ propertyPath: `chipAllowlist[${i}]`, reason: "must be a 64-byte chip id in lower-case hex" }); });
+  if (min !== undefined && !/^[0-9]+\.[0-9]+$/.test(min))
+    problems.push({ propertyPath: "minFirmware", reason: "must be major.minor" });
+  (args.chipAllowlist ?? []).forEach((c, i) => {
+    if (!/^[0-9a-f]{128}$/.test(c))
+      problems.push({ propertyPath: `chipAllowlist[${i}]`, reason: "must be a 64-byte chip id in lower-case hex" });
+  });
   void name;
   throwIfInvalid("SevSnpHost", problems);
 }
@@ -125,24 +145,40 @@ export class SevSnpHost extends pulumi.ComponentResource {
     };
     const refresh = args.refreshTriggers ?? [];
 
-    const preflightEnv = pulumi.all([args.minFirmware ?? ""]).apply(([min]) => ({ EXPECT_PRODUCT: args.product, ...(min === "" ? {} : { MIN_FIRMWARE: min }) }));
-    const preflight = new command.remote.Command(`${name}-preflight`, {
-      connection,
-      create: preflightEnv.apply((env) => remoteScript("preflight", PREFLIGHT, env, sudo)),
-      triggers: [scriptDigest(PREFLIGHT), args.product, args.minFirmware ?? "", ...refresh],
-    }, { parent: this });
-    this.inventory = preflight.stdout.apply((out) => checkInventory(name, parseInventory(name, out), {
-      product: args.product,
-      ...(args.tcbFloor === undefined ? {} : { tcbFloor: args.tcbFloor }),
-      ...(args.chipAllowlist === undefined ? {} : { chipAllowlist: args.chipAllowlist }),
-    }));
+    const preflightEnv = pulumi
+      .all([args.minFirmware ?? ""])
+      .apply(([min]) => ({ EXPECT_PRODUCT: args.product, ...(min === "" ? {} : { MIN_FIRMWARE: min }) }));
+    const preflight = new command.remote.Command(
+      `${name}-preflight`,
+      {
+        connection,
+        create: preflightEnv.apply((env) => remoteScript("preflight", PREFLIGHT, env, sudo)),
+        triggers: [scriptDigest(PREFLIGHT), args.product, args.minFirmware ?? "", ...refresh],
+      },
+      { parent: this },
+    );
+    this.inventory = preflight.stdout.apply((out) =>
+      checkInventory(name, parseInventory(name, out), {
+        product: args.product,
+        ...(args.tcbFloor === undefined ? {} : { tcbFloor: args.tcbFloor }),
+        ...(args.chipAllowlist === undefined ? {} : { chipAllowlist: args.chipAllowlist }),
+      }),
+    );
 
-    const qemuEnv = { PACKAGE_MANAGER: args.qemu.packageManager, QEMU_PACKAGES: args.qemu.packages.join(" "), MIN_QEMU: args.qemu.minVersion };
-    const qemu = new command.remote.Command(`${name}-qemu`, {
-      connection,
-      create: remoteScript("qemu-check", QEMU_CHECK, qemuEnv, sudo),
-      triggers: [scriptDigest(QEMU_CHECK), qemuEnv.PACKAGE_MANAGER, qemuEnv.QEMU_PACKAGES, qemuEnv.MIN_QEMU],
-    }, { parent: this, dependsOn: [preflight] });
+    const qemuEnv = {
+      PACKAGE_MANAGER: args.qemu.packageManager,
+      QEMU_PACKAGES: args.qemu.packages.join(" "),
+      MIN_QEMU: args.qemu.minVersion,
+    };
+    const qemu = new command.remote.Command(
+      `${name}-qemu`,
+      {
+        connection,
+        create: remoteScript("qemu-check", QEMU_CHECK, qemuEnv, sudo),
+        triggers: [scriptDigest(QEMU_CHECK), qemuEnv.PACKAGE_MANAGER, qemuEnv.QEMU_PACKAGES, qemuEnv.MIN_QEMU],
+      },
+      { parent: this, dependsOn: [preflight] },
+    );
     this.qemu = qemu.stdout.apply((out) => {
       const { path, version } = (JSON.parse(out) as { qemu: { path: string; version: string } }).qemu;
       return { path, version };
@@ -150,8 +186,17 @@ export class SevSnpHost extends pulumi.ComponentResource {
 
     const stateDir = args.stateDir;
     const firmwareStages = args.firmware.map((fw) =>
-      stageArtifact(`${name}-firmware-${fw.name}`, { name, connection, stateDir, sudo, ready: [] }, fw, `${stateDir}/host/firmware/${fw.sha256}`, { parent: this, dependsOn: [preflight] }));
-    this.firmwarePaths = pulumi.output(Object.fromEntries(args.firmware.map((fw) => [fw.name, storePath(stateDir, fw.sha256)])));
+      stageArtifact(
+        `${name}-firmware-${fw.name}`,
+        { name, connection, stateDir, sudo, ready: [] },
+        fw,
+        `${stateDir}/host/firmware/${fw.sha256}`,
+        { parent: this, dependsOn: [preflight] },
+      ),
+    );
+    this.firmwarePaths = pulumi.output(
+      Object.fromEntries(args.firmware.map((fw) => [fw.name, storePath(stateDir, fw.sha256)])),
+    );
 
     const vcekEnv = pulumi.all([this.inventory, args.kdsBaseUrl]).apply(([inv, kds]) => ({
       PRODUCT: inv.product,
@@ -164,19 +209,28 @@ export class SevSnpHost extends pulumi.ComponentResource {
       KDS_BASE_URL: kds,
       STATE_DIR: stateDir,
     }));
-    const vcek = new command.remote.Command(`${name}-vcek`, {
-      connection,
-      create: vcekEnv.apply((env) => remoteScript("fetch-vcek", FETCH_VCEK, env, sudo)),
-      delete: asRoot(`rm -rf ${shellQuote(`${stateDir}/vcek`)}`, sudo),
-      triggers: [scriptDigest(FETCH_VCEK), vcekEnv, ...refresh],
-      // The delete clears the cache the replacement fills: run it first.
-    }, { parent: this, deleteBeforeReplace: true });
+    const vcek = new command.remote.Command(
+      `${name}-vcek`,
+      {
+        connection,
+        create: vcekEnv.apply((env) => remoteScript("fetch-vcek", FETCH_VCEK, env, sudo)),
+        delete: asRoot(`rm -rf ${shellQuote(`${stateDir}/vcek`)}`, sudo),
+        triggers: [scriptDigest(FETCH_VCEK), vcekEnv, ...refresh],
+        // The delete clears the cache the replacement fills: run it first.
+      },
+      { parent: this, deleteBeforeReplace: true },
+    );
     this.vcek = vcek.stdout.apply((out) => {
       const v = JSON.parse(out) as HostVcek;
       return { vcekUrl: v.vcekUrl, vcekSha256: v.vcekSha256, certsDir: v.certsDir };
     });
 
     this.target = { name, connection, stateDir, sudo, ready: [qemu, ...firmwareStages, vcek] };
-    this.registerOutputs({ inventory: this.inventory, qemu: this.qemu, vcek: this.vcek, firmwarePaths: this.firmwarePaths });
+    this.registerOutputs({
+      inventory: this.inventory,
+      qemu: this.qemu,
+      vcek: this.vcek,
+      firmwarePaths: this.firmwarePaths,
+    });
   }
 }

@@ -7,7 +7,15 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
+import {
+  checkCount,
+  checkDnsLabel,
+  checkImageByDigest,
+  checkPort,
+  known,
+  throwIfInvalid,
+  type ArgProblem,
+} from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
 import { CONFIG_DIR, MODEL_ROOT, gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
@@ -32,17 +40,35 @@ export interface InferenceServiceArgs {
   /** RuntimeClass of the confidential pods (e.g. `kata-qemu-snp`); absent means plain pods (dev only). */
   readonly runtimeClassName?: pulumi.Input<string>;
   /** Runtime replicas: the HPA keeps between `min` and `max`. */
-  readonly scaling: { readonly min: pulumi.Input<number>; readonly max: pulumi.Input<number>; readonly targetCpuPercent?: pulumi.Input<number> };
+  readonly scaling: {
+    readonly min: pulumi.Input<number>;
+    readonly max: pulumi.Input<number>;
+    readonly targetCpuPercent?: pulumi.Input<number>;
+  };
   /** Gateway replicas. */
   readonly gatewayReplicas: pulumi.Input<number>;
   /** CPU and memory limit (= request) of each runtime pod, as Kubernetes quantities. */
   readonly resources: { readonly cpu: pulumi.Input<string>; readonly memory: pulumi.Input<string> };
   /** Listener ports. */
-  readonly ports: { readonly inference: pulumi.Input<number>; readonly gateway: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  readonly ports: {
+    readonly inference: pulumi.Input<number>;
+    readonly gateway: pulumi.Input<number>;
+    readonly metrics: pulumi.Input<number>;
+  };
   /** The model served: API name, encrypted artifact, tokenizer, and the registry key that signs it. */
-  readonly model: { readonly name: pulumi.Input<string>; readonly artifact: PinnedFile; readonly tokenizer: PinnedFile; readonly signerPublicKey: pulumi.Input<string> };
+  readonly model: {
+    readonly name: pulumi.Input<string>;
+    readonly artifact: PinnedFile;
+    readonly tokenizer: PinnedFile;
+    readonly signerPublicKey: pulumi.Input<string>;
+  };
   /** Dynamic batching and admission limits (ms and request counts). */
-  readonly batching: { readonly maxBatchSize: pulumi.Input<number>; readonly maxBatchDelayMs: pulumi.Input<number>; readonly maxQueue: pulumi.Input<number>; readonly requestTimeoutMs: pulumi.Input<number> };
+  readonly batching: {
+    readonly maxBatchSize: pulumi.Input<number>;
+    readonly maxBatchDelayMs: pulumi.Input<number>;
+    readonly maxQueue: pulumi.Input<number>;
+    readonly requestTimeoutMs: pulumi.Input<number>;
+  };
   /** The key broker the runtime attests to: its KBS URL and the certificate(s) its listener chains to. */
   readonly keyBroker: { readonly url: pulumi.Input<string>; readonly listenerCertificate: pulumi.Input<string> };
   /**
@@ -71,16 +97,20 @@ function validate(args: InferenceServiceArgs): void {
   checkCount(problems, "scaling.max", args.scaling.max, 1, 1000);
   const min = known(args.scaling.min);
   const max = known(args.scaling.max);
-  if (min !== undefined && max !== undefined && max < min) problems.push({ propertyPath: "scaling.max", reason: "must be at least scaling.min" });
+  if (min !== undefined && max !== undefined && max < min)
+    problems.push({ propertyPath: "scaling.max", reason: "must be at least scaling.min" });
   checkCount(problems, "gatewayReplicas", args.gatewayReplicas, 1, 1000);
   const cpu = known(args.resources.cpu);
-  if (cpu !== undefined && !QUANTITY_CPU.test(cpu)) problems.push({ propertyPath: "resources.cpu", reason: "must be a CPU quantity (\"2\", \"500m\")" });
+  if (cpu !== undefined && !QUANTITY_CPU.test(cpu))
+    problems.push({ propertyPath: "resources.cpu", reason: 'must be a CPU quantity ("2", "500m")' });
   const memory = known(args.resources.memory);
-  if (memory !== undefined && !QUANTITY_MEMORY.test(memory)) problems.push({ propertyPath: "resources.memory", reason: "must be a memory quantity (\"4Gi\")" });
+  if (memory !== undefined && !QUANTITY_MEMORY.test(memory))
+    problems.push({ propertyPath: "resources.memory", reason: 'must be a memory quantity ("4Gi")' });
   for (const key of ["inference", "gateway", "metrics"] as const) checkPort(problems, `ports.${key}`, args.ports[key]);
   for (const key of ["artifact", "tokenizer"] as const) {
     const sha = known(args.model[key].sha256);
-    if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) problems.push({ propertyPath: `model.${key}.sha256`, reason: "must be a lower-case hex SHA-256" });
+    if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha))
+      problems.push({ propertyPath: `model.${key}.sha256`, reason: "must be a lower-case hex SHA-256" });
   }
   throwIfInvalid("InferenceService", problems);
 }
@@ -113,131 +143,249 @@ export class InferenceService extends pulumi.ComponentResource {
       labels: { ...workloadLabels(workload), [LABEL.zone]: zone, [LABEL.environment]: args.environment },
     });
 
-    const clientCert = leafCert(`${name}-gateway-client`, { commonName: WORKLOADS.gateway, uses: ["digital_signature", "client_auth"], validityHours: 24 * 90, renewHours: 24 * 30 }, this);
+    const clientCert = leafCert(
+      `${name}-gateway-client`,
+      {
+        commonName: WORKLOADS.gateway,
+        uses: ["digital_signature", "client_auth"],
+        validityHours: 24 * 90,
+        renewHours: 24 * 30,
+      },
+      this,
+    );
 
-    const runtimeSa = new k8s.core.v1.ServiceAccount(`${name}-runtime`, {
-      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
-      automountServiceAccountToken: false,
-    }, parent);
-    const gatewaySa = new k8s.core.v1.ServiceAccount(`${name}-gateway`, {
-      metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-      automountServiceAccountToken: false,
-    }, parent);
+    const runtimeSa = new k8s.core.v1.ServiceAccount(
+      `${name}-runtime`,
+      {
+        metadata: {
+          name: WORKLOADS.runtime,
+          namespace: args.runtimeNamespace,
+          ...meta("confidential", WORKLOADS.runtime),
+        },
+        automountServiceAccountToken: false,
+      },
+      parent,
+    );
+    const gatewaySa = new k8s.core.v1.ServiceAccount(
+      `${name}-gateway`,
+      {
+        metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+        automountServiceAccountToken: false,
+      },
+      parent,
+    );
 
     // runtime.json follows runtime/inference/config.ts (runtimeConfigSchema). The encrypted model
     // ships in the runtime image (pinned by digest) under /opt/models/<name>/; the runtime checks its
     // SHA-256 against the pin and its registry signature before loading. Certificates are separate
     // keys (files) so runtime.json stays readable in a preview, where they are not known yet.
     const modelDir = pulumi.interpolate`${MODEL_ROOT}/${args.model.name}`;
-    const runtimeConfig = new k8s.core.v1.ConfigMap(`${name}-runtime-config`, {
-      metadata: { name: `${WORKLOADS.runtime}-config`, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
-      data: {
-        "runtime.json": pulumi.jsonStringify({
-          listen: { host: "0.0.0.0", port: args.ports.inference },
-          ops: { host: "0.0.0.0", port: args.ports.metrics },
-          models: [{
-            name: args.model.name,
-            container: pulumi.interpolate`${modelDir}/model.onnx.enc`,
-            signature: pulumi.interpolate`${modelDir}/model.onnx.enc.jws`,
-            tokenizer: pulumi.interpolate`${modelDir}/tokenizer.json`,
-            containerSha256: args.model.artifact.sha256,
-          }],
-          signerPublicKeyFile: `${CONFIG_DIR}/model-signer.pem`,
-          gatewayCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
-          batching: { maxBatchSize: args.batching.maxBatchSize, maxBatchDelayMs: args.batching.maxBatchDelayMs, maxQueue: args.batching.maxQueue, requestTimeoutMs: args.batching.requestTimeoutMs },
-          keyBroker: { url: args.keyBroker.url, caFile: `${CONFIG_DIR}/key-broker-ca.pem`, evidence: { kind: "configfs-tsm" } },
-        }, undefined, 2),
-        "key-broker-ca.pem": args.keyBroker.listenerCertificate,
-        "gateway-client-ca.pem": clientCert.certPem,
-        "model-signer.pem": args.model.signerPublicKey,
+    const runtimeConfig = new k8s.core.v1.ConfigMap(
+      `${name}-runtime-config`,
+      {
+        metadata: {
+          name: `${WORKLOADS.runtime}-config`,
+          namespace: args.runtimeNamespace,
+          ...meta("confidential", WORKLOADS.runtime),
+        },
+        data: {
+          "runtime.json": pulumi.jsonStringify(
+            {
+              listen: { host: "0.0.0.0", port: args.ports.inference },
+              ops: { host: "0.0.0.0", port: args.ports.metrics },
+              models: [
+                {
+                  name: args.model.name,
+                  container: pulumi.interpolate`${modelDir}/model.onnx.enc`,
+                  signature: pulumi.interpolate`${modelDir}/model.onnx.enc.jws`,
+                  tokenizer: pulumi.interpolate`${modelDir}/tokenizer.json`,
+                  containerSha256: args.model.artifact.sha256,
+                },
+              ],
+              signerPublicKeyFile: `${CONFIG_DIR}/model-signer.pem`,
+              gatewayCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
+              batching: {
+                maxBatchSize: args.batching.maxBatchSize,
+                maxBatchDelayMs: args.batching.maxBatchDelayMs,
+                maxQueue: args.batching.maxQueue,
+                requestTimeoutMs: args.batching.requestTimeoutMs,
+              },
+              keyBroker: {
+                url: args.keyBroker.url,
+                caFile: `${CONFIG_DIR}/key-broker-ca.pem`,
+                evidence: { kind: "configfs-tsm" },
+              },
+            },
+            undefined,
+            2,
+          ),
+          "key-broker-ca.pem": args.keyBroker.listenerCertificate,
+          "gateway-client-ca.pem": clientCert.certPem,
+          "model-signer.pem": args.model.signerPublicKey,
+        },
       },
-    }, parent);
+      parent,
+    );
 
     this.runtimeEndpoint = pulumi.interpolate`https://${WORKLOADS.runtime}.${args.runtimeNamespace}.svc.cluster.local:${args.ports.inference}`;
     this.gatewayEndpoint = pulumi.interpolate`${WORKLOADS.gateway}.${args.gatewayNamespace}.svc.cluster.local:${args.ports.gateway}`;
 
-    const clientSecret = new k8s.core.v1.Secret(`${name}-gateway-client-tls`, {
-      metadata: { name: `${WORKLOADS.gateway}-client-tls`, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-      type: "kubernetes.io/tls",
-      stringData: { "tls.crt": clientCert.certPem, "tls.key": clientCert.keyPem },
-    }, parent);
+    const clientSecret = new k8s.core.v1.Secret(
+      `${name}-gateway-client-tls`,
+      {
+        metadata: {
+          name: `${WORKLOADS.gateway}-client-tls`,
+          namespace: args.gatewayNamespace,
+          ...meta("gateway", WORKLOADS.gateway),
+        },
+        type: "kubernetes.io/tls",
+        stringData: { "tls.crt": clientCert.certPem, "tls.key": clientCert.keyPem },
+      },
+      parent,
+    );
     // gateway.json follows runtime/gateway/config.ts (gatewayConfigSchema).
     const clients = args.clients ?? [{ name: "default", perSecond: 50, burst: 100 }];
-    const gatewayConfig = new k8s.core.v1.ConfigMap(`${name}-gateway-config`, {
-      metadata: { name: `${WORKLOADS.gateway}-config`, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-      data: {
-        "gateway.json": pulumi.jsonStringify({
-          listen: { host: "0.0.0.0", port: args.ports.gateway },
-          ops: { host: "0.0.0.0", port: args.ports.metrics },
-          upstreamTls: { brokerCaFile: `${CONFIG_DIR}/runtime-ca.pem`, certFile: `${CONFIG_DIR}/client-tls/tls.crt`, keyFile: `${CONFIG_DIR}/client-tls/tls.key` },
-          routes: pulumi.output(args.model.name).apply((model) => ({ [model]: [{ url: this.runtimeEndpoint }] })),
-          clients: clients.map((c) => ({ name: c.name, rateLimit: { perSecond: c.perSecond, burst: c.burst } })),
-          apiKeys: [],
-        }, undefined, 2),
-        "runtime-ca.pem": args.runtimeCaCertificate ?? "",
+    const gatewayConfig = new k8s.core.v1.ConfigMap(
+      `${name}-gateway-config`,
+      {
+        metadata: {
+          name: `${WORKLOADS.gateway}-config`,
+          namespace: args.gatewayNamespace,
+          ...meta("gateway", WORKLOADS.gateway),
+        },
+        data: {
+          "gateway.json": pulumi.jsonStringify(
+            {
+              listen: { host: "0.0.0.0", port: args.ports.gateway },
+              ops: { host: "0.0.0.0", port: args.ports.metrics },
+              upstreamTls: {
+                brokerCaFile: `${CONFIG_DIR}/runtime-ca.pem`,
+                certFile: `${CONFIG_DIR}/client-tls/tls.crt`,
+                keyFile: `${CONFIG_DIR}/client-tls/tls.key`,
+              },
+              routes: pulumi.output(args.model.name).apply((model) => ({ [model]: [{ url: this.runtimeEndpoint }] })),
+              clients: clients.map((c) => ({ name: c.name, rateLimit: { perSecond: c.perSecond, burst: c.burst } })),
+              apiKeys: [],
+            },
+            undefined,
+            2,
+          ),
+          "runtime-ca.pem": args.runtimeCaCertificate ?? "",
+        },
       },
-    }, parent);
+      parent,
+    );
 
-    const runtime = new k8s.apps.v1.Deployment(`${name}-runtime`, {
-      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
-      spec: {
-        replicas: args.scaling.min,
-        selector: { matchLabels: workloadLabels(WORKLOADS.runtime) },
-        template: runtimePodTemplate({
-          image: args.runtimeImage,
-          serviceAccountName: runtimeSa.metadata.name,
-          configMapName: runtimeConfig.metadata.name,
-          ...(args.runtimeClassName === undefined ? {} : { runtimeClassName: args.runtimeClassName }),
-          inferencePort: args.ports.inference,
-          metricsPort: args.ports.metrics,
-          cpu: args.resources.cpu,
-          memory: args.resources.memory,
-        }),
+    const runtime = new k8s.apps.v1.Deployment(
+      `${name}-runtime`,
+      {
+        metadata: {
+          name: WORKLOADS.runtime,
+          namespace: args.runtimeNamespace,
+          ...meta("confidential", WORKLOADS.runtime),
+        },
+        spec: {
+          replicas: args.scaling.min,
+          selector: { matchLabels: workloadLabels(WORKLOADS.runtime) },
+          template: runtimePodTemplate({
+            image: args.runtimeImage,
+            serviceAccountName: runtimeSa.metadata.name,
+            configMapName: runtimeConfig.metadata.name,
+            ...(args.runtimeClassName === undefined ? {} : { runtimeClassName: args.runtimeClassName }),
+            inferencePort: args.ports.inference,
+            metricsPort: args.ports.metrics,
+            cpu: args.resources.cpu,
+            memory: args.resources.memory,
+          }),
+        },
       },
-    }, { parent: this, ignoreChanges: ["spec.replicas"] }); // the HPA owns the replica count after creation
-    new k8s.apps.v1.Deployment(`${name}-gateway`, {
-      metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-      spec: {
-        replicas: args.gatewayReplicas,
-        selector: { matchLabels: workloadLabels(WORKLOADS.gateway) },
-        template: gatewayPodTemplate({
-          image: args.gatewayImage,
-          serviceAccountName: gatewaySa.metadata.name,
-          configMapName: gatewayConfig.metadata.name,
-          clientTlsSecretName: clientSecret.metadata.name,
-          gatewayPort: args.ports.gateway,
-          metricsPort: args.ports.metrics,
-        }),
+      { parent: this, ignoreChanges: ["spec.replicas"] },
+    ); // the HPA owns the replica count after creation
+    new k8s.apps.v1.Deployment(
+      `${name}-gateway`,
+      {
+        metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+        spec: {
+          replicas: args.gatewayReplicas,
+          selector: { matchLabels: workloadLabels(WORKLOADS.gateway) },
+          template: gatewayPodTemplate({
+            image: args.gatewayImage,
+            serviceAccountName: gatewaySa.metadata.name,
+            configMapName: gatewayConfig.metadata.name,
+            clientTlsSecretName: clientSecret.metadata.name,
+            gatewayPort: args.ports.gateway,
+            metricsPort: args.ports.metrics,
+          }),
+        },
       },
-    }, parent);
+      parent,
+    );
 
-    new k8s.core.v1.Service(`${name}-runtime`, {
-      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
-      spec: {
-        type: "ClusterIP",
-        selector: workloadLabels(WORKLOADS.runtime),
-        ports: [{ name: "mtls", port: args.ports.inference, targetPort: "mtls", protocol: "TCP" }, { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" }],
+    new k8s.core.v1.Service(
+      `${name}-runtime`,
+      {
+        metadata: {
+          name: WORKLOADS.runtime,
+          namespace: args.runtimeNamespace,
+          ...meta("confidential", WORKLOADS.runtime),
+        },
+        spec: {
+          type: "ClusterIP",
+          selector: workloadLabels(WORKLOADS.runtime),
+          ports: [
+            { name: "mtls", port: args.ports.inference, targetPort: "mtls", protocol: "TCP" },
+            { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
+          ],
+        },
       },
-    }, parent);
-    new k8s.core.v1.Service(`${name}-gateway`, {
-      metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-      spec: {
-        type: "ClusterIP",
-        selector: workloadLabels(WORKLOADS.gateway),
-        ports: [{ name: "http", port: args.ports.gateway, targetPort: "http", protocol: "TCP" }, { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" }],
+      parent,
+    );
+    new k8s.core.v1.Service(
+      `${name}-gateway`,
+      {
+        metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
+        spec: {
+          type: "ClusterIP",
+          selector: workloadLabels(WORKLOADS.gateway),
+          ports: [
+            { name: "http", port: args.ports.gateway, targetPort: "http", protocol: "TCP" },
+            { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
+          ],
+        },
       },
-    }, parent);
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-runtime`, {
-      metadata: { name: WORKLOADS.runtime, namespace: args.runtimeNamespace, ...meta("confidential", WORKLOADS.runtime) },
-      spec: {
-        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: runtime.metadata.name },
-        minReplicas: args.scaling.min,
-        maxReplicas: args.scaling.max,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.scaling.targetCpuPercent ?? 70 } } }],
+      parent,
+    );
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-runtime`,
+      {
+        metadata: {
+          name: WORKLOADS.runtime,
+          namespace: args.runtimeNamespace,
+          ...meta("confidential", WORKLOADS.runtime),
+        },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: runtime.metadata.name },
+          minReplicas: args.scaling.min,
+          maxReplicas: args.scaling.max,
+          metrics: [
+            {
+              type: "Resource",
+              resource: {
+                name: "cpu",
+                target: { type: "Utilization", averageUtilization: args.scaling.targetCpuPercent ?? 70 },
+              },
+            },
+          ],
+        },
       },
-    }, parent);
+      parent,
+    );
 
     this.gatewayClientCertificate = clientCert.certPem;
-    this.registerOutputs({ runtimeEndpoint: this.runtimeEndpoint, gatewayEndpoint: this.gatewayEndpoint, gatewayClientCertificate: this.gatewayClientCertificate });
+    this.registerOutputs({
+      runtimeEndpoint: this.runtimeEndpoint,
+      gatewayEndpoint: this.gatewayEndpoint,
+      gatewayClientCertificate: this.gatewayClientCertificate,
+    });
   }
 }

@@ -35,9 +35,15 @@ export function runtimePodTemplate(s: RuntimePodSpec): PodTemplate {
     args: ["--config", `${CONFIG_DIR}/runtime.json`],
     serviceAccountName: s.serviceAccountName,
     ...(s.runtimeClassName === undefined ? {} : { runtimeClassName: s.runtimeClassName }),
-    ports: [{ name: "mtls", port: s.inferencePort }, { name: "metrics", port: s.metricsPort }],
+    ports: [
+      { name: "mtls", port: s.inferencePort },
+      { name: "metrics", port: s.metricsPort },
+    ],
     resources: { limits: { cpu: s.cpu, memory: s.memory }, requests: { cpu: s.cpu, memory: s.memory } },
-    mounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }, { name: "scratch", mountPath: "/tmp" }],
+    mounts: [
+      { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+      { name: "scratch", mountPath: "/tmp" },
+    ],
     volumes: [{ name: "config", configMap: { name: s.configMapName } }, scratchVolume("scratch", "256Mi")],
   });
 }
@@ -60,7 +66,10 @@ export function gatewayPodTemplate(s: GatewayPodSpec): PodTemplate {
     image: s.image,
     args: ["--config", `${CONFIG_DIR}/gateway.json`],
     serviceAccountName: s.serviceAccountName,
-    ports: [{ name: "http", port: s.gatewayPort }, { name: "metrics", port: s.metricsPort }],
+    ports: [
+      { name: "http", port: s.gatewayPort },
+      { name: "metrics", port: s.metricsPort },
+    ],
     resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "250m", memory: "256Mi" } },
     mounts: [
       { name: "config", mountPath: CONFIG_DIR, readOnly: true },

@@ -27,7 +27,11 @@ export interface BrokerPodSpec {
   readonly tlsSecretName: pulumi.Input<string>;
   /** PersistentVolumeClaim of the state directory; absent: an emptyDir (state and audit log live as long as the pod). */
   readonly stateClaimName?: pulumi.Input<string>;
-  readonly ports: { readonly broker: pulumi.Input<number>; readonly admin: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  readonly ports: {
+    readonly broker: pulumi.Input<number>;
+    readonly admin: pulumi.Input<number>;
+    readonly metrics: pulumi.Input<number>;
+  };
   /** SHA-256 of the signed golden manifest: a new manifest rolls the pods, which re-keys the broker. */
   readonly manifestDigest: pulumi.Input<string>;
 }
@@ -46,7 +50,9 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     { name: "config", configMap: { name: s.configMapName } },
     { name: "hsm-pin", secret: { secretName: s.pinSecretName, defaultMode: 0o440 } },
     { name: "tls", secret: { secretName: s.tlsSecretName, defaultMode: 0o440 } },
-    s.stateClaimName === undefined ? { name: "state", emptyDir: {} } : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
+    s.stateClaimName === undefined
+      ? { name: "state", emptyDir: {} }
+      : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
     scratchVolume("scratch", "64Mi"),
   ];
   return hardenedPodTemplate({
@@ -56,7 +62,11 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     args: ["--config", `${BROKER_PATHS.config}/broker.json`],
     serviceAccountName: s.serviceAccountName,
     annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest },
-    ports: [{ name: "kbs", port: s.ports.broker }, { name: "admin", port: s.ports.admin }, { name: "metrics", port: s.ports.metrics }],
+    ports: [
+      { name: "kbs", port: s.ports.broker },
+      { name: "admin", port: s.ports.admin },
+      { name: "metrics", port: s.ports.metrics },
+    ],
     resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "250m", memory: "256Mi" } },
     mounts,
     volumes,

@@ -12,7 +12,15 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
-import { checkCount, checkDnsLabel, checkImageByDigest, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
+import {
+  checkCount,
+  checkDnsLabel,
+  checkImageByDigest,
+  checkPort,
+  known,
+  throwIfInvalid,
+  type ArgProblem,
+} from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
 import { BROKER_PATHS, brokerPodTemplate } from "./broker-pod.js";
@@ -27,7 +35,11 @@ export interface HsmWiring {
   /** User PIN; stored only as a Kubernetes Secret (a Pulumi secret here). */
   readonly pin: pulumi.Input<string>;
   /** Labels of the HSM objects (KEK, token-signing key, CA key). */
-  readonly keyLabels: { readonly kek: pulumi.Input<string>; readonly signing: pulumi.Input<string>; readonly ca: pulumi.Input<string> };
+  readonly keyLabels: {
+    readonly kek: pulumi.Input<string>;
+    readonly signing: pulumi.Input<string>;
+    readonly ca: pulumi.Input<string>;
+  };
 }
 
 /** What the broker accepts: the signed manifest, the key that signs manifests, the verifier policy. */
@@ -51,13 +63,22 @@ export interface KeyServiceArgs {
   readonly hsm: HsmWiring;
   readonly attestation: AttestationInputs;
   /** KBS port (runtimes), admin port (operators, mTLS), metrics port. */
-  readonly ports: { readonly broker: pulumi.Input<number>; readonly admin: pulumi.Input<number>; readonly metrics: pulumi.Input<number> };
+  readonly ports: {
+    readonly broker: pulumi.Input<number>;
+    readonly admin: pulumi.Input<number>;
+    readonly metrics: pulumi.Input<number>;
+  };
   /** CA certificate(s) of the operators allowed on the admin listener (mTLS). */
   readonly operatorCaCertificate: pulumi.Input<string>;
   /** DNS names the broker puts in the runtime certificates it issues after attestation. */
   readonly runtimeDnsNames: pulumi.Input<pulumi.Input<string>[]>;
   /** Lifetimes in seconds: attestation token, session key / runtime certificate, nonce, rotation grace. */
-  readonly lifetimes: { readonly tokenSeconds: pulumi.Input<number>; readonly sessionKeySeconds: pulumi.Input<number>; readonly nonceSeconds: pulumi.Input<number>; readonly rotationGraceSeconds: pulumi.Input<number> };
+  readonly lifetimes: {
+    readonly tokenSeconds: pulumi.Input<number>;
+    readonly sessionKeySeconds: pulumi.Input<number>;
+    readonly nonceSeconds: pulumi.Input<number>;
+    readonly rotationGraceSeconds: pulumi.Input<number>;
+  };
   /** Environment class label. */
   readonly environment: pulumi.Input<string>;
 }
@@ -70,15 +91,19 @@ function validate(args: KeyServiceArgs): void {
   const problems: ArgProblem[] = [];
   checkDnsLabel(problems, "namespace", args.namespace);
   checkImageByDigest(problems, "image", args.image);
-  if (args.hsm.kind !== "softhsm" && args.hsm.kind !== "pkcs11") problems.push({ propertyPath: "hsm.kind", reason: "must be softhsm or pkcs11" });
+  if (args.hsm.kind !== "softhsm" && args.hsm.kind !== "pkcs11")
+    problems.push({ propertyPath: "hsm.kind", reason: "must be softhsm or pkcs11" });
   const replicas = known(args.replicas);
   if (replicas !== undefined && replicas !== 1) problems.push({ propertyPath: "replicas", reason: ONE_BROKER });
   const module = known(args.hsm.module);
-  if (module !== undefined && !module.startsWith("/")) problems.push({ propertyPath: "hsm.module", reason: "must be an absolute path inside the image" });
+  if (module !== undefined && !module.startsWith("/"))
+    problems.push({ propertyPath: "hsm.module", reason: "must be an absolute path inside the image" });
   const label = known(args.hsm.tokenLabel);
-  if (label !== undefined && (label.length === 0 || Buffer.byteLength(label) > 32)) problems.push({ propertyPath: "hsm.tokenLabel", reason: "must be 1 to 32 bytes" });
+  if (label !== undefined && (label.length === 0 || Buffer.byteLength(label) > 32))
+    problems.push({ propertyPath: "hsm.tokenLabel", reason: "must be 1 to 32 bytes" });
   for (const key of ["broker", "admin", "metrics"] as const) checkPort(problems, `ports.${key}`, args.ports[key]);
-  for (const key of ["tokenSeconds", "sessionKeySeconds", "nonceSeconds", "rotationGraceSeconds"] as const) checkCount(problems, `lifetimes.${key}`, args.lifetimes[key], 0, 86400);
+  for (const key of ["tokenSeconds", "sessionKeySeconds", "nonceSeconds", "rotationGraceSeconds"] as const)
+    checkCount(problems, `lifetimes.${key}`, args.lifetimes[key], 0, 86400);
   throwIfInvalid("KeyService", problems);
 }
 
@@ -114,28 +139,54 @@ export class KeyService extends pulumi.ComponentResource {
     const host = pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc.cluster.local`;
     this.endpoint = pulumi.interpolate`https://${host}:${args.ports.broker}`;
 
-    const sa = new k8s.core.v1.ServiceAccount(`${name}-broker`, { metadata: metadata(WORKLOADS.broker), automountServiceAccountToken: false }, parent);
-    const pin = new k8s.core.v1.Secret(`${name}-hsm-pin`, {
-      metadata: metadata(`${WORKLOADS.broker}-hsm-pin`),
-      type: "Opaque",
-      stringData: pulumi.secret(pulumi.output(args.hsm.pin).apply((p) => ({ pin: p }))),
-    }, parent);
+    const sa = new k8s.core.v1.ServiceAccount(
+      `${name}-broker`,
+      { metadata: metadata(WORKLOADS.broker), automountServiceAccountToken: false },
+      parent,
+    );
+    const pin = new k8s.core.v1.Secret(
+      `${name}-hsm-pin`,
+      {
+        metadata: metadata(`${WORKLOADS.broker}-hsm-pin`),
+        type: "Opaque",
+        stringData: pulumi.secret(pulumi.output(args.hsm.pin).apply((p) => ({ pin: p }))),
+      },
+      parent,
+    );
 
-    const listener = leafCert(`${name}-listener`, {
-      commonName: host,
-      dnsNames: [WORKLOADS.broker, pulumi.interpolate`${WORKLOADS.broker}.${ns}`, pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`, host],
-      uses: ["digital_signature", "server_auth"],
-      validityHours: 24 * 90,
-      renewHours: 24 * 30,
-    }, this);
-    const tlsSecret = new k8s.core.v1.Secret(`${name}-listener-tls`, {
-      metadata: metadata(`${WORKLOADS.broker}-listener-tls`),
-      type: "kubernetes.io/tls",
-      stringData: { "tls.crt": listener.certPem, "tls.key": listener.keyPem },
-    }, parent);
+    const listener = leafCert(
+      `${name}-listener`,
+      {
+        commonName: host,
+        dnsNames: [
+          WORKLOADS.broker,
+          pulumi.interpolate`${WORKLOADS.broker}.${ns}`,
+          pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`,
+          host,
+        ],
+        uses: ["digital_signature", "server_auth"],
+        validityHours: 24 * 90,
+        renewHours: 24 * 30,
+      },
+      this,
+    );
+    const tlsSecret = new k8s.core.v1.Secret(
+      `${name}-listener-tls`,
+      {
+        metadata: metadata(`${WORKLOADS.broker}-listener-tls`),
+        type: "kubernetes.io/tls",
+        stringData: { "tls.crt": listener.certPem, "tls.key": listener.keyPem },
+      },
+      parent,
+    );
 
     const softhsm = args.hsm.kind === "softhsm";
-    const dnsNames = [WORKLOADS.broker, pulumi.interpolate`${WORKLOADS.broker}.${ns}`, pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`, host];
+    const dnsNames = [
+      WORKLOADS.broker,
+      pulumi.interpolate`${WORKLOADS.broker}.${ns}`,
+      pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc`,
+      host,
+    ];
     // broker.json follows runtime/keybroker/config.ts (keyBrokerConfigSchema): the listeners use the
     // leaf certificate below, the signed manifest is imported at every start, and the appraisal policy
     // is the verifier policy file (the broker sets its deployment-only keys aside).
@@ -150,71 +201,106 @@ export class KeyService extends pulumi.ComponentResource {
         ...(softhsm ? { softhsm: { tokenDir: BROKER_PATHS.softhsmTokens, initialise: true } } : {}),
       },
       listen: { host: "0.0.0.0", port: args.ports.broker, adminHost: "0.0.0.0", adminPort: args.ports.admin },
-      tls: { dnsNames, ipAddresses: [], certFile: `${BROKER_PATHS.tls}/tls.crt`, keyFile: `${BROKER_PATHS.tls}/tls.key` },
+      tls: {
+        dnsNames,
+        ipAddresses: [],
+        certFile: `${BROKER_PATHS.tls}/tls.crt`,
+        keyFile: `${BROKER_PATHS.tls}/tls.key`,
+      },
       admin: { operatorCaFile: `${BROKER_PATHS.config}/operator-ca.pem` },
-      manifests: { signerPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem`, files: [`${BROKER_PATHS.config}/golden-manifest.jws`] },
-      ttl: { nonceSeconds: args.lifetimes.nonceSeconds, tokenSeconds: args.lifetimes.tokenSeconds, sessionKeySeconds: args.lifetimes.sessionKeySeconds, graceSeconds: args.lifetimes.rotationGraceSeconds },
+      manifests: {
+        signerPublicKeyFile: `${BROKER_PATHS.config}/manifest-public-key.pem`,
+        files: [`${BROKER_PATHS.config}/golden-manifest.jws`],
+      },
+      ttl: {
+        nonceSeconds: args.lifetimes.nonceSeconds,
+        tokenSeconds: args.lifetimes.tokenSeconds,
+        sessionKeySeconds: args.lifetimes.sessionKeySeconds,
+        graceSeconds: args.lifetimes.rotationGraceSeconds,
+      },
       attestation: pulumi.output(args.attestation.verifierPolicy).apply((p) => {
         policyFromVerifierPolicy(p); // refuse at deploy time a policy the broker would refuse at start
         return { policyFile: `${BROKER_PATHS.config}/verifier-policy.json`, kds: p["collateral"] !== "offline" };
       }),
       runtimeCertificate: { dnsNames: args.runtimeDnsNames, ipAddresses: [] },
     };
-    const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
-      metadata: metadata(`${WORKLOADS.broker}-config`),
-      data: {
-        "broker.json": pulumi.jsonStringify(brokerConfig, undefined, 2),
-        "golden-manifest.jws": args.attestation.goldenManifest,
-        "manifest-public-key.pem": args.attestation.manifestPublicKey,
-        "operator-ca.pem": args.operatorCaCertificate,
-        "verifier-policy.json": pulumi.jsonStringify(args.attestation.verifierPolicy, undefined, 2),
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: metadata(`${WORKLOADS.broker}-config`),
+        data: {
+          "broker.json": pulumi.jsonStringify(brokerConfig, undefined, 2),
+          "golden-manifest.jws": args.attestation.goldenManifest,
+          "manifest-public-key.pem": args.attestation.manifestPublicKey,
+          "operator-ca.pem": args.operatorCaCertificate,
+          "verifier-policy.json": pulumi.jsonStringify(args.attestation.verifierPolicy, undefined, 2),
+        },
       },
-    }, parent);
+      parent,
+    );
 
     // The state (key registry, wrapped data keys, manifest states, epochs, audit log; SoftHSM's token
     // too) must outlive the pod with any HSM: on an emptyDir a restart would lose the wrapped data keys.
-    const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-state`, {
-      metadata: metadata(`${WORKLOADS.broker}-state`),
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-    }, parent);
-
-    const manifestDigest = pulumi.output(args.attestation.goldenManifest).apply((jws) => createHash("sha256").update(jws).digest("hex"));
-    const deployment = new k8s.apps.v1.Deployment(`${name}-broker`, {
-      metadata: metadata(WORKLOADS.broker),
-      spec: {
-        replicas: args.replicas,
-        // The state lives on a ReadWriteOnce volume and one broker owns it: never two pods at once.
-        strategy: { type: "Recreate" },
-        selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
-        template: brokerPodTemplate({
-          image: args.image,
-          serviceAccountName: sa.metadata.name,
-          configMapName: config.metadata.name,
-          pinSecretName: pin.metadata.name,
-          tlsSecretName: tlsSecret.metadata.name,
-          stateClaimName: claim.metadata.name,
-          ports: args.ports,
-          manifestDigest,
-        }),
+    const claim = new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-state`,
+      {
+        metadata: metadata(`${WORKLOADS.broker}-state`),
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
       },
-    }, parent);
+      parent,
+    );
 
-    new k8s.core.v1.Service(`${name}-broker`, {
-      metadata: metadata(WORKLOADS.broker),
-      spec: {
-        type: "ClusterIP",
-        selector: workloadLabels(WORKLOADS.broker),
-        ports: [
-          { name: "kbs", port: args.ports.broker, targetPort: "kbs", protocol: "TCP" },
-          { name: "admin", port: args.ports.admin, targetPort: "admin", protocol: "TCP" },
-          { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
-        ],
+    const manifestDigest = pulumi
+      .output(args.attestation.goldenManifest)
+      .apply((jws) => createHash("sha256").update(jws).digest("hex"));
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-broker`,
+      {
+        metadata: metadata(WORKLOADS.broker),
+        spec: {
+          replicas: args.replicas,
+          // The state lives on a ReadWriteOnce volume and one broker owns it: never two pods at once.
+          strategy: { type: "Recreate" },
+          selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
+          template: brokerPodTemplate({
+            image: args.image,
+            serviceAccountName: sa.metadata.name,
+            configMapName: config.metadata.name,
+            pinSecretName: pin.metadata.name,
+            tlsSecretName: tlsSecret.metadata.name,
+            stateClaimName: claim.metadata.name,
+            ports: args.ports,
+            manifestDigest,
+          }),
+        },
       },
-    }, parent);
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-broker`, {
-      metadata: metadata(WORKLOADS.broker),
-      spec: { maxUnavailable: 1, selector: { matchLabels: workloadLabels(WORKLOADS.broker) } },
-    }, { parent: this, dependsOn: [deployment] });
+      parent,
+    );
+
+    new k8s.core.v1.Service(
+      `${name}-broker`,
+      {
+        metadata: metadata(WORKLOADS.broker),
+        spec: {
+          type: "ClusterIP",
+          selector: workloadLabels(WORKLOADS.broker),
+          ports: [
+            { name: "kbs", port: args.ports.broker, targetPort: "kbs", protocol: "TCP" },
+            { name: "admin", port: args.ports.admin, targetPort: "admin", protocol: "TCP" },
+            { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
+          ],
+        },
+      },
+      parent,
+    );
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-broker`,
+      {
+        metadata: metadata(WORKLOADS.broker),
+        spec: { maxUnavailable: 1, selector: { matchLabels: workloadLabels(WORKLOADS.broker) } },
+      },
+      { parent: this, dependsOn: [deployment] },
+    );
 
     this.listenerCertificate = listener.certPem;
     this.registerOutputs({ endpoint: this.endpoint, listenerCertificate: this.listenerCertificate });

@@ -44,16 +44,28 @@ export interface GoldenMeasurementsArgs {
  * Signs `manifest` with `privateKeyPem` after checking it is the private half of `publicKeyPem`.
  * @throws ComponentError `SIGNING_KEY_MISMATCH` (the key would produce manifests the broker rejects).
  */
-export async function signGoldenManifest(manifest: GoldenManifest, privateKeyPem: string, publicKeyPem: string): Promise<string> {
+export async function signGoldenManifest(
+  manifest: GoldenManifest,
+  privateKeyPem: string,
+  publicKeyPem: string,
+): Promise<string> {
   let privateKey;
   try {
     privateKey = createPrivateKey(privateKeyPem);
   } catch (cause) {
-    throw new ComponentError("SIGNING_KEY_MISMATCH", "golden manifest: the release signing key is not a PEM private key", { cause });
+    throw new ComponentError(
+      "SIGNING_KEY_MISMATCH",
+      "golden manifest: the release signing key is not a PEM private key",
+      { cause },
+    );
   }
   const publicKey = createPublicKey(publicKeyPem);
   const derived = createPublicKey(privateKey).export({ type: "spki", format: "der" });
-  if (!derived.equals(publicKey.export({ type: "spki", format: "der" }))) throw new ComponentError("SIGNING_KEY_MISMATCH", "golden manifest: the release signing key does not match golden.publicKey");
+  if (!derived.equals(publicKey.export({ type: "spki", format: "der" })))
+    throw new ComponentError(
+      "SIGNING_KEY_MISMATCH",
+      "golden manifest: the release signing key does not match golden.publicKey",
+    );
   return signManifest(manifest, softwareSigner(privateKey, await keyThumbprint(publicKey)));
 }
 
@@ -80,7 +92,11 @@ export class GoldenMeasurements extends pulumi.ComponentResource {
     super("confidential-inference:index:GoldenMeasurements", name, {}, opts);
     const releasedAt = new Date(args.releasedAt);
     const problems: ArgProblem[] = [];
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(args.releasedAt) || Number.isNaN(releasedAt.getTime())) problems.push({ propertyPath: "releasedAt", reason: "must be an ISO 8601 UTC time with seconds (2026-11-09T00:00:00Z)" });
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(args.releasedAt) || Number.isNaN(releasedAt.getTime()))
+      problems.push({
+        propertyPath: "releasedAt",
+        reason: "must be an ISO 8601 UTC time with seconds (2026-11-09T00:00:00Z)",
+      });
     try {
       createPublicKey(args.signing.publicKey);
     } catch {
@@ -89,11 +105,19 @@ export class GoldenMeasurements extends pulumi.ComponentResource {
     throwIfInvalid("GoldenMeasurements", problems);
     let manifest: GoldenManifest;
     try {
-      manifest = buildManifest(args.release, { createdAt: releasedAt, status: args.status ?? "active", artifactBytes: args.images, calculator: args.measure });
+      manifest = buildManifest(args.release, {
+        createdAt: releasedAt,
+        status: args.status ?? "active",
+        artifactBytes: args.images,
+        calculator: args.measure,
+      });
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
       const listed = error.problems.map((p) => ({ propertyPath: `release.${p.path}`, reason: p.message }));
-      throwIfInvalid("GoldenMeasurements", listed.length > 0 ? listed : [{ propertyPath: "release", reason: error.message }]);
+      throwIfInvalid(
+        "GoldenMeasurements",
+        listed.length > 0 ? listed : [{ propertyPath: "release", reason: error.message }],
+      );
       throw error;
     }
     this.goldenMeasurements = pulumi.output(manifest);
@@ -102,8 +126,12 @@ export class GoldenMeasurements extends pulumi.ComponentResource {
     // The signature is made at `pulumi up`; a preview reports it as unknown rather than signing.
     this.goldenManifest = pulumi.runtime.isDryRun()
       ? pulumi.output(pulumi.unknown as unknown as string)
-      // The JWS is public: only the key that made it is secret.
-      : pulumi.unsecret(privateKey.apply((pem) => signGoldenManifest(manifest, pem, args.signing.publicKey)));
-    this.registerOutputs({ goldenMeasurements: this.goldenMeasurements, goldenManifest: this.goldenManifest, verifierPolicy: this.verifierPolicy });
+      : // The JWS is public: only the key that made it is secret.
+        pulumi.unsecret(privateKey.apply((pem) => signGoldenManifest(manifest, pem, args.signing.publicKey)));
+    this.registerOutputs({
+      goldenMeasurements: this.goldenMeasurements,
+      goldenManifest: this.goldenManifest,
+      verifierPolicy: this.verifierPolicy,
+    });
   }
 }

@@ -7,7 +7,9 @@ import { createHash } from "node:crypto";
 import type { LaunchDigestCalculator, LaunchDigestRequest } from "../../measurements/manifest/build.js";
 
 function keyOf(request: LaunchDigestRequest, digestOf: (bytes: Uint8Array) => string): string {
-  const shape = Object.fromEntries(Object.entries(request.shape).map(([k, v]) => [k, typeof v === "bigint" ? `0x${v.toString(16)}` : v]));
+  const shape = Object.fromEntries(
+    Object.entries(request.shape).map(([k, v]) => [k, typeof v === "bigint" ? `0x${v.toString(16)}` : v]),
+  );
   return JSON.stringify({
     shape,
     firmware: digestOf(request.firmware),

@@ -50,7 +50,11 @@ export interface VerifierPolicy {
  * Builds the verifier policy of a release.
  * @example verifierPolicy(manifest, config.attestation, config.golden.publicKey).measurements // ["6a1b..."]
  */
-export function verifierPolicy(manifest: GoldenManifest, settings: AttestationSettings, manifestSigningKey: string): VerifierPolicy {
+export function verifierPolicy(
+  manifest: GoldenManifest,
+  settings: AttestationSettings,
+  manifestSigningKey: string,
+): VerifierPolicy {
   const measurements = [...new Set(Object.values(manifest.launchShapes).map((s) => s.measurement))].sort();
   return {
     schemaVersion: 1,

@@ -9,7 +9,11 @@
 /** A Kubernetes label selector (`matchLabels` and `matchExpressions`). */
 export interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: string;
+    readonly values?: readonly string[];
+  }[];
 }
 
 /** One peer of a rule (`from` / `to`). */
@@ -84,11 +88,20 @@ export function selectorMatches(selector: LabelSelector, labels: Readonly<Record
     const value = labels[e.key];
     const values = e.values ?? [];
     switch (e.operator) {
-      case "In": if (!has || !values.includes(value ?? "")) return false; break;
-      case "NotIn": if (has && values.includes(value ?? "")) return false; break;
-      case "Exists": if (!has) return false; break;
-      case "DoesNotExist": if (has) return false; break;
-      default: return false;
+      case "In":
+        if (!has || !values.includes(value ?? "")) return false;
+        break;
+      case "NotIn":
+        if (has && values.includes(value ?? "")) return false;
+        break;
+      case "Exists":
+        if (!has) return false;
+        break;
+      case "DoesNotExist":
+        if (has) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -104,7 +117,12 @@ function namespaceLabels(namespaces: ReadonlyMap<string, NamespaceDoc>, name: st
 }
 
 /** Whether `peer`, written in a policy of `policyNamespace`, designates endpoint `e`. */
-function peerMatches(peer: PolicyPeer, policyNamespace: string, e: Endpoint, namespaces: ReadonlyMap<string, NamespaceDoc>): boolean {
+function peerMatches(
+  peer: PolicyPeer,
+  policyNamespace: string,
+  e: Endpoint,
+  namespaces: ReadonlyMap<string, NamespaceDoc>,
+): boolean {
   if (peer.ipBlock !== undefined) {
     // Only cluster-external endpoints are modelled as IP traffic; pod IPs are not enumerated.
     return e.namespace === undefined && peer.ipBlock.cidr.endsWith("/0") && (peer.ipBlock.except ?? []).length === 0;
@@ -137,12 +155,20 @@ function directionAllows(
   namespaces: ReadonlyMap<string, NamespaceDoc>,
 ): boolean {
   if (self.namespace === undefined) return true; // outside the cluster: not governed here
-  const selecting = policies.filter((p) => p.namespace === self.namespace && policyTypes(p).includes(direction) && selectorMatches(p.podSelector, self.labels));
+  const selecting = policies.filter(
+    (p) =>
+      p.namespace === self.namespace &&
+      policyTypes(p).includes(direction) &&
+      selectorMatches(p.podSelector, self.labels),
+  );
   if (selecting.length === 0) return true;
   return selecting.some((p) =>
-    (direction === "Ingress" ? p.ingress ?? [] : p.egress ?? []).some((rule) => {
+    (direction === "Ingress" ? (p.ingress ?? []) : (p.egress ?? [])).some((rule) => {
       const peers = direction === "Ingress" ? rule.from : rule.to;
-      const peerOk = peers === undefined || peers.length === 0 || peers.some((peer) => peerMatches(peer, p.namespace, other, namespaces));
+      const peerOk =
+        peers === undefined ||
+        peers.length === 0 ||
+        peers.some((peer) => peerMatches(peer, p.namespace, other, namespaces));
       return peerOk && portMatches(rule.ports, port);
     }),
   );
@@ -155,20 +181,33 @@ function directionAllows(
  * allowedFlows(policies, namespaces, endpoints)
  * // [{ from: "gateway/inference-gateway", to: "confidential/inference-runtime", port: 8443, protocol: "TCP" }, ...]
  */
-export function allowedFlows(policies: readonly NetworkPolicyDoc[], namespaces: readonly NamespaceDoc[], endpoints: readonly Endpoint[]): Flow[] {
+export function allowedFlows(
+  policies: readonly NetworkPolicyDoc[],
+  namespaces: readonly NamespaceDoc[],
+  endpoints: readonly Endpoint[],
+): Flow[] {
   const byName = new Map(namespaces.map((n) => [n.name, n]));
   const flows: Flow[] = [];
   for (const src of endpoints) {
     for (const dst of endpoints) {
       if (src.id === dst.id) continue;
       for (const port of dst.ports) {
-        if (directionAllows("Egress", src, dst, port, policies, byName) && directionAllows("Ingress", dst, src, port, policies, byName)) {
+        if (
+          directionAllows("Egress", src, dst, port, policies, byName) &&
+          directionAllows("Ingress", dst, src, port, policies, byName)
+        ) {
           flows.push({ from: src.id, to: dst.id, port: port.port, protocol: port.protocol });
         }
       }
     }
   }
-  return flows.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.port - b.port || a.protocol.localeCompare(b.protocol));
+  return flows.sort(
+    (a, b) =>
+      a.from.localeCompare(b.from) ||
+      a.to.localeCompare(b.to) ||
+      a.port - b.port ||
+      a.protocol.localeCompare(b.protocol),
+  );
 }
 
 /** Formats a flow as `from -> to port/protocol` (for readable test expectations and reports). */

@@ -67,7 +67,8 @@ export function networkModel(resources: readonly RenderedResource[], dnsNamespac
   for (const r of resources) {
     const meta = asRecord(r.inputs["metadata"]) as Meta;
     const spec = asRecord(r.inputs["spec"]);
-    if (r.type === K8S_TYPES.namespace && meta.name !== undefined) namespaces.push({ name: meta.name, labels: meta.labels ?? {} });
+    if (r.type === K8S_TYPES.namespace && meta.name !== undefined)
+      namespaces.push({ name: meta.name, labels: meta.labels ?? {} });
     if (r.type === K8S_TYPES.networkPolicy && meta.namespace !== undefined) {
       policies.push({
         namespace: meta.namespace,
@@ -85,8 +86,17 @@ export function networkModel(resources: readonly RenderedResource[], dnsNamespac
     if (zone !== undefined) zoneOf.set(ns.name, zone);
   }
   const endpoints: Endpoint[] = [{ id: EXTERNAL, labels: {}, ports: [] }];
-  endpoints.push({ id: CLUSTER_DNS, namespace: dnsNamespace, labels: { "k8s-app": "kube-dns" }, ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] });
-  for (const [ns, zone] of [...zoneOf].sort((a, b) => a[1].localeCompare(b[1]))) endpoints.push({ id: `${zone}/*`, namespace: ns, labels: {}, ports: [] });
+  endpoints.push({
+    id: CLUSTER_DNS,
+    namespace: dnsNamespace,
+    labels: { "k8s-app": "kube-dns" },
+    ports: [
+      { port: 53, protocol: "UDP" },
+      { port: 53, protocol: "TCP" },
+    ],
+  });
+  for (const [ns, zone] of [...zoneOf].sort((a, b) => a[1].localeCompare(b[1])))
+    endpoints.push({ id: `${zone}/*`, namespace: ns, labels: {}, ports: [] });
   for (const d of deployments) {
     const ns = d.meta.namespace ?? "default";
     const labels = (asRecord(asRecord(d.spec["template"])["metadata"])["labels"] ?? {}) as Record<string, string>;

@@ -39,7 +39,11 @@ function inNamespace(namespace: pulumi.Input<string>): { matchLabels: Record<str
  * @param namespaces - namespace of each zone.
  * @param dnsNamespace - namespace of the cluster DNS (pods labelled `k8s-app: kube-dns`).
  */
-export function zonePolicies(namespaces: Readonly<Record<Zone, string>>, ports: FlowPorts, dnsNamespace: pulumi.Input<string>): ZonePolicy[] {
+export function zonePolicies(
+  namespaces: Readonly<Record<Zone, string>>,
+  ports: FlowPorts,
+  dnsNamespace: pulumi.Input<string>,
+): ZonePolicy[] {
   const out: ZonePolicy[] = [];
   const zones = Object.keys(namespaces) as Zone[];
   for (const zone of zones) {
@@ -50,23 +54,43 @@ export function zonePolicies(namespaces: Readonly<Record<Zone, string>>, ports: 
       spec: {
         podSelector: {},
         policyTypes: ["Egress"],
-        egress: [{
-          to: [{ namespaceSelector: inNamespace(dnsNamespace), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-          ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-        }],
+        egress: [
+          {
+            to: [
+              { namespaceSelector: inNamespace(dnsNamespace), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } },
+            ],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+        ],
       },
     });
   }
   const metricsFrom = [{ namespaceSelector: inNamespace(namespaces.observability) }];
   out.push(
-    { zone: "gateway", name: "allow-clients", spec: { podSelector: pods(WORKLOADS.gateway), policyTypes: ["Ingress"], ingress: [{ ports: [{ protocol: "TCP", port: ports.gateway }] }] } },
+    {
+      zone: "gateway",
+      name: "allow-clients",
+      spec: {
+        podSelector: pods(WORKLOADS.gateway),
+        policyTypes: ["Ingress"],
+        ingress: [{ ports: [{ protocol: "TCP", port: ports.gateway }] }],
+      },
+    },
     {
       zone: "gateway",
       name: "allow-runtime-egress",
       spec: {
         podSelector: pods(WORKLOADS.gateway),
         policyTypes: ["Egress"],
-        egress: [{ to: [{ namespaceSelector: inNamespace(namespaces.confidential), podSelector: pods(WORKLOADS.runtime) }], ports: [{ protocol: "TCP", port: ports.inference }] }],
+        egress: [
+          {
+            to: [{ namespaceSelector: inNamespace(namespaces.confidential), podSelector: pods(WORKLOADS.runtime) }],
+            ports: [{ protocol: "TCP", port: ports.inference }],
+          },
+        ],
       },
     },
     {
@@ -75,7 +99,12 @@ export function zonePolicies(namespaces: Readonly<Record<Zone, string>>, ports: 
       spec: {
         podSelector: pods(WORKLOADS.runtime),
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ namespaceSelector: inNamespace(namespaces.gateway), podSelector: pods(WORKLOADS.gateway) }], ports: [{ protocol: "TCP", port: ports.inference }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: inNamespace(namespaces.gateway), podSelector: pods(WORKLOADS.gateway) }],
+            ports: [{ protocol: "TCP", port: ports.inference }],
+          },
+        ],
       },
     },
     {
@@ -84,7 +113,12 @@ export function zonePolicies(namespaces: Readonly<Record<Zone, string>>, ports: 
       spec: {
         podSelector: pods(WORKLOADS.runtime),
         policyTypes: ["Egress"],
-        egress: [{ to: [{ namespaceSelector: inNamespace(namespaces.keys), podSelector: pods(WORKLOADS.broker) }], ports: [{ protocol: "TCP", port: ports.broker }] }],
+        egress: [
+          {
+            to: [{ namespaceSelector: inNamespace(namespaces.keys), podSelector: pods(WORKLOADS.broker) }],
+            ports: [{ protocol: "TCP", port: ports.broker }],
+          },
+        ],
       },
     },
     {
@@ -93,12 +127,25 @@ export function zonePolicies(namespaces: Readonly<Record<Zone, string>>, ports: 
       spec: {
         podSelector: pods(WORKLOADS.broker),
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ namespaceSelector: inNamespace(namespaces.confidential), podSelector: pods(WORKLOADS.runtime) }], ports: [{ protocol: "TCP", port: ports.broker }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: inNamespace(namespaces.confidential), podSelector: pods(WORKLOADS.runtime) }],
+            ports: [{ protocol: "TCP", port: ports.broker }],
+          },
+        ],
       },
     },
   );
   for (const zone of ["gateway", "confidential", "keys"] as const) {
-    out.push({ zone, name: "allow-metrics-scrape", spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: metricsFrom, ports: [{ protocol: "TCP", port: ports.metrics }] }] } });
+    out.push({
+      zone,
+      name: "allow-metrics-scrape",
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [{ from: metricsFrom, ports: [{ protocol: "TCP", port: ports.metrics }] }],
+      },
+    });
   }
   out.push({
     zone: "observability",
@@ -106,10 +153,24 @@ export function zonePolicies(namespaces: Readonly<Record<Zone, string>>, ports: 
     spec: {
       podSelector: {},
       policyTypes: ["Egress"],
-      egress: [{
-        to: [{ namespaceSelector: { matchExpressions: [{ key: LABEL.namespaceName, operator: "In", values: [namespaces.gateway, namespaces.confidential, namespaces.keys] }] } }],
-        ports: [{ protocol: "TCP", port: ports.metrics }],
-      }],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: {
+                matchExpressions: [
+                  {
+                    key: LABEL.namespaceName,
+                    operator: "In",
+                    values: [namespaces.gateway, namespaces.confidential, namespaces.keys],
+                  },
+                ],
+              },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: ports.metrics }],
+        },
+      ],
     },
   });
   return out;

@@ -46,41 +46,56 @@ export class Segmentation extends pulumi.ComponentResource {
       if (ns === undefined) problems.push({ propertyPath: `zones.${zone}`, reason: "required" });
       checkDnsLabel(problems, `zones.${zone}`, ns);
       const other = ns === undefined ? undefined : seen.get(ns);
-      if (other !== undefined) problems.push({ propertyPath: `zones.${zone}`, reason: `namespace "${ns}" is already the ${other} zone` });
+      if (other !== undefined)
+        problems.push({ propertyPath: `zones.${zone}`, reason: `namespace "${ns}" is already the ${other} zone` });
       if (ns !== undefined) seen.set(ns, zone);
     }
-    for (const key of ["inference", "broker", "gateway", "metrics"] as const) checkPort(problems, `ports.${key}`, args.ports[key]);
+    for (const key of ["inference", "broker", "gateway", "metrics"] as const)
+      checkPort(problems, `ports.${key}`, args.ports[key]);
     checkDnsLabel(problems, "clusterDnsNamespace", args.clusterDnsNamespace);
     const env = known(args.environment);
-    if (env !== undefined && !["dev", "staging", "prod"].includes(env)) problems.push({ propertyPath: "environment", reason: "must be dev, staging or prod" });
+    if (env !== undefined && !["dev", "staging", "prod"].includes(env))
+      problems.push({ propertyPath: "environment", reason: "must be dev, staging or prod" });
     throwIfInvalid("Segmentation", problems);
 
     const namespaces = {} as Record<Zone, pulumi.Output<string>>;
     const nsResources = {} as Record<Zone, k8s.core.v1.Namespace>;
     for (const zone of ZONES) {
-      const ns = new k8s.core.v1.Namespace(`${name}-${zone}`, {
-        metadata: {
-          name: args.zones[zone],
-          labels: {
-            [LABEL.partOf]: PART_OF,
-            [LABEL.zone]: zone,
-            [LABEL.environment]: args.environment,
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
+      const ns = new k8s.core.v1.Namespace(
+        `${name}-${zone}`,
+        {
+          metadata: {
+            name: args.zones[zone],
+            labels: {
+              [LABEL.partOf]: PART_OF,
+              [LABEL.zone]: zone,
+              [LABEL.environment]: args.environment,
+              "pod-security.kubernetes.io/enforce": "restricted",
+              "pod-security.kubernetes.io/enforce-version": "latest",
+              "pod-security.kubernetes.io/audit": "restricted",
+              "pod-security.kubernetes.io/warn": "restricted",
+            },
           },
         },
-      }, { parent: this });
+        { parent: this },
+      );
       nsResources[zone] = ns;
       namespaces[zone] = ns.metadata.name;
     }
     const names: pulumi.Output<string>[] = [];
     for (const p of zonePolicies(args.zones, args.ports, args.clusterDnsNamespace ?? "kube-system")) {
-      const policy = new k8s.networking.v1.NetworkPolicy(`${name}-${p.zone}-${p.name}`, {
-        metadata: { name: p.name, namespace: namespaces[p.zone], labels: { [LABEL.partOf]: PART_OF, [LABEL.zone]: p.zone } },
-        spec: p.spec,
-      }, { parent: this, dependsOn: [nsResources[p.zone]] });
+      const policy = new k8s.networking.v1.NetworkPolicy(
+        `${name}-${p.zone}-${p.name}`,
+        {
+          metadata: {
+            name: p.name,
+            namespace: namespaces[p.zone],
+            labels: { [LABEL.partOf]: PART_OF, [LABEL.zone]: p.zone },
+          },
+          spec: p.spec,
+        },
+        { parent: this, dependsOn: [nsResources[p.zone]] },
+      );
       names.push(pulumi.interpolate`${policy.metadata.namespace}/${policy.metadata.name}`);
     }
     this.namespaces = namespaces;

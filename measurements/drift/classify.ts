@@ -62,15 +62,23 @@ function where(matches: readonly MeasurementMatch[]): string {
 function checkClaims(claims: EvidenceClaims): void {
   if (claims === null || typeof claims !== "object") throw new TypeError("claims must be an object");
   const tcb = claims.reportedTcb as TcbComponents | undefined;
-  if (tcb === undefined || ["bootloader", "tee", "snp", "microcode"].some((k) => !Number.isInteger(tcb[k as keyof TcbComponents]))) {
+  if (
+    tcb === undefined ||
+    ["bootloader", "tee", "snp", "microcode"].some((k) => !Number.isInteger(tcb[k as keyof TcbComponents]))
+  ) {
     throw new TypeError("claims.reportedTcb must have integer bootloader, tee, snp and microcode");
   }
-  if (typeof claims.chipId !== "string" || !CHIP_ID.test(claims.chipId)) throw new TypeError("claims.chipId must be lower-case hex");
+  if (typeof claims.chipId !== "string" || !CHIP_ID.test(claims.chipId))
+    throw new TypeError("claims.chipId must be lower-case hex");
   if (typeof claims.product !== "string") throw new TypeError("claims.product must be a string");
 }
 
 /** Floors that apply to the evidence: those of the active manifests holding it, plus the caller's. */
-function applicableFloors(active: readonly MeasurementMatch[], product: string, extra: TcbFloors | undefined): { floor: TcbComponents; from: string }[] {
+function applicableFloors(
+  active: readonly MeasurementMatch[],
+  product: string,
+  extra: TcbFloors | undefined,
+): { floor: TcbComponents; from: string }[] {
   const out: { floor: TcbComponents; from: string }[] = [];
   const seen = new Set<GoldenManifest>();
   for (const m of active) {
@@ -84,7 +92,10 @@ function applicableFloors(active: readonly MeasurementMatch[], product: string, 
   return out;
 }
 
-function platformUpdate(input: ClassifyDriftInput, floors: readonly { floor: TcbComponents }[]): { updated: boolean; why: string } {
+function platformUpdate(
+  input: ClassifyDriftInput,
+  floors: readonly { floor: TcbComponents }[],
+): { updated: boolean; why: string } {
   const { claims, inventory } = input;
   const reported = claims.reportedTcb;
   const floorList = floors.length === 0 ? [ZERO_TCB] : floors.map((f) => f.floor);
@@ -94,12 +105,25 @@ function platformUpdate(input: ClassifyDriftInput, floors: readonly { floor: Tcb
   const entry = Object.hasOwn(inventory, claims.chipId) ? inventory[claims.chipId] : undefined;
   if (entry === undefined) return { updated: false, why: "chip is not in the inventory" };
   const host = entry.host === undefined ? "" : ` (host ${entry.host})`;
-  if (entry.product !== claims.product) return { updated: false, why: `inventory lists the chip as ${entry.product}${host}, evidence says ${claims.product}` };
+  if (entry.product !== claims.product)
+    return {
+      updated: false,
+      why: `inventory lists the chip as ${entry.product}${host}, evidence says ${claims.product}`,
+    };
   if (!isAbove(reported, entry.reportedTcb)) {
     const c = compareTcb(reported, entry.reportedTcb);
-    return { updated: false, why: c.lower.length > 0 ? `reported TCB is below the inventoried ${formatTcb(entry.reportedTcb)}${host} in ${c.lower.join(", ")}` : `reported TCB equals the inventoried one${host}` };
+    return {
+      updated: false,
+      why:
+        c.lower.length > 0
+          ? `reported TCB is below the inventoried ${formatTcb(entry.reportedTcb)}${host} in ${c.lower.join(", ")}`
+          : `reported TCB equals the inventoried one${host}`,
+    };
   }
-  return { updated: true, why: `reported TCB ${formatTcb(reported)} is above the floor and above the inventoried ${formatTcb(entry.reportedTcb)}${host}` };
+  return {
+    updated: true,
+    why: `reported TCB ${formatTcb(reported)} is above the floor and above the inventoried ${formatTcb(entry.reportedTcb)}${host}`,
+  };
 }
 
 /**
@@ -109,27 +133,49 @@ function platformUpdate(input: ClassifyDriftInput, floors: readonly { floor: Tcb
  * assessDrift({ claims, evidenceValid: true, manifests: [active], inventory }).driftClass // "ok"
  */
 export function assessDrift(input: ClassifyDriftInput): DriftAssessment {
-  if (!input.evidenceValid) return { driftClass: "invalid-evidence", matches: [], reason: "evidence failed verification (signature, chain, binding or freshness)" };
+  if (!input.evidenceValid)
+    return {
+      driftClass: "invalid-evidence",
+      matches: [],
+      reason: "evidence failed verification (signature, chain, binding or freshness)",
+    };
   const { claims } = input;
   checkClaims(claims);
   const set = input.manifests instanceof ManifestSet ? input.manifests : new ManifestSet(input.manifests);
   const matches = set.lookup(claims.measurement).filter((m) => m.manifest.platform === claims.tee);
   const m = short(claims.measurement.toLowerCase());
-  if (matches.length === 0) return { driftClass: "unknown-measurement", matches, reason: `measurement ${m} is in no golden manifest` };
+  if (matches.length === 0)
+    return { driftClass: "unknown-measurement", matches, reason: `measurement ${m} is in no golden manifest` };
   const active = matches.filter((x) => x.status === "active");
   if (active.length === 0) {
     const pending = matches.filter((x) => x.status === "pending");
-    if (pending.length > 0) return { driftClass: "pending-release", matches, reason: `measurement ${m} is only in pending manifests: ${where(pending)}` };
-    return { driftClass: "retired-release", matches, reason: `measurement ${m} is only in retired manifests: ${where(matches)}` };
+    if (pending.length > 0)
+      return {
+        driftClass: "pending-release",
+        matches,
+        reason: `measurement ${m} is only in pending manifests: ${where(pending)}`,
+      };
+    return {
+      driftClass: "retired-release",
+      matches,
+      reason: `measurement ${m} is only in retired manifests: ${where(matches)}`,
+    };
   }
   const floors = applicableFloors(active, claims.product, input.floors);
   const below = floors.filter((f) => isBelow(claims.reportedTcb, f.floor));
   if (below.length > 0) {
-    const detail = below.map((f) => `${formatTcb(f.floor)} (${f.from}; low: ${compareTcb(claims.reportedTcb, f.floor).lower.join(", ")})`).join("; ");
-    return { driftClass: "tcb-below-floor", matches, reason: `reported TCB ${formatTcb(claims.reportedTcb)} is below the ${claims.product} floor ${detail}` };
+    const detail = below
+      .map((f) => `${formatTcb(f.floor)} (${f.from}; low: ${compareTcb(claims.reportedTcb, f.floor).lower.join(", ")})`)
+      .join("; ");
+    return {
+      driftClass: "tcb-below-floor",
+      matches,
+      reason: `reported TCB ${formatTcb(claims.reportedTcb)} is below the ${claims.product} floor ${detail}`,
+    };
   }
   const update = platformUpdate(input, floors);
-  if (update.updated) return { driftClass: "platform-updated", matches, reason: `measurement in ${where(active)}; ${update.why}` };
+  if (update.updated)
+    return { driftClass: "platform-updated", matches, reason: `measurement in ${where(active)}; ${update.why}` };
   return { driftClass: "ok", matches, reason: `measurement in ${where(active)}; TCB meets the floor (${update.why})` };
 }
 

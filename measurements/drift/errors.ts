@@ -62,7 +62,10 @@ export class DriftError extends Error {
   constructor(findings: readonly DriftFinding[], options: { cause?: unknown } = {}) {
     const first = findings[0];
     if (first === undefined) throw new TypeError("DriftError needs at least one finding");
-    super(`golden manifest comparison failed (${findings.length} error${findings.length === 1 ? "" : "s"}):\n${findings.map((f) => `${f.code}: ${f.path === "" ? "" : `${f.path}: `}${f.message}`).join("\n")}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `golden manifest comparison failed (${findings.length} error${findings.length === 1 ? "" : "s"}):\n${findings.map((f) => `${f.code}: ${f.path === "" ? "" : `${f.path}: `}${f.message}`).join("\n")}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "DriftError";
     this.code = first.code;
     this.findings = findings;

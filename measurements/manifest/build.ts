@@ -46,7 +46,10 @@ export interface BuildManifestOptions {
 }
 
 /** Returns a problem per supplied artifact whose bytes differ from its pin (size first, then sha256). */
-export function checkArtifactBytes(inputs: Pick<GoldenInputs, "artifacts">, bytes: ReadonlyMap<string, Uint8Array>): ManifestProblem[] {
+export function checkArtifactBytes(
+  inputs: Pick<GoldenInputs, "artifacts">,
+  bytes: ReadonlyMap<string, Uint8Array>,
+): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   for (const [name, data] of [...bytes].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const pin = Object.hasOwn(inputs.artifacts, name) ? inputs.artifacts[name] : undefined;
@@ -54,9 +57,14 @@ export function checkArtifactBytes(inputs: Pick<GoldenInputs, "artifacts">, byte
       problems.push({ path: `artifacts.${name}`, message: "bytes supplied for an artifact that is not pinned" });
       continue;
     }
-    if (data.length !== pin.size) problems.push({ path: `artifacts.${name}.size`, message: `pinned ${pin.size} bytes, the file has ${data.length}` });
+    if (data.length !== pin.size)
+      problems.push({
+        path: `artifacts.${name}.size`,
+        message: `pinned ${pin.size} bytes, the file has ${data.length}`,
+      });
     const sha256 = createHash("sha256").update(data).digest("hex");
-    if (sha256 !== pin.sha256) problems.push({ path: `artifacts.${name}.sha256`, message: `pinned ${pin.sha256}, the file has ${sha256}` });
+    if (sha256 !== pin.sha256)
+      problems.push({ path: `artifacts.${name}.sha256`, message: `pinned ${pin.sha256}, the file has ${sha256}` });
   }
   return problems;
 }
@@ -66,25 +74,44 @@ function toSeconds(date: Date): string {
   return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }
 
-function measureShape(inputs: GoldenInputs, shape: LaunchShapeSpec, options: BuildManifestOptions, problems: ManifestProblem[]): LaunchShape | undefined {
+function measureShape(
+  inputs: GoldenInputs,
+  shape: LaunchShapeSpec,
+  options: BuildManifestOptions,
+  problems: ManifestProblem[],
+): LaunchShape | undefined {
   const base = `launchShapes.${shape.name}`;
   const firmware = options.artifactBytes.get(shape.firmware);
   if (firmware === undefined) {
-    problems.push({ path: `${base}.firmware`, message: `artifact "${shape.firmware}" needs a path: the launch digest hashes every firmware page` });
+    problems.push({
+      path: `${base}.firmware`,
+      message: `artifact "${shape.firmware}" needs a path: the launch digest hashes every firmware page`,
+    });
   }
   const svsm = shape.svsm === undefined ? undefined : options.artifactBytes.get(shape.svsm);
-  if (shape.svsm !== undefined && svsm === undefined) problems.push({ path: `${base}.svsm`, message: `artifact "${shape.svsm}" needs a path: the launch digest hashes the SVSM image` });
+  if (shape.svsm !== undefined && svsm === undefined)
+    problems.push({
+      path: `${base}.svsm`,
+      message: `artifact "${shape.svsm}" needs a path: the launch digest hashes the SVSM image`,
+    });
   if (firmware === undefined || (shape.svsm !== undefined && svsm === undefined)) return undefined;
-  const pinOf = (name: string | undefined) => (name === undefined || !Object.hasOwn(inputs.artifacts, name) ? undefined : inputs.artifacts[name]?.sha256);
+  const pinOf = (name: string | undefined) =>
+    name === undefined || !Object.hasOwn(inputs.artifacts, name) ? undefined : inputs.artifacts[name]?.sha256;
   let result: LaunchDigestResult;
   try {
     result = options.calculator({
-      shape, firmware, ...(svsm === undefined ? {} : { svsm }),
+      shape,
+      firmware,
+      ...(svsm === undefined ? {} : { svsm }),
       ...(shape.kernel === undefined ? {} : { kernelSha256: pinOf(shape.kernel) }),
       ...(shape.initrd === undefined ? {} : { initrdSha256: pinOf(shape.initrd) }),
     });
   } catch (cause) {
-    throw new ManifestError("MEASUREMENT_FAILED", `computing the measurement of launch shape ${shape.name}: ${(cause as Error).message}`, { cause });
+    throw new ManifestError(
+      "MEASUREMENT_FAILED",
+      `computing the measurement of launch shape ${shape.name}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const vcpuSig = shape.vcpuSig ?? result.vcpuSig;
   return {
@@ -113,7 +140,8 @@ function shapeProblems(inputs: GoldenInputs): ManifestProblem[] {
   const seen = new Set<string>();
   for (const shape of inputs.launchShapes) {
     const base = `launchShapes.${shape.name}`;
-    if (seen.has(shape.name)) problems.push({ path: `${base}.name`, message: `duplicate launch shape "${shape.name}"` });
+    if (seen.has(shape.name))
+      problems.push({ path: `${base}.name`, message: `duplicate launch shape "${shape.name}"` });
     seen.add(shape.name);
     checkArtifactRef(inputs.artifacts, `${base}.firmware`, shape.firmware, "firmware", problems);
     checkArtifactRef(inputs.artifacts, `${base}.kernel`, shape.kernel, "kernel", problems);
@@ -144,10 +172,15 @@ function sortedSet(values: readonly string[] | undefined): string[] | undefined 
 export function buildManifest(inputs: GoldenInputs, options: BuildManifestOptions): GoldenManifest {
   const mismatches = checkArtifactBytes(inputs, options.artifactBytes);
   if (mismatches.length > 0) {
-    throw new ManifestError("ARTIFACT_MISMATCH", `artifact bytes do not match their pins (${mismatches.length} problem${mismatches.length === 1 ? "" : "s"}):`, { problems: mismatches });
+    throw new ManifestError(
+      "ARTIFACT_MISMATCH",
+      `artifact bytes do not match their pins (${mismatches.length} problem${mismatches.length === 1 ? "" : "s"}):`,
+      { problems: mismatches },
+    );
   }
   const problems = shapeProblems(inputs);
-  if (problems.length > 0) throw new ManifestError("GOLDEN_CONFIG_INVALID", "cannot compute the golden manifest:", { problems });
+  if (problems.length > 0)
+    throw new ManifestError("GOLDEN_CONFIG_INVALID", "cannot compute the golden manifest:", { problems });
   const launchShapes: Record<string, LaunchShape> = {};
   let allowed = POLICY_MUST_BE_ONE;
   for (const shape of inputs.launchShapes) {
@@ -155,7 +188,8 @@ export function buildManifest(inputs: GoldenInputs, options: BuildManifestOption
     if (measured !== undefined) launchShapes[shape.name] = measured;
     allowed |= policyFlagBits(shape.policy);
   }
-  if (problems.length > 0) throw new ManifestError("GOLDEN_CONFIG_INVALID", "cannot compute the golden manifest:", { problems });
+  if (problems.length > 0)
+    throw new ManifestError("GOLDEN_CONFIG_INVALID", "cannot compute the golden manifest:", { problems });
   const chipAllowlist = sortedSet(inputs.chipAllowlist);
   const hostData = sortedSet(inputs.hostData);
   const idKeyDigests = sortedSet(inputs.idKeyDigests);
@@ -166,7 +200,12 @@ export function buildManifest(inputs: GoldenInputs, options: BuildManifestOption
     platform: "sev-snp",
     createdAt: toSeconds(options.createdAt),
     status: options.status,
-    artifacts: Object.fromEntries(Object.entries(inputs.artifacts).map(([name, pin]) => [name, { kind: pin.kind, sha256: pin.sha256, size: pin.size, source: pin.source }])),
+    artifacts: Object.fromEntries(
+      Object.entries(inputs.artifacts).map(([name, pin]) => [
+        name,
+        { kind: pin.kind, sha256: pin.sha256, size: pin.size, source: pin.source },
+      ]),
+    ),
     launchShapes,
     tcbFloors: inputs.tcbFloors,
     allowedPolicyBits: toCanonicalHex(allowed),

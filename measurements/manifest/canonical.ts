@@ -34,12 +34,15 @@ function serialise(value: unknown, path: string, indent: string | undefined, dep
   }
   if (typeof value === "object") {
     const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) throw new TypeError(`canonical JSON: ${path} is not a plain object`);
+    if (proto !== Object.prototype && proto !== null)
+      throw new TypeError(`canonical JSON: ${path} is not a plain object`);
     const members: string[] = [];
     for (const key of Object.keys(value).sort()) {
       const member = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
-      members.push(`${JSON.stringify(key)}:${indent === undefined ? "" : " "}${serialise(member, `${path}.${key}`, indent, depth + 1)}`);
+      members.push(
+        `${JSON.stringify(key)}:${indent === undefined ? "" : " "}${serialise(member, `${path}.${key}`, indent, depth + 1)}`,
+      );
     }
     if (members.length === 0) return "{}";
     return `{${open}${members.join(sep)}${close}}`;

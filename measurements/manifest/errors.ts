@@ -49,7 +49,11 @@ export class ManifestError extends Error {
   /** Every problem found (validation reports all at once); empty when not a validation error. */
   readonly problems: readonly ManifestProblem[];
 
-  constructor(code: ManifestErrorCode, message: string, options: { problems?: readonly ManifestProblem[]; cause?: unknown } = {}) {
+  constructor(
+    code: ManifestErrorCode,
+    message: string,
+    options: { problems?: readonly ManifestProblem[]; cause?: unknown } = {},
+  ) {
     const problems = options.problems ?? [];
     const detail = problems.length === 0 ? "" : `\n${problems.map(formatManifestProblem).join("\n")}`;
     super(`${message}${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -61,5 +65,9 @@ export class ManifestError extends Error {
 
 /** Renders a zod-style path (`["launchShapes", "a", "vcpus"]`, `["chipAllowlist", 0]`) as `launchShapes.a.vcpus` / `chipAllowlist[0]`. */
 export function manifestPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out === "" ? String(part) : `${out}.${String(part)}`), "");
+  return path.reduce<string>(
+    (out, part) =>
+      typeof part === "number" ? `${out}[${part}]` : out === "" ? String(part) : `${out}.${String(part)}`,
+    "",
+  );
 }

@@ -26,45 +26,69 @@ import { CREATED_AT_PATTERN, NAME_PATTERN, RELEASE_PATTERN } from "./schema.js";
 import { issueMessage, schemaProblems, sortProblems } from "./validate.js";
 import { ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, SNP_PRODUCTS, VMM_TYPES } from "./types.js";
 
-const name = z.string().regex(NAME_PATTERN, { message: "invalid name (lower-case letters, digits, '.', '_', '-'; at most 63)" });
+const name = z
+  .string()
+  .regex(NAME_PATTERN, { message: "invalid name (lower-case letters, digits, '.', '_', '-'; at most 63)" });
 const svn = z.number().int().min(0).max(255);
 const tcb = z.strictObject({ bootloader: svn, tee: svn, snp: svn, microcode: svn, fmc: svn.optional() });
-const hexList = (chars: number) => z.array(z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), { message: `must be ${chars} lower-case hex characters` })).min(1).optional();
+const hexList = (chars: number) =>
+  z
+    .array(
+      z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), { message: `must be ${chars} lower-case hex characters` }),
+    )
+    .min(1)
+    .optional();
 
 const goldenConfigSchema = z.strictObject({
-  release: z.string().regex(RELEASE_PATTERN, { message: "must be a release id (letters, digits, '.', '_', '-'; at most 64)" }),
+  release: z
+    .string()
+    .regex(RELEASE_PATTERN, { message: "must be a release id (letters, digits, '.', '_', '-'; at most 64)" }),
   environment: z.enum(ENVIRONMENTS),
-  createdAt: z.string().regex(CREATED_AT_PATTERN, { message: "must be an ISO 8601 UTC time with second precision (2026-11-02T10:00:00Z)" }).optional(),
-  artifacts: z.record(name, z.strictObject({
-    kind: z.enum(ARTIFACT_KINDS),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: "must be a lower-case hex SHA-256 digest (64 characters)" }),
-    size: z.number().int().positive(),
-    source: z.string().min(1),
-    path: z.string().min(1).optional(),
-  })),
-  launchShapes: z.array(z.strictObject({
+  createdAt: z
+    .string()
+    .regex(CREATED_AT_PATTERN, { message: "must be an ISO 8601 UTC time with second precision (2026-11-02T10:00:00Z)" })
+    .optional(),
+  artifacts: z.record(
     name,
-    mode: z.enum(LAUNCH_MODES).default("snp"),
-    firmware: name,
-    kernel: name.optional(),
-    initrd: name.optional(),
-    cmdline: z.string().max(4095).optional(),
-    svsm: name.optional(),
-    varsSize: z.number().int().positive().optional(),
-    vcpus: z.number().int().min(1).max(512),
-    vcpuType: z.enum(VCPU_TYPES).optional(),
-    vcpuSig: hexInteger(32).optional(),
-    guestFeatures: hexInteger(64).default(1n),
-    vmmType: z.enum(VMM_TYPES).default("QEMU"),
-    policy: z.strictObject({
-      debug: z.boolean().default(false),
-      migrateMa: z.boolean().default(false),
-      smt: z.boolean().default(true),
-      singleSocket: z.boolean().default(false),
-      abiMajor: z.number().int().min(0).max(255).default(0),
-      abiMinor: z.number().int().min(0).max(255).default(0),
-    }).prefault({}),
-  })).min(1),
+    z.strictObject({
+      kind: z.enum(ARTIFACT_KINDS),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, { message: "must be a lower-case hex SHA-256 digest (64 characters)" }),
+      size: z.number().int().positive(),
+      source: z.string().min(1),
+      path: z.string().min(1).optional(),
+    }),
+  ),
+  launchShapes: z
+    .array(
+      z.strictObject({
+        name,
+        mode: z.enum(LAUNCH_MODES).default("snp"),
+        firmware: name,
+        kernel: name.optional(),
+        initrd: name.optional(),
+        cmdline: z.string().max(4095).optional(),
+        svsm: name.optional(),
+        varsSize: z.number().int().positive().optional(),
+        vcpus: z.number().int().min(1).max(512),
+        vcpuType: z.enum(VCPU_TYPES).optional(),
+        vcpuSig: hexInteger(32).optional(),
+        guestFeatures: hexInteger(64).default(1n),
+        vmmType: z.enum(VMM_TYPES).default("QEMU"),
+        policy: z
+          .strictObject({
+            debug: z.boolean().default(false),
+            migrateMa: z.boolean().default(false),
+            smt: z.boolean().default(true),
+            singleSocket: z.boolean().default(false),
+            abiMajor: z.number().int().min(0).max(255).default(0),
+            abiMinor: z.number().int().min(0).max(255).default(0),
+          })
+          .prefault({}),
+      }),
+    )
+    .min(1),
   tcbFloors: z.partialRecord(z.enum(SNP_PRODUCTS), tcb).default({}),
   chipAllowlist: hexList(128),
   hostData: hexList(64),
@@ -79,7 +103,11 @@ export function parseGoldenConfig(document: unknown): GoldenSource {
   const result = goldenConfigSchema.safeParse(document, { error: issueMessage });
   if (!result.success) {
     const problems = sortProblems(schemaProblems(result.error));
-    throw new ManifestError("GOLDEN_CONFIG_INVALID", `invalid golden config (${problems.length} problem${problems.length === 1 ? "" : "s"}):`, { problems });
+    throw new ManifestError(
+      "GOLDEN_CONFIG_INVALID",
+      `invalid golden config (${problems.length} problem${problems.length === 1 ? "" : "s"}):`,
+      { problems },
+    );
   }
   const c = result.data;
   const paths: Record<string, string> = {};
@@ -88,7 +116,12 @@ export function parseGoldenConfig(document: unknown): GoldenSource {
     inputs: {
       release: c.release,
       environment: c.environment,
-      artifacts: Object.fromEntries(Object.entries(c.artifacts).map(([n, a]) => [n, { kind: a.kind, sha256: a.sha256, size: a.size, source: a.source }])),
+      artifacts: Object.fromEntries(
+        Object.entries(c.artifacts).map(([n, a]) => [
+          n,
+          { kind: a.kind, sha256: a.sha256, size: a.size, source: a.source },
+        ]),
+      ),
       launchShapes: c.launchShapes.map(({ policy, vcpuSig, ...shape }) => ({
         ...shape,
         ...(vcpuSig === undefined ? {} : { vcpuSig: Number(vcpuSig) }),

@@ -13,16 +13,32 @@
  * const built = buildManifest(inputs, { createdAt: createdAt ?? now, status: "active", artifactBytes, calculator: snpLaunchDigest });
  */
 export {
-  buildManifest, checkArtifactBytes,
-  type BuildManifestOptions, type LaunchDigestCalculator, type LaunchDigestRequest, type LaunchDigestResult,
+  buildManifest,
+  checkArtifactBytes,
+  type BuildManifestOptions,
+  type LaunchDigestCalculator,
+  type LaunchDigestRequest,
+  type LaunchDigestResult,
 } from "./build.js";
 export { canonicalJson, canonicalManifestBytes, formatManifest } from "./canonical.js";
-export { MANIFEST_ERROR_CODES, ManifestError, formatManifestProblem, type ManifestErrorCode, type ManifestProblem } from "./errors.js";
+export {
+  MANIFEST_ERROR_CODES,
+  ManifestError,
+  formatManifestProblem,
+  type ManifestErrorCode,
+  type ManifestProblem,
+} from "./errors.js";
 export { parseGoldenConfig } from "./golden-config.js";
 export type { GoldenInputs, GoldenSource, LaunchShapeSpec } from "./inputs.js";
 export { keyThumbprint, type ManifestKey } from "./keys.js";
 export {
-  POLICY_BITS, disallowedPolicyBits, encodeGuestPolicy, fromHex, policyFlagBits, toCanonicalHex, type GuestPolicySettings,
+  POLICY_BITS,
+  disallowedPolicyBits,
+  encodeGuestPolicy,
+  fromHex,
+  policyFlagBits,
+  toCanonicalHex,
+  type GuestPolicySettings,
 } from "./policy.js";
 export { manifestSchema } from "./schema.js";
 export { ManifestSet, STATUS_PRECEDENCE, type MeasurementMatch } from "./set.js";
@@ -30,9 +46,24 @@ export { snpLaunchDigest } from "./snp-digest.js";
 export { goldenSourceFromStackConfig } from "./stack-inputs.js";
 export { ES384_SIGNATURE_BYTES, MANIFEST_JWS_TYPE, signManifest, softwareSigner, type ManifestSigner } from "./sign.js";
 export {
-  ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, MANIFEST_SCHEMA_VERSION, MANIFEST_STATUSES, SNP_PRODUCTS, VMM_TYPES,
-  type ArtifactKind, type ArtifactPin, type Environment, type GoldenManifest, type LaunchInputs, type LaunchMode, type LaunchShape,
-  type ManifestStatus, type SnpProduct, type TcbFloors, type VmmType,
+  ARTIFACT_KINDS,
+  ENVIRONMENTS,
+  LAUNCH_MODES,
+  MANIFEST_SCHEMA_VERSION,
+  MANIFEST_STATUSES,
+  SNP_PRODUCTS,
+  VMM_TYPES,
+  type ArtifactKind,
+  type ArtifactPin,
+  type Environment,
+  type GoldenManifest,
+  type LaunchInputs,
+  type LaunchMode,
+  type LaunchShape,
+  type ManifestStatus,
+  type SnpProduct,
+  type TcbFloors,
+  type VmmType,
 } from "./types.js";
 export { manifestFromJson, parseManifest, validateManifest } from "./validate.js";
 export { verifySignedManifest, type VerifyManifestOptions } from "./verify.js";

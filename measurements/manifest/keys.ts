@@ -19,7 +19,10 @@ export function toP384KeyObject(key: ManifestKey, type: "public" | "private"): K
   else if (isCryptoKey(key)) object = KeyObject.from(key);
   else if (key !== null && typeof key === "object") {
     if (type === "public" && "d" in key) throw new TypeError("verification needs a public key, got a private JWK");
-    if (type === "private") throw new TypeError("signing needs a KeyObject or CryptoKey (import JWKs with crypto.createPrivateKey({ key, format: \"jwk\" }))");
+    if (type === "private")
+      throw new TypeError(
+        'signing needs a KeyObject or CryptoKey (import JWKs with crypto.createPrivateKey({ key, format: "jwk" }))',
+      );
     try {
       object = createPublicKey({ key: key as JsonWebKey, format: "jwk" });
     } catch (cause) {
@@ -28,7 +31,9 @@ export function toP384KeyObject(key: ManifestKey, type: "public" | "private"): K
   } else throw new TypeError("expected a KeyObject, CryptoKey or JWK");
   if (object.type !== type) throw new TypeError(`expected a ${type} key, got a ${object.type} key`);
   if (object.asymmetricKeyType !== "ec" || object.asymmetricKeyDetails?.namedCurve !== "secp384r1") {
-    throw new TypeError(`ES384 needs an EC P-384 key, got ${object.asymmetricKeyType ?? "a secret"}${object.asymmetricKeyDetails?.namedCurve === undefined ? "" : ` (${object.asymmetricKeyDetails.namedCurve})`}`);
+    throw new TypeError(
+      `ES384 needs an EC P-384 key, got ${object.asymmetricKeyType ?? "a secret"}${object.asymmetricKeyDetails?.namedCurve === undefined ? "" : ` (${object.asymmetricKeyDetails.namedCurve})`}`,
+    );
   }
   return object;
 }

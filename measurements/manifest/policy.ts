@@ -43,7 +43,14 @@ export interface GuestPolicySettings {
  * @example encodeGuestPolicy({ debug: false, migrateMa: false, smt: true, singleSocket: false, abiMajor: 0, abiMinor: 0 }) // 0x30000n
  */
 export function encodeGuestPolicy(p: GuestPolicySettings): bigint {
-  if (!Number.isInteger(p.abiMajor) || p.abiMajor < 0 || p.abiMajor > 255 || !Number.isInteger(p.abiMinor) || p.abiMinor < 0 || p.abiMinor > 255) {
+  if (
+    !Number.isInteger(p.abiMajor) ||
+    p.abiMajor < 0 ||
+    p.abiMajor > 255 ||
+    !Number.isInteger(p.abiMinor) ||
+    p.abiMinor < 0 ||
+    p.abiMinor > 255
+  ) {
     throw new TypeError("abiMajor and abiMinor must be integers 0..255");
   }
   let v = BigInt(p.abiMinor) | (BigInt(p.abiMajor) << 8n) | POLICY_MUST_BE_ONE;
@@ -71,7 +78,10 @@ export function fromHex(value: string): bigint {
  * Bits 0..15 (ABI version) are never flagged; bit 17 is always allowed.
  * @param reportPolicy - the report's POLICY field.
  */
-export function disallowedPolicyBits(manifest: Pick<GoldenManifest, "allowedPolicyBits">, reportPolicy: bigint): bigint {
+export function disallowedPolicyBits(
+  manifest: Pick<GoldenManifest, "allowedPolicyBits">,
+  reportPolicy: bigint,
+): bigint {
   const allowed = fromHex(manifest.allowedPolicyBits) | POLICY_MUST_BE_ONE | POLICY_ABI_MASK;
   return reportPolicy & ~allowed & 0xffff_ffff_ffff_ffffn;
 }

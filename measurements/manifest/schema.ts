@@ -6,7 +6,13 @@
 import { z } from "zod";
 import { VCPU_TYPES } from "../snp/vcpu-types.js";
 import {
-  ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, MANIFEST_SCHEMA_VERSION, MANIFEST_STATUSES, SNP_PRODUCTS, VMM_TYPES,
+  ARTIFACT_KINDS,
+  ENVIRONMENTS,
+  LAUNCH_MODES,
+  MANIFEST_SCHEMA_VERSION,
+  MANIFEST_STATUSES,
+  SNP_PRODUCTS,
+  VMM_TYPES,
   type GoldenManifest,
 } from "./types.js";
 
@@ -21,7 +27,9 @@ export const CREATED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const TEXT_PATTERN = /^[^\p{Cc}\p{Cs}]*$/u;
 
 function lowerHex(bytes: number, what: string) {
-  return z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), { message: `must be ${what}: ${bytes * 2} lower-case hex characters` });
+  return z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), {
+    message: `must be ${what}: ${bytes * 2} lower-case hex characters`,
+  });
 }
 
 function canonicalHex(bits: number) {
@@ -47,11 +55,18 @@ const launchInputs = z.strictObject({
   firmware: name,
   kernel: name.optional(),
   initrd: name.optional(),
-  cmdline: z.string().max(4095, { message: "kernel command line longer than 4095 bytes" })
-    .regex(TEXT_PATTERN, { message: "must be printable text (no control characters)" }).optional(),
+  cmdline: z
+    .string()
+    .max(4095, { message: "kernel command line longer than 4095 bytes" })
+    .regex(TEXT_PATTERN, { message: "must be printable text (no control characters)" })
+    .optional(),
   svsm: name.optional(),
   varsSize: z.number().int().positive({ message: "must be a positive size in bytes" }).max(0xffff_ffff).optional(),
-  vcpus: z.number().int().min(1, { message: "must be between 1 and 512 vCPUs" }).max(512, { message: "must be between 1 and 512 vCPUs" }),
+  vcpus: z
+    .number()
+    .int()
+    .min(1, { message: "must be between 1 and 512 vCPUs" })
+    .max(512, { message: "must be between 1 and 512 vCPUs" }),
   vcpuType: z.enum(VCPU_TYPES).optional(),
   vcpuSig: canonicalHex(32).optional(),
   guestFeatures: canonicalHex(64),
@@ -67,19 +82,32 @@ const launchShape = z.strictObject({
 const tcb = z.strictObject({ bootloader: svn, tee: svn, snp: svn, microcode: svn, fmc: svn.optional() });
 
 function hexSet(bytes: number, what: string) {
-  return z.array(lowerHex(bytes, what)).min(1, { message: "must not be empty (omit the key to accept any value)" }).optional();
+  return z
+    .array(lowerHex(bytes, what))
+    .min(1, { message: "must not be empty (omit the key to accept any value)" })
+    .optional();
 }
 
 /** The manifest schema (structure only). */
 export const manifestSchema = z.strictObject({
-  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION, { message: `unsupported schema version (expected ${MANIFEST_SCHEMA_VERSION})` }),
-  release: z.string().regex(RELEASE_PATTERN, { message: "must be a release id (letters, digits, '.', '_', '-'; at most 64)" }),
+  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION, {
+    message: `unsupported schema version (expected ${MANIFEST_SCHEMA_VERSION})`,
+  }),
+  release: z
+    .string()
+    .regex(RELEASE_PATTERN, { message: "must be a release id (letters, digits, '.', '_', '-'; at most 64)" }),
   environment: z.enum(ENVIRONMENTS),
-  platform: z.literal("sev-snp", { message: "must be \"sev-snp\"" }),
-  createdAt: z.string().regex(CREATED_AT_PATTERN, { message: "must be an ISO 8601 UTC time with second precision (2026-11-02T10:00:00Z)" }),
+  platform: z.literal("sev-snp", { message: 'must be "sev-snp"' }),
+  createdAt: z.string().regex(CREATED_AT_PATTERN, {
+    message: "must be an ISO 8601 UTC time with second precision (2026-11-02T10:00:00Z)",
+  }),
   status: z.enum(MANIFEST_STATUSES),
-  artifacts: z.record(name, artifactPin).refine((r) => Object.keys(r).length > 0, { message: "must pin at least one artifact" }),
-  launchShapes: z.record(name, launchShape).refine((r) => Object.keys(r).length > 0, { message: "must define at least one launch shape" }),
+  artifacts: z
+    .record(name, artifactPin)
+    .refine((r) => Object.keys(r).length > 0, { message: "must pin at least one artifact" }),
+  launchShapes: z
+    .record(name, launchShape)
+    .refine((r) => Object.keys(r).length > 0, { message: "must define at least one launch shape" }),
   tcbFloors: z.partialRecord(z.enum(SNP_PRODUCTS), tcb),
   allowedPolicyBits: canonicalHex(64),
   chipAllowlist: hexSet(64, "a CHIP_ID"),
@@ -91,4 +119,8 @@ export const manifestSchema = z.strictObject({
 type SchemaOutput = z.output<typeof manifestSchema>;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _schemaMatchesType: Same<DeepWritable<GoldenManifest>, SchemaOutput> = true;
-type DeepWritable<T> = T extends readonly (infer U)[] ? DeepWritable<U>[] : T extends object ? { -readonly [K in keyof T]: DeepWritable<T[K]> } : T;
+type DeepWritable<T> = T extends readonly (infer U)[]
+  ? DeepWritable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: DeepWritable<T[K]> }
+    : T;

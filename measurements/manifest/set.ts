@@ -46,7 +46,8 @@ export class ManifestSet {
         this.#index.set(measurement, list);
       }
     }
-    for (const list of this.#index.values()) list.sort((a, b) => STATUS_PRECEDENCE.indexOf(a.status) - STATUS_PRECEDENCE.indexOf(b.status));
+    for (const list of this.#index.values())
+      list.sort((a, b) => STATUS_PRECEDENCE.indexOf(a.status) - STATUS_PRECEDENCE.indexOf(b.status));
   }
 
   /** Every manifest with this status, in the order given. */

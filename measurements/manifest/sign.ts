@@ -57,21 +57,30 @@ export function softwareSigner(key: KeyObject | webcrypto.CryptoKey, kid: string
  */
 export async function signManifest(manifest: GoldenManifest, signer: ManifestSigner): Promise<string> {
   if (signer.alg !== "ES384") throw new TypeError(`unsupported signer algorithm ${String(signer.alg)} (ES384 only)`);
-  if (typeof signer.kid !== "string" || !KID_PATTERN.test(signer.kid)) throw new TypeError("signer.kid must be 1..256 printable ASCII characters without spaces");
+  if (typeof signer.kid !== "string" || !KID_PATTERN.test(signer.kid))
+    throw new TypeError("signer.kid must be 1..256 printable ASCII characters without spaces");
   const problems = validateManifest(manifest);
-  if (problems.length > 0) throw new ManifestError("MANIFEST_INVALID", "signing golden manifest: the manifest is invalid:", { problems });
-  const header = Buffer.from(canonicalJson({ alg: "ES384", kid: signer.kid, typ: MANIFEST_JWS_TYPE })).toString("base64url");
+  if (problems.length > 0)
+    throw new ManifestError("MANIFEST_INVALID", "signing golden manifest: the manifest is invalid:", { problems });
+  const header = Buffer.from(canonicalJson({ alg: "ES384", kid: signer.kid, typ: MANIFEST_JWS_TYPE })).toString(
+    "base64url",
+  );
   const payload = Buffer.from(canonicalManifestBytes(manifest)).toString("base64url");
   const signingInput = new TextEncoder().encode(`${header}.${payload}`);
   let signature: Uint8Array;
   try {
     signature = await signer.sign(signingInput);
   } catch (cause) {
-    throw new ManifestError("MANIFEST_SIGNER_FAILED", `signing golden manifest: signer ${signer.kid} failed`, { cause });
+    throw new ManifestError("MANIFEST_SIGNER_FAILED", `signing golden manifest: signer ${signer.kid} failed`, {
+      cause,
+    });
   }
   if (!(signature instanceof Uint8Array) || signature.length !== ES384_SIGNATURE_BYTES) {
     const got = signature instanceof Uint8Array ? `${signature.length} bytes` : typeof signature;
-    throw new ManifestError("MANIFEST_SIGNER_FAILED", `signing golden manifest: signer ${signer.kid} returned ${got}, expected a raw ES384 signature of ${ES384_SIGNATURE_BYTES} bytes (r||s, not DER)`);
+    throw new ManifestError(
+      "MANIFEST_SIGNER_FAILED",
+      `signing golden manifest: signer ${signer.kid} returned ${got}, expected a raw ES384 signature of ${ES384_SIGNATURE_BYTES} bytes (r||s, not DER)`,
+    );
   }
   return `${header}.${payload}.${Buffer.from(signature).toString("base64url")}`;
 }

@@ -14,7 +14,15 @@ function describeType(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-const NOUN: Record<string, string> = { string: "a string", number: "a number", int: "an integer", boolean: "a boolean", object: "an object", array: "an array", record: "an object" };
+const NOUN: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "an integer",
+  boolean: "a boolean",
+  object: "an object",
+  array: "an array",
+  record: "an object",
+};
 
 /** Our wording for issues whose schema does not carry its own message (a zod error map). */
 export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
@@ -50,34 +58,58 @@ export function schemaProblems(error: z.ZodError): ManifestProblem[] {
 }
 
 /** Adds a problem when `ref` names no artifact, or one of another kind. */
-export function checkArtifactRef(artifacts: GoldenManifest["artifacts"], path: string, ref: string | undefined, kind: ArtifactKind, problems: ManifestProblem[]): void {
+export function checkArtifactRef(
+  artifacts: GoldenManifest["artifacts"],
+  path: string,
+  ref: string | undefined,
+  kind: ArtifactKind,
+  problems: ManifestProblem[],
+): void {
   if (ref === undefined) return;
   const artifact = Object.hasOwn(artifacts, ref) ? artifacts[ref] : undefined;
   if (artifact === undefined) problems.push({ path, message: `unknown artifact "${ref}"` });
-  else if (artifact.kind !== kind) problems.push({ path, message: `artifact "${ref}" is a ${artifact.kind}, expected a ${kind}` });
+  else if (artifact.kind !== kind)
+    problems.push({ path, message: `artifact "${ref}" is a ${artifact.kind}, expected a ${kind}` });
 }
 
-function shapeRules(m: GoldenManifest, shapeName: string, inputs: LaunchInputs, allowed: bigint, problems: ManifestProblem[]): void {
+function shapeRules(
+  m: GoldenManifest,
+  shapeName: string,
+  inputs: LaunchInputs,
+  allowed: bigint,
+  problems: ManifestProblem[],
+): void {
   const base = `launchShapes.${shapeName}.inputs`;
   checkArtifactRef(m.artifacts, `${base}.firmware`, inputs.firmware, "firmware", problems);
   checkArtifactRef(m.artifacts, `${base}.kernel`, inputs.kernel, "kernel", problems);
   checkArtifactRef(m.artifacts, `${base}.initrd`, inputs.initrd, "initrd", problems);
   checkArtifactRef(m.artifacts, `${base}.svsm`, inputs.svsm, "svsm", problems);
-  if (inputs.kernel === undefined && inputs.initrd !== undefined) problems.push({ path: `${base}.initrd`, message: "an initrd needs a kernel (direct boot)" });
-  if (inputs.kernel === undefined && inputs.cmdline !== undefined) problems.push({ path: `${base}.cmdline`, message: "a cmdline needs a kernel (direct boot)" });
+  if (inputs.kernel === undefined && inputs.initrd !== undefined)
+    problems.push({ path: `${base}.initrd`, message: "an initrd needs a kernel (direct boot)" });
+  if (inputs.kernel === undefined && inputs.cmdline !== undefined)
+    problems.push({ path: `${base}.cmdline`, message: "a cmdline needs a kernel (direct boot)" });
   if (inputs.mode === "snp:svsm") {
     if (inputs.svsm === undefined) problems.push({ path: `${base}.svsm`, message: "required in mode snp:svsm" });
-    if (inputs.varsSize === undefined) problems.push({ path: `${base}.varsSize`, message: "required in mode snp:svsm" });
+    if (inputs.varsSize === undefined)
+      problems.push({ path: `${base}.varsSize`, message: "required in mode snp:svsm" });
   } else {
     if (inputs.svsm !== undefined) problems.push({ path: `${base}.svsm`, message: `only allowed in mode snp:svsm` });
-    if (inputs.varsSize !== undefined) problems.push({ path: `${base}.varsSize`, message: `only allowed in mode snp:svsm` });
+    if (inputs.varsSize !== undefined)
+      problems.push({ path: `${base}.varsSize`, message: `only allowed in mode snp:svsm` });
   }
-  if (inputs.vmmType === "QEMU" && inputs.vcpuType === undefined && inputs.vcpuSig === undefined) problems.push({ path: `${base}.vcpuSig`, message: "vcpuType or vcpuSig is required with vmmType QEMU" });
+  if (inputs.vmmType === "QEMU" && inputs.vcpuType === undefined && inputs.vcpuSig === undefined)
+    problems.push({ path: `${base}.vcpuSig`, message: "vcpuType or vcpuSig is required with vmmType QEMU" });
   const policy = fromHex(inputs.policy);
-  if ((policy & POLICY_MUST_BE_ONE) === 0n) problems.push({ path: `${base}.policy`, message: "bit 17 (reserved) must be 1" });
-  if ((policy & POLICY_RESERVED_MASK) !== 0n) problems.push({ path: `${base}.policy`, message: "bits 26..63 are reserved and must be 0" });
+  if ((policy & POLICY_MUST_BE_ONE) === 0n)
+    problems.push({ path: `${base}.policy`, message: "bit 17 (reserved) must be 1" });
+  if ((policy & POLICY_RESERVED_MASK) !== 0n)
+    problems.push({ path: `${base}.policy`, message: "bits 26..63 are reserved and must be 0" });
   const extra = policyFlagBits(policy) & ~allowed & ~POLICY_RESERVED_MASK & ~POLICY_MUST_BE_ONE;
-  if (extra !== 0n) problems.push({ path: `${base}.policy`, message: `sets flag bits 0x${extra.toString(16)} that allowedPolicyBits does not allow` });
+  if (extra !== 0n)
+    problems.push({
+      path: `${base}.policy`,
+      message: `sets flag bits 0x${extra.toString(16)} that allowedPolicyBits does not allow`,
+    });
 }
 
 function sortedUnique(values: readonly string[] | undefined, path: string, problems: ManifestProblem[]): void {
@@ -93,14 +125,21 @@ function sortedUnique(values: readonly string[] | undefined, path: string, probl
 /** Cross-field rules of a structurally valid manifest. */
 function manifestRules(m: GoldenManifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
-  if (CREATED_AT_PATTERN.test(m.createdAt) && new Date(m.createdAt).toISOString() !== m.createdAt.replace("Z", ".000Z")) {
+  if (
+    CREATED_AT_PATTERN.test(m.createdAt) &&
+    new Date(m.createdAt).toISOString() !== m.createdAt.replace("Z", ".000Z")
+  ) {
     problems.push({ path: "createdAt", message: "not a real calendar time" });
   }
   const allowed = fromHex(m.allowedPolicyBits);
-  if ((allowed & POLICY_MUST_BE_ONE) === 0n) problems.push({ path: "allowedPolicyBits", message: "must include bit 17 (0x20000)" });
-  if ((allowed & POLICY_ABI_MASK) !== 0n) problems.push({ path: "allowedPolicyBits", message: "bits 0..15 hold the ABI version, not flags: must be 0" });
-  if ((allowed & POLICY_RESERVED_MASK) !== 0n) problems.push({ path: "allowedPolicyBits", message: "bits 26..63 are reserved and must be 0" });
-  for (const [shapeName, shape] of Object.entries(m.launchShapes)) shapeRules(m, shapeName, shape.inputs, allowed, problems);
+  if ((allowed & POLICY_MUST_BE_ONE) === 0n)
+    problems.push({ path: "allowedPolicyBits", message: "must include bit 17 (0x20000)" });
+  if ((allowed & POLICY_ABI_MASK) !== 0n)
+    problems.push({ path: "allowedPolicyBits", message: "bits 0..15 hold the ABI version, not flags: must be 0" });
+  if ((allowed & POLICY_RESERVED_MASK) !== 0n)
+    problems.push({ path: "allowedPolicyBits", message: "bits 26..63 are reserved and must be 0" });
+  for (const [shapeName, shape] of Object.entries(m.launchShapes))
+    shapeRules(m, shapeName, shape.inputs, allowed, problems);
   sortedUnique(m.chipAllowlist, "chipAllowlist", problems);
   sortedUnique(m.hostData, "hostData", problems);
   sortedUnique(m.idKeyDigests, "idKeyDigests", problems);
@@ -109,7 +148,9 @@ function manifestRules(m: GoldenManifest): ManifestProblem[] {
 
 /** Sorts problems by path, then message. */
 export function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
-  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  return problems.sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0,
+  );
 }
 
 /**
@@ -137,7 +178,11 @@ export function manifestFromJson(value: unknown): GoldenManifest {
   const result = manifestSchema.safeParse(value, { error: issueMessage });
   const problems = result.success ? manifestRules(result.data) : schemaProblems(result.error);
   if (!result.success || problems.length > 0) {
-    throw new ManifestError("MANIFEST_INVALID", `invalid golden manifest (${problems.length} problem${problems.length === 1 ? "" : "s"}):`, { problems: sortProblems(problems) });
+    throw new ManifestError(
+      "MANIFEST_INVALID",
+      `invalid golden manifest (${problems.length} problem${problems.length === 1 ? "" : "s"}):`,
+      { problems: sortProblems(problems) },
+    );
   }
   return result.data;
 }
@@ -161,7 +206,9 @@ export function parseManifest(input: string | Uint8Array): GoldenManifest {
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new ManifestError("MANIFEST_MALFORMED", `reading golden manifest: not JSON (${(cause as Error).message})`, { cause });
+    throw new ManifestError("MANIFEST_MALFORMED", `reading golden manifest: not JSON (${(cause as Error).message})`, {
+      cause,
+    });
   }
   return manifestFromJson(value);
 }

@@ -31,14 +31,19 @@ function checkHeader(encoded: string, options: VerifyManifestOptions): void {
   } catch (cause) {
     throw invalid("the protected header is not base64url JSON", cause);
   }
-  if (header === null || typeof header !== "object" || Array.isArray(header)) throw invalid("the protected header is not a JSON object");
+  if (header === null || typeof header !== "object" || Array.isArray(header))
+    throw invalid("the protected header is not a JSON object");
   const h = header as Record<string, unknown>;
-  const extra = Object.keys(h).filter((k) => !HEADER_KEYS.includes(k)).sort();
-  if (extra.length > 0) throw invalid(`unexpected header parameter${extra.length === 1 ? "" : "s"} ${extra.join(", ")}`);
+  const extra = Object.keys(h)
+    .filter((k) => !HEADER_KEYS.includes(k))
+    .sort();
+  if (extra.length > 0)
+    throw invalid(`unexpected header parameter${extra.length === 1 ? "" : "s"} ${extra.join(", ")}`);
   if (h.alg !== "ES384") throw invalid(`algorithm ${JSON.stringify(h.alg)} is not allowed (ES384 only)`);
   if (h.typ !== MANIFEST_JWS_TYPE) throw invalid(`typ ${JSON.stringify(h.typ)} is not "${MANIFEST_JWS_TYPE}"`);
   if (typeof h.kid !== "string" || h.kid.length === 0) throw invalid("the header has no kid");
-  if (options.kid !== undefined && h.kid !== options.kid) throw invalid(`kid ${JSON.stringify(h.kid)} is not the expected ${JSON.stringify(options.kid)}`);
+  if (options.kid !== undefined && h.kid !== options.kid)
+    throw invalid(`kid ${JSON.stringify(h.kid)} is not the expected ${JSON.stringify(options.kid)}`);
 }
 
 /**
@@ -56,11 +61,16 @@ function checkHeader(encoded: string, options: VerifyManifestOptions): void {
  *   `MANIFEST_NOT_CANONICAL`; TypeError when `key` is not a P-384 public key.
  * @example const manifest = await verifySignedManifest(jws, createPublicKey(pinnedPem));
  */
-export async function verifySignedManifest(jws: string, key: ManifestKey, options: VerifyManifestOptions = {}): Promise<GoldenManifest> {
+export async function verifySignedManifest(
+  jws: string,
+  key: ManifestKey,
+  options: VerifyManifestOptions = {},
+): Promise<GoldenManifest> {
   if (typeof jws !== "string") throw new TypeError("jws must be a string");
   const publicKey = toP384KeyObject(key, "public");
   const parts = jws.split(".");
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) throw invalid("not a compact JWS (three non-empty base64url parts)");
+  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)))
+    throw invalid("not a compact JWS (three non-empty base64url parts)");
   checkHeader(parts[0] as string, options);
   let payload: Uint8Array;
   try {
@@ -70,7 +80,10 @@ export async function verifySignedManifest(jws: string, key: ManifestKey, option
   }
   const manifest = parseManifest(payload);
   if (!Buffer.from(canonicalManifestBytes(manifest)).equals(payload)) {
-    throw new ManifestError("MANIFEST_NOT_CANONICAL", "verifying signed golden manifest: the signed payload is not the canonical serialisation of its manifest");
+    throw new ManifestError(
+      "MANIFEST_NOT_CANONICAL",
+      "verifying signed golden manifest: the signed payload is not the canonical serialisation of its manifest",
+    );
   }
   return manifest;
 }

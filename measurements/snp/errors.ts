@@ -51,8 +51,16 @@ export type SnpMeasurementErrorCode = (typeof SNP_MEASUREMENT_ERROR_CODES)[numbe
  * the firmware contains. `attestctl measure snp` reports them as usage errors (exit 2).
  */
 export const SNP_USAGE_ERROR_CODES: readonly SnpMeasurementErrorCode[] = [
-  "MODE_UNKNOWN", "VMM_TYPE_UNKNOWN", "VCPUS_INVALID", "VCPU_TYPE_UNKNOWN", "VCPU_SIGNATURE_MISSING",
-  "VCPU_SIGNATURE_INVALID", "GUEST_FEATURES_INVALID", "KERNEL_REQUIRED", "SVSM_MISSING", "VARS_SIZE_MISSING",
+  "MODE_UNKNOWN",
+  "VMM_TYPE_UNKNOWN",
+  "VCPUS_INVALID",
+  "VCPU_TYPE_UNKNOWN",
+  "VCPU_SIGNATURE_MISSING",
+  "VCPU_SIGNATURE_INVALID",
+  "GUEST_FEATURES_INVALID",
+  "KERNEL_REQUIRED",
+  "SVSM_MISSING",
+  "VARS_SIZE_MISSING",
 ];
 
 /** The input cannot be measured; `code` says why and `field` names the option or firmware part. */

@@ -16,7 +16,14 @@ export const LAUNCH_DIGEST_SIZE = 48;
 export const VMSA_GPA = 0xffff_ffff_f000;
 
 /** PAGE_TYPE values of PAGE_INFO (SNP ABI, table "PAGE_TYPE Field Encodings"). */
-export const PAGE_TYPES = { normal: 0x01, vmsa: 0x02, zero: 0x03, unmeasured: 0x04, secrets: 0x05, cpuid: 0x06 } as const;
+export const PAGE_TYPES = {
+  normal: 0x01,
+  vmsa: 0x02,
+  zero: 0x03,
+  unmeasured: 0x04,
+  secrets: 0x05,
+  cpuid: 0x06,
+} as const;
 
 // PAGE_INFO layout: 0x00 current LD (48), 0x30 CONTENTS (48), 0x60 LENGTH u16 = 0x70, 0x62 PAGE_TYPE,
 // 0x63 IMI_PAGE, 0x64..0x66 VMPL3..VMPL1 permissions, 0x67 reserved, 0x68 GPA u64.
@@ -26,11 +33,13 @@ const PAGE_TYPE = 0x62;
 const GPA = 0x68;
 
 function checkGpa(gpa: number): void {
-  if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % PAGE_SIZE !== 0) throw new RangeError(`GPA ${gpa} is not a page-aligned non-negative integer`);
+  if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % PAGE_SIZE !== 0)
+    throw new RangeError(`GPA ${gpa} is not a page-aligned non-negative integer`);
 }
 
 function checkLength(length: number): void {
-  if (!Number.isSafeInteger(length) || length < 0 || length % PAGE_SIZE !== 0) throw new RangeError(`length ${length} is not a multiple of ${PAGE_SIZE}`);
+  if (!Number.isSafeInteger(length) || length < 0 || length % PAGE_SIZE !== 0)
+    throw new RangeError(`length ${length} is not a multiple of ${PAGE_SIZE}`);
 }
 
 /**
@@ -49,7 +58,8 @@ export class LaunchDigest {
   /** Starts from 48 zero bytes, or from `seed` (e.g. a precomputed `snp:ovmf-hash` digest). */
   constructor(seed?: Uint8Array) {
     if (seed !== undefined) {
-      if (!(seed instanceof Uint8Array) || seed.length !== LAUNCH_DIGEST_SIZE) throw new TypeError(`seed must be ${LAUNCH_DIGEST_SIZE} bytes`);
+      if (!(seed instanceof Uint8Array) || seed.length !== LAUNCH_DIGEST_SIZE)
+        throw new TypeError(`seed must be ${LAUNCH_DIGEST_SIZE} bytes`);
       this.record.set(seed, 0);
     }
     this.record.writeUInt16LE(RECORD_SIZE, 0x60);

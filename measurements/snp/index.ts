@@ -12,11 +12,45 @@
  * digest.toString("hex"); // 96 hex digits
  */
 export { computeMeasurement, type Measurement } from "./measure.js";
-export { MAX_VCPUS, resolveOptions, type ArtifactInput, type MeasurementOptions, type ResolvedOptions } from "./options.js";
-export { MEASUREMENT_MODES, MODE_LABELS, VMM_TYPES, isVmmType, parseMeasurementMode, type MeasurementMode, type VmmType } from "./modes.js";
+export {
+  MAX_VCPUS,
+  resolveOptions,
+  type ArtifactInput,
+  type MeasurementOptions,
+  type ResolvedOptions,
+} from "./options.js";
+export {
+  MEASUREMENT_MODES,
+  MODE_LABELS,
+  VMM_TYPES,
+  isVmmType,
+  parseMeasurementMode,
+  type MeasurementMode,
+  type VmmType,
+} from "./modes.js";
 export { VCPU_TYPES, cpuSignature, isVcpuType, vcpuIdentity, type CpuIdentity, type VcpuType } from "./vcpu-types.js";
 export { LAUNCH_DIGEST_SIZE, LaunchDigest, PAGE_SIZE, PAGE_TYPES, VMSA_GPA } from "./gctx.js";
-export { FOOTER_GUIDS, SECTION_TYPES, SECTION_TYPE_NAMES, parseFirmware, type FirmwareLayout, type SevMetadataSection } from "./ovmf.js";
-export { EMPTY_SHA256, SEV_HASHES_TABLE_LENGTH, SEV_HASHES_TABLE_PADDED_LENGTH, cmdlineSha256, sevHashesPage, sevHashesTable, type SevHashes } from "./sev-hashes.js";
+export {
+  FOOTER_GUIDS,
+  SECTION_TYPES,
+  SECTION_TYPE_NAMES,
+  parseFirmware,
+  type FirmwareLayout,
+  type SevMetadataSection,
+} from "./ovmf.js";
+export {
+  EMPTY_SHA256,
+  SEV_HASHES_TABLE_LENGTH,
+  SEV_HASHES_TABLE_PADDED_LENGTH,
+  cmdlineSha256,
+  sevHashesPage,
+  sevHashesTable,
+  type SevHashes,
+} from "./sev-hashes.js";
 export { BSP_RESET_EIP, buildSvsmVmsaPage, buildVmsaPage, type VmsaParams } from "./vmsa.js";
-export { SNP_MEASUREMENT_ERROR_CODES, SNP_USAGE_ERROR_CODES, SnpMeasurementError, type SnpMeasurementErrorCode } from "./errors.js";
+export {
+  SNP_MEASUREMENT_ERROR_CODES,
+  SNP_USAGE_ERROR_CODES,
+  SnpMeasurementError,
+  type SnpMeasurementErrorCode,
+} from "./errors.js";

@@ -19,17 +19,24 @@ export type VmmType = (typeof VMM_TYPES)[number];
 
 /** The name `sev-snp-measure -v` prints for each mode (its `SevMode` enum names). */
 export const MODE_LABELS: Readonly<Record<MeasurementMode, string>> = {
-  "snp": "SEV_SNP",
+  snp: "SEV_SNP",
   "snp:ovmf-hash": "SEV_SNP",
   "snp:svsm": "SEV_SNP_SVSM",
-  "seves": "SEV_ES",
-  "sev": "SEV",
+  seves: "SEV_ES",
+  sev: "SEV",
 };
 
 const ALIASES: Readonly<Record<string, MeasurementMode>> = {
-  "sev": "sev", "SEV": "sev",
-  "seves": "seves", "sev-es": "seves", "SEVES": "seves", "SEV-ES": "seves",
-  "snp": "snp", "sev-snp": "snp", "SNP": "snp", "SEV-SNP": "snp",
+  sev: "sev",
+  SEV: "sev",
+  seves: "seves",
+  "sev-es": "seves",
+  SEVES: "seves",
+  "SEV-ES": "seves",
+  snp: "snp",
+  "sev-snp": "snp",
+  SNP: "snp",
+  "SEV-SNP": "snp",
   "snp:ovmf-hash": "snp:ovmf-hash",
 };
 
@@ -43,7 +50,11 @@ export function parseMeasurementMode(text: string): MeasurementMode {
   if (direct !== undefined) return direct;
   const lower = text.toLowerCase();
   if (lower === "snp:svsm" || lower === "sev-snp:svsm") return "snp:svsm";
-  throw new SnpMeasurementError("MODE_UNKNOWN", "mode", `unknown mode "${text}" (expected one of: ${MEASUREMENT_MODES.join(", ")})`);
+  throw new SnpMeasurementError(
+    "MODE_UNKNOWN",
+    "mode",
+    `unknown mode "${text}" (expected one of: ${MEASUREMENT_MODES.join(", ")})`,
+  );
 }
 
 /** True when `name` is one of {@link VMM_TYPES}. */

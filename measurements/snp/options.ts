@@ -91,7 +91,8 @@ function u64(value: unknown, code: "VCPU_SIGNATURE_INVALID" | "GUEST_FEATURES_IN
 
 function digestOf(input: ArtifactInput, field: string): Buffer {
   if (input instanceof Uint8Array) return hash("sha256", input, "buffer");
-  if (typeof input !== "object" || input === null || !("sha256" in input)) throw new TypeError(`${field} must be bytes or { sha256 }`);
+  if (typeof input !== "object" || input === null || !("sha256" in input))
+    throw new TypeError(`${field} must be bytes or { sha256 }`);
   const { sha256 } = input;
   if (sha256 instanceof Uint8Array) {
     if (sha256.length === 32) return Buffer.from(sha256);
@@ -100,12 +101,20 @@ function digestOf(input: ArtifactInput, field: string): Buffer {
   } else {
     throw new TypeError(`${field}.sha256 must be bytes or a hex string`);
   }
-  return fail("DIGEST_INVALID", `${field}.sha256`, `${field}.sha256 must be a SHA-256 digest (32 bytes or 64 hex digits)`);
+  return fail(
+    "DIGEST_INVALID",
+    `${field}.sha256`,
+    `${field}.sha256 must be a SHA-256 digest (32 bytes or 64 hex digits)`,
+  );
 }
 
 function resolveSignature(o: MeasurementOptions, vmmType: VmmType, needed: boolean): bigint | undefined {
   if (o.vcpuType !== undefined && !isVcpuType(o.vcpuType)) {
-    fail("VCPU_TYPE_UNKNOWN", "vcpuType", `unknown vCPU type "${String(o.vcpuType)}" (expected one of: ${VCPU_TYPES.join(", ")})`);
+    fail(
+      "VCPU_TYPE_UNKNOWN",
+      "vcpuType",
+      `unknown vCPU type "${String(o.vcpuType)}" (expected one of: ${VCPU_TYPES.join(", ")})`,
+    );
   }
   const sig = o.vcpuSignature;
   if (sig !== undefined) {
@@ -124,7 +133,11 @@ function resolveHashes(o: MeasurementOptions): SevHashes | undefined {
   if (cmdline !== undefined) {
     if (typeof cmdline !== "string") throw new TypeError("cmdline must be a string");
     if (cmdline.includes("\0") || LONE_SURROGATE.test(cmdline)) {
-      fail("CMDLINE_INVALID", "cmdline", "cmdline must not contain NUL characters or unpaired surrogates (QEMU passes it as a C string)");
+      fail(
+        "CMDLINE_INVALID",
+        "cmdline",
+        "cmdline must not contain NUL characters or unpaired surrogates (QEMU passes it as a C string)",
+      );
     }
   }
   if (o.kernel === undefined) {
@@ -141,19 +154,26 @@ function resolveHashes(o: MeasurementOptions): SevHashes | undefined {
 
 function resolveOvmfHash(value: Uint8Array | string | undefined, mode: MeasurementMode): Buffer | undefined {
   if (value === undefined) return undefined;
-  if (mode !== "snp") fail("OPTION_NOT_APPLICABLE", "ovmfHash", `a precomputed OVMF hash only applies to mode snp, not ${mode}`);
+  if (mode !== "snp")
+    fail("OPTION_NOT_APPLICABLE", "ovmfHash", `a precomputed OVMF hash only applies to mode snp, not ${mode}`);
   if (value instanceof Uint8Array && value.length === LAUNCH_DIGEST_SIZE) return Buffer.from(value);
   if (typeof value === "string" && /^[0-9a-fA-F]{96}$/.test(value)) return Buffer.from(value, "hex");
-  if (!(value instanceof Uint8Array) && typeof value !== "string") throw new TypeError("ovmfHash must be bytes or a hex string");
+  if (!(value instanceof Uint8Array) && typeof value !== "string")
+    throw new TypeError("ovmfHash must be bytes or a hex string");
   return fail("OVMF_HASH_INVALID", "ovmfHash", `ovmfHash must be a 48-byte SHA-384 digest (96 hex digits)`);
 }
 
 function resolveSvsm(o: MeasurementOptions): { svsm: Buffer | undefined; varsSize: number } {
   if (o.mode !== "snp:svsm") return { svsm: undefined, varsSize: 0 };
   if (o.svsm === undefined) fail("SVSM_MISSING", "svsm", "mode snp:svsm needs the SVSM image");
-  if (o.varsSize === undefined) fail("VARS_SIZE_MISSING", "varsSize", "mode snp:svsm needs the OVMF variable store size");
+  if (o.varsSize === undefined)
+    fail("VARS_SIZE_MISSING", "varsSize", "mode snp:svsm needs the OVMF variable store size");
   if (!Number.isSafeInteger(o.varsSize) || o.varsSize < 0 || o.varsSize % PAGE_SIZE !== 0) {
-    fail("VARS_SIZE_INVALID", "varsSize", `varsSize must be a non-negative multiple of ${PAGE_SIZE}, got ${o.varsSize}`);
+    fail(
+      "VARS_SIZE_INVALID",
+      "varsSize",
+      `varsSize must be a non-negative multiple of ${PAGE_SIZE}, got ${o.varsSize}`,
+    );
   }
   return { svsm: bytesOption(o.svsm, "svsm"), varsSize: o.varsSize };
 }
@@ -170,20 +190,33 @@ export function resolveOptions(options: MeasurementOptions): ResolvedOptions {
   }
   const ovmf = bytesOption(options.ovmf, "ovmf");
   const vmmType = options.vmmType ?? "QEMU";
-  if (!isVmmType(vmmType)) fail("VMM_TYPE_UNKNOWN", "vmmType", `unknown vmm type "${String(vmmType)}" (expected one of: ${VMM_TYPES.join(", ")})`);
+  if (!isVmmType(vmmType))
+    fail(
+      "VMM_TYPE_UNKNOWN",
+      "vmmType",
+      `unknown vmm type "${String(vmmType)}" (expected one of: ${VMM_TYPES.join(", ")})`,
+    );
   const usesVcpus = mode === "snp" || mode === "snp:svsm" || mode === "seves";
   let vcpus = 0;
   if (usesVcpus) {
     const n = options.vcpus;
     if (n === undefined) fail("VCPUS_INVALID", "vcpus", `mode ${mode} needs the number of vCPUs`);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_VCPUS) fail("VCPUS_INVALID", "vcpus", `vcpus must be an integer from 1 to ${MAX_VCPUS}, got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_VCPUS)
+      fail("VCPUS_INVALID", "vcpus", `vcpus must be an integer from 1 to ${MAX_VCPUS}, got ${n}`);
     vcpus = n;
   }
-  if (mode === "snp:svsm" && vmmType !== "QEMU") fail("VMM_TYPE_UNSUPPORTED", "vmmType", `mode snp:svsm is modelled for QEMU only, not ${vmmType}`);
+  if (mode === "snp:svsm" && vmmType !== "QEMU")
+    fail("VMM_TYPE_UNSUPPORTED", "vmmType", `mode snp:svsm is modelled for QEMU only, not ${vmmType}`);
   const vcpuSignature = resolveSignature(options, vmmType, usesVcpus);
-  const guestFeatures = options.guestFeatures === undefined ? 1n : u64(options.guestFeatures, "GUEST_FEATURES_INVALID", "guestFeatures");
+  const guestFeatures =
+    options.guestFeatures === undefined ? 1n : u64(options.guestFeatures, "GUEST_FEATURES_INVALID", "guestFeatures");
   const hashes = mode === "snp:ovmf-hash" ? undefined : resolveHashes(options);
-  if (hashes !== undefined && mode === "snp:svsm") fail("OPTION_NOT_APPLICABLE", "kernel", "mode snp:svsm does not measure a kernel (the reference tool ignores it; refusing avoids a wrong digest)");
+  if (hashes !== undefined && mode === "snp:svsm")
+    fail(
+      "OPTION_NOT_APPLICABLE",
+      "kernel",
+      "mode snp:svsm does not measure a kernel (the reference tool ignores it; refusing avoids a wrong digest)",
+    );
   const ovmfHash = resolveOvmfHash(options.ovmfHash, mode);
   return { mode, ovmf, vcpus, vcpuSignature, vmmType, guestFeatures, hashes, ovmfHash, ...resolveSvsm(options) };
 }

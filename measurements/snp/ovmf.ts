@@ -26,7 +26,11 @@ export const SECTION_TYPES = { snpSecMem: 1, snpSecrets: 2, cpuid: 3, svsmCaa: 4
 
 /** Section type names by number, as the SEV metadata spells them. */
 export const SECTION_TYPE_NAMES: Readonly<Record<number, string>> = {
-  1: "SNP_SEC_MEM", 2: "SNP_SECRETS", 3: "CPUID", 4: "SVSM_CAA", 0x10: "SNP_KERNEL_HASHES",
+  1: "SNP_SEC_MEM",
+  2: "SNP_SECRETS",
+  3: "CPUID",
+  4: "SVSM_CAA",
+  0x10: "SNP_KERNEL_HASHES",
 };
 
 /** One entry of the ASEV list. `type` is kept raw: unknown types fail only in modes that measure sections. */
@@ -62,7 +66,12 @@ const RESET_AREA = 32; // the last 32 bytes of the image hold the reset vector, 
 const FOOTER_GUID = guidBytes(FOOTER_GUIDS.footer);
 
 function u32(payload: Buffer, field: string, what: string): number {
-  if (payload.length < 4) throw new SnpMeasurementError("FOOTER_TABLE_INVALID", field, `${what} entry of the footer table is ${payload.length} bytes, expected at least 4`);
+  if (payload.length < 4)
+    throw new SnpMeasurementError(
+      "FOOTER_TABLE_INVALID",
+      field,
+      `${what} entry of the footer table is ${payload.length} bytes, expected at least 4`,
+    );
   return payload.readUInt32LE(0);
 }
 
@@ -71,7 +80,11 @@ function readFooterTable(image: Buffer, field: string): Map<string, Buffer> | un
   if (footerAt < 0 || !image.subarray(footerAt + 2, footerAt + ENTRY_HEADER).equals(FOOTER_GUID)) return undefined;
   const tableLength = image.readUInt16LE(footerAt);
   if (tableLength < ENTRY_HEADER || tableLength - ENTRY_HEADER > footerAt) {
-    throw new SnpMeasurementError("FOOTER_TABLE_INVALID", field, `footer table length ${tableLength} does not fit the image`);
+    throw new SnpMeasurementError(
+      "FOOTER_TABLE_INVALID",
+      field,
+      `footer table length ${tableLength} does not fit the image`,
+    );
   }
   const entries = new Map<string, Buffer>();
   const start = footerAt - (tableLength - ENTRY_HEADER);
@@ -79,9 +92,16 @@ function readFooterTable(image: Buffer, field: string): Map<string, Buffer> | un
   while (end - start >= ENTRY_HEADER) {
     const length = image.readUInt16LE(end - ENTRY_HEADER);
     if (length < ENTRY_HEADER || length > end - start) {
-      throw new SnpMeasurementError("FOOTER_TABLE_INVALID", field, `footer table entry at offset ${end - ENTRY_HEADER} has invalid length ${length}`);
+      throw new SnpMeasurementError(
+        "FOOTER_TABLE_INVALID",
+        field,
+        `footer table entry at offset ${end - ENTRY_HEADER} has invalid length ${length}`,
+      );
     }
-    entries.set(guidText(image.subarray(end - ENTRY_HEADER + 2, end)), image.subarray(end - length, end - ENTRY_HEADER));
+    entries.set(
+      guidText(image.subarray(end - ENTRY_HEADER + 2, end)),
+      image.subarray(end - length, end - ENTRY_HEADER),
+    );
     end -= length;
   }
   return entries;
@@ -90,18 +110,27 @@ function readFooterTable(image: Buffer, field: string): Map<string, Buffer> | un
 function readSevMetadata(image: Buffer, offsetFromEnd: number, field: string): SevMetadataSection[] {
   const start = image.length - offsetFromEnd;
   if (offsetFromEnd === 0 || start < 0 || start + 16 > image.length) {
-    throw new SnpMeasurementError("SEV_METADATA_INVALID", field, `SEV metadata offset ${offsetFromEnd} from the end points outside the image`);
+    throw new SnpMeasurementError(
+      "SEV_METADATA_INVALID",
+      field,
+      `SEV metadata offset ${offsetFromEnd} from the end points outside the image`,
+    );
   }
   if (image.toString("latin1", start, start + 4) !== "ASEV") {
-    throw new SnpMeasurementError("SEV_METADATA_SIGNATURE", field, "wrong SEV metadata signature (expected \"ASEV\")");
+    throw new SnpMeasurementError("SEV_METADATA_SIGNATURE", field, 'wrong SEV metadata signature (expected "ASEV")');
   }
   const length = image.readUInt32LE(start + 4);
   const version = image.readUInt32LE(start + 8);
   const count = image.readUInt32LE(start + 12);
-  if (version !== 1) throw new SnpMeasurementError("SEV_METADATA_VERSION", field, `wrong SEV metadata version ${version} (expected 1)`);
+  if (version !== 1)
+    throw new SnpMeasurementError("SEV_METADATA_VERSION", field, `wrong SEV metadata version ${version} (expected 1)`);
   const end = Math.min(start + length, image.length);
   if (start + 16 + count * 12 > end) {
-    throw new SnpMeasurementError("SEV_METADATA_INVALID", field, `SEV metadata lists ${count} sections but holds only ${Math.max(0, Math.floor((end - start - 16) / 12))}`);
+    throw new SnpMeasurementError(
+      "SEV_METADATA_INVALID",
+      field,
+      `SEV metadata lists ${count} sections but holds only ${Math.max(0, Math.floor((end - start - 16) / 12))}`,
+    );
   }
   const sections: SevMetadataSection[] = [];
   for (let i = 0, at = start + 16; i < count; i++, at += 12) {
@@ -132,7 +161,13 @@ export function parseFirmware(image: Uint8Array, field = "ovmf"): FirmwareLayout
     entries,
     sevMetadata: metadata === undefined ? undefined : readSevMetadata(buf, u32(metadata, field, "SEV metadata"), field),
     resetEip: reset === undefined ? undefined : u32(reset, field, "SEV-ES reset block"),
-    hashesTable: hashes === undefined ? undefined : { gpa: u32(hashes, field, "SEV hashes table"), size: hashes.length >= 8 ? hashes.readUInt32LE(4) : undefined },
+    hashesTable:
+      hashes === undefined
+        ? undefined
+        : {
+            gpa: u32(hashes, field, "SEV hashes table"),
+            size: hashes.length >= 8 ? hashes.readUInt32LE(4) : undefined,
+          },
     svsmEntryOffset: svsm === undefined ? undefined : u32(svsm, field, "SVSM info"),
   };
 }

@@ -6,10 +6,23 @@ import { SnpMeasurementError } from "./errors.js";
 
 /** QEMU `-cpu` model names the calculator knows, in the order the stack config lists them. */
 export const VCPU_TYPES = [
-  "EPYC", "EPYC-v1", "EPYC-v2", "EPYC-v3", "EPYC-v4", "EPYC-IBPB",
-  "EPYC-Rome", "EPYC-Rome-v1", "EPYC-Rome-v2", "EPYC-Rome-v3", "EPYC-Rome-v4",
-  "EPYC-Milan", "EPYC-Milan-v1", "EPYC-Milan-v2",
-  "EPYC-Genoa", "EPYC-Genoa-v1", "EPYC-Turin",
+  "EPYC",
+  "EPYC-v1",
+  "EPYC-v2",
+  "EPYC-v3",
+  "EPYC-v4",
+  "EPYC-IBPB",
+  "EPYC-Rome",
+  "EPYC-Rome-v1",
+  "EPYC-Rome-v2",
+  "EPYC-Rome-v3",
+  "EPYC-Rome-v4",
+  "EPYC-Milan",
+  "EPYC-Milan-v1",
+  "EPYC-Milan-v2",
+  "EPYC-Genoa",
+  "EPYC-Genoa-v1",
+  "EPYC-Turin",
 ] as const;
 
 /** A known vCPU model name. */
@@ -26,7 +39,7 @@ export interface CpuIdentity {
 }
 
 const IDENTITIES: Readonly<Record<VcpuType, CpuIdentity>> = {
-  "EPYC": { family: 23, model: 1, stepping: 2 },
+  EPYC: { family: 23, model: 1, stepping: 2 },
   "EPYC-v1": { family: 23, model: 1, stepping: 2 },
   "EPYC-v2": { family: 23, model: 1, stepping: 2 },
   "EPYC-v3": { family: 23, model: 1, stepping: 2 },
@@ -68,9 +81,14 @@ function inRange(value: number, max: number): boolean {
  */
 export function cpuSignature(id: CpuIdentity): number {
   if (!inRange(id.family, 15 + 0xff) || !inRange(id.model, 0xff) || !inRange(id.stepping, 0xf)) {
-    throw new SnpMeasurementError("VCPU_SIGNATURE_INVALID", "vcpuSignature",
-      `vCPU family/model/stepping ${id.family}/${id.model}/${id.stepping} out of range (family 0-270, model 0-255, stepping 0-15)`);
+    throw new SnpMeasurementError(
+      "VCPU_SIGNATURE_INVALID",
+      "vcpuSignature",
+      `vCPU family/model/stepping ${id.family}/${id.model}/${id.stepping} out of range (family 0-270, model 0-255, stepping 0-15)`,
+    );
   }
   const [baseFamily, extFamily] = id.family > 0xf ? [0xf, id.family - 0xf] : [id.family, 0];
-  return ((extFamily << 20) | ((id.model >> 4) << 16) | (baseFamily << 8) | ((id.model & 0xf) << 4) | id.stepping) >>> 0;
+  return (
+    ((extFamily << 20) | ((id.model >> 4) << 16) | (baseFamily << 8) | ((id.model & 0xf) << 4) | id.stepping) >>> 0
+  );
 }

@@ -2,7 +2,13 @@
  * `appraiseSnpEvidence`: the three steps in one call (parse + verify, validate, drift class) with a
  * verdict that never throws for bad evidence. This is what a relying party (the key broker) calls.
  */
-import { assessDrift, RELEASABLE_DRIFT_CLASSES, type DriftClass, type EvidenceClaims, type PlatformInventory } from "../../measurements/drift/index.js";
+import {
+  assessDrift,
+  RELEASABLE_DRIFT_CLASSES,
+  type DriftClass,
+  type EvidenceClaims,
+  type PlatformInventory,
+} from "../../measurements/drift/index.js";
 import type { GoldenManifest, ManifestSet } from "../../measurements/manifest/index.js";
 import { isAttestationError } from "./errors.js";
 import type { SnpPolicy } from "./validate/policy.js";
@@ -49,10 +55,16 @@ const BINDING_CODES = new Set(["REPORT_DATA_MISMATCH", "REPORT_DATA_REPLAYED"]);
 /** Drift class without golden manifests: from the verifier's own failures only (the manifest logic lives in measurements/drift). */
 function driftWithoutManifests(failures: readonly PolicyFailure[]): { driftClass: DriftClass; reason: string } {
   const has = (code: string) => failures.some((f) => f.code === code);
-  if (failures.some((f) => BINDING_CODES.has(f.code))) return { driftClass: "invalid-evidence", reason: "the REPORT_DATA binding failed (mismatch or replay)" };
-  if (has("MEASUREMENT_NOT_ALLOWED")) return { driftClass: "unknown-measurement", reason: "the measurement is not in the policy's allowed measurements" };
-  if (has("TCB_BELOW_FLOOR")) return { driftClass: "tcb-below-floor", reason: "the reported TCB is below the policy's floor" };
-  return { driftClass: "ok", reason: "authentic; no golden manifests given, so the class reflects the policy checks only" };
+  if (failures.some((f) => BINDING_CODES.has(f.code)))
+    return { driftClass: "invalid-evidence", reason: "the REPORT_DATA binding failed (mismatch or replay)" };
+  if (has("MEASUREMENT_NOT_ALLOWED"))
+    return { driftClass: "unknown-measurement", reason: "the measurement is not in the policy's allowed measurements" };
+  if (has("TCB_BELOW_FLOOR"))
+    return { driftClass: "tcb-below-floor", reason: "the reported TCB is below the policy's floor" };
+  return {
+    driftClass: "ok",
+    reason: "authentic; no golden manifests given, so the class reflects the policy checks only",
+  };
 }
 
 /**
@@ -74,15 +86,42 @@ export async function appraiseSnpEvidence(opts: AppraiseSnpOptions): Promise<Snp
   } catch (e) {
     if (!isAttestationError(e)) throw e;
     const failure: PolicyFailure = { code: e.code, path: e.path ?? "report", message: e.message };
-    const reason = e.code === "COLLATERAL_UNAVAILABLE" ? "no verdict: collateral unavailable" : "evidence failed verification (signature, chain, binding or structure)";
-    return { tee: "sev-snp", accepted: false, releasable: false, driftClass: "invalid-evidence", driftReason: reason, failures: [failure], warnings: [], claims: undefined, evidence: undefined, release: undefined };
+    const reason =
+      e.code === "COLLATERAL_UNAVAILABLE"
+        ? "no verdict: collateral unavailable"
+        : "evidence failed verification (signature, chain, binding or structure)";
+    return {
+      tee: "sev-snp",
+      accepted: false,
+      releasable: false,
+      driftClass: "invalid-evidence",
+      driftReason: reason,
+      failures: [failure],
+      warnings: [],
+      claims: undefined,
+      evidence: undefined,
+      release: undefined,
+    };
   }
-  const v = validateSnpReport({ evidence, policy: opts.policy, manifests: opts.manifests, expectedReportData: opts.expectedReportData, replay: opts.replay, now: opts.now });
+  const v = validateSnpReport({
+    evidence,
+    policy: opts.policy,
+    manifests: opts.manifests,
+    expectedReportData: opts.expectedReportData,
+    replay: opts.replay,
+    now: opts.now,
+  });
   const bindingFailed = v.failures.some((f) => BINDING_CODES.has(f.code));
   let driftClass: DriftClass;
   let driftReason: string;
   if (opts.manifests !== undefined) {
-    const a = assessDrift({ claims: evidence.claims, evidenceValid: !bindingFailed, manifests: opts.manifests, inventory: opts.inventory, floors: opts.policy.tcbFloors });
+    const a = assessDrift({
+      claims: evidence.claims,
+      evidenceValid: !bindingFailed,
+      manifests: opts.manifests,
+      inventory: opts.inventory,
+      floors: opts.policy.tcbFloors,
+    });
     driftClass = a.driftClass;
     driftReason = bindingFailed ? "the REPORT_DATA binding failed (mismatch or replay)" : a.reason;
   } else {

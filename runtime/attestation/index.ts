@@ -8,19 +8,89 @@
  */
 export { appraiseSnpEvidence, type AppraiseSnpOptions, type SnpVerdict } from "./appraise.js";
 export { ATTESTATION_ERROR_CODES, AttestationError, isAttestationError, type AttestationErrorCode } from "./errors.js";
-export { decodeKeyInfo, decodePlatformInfo, decodePolicy, encodeKeyInfo, encodePolicy, type GuestPolicy, type GuestPolicyFlags, type KeyInfo, type PlatformInfo, type SigningKey } from "./abi/bits.js";
-export { CERT_TABLE_GUID, collateralFromCertTable, parseCertTable, serializeCertTable, type CertTableEntry } from "./abi/certtable.js";
+export {
+  decodeKeyInfo,
+  decodePlatformInfo,
+  decodePolicy,
+  encodeKeyInfo,
+  encodePolicy,
+  type GuestPolicy,
+  type GuestPolicyFlags,
+  type KeyInfo,
+  type PlatformInfo,
+  type SigningKey,
+} from "./abi/bits.js";
+export {
+  CERT_TABLE_GUID,
+  collateralFromCertTable,
+  parseCertTable,
+  serializeCertTable,
+  type CertTableEntry,
+} from "./abi/certtable.js";
 export { isSnpProduct, productFromCpuId, SNP_PRODUCTS, type CpuId, type SnpProduct } from "./abi/product.js";
-export { parseReport, REPORT_SIZE, serializeReport, signatureFromP1363, signatureToP1363, type FirmwareVersion, type ParseReportOptions, type SnpReport, type SnpReportFields } from "./abi/report.js";
+export {
+  parseReport,
+  REPORT_SIZE,
+  serializeReport,
+  signatureFromP1363,
+  signatureToP1363,
+  type FirmwareVersion,
+  type ParseReportOptions,
+  type SnpReport,
+  type SnpReportFields,
+} from "./abi/report.js";
 export { decodeTcb, encodeTcb, tcbComponents, type TcbLayout, type TcbVersion } from "./abi/tcb.js";
 export { SimulatedSnp, type SimulatedEvidence, type SimulatedSnpOptions } from "./evidence/simulated.js";
 export { SIMULATED_DEFAULT_TCB, type SimulatedReportInput } from "./evidence/simulated-report.js";
-export { MAX_RESULT_TTL_SECONDS, RESULT_TOKEN_TYPE, signAttestationResult, verifyAttestationResult, type AttestationResultClaims, type ResultSigner, type SignResultOptions, type VerifyResultOptions } from "./result/token.js";
-export { defaultSnpPolicy, parseSnpPolicy, policyFromVerifierPolicy, snpPolicySchema, type SnpPolicy, type SnpPolicyInput } from "./validate/policy.js";
+export {
+  MAX_RESULT_TTL_SECONDS,
+  RESULT_TOKEN_TYPE,
+  signAttestationResult,
+  verifyAttestationResult,
+  type AttestationResultClaims,
+  type ResultSigner,
+  type SignResultOptions,
+  type VerifyResultOptions,
+} from "./result/token.js";
+export {
+  defaultSnpPolicy,
+  parseSnpPolicy,
+  policyFromVerifierPolicy,
+  snpPolicySchema,
+  type SnpPolicy,
+  type SnpPolicyInput,
+} from "./validate/policy.js";
 export { memoryReplayGuard, type MemoryReplayGuardOptions, type ReplayGuard } from "./validate/replay.js";
-export { validateSnpReport, type PolicyFailure, type SnpValidation, type ValidateSnpOptions } from "./validate/validate.js";
+export {
+  validateSnpReport,
+  type PolicyFailure,
+  type SnpValidation,
+  type ValidateSnpOptions,
+} from "./validate/validate.js";
 export { ChainCache, type VerifiedChain } from "./verify/chain.js";
-export { cachedGetter, kdsCertChainPath, kdsCrlPath, kdsGetter, kdsVcekPath, mapGetter, type CollateralGetter, type KdsGetterOptions } from "./verify/collateral.js";
+export {
+  cachedGetter,
+  kdsCertChainPath,
+  kdsCrlPath,
+  kdsGetter,
+  kdsVcekPath,
+  mapGetter,
+  type CollateralGetter,
+  type KdsGetterOptions,
+} from "./verify/collateral.js";
 export { directoryGetter, kdsPathToFile } from "./verify/collateral-dir.js";
-export { amdTrustAnchor, amdTrustAnchors, anchorsFor, ROOT_IDS, trustAnchor, type RootId, type TrustAnchor } from "./verify/trust.js";
-export { verifySnpEvidence, type SnpCollateral, type VerifiedSnpEvidence, type VerifySnpOptions } from "./verify/verify.js";
+export {
+  amdTrustAnchor,
+  amdTrustAnchors,
+  anchorsFor,
+  ROOT_IDS,
+  trustAnchor,
+  type RootId,
+  type TrustAnchor,
+} from "./verify/trust.js";
+export {
+  verifySnpEvidence,
+  type SnpCollateral,
+  type VerifiedSnpEvidence,
+  type VerifySnpOptions,
+} from "./verify/verify.js";

@@ -26,7 +26,10 @@ const KEY_FORMAT = /^cik_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 export function generateApiKey(client: string): { apiKey: string; record: ApiKeyRecord } {
   const id = randomBytes(6).toString("hex");
   const secret = randomBytes(32).toString("base64url");
-  return { apiKey: `cik_${id}_${secret}`, record: { id, client, sha256: createHash("sha256").update(secret).digest("hex") } };
+  return {
+    apiKey: `cik_${id}_${secret}`,
+    record: { id, client, sha256: createHash("sha256").update(secret).digest("hex") },
+  };
 }
 
 /** Looks keys up by id and checks secrets in constant time. */
@@ -35,7 +38,8 @@ export class ApiKeyStore {
 
   constructor(records: readonly ApiKeyRecord[]) {
     for (const r of records) {
-      if (!/^[0-9a-f]{12}$/.test(r.id) || !/^[0-9a-f]{64}$/.test(r.sha256)) throw new TypeError(`api key record ${JSON.stringify(r.id)}: id must be 12 hex, sha256 64 hex`);
+      if (!/^[0-9a-f]{12}$/.test(r.id) || !/^[0-9a-f]{64}$/.test(r.sha256))
+        throw new TypeError(`api key record ${JSON.stringify(r.id)}: id must be 12 hex, sha256 64 hex`);
       if (this.byId.has(r.id)) throw new TypeError(`api key record ${r.id} given twice`);
       this.byId.set(r.id, r);
     }

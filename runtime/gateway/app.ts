@@ -56,7 +56,14 @@ declare module "fastify" {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const params = { type: "object", required: ["model"], properties: { model: { type: "string", minLength: 1, maxLength: 128 }, version: { type: "string", minLength: 1, maxLength: 64 } } } as const;
+const params = {
+  type: "object",
+  required: ["model"],
+  properties: {
+    model: { type: "string", minLength: 1, maxLength: 128 },
+    version: { type: "string", minLength: 1, maxLength: 64 },
+  },
+} as const;
 
 /** Gateway metrics. */
 interface GatewayMetrics {
@@ -77,14 +84,27 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
   const now = opts.now ?? Date.now;
   const keys = new ApiKeyStore(opts.apiKeys);
   const clients = new Map(opts.clients.map((c) => [c.name, c]));
-  const byCert = new Map(opts.clients.flatMap((c) => (c.certificateSha256 ?? []).map((f) => [f.toLowerCase(), c.name] as const)));
-  for (const r of opts.apiKeys) if (!clients.has(r.client)) throw new GatewayError("CONFIG_INVALID", `apiKeys[${r.id}].client: no client named ${r.client}`);
+  const byCert = new Map(
+    opts.clients.flatMap((c) => (c.certificateSha256 ?? []).map((f) => [f.toLowerCase(), c.name] as const)),
+  );
+  for (const r of opts.apiKeys)
+    if (!clients.has(r.client))
+      throw new GatewayError("CONFIG_INVALID", `apiKeys[${r.id}].client: no client named ${r.client}`);
   const limiter = new RateLimiter();
   const registry = opts.registry ?? new MetricsRegistry();
   const metrics: GatewayMetrics = {
-    requests: registry.counter("ci_gateway_requests_total", "Gateway requests by client, model and result code", ["client", "model", "code"]),
-    untrusted: registry.counter("ci_gateway_upstream_untrusted_total", "Runtime connections refused because the runtime certificate is not from the broker CA"),
-    limited: registry.counter("ci_gateway_rate_limited_total", "Requests refused by the per-client rate limit", ["client"]),
+    requests: registry.counter("ci_gateway_requests_total", "Gateway requests by client, model and result code", [
+      "client",
+      "model",
+      "code",
+    ]),
+    untrusted: registry.counter(
+      "ci_gateway_upstream_untrusted_total",
+      "Runtime connections refused because the runtime certificate is not from the broker CA",
+    ),
+    limited: registry.counter("ci_gateway_rate_limited_total", "Requests refused by the per-client rate limit", [
+      "client",
+    ]),
   };
   const cursor = new Map<string, number>();
 
@@ -96,13 +116,26 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}), minVersion: "TLSv1.2" as const } } : {}),
+    ...(opts.tls
+      ? {
+          https: {
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+            ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+            minVersion: "TLSv1.2" as const,
+          },
+        }
+      : {}),
   }) as unknown as FastifyInstance;
 
   app.decorateRequest("gw", null as never);
   app.removeAllContentTypeParsers();
   // Bodies pass through unparsed: JSON, or the binary tensor extension (octet-stream + header length).
-  app.addContentTypeParser(["application/json", "application/octet-stream"], { parseAs: "buffer", bodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ["application/json", "application/octet-stream"],
+    { parseAs: "buffer", bodyLimit },
+    (_req, body, done) => done(null, body),
+  );
 
   const started = new WeakMap<object, bigint>();
   const sent = new WeakMap<object, number>();
@@ -119,18 +152,33 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     const t0 = started.get(req);
     const code = req.gw?.code ?? (reply.statusCode < 400 ? "OK" : `HTTP_${reply.statusCode}`);
     metrics.requests.inc({ client: req.gw?.client ?? "-", model: req.gw?.model ?? "-", code });
-    req.log.info({
-      client: req.gw?.client ?? "-", method: req.method, route: req.routeOptions.url ?? "-", model: req.gw?.model ?? "-",
-      upstream: req.gw?.upstream, status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
-      responseBytes: sent.get(req) ?? 0, ms: t0 === undefined ? 0 : Math.round(Number(process.hrtime.bigint() - t0) / 1e3) / 1e3,
-    }, "request");
+    req.log.info(
+      {
+        client: req.gw?.client ?? "-",
+        method: req.method,
+        route: req.routeOptions.url ?? "-",
+        model: req.gw?.model ?? "-",
+        upstream: req.gw?.upstream,
+        status: reply.statusCode,
+        code,
+        requestBytes: Number(req.headers["content-length"] ?? 0),
+        responseBytes: sent.get(req) ?? 0,
+        ms: t0 === undefined ? 0 : Math.round(Number(process.hrtime.bigint() - t0) / 1e3) / 1e3,
+      },
+      "request",
+    );
   });
 
   app.setErrorHandler((err, req, reply) => {
     let e: GatewayError;
     if (err instanceof GatewayError) e = err;
-    else if ((err as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") e = new GatewayError("BODY_TOO_LARGE", "body: larger than the limit");
-    else if ((err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") e = new GatewayError("UNSUPPORTED_MEDIA_TYPE", "content-type: must be application/json or application/octet-stream");
+    else if ((err as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE")
+      e = new GatewayError("BODY_TOO_LARGE", "body: larger than the limit");
+    else if ((err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+      e = new GatewayError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        "content-type: must be application/json or application/octet-stream",
+      );
     else if ((err as { validation?: unknown }).validation) e = new GatewayError("ROUTE_NOT_FOUND", "no such route");
     else {
       e = new GatewayError("INTERNAL", "internal error", { cause: err });
@@ -153,7 +201,10 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
       if (client) return client;
     }
     const auth = req.headers.authorization;
-    const presented = typeof auth === "string" && auth.startsWith("Bearer ") ? auth.slice(7) : (req.headers["x-api-key"] as string | undefined);
+    const presented =
+      typeof auth === "string" && auth.startsWith("Bearer ")
+        ? auth.slice(7)
+        : (req.headers["x-api-key"] as string | undefined);
     const client = keys.authenticate(presented);
     if (!client) throw new GatewayError("UNAUTHENTICATED", "missing or invalid API key or client certificate");
     return client;
@@ -166,13 +217,16 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     const decision = limiter.take(clientName, client.rateLimit, now());
     if (!decision.ok) {
       metrics.limited.inc({ client: clientName });
-      throw new GatewayError("RATE_LIMITED", `rate limit of ${client.rateLimit.perSecond}/s exceeded`, { retryAfterSeconds: decision.retryAfterSeconds });
+      throw new GatewayError("RATE_LIMITED", `rate limit of ${client.rateLimit.perSecond}/s exceeded`, {
+        retryAfterSeconds: decision.retryAfterSeconds,
+      });
     }
     const model = req.params.model;
     const upstreams = Object.hasOwn(opts.routes, model) ? opts.routes[model]! : [];
     if (upstreams.length === 0) throw new GatewayError("MODEL_NOT_FOUND", "no runtime serves this model");
     req.gw.model = model;
-    if (client.models && !client.models.includes(model)) throw new GatewayError("FORBIDDEN_MODEL", "this client may not use this model");
+    if (client.models && !client.models.includes(model))
+      throw new GatewayError("FORBIDDEN_MODEL", "this client may not use this model");
     const start = cursor.get(model) ?? 0;
     cursor.set(model, (start + 1) % upstreams.length);
     let last: unknown;
@@ -182,7 +236,8 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
       let res: UpstreamReply;
       try {
         res = await opts.runtimes.forward(upstream, {
-          method: req.method, path: req.url,
+          method: req.method,
+          path: req.url,
           headers: forwardHeaders(req),
           ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
         });
@@ -194,10 +249,13 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
         if (code === "UPSTREAM_UNTRUSTED" || code === "UPSTREAM_UNAVAILABLE") continue;
         throw e;
       }
-      req.gw.code = res.status < 400 ? "OK" : upstreamCode(res.body) ?? `HTTP_${res.status}`;
+      req.gw.code = res.status < 400 ? "OK" : (upstreamCode(res.body) ?? `HTTP_${res.status}`);
       if (res.retryAfter) reply.header("retry-after", res.retryAfter);
       if (res.headerLength) reply.header("inference-header-content-length", res.headerLength);
-      return reply.code(res.status).type(res.contentType ?? "application/json").send(res.body);
+      return reply
+        .code(res.status)
+        .type(res.contentType ?? "application/json")
+        .send(res.body);
     }
     throw last;
   }
@@ -215,7 +273,10 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
 
 /** The only headers sent to a runtime: request id, content type and the binary extension's header length. */
 function forwardHeaders(req: FastifyRequest): Record<string, string> {
-  const headers: Record<string, string> = { "x-request-id": req.id, accept: "application/json, application/octet-stream" };
+  const headers: Record<string, string> = {
+    "x-request-id": req.id,
+    accept: "application/json, application/octet-stream",
+  };
   if (!Buffer.isBuffer(req.body)) return headers;
   const binary = (req.headers["content-type"] ?? "").startsWith("application/octet-stream");
   headers["content-type"] = binary ? "application/octet-stream" : "application/json";

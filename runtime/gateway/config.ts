@@ -5,28 +5,58 @@
 import { z } from "zod";
 import { GatewayError } from "./errors.js";
 
-const hostPort = (port: number) => z.strictObject({ host: z.string().min(1).default("0.0.0.0"), port: z.number().int().min(0).max(65535).default(port) });
+const hostPort = (port: number) =>
+  z.strictObject({
+    host: z.string().min(1).default("0.0.0.0"),
+    port: z.number().int().min(0).max(65535).default(port),
+  });
 
 /** The gateway config schema. */
 export const gatewayConfigSchema = z.strictObject({
   listen: hostPort(8080).default({ host: "0.0.0.0", port: 8080 }),
   ops: hostPort(9465).default({ host: "0.0.0.0", port: 9465 }),
-  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), clientCaFile: z.string().min(1).optional() }).optional(),
+  tls: z
+    .strictObject({
+      certFile: z.string().min(1),
+      keyFile: z.string().min(1),
+      clientCaFile: z.string().min(1).optional(),
+    })
+    .optional(),
   upstreamTls: z.strictObject({
     brokerCaFile: z.string().min(1).describe("the only trust anchor for runtime certificates"),
     certFile: z.string().min(1).describe("gateway client certificate (from the gateway CA)"),
     keyFile: z.string().min(1),
   }),
   upstreamTimeoutMs: z.number().int().min(1).max(600_000).default(15_000),
-  routes: z.record(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/), z.array(z.strictObject({ url: z.url({ protocol: /^https$/ }), servername: z.string().min(1).optional() })).min(1)),
-  clients: z.array(z.strictObject({
-    name: z.string().min(1).max(64),
-    rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().min(1) }),
-    models: z.array(z.string().min(1)).optional(),
-    certificateSha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
-  })).min(1),
-  apiKeys: z.array(z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/), client: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).default([]),
-  bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+  routes: z.record(
+    z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+    z.array(z.strictObject({ url: z.url({ protocol: /^https$/ }), servername: z.string().min(1).optional() })).min(1),
+  ),
+  clients: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(64),
+        rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().min(1) }),
+        models: z.array(z.string().min(1)).optional(),
+        certificateSha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
+      }),
+    )
+    .min(1),
+  apiKeys: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[0-9a-f]{12}$/),
+        client: z.string().min(1),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    )
+    .default([]),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug"]).default("info"),
 });
 
@@ -36,11 +66,26 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 /** Parses a config document -> `CONFIG_INVALID` listing every problem with its path. */
 export function parseGatewayConfig(doc: unknown): GatewayConfig {
   const r = gatewayConfigSchema.safeParse(doc);
-  const problems = r.success ? [] : r.error.issues.map((i) => `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(root)"}: ${i.message}`);
+  const problems = r.success
+    ? []
+    : r.error.issues.map(
+        (i) =>
+          `${
+            i.path
+              .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+              .join("")
+              .replace(/^\./, "") || "(root)"
+          }: ${i.message}`,
+      );
   if (r.success) {
     const names = new Set(r.data.clients.map((c) => c.name));
-    r.data.apiKeys.forEach((k, i) => names.has(k.client) || problems.push(`apiKeys[${i}].client: no client named ${k.client}`));
+    r.data.apiKeys.forEach(
+      (k, i) => names.has(k.client) || problems.push(`apiKeys[${i}].client: no client named ${k.client}`),
+    );
     if (problems.length === 0) return r.data;
   }
-  throw new GatewayError("CONFIG_INVALID", `invalid gateway config (${problems.length} problems):\n${problems.join("\n")}`);
+  throw new GatewayError(
+    "CONFIG_INVALID",
+    `invalid gateway config (${problems.length} problems):\n${problems.join("\n")}`,
+  );
 }

@@ -26,10 +26,27 @@ export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ service: "gateway", level: config.logLevel });
   const registry = new MetricsRegistry();
   const u = config.upstreamTls;
-  const runtimes = new RuntimeClient({ brokerCa: read(u.brokerCaFile), cert: read(u.certFile), key: read(u.keyFile) }, { timeoutMs: config.upstreamTimeoutMs });
+  const runtimes = new RuntimeClient(
+    { brokerCa: read(u.brokerCaFile), cert: read(u.certFile), key: read(u.keyFile) },
+    { timeoutMs: config.upstreamTimeoutMs },
+  );
   const app = buildGatewayApp({
-    clients: config.clients, apiKeys: config.apiKeys, routes: config.routes, runtimes, logger, registry, bodyLimit: config.bodyLimitBytes,
-    ...(config.tls ? { tls: { cert: read(config.tls.certFile), key: read(config.tls.keyFile), ...(config.tls.clientCaFile ? { clientCa: read(config.tls.clientCaFile) } : {}) } } : {}),
+    clients: config.clients,
+    apiKeys: config.apiKeys,
+    routes: config.routes,
+    runtimes,
+    logger,
+    registry,
+    bodyLimit: config.bodyLimitBytes,
+    ...(config.tls
+      ? {
+          tls: {
+            cert: read(config.tls.certFile),
+            key: read(config.tls.keyFile),
+            ...(config.tls.clientCaFile ? { clientCa: read(config.tls.clientCaFile) } : {}),
+          },
+        }
+      : {}),
   });
   let draining = false;
   const ops = buildOpsApp({ registry, isReady: () => !draining });
@@ -51,8 +68,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    process.stderr.write(`${e instanceof GatewayError ? `${e.code}: ${e.message}` : "gateway failed to start"}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof GatewayError ? `${e.code}: ${e.message}` : "gateway failed to start"}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -20,7 +20,8 @@ export class RateLimiter {
 
   /** Takes one token for `client` at `nowMs`. */
   take(client: string, limit: RateLimit, nowMs: number): RateDecision {
-    if (!(limit.perSecond > 0) || !(limit.burst >= 1)) throw new TypeError("rate limit needs perSecond > 0 and burst >= 1");
+    if (!(limit.perSecond > 0) || !(limit.burst >= 1))
+      throw new TypeError("rate limit needs perSecond > 0 and burst >= 1");
     const b = this.buckets.get(client) ?? { tokens: limit.burst, at: nowMs };
     b.tokens = Math.min(limit.burst, b.tokens + (Math.max(0, nowMs - b.at) / 1000) * limit.perSecond);
     b.at = nowMs;

@@ -37,44 +37,91 @@ export interface UpstreamReply {
 
 // Certificate verification failures (OpenSSL verify codes and Node's hostname check).
 const UNTRUSTED = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_SIGNATURE_FAILURE", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED",
-  "CERT_REJECTED", "INVALID_CA", "ERR_TLS_CERT_ALTNAME_INVALID",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "INVALID_CA",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
 /** Sends requests to runtimes over mTLS with keep-alive connections. */
 export class RuntimeClient {
   private readonly agent: Agent;
 
-  constructor(tls: UpstreamTls, private readonly opts: { timeoutMs: number; maxSockets?: number }) {
-    this.agent = new Agent({ ca: tls.brokerCa, cert: tls.cert, key: tls.key, keepAlive: true, maxSockets: opts.maxSockets ?? 64, minVersion: "TLSv1.2" });
+  constructor(
+    tls: UpstreamTls,
+    private readonly opts: { timeoutMs: number; maxSockets?: number },
+  ) {
+    this.agent = new Agent({
+      ca: tls.brokerCa,
+      cert: tls.cert,
+      key: tls.key,
+      keepAlive: true,
+      maxSockets: opts.maxSockets ?? 64,
+      minVersion: "TLSv1.2",
+    });
   }
 
   /** Forwards one request; failures become `UPSTREAM_UNTRUSTED`, `UPSTREAM_UNAVAILABLE` or `UPSTREAM_TIMEOUT`. */
-  forward(upstream: Upstream, req: { method: string; path: string; headers: Record<string, string>; body?: Buffer }): Promise<UpstreamReply> {
+  forward(
+    upstream: Upstream,
+    req: { method: string; path: string; headers: Record<string, string>; body?: Buffer },
+  ): Promise<UpstreamReply> {
     const url = new URL(upstream.url);
     // SNI carries host names only (RFC 6066): an IP literal is checked against the certificate's IP SANs.
     const servername = upstream.servername ?? (isIP(url.hostname) === 0 ? url.hostname : undefined);
     return new Promise((resolve, reject) => {
-      const r = request({
-        agent: this.agent, host: url.hostname, port: url.port || 443, method: req.method, path: req.path,
-        ...(servername ? { servername } : {}), headers: { ...req.headers, ...(req.body ? { "content-length": String(req.body.length) } : {}) },
-        timeout: this.opts.timeoutMs,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({
-          status: res.statusCode ?? 502, contentType: res.headers["content-type"],
-          retryAfter: typeof res.headers["retry-after"] === "string" ? res.headers["retry-after"] : undefined,
-          headerLength: typeof res.headers["inference-header-content-length"] === "string" ? res.headers["inference-header-content-length"] : undefined,
-          body: Buffer.concat(chunks),
-        }));
-        res.on("error", (e) => reject(new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime closed the connection", { cause: e })));
-      });
-      r.on("timeout", () => r.destroy(new GatewayError("UPSTREAM_TIMEOUT", `the runtime did not answer within ${this.opts.timeoutMs} ms`)));
+      const r = request(
+        {
+          agent: this.agent,
+          host: url.hostname,
+          port: url.port || 443,
+          method: req.method,
+          path: req.path,
+          ...(servername ? { servername } : {}),
+          headers: { ...req.headers, ...(req.body ? { "content-length": String(req.body.length) } : {}) },
+          timeout: this.opts.timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 502,
+              contentType: res.headers["content-type"],
+              retryAfter: typeof res.headers["retry-after"] === "string" ? res.headers["retry-after"] : undefined,
+              headerLength:
+                typeof res.headers["inference-header-content-length"] === "string"
+                  ? res.headers["inference-header-content-length"]
+                  : undefined,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          res.on("error", (e) =>
+            reject(new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime closed the connection", { cause: e })),
+          );
+        },
+      );
+      r.on("timeout", () =>
+        r.destroy(new GatewayError("UPSTREAM_TIMEOUT", `the runtime did not answer within ${this.opts.timeoutMs} ms`)),
+      );
       r.on("error", (e: NodeJS.ErrnoException) => {
         if (e instanceof GatewayError) return reject(e);
-        if (e.code && UNTRUSTED.has(e.code)) return reject(new GatewayError("UPSTREAM_UNTRUSTED", "the runtime's certificate is not from the broker CA (not attested)", { cause: e }));
+        if (e.code && UNTRUSTED.has(e.code))
+          return reject(
+            new GatewayError(
+              "UPSTREAM_UNTRUSTED",
+              "the runtime's certificate is not from the broker CA (not attested)",
+              { cause: e },
+            ),
+          );
         reject(new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime is unreachable", { cause: e }));
       });
       r.end(req.body);

@@ -77,7 +77,11 @@ export function checkServerCredentials(c: ReleasedCredentials): void {
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new Error("not issued by the broker CA");
     if (!cert.checkPrivateKey(createPrivateKey(c.serverKey))) throw new Error("key does not match the certificate");
   } catch (cause) {
-    throw new InferenceError("KEY_RELEASE_FAILED", `checking released TLS credentials: ${cause instanceof Error ? cause.message : "unreadable"}`, { cause });
+    throw new InferenceError(
+      "KEY_RELEASE_FAILED",
+      `checking released TLS credentials: ${cause instanceof Error ? cause.message : "unreadable"}`,
+      { cause },
+    );
   }
 }
 
@@ -94,7 +98,9 @@ export async function bootModels(opts: BootOptions): Promise<BootResult> {
     credentials = await opts.keyRelease.release({ keyIds });
   } catch (cause) {
     if (cause instanceof InferenceError) throw cause;
-    throw new InferenceError("KEY_RELEASE_FAILED", "attesting to the key broker: key release refused or unavailable", { cause });
+    throw new InferenceError("KEY_RELEASE_FAILED", "attesting to the key broker: key release refused or unavailable", {
+      cause,
+    });
   }
   checkServerCredentials(credentials);
   const create = opts.createSession ?? createOrtSession;
@@ -103,9 +109,17 @@ export async function bootModels(opts: BootOptions): Promise<BootResult> {
     for (const a of opts.artifacts) {
       const keyId = containerKeyId(a.container);
       const dataKey = credentials.modelKeys.get(keyId);
-      if (!dataKey) throw new InferenceError("KEY_RELEASE_FAILED", `attesting to the key broker: no data key released for ${keyId}`);
+      if (!dataKey)
+        throw new InferenceError(
+          "KEY_RELEASE_FAILED",
+          `attesting to the key broker: no data key released for ${keyId}`,
+        );
       const verified = await openVerifiedModel({
-        modelName: a.config.name, container: a.container, signature: a.signature, dataKey, signerKey: opts.signerKey,
+        modelName: a.config.name,
+        container: a.container,
+        signature: a.signature,
+        dataKey,
+        signerKey: opts.signerKey,
         ...(a.containerSha256 ? { containerSha256: a.containerSha256 } : {}),
       });
       let session: ModelSession;
@@ -117,9 +131,16 @@ export async function bootModels(opts: BootOptions): Promise<BootResult> {
       const graphSeq = session.inputs[0]?.shape[1];
       const sequenceLength = graphSeq !== undefined && graphSeq > 0 ? graphSeq : (a.sequenceLength ?? 128);
       const tokenizer = a.config.text ? loadTokenizer(a.tokenizerJson, { sequenceLength }) : undefined;
-      const model = createServedModel({ config: a.config, session, sha256: verified.sha256, maxBatchSize: opts.batching.maxBatchSize, ...(tokenizer ? { tokenizer } : {}) });
+      const model = createServedModel({
+        config: a.config,
+        session,
+        sha256: verified.sha256,
+        maxBatchSize: opts.batching.maxBatchSize,
+        ...(tokenizer ? { tokenizer } : {}),
+      });
       const batcher = new Batcher((feeds) => session.run(feeds), {
-        ...opts.batching, batchable: model.batchable,
+        ...opts.batching,
+        batchable: model.batchable,
         onBatch: ({ rows }) => opts.onBatch?.(model.name, rows),
       });
       models.set(model.name, { model, batcher });

@@ -5,7 +5,11 @@
 import { z } from "zod";
 import { InferenceError } from "./errors.js";
 
-const hostPort = (port: number) => z.strictObject({ host: z.string().min(1).default("0.0.0.0"), port: z.number().int().min(0).max(65535).default(port) });
+const hostPort = (port: number) =>
+  z.strictObject({
+    host: z.string().min(1).default("0.0.0.0"),
+    port: z.number().int().min(0).max(65535).default(port),
+  });
 
 const modelSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a DNS label" }),
@@ -13,10 +17,22 @@ const modelSchema = z.strictObject({
   container: z.string().min(1).describe("path of the encrypted container (*.onnx.enc)"),
   signature: z.string().min(1).describe("path of the detached signature (*.onnx.enc.jws)"),
   tokenizer: z.string().min(1).optional().describe("path of tokenizer.json; required for text models"),
-  containerSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  containerSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   sequenceLength: z.number().int().min(2).max(8192).optional(),
-  text: z.strictObject({ input: z.string().optional(), idsInput: z.string().optional(), maskInput: z.string().optional(), typeIdsInput: z.string().optional() }).optional(),
-  labels: z.strictObject({ from: z.string().min(1), names: z.array(z.string().min(1)).min(2), output: z.string().optional() }).optional(),
+  text: z
+    .strictObject({
+      input: z.string().optional(),
+      idsInput: z.string().optional(),
+      maskInput: z.string().optional(),
+      typeIdsInput: z.string().optional(),
+    })
+    .optional(),
+  labels: z
+    .strictObject({ from: z.string().min(1), names: z.array(z.string().min(1)).min(2), output: z.string().optional() })
+    .optional(),
 });
 
 /** The runtime config schema. */
@@ -26,14 +42,21 @@ export const runtimeConfigSchema = z.strictObject({
   models: z.array(modelSchema).min(1),
   signerPublicKeyFile: z.string().min(1).describe("PEM SPKI of the model registry's P-384 key (pinned)"),
   gatewayCaFile: z.string().min(1).describe("PEM CA bundle whose client certificates are accepted"),
-  batching: z.strictObject({
-    maxBatchSize: z.number().int().min(1).max(1024).default(8),
-    maxBatchDelayMs: z.number().int().min(0).max(10_000).default(5),
-    maxQueue: z.number().int().min(1).max(100_000).default(256),
-    requestTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
-    retryAfterSeconds: z.number().int().min(1).max(3600).default(1),
-  }).default({ maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10_000, retryAfterSeconds: 1 }),
-  bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+  batching: z
+    .strictObject({
+      maxBatchSize: z.number().int().min(1).max(1024).default(8),
+      maxBatchDelayMs: z.number().int().min(0).max(10_000).default(5),
+      maxQueue: z.number().int().min(1).max(100_000).default(256),
+      requestTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+      retryAfterSeconds: z.number().int().min(1).max(3600).default(1),
+    })
+    .default({ maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10_000, retryAfterSeconds: 1 }),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
   intraOpThreads: z.number().int().min(1).max(256).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug"]).default("info"),
   keyBroker: z.record(z.string(), z.unknown()).describe("options of the key broker's KBS client (passed through)"),
@@ -46,10 +69,23 @@ export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
 export function parseRuntimeConfig(doc: unknown): RuntimeConfig {
   const r = runtimeConfigSchema.safeParse(doc);
   if (r.success) {
-    const missing = r.data.models.flatMap((m, i) => (m.text && !m.tokenizer ? [`models[${i}].tokenizer: required for a text model`] : []));
+    const missing = r.data.models.flatMap((m, i) =>
+      m.text && !m.tokenizer ? [`models[${i}].tokenizer: required for a text model`] : [],
+    );
     if (missing.length === 0) return r.data;
-    throw new InferenceError("CONFIG_INVALID", `invalid runtime config (${missing.length} problems):\n${missing.join("\n")}`);
+    throw new InferenceError(
+      "CONFIG_INVALID",
+      `invalid runtime config (${missing.length} problems):\n${missing.join("\n")}`,
+    );
   }
-  const lines = r.error.issues.map((i) => `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(root)"}: ${i.message}`);
+  const lines = r.error.issues.map(
+    (i) =>
+      `${
+        i.path
+          .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+          .join("")
+          .replace(/^\./, "") || "(root)"
+      }: ${i.message}`,
+  );
   throw new InferenceError("CONFIG_INVALID", `invalid runtime config (${lines.length} problems):\n${lines.join("\n")}`);
 }

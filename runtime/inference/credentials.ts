@@ -22,7 +22,12 @@ export function certificateWindow(pem: string): { notBefore: number; notAfter: n
  * @example
  * refreshDelayMs({ notBefore: 0, notAfter: 900_000 }, 0); // 600000
  */
-export function refreshDelayMs(window: { notBefore: number; notAfter: number }, nowMs: number, fraction = 2 / 3, minMs = 1000): number {
+export function refreshDelayMs(
+  window: { notBefore: number; notAfter: number },
+  nowMs: number,
+  fraction = 2 / 3,
+  minMs = 1000,
+): number {
   const at = window.notBefore + fraction * (window.notAfter - window.notBefore);
   return Math.max(minMs, Math.round(at - nowMs));
 }
@@ -48,9 +53,15 @@ export class CredentialRefresher {
   private readonly timers: Timers;
   private readonly now: () => number;
 
-  constructor(current: ReleasedCredentials, private readonly opts: RefresherOptions) {
+  constructor(
+    current: ReleasedCredentials,
+    private readonly opts: RefresherOptions,
+  ) {
     this.window = certificateWindow(current.serverCertificate);
-    this.timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms).unref(), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    this.timers = opts.timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
     this.now = opts.now ?? Date.now;
   }
 
@@ -85,11 +96,17 @@ export class CredentialRefresher {
       if (this.stopped) return;
       this.opts.apply(next);
       this.window = certificateWindow(next.serverCertificate);
-      this.opts.logger.info({ event: "credentials-renewed", notAfter: new Date(this.window.notAfter).toISOString() }, "TLS certificate renewed");
+      this.opts.logger.info(
+        { event: "credentials-renewed", notAfter: new Date(this.window.notAfter).toISOString() },
+        "TLS certificate renewed",
+      );
       this.schedule(refreshDelayMs(this.window, this.now()));
     } catch (e) {
       const code = e instanceof InferenceError ? e.code : "KEY_RELEASE_FAILED";
-      this.opts.logger.warn({ event: "credentials-renewal-failed", code, expiresInMs: this.window.notAfter - this.now() }, "TLS certificate renewal failed; retrying");
+      this.opts.logger.warn(
+        { event: "credentials-renewal-failed", code, expiresInMs: this.window.notAfter - this.now() },
+        "TLS certificate renewal failed; retrying",
+      );
       this.schedule(this.opts.retryMs ?? 5000);
     }
   }

@@ -46,7 +46,9 @@ export const kbsKeyRelease: KeyReleaseFactory = (options, baseDir) => {
   try {
     client = keyReleaseFromOptions(options, baseDir);
   } catch (e) {
-    throw new InferenceError("CONFIG_INVALID", `keyBroker: ${e instanceof Error ? e.message : "invalid"}`, { cause: e });
+    throw new InferenceError("CONFIG_INVALID", `keyBroker: ${e instanceof Error ? e.message : "invalid"}`, {
+      cause: e,
+    });
   }
   return {
     async release(request) {
@@ -63,7 +65,12 @@ export const kbsKeyRelease: KeyReleaseFactory = (options, baseDir) => {
 export function readArtifacts(config: RuntimeConfig, baseDir: string): ModelArtifacts[] {
   const read = (p: string) => readFileSync(resolve(baseDir, p));
   return config.models.map((m) => ({
-    config: { name: m.name, ...(m.version ? { version: m.version } : {}), ...(m.text ? { text: m.text } : {}), ...(m.labels ? { labels: m.labels } : {}) },
+    config: {
+      name: m.name,
+      ...(m.version ? { version: m.version } : {}),
+      ...(m.text ? { text: m.text } : {}),
+      ...(m.labels ? { labels: m.labels } : {}),
+    },
     container: read(m.container),
     signature: read(m.signature).toString("utf8"),
     ...(m.tokenizer ? { tokenizerJson: JSON.parse(read(m.tokenizer).toString("utf8")) as unknown } : {}),
@@ -73,7 +80,10 @@ export function readArtifacts(config: RuntimeConfig, baseDir: string): ModelArti
 }
 
 /** Starts the runtime from a config file; resolves with the exit code once stopped (or at once on failure). */
-export async function main(argv: readonly string[], keyReleaseFactory: KeyReleaseFactory = kbsKeyRelease): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  keyReleaseFactory: KeyReleaseFactory = kbsKeyRelease,
+): Promise<number> {
   const i = argv.indexOf("--config");
   const file = i >= 0 ? argv[i + 1] : process.env.CI_INFERENCE_CONFIG;
   if (!file) {
@@ -95,9 +105,18 @@ export async function main(argv: readonly string[], keyReleaseFactory: KeyReleas
     keyRelease: keyReleaseFactory(config.keyBroker, base),
     signerKey: parseSignerKey(readFileSync(resolve(base, config.signerPublicKeyFile), "utf8")),
     gatewayCa: readFileSync(resolve(base, config.gatewayCaFile), "utf8"),
-    batching: { maxBatchSize: b.maxBatchSize, maxDelayMs: b.maxBatchDelayMs, maxQueue: b.maxQueue, timeoutMs: b.requestTimeoutMs, retryAfterSeconds: b.retryAfterSeconds },
+    batching: {
+      maxBatchSize: b.maxBatchSize,
+      maxDelayMs: b.maxBatchDelayMs,
+      maxQueue: b.maxQueue,
+      timeoutMs: b.requestTimeoutMs,
+      retryAfterSeconds: b.retryAfterSeconds,
+    },
     ...(config.intraOpThreads ? { ort: { intraOpThreads: config.intraOpThreads } } : {}),
-    bodyLimit: config.bodyLimitBytes, logger, listen: config.listen, ops: config.ops,
+    bodyLimit: config.bodyLimitBytes,
+    logger,
+    listen: config.listen,
+    ops: config.ops,
   });
   if (rt.phase() !== "ready") {
     await rt.stop();
@@ -109,8 +128,11 @@ export async function main(argv: readonly string[], keyReleaseFactory: KeyReleas
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    process.stderr.write(`${e instanceof InferenceError ? `${e.code}: ${e.message}` : "runtime failed to start"}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof InferenceError ? `${e.code}: ${e.message}` : "runtime failed to start"}\n`);
+      process.exit(1);
+    },
+  );
 }

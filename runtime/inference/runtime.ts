@@ -80,28 +80,51 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const install = (c: ReleasedCredentials) => {
     checkServerCredentials(c);
     if (!app) throw new TypeError("rotateCredentials: the runtime is not serving");
-    (app.server as unknown as HttpsServer).setSecureContext({ cert: c.serverCertificate, key: c.serverKey, ca: opts.gatewayCa });
+    (app.server as unknown as HttpsServer).setSecureContext({
+      cert: c.serverCertificate,
+      key: c.serverKey,
+      ca: opts.gatewayCa,
+    });
     log.info({ event: "credentials-rotated" }, "TLS credentials rotated");
   };
   try {
     const booted = await bootModels({ ...opts, onBatch: (model, rows) => metrics.batchRows.observe({ model }, rows) });
     models = booted.models;
     app = buildApp({
-      models, logger: log, metrics, bodyLimit: opts.bodyLimit,
-      isReady: serving, isDraining: () => phase === "draining",
+      models,
+      logger: log,
+      metrics,
+      bodyLimit: opts.bodyLimit,
+      isReady: serving,
+      isDraining: () => phase === "draining",
       server: opts.server ?? { name: "confidential-inference", version: "0.1.0" },
       tls: { cert: booted.credentials.serverCertificate, key: booted.credentials.serverKey, clientCa: opts.gatewayCa },
     });
     app.server.on("tlsClientError", () => metrics.tlsFailures.inc());
     await app.listen(opts.listen);
-    refresher = new CredentialRefresher(booted.credentials, { keyRelease: opts.keyRelease, apply: install, logger: log, ...opts.renewal });
+    refresher = new CredentialRefresher(booted.credentials, {
+      keyRelease: opts.keyRelease,
+      apply: install,
+      logger: log,
+      ...opts.renewal,
+    });
     refresher.start();
     phase = "ready";
-    log.info({ event: "boot", phase, models: [...models.values()].map((m) => ({ model: m.model.name, sha256: m.model.sha256 })) }, "runtime ready");
+    log.info(
+      {
+        event: "boot",
+        phase,
+        models: [...models.values()].map((m) => ({ model: m.model.name, sha256: m.model.sha256 })),
+      },
+      "runtime ready",
+    );
   } catch (e) {
     failure = e instanceof InferenceError ? e : new InferenceError("INTERNAL", "boot failed", { cause: e });
     phase = "failed";
-    log.error({ event: "boot", phase, code: failure.code, err: errorFields(failure.cause ?? failure) }, `runtime refused to serve: ${failure.message}`);
+    log.error(
+      { event: "boot", phase, code: failure.code, err: errorFields(failure.cause ?? failure) },
+      `runtime refused to serve: ${failure.message}`,
+    );
     if (app) await app.close();
     app = undefined;
   }

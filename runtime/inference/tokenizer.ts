@@ -36,9 +36,13 @@ const MAX_BYTES_PER_TOKEN = 64;
  * const tok = loadTokenizer(JSON.parse(readFileSync("models/tokenizer.json", "utf8")), { sequenceLength: 64 });
  * tok.encodeBatch(["hello world"], "inputs[0]").inputIds; // [2n, ...ids, 3n, 0n, ...]
  */
-export function loadTokenizer(tokenizerJson: unknown, options: { sequenceLength: number; config?: object }): TextTokenizer {
+export function loadTokenizer(
+  tokenizerJson: unknown,
+  options: { sequenceLength: number; config?: object },
+): TextTokenizer {
   const { sequenceLength } = options;
-  if (!Number.isInteger(sequenceLength) || sequenceLength < 2) throw new TypeError("sequenceLength must be an integer >= 2");
+  if (!Number.isInteger(sequenceLength) || sequenceLength < 2)
+    throw new TypeError("sequenceLength must be an integer >= 2");
   const doc = tokenizerJson as { model?: { type?: unknown }; padding?: { pad_id?: unknown } | null } | null;
   if (typeof doc !== "object" || doc === null || typeof doc.model?.type !== "string") {
     throw new InferenceError("TOKENIZER_INVALID", "loading tokenizer: tokenizer.json has no model.type");
@@ -48,9 +52,16 @@ export function loadTokenizer(tokenizerJson: unknown, options: { sequenceLength:
     tok = new Tokenizer(doc, options.config ?? {});
     tok.encode("probe");
   } catch (cause) {
-    throw new InferenceError("TOKENIZER_INVALID", `loading tokenizer: ${cause instanceof Error ? cause.message : "unreadable tokenizer.json"}`, { cause });
+    throw new InferenceError(
+      "TOKENIZER_INVALID",
+      `loading tokenizer: ${cause instanceof Error ? cause.message : "unreadable tokenizer.json"}`,
+      { cause },
+    );
   }
-  const padId = typeof doc.padding?.pad_id === "number" ? doc.padding.pad_id : (tok.token_to_id("[PAD]") ?? tok.token_to_id("<pad>") ?? 0);
+  const padId =
+    typeof doc.padding?.pad_id === "number"
+      ? doc.padding.pad_id
+      : (tok.token_to_id("[PAD]") ?? tok.token_to_id("<pad>") ?? 0);
   return {
     sequenceLength,
     tokenize: (text) => tok.encode(text).tokens,

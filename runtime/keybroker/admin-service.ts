@@ -16,12 +16,18 @@ export const ROTATION_TARGETS = ["epoch", ...KEY_ROLES] as const;
 /** What `rotate` renews. */
 export type RotationTarget = (typeof ROTATION_TARGETS)[number];
 
-async function audited<T>(broker: KeyBroker, entry: AuditEntry, fn: () => Promise<T> | T, granted: (r: T) => Partial<AuditEntry>): Promise<T> {
+async function audited<T>(
+  broker: KeyBroker,
+  entry: AuditEntry,
+  fn: () => Promise<T> | T,
+  granted: (r: T) => Partial<AuditEntry>,
+): Promise<T> {
   let result: T;
   try {
     result = await fn();
   } catch (e) {
-    if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") await broker.record({ ...entry, decision: "denied", code: e.code });
+    if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE")
+      await broker.record({ ...entry, decision: "denied", code: e.code });
     throw e;
   }
   await broker.record({ ...entry, decision: "granted", ...granted(result) });
@@ -29,7 +35,12 @@ async function audited<T>(broker: KeyBroker, entry: AuditEntry, fn: () => Promis
 }
 
 /** Wraps `key` under the active KEK as a new version of `resource`; `key` is zeroed. */
-export function adminImportDataKey(broker: KeyBroker, who: string, resource: string, key: Buffer): Promise<{ resource: string; version: number; kek: number }> {
+export function adminImportDataKey(
+  broker: KeyBroker,
+  who: string,
+  resource: string,
+  key: Buffer,
+): Promise<{ resource: string; version: number; kek: number }> {
   return audited(
     broker,
     { event: "admin.data-key.import", decision: "info", who, resource: resource.slice(0, 200) },
@@ -65,12 +76,19 @@ async function afterManifestChange(broker: KeyBroker, before: string[], who: str
 }
 
 /** Verifies a signed manifest with the pinned release key and stores it (status as signed). */
-export function adminImportManifest(broker: KeyBroker, who: string, jws: string): Promise<{ manifest: ManifestView; added: boolean; epoch?: number }> {
+export function adminImportManifest(
+  broker: KeyBroker,
+  who: string,
+  jws: string,
+): Promise<{ manifest: ManifestView; added: boolean; epoch?: number }> {
   return audited(
     broker,
     { event: "admin.manifest.import", decision: "info", who },
     async () => {
-      if (typeof jws !== "string" || jws.length === 0) throw new KeyBrokerError("BODY_INVALID", "jws: required (compact JWS of a golden manifest)", { details: { problems: [{ path: "jws", message: "required" }] } });
+      if (typeof jws !== "string" || jws.length === 0)
+        throw new KeyBrokerError("BODY_INVALID", "jws: required (compact JWS of a golden manifest)", {
+          details: { problems: [{ path: "jws", message: "required" }] },
+        });
       const manifest = await verifyManifestJws(jws, broker.manifestKey);
       const before = activeIds(broker.state, broker.verifiedManifests);
       const { record, added } = addManifest(broker.state, jws, manifest, broker.now());
@@ -78,12 +96,20 @@ export function adminImportManifest(broker: KeyBroker, who: string, jws: string)
       const e = added ? await afterManifestChange(broker, before, who) : undefined;
       return { manifest: manifestView(broker, record), added, ...(e ? { epoch: e.epoch } : {}) };
     },
-    (r) => ({ release: r.manifest.release, detail: `manifest ${r.manifest.id.slice(0, 16)} ${r.added ? "imported" : "already present"} as ${r.manifest.status}` }),
+    (r) => ({
+      release: r.manifest.release,
+      detail: `manifest ${r.manifest.id.slice(0, 16)} ${r.added ? "imported" : "already present"} as ${r.manifest.status}`,
+    }),
   );
 }
 
 /** Activates or retires a manifest; a change of the active set starts a new epoch. */
-export function adminSetManifestStatus(broker: KeyBroker, who: string, id: string, to: "active" | "retired"): Promise<{ manifest: ManifestView; epoch?: number }> {
+export function adminSetManifestStatus(
+  broker: KeyBroker,
+  who: string,
+  id: string,
+  to: "active" | "retired",
+): Promise<{ manifest: ManifestView; epoch?: number }> {
   return audited(
     broker,
     { event: to === "active" ? "admin.manifest.activate" : "admin.manifest.retire", decision: "info", who },
@@ -106,13 +132,19 @@ export function adminListManifests(broker: KeyBroker): ManifestView[] {
  * Rotates on demand: `epoch` starts a new session epoch; a key role creates and activates a new
  * HSM key version (kek also re-wraps every data key; session also starts a new epoch).
  */
-export function adminRotate(broker: KeyBroker, who: string, target: string): Promise<{ target: RotationTarget; version?: number; epoch: number }> {
+export function adminRotate(
+  broker: KeyBroker,
+  who: string,
+  target: string,
+): Promise<{ target: RotationTarget; version?: number; epoch: number }> {
   return audited(
     broker,
     { event: "admin.rotate", decision: "info", who, detail: `target ${String(target).slice(0, 20)}` },
     async () => {
       if (!(ROTATION_TARGETS as readonly string[]).includes(target)) {
-        throw new KeyBrokerError("BODY_INVALID", `target: must be one of ${ROTATION_TARGETS.join(", ")}`, { details: { problems: [{ path: "target", message: `must be one of ${ROTATION_TARGETS.join(", ")}` }] } });
+        throw new KeyBrokerError("BODY_INVALID", `target: must be one of ${ROTATION_TARGETS.join(", ")}`, {
+          details: { problems: [{ path: "target", message: `must be one of ${ROTATION_TARGETS.join(", ")}` }] },
+        });
       }
       const t = target as RotationTarget;
       if (t === "epoch") {
@@ -121,7 +153,10 @@ export function adminRotate(broker: KeyBroker, who: string, target: string): Pro
         return { target: t, epoch: e.epoch };
       }
       const role: KeyRole = t;
-      const rec = broker.keyring.rotate(role, role === "kek" ? (r) => rewrapAll(broker.state, broker.keyring, r) : undefined);
+      const rec = broker.keyring.rotate(
+        role,
+        role === "kek" ? (r) => rewrapAll(broker.state, broker.keyring, r) : undefined,
+      );
       if (role === "session") {
         startEpoch(broker.state, "on-demand", broker.now(), "session-key secret rotated");
         broker.save();
@@ -134,8 +169,26 @@ export function adminRotate(broker: KeyBroker, who: string, target: string): Pro
 
 /** Key versions by role (labels, status, public JWK and CA certificate only) and data-key versions (no wrapped bytes). */
 export function adminListKeys(broker: KeyBroker): {
-  roles: Record<string, { active: number; versions: { version: number; label: string; status: string; createdAt: string; retiredAt?: string; publicJwk?: unknown; certPem?: string }[] }>;
-  dataKeys: { resource: string; active: number; versions: { version: number; importedAt: string; length: number; kekVersions: number[] }[] }[];
+  roles: Record<
+    string,
+    {
+      active: number;
+      versions: {
+        version: number;
+        label: string;
+        status: string;
+        createdAt: string;
+        retiredAt?: string;
+        publicJwk?: unknown;
+        certPem?: string;
+      }[];
+    }
+  >;
+  dataKeys: {
+    resource: string;
+    active: number;
+    versions: { version: number; importedAt: string; length: number; kekVersions: number[] }[];
+  }[];
   epochs: readonly EpochRecord[];
   caBundle: string;
   hsmAvailable: boolean;
@@ -160,7 +213,20 @@ export function adminListKeys(broker: KeyBroker): {
   const dataKeys = Object.entries(broker.state.dataKeys).map(([resource, ds]) => ({
     resource,
     active: ds.active,
-    versions: ds.versions.map((v) => ({ version: v.version, importedAt: v.importedAt, length: v.length, kekVersions: Object.keys(v.wrapped).map(Number).sort((a, b) => a - b) })),
+    versions: ds.versions.map((v) => ({
+      version: v.version,
+      importedAt: v.importedAt,
+      length: v.length,
+      kekVersions: Object.keys(v.wrapped)
+        .map(Number)
+        .sort((a, b) => a - b),
+    })),
   }));
-  return { roles, dataKeys, epochs: broker.state.epochs, caBundle: broker.caBundle(), hsmAvailable: broker.hsm.available };
+  return {
+    roles,
+    dataKeys,
+    epochs: broker.state.epochs,
+    caBundle: broker.caBundle(),
+    hsmAvailable: broker.hsm.available,
+  };
 }

@@ -78,7 +78,11 @@ export class KeyBroker {
     readonly log: Logger,
     readonly now: () => Date,
   ) {
-    this.sessions = new SessionStore({ nonceTtlSeconds: config.ttl.nonceSeconds, maxSessions: config.limits.maxSessions, now });
+    this.sessions = new SessionStore({
+      nonceTtlSeconds: config.ttl.nonceSeconds,
+      maxSessions: config.limits.maxSessions,
+      now,
+    });
     this.policy = releasePolicyOf(config);
   }
 
@@ -102,27 +106,48 @@ export class KeyBroker {
       const firstStart = softHsmTokenDirEmpty(soft.tokenDir);
       useSoftHsm({ tokenDir: soft.tokenDir, confPath: join(config.stateDir, "softhsm2.conf") });
       const knowsKeys = Object.keys(state.keys).length > 0;
-      if (firstStart && soft.initialise && !knowsKeys) ensureSoftHsmToken(config.hsm.modulePath, config.hsm.tokenLabel, pin);
+      if (firstStart && soft.initialise && !knowsKeys)
+        ensureSoftHsmToken(config.hsm.modulePath, config.hsm.tokenLabel, pin);
     }
 
     const audit = new AuditLog(join(config.stateDir, "audit.log"), now, options.auditAppend);
     await audit.open();
     let broker: KeyBroker | undefined;
     const onEvent = (e: HsmEvent): void => {
-      log.warn({ event: `hsm.${e.type}` }, e.type === "lost" ? "HSM unavailable; failing closed and reconnecting" : "HSM recovered");
+      log.warn(
+        { event: `hsm.${e.type}` },
+        e.type === "lost" ? "HSM unavailable; failing closed and reconnecting" : "HSM recovered",
+      );
       void audit
-        .record(e.type === "lost" ? { event: "hsm.lost", decision: "info", detail: e.reason.slice(0, 120) } : { event: "hsm.recovered", decision: "info", detail: `after ${e.attempts} attempt(s)` })
+        .record(
+          e.type === "lost"
+            ? { event: "hsm.lost", decision: "info", detail: e.reason.slice(0, 120) }
+            : { event: "hsm.recovered", decision: "info", detail: `after ${e.attempts} attempt(s)` },
+        )
         .catch(() => undefined);
     };
     const hsm = new HsmBackend({
-      open: () => Pkcs11Token.open({ modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin, sessions: config.hsm.sessions }),
+      open: () =>
+        Pkcs11Token.open({
+          modulePath: config.hsm.modulePath,
+          tokenLabel: config.hsm.tokenLabel,
+          pin,
+          sessions: config.hsm.sessions,
+        }),
       expectedKeys: () => expectedKeys(state),
       onEvent,
       ...(options.hsmRetryMs ? { minRetryMs: options.hsmRetryMs.min, maxRetryMs: options.hsmRetryMs.max } : {}),
     });
     try {
       hsm.connect();
-      const keyring = new Keyring({ hsm, labels: keyLabelsOf(config), state, save: () => saveState(statePath, state), now, ...(options.crashPoint ? { crashPoint: options.crashPoint } : {}) });
+      const keyring = new Keyring({
+        hsm,
+        labels: keyLabelsOf(config),
+        state,
+        save: () => saveState(statePath, state),
+        now,
+        ...(options.crashPoint ? { crashPoint: options.crashPoint } : {}),
+      });
       const recovered = keyring.recoverPendingRotation();
       const { created, adopted } = keyring.initialise();
       if (state.epochs.length === 0) {
@@ -155,7 +180,16 @@ export class KeyBroker {
           .filter((s) => s !== "")
           .join("; "),
       });
-      log.info({ event: "broker.start", epoch: currentEpoch(state.epochs)?.epoch, created, adopted, recovered: recovered ?? null }, "key broker started");
+      log.info(
+        {
+          event: "broker.start",
+          epoch: currentEpoch(state.epochs)?.epoch,
+          created,
+          adopted,
+          recovered: recovered ?? null,
+        },
+        "key broker started",
+      );
       return broker;
     } catch (e) {
       hsm.close();
@@ -199,7 +233,11 @@ export class KeyBroker {
     const keepMs = (this.config.ttl.sessionKeySeconds + this.config.ttl.graceSeconds) * 1000;
     const nowMs = this.now().getTime();
     return [...this.keyring.versions("ca")]
-      .filter((v) => v.certPem && (v.status === "active" || (v.retiredAt !== undefined && nowMs - Date.parse(v.retiredAt) < keepMs)))
+      .filter(
+        (v) =>
+          v.certPem &&
+          (v.status === "active" || (v.retiredAt !== undefined && nowMs - Date.parse(v.retiredAt) < keepMs)),
+      )
       .sort((a, b) => (a.status === "active" ? -1 : b.status === "active" ? 1 : b.version - a.version));
   }
 
@@ -224,7 +262,10 @@ export class KeyBroker {
     const der = buildCertificate(
       {
         serial: serialNumber(),
-        issuer: { commonName: `confidential-inference broker CA v${ca.version}`, organization: "confidential-inference" },
+        issuer: {
+          commonName: `confidential-inference broker CA v${ca.version}`,
+          organization: "confidential-inference",
+        },
         subject: { commonName: "confidential-inference key broker", organization: "confidential-inference" },
         notBefore,
         notAfter: new Date(notBefore.getTime() + 90 * 86_400_000),
@@ -235,7 +276,11 @@ export class KeyBroker {
       },
       (tbs) => this.keyring.signEs384("ca", tbs).signature,
     );
-    return { key: privateKey.export({ type: "pkcs8", format: "pem" }) as string, cert: toPem(der), caBundle: this.caBundle() };
+    return {
+      key: privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+      cert: toPem(der),
+      caBundle: this.caBundle(),
+    };
   }
 
   /** Stops the HSM recovery loop, closes the session and the audit log. */
@@ -264,6 +309,8 @@ export function readPublicKey(path: string, field: string): KeyObject {
     if (key.asymmetricKeyDetails?.namedCurve !== "secp384r1") throw new Error("not P-384");
     return key;
   } catch (e) {
-    throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${path} is not a P-384 public key or certificate`, { cause: e });
+    throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${path} is not a P-384 public key or certificate`, {
+      cause: e,
+    });
   }
 }

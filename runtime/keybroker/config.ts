@@ -11,7 +11,9 @@ import type { ReleasePolicy } from "./policy/release.js";
 import { DEFAULT_HSM_SESSIONS } from "./hsm/pkcs11.js";
 import { SOFTHSM2_MODULE } from "./hsm/softhsm.js";
 
-const label = z.string().regex(/^[A-Za-z0-9._-]{1,24}$/, "letters, digits, '.', '_', '-' (at most 24, versions are appended)");
+const label = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,24}$/, "letters, digits, '.', '_', '-' (at most 24, versions are appended)");
 const port = z.number().int().min(0).max(65535);
 
 /** Schema of the broker configuration (see the README "Key broker" section for every key). */
@@ -26,8 +28,18 @@ export const keyBrokerConfigSchema = z.strictObject({
     /** File holding the user PIN (first line). */
     pinFile: z.string().min(1).optional(),
     /** Environment variable holding the user PIN. */
-    pinEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
-    keyLabels: z.strictObject({ kek: label.optional(), signing: label.optional(), ca: label.optional(), session: label.optional() }).default({}),
+    pinEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional(),
+    keyLabels: z
+      .strictObject({
+        kek: label.optional(),
+        signing: label.optional(),
+        ca: label.optional(),
+        session: label.optional(),
+      })
+      .default({}),
     /** Pooled sessions for per-request HSM operations, which run concurrently on the libuv thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise). */
     sessions: z.number().int().min(1).max(16).default(DEFAULT_HSM_SESSIONS),
     /** Embedded SoftHSM2: token folder; the broker writes a private softhsm2.conf and initialises the token on first start. */
@@ -78,7 +90,15 @@ export const keyBrokerConfigSchema = z.strictObject({
   /** Resource rules: who may read what (first matching rule decides; none matching denies). */
   policy: z
     .strictObject({
-      resourceRules: z.array(z.strictObject({ resource: z.string().min(1), launchShapes: z.array(z.string().min(1)).optional(), releases: z.array(z.string().min(1)).optional() })).default([{ resource: "runtime/*/*" }]),
+      resourceRules: z
+        .array(
+          z.strictObject({
+            resource: z.string().min(1),
+            launchShapes: z.array(z.string().min(1)).optional(),
+            releases: z.array(z.string().min(1)).optional(),
+          }),
+        )
+        .default([{ resource: "runtime/*/*" }]),
     })
     .default({ resourceRules: [{ resource: "runtime/*/*" }] }),
   /** How evidence is appraised (runtime/attestation). Used by main.ts to build the verifier. */
@@ -117,24 +137,36 @@ export function parseKeyBrokerConfig(raw: unknown): KeyBrokerConfig {
   const problems: { path: string; message: string }[] = [];
   if (!r.success) {
     for (const issue of r.error.issues) {
-      if (issue.code === "unrecognized_keys") for (const k of issue.keys) problems.push({ path: [...issue.path, k].join("."), message: "unknown key" });
+      if (issue.code === "unrecognized_keys")
+        for (const k of issue.keys) problems.push({ path: [...issue.path, k].join("."), message: "unknown key" });
       else problems.push({ path: issue.path.join("."), message: issue.message });
     }
   } else {
     if (r.data.hsm.pinFile === undefined && r.data.hsm.pinEnv === undefined) {
-      problems.push({ path: "hsm.pinFile", message: "set hsm.pinFile or hsm.pinEnv (the PIN is never in the config file or on the command line)" });
+      problems.push({
+        path: "hsm.pinFile",
+        message: "set hsm.pinFile or hsm.pinEnv (the PIN is never in the config file or on the command line)",
+      });
     }
-    if ((r.data.tls.certFile === undefined) !== (r.data.tls.keyFile === undefined)) problems.push({ path: "tls.keyFile", message: "set tls.certFile and tls.keyFile together" });
+    if ((r.data.tls.certFile === undefined) !== (r.data.tls.keyFile === undefined))
+      problems.push({ path: "tls.keyFile", message: "set tls.certFile and tls.keyFile together" });
   }
   if (problems.length > 0 || !r.success) {
-    throw new KeyBrokerError("CONFIG_INVALID", `invalid key broker configuration:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`, { details: { problems } });
+    throw new KeyBrokerError(
+      "CONFIG_INVALID",
+      `invalid key broker configuration:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`,
+      { details: { problems } },
+    );
   }
   return r.data;
 }
 
 /** Base labels with defaults filled in. */
 export function keyLabelsOf(config: KeyBrokerConfig): KeyLabels {
-  return { ...DEFAULT_KEY_LABELS, ...Object.fromEntries(Object.entries(config.hsm.keyLabels).filter(([, v]) => v !== undefined)) };
+  return {
+    ...DEFAULT_KEY_LABELS,
+    ...Object.fromEntries(Object.entries(config.hsm.keyLabels).filter(([, v]) => v !== undefined)),
+  };
 }
 
 /** The release policy part of the configuration. */
@@ -146,13 +178,20 @@ export function releasePolicyOf(config: KeyBrokerConfig): ReleasePolicy {
  * Reads the user PIN from `hsm.pinFile` (first line, trailing newline removed) or the variable
  * `hsm.pinEnv`. Throws PIN_UNAVAILABLE naming the source, never the value.
  */
-export function readPin(config: KeyBrokerConfig, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function readPin(
+  config: KeyBrokerConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
   if (config.hsm.pinFile !== undefined) {
     let text: string;
     try {
       text = readFileSync(config.hsm.pinFile, "utf8");
     } catch (e) {
-      throw new KeyBrokerError("PIN_UNAVAILABLE", `reading the HSM PIN from hsm.pinFile ${config.hsm.pinFile}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`, { cause: e });
+      throw new KeyBrokerError(
+        "PIN_UNAVAILABLE",
+        `reading the HSM PIN from hsm.pinFile ${config.hsm.pinFile}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`,
+        { cause: e },
+      );
     }
     const pin = text.split(/\r?\n/)[0] ?? "";
     if (pin === "") throw new KeyBrokerError("PIN_UNAVAILABLE", `hsm.pinFile ${config.hsm.pinFile} is empty`);
@@ -160,6 +199,7 @@ export function readPin(config: KeyBrokerConfig, env: Readonly<Record<string, st
   }
   const name = config.hsm.pinEnv as string;
   const pin = env[name];
-  if (pin === undefined || pin === "") throw new KeyBrokerError("PIN_UNAVAILABLE", `environment variable ${name} (hsm.pinEnv) is not set`);
+  if (pin === undefined || pin === "")
+    throw new KeyBrokerError("PIN_UNAVAILABLE", `environment variable ${name} (hsm.pinEnv) is not set`);
   return pin;
 }

@@ -133,7 +133,11 @@ export class KeyBrokerError extends Error {
   readonly code: KeyBrokerErrorCode;
   readonly details: KeyBrokerErrorDetails;
 
-  constructor(code: KeyBrokerErrorCode, message: string, options: { cause?: unknown; details?: KeyBrokerErrorDetails } = {}) {
+  constructor(
+    code: KeyBrokerErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: KeyBrokerErrorDetails } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "KeyBrokerError";
     this.code = code;

@@ -11,10 +11,22 @@ import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
 import { canonicalJson, expectedReportData } from "./protocol/binding.js";
 import { JWE_ALG, prepareJwe, sealJwe, type FlattenedJwe, type PreparedJwe } from "./protocol/jwe.js";
-import { attestationSchema, CERTIFICATE_PARAM, KBS_PROTOCOL_VERSION, parseBody, requestSchema, SUPPORTED_TEES, type KbsChallenge } from "./protocol/messages.js";
+import {
+  attestationSchema,
+  CERTIFICATE_PARAM,
+  KBS_PROTOCOL_VERSION,
+  parseBody,
+  requestSchema,
+  SUPPORTED_TEES,
+  type KbsChallenge,
+} from "./protocol/messages.js";
 import { decideAttestation, decideResource } from "./policy/release.js";
 import { observeNode, startEpoch } from "./session/epochs.js";
-import { issueRuntimeCertificate, RUNTIME_CERTIFICATE_RESOURCE, type RuntimeCertificate } from "./session/certificates.js";
+import {
+  issueRuntimeCertificate,
+  RUNTIME_CERTIFICATE_RESOURCE,
+  type RuntimeCertificate,
+} from "./session/certificates.js";
 import { deriveSessionKey, SESSION_KEY_RESOURCE } from "./session/session-keys.js";
 import { checkTokenClaims, issueTokenAsync, newTokenId, verifyToken, type TokenClaims } from "./session/tokens.js";
 import type { AuditEntry } from "./state/audit.js";
@@ -30,17 +42,34 @@ export function sessionWho(id: string | undefined): string | undefined {
 }
 
 /** Step 1-2: validates the Request and opens a session with a fresh challenge. */
-export async function kbsAuth(broker: KeyBroker, body: unknown, meta: RequestMeta): Promise<{ sessionId: string; challenge: KbsChallenge }> {
+export async function kbsAuth(
+  broker: KeyBroker,
+  body: unknown,
+  meta: RequestMeta,
+): Promise<{ sessionId: string; challenge: KbsChallenge }> {
   try {
     const req = parseBody(requestSchema, body, "KBS Request");
     if (req.version !== KBS_PROTOCOL_VERSION) {
-      throw new KeyBrokerError("PROTOCOL_VERSION_UNSUPPORTED", `KBS protocol version ${JSON.stringify(req.version).slice(0, 40)} is not supported (this broker speaks ${KBS_PROTOCOL_VERSION})`);
+      throw new KeyBrokerError(
+        "PROTOCOL_VERSION_UNSUPPORTED",
+        `KBS protocol version ${JSON.stringify(req.version).slice(0, 40)} is not supported (this broker speaks ${KBS_PROTOCOL_VERSION})`,
+      );
     }
-    if (!SUPPORTED_TEES.includes(req.tee)) throw new KeyBrokerError("TEE_UNSUPPORTED", `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`);
+    if (!SUPPORTED_TEES.includes(req.tee))
+      throw new KeyBrokerError(
+        "TEE_UNSUPPORTED",
+        `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`,
+      );
     const s = broker.sessions.create(req.tee, { certificate: wantsCertificate(req["extra-params"]) });
     return { sessionId: s.id, challenge: { nonce: s.nonce, "extra-params": { "selected-hash-algorithm": "sha384" } } };
   } catch (e) {
-    if (isKeyBrokerError(e)) await broker.record({ event: "kbs.auth", decision: "denied", code: e.code, ...(meta.peer ? { peer: meta.peer } : {}) });
+    if (isKeyBrokerError(e))
+      await broker.record({
+        event: "kbs.auth",
+        decision: "denied",
+        code: e.code,
+        ...(meta.peer ? { peer: meta.peer } : {}),
+      });
     throw e;
   }
 }
@@ -69,8 +98,16 @@ function inventoryOf(broker: KeyBroker): PlatformInventory {
 }
 
 /** Step 3-4: verifies the Attestation against the session's challenge and issues a token. */
-export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined, body: unknown, meta: RequestMeta): Promise<{ token: string; claims: TokenClaims; certificate?: RuntimeCertificate }> {
-  const base: { who?: string; peer?: string } = { ...(sessionWho(sessionId) ? { who: sessionWho(sessionId) } : {}), ...(meta.peer ? { peer: meta.peer } : {}) };
+export async function kbsAttest(
+  broker: KeyBroker,
+  sessionId: string | undefined,
+  body: unknown,
+  meta: RequestMeta,
+): Promise<{ token: string; claims: TokenClaims; certificate?: RuntimeCertificate }> {
+  const base: { who?: string; peer?: string } = {
+    ...(sessionWho(sessionId) ? { who: sessionWho(sessionId) } : {}),
+    ...(meta.peer ? { peer: meta.peer } : {}),
+  };
   let audit: Partial<AuditEntry> = {};
   let session;
   let prepared: Promise<PreparedJwe> | undefined;
@@ -83,23 +120,44 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
   try {
     const att = parseBody(attestationSchema, body, "KBS Attestation");
     const problems: { path: string; message: string }[] = [];
-    if (att["tee-evidence"].primary_evidence === undefined) problems.push({ path: "tee-evidence.primary_evidence", message: "required" });
-    if (att["tee-evidence"].additional_evidence !== "") problems.push({ path: "tee-evidence.additional_evidence", message: "additional (device) evidence is not supported; send an empty string" });
+    if (att["tee-evidence"].primary_evidence === undefined)
+      problems.push({ path: "tee-evidence.primary_evidence", message: "required" });
+    if (att["tee-evidence"].additional_evidence !== "")
+      problems.push({
+        path: "tee-evidence.additional_evidence",
+        message: "additional (device) evidence is not supported; send an empty string",
+      });
     if (att["init-data"] !== undefined) problems.push({ path: "init-data", message: "init-data is not supported" });
-    if (problems.length > 0) throw new KeyBrokerError("BODY_INVALID", `invalid KBS Attestation: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+    if (problems.length > 0)
+      throw new KeyBrokerError(
+        "BODY_INVALID",
+        `invalid KBS Attestation: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+        { details: { problems } },
+      );
     const rd = att["runtime-data"];
     const jwk = rd["tee-pubkey"];
     checkedPointFromJwk({ ...jwk, kty: jwk.kty as "EC", crv: jwk.crv as "P-384" }, "runtime-data.tee-pubkey");
-    if (jwk.alg !== JWE_ALG) throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, { details: { problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }] } });
+    if (jwk.alg !== JWE_ALG)
+      throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, {
+        details: { problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }] },
+      });
     const teeKey: EcPublicJwk = { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y, alg: jwk.alg };
     audit = { teeKey: jwkThumbprint(teeKey), tee: session.tee };
-    if (rd.nonce !== session.nonce) throw new KeyBrokerError("NONCE_MISMATCH", "runtime-data.nonce is not this session's challenge nonce");
+    if (rd.nonce !== session.nonce)
+      throw new KeyBrokerError("NONCE_MISMATCH", "runtime-data.nonce is not this session's challenge nonce");
     const evidence = att["tee-evidence"].primary_evidence;
     audit = { ...audit, evidenceHash: createHash("sha256").update(canonicalJson(evidence)).digest("hex") };
     const expected = expectedReportData(rd.nonce, jwk, att["tee-evidence"].additional_evidence);
     const now = broker.now();
     const manifests = broker.manifests();
-    const verdict = await broker.verifier.verify({ tee: session.tee, evidence, expectedReportData: expected, manifests, inventory: inventoryOf(broker), now });
+    const verdict = await broker.verifier.verify({
+      tee: session.tee,
+      evidence,
+      expectedReportData: expected,
+      manifests,
+      inventory: inventoryOf(broker),
+      now,
+    });
     const decision = decideAttestation(verdict, manifests);
     const claims = decision.claims;
     audit = {
@@ -111,7 +169,11 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
     if (!decision.granted) {
       // The failed checks (codes and field paths) or the drift reason: identifiers only, never report bytes.
       audit = { ...audit, detail: decision.reason.slice(0, 300) };
-      throw new KeyBrokerError(decision.code, `attestation ${decision.code === "EVIDENCE_REJECTED" ? "rejected" : "denied"} (drift class ${decision.driftClass}): ${decision.reason}`, { details: { driftClass: decision.driftClass } });
+      throw new KeyBrokerError(
+        decision.code,
+        `attestation ${decision.code === "EVIDENCE_REJECTED" ? "rejected" : "denied"} (drift class ${decision.driftClass}): ${decision.reason}`,
+        { details: { driftClass: decision.driftClass } },
+      );
     }
     await observe(broker, decision.claims.chipId, decision.claims.product, decision.claims.reportedTcb);
     const signing = broker.keyring.active("signing");
@@ -130,25 +192,80 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
       "launch-shape": decision.launchShape,
     };
     // The certificate the Request asked for, under the same resource rule as GET runtime/certificate/tls.
-    const certDenied = session.certificate ? decideResource(broker.policy.resourceRules, RUNTIME_CERTIFICATE_RESOURCE, { release: decision.release, launchShape: decision.launchShape }) : undefined;
+    const certDenied = session.certificate
+      ? decideResource(broker.policy.resourceRules, RUNTIME_CERTIFICATE_RESOURCE, {
+          release: decision.release,
+          launchShape: decision.launchShape,
+        })
+      : undefined;
     const serial = session.certificate && certDenied === undefined ? serialNumber() : undefined;
-    const granted = { release: decision.release, measurement: decision.claims.measurement, chipId: decision.claims.chipId, driftClass: decision.driftClass, epoch, tokenId: jti };
+    const granted = {
+      release: decision.release,
+      measurement: decision.claims.measurement,
+      chipId: decision.claims.chipId,
+      driftClass: decision.driftClass,
+      epoch,
+      tokenId: jti,
+    };
     // The grants are written (one group commit, on the thread pool) while the HSM signs token and
     // certificate (two pooled sessions, in parallel); nothing leaves before all of them are done.
     const audited = Promise.all([
-      broker.record({ event: "kbs.attest", decision: "granted", ...base, ...audit, release: decision.release, epoch, tokenId: jti }),
-      ...(serial ? [broker.record({ event: "kbs.resource", decision: "granted", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: `certificate serial ${serial.toString("hex")}` })] : []),
-      ...(certDenied !== undefined ? [broker.record({ event: "kbs.resource", decision: "denied", code: "RESOURCE_FORBIDDEN", ...base, resource: RUNTIME_CERTIFICATE_RESOURCE, ...granted, detail: certDenied.slice(0, 200) })] : []),
+      broker.record({
+        event: "kbs.attest",
+        decision: "granted",
+        ...base,
+        ...audit,
+        release: decision.release,
+        epoch,
+        tokenId: jti,
+      }),
+      ...(serial
+        ? [
+            broker.record({
+              event: "kbs.resource",
+              decision: "granted",
+              ...base,
+              resource: RUNTIME_CERTIFICATE_RESOURCE,
+              ...granted,
+              detail: `certificate serial ${serial.toString("hex")}`,
+            }),
+          ]
+        : []),
+      ...(certDenied !== undefined
+        ? [
+            broker.record({
+              event: "kbs.resource",
+              decision: "denied",
+              code: "RESOURCE_FORBIDDEN",
+              ...base,
+              resource: RUNTIME_CERTIFICATE_RESOURCE,
+              ...granted,
+              detail: certDenied.slice(0, 200),
+            }),
+          ]
+        : []),
     ]);
     audited.catch(() => undefined); // observed below, after the signatures; never an unhandled rejection meanwhile
     const signed = Promise.all([
-      issueTokenAsync(unsigned, now, broker.config.ttl.tokenSeconds, { kid: signing.label, sign: async (input) => (await broker.keyring.signEs384Async("signing", input, signing.version)).signature }, jti),
+      issueTokenAsync(
+        unsigned,
+        now,
+        broker.config.ttl.tokenSeconds,
+        {
+          kid: signing.label,
+          sign: async (input) => (await broker.keyring.signEs384Async("signing", input, signing.version)).signature,
+        },
+        jti,
+      ),
       serial ? issueRuntimeCertificate(broker, unsigned, serial) : undefined,
     ]);
     // The key agreement of the session's first resource response (a pre-generated ephemeral key,
     // the ECDH), computed once this response is written, while it travels and the guest prepares
     // its next request: that request then only needs the unwrap and the seal.
-    prepared = prepareJwe(() => checkedKeyFromJwk(teeKey, "runtime-data.tee-pubkey").key, { keys: broker.ephemeralKeys, after: signed });
+    prepared = prepareJwe(() => checkedKeyFromJwk(teeKey, "runtime-data.tee-pubkey").key, {
+      keys: broker.ephemeralKeys,
+      after: signed,
+    });
     prepared.catch(() => undefined); // a failure surfaces when a resource request awaits it
     let issued: { token: string; claims: TokenClaims };
     let certificate: RuntimeCertificate | undefined;
@@ -158,11 +275,23 @@ export async function kbsAttest(broker: KeyBroker, sessionId: string | undefined
       await audited.catch(() => undefined);
     }
     await audited;
-    if (decision.driftClass === "platform-updated") broker.log.warn({ event: "kbs.attest", driftClass: decision.driftClass, release: decision.release }, "platform updated above the floor: raise the TCB floor");
-    broker.sessions.finishAttestation(session, { token: issued.token, expiresAt: issued.claims.exp * 1000, claims: issued.claims, prepared });
+    if (decision.driftClass === "platform-updated")
+      broker.log.warn(
+        { event: "kbs.attest", driftClass: decision.driftClass, release: decision.release },
+        "platform updated above the floor: raise the TCB floor",
+      );
+    broker.sessions.finishAttestation(session, {
+      token: issued.token,
+      expiresAt: issued.claims.exp * 1000,
+      claims: issued.claims,
+      prepared,
+    });
     return certificate ? { ...issued, certificate } : issued;
   } catch (e) {
-    void prepared?.then((p) => p.cek.fill(0), () => undefined);
+    void prepared?.then(
+      (p) => p.cek.fill(0),
+      () => undefined,
+    );
     broker.sessions.finishAttestation(session, undefined);
     if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
       await broker.record({ event: "kbs.attest", decision: "denied", code: e.code, ...base, ...audit });
@@ -185,7 +314,13 @@ async function observe(broker: KeyBroker, chipId: string, product: string, tcb: 
   if (seen === "tcb-changed") {
     const e = startEpoch(broker.state, "node-rebuilt", now, `chip ${chipId.slice(0, 16)}… reported a new TCB`);
     broker.save();
-    await broker.record({ event: "rotation", decision: "info", epoch: e.epoch, chipId, detail: "node-rebuilt: new reported TCB" });
+    await broker.record({
+      event: "rotation",
+      decision: "info",
+      epoch: e.epoch,
+      chipId,
+      detail: "node-rebuilt: new reported TCB",
+    });
   } else {
     broker.save();
   }
@@ -198,50 +333,108 @@ export interface ResourceAuth {
 }
 
 /** Step 4 (resources): authorises the request and returns the resource as JWE to the TEE key. */
-export async function kbsResource(broker: KeyBroker, auth: ResourceAuth, repository: string, type: string, tag: string, meta: RequestMeta): Promise<FlattenedJwe> {
+export async function kbsResource(
+  broker: KeyBroker,
+  auth: ResourceAuth,
+  repository: string,
+  type: string,
+  tag: string,
+  meta: RequestMeta,
+): Promise<FlattenedJwe> {
   const resource = `${repository}/${type}/${tag}`;
-  const base: Partial<AuditEntry> = { resource: resource.slice(0, 200), ...(meta.peer ? { peer: meta.peer } : {}), ...(sessionWho(auth.sessionId) ? { who: sessionWho(auth.sessionId) } : {}) };
+  const base: Partial<AuditEntry> = {
+    resource: resource.slice(0, 200),
+    ...(meta.peer ? { peer: meta.peer } : {}),
+    ...(sessionWho(auth.sessionId) ? { who: sessionWho(auth.sessionId) } : {}),
+  };
   let claims: TokenClaims | undefined;
   try {
     const token = auth.bearer ?? (auth.sessionId === undefined ? undefined : broker.sessions.tokenOf(auth.sessionId));
-    if (token === undefined) throw new KeyBrokerError("TOKEN_MISSING", "no attestation token: send Authorization: Bearer <token> or the kbs-session-id cookie of an attested session");
-    const checks = { issuer: broker.config.issuer, now: broker.now(), epochs: broker.state.epochs, graceSeconds: broker.config.ttl.graceSeconds };
+    if (token === undefined)
+      throw new KeyBrokerError(
+        "TOKEN_MISSING",
+        "no attestation token: send Authorization: Bearer <token> or the kbs-session-id cookie of an attested session",
+      );
+    const checks = {
+      issuer: broker.config.issuer,
+      now: broker.now(),
+      epochs: broker.state.epochs,
+      graceSeconds: broker.config.ttl.graceSeconds,
+    };
     // The token of this very session was issued here: its claims are kept, only time and epoch need checking.
-    const own = auth.sessionId === undefined ? undefined : (broker.sessions.claimsOf(auth.sessionId, token) as Partial<TokenClaims> | undefined);
+    const own =
+      auth.sessionId === undefined
+        ? undefined
+        : (broker.sessions.claimsOf(auth.sessionId, token) as Partial<TokenClaims> | undefined);
     claims = own
       ? checkTokenClaims(own, checks)
-      : verifyToken(token, { ...checks, keyFor: (kid) => broker.keyring.versions("signing").find((v) => v.label === kid)?.publicJwk });
+      : verifyToken(token, {
+          ...checks,
+          keyFor: (kid) => broker.keyring.versions("signing").find((v) => v.label === kid)?.publicJwk,
+        });
     const builtIn = resource === RUNTIME_CERTIFICATE_RESOURCE || resource === SESSION_KEY_RESOURCE;
-    if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource))) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
-    const why = decideResource(broker.policy.resourceRules, resource, { release: claims.release, launchShape: claims["launch-shape"] });
+    if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource)))
+      throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
+    const why = decideResource(broker.policy.resourceRules, resource, {
+      release: claims.release,
+      launchShape: claims["launch-shape"],
+    });
     if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
     const recipient = checkedKeyFromJwk(claims["tee-pubkey"], "token tee-pubkey").key;
     const serial = serialNumber();
     const detail =
-      resource === RUNTIME_CERTIFICATE_RESOURCE ? `certificate serial ${serial.toString("hex")}` : resource === SESSION_KEY_RESOURCE ? `session key epoch ${claims.epoch}` : `data key v${broker.state.dataKeys[resource]?.active}`;
+      resource === RUNTIME_CERTIFICATE_RESOURCE
+        ? `certificate serial ${serial.toString("hex")}`
+        : resource === SESSION_KEY_RESOURCE
+          ? `session key epoch ${claims.epoch}`
+          : `data key v${broker.state.dataKeys[resource]?.active}`;
     // Three jobs at once on the thread pool: the grant's audit write, the JWE's ephemeral key and the
     // HSM operation producing the plaintext; nothing leaves before all of them are done.
-    const audited = broker.record({ event: "kbs.resource", decision: "granted", ...base, tokenId: claims.jti, release: claims.release, measurement: claims.measurement, chipId: claims["chip-id"], driftClass: claims["drift-class"], epoch: claims.epoch, detail });
+    const audited = broker.record({
+      event: "kbs.resource",
+      decision: "granted",
+      ...base,
+      tokenId: claims.jti,
+      release: claims.release,
+      measurement: claims.measurement,
+      chipId: claims["chip-id"],
+      driftClass: claims["drift-class"],
+      epoch: claims.epoch,
+      detail,
+    });
     audited.catch(() => undefined);
     // The session's own token brings the agreement prepared at /attest (once); anything else prepares one now.
-    const prepared = (own && auth.sessionId !== undefined ? broker.sessions.takePrepared(auth.sessionId, token) : undefined) ?? prepareJwe(recipient, { keys: broker.ephemeralKeys });
+    const prepared =
+      (own && auth.sessionId !== undefined ? broker.sessions.takePrepared(auth.sessionId, token) : undefined) ??
+      prepareJwe(recipient, { keys: broker.ephemeralKeys });
     prepared.catch(() => undefined); // awaited after the HSM operation; its failure surfaces there
     let plaintext: Buffer | undefined;
     try {
-      if (resource === RUNTIME_CERTIFICATE_RESOURCE) plaintext = Buffer.from(JSON.stringify(await issueRuntimeCertificate(broker, claims, serial)));
-      else if (resource === SESSION_KEY_RESOURCE) plaintext = Buffer.from(JSON.stringify(await deriveSessionKey(broker, claims)));
+      if (resource === RUNTIME_CERTIFICATE_RESOURCE)
+        plaintext = Buffer.from(JSON.stringify(await issueRuntimeCertificate(broker, claims, serial)));
+      else if (resource === SESSION_KEY_RESOURCE)
+        plaintext = Buffer.from(JSON.stringify(await deriveSessionKey(broker, claims)));
       else plaintext = (await unwrapDataKey(broker.state, broker.keyring, resource)).key;
       const jwe = sealJwe(await prepared, plaintext);
       await audited;
       return jwe;
     } finally {
       plaintext?.fill(0);
-      void prepared.then((p) => p.cek.fill(0), () => undefined);
+      void prepared.then(
+        (p) => p.cek.fill(0),
+        () => undefined,
+      );
       await audited.catch(() => undefined);
     }
   } catch (e) {
     if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
-      await broker.record({ event: "kbs.resource", decision: "denied", code: e.code, ...base, ...(claims ? { tokenId: claims.jti, release: claims.release, driftClass: claims["drift-class"] } : {}) });
+      await broker.record({
+        event: "kbs.resource",
+        decision: "denied",
+        code: e.code,
+        ...base,
+        ...(claims ? { tokenId: claims.jti, release: claims.release, driftClass: claims["drift-class"] } : {}),
+      });
     }
     throw e;
   }

@@ -14,7 +14,10 @@ import { isKeyBrokerError } from "./errors.js";
 import { startKeyBrokerService } from "./service.js";
 
 /** Runs the broker until a signal; resolves with the exit code. */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   const i = argv.indexOf("--config");
   const file = i >= 0 ? argv[i + 1] : (env.KEYBROKER_CONFIG ?? env.CI_BROKER_CONFIG);
   if (!file) {
@@ -46,7 +49,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`keybroker: ${isKeyBrokerError(e) ? `${e.code}: ${e.message}` : "INTERNAL: start-up failed"}\n`);
+      process.stderr.write(
+        `keybroker: ${isKeyBrokerError(e) ? `${e.code}: ${e.message}` : "INTERNAL: start-up failed"}\n`,
+      );
       process.exit(1);
     },
   );

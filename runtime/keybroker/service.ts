@@ -45,7 +45,9 @@ export async function verifierFromConfig(config: KeyBrokerConfig): Promise<Evide
   let policy;
   const field = config.attestation.policyFile ? "attestation.policyFile" : "attestation.policy";
   try {
-    const raw = config.attestation.policyFile ? (JSON.parse(readFileSync(config.attestation.policyFile, "utf8")) as unknown) : config.attestation.policy;
+    const raw = config.attestation.policyFile
+      ? (JSON.parse(readFileSync(config.attestation.policyFile, "utf8")) as unknown)
+      : config.attestation.policy;
     policy = parseSnpPolicy(raw);
   } catch (e) {
     throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${(e as Error).message}`, { cause: e });
@@ -53,7 +55,11 @@ export async function verifierFromConfig(config: KeyBrokerConfig): Promise<Evide
   let simulated: TrustAnchor[] = [];
   let getter: CollateralGetter | undefined;
   if (policy.allowedRoots.includes("simulated")) {
-    if (!config.attestation.simulatedSnpDir) throw new KeyBrokerError("CONFIG_INVALID", "attestation.simulatedSnpDir: required when attestation.policy.allowedRoots lists simulated");
+    if (!config.attestation.simulatedSnpDir)
+      throw new KeyBrokerError(
+        "CONFIG_INVALID",
+        "attestation.simulatedSnpDir: required when attestation.policy.allowedRoots lists simulated",
+      );
     const sim = await SimulatedSnp.open({ dir: config.attestation.simulatedSnpDir });
     simulated = [sim.anchor()];
     getter = sim.getter();
@@ -62,29 +68,43 @@ export async function verifierFromConfig(config: KeyBrokerConfig): Promise<Evide
   } else if (config.attestation.kds) {
     getter = cachedGetter(kdsGetter());
   }
-  return snpEvidenceVerifier({ anchors: anchorsFor(policy.allowedRoots, simulated), policy, cache: new ChainCache(), ...(getter ? { getter } : {}) });
+  return snpEvidenceVerifier({
+    anchors: anchorsFor(policy.allowedRoots, simulated),
+    policy,
+    cache: new ChainCache(),
+    ...(getter ? { getter } : {}),
+  });
 }
 
 /** Starts the broker and both listeners. */
-export async function startKeyBrokerService(config: KeyBrokerConfig, options: Partial<Omit<KeyBrokerOptions, "config">> & { logger?: Logger } = {}): Promise<KeyBrokerService> {
+export async function startKeyBrokerService(
+  config: KeyBrokerConfig,
+  options: Partial<Omit<KeyBrokerOptions, "config">> & { logger?: Logger } = {},
+): Promise<KeyBrokerService> {
   const verifier = options.verifier ?? (await verifierFromConfig(config));
   const broker = await KeyBroker.start({ ...options, config, verifier });
   try {
     const own = broker.listenerTls();
-    const files = config.tls.certFile && config.tls.keyFile ? { cert: readText(config.tls.certFile, "tls.certFile"), key: readText(config.tls.keyFile, "tls.keyFile") } : undefined;
+    const files =
+      config.tls.certFile && config.tls.keyFile
+        ? { cert: readText(config.tls.certFile, "tls.certFile"), key: readText(config.tls.keyFile, "tls.keyFile") }
+        : undefined;
     const tls = files ? { ...own, ...files } : own;
     let operatorCa: string;
     try {
       operatorCa = readFileSync(config.admin.operatorCaFile, "utf8");
     } catch (e) {
-      throw new KeyBrokerError("CONFIG_INVALID", `admin.operatorCaFile: cannot read ${config.admin.operatorCaFile}`, { cause: e });
+      throw new KeyBrokerError("CONFIG_INVALID", `admin.operatorCaFile: cannot read ${config.admin.operatorCaFile}`, {
+        cause: e,
+      });
     }
     const kbs = buildKbsApp(broker, { https: tls });
     const admin = buildAdminApp(broker, { https: { ...tls, operatorCa } });
     await kbs.listen({ host: config.listen.host, port: config.listen.port });
     await admin.listen({ host: config.listen.adminHost, port: config.listen.adminPort });
     writeFileSync(join(config.stateDir, "ca.pem"), tls.caBundle);
-    const url = (app: FastifyInstance, host: string) => `https://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
+    const url = (app: FastifyInstance, host: string) =>
+      `https://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
     const kbsUrl = url(kbs, config.listen.host);
     const adminUrl = url(admin, config.listen.adminHost);
     broker.log.info({ event: "broker.listen", kbsUrl, adminUrl }, "key broker listening");

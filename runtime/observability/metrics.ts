@@ -103,7 +103,12 @@ interface HistogramValue {
 
 /** A histogram with fixed upper bounds (`le`), cumulative as Prometheus expects. */
 export class Histogram extends Labelled<HistogramValue> {
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
     super(name, help, labelNames, "histogram");
   }
   observe(labels: Labels, v: number): void {
@@ -115,7 +120,9 @@ export class Histogram extends Labelled<HistogramValue> {
     e.count += 1;
   }
   protected lines(labels: Labels, v: HistogramValue): string[] {
-    const out = this.buckets.map((b, i) => `${this.name}_bucket${labelText(this.labelNames, labels, ["le", formatNumber(b)])} ${v.counts[i]}`);
+    const out = this.buckets.map(
+      (b, i) => `${this.name}_bucket${labelText(this.labelNames, labels, ["le", formatNumber(b)])} ${v.counts[i]}`,
+    );
     out.push(`${this.name}_bucket${labelText(this.labelNames, labels, ["le", "+Inf"])} ${v.count}`);
     out.push(`${this.name}_sum${labelText(this.labelNames, labels)} ${formatNumber(v.sum)}`);
     out.push(`${this.name}_count${labelText(this.labelNames, labels)} ${v.count}`);

@@ -25,7 +25,14 @@ export interface SandboxPorts {
 }
 
 /** Ports the sandbox tries first (each falls back to a free port when taken). */
-export const DEFAULT_PORTS: SandboxPorts = { gateway: 8080, gatewayOps: 9465, runtime: 8443, runtimeOps: 9464, kbs: 8444, admin: 8445 };
+export const DEFAULT_PORTS: SandboxPorts = {
+  gateway: 8080,
+  gatewayOps: 9465,
+  runtime: 8443,
+  runtimeOps: 9464,
+  kbs: 8444,
+  admin: 8445,
+};
 
 /** The served model: the bundled sentiment classifier. */
 export const SANDBOX_MODEL = { name: "sentiment", keyId: "default/model/sentiment" } as const;
@@ -49,7 +56,12 @@ export interface Provisioned {
   /** Product line of the simulated SNP platform, and the TCB its reports carry (also the broker's floor). */
   readonly product: SnpProduct;
   readonly tcb: TcbComponents;
-  readonly model: { readonly name: string; readonly keyId: string; readonly containerSha256: string; readonly modelSha256: string };
+  readonly model: {
+    readonly name: string;
+    readonly keyId: string;
+    readonly containerSha256: string;
+    readonly modelSha256: string;
+  };
   /** SHA-256 of the user's client certificate (what the gateway knows the client by). */
   readonly clientCertSha256: string;
 }
@@ -77,39 +89,66 @@ export function runtimeEvidence(p: Provisioned, layout: SandboxLayout, tamper?: 
 }
 
 /** `keybroker.json`: SoftHSM2 token under the sandbox, simulated SNP root only, the golden TCB as floor. */
-export function keyBrokerConfig(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned, modulePath: string): Record<string, unknown> {
+export function keyBrokerConfig(
+  layout: SandboxLayout,
+  ports: SandboxPorts,
+  p: Provisioned,
+  modulePath: string,
+): Record<string, unknown> {
   return {
     stateDir: layout.keybroker.state,
     issuer: `https://127.0.0.1:${ports.kbs}`,
-    hsm: { modulePath, tokenLabel: SANDBOX_TOKEN_LABEL, pinFile: layout.keybroker.pin, softhsm: { tokenDir: layout.keybroker.tokens } },
+    hsm: {
+      modulePath,
+      tokenLabel: SANDBOX_TOKEN_LABEL,
+      pinFile: layout.keybroker.pin,
+      softhsm: { tokenDir: layout.keybroker.tokens },
+    },
     listen: { host: "127.0.0.1", port: ports.kbs, adminHost: "127.0.0.1", adminPort: ports.admin },
     tls: { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] },
     admin: { operatorCaFile: layout.pki.operatorCa },
     manifests: { signerPublicKeyFile: layout.release.publicKey },
-    policy: { resourceRules: [{ resource: "runtime/*/*" }, { resource: "default/model/*", launchShapes: [p.launchShape] }] },
-    attestation: { policy: { allowedRoots: ["simulated"], tcbFloors: { [p.product]: p.tcb } }, simulatedSnpDir: layout.snp, kds: false },
+    policy: {
+      resourceRules: [{ resource: "runtime/*/*" }, { resource: "default/model/*", launchShapes: [p.launchShape] }],
+    },
+    attestation: {
+      policy: { allowedRoots: ["simulated"], tcbFloors: { [p.product]: p.tcb } },
+      simulatedSnpDir: layout.snp,
+      kds: false,
+    },
     runtimeCertificate: { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] },
   };
 }
 
 /** `runtime.json`: the sealed model, the gateway CA, and the KBS client with (possibly tampered) simulated evidence. */
-export function runtimeConfig(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned, tamper?: TamperMode): Record<string, unknown> {
+export function runtimeConfig(
+  layout: SandboxLayout,
+  ports: SandboxPorts,
+  p: Provisioned,
+  tamper?: TamperMode,
+): Record<string, unknown> {
   return {
     listen: { host: "127.0.0.1", port: ports.runtime },
     ops: { host: "127.0.0.1", port: ports.runtimeOps },
     logLevel: "info",
-    models: [{
-      name: p.model.name,
-      container: layout.models.container,
-      signature: layout.models.signature,
-      tokenizer: layout.models.tokenizer,
-      containerSha256: p.model.containerSha256,
-      text: {},
-      labels: { from: "logits", names: [...SENTIMENT_LABELS] },
-    }],
+    models: [
+      {
+        name: p.model.name,
+        container: layout.models.container,
+        signature: layout.models.signature,
+        tokenizer: layout.models.tokenizer,
+        containerSha256: p.model.containerSha256,
+        text: {},
+        labels: { from: "logits", names: [...SENTIMENT_LABELS] },
+      },
+    ],
     signerPublicKeyFile: layout.models.signerPublicKey,
     gatewayCaFile: layout.pki.gatewayCa,
-    keyBroker: { url: `https://127.0.0.1:${ports.kbs}`, caFile: layout.keybroker.ca, evidence: runtimeEvidence(p, layout, tamper) },
+    keyBroker: {
+      url: `https://127.0.0.1:${ports.kbs}`,
+      caFile: layout.keybroker.ca,
+      evidence: runtimeEvidence(p, layout, tamper),
+    },
   };
 }
 
@@ -119,9 +158,19 @@ export function gatewayConfig(layout: SandboxLayout, ports: SandboxPorts, p: Pro
     listen: { host: "127.0.0.1", port: ports.gateway },
     ops: { host: "127.0.0.1", port: ports.gatewayOps },
     logLevel: "info",
-    tls: { certFile: layout.pki.gatewayServer.cert, keyFile: layout.pki.gatewayServer.key, clientCaFile: layout.pki.sandboxCa },
-    upstreamTls: { brokerCaFile: layout.keybroker.ca, certFile: layout.pki.gatewayUpstream.cert, keyFile: layout.pki.gatewayUpstream.key },
+    tls: {
+      certFile: layout.pki.gatewayServer.cert,
+      keyFile: layout.pki.gatewayServer.key,
+      clientCaFile: layout.pki.sandboxCa,
+    },
+    upstreamTls: {
+      brokerCaFile: layout.keybroker.ca,
+      certFile: layout.pki.gatewayUpstream.cert,
+      keyFile: layout.pki.gatewayUpstream.key,
+    },
     routes: { [p.model.name]: [{ url: `https://127.0.0.1:${ports.runtime}` }] },
-    clients: [{ name: "sandbox-user", rateLimit: { perSecond: 100, burst: 200 }, certificateSha256: [p.clientCertSha256] }],
+    clients: [
+      { name: "sandbox-user", rateLimit: { perSecond: 100, burst: 200 }, certificateSha256: [p.clientCertSha256] },
+    ],
   };
 }

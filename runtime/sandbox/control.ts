@@ -12,10 +12,24 @@ import { pollUntil, sendRequest, type SandboxResponse } from "./http.js";
 import type { SandboxLayout } from "./layout.js";
 import { inferBody, SAMPLE_TEXT } from "./messages.js";
 import { commandLineOf, isAlive, signal } from "./processes.js";
-import { auditLinesSince, readJsonFile, readRunState, requireRunning, tamperRequestFile, tamperResponseFile, type RunState, type TamperResponse } from "./state.js";
+import {
+  auditLinesSince,
+  readJsonFile,
+  readRunState,
+  requireRunning,
+  tamperRequestFile,
+  tamperResponseFile,
+  type RunState,
+  type TamperResponse,
+} from "./state.js";
 
 /** Sends `texts` to the sandbox's gateway with its client certificate; resolves with the raw answer. */
-export async function inferThroughGateway(layout: SandboxLayout, state: Pick<RunState, "gatewayUrl">, texts: readonly string[], model: string = SANDBOX_MODEL.name): Promise<SandboxResponse> {
+export async function inferThroughGateway(
+  layout: SandboxLayout,
+  state: Pick<RunState, "gatewayUrl">,
+  texts: readonly string[],
+  model: string = SANDBOX_MODEL.name,
+): Promise<SandboxResponse> {
   return sendRequest({
     url: `${state.gatewayUrl}/v2/models/${model}/infer`,
     ca: readFileSync(layout.pki.sandboxCa, "utf8"),
@@ -34,9 +48,14 @@ export async function sandboxInfer(layout: SandboxLayout, text: string, out: (s:
   try {
     r = await inferThroughGateway(layout, state, [text]);
   } catch (e) {
-    throw new SandboxError("INFER_FAILED", `the gateway at ${state.gatewayUrl} did not answer (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    throw new SandboxError(
+      "INFER_FAILED",
+      `the gateway at ${state.gatewayUrl} did not answer (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { cause: e },
+    );
   }
-  if (r.status !== 200) throw new SandboxError("INFER_FAILED", `the gateway answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
+  if (r.status !== 200)
+    throw new SandboxError("INFER_FAILED", `the gateway answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
   out(`${r.text}\n`);
 }
 
@@ -61,29 +80,62 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
   const state = requireRunning(L);
   const id = randomBytes(8).toString("hex");
   writeFileAtomic(tamperRequestFile(L), `${JSON.stringify({ id, mode: o.mode })}\n`);
-  o.out(`asking the sandbox (pid ${state.pid}) to restart the runtime with ${o.mode === "reset" ? "genuine" : `tampered (${o.mode})`} evidence...\n`);
+  o.out(
+    `asking the sandbox (pid ${state.pid}) to restart the runtime with ${o.mode === "reset" ? "genuine" : `tampered (${o.mode})`} evidence...\n`,
+  );
   signal(state.pid, "SIGUSR2");
   let response: TamperResponse | undefined;
-  const answered = await pollUntil(async () => {
-    response = readJsonFile<TamperResponse>(tamperResponseFile(L));
-    return response?.id === id;
-  }, { timeoutMs: o.timeoutMs, intervalMs: 250, stop: () => !isAlive(state.pid) });
-  if (!answered || !response) throw new SandboxError("CONTROL_TIMEOUT", `the sandbox (pid ${state.pid}) did not answer within ${Math.round(o.timeoutMs / 1000)} s; see ${L.logs.runtime}`);
-  const denied = auditLinesSince(L, "kbs.attest", response.since).filter((l) => l.decision === "denied").pop();
-  const probe = await inferThroughGateway(L, state, [SAMPLE_TEXT]).catch((e: NodeJS.ErrnoException) => ({ status: 0, text: e.code ?? e.message, headers: {} }));
+  const answered = await pollUntil(
+    async () => {
+      response = readJsonFile<TamperResponse>(tamperResponseFile(L));
+      return response?.id === id;
+    },
+    { timeoutMs: o.timeoutMs, intervalMs: 250, stop: () => !isAlive(state.pid) },
+  );
+  if (!answered || !response)
+    throw new SandboxError(
+      "CONTROL_TIMEOUT",
+      `the sandbox (pid ${state.pid}) did not answer within ${Math.round(o.timeoutMs / 1000)} s; see ${L.logs.runtime}`,
+    );
+  const denied = auditLinesSince(L, "kbs.attest", response.since)
+    .filter((l) => l.decision === "denied")
+    .pop();
+  const probe = await inferThroughGateway(L, state, [SAMPLE_TEXT]).catch((e: NodeJS.ErrnoException) => ({
+    status: 0,
+    text: e.code ?? e.message,
+    headers: {},
+  }));
   if (response.outcome === "ready") {
     o.out(`runtime: attested and serving\ngateway: HTTP ${probe.status} ${probe.text}\n`);
-    if (o.mode !== "reset") throw new SandboxError("TAMPER_NOT_DENIED", `the key broker released keys to a runtime with tampered evidence (${o.mode}): this must never happen; see ${L.keybroker.audit}`);
-    if (probe.status !== 200) throw new SandboxError("INFER_FAILED", `the runtime is ready but the gateway answered HTTP ${probe.status}: ${probe.text.slice(0, 300)}`);
+    if (o.mode !== "reset")
+      throw new SandboxError(
+        "TAMPER_NOT_DENIED",
+        `the key broker released keys to a runtime with tampered evidence (${o.mode}): this must never happen; see ${L.keybroker.audit}`,
+      );
+    if (probe.status !== 200)
+      throw new SandboxError(
+        "INFER_FAILED",
+        `the runtime is ready but the gateway answered HTTP ${probe.status}: ${probe.text.slice(0, 300)}`,
+      );
     return;
   }
-  if (response.outcome === "timeout") throw new SandboxError("CONTROL_TIMEOUT", `the restarted runtime neither became ready nor exited in time; see ${L.logs.runtime}`);
+  if (response.outcome === "timeout")
+    throw new SandboxError(
+      "CONTROL_TIMEOUT",
+      `the restarted runtime neither became ready nor exited in time; see ${L.logs.runtime}`,
+    );
   o.out(`runtime: refused, no key and no certificate: ${response.runtimeMessage ?? "(see the runtime log)"}\n`);
-  o.out(denied
-    ? `key broker: denied, drift class ${denied.driftClass ?? "?"} (${denied.code ?? "?"}); audit log ${L.keybroker.audit}:\n  ${JSON.stringify(denied)}\n`
-    : `key broker: no denial recorded in ${L.keybroker.audit}\n`);
+  o.out(
+    denied
+      ? `key broker: denied, drift class ${denied.driftClass ?? "?"} (${denied.code ?? "?"}); audit log ${L.keybroker.audit}:\n  ${JSON.stringify(denied)}\n`
+      : `key broker: no denial recorded in ${L.keybroker.audit}\n`,
+  );
   o.out(`gateway: HTTP ${probe.status} ${probe.text}\n`);
-  if (o.mode === "reset") throw new SandboxError("CONTROL_TIMEOUT", `the runtime did not come back with genuine evidence; see ${L.logs.runtime}`);
+  if (o.mode === "reset")
+    throw new SandboxError(
+      "CONTROL_TIMEOUT",
+      `the runtime did not come back with genuine evidence; see ${L.logs.runtime}`,
+    );
   o.out(`undo: ${o.undo} (or restart the sandbox)\n`);
 }
 
@@ -114,7 +166,11 @@ export function sandboxStatus(layout: SandboxLayout, out: (s: string) => void, j
 }
 
 /** `sandbox down`: stops the supervisor (which stops the services) and waits. Resolves false when none was running. */
-export async function sandboxDown(layout: SandboxLayout, timeoutMs: number, out: (s: string) => void): Promise<boolean> {
+export async function sandboxDown(
+  layout: SandboxLayout,
+  timeoutMs: number,
+  out: (s: string) => void,
+): Promise<boolean> {
   const state = readRunState(layout);
   if (state === undefined || !isAlive(state.pid)) {
     out(`not running (${layout.root})\n`);
@@ -122,7 +178,10 @@ export async function sandboxDown(layout: SandboxLayout, timeoutMs: number, out:
   }
   out(`stopping the sandbox (pid ${state.pid})...\n`);
   signal(state.pid, "SIGTERM");
-  const services = (["keybroker", "runtime", "gateway"] as const).map((n) => ({ pid: state.services[n].pid, config: layout.config[n] }));
+  const services = (["keybroker", "runtime", "gateway"] as const).map((n) => ({
+    pid: state.services[n].pid,
+    config: layout.config[n],
+  }));
   const ours = services.filter((s) => s.pid > 0 && commandLineOf(s.pid).includes(s.config)).map((s) => s.pid);
   const pids = [state.pid, ...ours];
   if (!(await pollUntil(async () => pids.every((p) => !isAlive(p)), { timeoutMs, intervalMs: 200 }))) {

@@ -55,7 +55,9 @@ export function computeSandboxGolden(model: SandboxModelFiles, stackFile = DEV_S
   try {
     source = loadGoldenConfig(stackFile, PROJECT_ROOT);
   } catch (e) {
-    throw new SandboxError("PROVISION_FAILED", `reading the dev stack ${stackFile}: ${(e as Error).message}`, { cause: e });
+    throw new SandboxError("PROVISION_FAILED", `reading the dev stack ${stackFile}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const shape: LaunchShapeSpec | undefined = source.inputs.launchShapes[0];
   if (shape === undefined) throw new SandboxError("PROVISION_FAILED", `${stackFile} has no launch shape`);
@@ -66,16 +68,38 @@ export function computeSandboxGolden(model: SandboxModelFiles, stackFile = DEV_S
   if (shape.kernel !== undefined) bytes.set(shape.kernel, kernel);
   if (shape.initrd !== undefined) bytes.set(shape.initrd, initrd);
   for (const [name, a] of Object.entries(source.inputs.artifacts)) {
-    if (a.kind === "model") artifacts[name] = pin("model", model.container, "sandbox: bundled sentiment classifier, sealed with a sandbox data key");
-    if (a.kind === "tokenizer") artifacts[name] = pin("tokenizer", model.tokenizer, "sandbox: bundled WordPiece tokenizer.json");
+    if (a.kind === "model")
+      artifacts[name] = pin(
+        "model",
+        model.container,
+        "sandbox: bundled sentiment classifier, sealed with a sandbox data key",
+      );
+    if (a.kind === "tokenizer")
+      artifacts[name] = pin("tokenizer", model.tokenizer, "sandbox: bundled WordPiece tokenizer.json");
   }
-  for (const [name, a] of Object.entries(artifacts)) if (a.kind === "model" || a.kind === "tokenizer") bytes.set(name, a.kind === "model" ? model.container : model.tokenizer);
-  const inputs: GoldenInputs = { ...source.inputs, release: `${source.inputs.release}-sandbox`, artifacts, launchShapes: [shape] };
+  for (const [name, a] of Object.entries(artifacts))
+    if (a.kind === "model" || a.kind === "tokenizer")
+      bytes.set(name, a.kind === "model" ? model.container : model.tokenizer);
+  const inputs: GoldenInputs = {
+    ...source.inputs,
+    release: `${source.inputs.release}-sandbox`,
+    artifacts,
+    launchShapes: [shape],
+  };
   let manifest: GoldenManifest;
   try {
-    manifest = buildManifest(inputs, { createdAt: source.createdAt ?? new Date(0), status: "active", artifactBytes: bytes, calculator: snpLaunchDigest });
+    manifest = buildManifest(inputs, {
+      createdAt: source.createdAt ?? new Date(0),
+      status: "active",
+      artifactBytes: bytes,
+      calculator: snpLaunchDigest,
+    });
   } catch (e) {
-    throw new SandboxError("PROVISION_FAILED", `computing the golden manifest of ${stackFile}: ${(e as Error).message}`, { cause: e });
+    throw new SandboxError(
+      "PROVISION_FAILED",
+      `computing the golden manifest of ${stackFile}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const firmware = source.artifactBytes.get(shape.firmware);
   const tamperedCmdline = `${shape.cmdline ?? ""}${TAMPERED_CMDLINE_SUFFIX}`.trim();
@@ -86,7 +110,14 @@ export function computeSandboxGolden(model: SandboxModelFiles, stackFile = DEV_S
     ...(shape.initrd !== undefined ? { initrdSha256: artifacts[shape.initrd]?.sha256 } : {}),
   });
   const measurement = manifest.launchShapes[shape.name]?.measurement ?? "";
-  return { manifest, launchShape: shape.name, measurement, tamperedMeasurement: tampered.measurement, tamperedCmdline, guest: { kernel, initrd } };
+  return {
+    manifest,
+    launchShape: shape.name,
+    measurement,
+    tamperedMeasurement: tampered.measurement,
+    tamperedCmdline,
+    guest: { kernel, initrd },
+  };
 }
 
 /** Signs the manifest with the release key (kid: its RFC 7638 thumbprint). */

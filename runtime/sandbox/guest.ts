@@ -8,7 +8,8 @@ import { createHash } from "node:crypto";
 
 /** A deterministic dummy artifact: SHA-256 of `<label>:<i>` for i = 0, 1, ... truncated to `size` bytes. */
 export function dummyArtifact(label: string, size: number): Buffer {
-  if (!Number.isInteger(size) || size < 0) throw new TypeError(`dummyArtifact: size must be a non-negative integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 0)
+    throw new TypeError(`dummyArtifact: size must be a non-negative integer, got ${size}`);
   const out = Buffer.alloc(size);
   for (let i = 0, offset = 0; offset < size; i++, offset += 32) {
     createHash("sha256").update(`${label}:${i}`).digest().copy(out, offset);

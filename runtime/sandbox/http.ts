@@ -47,17 +47,26 @@ export function sendRequest(r: SandboxRequest): Promise<SandboxResponse> {
     const req = (https ? httpsRequest : httpRequest)(options, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }),
+      );
       res.on("error", reject);
     });
-    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer from ${u.host} within ${r.timeoutMs ?? 30_000} ms`), { code: "ETIMEDOUT" })));
+    req.on("timeout", () =>
+      req.destroy(
+        Object.assign(new Error(`no answer from ${u.host} within ${r.timeoutMs ?? 30_000} ms`), { code: "ETIMEDOUT" }),
+      ),
+    );
     req.on("error", reject);
     req.end(body);
   });
 }
 
 /** Resolves true as soon as `check` does, false after `timeoutMs` or once `stop` returns true. */
-export async function pollUntil(check: () => Promise<boolean>, o: { readonly timeoutMs: number; readonly intervalMs?: number; readonly stop?: () => boolean }): Promise<boolean> {
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  o: { readonly timeoutMs: number; readonly intervalMs?: number; readonly stop?: () => boolean },
+): Promise<boolean> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     if (o.stop?.()) return false;

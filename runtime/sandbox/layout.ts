@@ -23,8 +23,20 @@ export interface SandboxLayout {
   readonly provisioned: string;
   readonly snp: string;
   readonly guest: { readonly dir: string; readonly kernel: string; readonly initrd: string };
-  readonly models: { readonly dir: string; readonly container: string; readonly signature: string; readonly tokenizer: string; readonly signerPublicKey: string };
-  readonly release: { readonly dir: string; readonly signingKey: string; readonly publicKey: string; readonly manifest: string; readonly jws: string };
+  readonly models: {
+    readonly dir: string;
+    readonly container: string;
+    readonly signature: string;
+    readonly tokenizer: string;
+    readonly signerPublicKey: string;
+  };
+  readonly release: {
+    readonly dir: string;
+    readonly signingKey: string;
+    readonly publicKey: string;
+    readonly manifest: string;
+    readonly jws: string;
+  };
   readonly pki: {
     readonly dir: string;
     readonly sandboxCa: string;
@@ -35,9 +47,26 @@ export interface SandboxLayout {
     readonly gatewayUpstream: CertFiles;
     readonly operator: CertFiles;
   };
-  readonly keybroker: { readonly dir: string; readonly pin: string; readonly tokens: string; readonly state: string; readonly ca: string; readonly audit: string };
-  readonly config: { readonly dir: string; readonly keybroker: string; readonly runtime: string; readonly gateway: string };
-  readonly logs: { readonly dir: string; readonly keybroker: string; readonly runtime: string; readonly gateway: string };
+  readonly keybroker: {
+    readonly dir: string;
+    readonly pin: string;
+    readonly tokens: string;
+    readonly state: string;
+    readonly ca: string;
+    readonly audit: string;
+  };
+  readonly config: {
+    readonly dir: string;
+    readonly keybroker: string;
+    readonly runtime: string;
+    readonly gateway: string;
+  };
+  readonly logs: {
+    readonly dir: string;
+    readonly keybroker: string;
+    readonly runtime: string;
+    readonly gateway: string;
+  };
   readonly run: { readonly dir: string; readonly state: string };
 }
 
@@ -64,7 +93,13 @@ export function sandboxLayout(root: string): SandboxLayout {
       tokenizer: p("models", "tokenizer.json"),
       signerPublicKey: p("models", "registry.pub.pem"),
     },
-    release: { dir: p("release"), signingKey: p("release", "signing-key.pem"), publicKey: p("release", "signing-key.pub.pem"), manifest: p("release", "golden.json"), jws: p("release", "golden.jws") },
+    release: {
+      dir: p("release"),
+      signingKey: p("release", "signing-key.pem"),
+      publicKey: p("release", "signing-key.pub.pem"),
+      manifest: p("release", "golden.json"),
+      jws: p("release", "golden.jws"),
+    },
     pki: {
       dir: p("pki"),
       sandboxCa: p("pki", "sandbox-ca.pem"),
@@ -83,8 +118,18 @@ export function sandboxLayout(root: string): SandboxLayout {
       ca: p("keybroker", "state", "ca.pem"),
       audit: p("keybroker", "state", "audit.log"),
     },
-    config: { dir: p("config"), keybroker: p("config", "keybroker.json"), runtime: p("config", "runtime.json"), gateway: p("config", "gateway.json") },
-    logs: { dir: p("logs"), keybroker: p("logs", "keybroker.log"), runtime: p("logs", "runtime.log"), gateway: p("logs", "gateway.log") },
+    config: {
+      dir: p("config"),
+      keybroker: p("config", "keybroker.json"),
+      runtime: p("config", "runtime.json"),
+      gateway: p("config", "gateway.json"),
+    },
+    logs: {
+      dir: p("logs"),
+      keybroker: p("logs", "keybroker.log"),
+      runtime: p("logs", "runtime.log"),
+      gateway: p("logs", "gateway.log"),
+    },
     run: { dir: p("run"), state: p("run", "state.json") },
   };
 }

@@ -28,7 +28,13 @@ export function curlCommand(layout: SandboxLayout, gatewayUrl: string, model: st
 }
 
 /** The block printed once everything is ready. */
-export function readyBlock(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned, cli: { readonly command: string; readonly dirFlag: string }, seconds: number): string {
+export function readyBlock(
+  layout: SandboxLayout,
+  ports: SandboxPorts,
+  p: Provisioned,
+  cli: { readonly command: string; readonly dirFlag: string },
+  seconds: number,
+): string {
   const url = `https://127.0.0.1:${ports.gateway}`;
   const c = `${cli.command} sandbox`;
   return [

@@ -30,7 +30,11 @@ const DAY_MS = 86_400_000;
 
 function point(key: KeyObject): Buffer {
   const jwk = key.export({ format: "jwk" });
-  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, "base64url"), Buffer.from(jwk.y as string, "base64url")]);
+  return Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(jwk.x as string, "base64url"),
+    Buffer.from(jwk.y as string, "base64url"),
+  ]);
 }
 
 function signer(key: KeyObject): (tbs: Buffer) => Buffer {
@@ -43,7 +47,16 @@ export function createCa(name: string, now: Date, days = 3650): SoftwareCa {
   const dn = { commonName: name, organization: "confidential-inference sandbox" };
   const p = point(publicKey);
   const der = buildCertificate(
-    { serial: randomBytes(16), issuer: dn, subject: dn, notBefore: new Date(now.getTime() - 3_600_000), notAfter: new Date(now.getTime() + days * DAY_MS), subjectPoint: p, issuerPoint: p, profile: "ca" },
+    {
+      serial: randomBytes(16),
+      issuer: dn,
+      subject: dn,
+      notBefore: new Date(now.getTime() - 3_600_000),
+      notAfter: new Date(now.getTime() + days * DAY_MS),
+      subjectPoint: p,
+      issuerPoint: p,
+      profile: "ca",
+    },
     signer(privateKey),
   );
   return { name, certPem: toPem(der), key: privateKey, point: p };
@@ -66,7 +79,11 @@ export function issueCert(ca: SoftwareCa, commonName: string, now: Date, altName
     },
     signer(ca.key),
   );
-  return { certPem: toPem(der), keyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string, sha256: createHash("sha256").update(der).digest("hex") };
+  return {
+    certPem: toPem(der),
+    keyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+    sha256: createHash("sha256").update(der).digest("hex"),
+  };
 }
 
 /** SHA-256 (hex) of the certificate in a PEM file's text. */

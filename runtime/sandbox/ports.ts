@@ -15,7 +15,9 @@ function bind(port: number): Promise<Server | undefined> {
  * in `moved`); `auto`: free ports only (tests, several sandboxes side by side). Holds every port
  * until all are chosen, so no two listeners get the same one.
  */
-export async function choosePorts(mode: "default" | "auto"): Promise<{ ports: SandboxPorts; moved: Array<keyof SandboxPorts> }> {
+export async function choosePorts(
+  mode: "default" | "auto",
+): Promise<{ ports: SandboxPorts; moved: Array<keyof SandboxPorts> }> {
   const held: Server[] = [];
   const moved: Array<keyof SandboxPorts> = [];
   const chosen: Partial<Record<keyof SandboxPorts, number>> = {};

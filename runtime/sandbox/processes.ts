@@ -32,17 +32,30 @@ export interface ServiceProcess {
 }
 
 /** Starts `name` with `--config <configFile>`, logging to `logFile`. */
-export function startService(name: ServiceName, configFile: string, logFile: string, env: NodeJS.ProcessEnv = process.env): ServiceProcess {
-  appendFileSync(logFile, `${JSON.stringify({ time: new Date().toISOString(), service: "sandbox", event: "spawn", process: name, config: configFile })}\n`, { mode: 0o600 });
+export function startService(
+  name: ServiceName,
+  configFile: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceProcess {
+  appendFileSync(
+    logFile,
+    `${JSON.stringify({ time: new Date().toISOString(), service: "sandbox", event: "spawn", process: name, config: configFile })}\n`,
+    { mode: 0o600 },
+  );
   const fd = openSync(logFile, "a", 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, ["--require", require.resolve("tsx/cjs"), join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile], {
-      cwd: PROJECT_ROOT,
-      detached: true,
-      stdio: ["ignore", fd, fd],
-      env,
-    });
+    child = spawn(
+      process.execPath,
+      ["--require", require.resolve("tsx/cjs"), join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile],
+      {
+        cwd: PROJECT_ROOT,
+        detached: true,
+        stdio: ["ignore", fd, fd],
+        env,
+      },
+    );
   } finally {
     closeSync(fd);
   }

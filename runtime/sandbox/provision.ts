@@ -40,7 +40,11 @@ export function readProvisioned(layout: SandboxLayout): Provisioned | undefined 
     if (p.version !== 1 || !/^[0-9a-f]{96}$/.test(p.measurement)) throw new Error("unknown format");
     return p;
   } catch (e) {
-    throw new SandboxError("STATE_INVALID", `${layout.provisioned} is unreadable (${(e as Error).message}): remove ${layout.root} and start again`, { cause: e });
+    throw new SandboxError(
+      "STATE_INVALID",
+      `${layout.provisioned} is unreadable (${(e as Error).message}): remove ${layout.root} and start again`,
+      { cause: e },
+    );
   }
 }
 
@@ -58,44 +62,71 @@ function writePair(files: { cert: string; key: string }, issued: IssuedCert): vo
 }
 
 /** First half of the first run (no broker needed). `say` reports progress, one line per step. */
-export async function prepareFirstRun(layout: SandboxLayout, say: (line: string) => void, now = new Date()): Promise<PendingProvision> {
+export async function prepareFirstRun(
+  layout: SandboxLayout,
+  say: (line: string) => void,
+  now = new Date(),
+): Promise<PendingProvision> {
   clearPartial(layout);
   mkdirSync(layout.root, { recursive: true, mode: 0o700 });
-  for (const d of [layout.logs.dir, layout.run.dir, layout.config.dir, layout.keybroker.dir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [layout.logs.dir, layout.run.dir, layout.config.dir, layout.keybroker.dir])
+    mkdirSync(d, { recursive: true, mode: 0o700 });
 
   let t = Date.now();
   const existed = existsSync(join(layout.snp, "simulator.json"));
   const sim = await SimulatedSnp.open({ dir: layout.snp, product: "Genoa" });
-  say(existed
-    ? `simulated SEV-SNP platform: reusing ${sim.product} chip ${sim.chipId.toString("hex").slice(0, 16)}… in ${layout.snp}`
-    : `simulated SEV-SNP platform: ${sim.product} ARK -> ASK -> VCEK chain (RSA-4096, P-384) and chip id created in ${layout.snp} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  say(
+    existed
+      ? `simulated SEV-SNP platform: reusing ${sim.product} chip ${sim.chipId.toString("hex").slice(0, 16)}… in ${layout.snp}`
+      : `simulated SEV-SNP platform: ${sim.product} ARK -> ASK -> VCEK chain (RSA-4096, P-384) and chip id created in ${layout.snp} (${((Date.now() - t) / 1000).toFixed(1)} s)`,
+  );
 
   t = Date.now();
   const files = new Map(buildBundledModels().map((f) => [f.name, f]));
   const onnx = files.get("sentiment.onnx");
   const tokenizer = files.get("tokenizer.json");
-  if (!onnx || !tokenizer) throw new SandboxError("PROVISION_FAILED", "the bundled model build did not produce sentiment.onnx and tokenizer.json");
+  if (!onnx || !tokenizer)
+    throw new SandboxError(
+      "PROVISION_FAILED",
+      "the bundled model build did not produce sentiment.onnx and tokenizer.json",
+    );
   const registry = generateKeyPairSync("ec", { namedCurve: "P-384" });
   const dataKey = randomBytes(32);
-  const sealed = await sealAndSignModel({ plaintext: onnx.bytes, modelName: SANDBOX_MODEL.name, keyId: SANDBOX_MODEL.keyId, dataKey, signerKey: registry.privateKey });
+  const sealed = await sealAndSignModel({
+    plaintext: onnx.bytes,
+    modelName: SANDBOX_MODEL.name,
+    keyId: SANDBOX_MODEL.keyId,
+    dataKey,
+    signerKey: registry.privateKey,
+  });
   writeFileAtomic(layout.models.container, sealed.container);
   writeFileAtomic(layout.models.signature, `${sealed.signature}\n`);
   writeFileAtomic(layout.models.tokenizer, tokenizer.bytes);
   writeFileAtomic(layout.models.signerPublicKey, registry.publicKey.export({ type: "spki", format: "pem" }) as string);
-  say(`model: bundled sentiment classifier (sha256 ${sealed.modelSha256.slice(0, 12)}…) encrypted with a fresh AES-256-GCM data key and signed ES384 by a fresh registry key -> ${layout.models.container} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  say(
+    `model: bundled sentiment classifier (sha256 ${sealed.modelSha256.slice(0, 12)}…) encrypted with a fresh AES-256-GCM data key and signed ES384 by a fresh registry key -> ${layout.models.container} (${((Date.now() - t) / 1000).toFixed(1)} s)`,
+  );
 
   const golden = computeSandboxGolden({ container: sealed.container, tokenizer: tokenizer.bytes });
   writeFileAtomic(layout.guest.kernel, golden.guest.kernel);
   writeFileAtomic(layout.guest.initrd, golden.guest.initrd);
-  say(`guest artifacts: guest/firmware/OVMF.amdsev.fd (committed) + kernel and initrd rebuilt into ${layout.guest.dir}, matching the dev stack's pins`);
+  say(
+    `guest artifacts: guest/firmware/OVMF.amdsev.fd (committed) + kernel and initrd rebuilt into ${layout.guest.dir}, matching the dev stack's pins`,
+  );
 
   const release = generateKeyPairSync("ec", { namedCurve: "P-384" });
-  writeFileAtomic(layout.release.signingKey, release.privateKey.export({ type: "pkcs8", format: "pem" }) as string, true);
+  writeFileAtomic(
+    layout.release.signingKey,
+    release.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+    true,
+  );
   writeFileAtomic(layout.release.publicKey, release.publicKey.export({ type: "spki", format: "pem" }) as string);
   const jws = await signSandboxManifest(golden.manifest, release.privateKey);
   writeFileAtomic(layout.release.manifest, formatManifest(golden.manifest));
   writeFileAtomic(layout.release.jws, `${jws}\n`);
-  say(`golden manifest: release ${golden.manifest.release}, launch shape ${golden.launchShape} (stacks/Pulumi.dev.yaml) = ${golden.measurement}, signed ES384 -> ${layout.release.jws}`);
+  say(
+    `golden manifest: release ${golden.manifest.release}, launch shape ${golden.launchShape} (stacks/Pulumi.dev.yaml) = ${golden.measurement}, signed ES384 -> ${layout.release.jws}`,
+  );
 
   const sandboxCa = createCa("sandbox CA", now);
   const gatewayCa = createCa("sandbox gateway CA", now);
@@ -105,11 +136,16 @@ export async function prepareFirstRun(layout: SandboxLayout, say: (line: string)
   writeFileAtomic(layout.pki.operatorCa, operatorCa.certPem);
   const client = issueCert(sandboxCa, "sandbox-user", now);
   writePair(layout.pki.client, client);
-  writePair(layout.pki.gatewayServer, issueCert(sandboxCa, "localhost", now, { dns: ["localhost"], ip: ["127.0.0.1"] }));
+  writePair(
+    layout.pki.gatewayServer,
+    issueCert(sandboxCa, "localhost", now, { dns: ["localhost"], ip: ["127.0.0.1"] }),
+  );
   writePair(layout.pki.gatewayUpstream, issueCert(gatewayCa, "sandbox-gateway", now));
   writePair(layout.pki.operator, issueCert(operatorCa, "sandbox-operator", now));
   writeFileAtomic(layout.keybroker.pin, `${randomBytes(18).toString("base64url")}\n`, true);
-  say(`PKI: sandbox CA (gateway TLS, your client certificate), gateway CA (gateway -> runtime mTLS), operator CA (broker admin API), HSM PIN -> ${layout.pki.dir}`);
+  say(
+    `PKI: sandbox CA (gateway TLS, your client certificate), gateway CA (gateway -> runtime mTLS), operator CA (broker admin API), HSM PIN -> ${layout.pki.dir}`,
+  );
 
   const provisioned: Provisioned = {
     version: 1,
@@ -121,24 +157,58 @@ export async function prepareFirstRun(layout: SandboxLayout, say: (line: string)
     tamperedCmdline: golden.tamperedCmdline,
     product: sim.product,
     tcb: SIMULATED_DEFAULT_TCB[sim.product],
-    model: { name: SANDBOX_MODEL.name, keyId: SANDBOX_MODEL.keyId, containerSha256: sealed.containerSha256, modelSha256: sealed.modelSha256 },
+    model: {
+      name: SANDBOX_MODEL.name,
+      keyId: SANDBOX_MODEL.keyId,
+      containerSha256: sealed.containerSha256,
+      modelSha256: sealed.modelSha256,
+    },
     clientCertSha256: client.sha256,
   };
   return { provisioned, jws, dataKey };
 }
 
 /** Second half: imports the signed manifest and the data key through the admin API, then records `provisioned.json`. */
-export async function importIntoBroker(layout: SandboxLayout, adminUrl: string, pending: PendingProvision, say: (line: string) => void): Promise<Provisioned> {
-  const tls = { ca: readFileSync(layout.keybroker.ca, "utf8"), cert: readFileSync(layout.pki.operator.cert, "utf8"), key: readFileSync(layout.pki.operator.key, "utf8") };
+export async function importIntoBroker(
+  layout: SandboxLayout,
+  adminUrl: string,
+  pending: PendingProvision,
+  say: (line: string) => void,
+): Promise<Provisioned> {
+  const tls = {
+    ca: readFileSync(layout.keybroker.ca, "utf8"),
+    cert: readFileSync(layout.pki.operator.cert, "utf8"),
+    key: readFileSync(layout.pki.operator.key, "utf8"),
+  };
   try {
-    const m = await sendRequest({ url: `${adminUrl}/admin/v1/manifests`, ...tls, body: JSON.stringify({ jws: pending.jws }), headers: { "content-type": "application/json" } });
-    if (m.status !== 201 && m.status !== 200) throw new SandboxError("PROVISION_FAILED", `the key broker refused the golden manifest: HTTP ${m.status} ${m.text.slice(0, 300)}`);
-    const k = await sendRequest({ url: `${adminUrl}/admin/v1/data-keys/${pending.provisioned.model.keyId}`, ...tls, body: pending.dataKey, headers: { "content-type": "application/octet-stream" } });
-    if (k.status !== 200) throw new SandboxError("PROVISION_FAILED", `the key broker refused the model data key: HTTP ${k.status} ${k.text.slice(0, 300)}`);
+    const m = await sendRequest({
+      url: `${adminUrl}/admin/v1/manifests`,
+      ...tls,
+      body: JSON.stringify({ jws: pending.jws }),
+      headers: { "content-type": "application/json" },
+    });
+    if (m.status !== 201 && m.status !== 200)
+      throw new SandboxError(
+        "PROVISION_FAILED",
+        `the key broker refused the golden manifest: HTTP ${m.status} ${m.text.slice(0, 300)}`,
+      );
+    const k = await sendRequest({
+      url: `${adminUrl}/admin/v1/data-keys/${pending.provisioned.model.keyId}`,
+      ...tls,
+      body: pending.dataKey,
+      headers: { "content-type": "application/octet-stream" },
+    });
+    if (k.status !== 200)
+      throw new SandboxError(
+        "PROVISION_FAILED",
+        `the key broker refused the model data key: HTTP ${k.status} ${k.text.slice(0, 300)}`,
+      );
   } finally {
     pending.dataKey.fill(0);
   }
-  say(`key broker: imported the signed golden manifest (verified with the pinned release key) and the model data key (wrapped under the HSM's KEK; no other copy exists)`);
+  say(
+    `key broker: imported the signed golden manifest (verified with the pinned release key) and the model data key (wrapped under the HSM's KEK; no other copy exists)`,
+  );
   writeFileAtomic(layout.provisioned, `${JSON.stringify(pending.provisioned, null, 2)}\n`);
   return pending.provisioned;
 }

@@ -36,9 +36,16 @@ export const SOFTHSM2_INSTALL_HINT = [
  * Decides: an explicit `SOFTHSM2_MODULE` wins (and must exist), else the first candidate that
  * exists, else install with apt-get when running as root where apt-get exists, else the hint.
  */
-export function softHsmPlan(o: { readonly envModule?: string; readonly exists: (path: string) => boolean; readonly isRoot: boolean; readonly hasApt: boolean }): SoftHsmPlan {
+export function softHsmPlan(o: {
+  readonly envModule?: string;
+  readonly exists: (path: string) => boolean;
+  readonly isRoot: boolean;
+  readonly hasApt: boolean;
+}): SoftHsmPlan {
   if (o.envModule !== undefined && o.envModule !== "") {
-    return o.exists(o.envModule) ? { kind: "found", modulePath: o.envModule } : { kind: "missing", hint: `SOFTHSM2_MODULE=${o.envModule} does not exist.\n${SOFTHSM2_INSTALL_HINT}` };
+    return o.exists(o.envModule)
+      ? { kind: "found", modulePath: o.envModule }
+      : { kind: "missing", hint: `SOFTHSM2_MODULE=${o.envModule} does not exist.\n${SOFTHSM2_INSTALL_HINT}` };
   }
   const found = SOFTHSM2_MODULE_CANDIDATES.find((p) => o.exists(p));
   if (found !== undefined) return { kind: "found", modulePath: found };
@@ -60,11 +67,22 @@ export function ensureSoftHsm(env: Readonly<Record<string, string | undefined>>,
   if (plan.kind === "missing") throw new SandboxError("SOFTHSM_MISSING", plan.hint);
   say("SoftHSM2 is missing; running as root, so installing it: apt-get install softhsm2");
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", "softhsm2"]]) {
+  for (const args of [
+    ["update", "-qq"],
+    ["install", "-y", "-qq", "--no-install-recommends", "softhsm2"],
+  ]) {
     const r = spawnSync("apt-get", args, { env: aptEnv, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
-    if (r.status !== 0) throw new SandboxError("SOFTHSM_INSTALL_FAILED", `apt-get ${args.join(" ")} failed (exit ${r.status ?? "signal"}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}\n${SOFTHSM2_INSTALL_HINT}`);
+    if (r.status !== 0)
+      throw new SandboxError(
+        "SOFTHSM_INSTALL_FAILED",
+        `apt-get ${args.join(" ")} failed (exit ${r.status ?? "signal"}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}\n${SOFTHSM2_INSTALL_HINT}`,
+      );
   }
   const again = SOFTHSM2_MODULE_CANDIDATES.find((p) => existsSync(p));
-  if (again === undefined) throw new SandboxError("SOFTHSM_INSTALL_FAILED", `apt-get installed softhsm2 but no libsofthsm2.so is in ${SOFTHSM2_MODULE_CANDIDATES[0]}\n${SOFTHSM2_INSTALL_HINT}`);
+  if (again === undefined)
+    throw new SandboxError(
+      "SOFTHSM_INSTALL_FAILED",
+      `apt-get installed softhsm2 but no libsofthsm2.so is in ${SOFTHSM2_MODULE_CANDIDATES[0]}\n${SOFTHSM2_INSTALL_HINT}`,
+    );
   return again;
 }

@@ -61,7 +61,11 @@ export function readRunState(layout: SandboxLayout): RunState | undefined {
     if (s.version !== 1 || !Number.isInteger(s.pid)) throw new Error("unknown format");
     return s;
   } catch (e) {
-    throw new SandboxError("STATE_INVALID", `${layout.run.state} is unreadable (${(e as Error).message}): run \`attestctl sandbox down\` or remove it`, { cause: e });
+    throw new SandboxError(
+      "STATE_INVALID",
+      `${layout.run.state} is unreadable (${(e as Error).message}): run \`attestctl sandbox down\` or remove it`,
+      { cause: e },
+    );
   }
 }
 
@@ -69,7 +73,10 @@ export function readRunState(layout: SandboxLayout): RunState | undefined {
 export function requireRunning(layout: SandboxLayout): RunState {
   const s = readRunState(layout);
   if (s === undefined || !isAlive(s.pid)) {
-    throw new SandboxError("NOT_RUNNING", `no sandbox is running in ${layout.root}: start one with \`npm start\` (or \`attestctl sandbox up${layout.root.endsWith("/.sandbox") ? "" : ` --dir ${layout.root}`}\`)`);
+    throw new SandboxError(
+      "NOT_RUNNING",
+      `no sandbox is running in ${layout.root}: start one with \`npm start\` (or \`attestctl sandbox up${layout.root.endsWith("/.sandbox") ? "" : ` --dir ${layout.root}`}\`)`,
+    );
   }
   return s;
 }
@@ -104,7 +111,11 @@ export function readJsonFile<T>(path: string): T | undefined {
  */
 export function lastLogError(logFile: string): string | undefined {
   if (!existsSync(logFile)) return undefined;
-  const lines = readFileSync(logFile, "utf8").split("\n").filter((l) => l.trim() !== "").slice(-200).reverse();
+  const lines = readFileSync(logFile, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-200)
+    .reverse();
   for (const line of lines) {
     let entry: { level?: unknown; msg?: unknown; code?: unknown; service?: unknown } | undefined;
     try {
@@ -112,7 +123,13 @@ export function lastLogError(logFile: string): string | undefined {
     } catch {
       return line.trim().slice(0, 500);
     }
-    if (entry && entry.service !== "sandbox" && typeof entry.level === "number" && entry.level >= 50 && typeof entry.msg === "string") {
+    if (
+      entry &&
+      entry.service !== "sandbox" &&
+      typeof entry.level === "number" &&
+      entry.level >= 50 &&
+      typeof entry.msg === "string"
+    ) {
       return `${typeof entry.code === "string" ? `${entry.code}: ` : ""}${entry.msg}`;
     }
   }

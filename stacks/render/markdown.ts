@@ -22,7 +22,9 @@ export function renderedMarkdown(state: RenderedState): string {
     "",
     "| type | name | parent |",
     "| --- | --- | --- |",
-    ...state.resources.map((r) => `| \`${cell(r.type)}\` | \`${cell(r.name)}\` | ${r.parent === undefined ? "" : `\`${cell(r.parent)}\``} |`),
+    ...state.resources.map(
+      (r) => `| \`${cell(r.type)}\` | \`${cell(r.name)}\` | ${r.parent === undefined ? "" : `\`${cell(r.parent)}\``} |`,
+    ),
     "",
   ];
   return lines.join("\n");

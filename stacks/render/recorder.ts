@@ -50,7 +50,11 @@ export interface RecorderOptions {
    * Provider-computed outputs to return for a resource (merged over its inputs), e.g. a
    * command's `stdout` or a key's `privateKeyPem`. Absent: inputs are echoed.
    */
-  readonly computed?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+  readonly computed?: (
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ) => Record<string, unknown> | undefined;
 }
 
 /** Parses `urn:pulumi:stack::project::a$b$type::name` into the resource's type and name. */
@@ -92,7 +96,14 @@ export async function installRecorder(options: RecorderOptions): Promise<Registr
         const parentUrn = parents.get(`${args.type}::${args.name}`);
         const parent = parentUrn ? parseUrn(parentUrn) : undefined;
         const opts = recordedOptions.get(`${args.type}::${args.name}`);
-        registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs, ...(parent ? { parent } : {}), ...(opts ? { options: opts } : {}) });
+        registrations.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom !== false,
+          inputs,
+          ...(parent ? { parent } : {}),
+          ...(opts ? { options: opts } : {}),
+        });
         const extra = options.computed?.(args.type, args.name, inputs);
         return { id: `${args.name}-id`, state: { ...inputs, ...(extra ?? {}) } };
       },
@@ -112,7 +123,11 @@ export async function installRecorder(options: RecorderOptions): Promise<Registr
     parents.set(key, req.getParent());
     const dbr = req.getDeletebeforereplace?.() === true;
     const ignore = req.getIgnorechangesList?.() ?? [];
-    if (dbr || ignore.length > 0) recordedOptions.set(key, { ...(dbr ? { deleteBeforeReplace: true as const } : {}), ...(ignore.length > 0 ? { ignoreChanges: ignore } : {}) });
+    if (dbr || ignore.length > 0)
+      recordedOptions.set(key, {
+        ...(dbr ? { deleteBeforeReplace: true as const } : {}),
+        ...(ignore.length > 0 ? { ignoreChanges: ignore } : {}),
+      });
     return register(req, callback);
   };
   return registrations;

@@ -44,7 +44,8 @@ function summariseLongText(value: unknown): unknown {
     return `[${value.length} characters, sha256 ${digest}] ${value.split("\n", 1)[0]?.slice(0, 120) ?? ""}`;
   }
   if (Array.isArray(value)) return value.map(summariseLongText);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, summariseLongText(v)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, summariseLongText(v)]));
   return value;
 }
 
@@ -98,11 +99,19 @@ export async function drain(registrations: readonly Registration[]): Promise<voi
  * const state = await renderProgram({ project: "confidential-inference", stack: "dev", config, secretKeys, load: () => require("../index.js") });
  */
 export async function renderProgram(options: RenderOptions): Promise<RenderedState> {
-  const registrations = await installRecorder({ project: options.project, stack: options.stack, preview: true, config: options.config, secretKeys: options.secretKeys });
+  const registrations = await installRecorder({
+    project: options.project,
+    stack: options.stack,
+    preview: true,
+    config: options.config,
+    secretKeys: options.secretKeys,
+  });
   const exports = options.load();
   const outputs: Record<string, unknown> = {};
   for (const key of Object.keys(exports).sort()) outputs[key] = summariseLongText(await renderOutput(exports[key]));
   await drain(registrations);
-  const resources = registrations.map(renderRegistration).sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+  const resources = registrations
+    .map(renderRegistration)
+    .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
   return { project: options.project, stack: options.stack, resourceCount: resources.length, resources, outputs };
 }

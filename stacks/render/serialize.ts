@@ -32,7 +32,8 @@ export function maskForReview(v: unknown): unknown {
   if (isUnknown(v)) return UNKNOWN_MASK;
   if (Array.isArray(v)) return v.map(maskForReview);
   if (isRecord(v)) {
-    if (v["__pulumiAsset"] === true || v["__pulumiArchive"] === true) return { asset: "file (identified by its triggers)" };
+    if (v["__pulumiAsset"] === true || v["__pulumiArchive"] === true)
+      return { asset: "file (identified by its triggers)" };
     if (v[SIG] === pulumi.runtime.specialAssetSig || v[SIG] === pulumi.runtime.specialArchiveSig) {
       const where = v["path"] ?? v["uri"] ?? (v["text"] === undefined ? undefined : "<inline text>");
       return { asset: where ?? UNKNOWN_MASK };
@@ -63,7 +64,11 @@ export function secretPaths(v: unknown, path = ""): string[] {
 /** Resolves an output to `{ known, secret, value }` without hanging on unknowns. */
 export async function inspectOutput(value: unknown): Promise<{ known: boolean; secret: boolean; value: unknown }> {
   if (!pulumi.Output.isInstance(value)) return { known: true, secret: false, value };
-  const out = value as pulumi.Output<unknown> & { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+  const out = value as pulumi.Output<unknown> & {
+    isKnown: Promise<boolean>;
+    isSecret: Promise<boolean>;
+    promise(): Promise<unknown>;
+  };
   const [known, secret] = await Promise.all([out.isKnown, out.isSecret]);
   return { known, secret, value: known ? await out.promise() : undefined };
 }

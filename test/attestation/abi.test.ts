@@ -23,7 +23,10 @@ describe("abi.parseReport on the 20 real reports", () => {
   it.each(REPORT_ENTRIES.map((e) => [e.file, e] as const))("%s yields the manifest's facts", (_file, entry) => {
     const f = entry.facts;
     const product = f.product_line_assumed_for_tcb;
-    const r = parseReport(vector(entry.file), product === "Milan" || product === "Genoa" || product === "Turin" ? { product } : {});
+    const r = parseReport(
+      vector(entry.file),
+      product === "Milan" || product === "Genoa" || product === "Turin" ? { product } : {},
+    );
     expect(r.version).toBe(f.version);
     expect(r.guestSvn).toBe(f.guest_svn);
     expect(`0x${r.policy.raw.toString(16)}`).toBe(f.policy.hex);
@@ -40,7 +43,9 @@ describe("abi.parseReport on the 20 real reports", () => {
       rapl_dis_required: r.policy.raplDis,
       ciphertext_hiding_dram_required: r.policy.ciphertextHiding,
       page_swap_disable: r.policy.pageSwapDisable,
-    }).toEqual(Object.fromEntries(Object.entries(f.policy).filter(([k]) => k !== "hex" && k !== "reserved_bits_63_26_zero")));
+    }).toEqual(
+      Object.fromEntries(Object.entries(f.policy).filter(([k]) => k !== "hex" && k !== "reserved_bits_63_26_zero")),
+    );
     expect(hex(r.familyId)).toBe(f.family_id);
     expect(hex(r.imageId)).toBe(f.image_id);
     expect(r.vmpl).toBe(f.vmpl);
@@ -62,9 +67,12 @@ describe("abi.parseReport on the 20 real reports", () => {
       tio_enabled: pi.tioEnabled,
       unknown_bits_above_7: pi.unknownBits !== 0n,
     }).toEqual(f.platform_info);
-    expect({ hex: `0x${r.keyInfo.raw.toString(16)}`, author_key_en: r.keyInfo.authorKeyEn, mask_chip_key: r.keyInfo.maskChipKey, signing_key: r.keyInfo.signingKey.toUpperCase() }).toEqual(
-      Object.fromEntries(Object.entries(f.key_info).filter(([k]) => k !== "reserved_bits_31_5_zero")),
-    );
+    expect({
+      hex: `0x${r.keyInfo.raw.toString(16)}`,
+      author_key_en: r.keyInfo.authorKeyEn,
+      mask_chip_key: r.keyInfo.maskChipKey,
+      signing_key: r.keyInfo.signingKey.toUpperCase(),
+    }).toEqual(Object.fromEntries(Object.entries(f.key_info).filter(([k]) => k !== "reserved_bits_31_5_zero")));
     expect(hex(r.reportData)).toBe(f.report_data);
     expect(hex(r.measurement)).toBe(f.measurement);
     expect(hex(r.hostData)).toBe(f.host_data);
@@ -96,8 +104,23 @@ describe("abi.parseReport on the 20 real reports", () => {
 describe("abi TCB layouts", () => {
   it("decodes the same bytes differently for Milan/Genoa and Turin", () => {
     const raw = 0x4700000002000001n;
-    expect(decodeTcb(raw, "milan-genoa")).toEqual({ raw, layout: "milan-genoa", bootloader: 1, tee: 0, snp: 0, microcode: 0x47 });
-    expect(decodeTcb(raw, "turin")).toEqual({ raw, layout: "turin", fmc: 1, bootloader: 0, tee: 0, snp: 2, microcode: 0x47 });
+    expect(decodeTcb(raw, "milan-genoa")).toEqual({
+      raw,
+      layout: "milan-genoa",
+      bootloader: 1,
+      tee: 0,
+      snp: 0,
+      microcode: 0x47,
+    });
+    expect(decodeTcb(raw, "turin")).toEqual({
+      raw,
+      layout: "turin",
+      fmc: 1,
+      bootloader: 0,
+      tee: 0,
+      snp: 2,
+      microcode: 0x47,
+    });
   });
 
   it("encodes components back to the raw word", () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { cachedGetter, kdsCertChainPath, kdsCrlPath, kdsGetter, mapGetter, type CollateralGetter } from "../../runtime/attestation/verify/collateral.js";
+import {
+  cachedGetter,
+  kdsCertChainPath,
+  kdsCrlPath,
+  kdsGetter,
+  mapGetter,
+  type CollateralGetter,
+} from "../../runtime/attestation/verify/collateral.js";
 import { kdsPathToFile } from "../../runtime/attestation/verify/collateral-dir.js";
 
 describe("collateral getters", () => {
@@ -15,11 +22,27 @@ describe("collateral getters", () => {
   });
 
   it.each([
-    ["HTTP 404", async () => new Response("not found", { status: 404 }), "fetching collateral /vcek/v1/Milan/crl: HTTP 404"],
-    ["HTTP 429 (KDS throttling)", async () => new Response("slow down", { status: 429 }), "fetching collateral /vcek/v1/Milan/crl: HTTP 429"],
-    ["a network error", async () => { throw new TypeError("fetch failed"); }, "fetching collateral /vcek/v1/Milan/crl: request failed (fetch failed)"],
+    [
+      "HTTP 404",
+      async () => new Response("not found", { status: 404 }),
+      "fetching collateral /vcek/v1/Milan/crl: HTTP 404",
+    ],
+    [
+      "HTTP 429 (KDS throttling)",
+      async () => new Response("slow down", { status: 429 }),
+      "fetching collateral /vcek/v1/Milan/crl: HTTP 429",
+    ],
+    [
+      "a network error",
+      async () => {
+        throw new TypeError("fetch failed");
+      },
+      "fetching collateral /vcek/v1/Milan/crl: request failed (fetch failed)",
+    ],
   ])("kdsGetter: %s is COLLATERAL_UNAVAILABLE", async (_name, impl, message) => {
-    await expect(kdsGetter({ fetch: impl as unknown as typeof globalThis.fetch }).get(kdsCrlPath("Milan"))).rejects.toMatchObject({ code: "COLLATERAL_UNAVAILABLE", message });
+    await expect(
+      kdsGetter({ fetch: impl as unknown as typeof globalThis.fetch }).get(kdsCrlPath("Milan")),
+    ).rejects.toMatchObject({ code: "COLLATERAL_UNAVAILABLE", message });
   });
 
   it("cachedGetter memoises successes, coalesces concurrent requests, expires after ttlMs, and does not cache failures", async () => {
@@ -54,7 +77,9 @@ describe("collateral getters", () => {
   });
 
   it("maps KDS paths to files and refuses paths that escape the directory", () => {
-    expect(kdsPathToFile("/vcek/v1/Milan/abcd?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68")).toBe("vcek/v1/Milan/abcd/blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68");
+    expect(kdsPathToFile("/vcek/v1/Milan/abcd?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68")).toBe(
+      "vcek/v1/Milan/abcd/blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68",
+    );
     expect(() => kdsPathToFile("/../../etc/passwd")).toThrow(TypeError);
   });
 });

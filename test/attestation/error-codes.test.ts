@@ -21,6 +21,14 @@ describe("attestation error codes: errors.ts, the exported array and the README 
   it("errors carry code, path and cause", () => {
     const cause = new Error("inner");
     const e = new AttestationError("TCB_MISMATCH", "binding: x", { path: "report.reportedTcb.snp", cause });
-    expect([e.name, e.code, e.path, e.cause, isAttestationError(e, "TCB_MISMATCH"), isAttestationError(e, "VMPL"), isAttestationError(cause)]).toEqual(["AttestationError", "TCB_MISMATCH", "report.reportedTcb.snp", cause, true, false, false]);
+    expect([
+      e.name,
+      e.code,
+      e.path,
+      e.cause,
+      isAttestationError(e, "TCB_MISMATCH"),
+      isAttestationError(e, "VMPL"),
+      isAttestationError(cause),
+    ]).toEqual(["AttestationError", "TCB_MISMATCH", "report.reportedTcb.snp", cause, true, false, false]);
   });
 });

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,11 +29,25 @@ async function verifies(sim: SimulatedSnp, bundle: { report: Buffer; collateral:
   // Inside every validity window: one day after the VEK's notBefore (VEKs are issued after the ARK).
   const vek = bundle.collateral.vek ?? (await sim.vcek(SIMULATED_DEFAULT_TCB[sim.product]));
   const now = new Date(parseCertificates(vek)[0]!.notBefore.getTime() + 86_400_000);
-  return verifySnpEvidence({ report: bundle.report, collateral: bundle.collateral, anchors: [sim.anchor()], now, getter: sim.getter() });
+  return verifySnpEvidence({
+    report: bundle.report,
+    collateral: bundle.collateral,
+    anchors: [sim.anchor()],
+    now,
+    getter: sim.getter(),
+  });
 }
 
 /** A fake configfs-tsm tree on a temp dir: the "kernel" fills outblob/auxblob when inblob is written. */
-function fakeTsm(sim: SimulatedSnp, behaviour: { provider?: string; bumpOnRead?: boolean; outblob?: (r: Buffer) => Buffer; auxblob?: (t: Buffer) => Buffer | undefined } = {}) {
+function fakeTsm(
+  sim: SimulatedSnp,
+  behaviour: {
+    provider?: string;
+    bumpOnRead?: boolean;
+    outblob?: (r: Buffer) => Buffer;
+    auxblob?: (t: Buffer) => Buffer | undefined;
+  } = {},
+) {
   const root = mkdtempSync(join(tmpdir(), "tsm-"));
   const log: string[] = [];
   let generation = 0;
@@ -70,7 +93,12 @@ describe("configfs-tsm provider (fake kernel tree)", () => {
     expect(t.log).toEqual([`mkdir confidential-inference-*`, "write privlevel", "write inblob", "rmdir"]);
     expect(readdirSync(t.root)).toEqual([]);
     const got = await verifies(sim, bundle);
-    expect([got.report.reportData.equals(reportData), got.report.vmpl, got.claims.measurement, bundle.certTable?.length !== undefined]).toEqual([true, 2, measurement, true]);
+    expect([
+      got.report.reportData.equals(reportData),
+      got.report.vmpl,
+      got.claims.measurement,
+      bundle.certTable?.length !== undefined,
+    ]).toEqual([true, 2, measurement, true]);
   });
 
   it("works without auxblob (the verifier then fetches the VCEK)", async () => {
@@ -96,8 +124,12 @@ describe("configfs-tsm provider (fake kernel tree)", () => {
   });
 
   it("refuses report data that is not 64 bytes (caller misuse)", async () => {
-    await expect(configfsTsmProvider({ root: "/nonexistent" }).getEvidence({ reportData: Buffer.alloc(32) })).rejects.toThrow(TypeError);
-    await expect(configfsTsmProvider({ root: "/nonexistent" }).getEvidence({ reportData, vmpl: 4 })).rejects.toThrow(TypeError);
+    await expect(
+      configfsTsmProvider({ root: "/nonexistent" }).getEvidence({ reportData: Buffer.alloc(32) }),
+    ).rejects.toThrow(TypeError);
+    await expect(configfsTsmProvider({ root: "/nonexistent" }).getEvidence({ reportData, vmpl: 4 })).rejects.toThrow(
+      TypeError,
+    );
   });
 });
 
@@ -131,9 +163,18 @@ describe("snpguest provider (/dev/sev-guest through a fake snpguest binary)", ()
 
   it("runs `snpguest report` with the request file and VMPL, then `snpguest certificates PEM`; the bundle verifies", async () => {
     const f = await fakeBinary();
-    const bundle = await snpguestProvider({ binary: f.bin, scratchDir: f.scratch }).getEvidence({ reportData, vmpl: 0 });
-    const args = readFileSync(join(f.dir, "args.log"), "utf8").trim().split("\n").map((l) => l.replace(/\/[^ ]*snpguest-[^/ ]+/g, "$SCRATCH"));
-    expect(args).toEqual(["report $SCRATCH/report.bin $SCRATCH/request.bin --vmpl 0", "certificates PEM $SCRATCH/certs"]);
+    const bundle = await snpguestProvider({ binary: f.bin, scratchDir: f.scratch }).getEvidence({
+      reportData,
+      vmpl: 0,
+    });
+    const args = readFileSync(join(f.dir, "args.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/\/[^ ]*snpguest-[^/ ]+/g, "$SCRATCH"));
+    expect(args).toEqual([
+      "report $SCRATCH/report.bin $SCRATCH/request.bin --vmpl 0",
+      "certificates PEM $SCRATCH/certs",
+    ]);
     expect(readFileSync(join(f.dir, "request.copy")).equals(reportData)).toBe(true);
     expect(readdirSync(f.scratch)).toEqual([]);
     await expect(verifies(f.sim, bundle)).resolves.toMatchObject({ signer: "vcek", claims: { measurement } });
@@ -147,13 +188,20 @@ describe("snpguest provider (/dev/sev-guest through a fake snpguest binary)", ()
 
   it("a failing snpguest is EVIDENCE_UNAVAILABLE with its first stderr line", async () => {
     const f = await fakeBinary({ failReport: true });
-    await expect(snpguestProvider({ binary: f.bin, scratchDir: f.scratch }).getEvidence({ reportData })).rejects.toMatchObject({ code: "EVIDENCE_UNAVAILABLE", message: expect.stringContaining("Error: failed to open SEV firmware device.") });
+    await expect(
+      snpguestProvider({ binary: f.bin, scratchDir: f.scratch }).getEvidence({ reportData }),
+    ).rejects.toMatchObject({
+      code: "EVIDENCE_UNAVAILABLE",
+      message: expect.stringContaining("Error: failed to open SEV firmware device."),
+    });
     expect(readdirSync(f.scratch)).toEqual([]);
   });
 
   it("a missing snpguest binary is EVIDENCE_UNAVAILABLE", async () => {
     const scratch = mkdtempSync(join(tmpdir(), "no-snpguest-"));
-    await expect(snpguestProvider({ binary: join(scratch, "absent"), scratchDir: scratch }).getEvidence({ reportData })).rejects.toMatchObject({ code: "EVIDENCE_UNAVAILABLE", message: expect.stringContaining("ENOENT") });
+    await expect(
+      snpguestProvider({ binary: join(scratch, "absent"), scratchDir: scratch }).getEvidence({ reportData }),
+    ).rejects.toMatchObject({ code: "EVIDENCE_UNAVAILABLE", message: expect.stringContaining("ENOENT") });
     rmSync(scratch, { recursive: true });
   });
 });

@@ -14,7 +14,11 @@ import { VERIFIABLE, vector } from "../helpers/snp-vectors.js";
 
 const INPUTS = 100_000;
 
-const bases = VERIFIABLE.map((e) => ({ report: vector(e.file), vek: vector(e.verification!.signing_key_cert!), now: new Date(e.verification!.valid_at!) }));
+const bases = VERIFIABLE.map((e) => ({
+  report: vector(e.file),
+  vek: vector(e.verification!.signing_key_cert!),
+  now: new Date(e.verification!.valid_at!),
+}));
 const FIELD_OFFSETS = Object.values(OFFSET);
 const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x05, 0x07, 0x7f, 0x80, 0xfe, 0xff];
 
@@ -32,13 +36,16 @@ function mutate(rand: () => number, base: Buffer, other: Buffer): Buffer {
       for (let i = 1 + int(8); i > 0; i--) b[int(b.length)] = int(256);
       return b;
     case 2: // an interesting value at or near a field start
-      b[Math.min(b.length - 1, (FIELD_OFFSETS[int(FIELD_OFFSETS.length)] as number) + int(4))] = INTERESTING[int(INTERESTING.length)] as number;
+      b[Math.min(b.length - 1, (FIELD_OFFSETS[int(FIELD_OFFSETS.length)] as number) + int(4))] = INTERESTING[
+        int(INTERESTING.length)
+      ] as number;
       return b;
     case 3: // truncate
       return b.subarray(0, int(b.length));
     case 4: // extend
       return Buffer.concat([b, Buffer.from(Array.from({ length: 1 + int(64) }, () => int(256)))]);
-    case 5: { // splice: A before the cut, B after; the cut lies between their first and last difference
+    case 5: {
+      // splice: A before the cut, B after; the cut lies between their first and last difference
       let d0 = 0;
       while (d0 < REPORT_SIZE && base[d0] === other[d0]) d0++;
       let d1 = REPORT_SIZE - 1;
@@ -47,16 +54,19 @@ function mutate(rand: () => number, base: Buffer, other: Buffer): Buffer {
       const cut = d0 + 1 + int(d1 - d0);
       return Buffer.concat([b.subarray(0, cut), other.subarray(cut)]);
     }
-    case 6: { // zero a range
+    case 6: {
+      // zero a range
       const s = int(b.length);
       return b.fill(0, s, Math.min(b.length, s + 1 + int(64)));
     }
-    case 7: { // random bytes over a range
+    case 7: {
+      // random bytes over a range
       const s = int(b.length);
       for (let i = s; i < Math.min(b.length, s + 1 + int(32)); i++) b[i] = int(256);
       return b;
     }
-    case 8: { // copy a range inside the report
+    case 8: {
+      // copy a range inside the report
       const from = int(b.length - 48);
       const to = int(b.length - 48);
       b.copy(b, to, from, from + 1 + int(48));
@@ -100,7 +110,15 @@ describe("fuzz: mutated real reports", () => {
     }
     expect({ tried, accepted, foreign }).toEqual({ tried: INPUTS, accepted: 0, foreign: 0 });
     // The mutations reach every stage: structure, product, binding and signature.
-    for (const code of ["REPORT_SIZE", "RESERVED_NONZERO", "REPORT_SIGNATURE", "TCB_MISMATCH", "CHIP_ID_MISMATCH", "CERTIFICATE_MALFORMED"]) expect(codes.get(code) ?? 0, code).toBeGreaterThan(0);
+    for (const code of [
+      "REPORT_SIZE",
+      "RESERVED_NONZERO",
+      "REPORT_SIGNATURE",
+      "TCB_MISMATCH",
+      "CHIP_ID_MISMATCH",
+      "CERTIFICATE_MALFORMED",
+    ])
+      expect(codes.get(code) ?? 0, code).toBeGreaterThan(0);
     if (process.env.FUZZ_STATS) console.log(JSON.stringify({ skipped, codes: Object.fromEntries([...codes].sort()) }));
     // No-op mutations (a zero written over a zero) are skipped, not counted; they stay a minority.
     expect(skipped).toBeLessThan(INPUTS / 5);

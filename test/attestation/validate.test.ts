@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { verifierPolicy } from "../../components/measurements/verifier-policy.js";
-import { defaultSnpPolicy, parseSnpPolicy, policyFromVerifierPolicy, type SnpPolicyInput } from "../../runtime/attestation/validate/policy.js";
+import {
+  defaultSnpPolicy,
+  parseSnpPolicy,
+  policyFromVerifierPolicy,
+  type SnpPolicyInput,
+} from "../../runtime/attestation/validate/policy.js";
 import { memoryReplayGuard } from "../../runtime/attestation/validate/replay.js";
 import { validateSnpReport } from "../../runtime/attestation/validate/validate.js";
 import type { SimulatedReportInput } from "../../runtime/attestation/evidence/simulated-report.js";
@@ -30,16 +35,38 @@ async function real(fragment: string): Promise<VerifiedSnpEvidence> {
 }
 
 const policy = (p: SnpPolicyInput = {}) => parseSnpPolicy(p);
-const codes = (ev: VerifiedSnpEvidence, p: SnpPolicyInput, extra: { manifests?: readonly GoldenManifest[]; expectedReportData?: Uint8Array } = {}) =>
-  validateSnpReport({ evidence: ev, policy: policy(p), now: NOW, expectedReportData: BINDING, ...extra }).failures.map((f) => `${f.code} ${f.path}`);
+const codes = (
+  ev: VerifiedSnpEvidence,
+  p: SnpPolicyInput,
+  extra: { manifests?: readonly GoldenManifest[]; expectedReportData?: Uint8Array } = {},
+) =>
+  validateSnpReport({ evidence: ev, policy: policy(p), now: NOW, expectedReportData: BINDING, ...extra }).failures.map(
+    (f) => `${f.code} ${f.path}`,
+  );
 
 describe("policy JSON", () => {
   it("defaults to AMD roots only, no debug, no migration agent, VMPL 0", () => {
-    expect(defaultSnpPolicy()).toMatchObject({ allowedRoots: ["amd-milan", "amd-genoa", "amd-turin"], allowDebug: false, allowMigrationAgent: false, maxVmpl: 0, minGuestSvn: 0, permitProvisionalFirmware: false, tcbFloors: {} });
+    expect(defaultSnpPolicy()).toMatchObject({
+      allowedRoots: ["amd-milan", "amd-genoa", "amd-turin"],
+      allowDebug: false,
+      allowMigrationAgent: false,
+      maxVmpl: 0,
+      minGuestSvn: 0,
+      permitProvisionalFirmware: false,
+      tcbFloors: {},
+    });
   });
 
   it("reports every problem at once with its field path", () => {
-    expect(() => parseSnpPolicy({ allowedRoots: ["amd-milan", "intel"], maxVmpl: 4, measurements: ["AB"], tcbFloors: { Rome: {} }, debug: true })).toThrow(
+    expect(() =>
+      parseSnpPolicy({
+        allowedRoots: ["amd-milan", "intel"],
+        maxVmpl: 4,
+        measurements: ["AB"],
+        tcbFloors: { Rome: {} },
+        debug: true,
+      }),
+    ).toThrow(
       expect.objectContaining({
         code: "POLICY_INVALID",
         message: [
@@ -56,32 +83,76 @@ describe("policy JSON", () => {
 });
 
 describe("the stack's verifierPolicy output (components/measurements) as an appraisal policy", () => {
-  const settings = { allowedRoots: ["amd-genoa", "simulated"], allowDebug: false, allowMigrationAgent: false, requireSmtDisabled: false, maxVmpl: 0, minGuestSvn: 0, collateral: "kds" as const, failOpenOnCollateral: false };
+  const settings = {
+    allowedRoots: ["amd-genoa", "simulated"],
+    allowDebug: false,
+    allowMigrationAgent: false,
+    requireSmtDisabled: false,
+    maxVmpl: 0,
+    minGuestSvn: 0,
+    collateral: "kds" as const,
+    failOpenOnCollateral: false,
+  };
 
   it("keeps the rules and sets the deployment keys aside", () => {
-    const p = policyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "-----BEGIN PUBLIC KEY-----\n...") });
-    expect(p).toMatchObject({ allowedRoots: ["amd-genoa", "simulated"], measurements: [A02_MEASUREMENT, "d74bd3ea40b240c3228edc5177ce6193561ebff633dbd0be76d6c143b876d65102425c0e2e8a930857c48daa5eacda58"].sort(), allowedPolicyBits: "0x30000", tcbFloors: devManifest().tcbFloors, maxVmpl: 0 });
+    const p = policyFromVerifierPolicy({
+      ...verifierPolicy(devManifest(), settings, "-----BEGIN PUBLIC KEY-----\n..."),
+    });
+    expect(p).toMatchObject({
+      allowedRoots: ["amd-genoa", "simulated"],
+      measurements: [
+        A02_MEASUREMENT,
+        "d74bd3ea40b240c3228edc5177ce6193561ebff633dbd0be76d6c143b876d65102425c0e2e8a930857c48daa5eacda58",
+      ].sort(),
+      allowedPolicyBits: "0x30000",
+      tcbFloors: devManifest().tcbFloors,
+      maxVmpl: 0,
+    });
   });
 
   it("refuses unknown keys like any policy", () => {
-    expect(() => policyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "k"), allowEverything: true })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+    expect(() =>
+      policyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "k"), allowEverything: true }),
+    ).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
   });
 });
 
 describe("validateSnpReport", () => {
   it("accepts a conforming simulated report with no failures and no warnings", async () => {
-    const v = validateSnpReport({ evidence: await simulated(), policy: policy({ measurements: [A02_MEASUREMENT], tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } } }), expectedReportData: BINDING, now: NOW });
+    const v = validateSnpReport({
+      evidence: await simulated(),
+      policy: policy({
+        measurements: [A02_MEASUREMENT],
+        tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } },
+      }),
+      expectedReportData: BINDING,
+      now: NOW,
+    });
     expect(v).toEqual({ failures: [], warnings: [], matches: [] });
   });
 
   it("warns about what it could not check", async () => {
     const v = validateSnpReport({ evidence: await simulated(), policy: defaultSnpPolicy(), now: NOW });
-    expect(v.warnings).toEqual(["measurement not checked: the policy lists no measurements and no golden manifests were given", "REPORT_DATA not checked: no expected binding was given"]);
+    expect(v.warnings).toEqual([
+      "measurement not checked: the policy lists no measurements and no golden manifests were given",
+      "REPORT_DATA not checked: no expected binding was given",
+    ]);
   });
 
   it("reports every failure at once, each with its path", async () => {
-    const ev = await simulated({ policy: { smt: true, debug: true, migrateMa: true }, vmpl: 2, reportedTcb: { bootloader: 3, tee: 0, snp: 20, microcode: 219 }, measurement: "00".repeat(48), reportData: "ff" });
-    expect(codes(ev, { measurements: [A02_MEASUREMENT], tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } } })).toEqual([
+    const ev = await simulated({
+      policy: { smt: true, debug: true, migrateMa: true },
+      vmpl: 2,
+      reportedTcb: { bootloader: 3, tee: 0, snp: 20, microcode: 219 },
+      measurement: "00".repeat(48),
+      reportData: "ff",
+    });
+    expect(
+      codes(ev, {
+        measurements: [A02_MEASUREMENT],
+        tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } },
+      }),
+    ).toEqual([
       "MEASUREMENT_NOT_ALLOWED report.measurement",
       "DEBUG_ALLOWED report.policy.debug",
       "MIGRATION_AGENT_ALLOWED report.policy.migrateMa",
@@ -97,35 +168,145 @@ describe("validateSnpReport", () => {
     ["debug policy", { policy: { smt: true, debug: true } }, {}, ["DEBUG_ALLOWED report.policy.debug"]],
     ["debug policy, allowed", { policy: { smt: true, debug: true } }, { allowDebug: true }, []],
     ["migration agent", { policy: { migrateMa: true } }, {}, ["MIGRATION_AGENT_ALLOWED report.policy.migrateMa"]],
-    ["SMT allowed but the policy requires it disabled", {}, { requireSmtDisabled: true }, ["GUEST_POLICY report.policy.smt"]],
-    ["single socket required", {}, { guestPolicy: { requireSingleSocket: true } }, ["GUEST_POLICY report.policy.singleSocket"]],
-    ["ciphertext hiding required", {}, { guestPolicy: { requireCiphertextHiding: true } }, ["GUEST_POLICY report.policy.ciphertextHiding"]],
-    ["CXL forbidden", { policy: { cxlAllow: true } }, { guestPolicy: { allowCxl: false } }, ["GUEST_POLICY report.policy.cxlAllow"]],
-    ["guest ABI below the minimum", { policy: { abiMajor: 1, abiMinor: 50 } }, { guestPolicy: { minAbiMajor: 1, minAbiMinor: 51 } }, ["GUEST_POLICY report.policy.abiMajor"]],
-    ["POLICY bit outside allowedPolicyBits", { policy: { smt: true, singleSocket: true } }, { allowedPolicyBits: "0x30000" }, ["GUEST_POLICY report.policy"]],
+    [
+      "SMT allowed but the policy requires it disabled",
+      {},
+      { requireSmtDisabled: true },
+      ["GUEST_POLICY report.policy.smt"],
+    ],
+    [
+      "single socket required",
+      {},
+      { guestPolicy: { requireSingleSocket: true } },
+      ["GUEST_POLICY report.policy.singleSocket"],
+    ],
+    [
+      "ciphertext hiding required",
+      {},
+      { guestPolicy: { requireCiphertextHiding: true } },
+      ["GUEST_POLICY report.policy.ciphertextHiding"],
+    ],
+    [
+      "CXL forbidden",
+      { policy: { cxlAllow: true } },
+      { guestPolicy: { allowCxl: false } },
+      ["GUEST_POLICY report.policy.cxlAllow"],
+    ],
+    [
+      "guest ABI below the minimum",
+      { policy: { abiMajor: 1, abiMinor: 50 } },
+      { guestPolicy: { minAbiMajor: 1, minAbiMinor: 51 } },
+      ["GUEST_POLICY report.policy.abiMajor"],
+    ],
+    [
+      "POLICY bit outside allowedPolicyBits",
+      { policy: { smt: true, singleSocket: true } },
+      { allowedPolicyBits: "0x30000" },
+      ["GUEST_POLICY report.policy"],
+    ],
     ["POLICY bits within allowedPolicyBits", { policy: { smt: true } }, { allowedPolicyBits: "0x30000" }, []],
     ["VMPL 1 with max 0", { vmpl: 1 }, {}, ["VMPL report.vmpl"]],
     ["VMPL 1 with max 1", { vmpl: 1 }, { maxVmpl: 1 }, []],
-    ["unknown measurement", { measurement: "11".repeat(48) }, { measurements: [A02_MEASUREMENT] }, ["MEASUREMENT_NOT_ALLOWED report.measurement"]],
-    ["TCB below floor (snp)", { reportedTcb: { bootloader: 4, tee: 0, snp: 23, microcode: 219 } }, { tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } } }, ["TCB_BELOW_FLOOR report.reportedTcb.snp"]],
-    ["TCB floor for another product does not apply", { reportedTcb: { bootloader: 0, tee: 0, snp: 0, microcode: 0 } }, { tcbFloors: { Genoa: { bootloader: 9, tee: 9, snp: 9, microcode: 9 } } }, []],
+    [
+      "unknown measurement",
+      { measurement: "11".repeat(48) },
+      { measurements: [A02_MEASUREMENT] },
+      ["MEASUREMENT_NOT_ALLOWED report.measurement"],
+    ],
+    [
+      "TCB below floor (snp)",
+      { reportedTcb: { bootloader: 4, tee: 0, snp: 23, microcode: 219 } },
+      { tcbFloors: { Milan: { bootloader: 4, tee: 0, snp: 24, microcode: 219 } } },
+      ["TCB_BELOW_FLOOR report.reportedTcb.snp"],
+    ],
+    [
+      "TCB floor for another product does not apply",
+      { reportedTcb: { bootloader: 0, tee: 0, snp: 0, microcode: 0 } },
+      { tcbFloors: { Genoa: { bootloader: 9, tee: 9, snp: 9, microcode: 9 } } },
+      [],
+    ],
     ["report_data mismatch", { reportData: Buffer.alloc(64, 7) }, {}, ["REPORT_DATA_MISMATCH report.reportData"]],
-    ["host_data not allowed", { hostData: "01".repeat(32) }, { hostData: ["02".repeat(32)] }, ["HOST_DATA_MISMATCH report.hostData"]],
-    ["id key not trusted", { idKeyDigest: "01".repeat(48) }, { idKeyDigests: ["02".repeat(48)] }, ["ID_KEY_NOT_TRUSTED report.idKeyDigest"]],
-    ["author key required but absent", {}, { authorKeyDigests: ["03".repeat(48)] }, ["AUTHOR_KEY_NOT_TRUSTED report.keyInfo.authorKeyEn"]],
-    ["author key not trusted", { authorKeyEn: true, authorKeyDigest: "04".repeat(48) }, { authorKeyDigests: ["03".repeat(48)] }, ["AUTHOR_KEY_NOT_TRUSTED report.authorKeyDigest"]],
-    ["author key trusted", { authorKeyEn: true, authorKeyDigest: "03".repeat(48) }, { authorKeyDigests: ["03".repeat(48)] }, []],
-    ["family id differs", { familyId: "01".repeat(16) }, { familyId: "02".repeat(16) }, ["FIELD_MISMATCH report.familyId"]],
+    [
+      "host_data not allowed",
+      { hostData: "01".repeat(32) },
+      { hostData: ["02".repeat(32)] },
+      ["HOST_DATA_MISMATCH report.hostData"],
+    ],
+    [
+      "id key not trusted",
+      { idKeyDigest: "01".repeat(48) },
+      { idKeyDigests: ["02".repeat(48)] },
+      ["ID_KEY_NOT_TRUSTED report.idKeyDigest"],
+    ],
+    [
+      "author key required but absent",
+      {},
+      { authorKeyDigests: ["03".repeat(48)] },
+      ["AUTHOR_KEY_NOT_TRUSTED report.keyInfo.authorKeyEn"],
+    ],
+    [
+      "author key not trusted",
+      { authorKeyEn: true, authorKeyDigest: "04".repeat(48) },
+      { authorKeyDigests: ["03".repeat(48)] },
+      ["AUTHOR_KEY_NOT_TRUSTED report.authorKeyDigest"],
+    ],
+    [
+      "author key trusted",
+      { authorKeyEn: true, authorKeyDigest: "03".repeat(48) },
+      { authorKeyDigests: ["03".repeat(48)] },
+      [],
+    ],
+    [
+      "family id differs",
+      { familyId: "01".repeat(16) },
+      { familyId: "02".repeat(16) },
+      ["FIELD_MISMATCH report.familyId"],
+    ],
     ["image id differs", {}, { imageId: "02".repeat(16) }, ["FIELD_MISMATCH report.imageId"]],
     ["chip not allowlisted", {}, { chipAllowlist: [CHIP_OTHER] }, ["CHIP_NOT_ALLOWED report.chipId"]],
-    ["chip allowlist with a masked CHIP_ID", { maskChipId: true }, { chipAllowlist: [CHIP_OTHER] }, ["CHIP_NOT_ALLOWED report.chipId"]],
+    [
+      "chip allowlist with a masked CHIP_ID",
+      { maskChipId: true },
+      { chipAllowlist: [CHIP_OTHER] },
+      ["CHIP_NOT_ALLOWED report.chipId"],
+    ],
     ["guest SVN too low", { guestSvn: 1 }, { minGuestSvn: 2 }, ["GUEST_SVN_TOO_LOW report.guestSvn"]],
-    ["alias check required", { platformInfo: 0x5n }, { platformInfo: { requireAliasCheckComplete: true } }, ["PLATFORM_INFO report.platformInfo.aliasCheckComplete"]],
-    ["SMT enabled on the host, policy forbids", {}, { platformInfo: { requireSmtDisabled: true } }, ["PLATFORM_INFO report.platformInfo.smtEnabled"]],
-    ["unknown PLATFORM_INFO bits forbidden", { platformInfo: 0x125n }, { platformInfo: { forbidUnknownBits: true } }, ["PLATFORM_INFO report.platformInfo.unknownBits"]],
-    ["firmware below the minimum", { firmware: { major: 1, minor: 55, build: 20 } }, { minFirmware: { major: 1, minor: 55, build: 21 } }, ["FIRMWARE_TOO_OLD report.currentVersion"]],
-    ["provisional firmware (committed TCB below current)", { currentTcb: { bootloader: 4, tee: 0, snp: 25, microcode: 219 } }, {}, ["FIRMWARE_TOO_OLD report.committedTcb"]],
-    ["provisional firmware, permitted", { currentTcb: { bootloader: 4, tee: 0, snp: 25, microcode: 219 } }, { permitProvisionalFirmware: true }, []],
+    [
+      "alias check required",
+      { platformInfo: 0x5n },
+      { platformInfo: { requireAliasCheckComplete: true } },
+      ["PLATFORM_INFO report.platformInfo.aliasCheckComplete"],
+    ],
+    [
+      "SMT enabled on the host, policy forbids",
+      {},
+      { platformInfo: { requireSmtDisabled: true } },
+      ["PLATFORM_INFO report.platformInfo.smtEnabled"],
+    ],
+    [
+      "unknown PLATFORM_INFO bits forbidden",
+      { platformInfo: 0x125n },
+      { platformInfo: { forbidUnknownBits: true } },
+      ["PLATFORM_INFO report.platformInfo.unknownBits"],
+    ],
+    [
+      "firmware below the minimum",
+      { firmware: { major: 1, minor: 55, build: 20 } },
+      { minFirmware: { major: 1, minor: 55, build: 21 } },
+      ["FIRMWARE_TOO_OLD report.currentVersion"],
+    ],
+    [
+      "provisional firmware (committed TCB below current)",
+      { currentTcb: { bootloader: 4, tee: 0, snp: 25, microcode: 219 } },
+      {},
+      ["FIRMWARE_TOO_OLD report.committedTcb"],
+    ],
+    [
+      "provisional firmware, permitted",
+      { currentTcb: { bootloader: 4, tee: 0, snp: 25, microcode: 219 } },
+      { permitProvisionalFirmware: true },
+      [],
+    ],
   ];
 
   it.each(table)("%s", async (_name, input, p, expected) => {
@@ -137,14 +318,26 @@ describe("validateSnpReport", () => {
     expect(codes(ev, { chipAllowlist: [ev.claims.chipId] })).toEqual([]);
     const turin = await sharedSimulatedSnp("Turin");
     const t = await turin.sign({ measurement: A02_MEASUREMENT, reportData: BINDING });
-    const tev = await verifySnpEvidence({ report: t.report, collateral: t.collateral, anchors: [turin.anchor()], now: new Date(parseCertificate(t.vek).notBefore.getTime() + 86_400_000) });
+    const tev = await verifySnpEvidence({
+      report: t.report,
+      collateral: t.collateral,
+      anchors: [turin.anchor()],
+      now: new Date(parseCertificate(t.vek).notBefore.getTime() + 86_400_000),
+    });
     expect(codes(tev, { chipAllowlist: [turin.chipId.subarray(0, 8).toString("hex")] })).toEqual([]);
   });
 
   it("rejects a replayed binding: the first use passes, the second is REPORT_DATA_REPLAYED", async () => {
     const replay = memoryReplayGuard({ ttlMs: 60_000 });
     const ev = await simulated();
-    const run = (now: Date) => validateSnpReport({ evidence: ev, policy: defaultSnpPolicy(), expectedReportData: BINDING, replay, now }).failures.map((f) => f.code);
+    const run = (now: Date) =>
+      validateSnpReport({
+        evidence: ev,
+        policy: defaultSnpPolicy(),
+        expectedReportData: BINDING,
+        replay,
+        now,
+      }).failures.map((f) => f.code);
     expect(run(NOW)).toEqual([]);
     expect(run(new Date(NOW.getTime() + 1000))).toEqual(["REPORT_DATA_REPLAYED"]);
     expect(run(new Date(NOW.getTime() + 61_000))).toEqual([]);
@@ -153,45 +346,143 @@ describe("validateSnpReport", () => {
   it("does not consume a binding when another check failed", async () => {
     const replay = memoryReplayGuard({ ttlMs: 60_000 });
     const ev = await simulated({ vmpl: 1 });
-    expect(validateSnpReport({ evidence: ev, policy: defaultSnpPolicy(), expectedReportData: BINDING, replay, now: NOW }).failures.map((f) => f.code)).toEqual(["VMPL"]);
-    expect(validateSnpReport({ evidence: ev, policy: parseSnpPolicy({ maxVmpl: 1 }), expectedReportData: BINDING, replay, now: NOW }).failures).toEqual([]);
+    expect(
+      validateSnpReport({
+        evidence: ev,
+        policy: defaultSnpPolicy(),
+        expectedReportData: BINDING,
+        replay,
+        now: NOW,
+      }).failures.map((f) => f.code),
+    ).toEqual(["VMPL"]);
+    expect(
+      validateSnpReport({
+        evidence: ev,
+        policy: parseSnpPolicy({ maxVmpl: 1 }),
+        expectedReportData: BINDING,
+        replay,
+        now: NOW,
+      }).failures,
+    ).toEqual([]);
   });
 
   it.each([
     ["milan-v2-vcek-gsg", {}, ["DEBUG_ALLOWED report.policy.debug"]],
     ["vlek", {}, ["VMPL report.vmpl", "FIRMWARE_TOO_OLD report.committedTcb"]],
-    ["vlek", { maxVmpl: 1, permitProvisionalFirmware: true, chipAllowlist: ["00".repeat(64)] }, ["CHIP_NOT_ALLOWED report.chipId"]],
+    [
+      "vlek",
+      { maxVmpl: 1, permitProvisionalFirmware: true, chipAllowlist: ["00".repeat(64)] },
+      ["CHIP_NOT_ALLOWED report.chipId"],
+    ],
     ["milan-v2-vcek-trustee", {}, ["FIRMWARE_TOO_OLD report.committedTcb"]],
-    ["milan-v2-vcek-virtee", { platformInfo: { requireAliasCheckComplete: true } }, ["PLATFORM_INFO report.platformInfo.aliasCheckComplete"]],
+    [
+      "milan-v2-vcek-virtee",
+      { platformInfo: { requireAliasCheckComplete: true } },
+      ["PLATFORM_INFO report.platformInfo.aliasCheckComplete"],
+    ],
     ["turin", { platformInfo: { requireAliasCheckComplete: true, requireEcc: true, forbidUnknownBits: true } }, []],
-    ["genoa-v5-vcek-oak", { tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 26, microcode: 84 } } }, ["TCB_BELOW_FLOOR report.reportedTcb.snp"]],
+    [
+      "genoa-v5-vcek-oak",
+      { tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 26, microcode: 84 } } },
+      ["TCB_BELOW_FLOOR report.reportedTcb.snp"],
+    ],
   ] as [string, SnpPolicyInput, string[]][])("real report %s under %j -> %j", async (fragment, p, expected) => {
-    expect(codes(await real(fragment), p, { expectedReportData: (await real(fragment)).report.reportData })).toEqual(expected);
+    expect(codes(await real(fragment), p, { expectedReportData: (await real(fragment)).report.reportData })).toEqual(
+      expected,
+    );
   });
 });
 
 describe("validateSnpReport with golden manifests", () => {
   const active = devManifest();
-  const pending = withEdit((m) => { m.release = "2026.12.0-dev"; m.status = "pending"; m.launchShapes["runtime-small"].measurement = "22".repeat(48); });
-  const retired = withEdit((m) => { m.release = "2026.10.0-dev"; m.status = "retired"; m.launchShapes["runtime-small"].measurement = "33".repeat(48); });
+  const pending = withEdit((m) => {
+    m.release = "2026.12.0-dev";
+    m.status = "pending";
+    m.launchShapes["runtime-small"].measurement = "22".repeat(48);
+  });
+  const retired = withEdit((m) => {
+    m.release = "2026.10.0-dev";
+    m.status = "retired";
+    m.launchShapes["runtime-small"].measurement = "33".repeat(48);
+  });
   const manifests = [active, pending, retired];
 
   it.each([
     ["measurement in the active manifest", {}, [active], []],
-    ["measurement only in a pending manifest", { measurement: "22".repeat(48) }, manifests, ["MEASUREMENT_NOT_ALLOWED report.measurement"]],
-    ["measurement only in a retired manifest", { measurement: "33".repeat(48) }, manifests, ["MEASUREMENT_NOT_ALLOWED report.measurement"]],
-    ["measurement in no manifest", { measurement: "44".repeat(48) }, manifests, ["MEASUREMENT_NOT_ALLOWED report.measurement"]],
-    ["below the manifest's Milan floor", { reportedTcb: { bootloader: 4, tee: 0, snp: 23, microcode: 219 } }, [active], ["TCB_BELOW_FLOOR report.reportedTcb.snp"]],
-    ["policy bit the manifest does not allow (single socket)", { policy: { smt: true, singleSocket: true } }, [active], ["GUEST_POLICY report.policy"]],
-    ["host data not in the manifest's list", { hostData: "01".repeat(32) }, [withEdit((m) => { m.hostData = ["02".repeat(32)]; })], ["HOST_DATA_MISMATCH report.hostData"]],
-    ["id key not in the manifest's list", {}, [withEdit((m) => { m.idKeyDigests = ["02".repeat(48)]; })], ["ID_KEY_NOT_TRUSTED report.idKeyDigest"]],
-    ["chip not in the manifest's allowlist", {}, [withEdit((m) => { m.chipAllowlist = ["02".repeat(64)]; })], ["CHIP_NOT_ALLOWED report.chipId"]],
+    [
+      "measurement only in a pending manifest",
+      { measurement: "22".repeat(48) },
+      manifests,
+      ["MEASUREMENT_NOT_ALLOWED report.measurement"],
+    ],
+    [
+      "measurement only in a retired manifest",
+      { measurement: "33".repeat(48) },
+      manifests,
+      ["MEASUREMENT_NOT_ALLOWED report.measurement"],
+    ],
+    [
+      "measurement in no manifest",
+      { measurement: "44".repeat(48) },
+      manifests,
+      ["MEASUREMENT_NOT_ALLOWED report.measurement"],
+    ],
+    [
+      "below the manifest's Milan floor",
+      { reportedTcb: { bootloader: 4, tee: 0, snp: 23, microcode: 219 } },
+      [active],
+      ["TCB_BELOW_FLOOR report.reportedTcb.snp"],
+    ],
+    [
+      "policy bit the manifest does not allow (single socket)",
+      { policy: { smt: true, singleSocket: true } },
+      [active],
+      ["GUEST_POLICY report.policy"],
+    ],
+    [
+      "host data not in the manifest's list",
+      { hostData: "01".repeat(32) },
+      [
+        withEdit((m) => {
+          m.hostData = ["02".repeat(32)];
+        }),
+      ],
+      ["HOST_DATA_MISMATCH report.hostData"],
+    ],
+    [
+      "id key not in the manifest's list",
+      {},
+      [
+        withEdit((m) => {
+          m.idKeyDigests = ["02".repeat(48)];
+        }),
+      ],
+      ["ID_KEY_NOT_TRUSTED report.idKeyDigest"],
+    ],
+    [
+      "chip not in the manifest's allowlist",
+      {},
+      [
+        withEdit((m) => {
+          m.chipAllowlist = ["02".repeat(64)];
+        }),
+      ],
+      ["CHIP_NOT_ALLOWED report.chipId"],
+    ],
   ] as const)("%s", async (_name, input, ms, expected) => {
     expect(codes(await simulated(input), {}, { manifests: ms })).toEqual(expected);
   });
 
   it("names the matching active release", async () => {
-    const v = validateSnpReport({ evidence: await simulated(), policy: defaultSnpPolicy(), manifests, expectedReportData: BINDING, now: NOW });
-    expect(v.matches.map((m) => [m.manifest.release, m.shape, m.status])).toEqual([["2026.11.0-dev", "runtime-small", "active"]]);
+    const v = validateSnpReport({
+      evidence: await simulated(),
+      policy: defaultSnpPolicy(),
+      manifests,
+      expectedReportData: BINDING,
+      now: NOW,
+    });
+    expect(v.matches.map((m) => [m.manifest.release, m.shape, m.status])).toEqual([
+      ["2026.11.0-dev", "runtime-small", "active"],
+    ]);
   });
 });

@@ -18,6 +18,11 @@ describe("component error codes: errors.ts, the exported array and the README ag
   it("keeps the code and forwards the cause", () => {
     const cause = new Error("inner");
     const error = new ComponentError("HOST_BELOW_TCB_FLOOR", "host x: reported TCB below floor", { cause });
-    expect(error).toMatchObject({ name: "ComponentError", code: "HOST_BELOW_TCB_FLOOR", message: "host x: reported TCB below floor", cause });
+    expect(error).toMatchObject({
+      name: "ComponentError",
+      code: "HOST_BELOW_TCB_FLOOR",
+      message: "host x: reported TCB below floor",
+      cause,
+    });
   });
 });

@@ -1,10 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { LABEL, WORKLOADS } from "../../components/labels.js";
-import { allowedFlows, formatFlow, selectorMatches, type Endpoint, type NetworkPolicyDoc } from "../../components/network/flows.js";
+import {
+  allowedFlows,
+  formatFlow,
+  selectorMatches,
+  type Endpoint,
+  type NetworkPolicyDoc,
+} from "../../components/network/flows.js";
 import { networkModel, type RenderedResource } from "../../components/network/model.js";
 import { zonePolicies } from "../../components/network/policies.js";
 
-const zones = { gateway: "ci-gateway", confidential: "ci-confidential", keys: "ci-keys", observability: "ci-observability" };
+const zones = {
+  gateway: "ci-gateway",
+  confidential: "ci-confidential",
+  keys: "ci-keys",
+  observability: "ci-observability",
+};
 const ports = { inference: 8443, broker: 8444, gateway: 8080, metrics: 9464 };
 
 function deployment(namespace: string, workload: string, containerPorts: number[]): RenderedResource {
@@ -13,7 +24,12 @@ function deployment(namespace: string, workload: string, containerPorts: number[
     name: workload,
     inputs: {
       metadata: { name: workload, namespace },
-      spec: { template: { metadata: { labels: { [LABEL.name]: workload } }, spec: { containers: [{ name: "main", ports: containerPorts.map((containerPort) => ({ containerPort })) }] } } },
+      spec: {
+        template: {
+          metadata: { labels: { [LABEL.name]: workload } },
+          spec: { containers: [{ name: "main", ports: containerPorts.map((containerPort) => ({ containerPort })) }] },
+        },
+      },
     },
   };
 }
@@ -21,10 +37,16 @@ function deployment(namespace: string, workload: string, containerPorts: number[
 /** The stack's rendered network objects, built from the same pure policy list the component uses. */
 function stackResources(policies = zonePolicies(zones, ports, "kube-system")): RenderedResource[] {
   const out: RenderedResource[] = Object.entries(zones).map(([zone, name]) => ({
-    type: "kubernetes:core/v1:Namespace", name, inputs: { metadata: { name, labels: { [LABEL.zone]: zone } } },
+    type: "kubernetes:core/v1:Namespace",
+    name,
+    inputs: { metadata: { name, labels: { [LABEL.zone]: zone } } },
   }));
   for (const p of policies) {
-    out.push({ type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: `${p.zone}-${p.name}`, inputs: { metadata: { name: p.name, namespace: zones[p.zone] }, spec: p.spec } });
+    out.push({
+      type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      name: `${p.zone}-${p.name}`,
+      inputs: { metadata: { name: p.name, namespace: zones[p.zone] }, spec: p.spec },
+    });
   }
   out.push(deployment("ci-gateway", WORKLOADS.gateway, [8080, 9464]));
   out.push(deployment("ci-confidential", WORKLOADS.runtime, [8443, 9464]));
@@ -73,7 +95,9 @@ describe("allowed-flow matrix of the zone policies", () => {
   });
 
   it("shows what removing a zone's egress policies would open", () => {
-    const open = zonePolicies(zones, ports, "kube-system").filter((p) => !(p.zone === "keys" && (p.name === "default-deny" || p.name === "allow-dns")));
+    const open = zonePolicies(zones, ports, "kube-system").filter(
+      (p) => !(p.zone === "keys" && (p.name === "default-deny" || p.name === "allow-dns")),
+    );
     expect(matrix(stackResources(open)).filter((f) => f.startsWith("keys/"))).toEqual([
       "keys/* -> dns/kube-dns 53/TCP",
       "keys/* -> dns/kube-dns 53/UDP",
@@ -86,7 +110,15 @@ describe("allowed-flow matrix of the zone policies", () => {
 
   it("shows a broker exposed to the gateway zone when a policy allows it", () => {
     const extra = zonePolicies(zones, ports, "kube-system");
-    extra.push({ zone: "keys", name: "oops", spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABEL.namespaceName]: "ci-gateway" } } }] }] } });
+    extra.push({
+      zone: "keys",
+      name: "oops",
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABEL.namespaceName]: "ci-gateway" } } }] }],
+      },
+    });
     extra.push({ zone: "gateway", name: "oops", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}] } });
     expect(matrix(stackResources(extra)).filter((f) => f.startsWith("gateway/") && f.includes("-> keys/"))).toEqual([
       "gateway/* -> keys/key-broker 8444/TCP",
@@ -119,13 +151,28 @@ describe("selectorMatches", () => {
 
 describe("allowedFlows edge cases", () => {
   const a: Endpoint = { id: "a", namespace: "n1", labels: { app: "a" }, ports: [{ port: 80, protocol: "TCP" }] };
-  const b: Endpoint = { id: "b", namespace: "n2", labels: { app: "b" }, ports: [{ port: 8000, protocol: "TCP" }, { port: 53, protocol: "UDP" }] };
+  const b: Endpoint = {
+    id: "b",
+    namespace: "n2",
+    labels: { app: "b" },
+    ports: [
+      { port: 8000, protocol: "TCP" },
+      { port: 53, protocol: "UDP" },
+    ],
+  };
   const ext: Endpoint = { id: "ext", labels: {}, ports: [] };
   const ns = [{ name: "n1" }, { name: "n2" }];
   const flows = (p: NetworkPolicyDoc[]) => allowedFlows(p, ns, [a, b, ext]).map(formatFlow);
 
   it("leaves unselected pods open in both directions", () => {
-    expect(flows([])).toEqual(["a -> b 53/UDP", "a -> b 8000/TCP", "b -> a 80/TCP", "ext -> a 80/TCP", "ext -> b 53/UDP", "ext -> b 8000/TCP"]);
+    expect(flows([])).toEqual([
+      "a -> b 53/UDP",
+      "a -> b 8000/TCP",
+      "b -> a 80/TCP",
+      "ext -> a 80/TCP",
+      "ext -> b 53/UDP",
+      "ext -> b 8000/TCP",
+    ]);
   });
 
   it("defaults policyTypes to Ingress only when there are no egress rules", () => {
@@ -133,17 +180,41 @@ describe("allowedFlows edge cases", () => {
   });
 
   it("matches port ranges and protocols", () => {
-    expect(flows([{ namespace: "n2", podSelector: {}, policyTypes: ["Ingress"], ingress: [{ ports: [{ port: 7000, endPort: 8000 }] }] }]))
-      .toEqual(["a -> b 8000/TCP", "b -> a 80/TCP", "ext -> a 80/TCP", "ext -> b 8000/TCP"]);
+    expect(
+      flows([
+        {
+          namespace: "n2",
+          podSelector: {},
+          policyTypes: ["Ingress"],
+          ingress: [{ ports: [{ port: 7000, endPort: 8000 }] }],
+        },
+      ]),
+    ).toEqual(["a -> b 8000/TCP", "b -> a 80/TCP", "ext -> a 80/TCP", "ext -> b 8000/TCP"]);
   });
 
   it("lets an ipBlock of 0.0.0.0/0 admit outside clients but not pods", () => {
-    expect(flows([{ namespace: "n1", podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }]))
-      .toEqual(["a -> b 53/UDP", "a -> b 8000/TCP", "ext -> a 80/TCP", "ext -> b 53/UDP", "ext -> b 8000/TCP"]);
+    expect(
+      flows([
+        {
+          namespace: "n1",
+          podSelector: {},
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }],
+        },
+      ]),
+    ).toEqual(["a -> b 53/UDP", "a -> b 8000/TCP", "ext -> a 80/TCP", "ext -> b 53/UDP", "ext -> b 8000/TCP"]);
   });
 
   it("reads a podSelector without namespaceSelector as the policy's own namespace", () => {
-    expect(flows([{ namespace: "n2", podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: { matchLabels: { app: "a" } } }] }] }]))
-      .toEqual(["b -> a 80/TCP", "ext -> a 80/TCP"]);
+    expect(
+      flows([
+        {
+          namespace: "n2",
+          podSelector: {},
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [{ podSelector: { matchLabels: { app: "a" } } }] }],
+        },
+      ]),
+    ).toEqual(["b -> a 80/TCP", "ext -> a 80/TCP"]);
   });
 });

@@ -42,7 +42,15 @@ beforeAll(async () => {
 function expectedMeasurement(shape: (typeof config.launchShapes)[number]): string {
   const pin = (name: string | undefined) => (name === undefined ? undefined : config.artifacts[name]?.sha256);
   return snpLaunchDigest({
-    shape: { name: shape.name, firmware: shape.firmware, vcpus: shape.vcpus, vcpuType: shape.vcpuType, guestFeatures: shape.guestFeatures, policy: 0n, ...(shape.cmdline === undefined ? {} : { cmdline: shape.cmdline }) },
+    shape: {
+      name: shape.name,
+      firmware: shape.firmware,
+      vcpus: shape.vcpus,
+      vcpuType: shape.vcpuType,
+      guestFeatures: shape.guestFeatures,
+      policy: 0n,
+      ...(shape.cmdline === undefined ? {} : { cmdline: shape.cmdline }),
+    },
     firmware: ovmf,
     ...(pin(shape.kernel) === undefined ? {} : { kernelSha256: pin(shape.kernel) }),
     ...(pin(shape.initrd) === undefined ? {} : { initrdSha256: pin(shape.initrd) }),
@@ -61,7 +69,8 @@ describe("GoldenMeasurements", () => {
     expect(manifest.status).toBe("active");
     expect(manifest.createdAt).toBe("2026-11-09T00:00:00Z");
     expect(Object.keys(manifest.launchShapes)).toEqual(["runtime-prod", "runtime-prod-turin"]);
-    for (const shape of config.launchShapes) expect(manifest.launchShapes[shape.name]?.measurement).toBe(expectedMeasurement(shape));
+    for (const shape of config.launchShapes)
+      expect(manifest.launchShapes[shape.name]?.measurement).toBe(expectedMeasurement(shape));
     expect(manifest.launchShapes["runtime-prod"]?.inputs.policy).toBe("0x30137");
     expect(manifest.tcbFloors).toEqual(config.attestation.tcbFloors);
   });
@@ -81,8 +90,14 @@ describe("GoldenMeasurements", () => {
       release: "2026.11.0",
       environment: "prod",
       allowedRoots: ["amd-genoa", "amd-turin"],
-      measurements: [manifest.launchShapes["runtime-prod"]?.measurement, manifest.launchShapes["runtime-prod-turin"]?.measurement].sort(),
-      tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 25, microcode: 84 }, Turin: { fmc: 0, bootloader: 1, tee: 0, snp: 2, microcode: 71 } },
+      measurements: [
+        manifest.launchShapes["runtime-prod"]?.measurement,
+        manifest.launchShapes["runtime-prod-turin"]?.measurement,
+      ].sort(),
+      tcbFloors: {
+        Genoa: { bootloader: 10, tee: 0, snp: 25, microcode: 84 },
+        Turin: { fmc: 0, bootloader: 1, tee: 0, snp: 2, microcode: 71 },
+      },
       allowedPolicyBits: "0x30000",
       allowDebug: false,
       allowMigrationAgent: false,
@@ -96,16 +111,40 @@ describe("GoldenMeasurements", () => {
   });
 
   it("refuses to sign with a key that is not the pinned one", async () => {
-    const other = generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const other = generateKeyPairSync("ec", { namedCurve: "P-384" })
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString();
     const manifest = await value(golden.goldenMeasurements);
-    await expect(mod.signGoldenManifest(manifest, other, publicKey)).rejects.toThrow(new ComponentError("SIGNING_KEY_MISMATCH", "golden manifest: the release signing key does not match golden.publicKey"));
-    await expect(mod.signGoldenManifest(manifest, "not a key", publicKey)).rejects.toMatchObject({ code: "SIGNING_KEY_MISMATCH" });
+    await expect(mod.signGoldenManifest(manifest, other, publicKey)).rejects.toThrow(
+      new ComponentError(
+        "SIGNING_KEY_MISMATCH",
+        "golden manifest: the release signing key does not match golden.publicKey",
+      ),
+    );
+    await expect(mod.signGoldenManifest(manifest, "not a key", publicKey)).rejects.toMatchObject({
+      code: "SIGNING_KEY_MISMATCH",
+    });
   });
 
   it.each([
-    ["a release time without seconds", { releasedAt: "2026-11-09" }, "releasedAt", "must be an ISO 8601 UTC time with seconds (2026-11-09T00:00:00Z)"],
-    ["firmware bytes that do not match the pin", { images: new Map([["ovmf-amdsev", ovmf.subarray(0, 4096)]]) }, "release.artifacts.ovmf-amdsev.size", "pinned 4194304 bytes, the file has 4096"],
-    ["a firmware without bytes", { images: new Map() }, "release.launchShapes.runtime-prod.firmware", 'artifact "ovmf-amdsev" needs a path: the launch digest hashes every firmware page'],
+    [
+      "a release time without seconds",
+      { releasedAt: "2026-11-09" },
+      "releasedAt",
+      "must be an ISO 8601 UTC time with seconds (2026-11-09T00:00:00Z)",
+    ],
+    [
+      "firmware bytes that do not match the pin",
+      { images: new Map([["ovmf-amdsev", ovmf.subarray(0, 4096)]]) },
+      "release.artifacts.ovmf-amdsev.size",
+      "pinned 4194304 bytes, the file has 4096",
+    ],
+    [
+      "a firmware without bytes",
+      { images: new Map() },
+      "release.launchShapes.runtime-prod.firmware",
+      'artifact "ovmf-amdsev" needs a path: the launch digest hashes every firmware page',
+    ],
   ])("rejects %s with the property path", async (_n, patch, path, reason) => {
     let error: unknown;
     try {
@@ -113,7 +152,9 @@ describe("GoldenMeasurements", () => {
     } catch (e) {
       error = e;
     }
-    const first = pulumi.InputPropertyError.isInstance(error) ? error : (error as pulumi.InputPropertiesError).errors[0];
+    const first = pulumi.InputPropertyError.isInstance(error)
+      ? error
+      : (error as pulumi.InputPropertiesError).errors[0];
     expect(first).toMatchObject({ propertyPath: path, reason });
   });
 });

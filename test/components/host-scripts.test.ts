@@ -19,36 +19,74 @@ const work = mkdtempSync(join(tmpdir(), "ci-host-scripts-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function run(script: string, env: Record<string, string>): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("bash", [join(SCRIPTS, script)], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env }, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("bash", [join(SCRIPTS, script)], {
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function host(name: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { PROC_ROOT: join(FIX, name, "proc"), SYSFS_ROOT: join(FIX, name, "sys"), SNPHOST: join(BIN, "snphost"), SNPHOST_FIXTURE: join(FIX, name, "snphost"), ...extra };
+  return {
+    PROC_ROOT: join(FIX, name, "proc"),
+    SYSFS_ROOT: join(FIX, name, "sys"),
+    SNPHOST: join(BIN, "snphost"),
+    SNPHOST_FIXTURE: join(FIX, name, "snphost"),
+    ...extra,
+  };
 }
 
-const hex = (from: number, to: number) => Buffer.from(Array.from({ length: to - from }, (_, i) => from + i)).toString("hex");
+const hex = (from: number, to: number) =>
+  Buffer.from(Array.from({ length: to - from }, (_, i) => from + i)).toString("hex");
 const MILAN_CHIP = "d4".repeat(8) + hex(1, 57);
 const GENOA_CHIP = hex(100, 164);
 const TURIN_CHIP = hex(200, 208) + "00".repeat(56);
 
 describe("preflight.sh", () => {
   it.each([
-    ["milan", {
-      schema: 1, product: "Milan", cpu: { vendor: "AuthenticAMD", family: 25, model: 1, modelName: "AMD EPYC 7763 64-Core Processor" }, kernel: "6.11.0-snp-host",
-      chipId: MILAN_CHIP, firmware: { version: "1.55" },
-      reportedTcb: { bootloader: 4, tee: 0, snp: 22, microcode: 213 }, platformTcb: { bootloader: 4, tee: 0, snp: 24, microcode: 213 }, iommuGroups: 3,
-    }],
-    ["genoa", {
-      schema: 1, product: "Genoa", cpu: { vendor: "AuthenticAMD", family: 25, model: 17, modelName: "AMD EPYC 9454 48-Core Processor" }, kernel: "6.12.48-1-amd64",
-      chipId: GENOA_CHIP, firmware: { version: "1.55" },
-      reportedTcb: { bootloader: 10, tee: 0, snp: 23, microcode: 84 }, platformTcb: { bootloader: 10, tee: 0, snp: 23, microcode: 84 }, iommuGroups: 4,
-    }],
-    ["turin", {
-      schema: 1, product: "Turin", cpu: { vendor: "AuthenticAMD", family: 26, model: 2, modelName: "AMD EPYC 9655 96-Core Processor" }, kernel: "6.14.0-snp",
-      chipId: TURIN_CHIP, firmware: { version: "1.57" },
-      reportedTcb: { fmc: 0, bootloader: 1, tee: 0, snp: 2, microcode: 71 }, platformTcb: { fmc: 0, bootloader: 1, tee: 0, snp: 2, microcode: 71 }, iommuGroups: 2,
-    }],
+    [
+      "milan",
+      {
+        schema: 1,
+        product: "Milan",
+        cpu: { vendor: "AuthenticAMD", family: 25, model: 1, modelName: "AMD EPYC 7763 64-Core Processor" },
+        kernel: "6.11.0-snp-host",
+        chipId: MILAN_CHIP,
+        firmware: { version: "1.55" },
+        reportedTcb: { bootloader: 4, tee: 0, snp: 22, microcode: 213 },
+        platformTcb: { bootloader: 4, tee: 0, snp: 24, microcode: 213 },
+        iommuGroups: 3,
+      },
+    ],
+    [
+      "genoa",
+      {
+        schema: 1,
+        product: "Genoa",
+        cpu: { vendor: "AuthenticAMD", family: 25, model: 17, modelName: "AMD EPYC 9454 48-Core Processor" },
+        kernel: "6.12.48-1-amd64",
+        chipId: GENOA_CHIP,
+        firmware: { version: "1.55" },
+        reportedTcb: { bootloader: 10, tee: 0, snp: 23, microcode: 84 },
+        platformTcb: { bootloader: 10, tee: 0, snp: 23, microcode: 84 },
+        iommuGroups: 4,
+      },
+    ],
+    [
+      "turin",
+      {
+        schema: 1,
+        product: "Turin",
+        cpu: { vendor: "AuthenticAMD", family: 26, model: 2, modelName: "AMD EPYC 9655 96-Core Processor" },
+        kernel: "6.14.0-snp",
+        chipId: TURIN_CHIP,
+        firmware: { version: "1.57" },
+        reportedTcb: { fmc: 0, bootloader: 1, tee: 0, snp: 2, microcode: 71 },
+        platformTcb: { fmc: 0, bootloader: 1, tee: 0, snp: 2, microcode: 71 },
+        iommuGroups: 2,
+      },
+    ],
   ])("prints the inventory of a %s host", (name, inventory) => {
     const r = run("preflight.sh", host(name, { EXPECT_PRODUCT: inventory.product, MIN_FIRMWARE: "1.55" }));
     expect(r).toEqual({ code: 0, stdout: `${JSON.stringify(inventory)}\n`, stderr: "" });
@@ -82,30 +120,70 @@ describe("preflight.sh", () => {
   });
 
   it.each([
-    ["the stack names another product", host("milan", { EXPECT_PRODUCT: "Genoa" }), "preflight: product-mismatch: the stack says Genoa but this host is Milan"],
-    ["the firmware is older than the launch policies need", host("genoa", { MIN_FIRMWARE: "1.56" }), "preflight: firmware-too-old: SNP firmware 1.55 is older than the 1.56 the launch policies require (update the host firmware)"],
-    ["snphost is not installed", host("genoa", { SNPHOST: "/nonexistent/snphost" }), "preflight: snphost-missing: snphost is not installed: it reads the chip id, TCB and firmware version from /dev/sev (virtee/snphost)"],
+    [
+      "the stack names another product",
+      host("milan", { EXPECT_PRODUCT: "Genoa" }),
+      "preflight: product-mismatch: the stack says Genoa but this host is Milan",
+    ],
+    [
+      "the firmware is older than the launch policies need",
+      host("genoa", { MIN_FIRMWARE: "1.56" }),
+      "preflight: firmware-too-old: SNP firmware 1.55 is older than the 1.56 the launch policies require (update the host firmware)",
+    ],
+    [
+      "snphost is not installed",
+      host("genoa", { SNPHOST: "/nonexistent/snphost" }),
+      "preflight: snphost-missing: snphost is not installed: it reads the chip id, TCB and firmware version from /dev/sev (virtee/snphost)",
+    ],
   ])("fails when %s", (_name, env, line) => {
     const r = run("preflight.sh", env);
-    expect(r).toEqual({ code: 1, stdout: "", stderr: `${line}\npreflight: 1 problem(s): this host cannot run SEV-SNP guests\n` });
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `${line}\npreflight: 1 problem(s): this host cannot run SEV-SNP guests\n`,
+    });
   });
 
   it("exits 2 when cpuinfo is unreadable", () => {
-    expect(run("preflight.sh", host("milan", { PROC_ROOT: "/nonexistent" }))).toEqual({ code: 2, stdout: "", stderr: "preflight: usage: /nonexistent/cpuinfo is not readable\n" });
+    expect(run("preflight.sh", host("milan", { PROC_ROOT: "/nonexistent" }))).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "preflight: usage: /nonexistent/cpuinfo is not readable\n",
+    });
   });
 });
 
 describe("qemu-check.sh", () => {
-  const withQemu = (extra: Record<string, string>) => ({ PATH: `${BIN}:/usr/bin:/bin`, FAKE_QEMU_VERSION: "9.2.0", ...extra });
+  const withQemu = (extra: Record<string, string>) => ({
+    PATH: `${BIN}:/usr/bin:/bin`,
+    FAKE_QEMU_VERSION: "9.2.0",
+    ...extra,
+  });
 
   it("accepts QEMU 9.2 with sev-snp-guest", () => {
-    expect(run("qemu-check.sh", withQemu({}))).toEqual({ code: 0, stdout: `{"qemu":{"path":"${BIN}/qemu-system-x86_64","version":"9.2.0","sevSnpGuest":true},"installed":false}\n`, stderr: "" });
+    expect(run("qemu-check.sh", withQemu({}))).toEqual({
+      code: 0,
+      stdout: `{"qemu":{"path":"${BIN}/qemu-system-x86_64","version":"9.2.0","sevSnpGuest":true},"installed":false}\n`,
+      stderr: "",
+    });
   });
 
   it.each([
-    ["too old", { FAKE_QEMU_VERSION: "8.2.2" }, "qemu-check: qemu-too-old: QEMU 8.2.2 is older than 9.1.0 (no sev-snp-guest object)\n"],
-    ["built without SNP", { FAKE_QEMU_SNP: "0" }, `qemu-check: qemu-no-snp: QEMU 9.2.0 at ${BIN}/qemu-system-x86_64 was built without the sev-snp-guest object\n`],
-    ["missing and not to be installed", { QEMU: "qemu-absent" }, "qemu-check: qemu-missing: qemu-absent is not installed (install qemu-system-x86 9.1.0 or newer, or set hostSetup.packageManager)\n"],
+    [
+      "too old",
+      { FAKE_QEMU_VERSION: "8.2.2" },
+      "qemu-check: qemu-too-old: QEMU 8.2.2 is older than 9.1.0 (no sev-snp-guest object)\n",
+    ],
+    [
+      "built without SNP",
+      { FAKE_QEMU_SNP: "0" },
+      `qemu-check: qemu-no-snp: QEMU 9.2.0 at ${BIN}/qemu-system-x86_64 was built without the sev-snp-guest object\n`,
+    ],
+    [
+      "missing and not to be installed",
+      { QEMU: "qemu-absent" },
+      "qemu-check: qemu-missing: qemu-absent is not installed (install qemu-system-x86 9.1.0 or newer, or set hostSetup.packageManager)\n",
+    ],
   ])("refuses QEMU %s", (_n, env, stderr) => {
     expect(run("qemu-check.sh", withQemu(env))).toEqual({ code: 1, stdout: "", stderr });
   });
@@ -113,11 +191,23 @@ describe("qemu-check.sh", () => {
   it("installs QEMU with apt when missing", () => {
     const dir = join(work, "apt");
     mkdirSync(dir);
-    const r = run("qemu-check.sh", { PATH: `${dir}:/usr/bin:/bin`, FAKE_QEMU_VERSION: "9.2.0", FAKE_INSTALL_DIR: dir, PACKAGE_MANAGER: "apt", APT_GET: join(BIN, "apt-get"), QEMU_PACKAGES: "qemu-system-x86 qemu-utils" });
+    const r = run("qemu-check.sh", {
+      PATH: `${dir}:/usr/bin:/bin`,
+      FAKE_QEMU_VERSION: "9.2.0",
+      FAKE_INSTALL_DIR: dir,
+      PACKAGE_MANAGER: "apt",
+      APT_GET: join(BIN, "apt-get"),
+      QEMU_PACKAGES: "qemu-system-x86 qemu-utils",
+    });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ qemu: { path: `${dir}/qemu-system-x86_64`, version: "9.2.0", sevSnpGuest: true }, installed: true });
-    expect(readFileSync(join(dir, "apt-get.args"), "utf8")).toBe("install -y --no-install-recommends qemu-system-x86 qemu-utils\n");
+    expect(JSON.parse(r.stdout)).toEqual({
+      qemu: { path: `${dir}/qemu-system-x86_64`, version: "9.2.0", sevSnpGuest: true },
+      installed: true,
+    });
+    expect(readFileSync(join(dir, "apt-get.args"), "utf8")).toBe(
+      "install -y --no-install-recommends qemu-system-x86 qemu-utils\n",
+    );
   });
 });
 
@@ -139,7 +229,11 @@ describe("fetch-vcek.sh", () => {
     const first = run("fetch-vcek.sh", env);
     const url = `file://${kds}/vcek/v1/Milan/${MILAN_CHIP}?blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213`;
     const sha = createHash("sha256").update(vcekDer).digest("hex");
-    expect(first).toEqual({ code: 0, stdout: `{"vcekUrl":"${url}","vcekSha256":"${sha}","certsDir":"${state}/vcek/current","cached":false}\n`, stderr: "" });
+    expect(first).toEqual({
+      code: 0,
+      stdout: `{"vcekUrl":"${url}","vcekSha256":"${sha}","certsDir":"${state}/vcek/current","cached":false}\n`,
+      stderr: "",
+    });
     expect(readFileSync(join(state, `vcek/Milan/${MILAN_CHIP}/bl4-tee0-snp22-ucode213.der`))).toEqual(vcekDer);
     expect(readFileSync(join(state, "vcek/current/vcek.der"))).toEqual(vcekDer);
     const [ask, ark] = chainPem.split(/(?=-----BEGIN CERTIFICATE-----)/);
@@ -151,18 +245,44 @@ describe("fetch-vcek.sh", () => {
   });
 
   it("keys Turin VCEKs by the first 8 bytes of the chip id, FMC first", () => {
-    const r = run("fetch-vcek.sh", { PRODUCT: "Turin", CHIP_ID: TURIN_CHIP, ...tcb, TCB_FMC: "0", KDS_BASE_URL: `file://${kds}`, STATE_DIR: join(work, "turin") });
+    const r = run("fetch-vcek.sh", {
+      PRODUCT: "Turin",
+      CHIP_ID: TURIN_CHIP,
+      ...tcb,
+      TCB_FMC: "0",
+      KDS_BASE_URL: `file://${kds}`,
+      STATE_DIR: join(work, "turin"),
+    });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).vcekUrl).toBe(`file://${kds}/vcek/v1/Turin/${TURIN_CHIP.slice(0, 16)}?fmcSPL=0&blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213`);
+    expect(JSON.parse(r.stdout).vcekUrl).toBe(
+      `file://${kds}/vcek/v1/Turin/${TURIN_CHIP.slice(0, 16)}?fmcSPL=0&blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213`,
+    );
   });
 
   it.each([
-    ["KDS is unreachable", { CURL: "/bin/false" }, 1, `fetch-vcek: kds-unavailable: could not download file://${kds}/vcek/v1/Milan/${MILAN_CHIP}?blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213\n`],
-    ["the chip id is masked", { CHIP_ID: "0".repeat(128) }, 1, "fetch-vcek: masked-chip-id: CHIP_ID is all zero (MASK_CHIP_ID is set): KDS cannot issue a VCEK; use a VLEK\n"],
+    [
+      "KDS is unreachable",
+      { CURL: "/bin/false" },
+      1,
+      `fetch-vcek: kds-unavailable: could not download file://${kds}/vcek/v1/Milan/${MILAN_CHIP}?blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213\n`,
+    ],
+    [
+      "the chip id is masked",
+      { CHIP_ID: "0".repeat(128) },
+      1,
+      "fetch-vcek: masked-chip-id: CHIP_ID is all zero (MASK_CHIP_ID is set): KDS cannot issue a VCEK; use a VLEK\n",
+    ],
     ["an SPL is out of range", { TCB_SNP: "256" }, 2, "fetch-vcek: usage: TCB_SNP must be an SPL between 0 and 255\n"],
     ["the product is unknown", { PRODUCT: "Rome" }, 2, "fetch-vcek: usage: PRODUCT must be Milan, Genoa or Turin\n"],
   ])("fails when %s", (_n, patch, code, stderr) => {
-    const r = run("fetch-vcek.sh", { PRODUCT: "Milan", CHIP_ID: MILAN_CHIP, ...tcb, KDS_BASE_URL: `file://${kds}`, STATE_DIR: join(work, `fail-${code}-${Object.keys(patch)[0]}`), ...patch });
+    const r = run("fetch-vcek.sh", {
+      PRODUCT: "Milan",
+      CHIP_ID: MILAN_CHIP,
+      ...tcb,
+      KDS_BASE_URL: `file://${kds}`,
+      STATE_DIR: join(work, `fail-${code}-${Object.keys(patch)[0]}`),
+      ...patch,
+    });
     expect(r).toEqual({ code, stdout: "", stderr });
   });
 
@@ -172,9 +292,17 @@ describe("fetch-vcek.sh", () => {
     writeFileSync(join(bad, "vcek/v1/Milan", MILAN_CHIP), "Too Many Requests\n");
     writeFileSync(join(bad, "vcek/v1/Milan/cert_chain"), chainPem);
     const s = join(work, "state-bad");
-    const r = run("fetch-vcek.sh", { PRODUCT: "Milan", CHIP_ID: MILAN_CHIP, ...tcb, KDS_BASE_URL: `file://${bad}`, STATE_DIR: s });
+    const r = run("fetch-vcek.sh", {
+      PRODUCT: "Milan",
+      CHIP_ID: MILAN_CHIP,
+      ...tcb,
+      KDS_BASE_URL: `file://${bad}`,
+      STATE_DIR: s,
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`fetch-vcek: kds-bad-response: the VCEK from file://${bad}/vcek/v1/Milan/${MILAN_CHIP}?blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213 is not a DER certificate\n`);
+    expect(r.stderr).toBe(
+      `fetch-vcek: kds-bad-response: the VCEK from file://${bad}/vcek/v1/Milan/${MILAN_CHIP}?blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213 is not a DER certificate\n`,
+    );
     expect(existsSync(join(s, `vcek/Milan/${MILAN_CHIP}/bl4-tee0-snp22-ucode213.der`))).toBe(false);
   });
 });
@@ -191,7 +319,9 @@ describe("stage-artifact.sh", () => {
     writeFileSync(incoming, bytes);
     const link = join(state, "guests/a/kernel");
     expect(run("stage-artifact.sh", { ...base, LINK: link, INCOMING: incoming })).toEqual({
-      code: 0, stdout: `{"name":"kernel-6.12","sha256":"${sha}","size":${bytes.length},"path":"${link}","source":"upload"}\n`, stderr: "",
+      code: 0,
+      stdout: `{"name":"kernel-6.12","sha256":"${sha}","size":${bytes.length},"path":"${link}","source":"upload"}\n`,
+      stderr: "",
     });
     expect(existsSync(incoming)).toBe(false);
     expect(readFileSync(link)).toEqual(bytes);
@@ -202,7 +332,12 @@ describe("stage-artifact.sh", () => {
 
   it("deletes idempotently and keeps the store copy while another guest links it", () => {
     const link = join(state, "guests/a/kernel");
-    for (let i = 0; i < 2; i++) expect(run("stage-artifact.sh", { ...base, LINK: link, ACTION: "delete" })).toEqual({ code: 0, stdout: '{"name":"kernel-6.12","deleted":true}\n', stderr: "" });
+    for (let i = 0; i < 2; i++)
+      expect(run("stage-artifact.sh", { ...base, LINK: link, ACTION: "delete" })).toEqual({
+        code: 0,
+        stdout: '{"name":"kernel-6.12","deleted":true}\n',
+        stderr: "",
+      });
     expect(existsSync(blob)).toBe(true);
     run("stage-artifact.sh", { ...base, LINK: join(state, "guests/b/kernel"), ACTION: "delete" });
     expect(existsSync(blob)).toBe(false);
@@ -216,22 +351,42 @@ describe("stage-artifact.sh", () => {
   });
 
   it.each([
-    ["an upload that does not match the pin", () => { const p = join(work, "bad-upload"); writeFileSync(p, "tampered"); return { INCOMING: p, STATE_DIR: join(work, "stage-2") }; },
-      `stage-artifact: artifact-mismatch: the uploaded kernel-6.12 does not match sha256 ${sha} and size ${bytes.length}\n`],
-    ["nothing to stage from", () => ({ STATE_DIR: join(work, "stage-3") }), "stage-artifact: artifact-missing: kernel-6.12 is not staged on this host and has neither an upload nor a download URL\n"],
-    ["a corrupted store copy", () => {
-      const s = join(work, "stage-4");
-      mkdirSync(join(s, "artifacts/sha256"), { recursive: true });
-      writeFileSync(join(s, "artifacts/sha256", sha), bytes.subarray(1));
-      return { STATE_DIR: s };
-    }, null],
+    [
+      "an upload that does not match the pin",
+      () => {
+        const p = join(work, "bad-upload");
+        writeFileSync(p, "tampered");
+        return { INCOMING: p, STATE_DIR: join(work, "stage-2") };
+      },
+      `stage-artifact: artifact-mismatch: the uploaded kernel-6.12 does not match sha256 ${sha} and size ${bytes.length}\n`,
+    ],
+    [
+      "nothing to stage from",
+      () => ({ STATE_DIR: join(work, "stage-3") }),
+      "stage-artifact: artifact-missing: kernel-6.12 is not staged on this host and has neither an upload nor a download URL\n",
+    ],
+    [
+      "a corrupted store copy",
+      () => {
+        const s = join(work, "stage-4");
+        mkdirSync(join(s, "artifacts/sha256"), { recursive: true });
+        writeFileSync(join(s, "artifacts/sha256", sha), bytes.subarray(1));
+        return { STATE_DIR: s };
+      },
+      null,
+    ],
   ])("refuses %s", (_n, setup, stderr) => {
     const env = setup();
     const r = run("stage-artifact.sh", { ...base, LINK: join(work, "never", "kernel"), ...env });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     if (stderr !== null) expect(r.stderr).toBe(stderr);
-    else expect(r.stderr).toMatch(new RegExp(`^stage-artifact: artifact-corrupt: the stored copy of kernel-6.12 does not match its pin \\(moved aside to .*/${sha}\\.corrupt\\.\\d+\\)\\n$`));
+    else
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^stage-artifact: artifact-corrupt: the stored copy of kernel-6.12 does not match its pin \\(moved aside to .*/${sha}\\.corrupt\\.\\d+\\)\\n$`,
+        ),
+      );
     expect(existsSync(join(work, "never", "kernel"))).toBe(false);
   });
 });
@@ -246,4 +401,3 @@ describe("shellcheck", () => {
     expect({ code: r.status, out: r.stdout + r.stderr }).toEqual({ code: 0, out: "" });
   });
 });
-

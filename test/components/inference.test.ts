@@ -3,7 +3,19 @@ import type { InferenceServiceArgs } from "../../components/inference/inference-
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { keyReleaseOptionsSchema } from "../../runtime/keybroker/client/factory.js";
-import { children, fakePem, plainInputs, reg, registrations, secretInputs, expectRejectedBeforeChildren, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import {
+  children,
+  fakePem,
+  plainInputs,
+  reg,
+  registrations,
+  secretInputs,
+  expectRejectedBeforeChildren,
+  settle,
+  setupMocks,
+  tlsComputed,
+  value,
+} from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const T = "confidential-inference:index:InferenceService";
@@ -25,7 +37,10 @@ const args: InferenceServiceArgs = {
     signerPublicKey: fakePem("PUBLIC KEY", "registry"),
   },
   batching: { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10000 },
-  keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", listenerCertificate: fakePem("CERTIFICATE", "broker") },
+  keyBroker: {
+    url: "https://key-broker.ci-keys.svc.cluster.local:8444",
+    listenerCertificate: fakePem("CERTIFICATE", "broker"),
+  },
   environment: "prod",
 };
 
@@ -62,34 +77,65 @@ describe("InferenceService", () => {
     expect(d.metadata).toEqual({
       name: "inference-runtime",
       namespace: "ci-confidential",
-      labels: { "app.kubernetes.io/name": "inference-runtime", "app.kubernetes.io/part-of": "confidential-inference", "confidential-inference/zone": "confidential", "confidential-inference/environment": "prod" },
+      labels: {
+        "app.kubernetes.io/name": "inference-runtime",
+        "app.kubernetes.io/part-of": "confidential-inference",
+        "confidential-inference/zone": "confidential",
+        "confidential-inference/environment": "prod",
+      },
     });
     const pod = d.spec.template.spec;
     expect(pod.runtimeClassName).toBe("kata-qemu-snp");
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe("inference-runtime");
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
     const [c] = pod.containers;
     expect(c.image).toBe(`registry.example/runtime@sha256:${DIGEST}`);
-    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(c.resources).toEqual({ limits: { cpu: "4", memory: "8Gi" }, requests: { cpu: "4", memory: "8Gi" } });
-    expect(c.ports).toEqual([{ name: "mtls", containerPort: 8443, protocol: "TCP" }, { name: "metrics", containerPort: 9464, protocol: "TCP" }]);
-    expect(pod.volumes).toEqual([{ name: "config", configMap: { name: "inference-runtime-config" } }, { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } }]);
+    expect(c.ports).toEqual([
+      { name: "mtls", containerPort: 8443, protocol: "TCP" },
+      { name: "metrics", containerPort: 9464, protocol: "TCP" },
+    ]);
+    expect(pod.volumes).toEqual([
+      { name: "config", configMap: { name: "inference-runtime-config" } },
+      { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
+    ]);
     expect(d.spec.replicas).toBe(2);
-    expect(reg("kubernetes:apps/v1:Deployment", "inference-runtime").options).toEqual({ ignoreChanges: ["spec.replicas"] }); // the HPA owns it
+    expect(reg("kubernetes:apps/v1:Deployment", "inference-runtime").options).toEqual({
+      ignoreChanges: ["spec.replicas"],
+    }); // the HPA owns it
   });
 
   it("puts the gateway outside the boundary with its client certificate", () => {
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "inference-gateway"));
     expect(d.metadata.namespace).toBe("ci-gateway");
     expect(d.spec.template.spec.runtimeClassName).toBeUndefined();
-    expect(d.spec.template.spec.volumes[1]).toEqual({ name: "client-tls", secret: { secretName: "inference-gateway-client-tls", defaultMode: 0o440 } });
+    expect(d.spec.template.spec.volumes[1]).toEqual({
+      name: "client-tls",
+      secret: { secretName: "inference-gateway-client-tls", defaultMode: 0o440 },
+    });
     const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-gateway-config")).data;
     const cfg = JSON.parse(data["gateway.json"]);
     expect(cfg).toEqual({
       listen: { host: "0.0.0.0", port: 8080 },
       ops: { host: "0.0.0.0", port: 9464 },
-      upstreamTls: { brokerCaFile: "/etc/confidential-inference/runtime-ca.pem", certFile: "/etc/confidential-inference/client-tls/tls.crt", keyFile: "/etc/confidential-inference/client-tls/tls.key" },
+      upstreamTls: {
+        brokerCaFile: "/etc/confidential-inference/runtime-ca.pem",
+        certFile: "/etc/confidential-inference/client-tls/tls.crt",
+        keyFile: "/etc/confidential-inference/client-tls/tls.key",
+      },
       routes: { "text-encoder": [{ url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443" }] },
       clients: [{ name: "default", rateLimit: { perSecond: 50, burst: 100 } }],
       apiKeys: [],
@@ -103,24 +149,47 @@ describe("InferenceService", () => {
     const cert = plainInputs(reg("tls:index/selfSignedCert:SelfSignedCert", "inference-gateway-client-cert"));
     expect(cert.isCaCertificate).toBe(false);
     expect(cert.allowedUses).toEqual(["digital_signature", "client_auth"]);
-    expect(plainInputs(reg("tls:index/privateKey:PrivateKey", "inference-gateway-client-key"))).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P384" });
+    expect(plainInputs(reg("tls:index/privateKey:PrivateKey", "inference-gateway-client-key"))).toEqual({
+      algorithm: "ECDSA",
+      ecdsaCurve: "P384",
+    });
     const secret = reg("kubernetes:core/v1:Secret", "inference-gateway-client-tls");
     expect(secretInputs(secret)).toEqual(["stringData"]);
-    expect(plainInputs(secret).stringData).toEqual({ "tls.crt": fakePem("CERTIFICATE", "inference-gateway-client-cert"), "tls.key": fakePem("PRIVATE KEY", "inference-gateway-client-key") });
+    expect(plainInputs(secret).stringData).toEqual({
+      "tls.crt": fakePem("CERTIFICATE", "inference-gateway-client-cert"),
+      "tls.key": fakePem("PRIVATE KEY", "inference-gateway-client-key"),
+    });
   });
 
   it("configures the runtime with the pinned model, the broker and the gateway's certificate", () => {
     const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data;
-    expect(Object.keys(data).sort()).toEqual(["gateway-client-ca.pem", "key-broker-ca.pem", "model-signer.pem", "runtime.json"]);
+    expect(Object.keys(data).sort()).toEqual([
+      "gateway-client-ca.pem",
+      "key-broker-ca.pem",
+      "model-signer.pem",
+      "runtime.json",
+    ]);
     const cfg = JSON.parse(data["runtime.json"]);
     expect(cfg).toEqual({
       listen: { host: "0.0.0.0", port: 8443 },
       ops: { host: "0.0.0.0", port: 9464 },
-      models: [{ name: "text-encoder", container: "/opt/models/text-encoder/model.onnx.enc", signature: "/opt/models/text-encoder/model.onnx.enc.jws", tokenizer: "/opt/models/text-encoder/tokenizer.json", containerSha256: "b".repeat(64) }],
+      models: [
+        {
+          name: "text-encoder",
+          container: "/opt/models/text-encoder/model.onnx.enc",
+          signature: "/opt/models/text-encoder/model.onnx.enc.jws",
+          tokenizer: "/opt/models/text-encoder/tokenizer.json",
+          containerSha256: "b".repeat(64),
+        },
+      ],
       signerPublicKeyFile: "/etc/confidential-inference/model-signer.pem",
       gatewayCaFile: "/etc/confidential-inference/gateway-client-ca.pem",
       batching: { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10000 },
-      keyBroker: { url: "https://key-broker.ci-keys.svc.cluster.local:8444", caFile: "/etc/confidential-inference/key-broker-ca.pem", evidence: { kind: "configfs-tsm" } },
+      keyBroker: {
+        url: "https://key-broker.ci-keys.svc.cluster.local:8444",
+        caFile: "/etc/confidential-inference/key-broker-ca.pem",
+        evidence: { kind: "configfs-tsm" },
+      },
     });
     expect(parseRuntimeConfig(cfg).models[0]?.containerSha256).toBe("b".repeat(64));
     expect(keyReleaseOptionsSchema.parse(cfg.keyBroker).evidence).toEqual({ kind: "configfs-tsm" });
@@ -135,7 +204,9 @@ describe("InferenceService", () => {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "inference-runtime" },
       minReplicas: 2,
       maxReplicas: 6,
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+      ],
     });
   });
 
@@ -152,11 +223,31 @@ describe("InferenceService", () => {
   });
 
   it.each([
-    ["an image by tag", { runtimeImage: "registry.example/runtime:latest" }, "runtimeImage", "image must be pinned by digest (name@sha256:<64 hex>)"],
+    [
+      "an image by tag",
+      { runtimeImage: "registry.example/runtime:latest" },
+      "runtimeImage",
+      "image must be pinned by digest (name@sha256:<64 hex>)",
+    ],
     ["max below min", { scaling: { min: 4, max: 2 } }, "scaling.max", "must be at least scaling.min"],
-    ["a bad memory quantity", { resources: { cpu: "2", memory: "8GB" } }, "resources.memory", "must be a memory quantity (\"4Gi\")"],
-    ["an unpinned model", { model: { ...args.model, artifact: { ...args.model.artifact, sha256: "abc" } } }, "model.artifact.sha256", "must be a lower-case hex SHA-256"],
+    [
+      "a bad memory quantity",
+      { resources: { cpu: "2", memory: "8GB" } },
+      "resources.memory",
+      'must be a memory quantity ("4Gi")',
+    ],
+    [
+      "an unpinned model",
+      { model: { ...args.model, artifact: { ...args.model.artifact, sha256: "abc" } } },
+      "model.artifact.sha256",
+      "must be a lower-case hex SHA-256",
+    ],
   ])("rejects %s before creating children", async (_n, patch, path, reason) => {
-    await expectRejectedBeforeChildren(T, () => new mod.InferenceService(`bad-${path}`, { ...args, ...patch } as InferenceServiceArgs), path, reason);
+    await expectRejectedBeforeChildren(
+      T,
+      () => new mod.InferenceService(`bad-${path}`, { ...args, ...patch } as InferenceServiceArgs),
+      path,
+      reason,
+    );
   });
 });

@@ -4,22 +4,57 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { KeyServiceArgs } from "../../components/keys/key-service.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
 import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
-import { children, fakePem, plainInputs, reg, registrations, secretInputs, expectRejectedBeforeChildren, settle, setupMocks, tlsComputed, value } from "../helpers/components.js";
+import {
+  children,
+  fakePem,
+  plainInputs,
+  reg,
+  registrations,
+  secretInputs,
+  expectRejectedBeforeChildren,
+  settle,
+  setupMocks,
+  tlsComputed,
+  value,
+} from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const T = "confidential-inference:index:KeyService";
-const ONE_BROKER = "must be 1: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume, so replicas would diverge";
+const ONE_BROKER =
+  "must be 1: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume, so replicas would diverge";
 const JWS = "eyJhbGciOiJFUzM4NCJ9.eyJyZWxlYXNlIjoiMSJ9.c2ln";
 const PIN = "4711-test-pin";
 const args: KeyServiceArgs = {
   namespace: "ci-keys",
   image: `registry.example/keybroker@sha256:${"d".repeat(64)}`,
   replicas: 1,
-  hsm: { kind: "pkcs11", module: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pin: pulumi.secret(PIN), keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
+  hsm: {
+    kind: "pkcs11",
+    module: "/opt/hsm/lib/libCryptoki2_64.so",
+    tokenLabel: "ci-prod-broker",
+    pin: pulumi.secret(PIN),
+    keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" },
+  },
   attestation: {
     goldenManifest: JWS,
     manifestPublicKey: fakePem("PUBLIC KEY", "release"),
-    verifierPolicy: { schemaVersion: 1, release: "2026.11.0", environment: "prod", allowedRoots: ["amd-genoa"], measurements: ["ab".repeat(48)], tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 25, microcode: 84 } }, allowedPolicyBits: "0x30000", allowDebug: false, allowMigrationAgent: false, requireSmtDisabled: false, maxVmpl: 0, minGuestSvn: 1, collateral: "kds", failOpenOnCollateral: false, manifestSigningKey: "pem" },
+    verifierPolicy: {
+      schemaVersion: 1,
+      release: "2026.11.0",
+      environment: "prod",
+      allowedRoots: ["amd-genoa"],
+      measurements: ["ab".repeat(48)],
+      tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 25, microcode: 84 } },
+      allowedPolicyBits: "0x30000",
+      allowDebug: false,
+      allowMigrationAgent: false,
+      requireSmtDisabled: false,
+      maxVmpl: 0,
+      minGuestSvn: 1,
+      collateral: "kds",
+      failOpenOnCollateral: false,
+      manifestSigningKey: "pem",
+    },
   },
   ports: { broker: 8444, admin: 8445, metrics: 9464 },
   operatorCaCertificate: fakePem("CERTIFICATE", "operators"),
@@ -35,7 +70,12 @@ beforeAll(async () => {
   await setupMocks(tlsComputed);
   mod = await import("../../components/keys/key-service.js");
   keys = new mod.KeyService("keys", args);
-  new mod.KeyService("dev-keys", { ...args, namespace: "ci-dev-keys", replicas: 1, hsm: { ...args.hsm, kind: "softhsm", module: "/usr/lib/softhsm/libsofthsm2.so", tokenLabel: "ci-dev" } });
+  new mod.KeyService("dev-keys", {
+    ...args,
+    namespace: "ci-dev-keys",
+    replicas: 1,
+    hsm: { ...args.hsm, kind: "softhsm", module: "/usr/lib/softhsm/libsofthsm2.so", tokenLabel: "ci-dev" },
+  });
   await settle();
 });
 
@@ -57,38 +97,74 @@ describe("KeyService", () => {
 
   it("grants the broker no Kubernetes API access at all (least RBAC: none needed)", () => {
     expect(registrations.filter((r) => /rbac\.authorization/.test(r.type))).toEqual([]);
-    expect(plainInputs(reg("kubernetes:core/v1:ServiceAccount", "keys-broker")).automountServiceAccountToken).toBe(false);
-    expect(plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(plainInputs(reg("kubernetes:core/v1:ServiceAccount", "keys-broker")).automountServiceAccountToken).toBe(
+      false,
+    );
+    expect(
+      plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.automountServiceAccountToken,
+    ).toBe(false);
   });
 
   it("stores the HSM PIN only in a Kubernetes Secret, as a Pulumi secret, mounted as a file", () => {
     const secret = reg("kubernetes:core/v1:Secret", "keys-hsm-pin");
     expect(secretInputs(secret)).toEqual(["stringData"]);
     expect(plainInputs(secret).stringData).toEqual({ pin: PIN });
-    for (const r of registrations.filter((x) => !x.name.endsWith("-hsm-pin"))) expect(JSON.stringify(plainInputs(r))).not.toContain(PIN);
+    for (const r of registrations.filter((x) => !x.name.endsWith("-hsm-pin")))
+      expect(JSON.stringify(plainInputs(r))).not.toContain(PIN);
     const pod = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec;
-    expect(pod.volumes[1]).toEqual({ name: "hsm-pin", secret: { secretName: "key-broker-hsm-pin", defaultMode: 0o440 } });
+    expect(pod.volumes[1]).toEqual({
+      name: "hsm-pin",
+      secret: { secretName: "key-broker-hsm-pin", defaultMode: 0o440 },
+    });
     expect(pod.containers[0].env).toBeUndefined();
   });
 
   it("writes a broker.json the key broker's own config parser accepts: PKCS#11 wiring, listeners, TTLs, appraisal policy", () => {
     const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "keys-config")).data;
-    expect(Object.keys(data).sort()).toEqual(["broker.json", "golden-manifest.jws", "manifest-public-key.pem", "operator-ca.pem", "verifier-policy.json"]);
+    expect(Object.keys(data).sort()).toEqual([
+      "broker.json",
+      "golden-manifest.jws",
+      "manifest-public-key.pem",
+      "operator-ca.pem",
+      "verifier-policy.json",
+    ]);
     const broker = JSON.parse(data["broker.json"]);
     expect(broker).toEqual({
       stateDir: "/var/lib/key-broker",
       issuer: "https://key-broker.ci-keys.svc.cluster.local:8444",
-      hsm: { modulePath: "/opt/hsm/lib/libCryptoki2_64.so", tokenLabel: "ci-prod-broker", pinFile: "/run/secrets/hsm/pin", keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" } },
+      hsm: {
+        modulePath: "/opt/hsm/lib/libCryptoki2_64.so",
+        tokenLabel: "ci-prod-broker",
+        pinFile: "/run/secrets/hsm/pin",
+        keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" },
+      },
       listen: { host: "0.0.0.0", port: 8444, adminHost: "0.0.0.0", adminPort: 8445 },
-      tls: { dnsNames: ["key-broker", "key-broker.ci-keys", "key-broker.ci-keys.svc", "key-broker.ci-keys.svc.cluster.local"], ipAddresses: [], certFile: "/run/secrets/tls/tls.crt", keyFile: "/run/secrets/tls/tls.key" },
+      tls: {
+        dnsNames: [
+          "key-broker",
+          "key-broker.ci-keys",
+          "key-broker.ci-keys.svc",
+          "key-broker.ci-keys.svc.cluster.local",
+        ],
+        ipAddresses: [],
+        certFile: "/run/secrets/tls/tls.crt",
+        keyFile: "/run/secrets/tls/tls.key",
+      },
       admin: { operatorCaFile: "/etc/confidential-inference/operator-ca.pem" },
-      manifests: { signerPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem", files: ["/etc/confidential-inference/golden-manifest.jws"] },
+      manifests: {
+        signerPublicKeyFile: "/etc/confidential-inference/manifest-public-key.pem",
+        files: ["/etc/confidential-inference/golden-manifest.jws"],
+      },
       ttl: { nonceSeconds: 60, tokenSeconds: 180, sessionKeySeconds: 600, graceSeconds: 300 },
       attestation: { policyFile: "/etc/confidential-inference/verifier-policy.json", kds: true },
       runtimeCertificate: { dnsNames: ["inference-runtime.ci-confidential.svc"], ipAddresses: [] },
     });
     expect(parseKeyBrokerConfig(broker).hsm.pinFile).toBe("/run/secrets/hsm/pin");
-    expect(parseKeyBrokerConfig(JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "dev-keys-config")).data["broker.json"])).hsm.softhsm).toEqual({ tokenDir: "/var/lib/key-broker/tokens", initialise: true });
+    expect(
+      parseKeyBrokerConfig(
+        JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "dev-keys-config")).data["broker.json"]),
+      ).hsm.softhsm,
+    ).toEqual({ tokenDir: "/var/lib/key-broker/tokens", initialise: true });
     expect(data["golden-manifest.jws"]).toBe(JWS);
     expect(JSON.parse(data["verifier-policy.json"])).toEqual(args.attestation.verifierPolicy);
     expect(policyFromVerifierPolicy(JSON.parse(data["verifier-policy.json"])).measurements).toEqual(["ab".repeat(48)]);
@@ -96,10 +172,17 @@ describe("KeyService", () => {
 
   it("rolls the broker when the manifest changes, one pod at a time (Recreate), evictable by a node drain", () => {
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker"));
-    expect(d.spec.template.metadata.annotations).toEqual({ "confidential-inference/golden-manifest-sha256": createHash("sha256").update(JWS).digest("hex") });
+    expect(d.spec.template.metadata.annotations).toEqual({
+      "confidential-inference/golden-manifest-sha256": createHash("sha256").update(JWS).digest("hex"),
+    });
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     expect(d.spec.replicas).toBe(1);
-    expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "key-broker", "app.kubernetes.io/part-of": "confidential-inference" } } });
+    expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({
+      maxUnavailable: 1,
+      selector: {
+        matchLabels: { "app.kubernetes.io/name": "key-broker", "app.kubernetes.io/part-of": "confidential-inference" },
+      },
+    });
   });
 
   it.each([
@@ -107,20 +190,40 @@ describe("KeyService", () => {
     ["dev-keys", "SoftHSM (whose token is there too)"],
   ])("keeps the broker state of %s (%s) on a claim that outlives the pod, with one pod at a time", (name) => {
     expect(children(T, name)).toContain(`kubernetes:core/v1:PersistentVolumeClaim::${name}-state`);
-    expect(plainInputs(reg("kubernetes:core/v1:PersistentVolumeClaim", `${name}-state`)).spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } });
+    expect(plainInputs(reg("kubernetes:core/v1:PersistentVolumeClaim", `${name}-state`)).spec).toEqual({
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: "1Gi" } },
+    });
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", `${name}-broker`));
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     const c = d.spec.template.spec.containers[0];
     expect(c.args).toEqual(["--config", "/etc/confidential-inference/broker.json"]);
     expect(c.volumeMounts).toContainEqual({ name: "state", mountPath: "/var/lib/key-broker" });
-    expect(d.spec.template.spec.volumes).toContainEqual({ name: "state", persistentVolumeClaim: { claimName: "key-broker-state" } });
+    expect(d.spec.template.spec.volumes).toContainEqual({
+      name: "state",
+      persistentVolumeClaim: { claimName: "key-broker-state" },
+    });
   });
 
   it("makes only a leaf listener certificate (its key in state, the CA key stays in the HSM)", async () => {
     const cert = plainInputs(reg("tls:index/selfSignedCert:SelfSignedCert", "keys-listener-cert"));
-    expect(cert).toMatchObject({ isCaCertificate: false, allowedUses: ["digital_signature", "server_auth"], validityPeriodHours: 2160, earlyRenewalHours: 720 });
-    expect(cert.dnsNames).toEqual(["key-broker", "key-broker.ci-keys", "key-broker.ci-keys.svc", "key-broker.ci-keys.svc.cluster.local"]);
-    expect(registrations.filter((r) => r.type.startsWith("tls:") && JSON.stringify(r.inputs).includes("isCaCertificate\":true"))).toEqual([]);
+    expect(cert).toMatchObject({
+      isCaCertificate: false,
+      allowedUses: ["digital_signature", "server_auth"],
+      validityPeriodHours: 2160,
+      earlyRenewalHours: 720,
+    });
+    expect(cert.dnsNames).toEqual([
+      "key-broker",
+      "key-broker.ci-keys",
+      "key-broker.ci-keys.svc",
+      "key-broker.ci-keys.svc.cluster.local",
+    ]);
+    expect(
+      registrations.filter(
+        (r) => r.type.startsWith("tls:") && JSON.stringify(r.inputs).includes('isCaCertificate":true'),
+      ),
+    ).toEqual([]);
     expect(secretInputs(reg("kubernetes:core/v1:Secret", "keys-listener-tls"))).toEqual(["stringData"]);
     expect(await value(keys.listenerCertificate)).toBe(fakePem("CERTIFICATE", "keys-listener-cert"));
     expect(await value(keys.endpoint)).toBe("https://key-broker.ci-keys.svc.cluster.local:8444");
@@ -135,10 +238,30 @@ describe("KeyService", () => {
   it.each([
     ["2 replicas", { replicas: 2 }, "replicas", ONE_BROKER],
     ["3 replicas (an enterprise HSM shared by all would not help)", { replicas: 3 }, "replicas", ONE_BROKER],
-    ["a relative module path", { hsm: { ...args.hsm, module: "libsofthsm2.so" } }, "hsm.module", "must be an absolute path inside the image"],
-    ["an image by tag", { image: "registry.example/keybroker:1.0" }, "image", "image must be pinned by digest (name@sha256:<64 hex>)"],
-    ["a token label over 32 bytes", { hsm: { ...args.hsm, tokenLabel: "x".repeat(33) } }, "hsm.tokenLabel", "must be 1 to 32 bytes"],
+    [
+      "a relative module path",
+      { hsm: { ...args.hsm, module: "libsofthsm2.so" } },
+      "hsm.module",
+      "must be an absolute path inside the image",
+    ],
+    [
+      "an image by tag",
+      { image: "registry.example/keybroker:1.0" },
+      "image",
+      "image must be pinned by digest (name@sha256:<64 hex>)",
+    ],
+    [
+      "a token label over 32 bytes",
+      { hsm: { ...args.hsm, tokenLabel: "x".repeat(33) } },
+      "hsm.tokenLabel",
+      "must be 1 to 32 bytes",
+    ],
   ])("rejects %s before creating children", async (_n, patch, path, reason) => {
-    await expectRejectedBeforeChildren(T, () => new mod.KeyService(`bad-${path}`, { ...args, ...patch } as KeyServiceArgs), path, reason);
+    await expectRejectedBeforeChildren(
+      T,
+      () => new mod.KeyService(`bad-${path}`, { ...args, ...patch } as KeyServiceArgs),
+      path,
+      reason,
+    );
   });
 });

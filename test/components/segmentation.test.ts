@@ -6,7 +6,12 @@ import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 const SEG = "confidential-inference:index:Segmentation";
 const NS = "kubernetes:core/v1:Namespace";
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const zones = { gateway: "ci-gateway", confidential: "ci-confidential", keys: "ci-keys", observability: "ci-observability" };
+const zones = {
+  gateway: "ci-gateway",
+  confidential: "ci-confidential",
+  keys: "ci-keys",
+  observability: "ci-observability",
+};
 const ports = { inference: 8443, broker: 8444, gateway: 8080, metrics: 9464 };
 
 type SegmentationModule = typeof import("../../components/network/segmentation.js"); // eslint-disable-line @typescript-eslint/consistent-type-imports -- the module must load after setMocks
@@ -22,18 +27,31 @@ beforeAll(async () => {
 
 describe("Segmentation", () => {
   it("creates one namespace per zone and the zone policies, all parented to the component", () => {
-    expect(children(SEG, "net")).toEqual([
-      `${NS}::net-gateway`, `${NS}::net-confidential`, `${NS}::net-keys`, `${NS}::net-observability`,
-      `${NP}::net-gateway-default-deny`, `${NP}::net-gateway-allow-dns`,
-      `${NP}::net-confidential-default-deny`, `${NP}::net-confidential-allow-dns`,
-      `${NP}::net-keys-default-deny`, `${NP}::net-keys-allow-dns`,
-      `${NP}::net-observability-default-deny`, `${NP}::net-observability-allow-dns`,
-      `${NP}::net-gateway-allow-clients`, `${NP}::net-gateway-allow-runtime-egress`,
-      `${NP}::net-confidential-allow-gateway-ingress`, `${NP}::net-confidential-allow-broker-egress`,
-      `${NP}::net-keys-allow-runtime-ingress`,
-      `${NP}::net-gateway-allow-metrics-scrape`, `${NP}::net-confidential-allow-metrics-scrape`, `${NP}::net-keys-allow-metrics-scrape`,
-      `${NP}::net-observability-allow-metrics-egress`,
-    ].sort());
+    expect(children(SEG, "net")).toEqual(
+      [
+        `${NS}::net-gateway`,
+        `${NS}::net-confidential`,
+        `${NS}::net-keys`,
+        `${NS}::net-observability`,
+        `${NP}::net-gateway-default-deny`,
+        `${NP}::net-gateway-allow-dns`,
+        `${NP}::net-confidential-default-deny`,
+        `${NP}::net-confidential-allow-dns`,
+        `${NP}::net-keys-default-deny`,
+        `${NP}::net-keys-allow-dns`,
+        `${NP}::net-observability-default-deny`,
+        `${NP}::net-observability-allow-dns`,
+        `${NP}::net-gateway-allow-clients`,
+        `${NP}::net-gateway-allow-runtime-egress`,
+        `${NP}::net-confidential-allow-gateway-ingress`,
+        `${NP}::net-confidential-allow-broker-egress`,
+        `${NP}::net-keys-allow-runtime-ingress`,
+        `${NP}::net-gateway-allow-metrics-scrape`,
+        `${NP}::net-confidential-allow-metrics-scrape`,
+        `${NP}::net-keys-allow-metrics-scrape`,
+        `${NP}::net-observability-allow-metrics-egress`,
+      ].sort(),
+    );
   });
 
   it("labels namespaces with their zone and Pod Security restricted", () => {
@@ -63,10 +81,17 @@ describe("Segmentation", () => {
     expect(plainInputs(reg(NP, "net-confidential-allow-gateway-ingress")).spec).toEqual({
       podSelector: { matchLabels: { "app.kubernetes.io/name": "inference-runtime" } },
       policyTypes: ["Ingress"],
-      ingress: [{
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ci-gateway" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "inference-gateway" } } }],
-        ports: [{ protocol: "TCP", port: 8443 }],
-      }],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ci-gateway" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "inference-gateway" } },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: 8443 }],
+        },
+      ],
     });
   });
 
@@ -84,9 +109,24 @@ describe("Segmentation", () => {
   });
 
   it.each([
-    ["a shared namespace", { zones: { ...zones, keys: "ci-gateway" }, ports, environment: "dev" }, "zones.keys", 'namespace "ci-gateway" is already the gateway zone'],
-    ["a bad port", { zones, ports: { ...ports, metrics: 0 }, environment: "dev" }, "ports.metrics", "must be a port number (1-65535)"],
-    ["a namespace that is not a DNS label", { zones: { ...zones, gateway: "CI_Gateway" }, ports, environment: "dev" }, "zones.gateway", '"CI_Gateway" is not a lower-case DNS label'],
+    [
+      "a shared namespace",
+      { zones: { ...zones, keys: "ci-gateway" }, ports, environment: "dev" },
+      "zones.keys",
+      'namespace "ci-gateway" is already the gateway zone',
+    ],
+    [
+      "a bad port",
+      { zones, ports: { ...ports, metrics: 0 }, environment: "dev" },
+      "ports.metrics",
+      "must be a port number (1-65535)",
+    ],
+    [
+      "a namespace that is not a DNS label",
+      { zones: { ...zones, gateway: "CI_Gateway" }, ports, environment: "dev" },
+      "zones.gateway",
+      '"CI_Gateway" is not a lower-case DNS label',
+    ],
     ["an unknown environment", { zones, ports, environment: "qa" }, "environment", "must be dev, staging or prod"],
   ])("rejects %s with InputPropertyError before creating children", async (_n, args, path, reason) => {
     const before = registrations.length;
@@ -106,7 +146,11 @@ describe("Segmentation", () => {
   it("reports several invalid arguments at once", () => {
     let error: unknown;
     try {
-      new mod.Segmentation("bad-many", { zones: { ...zones, keys: "ci-gateway" }, ports: { ...ports, broker: 70000 }, environment: "prod" });
+      new mod.Segmentation("bad-many", {
+        zones: { ...zones, keys: "ci-gateway" },
+        ports: { ...ports, broker: 70000 },
+        environment: "prod",
+      });
     } catch (e) {
       error = e;
     }

@@ -48,13 +48,29 @@ describe("rate limiter (token bucket per client)", () => {
 describe("gateway error codes", () => {
   it("are the same set in errors.ts, the exported array and the README table, with the same statuses", () => {
     const source = readFileSync(join(__dirname, "../../runtime/gateway/errors.ts"), "utf8");
-    const union = [...source.split("export type GatewayErrorCode =")[1]!.split(";")[0]!.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
+    const union = [
+      ...source
+        .split("export type GatewayErrorCode =")[1]!
+        .split(";")[0]!
+        .matchAll(/"([A-Z_]+)"/g),
+    ].map((m) => m[1]);
     const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
     const table = readme.split("<!-- gateway-errors:start -->\n")[1]?.split("<!-- gateway-errors:end -->")[0] ?? "";
-    const rows = table.split("\n").filter((l) => l.startsWith("| `")).map((l) => l.split("|").map((c) => c.trim()));
+    const rows = table
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.split("|").map((c) => c.trim()));
     expect(GATEWAY_ERROR_CODES).toEqual(union);
-    expect(rows.map((r) => [r[1]!.replace(/`/g, ""), r[2] === "start-up" ? 500 : Number(r[2])])).toEqual(union.map((c) => [c, GATEWAY_ERROR_STATUS[c as keyof typeof GATEWAY_ERROR_STATUS]]));
+    expect(rows.map((r) => [r[1]!.replace(/`/g, ""), r[2] === "start-up" ? 500 : Number(r[2])])).toEqual(
+      union.map((c) => [c, GATEWAY_ERROR_STATUS[c as keyof typeof GATEWAY_ERROR_STATUS]]),
+    );
     const e = new GatewayError("RATE_LIMITED", "slow down", { retryAfterSeconds: 3, cause: "x" });
-    expect([e.name, e.code, e.status, e.retryAfterSeconds, e.cause]).toEqual(["GatewayError", "RATE_LIMITED", 429, 3, "x"]);
+    expect([e.name, e.code, e.status, e.retryAfterSeconds, e.cause]).toEqual([
+      "GatewayError",
+      "RATE_LIMITED",
+      429,
+      3,
+      "x",
+    ]);
   });
 });

@@ -19,15 +19,33 @@ export interface CliResult {
 export const ROOT = join(__dirname, "../..");
 
 /** Runs the CLI in this process with captured output. */
-export async function runCli(argv: readonly string[], cwd = ROOT, env: Record<string, string | undefined> = {}): Promise<CliResult> {
+export async function runCli(
+  argv: readonly string[],
+  cwd = ROOT,
+  env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env, cwd });
+  const code = await main(argv, {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    env,
+    cwd,
+  });
   return { code, stdout, stderr };
 }
 
 /** Spawns `bin/attestctl` as a separate process. */
 export function spawnCli(argv: readonly string[], cwd = ROOT, input?: string): CliResult {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/attestctl"), ...argv], { cwd, input, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/attestctl"), ...argv], {
+    cwd,
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -33,15 +33,34 @@ export const BUNDLED_CONFIGS: Record<"sentiment" | "encoder", ServedModelConfig>
 };
 
 /** Default batching options for tests (generous timeouts, no delay). */
-export const TEST_BATCHING: Omit<BatcherOptions, "batchable"> = { maxBatchSize: 8, maxDelayMs: 0, maxQueue: 64, timeoutMs: 20_000, retryAfterSeconds: 1 };
+export const TEST_BATCHING: Omit<BatcherOptions, "batchable"> = {
+  maxBatchSize: 8,
+  maxDelayMs: 0,
+  maxQueue: 64,
+  timeoutMs: 20_000,
+  retryAfterSeconds: 1,
+};
 
 /** Loads a bundled model (plaintext, no encryption) into a served model with a batcher. */
-export async function servedBundled(name: "sentiment" | "encoder", batching: Partial<BatcherOptions> = {}): Promise<ModelEntry> {
+export async function servedBundled(
+  name: "sentiment" | "encoder",
+  batching: Partial<BatcherOptions> = {},
+): Promise<ModelEntry> {
   const file = bundled(`${name}.onnx`);
   const session = await createOrtSession(file.bytes, { intraOpThreads: 1 });
   const tokenizer = loadTokenizer(bundledTokenizerJson(), { sequenceLength: BUNDLED_SEQUENCE_LENGTH });
-  const model = createServedModel({ config: BUNDLED_CONFIGS[name], session, tokenizer, sha256: file.sha256, maxBatchSize: batching.maxBatchSize ?? TEST_BATCHING.maxBatchSize });
-  const batcher = new Batcher((feeds) => session.run(feeds), { ...TEST_BATCHING, batchable: model.batchable, ...batching });
+  const model = createServedModel({
+    config: BUNDLED_CONFIGS[name],
+    session,
+    tokenizer,
+    sha256: file.sha256,
+    maxBatchSize: batching.maxBatchSize ?? TEST_BATCHING.maxBatchSize,
+  });
+  const batcher = new Batcher((feeds) => session.run(feeds), {
+    ...TEST_BATCHING,
+    batchable: model.batchable,
+    ...batching,
+  });
   return { model, batcher };
 }
 
@@ -50,7 +69,11 @@ export function captureLogger(service = "test"): { logger: Logger; lines: string
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {
-      lines.push(...String(chunk).split("\n").filter((l) => l.length > 0));
+      lines.push(
+        ...String(chunk)
+          .split("\n")
+          .filter((l) => l.length > 0),
+      );
       cb();
     },
   });

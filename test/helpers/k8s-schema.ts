@@ -6,14 +6,19 @@
 import { unwrapSecrets } from "../../stacks/render/serialize.js";
 import type { Registration } from "../../stacks/render/recorder.js";
 
-interface Validatable { validate(): void }
+interface Validatable {
+  validate(): void;
+}
 
 /** kubernetes-models module of a Pulumi Kubernetes type token, e.g. `kubernetes:apps/v1:Deployment`. */
 export function modelPath(type: string): { path: string; kind: string } | undefined {
   const m = /^kubernetes:([^/:]+)\/([^:]+):(\w+)$/.exec(type);
   if (!m) return undefined;
   const [, group, version, kind] = m as unknown as [string, string, string, string];
-  return { path: group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`, kind };
+  return {
+    path: group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`,
+    kind,
+  };
 }
 
 /** Validates one registration; throws the schema error (with the resource named) when invalid. */

@@ -33,8 +33,14 @@ export interface BrokerProcess {
  */
 export function startBrokerProcess(f: BrokerFixture, env: Record<string, string> = {}): BrokerProcess {
   const cfg = join(f.dir, "keybroker.json");
-  writeFileSync(cfg, JSON.stringify({ ...f.config, listen: { host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0 } }));
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", cfg], { env: { ...process.env, KEYBROKER_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  writeFileSync(
+    cfg,
+    JSON.stringify({ ...f.config, listen: { host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0 } }),
+  );
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", cfg], {
+    env: { ...process.env, KEYBROKER_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stderr.on("data", (c: Buffer) => (err += c.toString()));

@@ -20,7 +20,11 @@ import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
 import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
 import { buildAdminApp } from "../../runtime/keybroker/http/admin-app.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
-import type { EvidenceVerdict, EvidenceVerifier, VerifyEvidenceRequest } from "../../runtime/keybroker/policy/verifier-port.js";
+import type {
+  EvidenceVerdict,
+  EvidenceVerifier,
+  VerifyEvidenceRequest,
+} from "../../runtime/keybroker/policy/verifier-port.js";
 import { snpEvidenceVerifier } from "../../runtime/keybroker/policy/snp-verifier.js";
 import { assessDrift } from "../../measurements/drift/classify.js";
 import type { EvidenceClaims } from "../../measurements/drift/types.js";
@@ -35,7 +39,11 @@ export function tempDir(prefix = "kb-"): string {
 
 function point(k: KeyObject): Buffer {
   const j = k.export({ format: "jwk" });
-  return Buffer.concat([Buffer.from([4]), Buffer.from(j.x as string, "base64url"), Buffer.from(j.y as string, "base64url")]);
+  return Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(j.x as string, "base64url"),
+    Buffer.from(j.y as string, "base64url"),
+  ]);
 }
 
 /** An operator CA and one operator client certificate (software keys; tests only). */
@@ -45,9 +53,37 @@ export function operatorPki(commonName = "alice"): { caPem: string; certPem: str
   const signer = (tbs: Buffer) => sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" });
   const now = Date.now();
   const caDn = { commonName: "operator CA", organization: "tests" };
-  const caDer = buildCertificate({ serial: randomBytes(8), issuer: caDn, subject: caDn, notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), subjectPoint: point(ca.publicKey), issuerPoint: point(ca.publicKey), profile: "ca" }, signer);
-  const opDer = buildCertificate({ serial: randomBytes(8), issuer: caDn, subject: { commonName }, notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), subjectPoint: point(op.publicKey), issuerPoint: point(ca.publicKey), profile: "tls" }, signer);
-  return { caPem: toPem(caDer), certPem: toPem(opDer), keyPem: op.privateKey.export({ type: "pkcs8", format: "pem" }) as string };
+  const caDer = buildCertificate(
+    {
+      serial: randomBytes(8),
+      issuer: caDn,
+      subject: caDn,
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 86_400_000),
+      subjectPoint: point(ca.publicKey),
+      issuerPoint: point(ca.publicKey),
+      profile: "ca",
+    },
+    signer,
+  );
+  const opDer = buildCertificate(
+    {
+      serial: randomBytes(8),
+      issuer: caDn,
+      subject: { commonName },
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 86_400_000),
+      subjectPoint: point(op.publicKey),
+      issuerPoint: point(ca.publicKey),
+      profile: "tls",
+    },
+    signer,
+  );
+  return {
+    caPem: toPem(caDer),
+    certPem: toPem(opDer),
+    keyPem: op.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+  };
 }
 
 /** A release signing key pair (P-384) for golden manifests. */
@@ -62,10 +98,27 @@ export function measurementOf(seed: string): string {
 }
 
 /** A minimal valid golden manifest with the given shapes (name -> measurement). */
-export function goldenManifest(o: { release: string; status: ManifestStatus; shapes: Record<string, string>; tcbFloors?: TcbFloors; chipAllowlist?: string[] }): GoldenManifest {
+export function goldenManifest(o: {
+  release: string;
+  status: ManifestStatus;
+  shapes: Record<string, string>;
+  tcbFloors?: TcbFloors;
+  chipAllowlist?: string[];
+}): GoldenManifest {
   const launchShapes: Record<string, GoldenManifest["launchShapes"][string]> = {};
   for (const [name, measurement] of Object.entries(o.shapes)) {
-    launchShapes[name] = { inputs: { mode: "snp", firmware: "ovmf", vcpus: 2, vcpuType: "EPYC-v4", guestFeatures: "0x1", vmmType: "QEMU", policy: "0x30000" }, measurement };
+    launchShapes[name] = {
+      inputs: {
+        mode: "snp",
+        firmware: "ovmf",
+        vcpus: 2,
+        vcpuType: "EPYC-v4",
+        guestFeatures: "0x1",
+        vmmType: "QEMU",
+        policy: "0x30000",
+      },
+      measurement,
+    };
   }
   return {
     schemaVersion: 1,
@@ -122,12 +175,26 @@ export function quietLogger() {
 }
 
 /** Starts a broker for a fixture. */
-export function startBroker(f: BrokerFixture, verifier: EvidenceVerifier, extra: Partial<KeyBrokerOptions> = {}): Promise<KeyBroker> {
+export function startBroker(
+  f: BrokerFixture,
+  verifier: EvidenceVerifier,
+  extra: Partial<KeyBrokerOptions> = {},
+): Promise<KeyBroker> {
   return KeyBroker.start({ config: f.config, verifier, logger: quietLogger(), ...extra });
 }
 
 /** KBS and admin listeners on loopback with real TLS; returns their URLs. */
-export async function listen(broker: KeyBroker, f: BrokerFixture): Promise<{ kbsUrl: string; adminUrl: string; ca: string; close: () => Promise<void>; kbs: FastifyInstance; admin: FastifyInstance }> {
+export async function listen(
+  broker: KeyBroker,
+  f: BrokerFixture,
+): Promise<{
+  kbsUrl: string;
+  adminUrl: string;
+  ca: string;
+  close: () => Promise<void>;
+  kbs: FastifyInstance;
+  admin: FastifyInstance;
+}> {
   const tls = broker.listenerTls();
   const kbs = buildKbsApp(broker, { https: tls });
   const admin = buildAdminApp(broker, { https: { ...tls, operatorCa: f.operator.caPem } });
@@ -204,39 +271,83 @@ export class FakeVerifier implements EvidenceVerifier {
   unavailable = false;
   async verify(req: VerifyEvidenceRequest): Promise<EvidenceVerdict> {
     this.calls += 1;
-    if (this.unavailable) throw new KeyBrokerError("VERIFIER_UNAVAILABLE", "appraising evidence: collateral unavailable (test)");
+    if (this.unavailable)
+      throw new KeyBrokerError("VERIFIER_UNAVAILABLE", "appraising evidence: collateral unavailable (test)");
     const ev = req.evidence as { reportData?: string; claims?: EvidenceClaims };
     if (ev?.reportData !== req.expectedReportData.toString("hex") || !ev.claims) {
-      return { accepted: false, driftClass: "invalid-evidence", reason: "binding failed", failures: [{ code: "REPORT_DATA_MISMATCH", path: "report.reportData", message: "report data does not bind the nonce and key" }] };
+      return {
+        accepted: false,
+        driftClass: "invalid-evidence",
+        reason: "binding failed",
+        failures: [
+          {
+            code: "REPORT_DATA_MISMATCH",
+            path: "report.reportData",
+            message: "report data does not bind the nonce and key",
+          },
+        ],
+      };
     }
-    const a = assessDrift({ claims: ev.claims, evidenceValid: true, manifests: req.manifests, ...(req.inventory ? { inventory: req.inventory } : {}) });
-    const failures = a.driftClass === "ok" || a.driftClass === "platform-updated" ? [] : [{ code: "MEASUREMENT_NOT_ALLOWED", path: "report.measurement", message: a.reason }];
+    const a = assessDrift({
+      claims: ev.claims,
+      evidenceValid: true,
+      manifests: req.manifests,
+      ...(req.inventory ? { inventory: req.inventory } : {}),
+    });
+    const failures =
+      a.driftClass === "ok" || a.driftClass === "platform-updated"
+        ? []
+        : [{ code: "MEASUREMENT_NOT_ALLOWED", path: "report.measurement", message: a.reason }];
     return { accepted: failures.length === 0, driftClass: a.driftClass, reason: a.reason, failures, claims: ev.claims };
   }
 }
 
 /** The real verifier over the shared simulated SNP platform (trusting only its simulated root). */
 export function simulatedVerifier(sim: SimulatedSnp, policy: Record<string, unknown> = {}): EvidenceVerifier {
-  return snpEvidenceVerifier({ anchors: [sim.anchor()], policy: parseSnpPolicy({ allowedRoots: ["simulated"], ...policy }), getter: sim.getter(), cache: new ChainCache() });
+  return snpEvidenceVerifier({
+    anchors: [sim.anchor()],
+    policy: parseSnpPolicy({ allowedRoots: ["simulated"], ...policy }),
+    getter: sim.getter(),
+    cache: new ChainCache(),
+  });
 }
 
 /** Claims of a fake node. */
-export function fakeClaims(measurement: string, o: { chipId?: string; tcb?: { bootloader: number; tee: number; snp: number; microcode: number } } = {}) {
-  return { tee: "sev-snp" as const, measurement, product: "Genoa", reportedTcb: o.tcb ?? { bootloader: 9, tee: 0, snp: 23, microcode: 72 }, chipId: o.chipId ?? "ab".repeat(64) };
+export function fakeClaims(
+  measurement: string,
+  o: { chipId?: string; tcb?: { bootloader: number; tee: number; snp: number; microcode: number } } = {},
+) {
+  return {
+    tee: "sev-snp" as const,
+    measurement,
+    product: "Genoa",
+    reportedTcb: o.tcb ?? { bootloader: 9, tee: 0, snp: 23, microcode: 72 },
+    chipId: o.chipId ?? "ab".repeat(64),
+  };
 }
 
 /** An evidence provider for FakeVerifier. */
 export function fakeEvidence(claims: ReturnType<typeof fakeClaims>) {
-  return { tee: "snp", getEvidence: async (reportData: Buffer) => ({ reportData: reportData.toString("hex"), claims }) };
+  return {
+    tee: "snp",
+    getEvidence: async (reportData: Buffer) => ({ reportData: reportData.toString("hex"), claims }),
+  };
 }
 
 /** A mutable test clock starting now (whole seconds). */
 export function testClock(start = Date.now()) {
   let t = Math.floor(start / 1000) * 1000;
-  return { now: () => new Date(t), advance: (seconds: number) => void (t += seconds * 1000), set: (d: Date) => void (t = d.getTime()) };
+  return {
+    now: () => new Date(t),
+    advance: (seconds: number) => void (t += seconds * 1000),
+    set: (d: Date) => void (t = d.getTime()),
+  };
 }
 
 /** Reads the audit log of a fixture as parsed lines. */
 export function auditLines(f: BrokerFixture): any[] {
-  return readFileSync(join(f.config.stateDir, "audit.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(join(f.config.stateDir, "audit.log"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

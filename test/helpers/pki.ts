@@ -28,8 +28,23 @@ export function createTestCa(cn: string): TestCa {
   const dir = mkdtempSync(join(tmpdir(), "ci-pki-"));
   try {
     openssl(dir, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"]);
-    openssl(dir, ["req", "-x509", "-new", "-key", "ca.key", "-subj", `/CN=${cn}`, "-days", "2", "-out", "ca.pem",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(dir, [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "ca.key",
+      "-subj",
+      `/CN=${cn}`,
+      "-days",
+      "2",
+      "-out",
+      "ca.pem",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     const ca = { cert: readFileSync(join(dir, "ca.pem"), "utf8"), key: readFileSync(join(dir, "ca.key"), "utf8") };
     return { ...ca, issue: (leaf, opts) => issue(ca, leaf, opts) };
   } finally {
@@ -42,10 +57,29 @@ function issue(ca: CertKey, cn: string, opts: { san?: string; days?: number } = 
   try {
     writeFileSync(join(dir, "ca.pem"), ca.cert);
     writeFileSync(join(dir, "ca.key"), ca.key, { mode: 0o600 });
-    writeFileSync(join(dir, "ext.cnf"), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${opts.san ?? "DNS:localhost,IP:127.0.0.1"}\n`);
+    writeFileSync(
+      join(dir, "ext.cnf"),
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${opts.san ?? "DNS:localhost,IP:127.0.0.1"}\n`,
+    );
     openssl(dir, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf.key"]);
     openssl(dir, ["req", "-new", "-key", "leaf.key", "-subj", `/CN=${cn}`, "-out", "leaf.csr"]);
-    openssl(dir, ["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", String(opts.days ?? 1), "-extfile", "ext.cnf", "-out", "leaf.pem"]);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      String(opts.days ?? 1),
+      "-extfile",
+      "ext.cnf",
+      "-out",
+      "leaf.pem",
+    ]);
     return { cert: readFileSync(join(dir, "leaf.pem"), "utf8"), key: readFileSync(join(dir, "leaf.key"), "utf8") };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -28,11 +28,17 @@ function urn(r: PolicyInput): string {
 const common = (config: object) => ({
   stackTags: new Map<string, string>(),
   getConfig: <T extends object>() => config as T,
-  notApplicable: (reason?: string): never => { throw new NotApplicable(reason); },
+  notApplicable: (reason?: string): never => {
+    throw new NotApplicable(reason);
+  },
 });
 
 /** Runs one policy over `resources` and returns its violations. */
-export async function runPolicy(policy: ResourceValidationPolicy | StackValidationPolicy, resources: readonly PolicyInput[], config: object = {}): Promise<Violation[]> {
+export async function runPolicy(
+  policy: ResourceValidationPolicy | StackValidationPolicy,
+  resources: readonly PolicyInput[],
+  config: object = {},
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   const report = (resource: string | undefined) => (message: string, violatingUrn?: string) => {
     const name = violatingUrn?.split("::").at(-1) ?? resource;
@@ -40,16 +46,43 @@ export async function runPolicy(policy: ResourceValidationPolicy | StackValidati
   };
   try {
     if ("validateStack" in policy) {
-      const all: PolicyResource[] = resources.map((r) => ({
-        type: r.type, name: r.name, props: r.props, urn: urn(r), opts: {} as PolicyResource["opts"], dependencies: [], propertyDependencies: {},
-        isType: () => false, asType: () => undefined,
-      }) as unknown as PolicyResource);
+      const all: PolicyResource[] = resources.map(
+        (r) =>
+          ({
+            type: r.type,
+            name: r.name,
+            props: r.props,
+            urn: urn(r),
+            opts: {} as PolicyResource["opts"],
+            dependencies: [],
+            propertyDependencies: {},
+            isType: () => false,
+            asType: () => undefined,
+          }) as unknown as PolicyResource,
+      );
       await policy.validateStack({ resources: all, ...common(config) }, report(undefined));
     } else {
-      const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+      const validations =
+        policy.validateResource === undefined
+          ? []
+          : Array.isArray(policy.validateResource)
+            ? policy.validateResource
+            : [policy.validateResource];
       for (const r of resources) {
         for (const validate of validations) {
-          await validate({ type: r.type, name: r.name, props: r.props, urn: urn(r), opts: {} as never, isType: () => false, asType: () => undefined, ...common(config) }, report(r.name));
+          await validate(
+            {
+              type: r.type,
+              name: r.name,
+              props: r.props,
+              urn: urn(r),
+              opts: {} as never,
+              isType: () => false,
+              asType: () => undefined,
+              ...common(config),
+            },
+            report(r.name),
+          );
         }
       }
     }
@@ -60,8 +93,12 @@ export async function runPolicy(policy: ResourceValidationPolicy | StackValidati
 }
 
 /** Runs every policy and concatenates the violations. */
-export async function runPolicies(policies: readonly (ResourceValidationPolicy | StackValidationPolicy)[], resources: readonly PolicyInput[], config: Record<string, object> = {}): Promise<Violation[]> {
+export async function runPolicies(
+  policies: readonly (ResourceValidationPolicy | StackValidationPolicy)[],
+  resources: readonly PolicyInput[],
+  config: Record<string, object> = {},
+): Promise<Violation[]> {
   const out: Violation[] = [];
-  for (const p of policies) out.push(...await runPolicy(p, resources, config[p.name] ?? {}));
+  for (const p of policies) out.push(...(await runPolicy(p, resources, config[p.name] ?? {})));
   return out;
 }

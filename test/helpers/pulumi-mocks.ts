@@ -22,7 +22,11 @@ export const PROJECT = "confidential-inference";
  * @param config - the stack's config map (`namespace:key` -> engine string).
  * @param secretKeys - keys Pulumi would mark secret.
  */
-export async function installMocks(config: Record<string, string>, secretKeys: Iterable<string> = [], stack = "test"): Promise<void> {
+export async function installMocks(
+  config: Record<string, string>,
+  secretKeys: Iterable<string> = [],
+  stack = "test",
+): Promise<void> {
   pulumi.runtime.setAllConfig(config, [...secretKeys]);
   await pulumi.runtime.setMocks(
     {
@@ -42,5 +46,10 @@ export async function installMocks(config: Record<string, string>, secretKeys: I
 
 /** Resolves a Pulumi output (or plain value) for assertions. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
-  return new Promise((done) => pulumi.output(value).apply((v) => { done(v as T); return v; }));
+  return new Promise((done) =>
+    pulumi.output(value).apply((v) => {
+      done(v as T);
+      return v;
+    }),
+  );
 }

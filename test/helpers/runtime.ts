@@ -45,14 +45,30 @@ export async function sealBundled(names: Array<"sentiment" | "encoder">): Promis
     const keyId = `default/model/${name}`;
     const dataKey = randomBytes(32);
     keys.set(keyId, dataKey);
-    const sealed = await sealAndSignModel({ plaintext: bundled(`${name}.onnx`).bytes, modelName: name, keyId, dataKey, signerKey: registry.privateKey });
-    artifacts.push({ config: BUNDLED_CONFIGS[name], container: sealed.container, signature: sealed.signature, tokenizerJson: bundledTokenizerJson(), containerSha256: sealed.containerSha256 });
+    const sealed = await sealAndSignModel({
+      plaintext: bundled(`${name}.onnx`).bytes,
+      modelName: name,
+      keyId,
+      dataKey,
+      signerKey: registry.privateKey,
+    });
+    artifacts.push({
+      config: BUNDLED_CONFIGS[name],
+      container: sealed.container,
+      signature: sealed.signature,
+      tokenizerJson: bundledTokenizerJson(),
+      containerSha256: sealed.containerSha256,
+    });
   }
   return { artifacts, keys, signerKey: registry.publicKey, signerPrivateKey: registry.privateKey };
 }
 
 /** A fake broker: releases `keys` and the runtime certificate, optionally after `gate` resolves. */
-export function fakeKeyRelease(pki: TestPki, keys: Map<string, Uint8Array>, opts: { gate?: Promise<void>; refuse?: boolean; cert?: CertKey } = {}): KeyRelease & { calls: string[][] } {
+export function fakeKeyRelease(
+  pki: TestPki,
+  keys: Map<string, Uint8Array>,
+  opts: { gate?: Promise<void>; refuse?: boolean; cert?: CertKey } = {},
+): KeyRelease & { calls: string[][] } {
   const calls: string[][] = [];
   return {
     calls,
@@ -61,7 +77,12 @@ export function fakeKeyRelease(pki: TestPki, keys: Map<string, Uint8Array>, opts
       await opts.gate;
       if (opts.refuse) throw new Error("attestation rejected: unknown-measurement");
       const cert = opts.cert ?? pki.runtimeCert;
-      return { modelKeys: new Map(keyIds.filter((k) => keys.has(k)).map((k) => [k, keys.get(k)!])), serverCertificate: cert.cert, serverKey: cert.key, brokerCa: pki.broker.cert };
+      return {
+        modelKeys: new Map(keyIds.filter((k) => keys.has(k)).map((k) => [k, keys.get(k)!])),
+        serverCertificate: cert.cert,
+        serverKey: cert.key,
+        brokerCa: pki.broker.cert,
+      };
     },
   };
 }
@@ -89,26 +110,55 @@ export interface HttpsResult {
 
 /** Sends one HTTPS request with client TLS options; resolves with the parsed JSON reply or rejects with the TLS error. */
 export function httpsJson(opts: {
-  port: number; path: string; method?: string; body?: unknown; headers?: Record<string, string>;
-  ca: string; cert?: string; key?: string; agent?: Agent; maxVersion?: "TLSv1.2" | "TLSv1.3";
+  port: number;
+  path: string;
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  ca: string;
+  cert?: string;
+  key?: string;
+  agent?: Agent;
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
 }): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
-    const payload = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
-    const req = httpsRequest({
-      host: "127.0.0.1", port: opts.port, path: opts.path, method: opts.method ?? (payload ? "POST" : "GET"),
-      ca: opts.ca, cert: opts.cert, key: opts.key, servername: "localhost", agent: opts.agent ?? false,
-      ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
-      headers: { ...(payload ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) } : {}), ...opts.headers },
-    }, (res) => {
-      const serverSerial = (res.socket as TLSSocket).getPeerCertificate().serialNumber ?? "";
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined, serverSerial });
-      });
-      res.on("error", reject);
-    });
+    const payload =
+      opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+    const req = httpsRequest(
+      {
+        host: "127.0.0.1",
+        port: opts.port,
+        path: opts.path,
+        method: opts.method ?? (payload ? "POST" : "GET"),
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        servername: "localhost",
+        agent: opts.agent ?? false,
+        ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+        headers: {
+          ...(payload
+            ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) }
+            : {}),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        const serverSerial = (res.socket as TLSSocket).getPeerCertificate().serialNumber ?? "";
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text ? JSON.parse(text) : undefined,
+            serverSerial,
+          });
+        });
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });

@@ -23,11 +23,15 @@ export interface RunningSandbox {
 
 /** Starts `sandbox up --dir DIR --ports auto`; resolves once it printed the ready block, rejects if it exits first. */
 export function startSandbox(dir: string, timeoutMs = 900_000): Promise<RunningSandbox> {
-  const child = spawn(process.execPath, [join(ROOT, "bin/attestctl"), "sandbox", "up", "--dir", dir, "--ports", "auto"], {
-    cwd: ROOT,
-    env: { ...process.env, ATTESTCTL_SANDBOX_TIMEOUT: String(SERVICE_TIMEOUT_S) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "bin/attestctl"), "sandbox", "up", "--dir", dir, "--ports", "auto"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ATTESTCTL_SANDBOX_TIMEOUT: String(SERVICE_TIMEOUT_S) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let text = "";
   child.stdout.on("data", (c: Buffer) => (text += c.toString("utf8")));
   child.stderr.on("data", (c: Buffer) => (text += c.toString("utf8")));
@@ -57,7 +61,10 @@ export async function stopSandbox(s: RunningSandbox): Promise<number | null> {
 }
 
 /** Runs `attestctl sandbox ARGS --dir DIR` to completion (asynchronously, so this process keeps reaping its children). */
-export function sandboxCli(dir: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function sandboxCli(
+  dir: string,
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(ROOT, "bin/attestctl"), "sandbox", ...args, "--dir", dir], {
     cwd: ROOT,
     env: { ...process.env, ATTESTCTL_SANDBOX_TIMEOUT: String(SERVICE_TIMEOUT_S) },

@@ -30,7 +30,12 @@ export interface ReportEntry {
     readonly product_line_assumed_for_tcb: string | null;
     readonly current_tcb: ManifestTcb;
     readonly platform_info: Record<string, unknown> & { readonly hex: string };
-    readonly key_info: { readonly hex: string; readonly author_key_en: boolean; readonly mask_chip_key: boolean; readonly signing_key: string };
+    readonly key_info: {
+      readonly hex: string;
+      readonly author_key_en: boolean;
+      readonly mask_chip_key: boolean;
+      readonly signing_key: string;
+    };
     readonly report_data: string;
     readonly measurement: string;
     readonly host_data: string;
@@ -82,8 +87,19 @@ export function vector(rel: string): Buffer {
 }
 
 /** Raw bytes, VEK and valid_at of a verifiable report, by file name fragment. */
-export function realCase(fragment: string): { readonly entry: ReportEntry; readonly report: Buffer; readonly vek: Buffer; readonly now: Date } {
+export function realCase(fragment: string): {
+  readonly entry: ReportEntry;
+  readonly report: Buffer;
+  readonly vek: Buffer;
+  readonly now: Date;
+} {
   const entry = VERIFIABLE.find((e) => e.file.includes(fragment));
-  if (!entry?.verification?.signing_key_cert || !entry.verification.valid_at) throw new Error(`no verifiable vector matches ${fragment}`);
-  return { entry, report: vector(entry.file), vek: vector(entry.verification.signing_key_cert), now: new Date(entry.verification.valid_at) };
+  if (!entry?.verification?.signing_key_cert || !entry.verification.valid_at)
+    throw new Error(`no verifiable vector matches ${fragment}`);
+  return {
+    entry,
+    report: vector(entry.file),
+    vek: vector(entry.verification.signing_key_cert),
+    now: new Date(entry.verification.valid_at),
+  };
 }

@@ -24,7 +24,10 @@ class ManualTimers implements Timers {
   }
 }
 
-const rows = (...values: number[]): Feeds => new Map<string, HostTensor>([["x", { datatype: "FP32", shape: [values.length, 1], data: Float32Array.from(values) }]]);
+const rows = (...values: number[]): Feeds =>
+  new Map<string, HostTensor>([
+    ["x", { datatype: "FP32", shape: [values.length, 1], data: Float32Array.from(values) }],
+  ]);
 const values = (out: Map<string, HostTensor>) => Array.from(out.get("y")!.data as Float32Array);
 
 /** A run function that records batches and completes when the test says so. */
@@ -35,7 +38,13 @@ function controlledRun() {
     const x = Array.from(feeds.get("x")!.data as Float32Array);
     batches.push(x);
     return new Promise<Map<string, HostTensor>>((resolve, reject) => {
-      finishers.push((fail) => (fail ? reject(fail) : resolve(new Map([["y", { datatype: "FP32", shape: [x.length, 1], data: Float32Array.from(x, (v) => v * 10) }]]))));
+      finishers.push((fail) =>
+        fail
+          ? reject(fail)
+          : resolve(
+              new Map([["y", { datatype: "FP32", shape: [x.length, 1], data: Float32Array.from(x, (v) => v * 10) }]]),
+            ),
+      );
     });
   };
   return { run, batches, finish: (fail?: unknown) => finishers.shift()!(fail) };
@@ -46,11 +55,24 @@ const flush = () => new Promise((r) => setImmediate(r));
 function setup(over: Partial<BatcherOptions> = {}) {
   const timers = new ManualTimers();
   const c = controlledRun();
-  const b = new Batcher(c.run, { maxBatchSize: 4, maxDelayMs: 5, maxQueue: 3, timeoutMs: 100, retryAfterSeconds: 2, batchable: true, timers, ...over });
+  const b = new Batcher(c.run, {
+    maxBatchSize: 4,
+    maxDelayMs: 5,
+    maxQueue: 3,
+    timeoutMs: 100,
+    retryAfterSeconds: 2,
+    batchable: true,
+    timers,
+    ...over,
+  });
   return { timers, b, ...c };
 }
 
-const settle = <T,>(p: Promise<T>) => p.then((v) => ({ ok: v }), (e: InferenceError) => ({ code: e.code, retry: e.retryAfterSeconds }));
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (v) => ({ ok: v }),
+    (e: InferenceError) => ({ code: e.code, retry: e.retryAfterSeconds }),
+  );
 
 describe("dynamic batcher", () => {
   it("waits up to maxDelayMs, then runs the queued requests as one batch and splits the outputs", async () => {
@@ -71,9 +93,15 @@ describe("dynamic batcher", () => {
     expect(batches).toEqual([[1, 2, 3]]);
     finish();
     await flush();
-    expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     finish();
-    expect((await Promise.all(p)).map(values)).toEqual([[10, 20, 30], [40, 50]]);
+    expect((await Promise.all(p)).map(values)).toEqual([
+      [10, 20, 30],
+      [40, 50],
+    ]);
     expect(timers.now).toBe(0);
   });
 
@@ -111,7 +139,10 @@ describe("dynamic batcher", () => {
     const p = [settle(b.submit(1, rows(1))), settle(b.submit(1, rows(2)))];
     timers.advance(5);
     finish(new Error("onnxruntime exploded"));
-    expect(await Promise.all(p)).toEqual([{ code: "INFERENCE_FAILED", retry: undefined }, { code: "INFERENCE_FAILED", retry: undefined }]);
+    expect(await Promise.all(p)).toEqual([
+      { code: "INFERENCE_FAILED", retry: undefined },
+      { code: "INFERENCE_FAILED", retry: undefined },
+    ]);
     const q = settle(b.submit(1, rows(3)));
     timers.advance(5);
     finish(new InferenceError("REQUEST_TIMEOUT", "x"));
@@ -144,6 +175,16 @@ describe("dynamic batcher", () => {
   });
 
   it("rejects impossible options with TypeError", () => {
-    expect(() => new Batcher(async () => new Map(), { maxBatchSize: 0, maxDelayMs: 0, maxQueue: 1, timeoutMs: 1, retryAfterSeconds: 1, batchable: true })).toThrow(TypeError);
+    expect(
+      () =>
+        new Batcher(async () => new Map(), {
+          maxBatchSize: 0,
+          maxDelayMs: 0,
+          maxQueue: 1,
+          timeoutMs: 1,
+          retryAfterSeconds: 1,
+          batchable: true,
+        }),
+    ).toThrow(TypeError);
   });
 });

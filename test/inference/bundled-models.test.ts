@@ -14,7 +14,9 @@ describe("bundled models", () => {
   it("builds byte-identical files with the pinned sha256 on every run", () => {
     const a = buildBundledModels();
     const b = buildBundledModels();
-    expect(a.map((f) => [f.name, f.sha256, f.bytes.length])).toEqual(Object.entries(PINNED).map(([n, [h, s]]) => [n, h, s]));
+    expect(a.map((f) => [f.name, f.sha256, f.bytes.length])).toEqual(
+      Object.entries(PINNED).map(([n, [h, s]]) => [n, h, s]),
+    );
     a.forEach((f, i) => expect(Buffer.compare(Buffer.from(f.bytes), Buffer.from(b[i]!.bytes))).toBe(0));
   });
 
@@ -37,7 +39,13 @@ describe("bundled models", () => {
   it("classifies sentiment with known outputs (real onnxruntime run)", async () => {
     const { model, batcher } = await servedBundled("sentiment");
     const texts = ["I loved this great movie", "terrible service, the worst food", "the phone"];
-    const prepared = model.prepare({ id: undefined, binaryOutputs: new Set(), rows: 3, outputs: undefined, inputs: new Map([["text", { datatype: "BYTES", shape: [3], data: texts }]]) });
+    const prepared = model.prepare({
+      id: undefined,
+      binaryOutputs: new Set(),
+      rows: 3,
+      outputs: undefined,
+      inputs: new Map([["text", { datatype: "BYTES", shape: [3], data: texts }]]),
+    });
     const out = model.finish(await batcher.submit(prepared.rows, prepared.feeds), undefined);
     expect(out.map(([n]) => n)).toEqual(["logits", "probabilities", "label"]);
     expect(out[2]![1].data).toEqual(["positive", "negative", "negative"]);
@@ -47,11 +55,19 @@ describe("bundled models", () => {
 
   it("embeds text with the encoder with known outputs (real onnxruntime run)", async () => {
     const { model, batcher } = await servedBundled("encoder");
-    const prepared = model.prepare({ id: undefined, binaryOutputs: new Set(), rows: 1, outputs: undefined, inputs: new Map([["text", { datatype: "BYTES", shape: [1], data: ["I loved this great movie"] }]]) });
+    const prepared = model.prepare({
+      id: undefined,
+      binaryOutputs: new Set(),
+      rows: 1,
+      outputs: undefined,
+      inputs: new Map([["text", { datatype: "BYTES", shape: [1], data: ["I loved this great movie"] }]]),
+    });
     const out = model.finish(await batcher.submit(prepared.rows, prepared.feeds), undefined);
     const [name, t] = out[0]!;
     expect(name).toBe("embedding");
     expect(t.shape).toEqual([1, 256]);
-    expect(Array.from((t.data as Float32Array).slice(0, 6), (v) => Number(v.toFixed(4)))).toEqual([0.0448, 0.718, 0.2293, 0.4833, -0.4293, 0.7006]);
+    expect(Array.from((t.data as Float32Array).slice(0, 6), (v) => Number(v.toFixed(4)))).toEqual([
+      0.0448, 0.718, 0.2293, 0.4833, -0.4293, 0.7006,
+    ]);
   });
 });

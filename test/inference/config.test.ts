@@ -4,16 +4,30 @@ import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 
 describe("runtime config", () => {
   it("fills defaults", () => {
-    const c = parseRuntimeConfig({ models: [{ name: "sentiment", container: "m.enc", signature: "m.jws" }], signerPublicKeyFile: "signer.pem", gatewayCaFile: "gw.pem", keyBroker: {} });
+    const c = parseRuntimeConfig({
+      models: [{ name: "sentiment", container: "m.enc", signature: "m.jws" }],
+      signerPublicKeyFile: "signer.pem",
+      gatewayCaFile: "gw.pem",
+      keyBroker: {},
+    });
     expect([c.listen, c.ops, c.batching, c.bodyLimitBytes, c.logLevel]).toEqual([
-      { host: "0.0.0.0", port: 8443 }, { host: "0.0.0.0", port: 9464 },
-      { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10000, retryAfterSeconds: 1 }, 1048576, "info",
+      { host: "0.0.0.0", port: 8443 },
+      { host: "0.0.0.0", port: 9464 },
+      { maxBatchSize: 8, maxBatchDelayMs: 5, maxQueue: 256, requestTimeoutMs: 10000, retryAfterSeconds: 1 },
+      1048576,
+      "info",
     ]);
   });
 
   it("reports every problem with its path (CONFIG_INVALID)", () => {
-    expect(() => parseRuntimeConfig({ models: [{ name: "Bad_Name", container: "", signature: "s", extra: 1 }], batching: { maxBatchSize: 0 }, keyBroker: {} }))
-      .toThrow(expect.objectContaining({
+    expect(() =>
+      parseRuntimeConfig({
+        models: [{ name: "Bad_Name", container: "", signature: "s", extra: 1 }],
+        batching: { maxBatchSize: 0 },
+        keyBroker: {},
+      }),
+    ).toThrow(
+      expect.objectContaining({
         code: "CONFIG_INVALID",
         message: [
           "invalid runtime config (6 problems):",
@@ -24,9 +38,16 @@ describe("runtime config", () => {
           "gatewayCaFile: Invalid input: expected string, received undefined",
           "batching.maxBatchSize: Too small: expected number to be >=1",
         ].join("\n"),
-      }));
-    expect(() => parseRuntimeConfig({ models: [{ name: "m", container: "c", signature: "s", text: {} }], signerPublicKeyFile: "k", gatewayCaFile: "g", keyBroker: {} }))
-      .toThrow("invalid runtime config (1 problems):\nmodels[0].tokenizer: required for a text model");
+      }),
+    );
+    expect(() =>
+      parseRuntimeConfig({
+        models: [{ name: "m", container: "c", signature: "s", text: {} }],
+        signerPublicKeyFile: "k",
+        gatewayCaFile: "g",
+        keyBroker: {},
+      }),
+    ).toThrow("invalid runtime config (1 problems):\nmodels[0].tokenizer: required for a text model");
   });
 });
 
@@ -40,13 +61,33 @@ describe("gateway config", () => {
 
   it("fills defaults", () => {
     const c = parseGatewayConfig(ok);
-    expect([c.listen, c.ops, c.upstreamTimeoutMs, c.bodyLimitBytes]).toEqual([{ host: "0.0.0.0", port: 8080 }, { host: "0.0.0.0", port: 9465 }, 15000, 1048576]);
+    expect([c.listen, c.ops, c.upstreamTimeoutMs, c.bodyLimitBytes]).toEqual([
+      { host: "0.0.0.0", port: 8080 },
+      { host: "0.0.0.0", port: 9465 },
+      15000,
+      1048576,
+    ]);
   });
 
   it("refuses plain-HTTP runtimes, dangling clients and unknown keys, all at once", () => {
-    expect(() => parseGatewayConfig({ ...ok, routes: { sentiment: [{ url: "http://runtime:8443" }] }, apiKeys: [{ ...ok.apiKeys[0], client: "nobody" }], typo: 1 }))
-      .toThrow(expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("routes.sentiment[0].url: ") }));
-    expect(() => parseGatewayConfig({ ...ok, apiKeys: [{ ...ok.apiKeys[0], client: "nobody" }] }))
-      .toThrow(expect.objectContaining({ code: "CONFIG_INVALID", message: "invalid gateway config (1 problems):\napiKeys[0].client: no client named nobody" }));
+    expect(() =>
+      parseGatewayConfig({
+        ...ok,
+        routes: { sentiment: [{ url: "http://runtime:8443" }] },
+        apiKeys: [{ ...ok.apiKeys[0], client: "nobody" }],
+        typo: 1,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "CONFIG_INVALID",
+        message: expect.stringContaining("routes.sentiment[0].url: "),
+      }),
+    );
+    expect(() => parseGatewayConfig({ ...ok, apiKeys: [{ ...ok.apiKeys[0], client: "nobody" }] })).toThrow(
+      expect.objectContaining({
+        code: "CONFIG_INVALID",
+        message: "invalid gateway config (1 problems):\napiKeys[0].client: no client named nobody",
+      }),
+    );
   });
 });

@@ -36,18 +36,32 @@ describe("certificate renewal before expiry", () => {
         calls.push([...keyIds]);
         if (refuse) throw new Error("broker unavailable");
         const cert = pki.broker.issue("runtime");
-        return { modelKeys: new Map(keyIds.map((k) => [k, sealed.keys.get(k)!])), serverCertificate: cert.cert, serverKey: cert.key, brokerCa: pki.broker.cert };
+        return {
+          modelKeys: new Map(keyIds.map((k) => [k, sealed.keys.get(k)!])),
+          serverCertificate: cert.cert,
+          serverKey: cert.key,
+          brokerCa: pki.broker.cert,
+        };
       },
     };
     rt = await startRuntime({
-      artifacts: sealed.artifacts, keyRelease, signerKey: sealed.signerKey, batching: TEST_BATCHING, logger, gatewayCa: pki.gateway.cert,
-      listen: { host: "127.0.0.1", port: 0 }, ops: { host: "127.0.0.1", port: 0 }, renewal: { timers, now: () => Date.now() + skewMs, retryMs: 10 },
+      artifacts: sealed.artifacts,
+      keyRelease,
+      signerKey: sealed.signerKey,
+      batching: TEST_BATCHING,
+      logger,
+      gatewayCa: pki.gateway.cert,
+      listen: { host: "127.0.0.1", port: 0 },
+      ops: { host: "127.0.0.1", port: 0 },
+      renewal: { timers, now: () => Date.now() + skewMs, retryMs: 10 },
     });
   });
   afterAll(() => rt.stop());
 
   const ready = async () => (await fetch(`http://127.0.0.1:${rt.opsPort}/v2/health/ready`)).status;
-  const serial = async () => (await httpsJson({ port: rt.port, path: "/v2/health/ready", ca: pki.broker.cert, ...pki.gatewayClient })).serverSerial;
+  const serial = async () =>
+    (await httpsJson({ port: rt.port, path: "/v2/health/ready", ca: pki.broker.cert, ...pki.gatewayClient }))
+      .serverSerial;
   const fire = async () => {
     pending.shift()!();
     for (let i = 0; i < 200 && pending.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -65,7 +79,9 @@ describe("certificate renewal before expiry", () => {
   it("retries a failed renewal and reports not ready once the certificate has expired", async () => {
     refuse = true;
     await fire();
-    expect(lines.filter((l) => l.includes('"event":"credentials-renewal-failed"')).map((l) => JSON.parse(l).code)).toEqual(["KEY_RELEASE_FAILED"]);
+    expect(
+      lines.filter((l) => l.includes('"event":"credentials-renewal-failed"')).map((l) => JSON.parse(l).code),
+    ).toEqual(["KEY_RELEASE_FAILED"]);
     expect(pending.length).toBe(1);
     const { cert } = pki.broker.issue("x");
     skewMs = certificateWindow(cert).notAfter - Date.now() + 1000;

@@ -8,7 +8,15 @@ import { describeKeyRelease, main as runtimeMain } from "../../runtime/inference
 import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
 import { bundled } from "../helpers/inference.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
-import { createTestPki, fakeKeyRelease, freePort, httpsJson, sealBundled, type SealedBundle, type TestPki } from "../helpers/runtime.js";
+import {
+  createTestPki,
+  fakeKeyRelease,
+  freePort,
+  httpsJson,
+  sealBundled,
+  type SealedBundle,
+  type TestPki,
+} from "../helpers/runtime.js";
 
 let dir: string;
 let pki: TestPki;
@@ -31,15 +39,33 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runtimeConfig(keyBroker: Record<string, unknown> = { url: "https://broker:8444" }): Promise<{ file: string; port: number; ops: number }> {
+async function runtimeConfig(
+  keyBroker: Record<string, unknown> = { url: "https://broker:8444" },
+): Promise<{ file: string; port: number; ops: number }> {
   const port = await freePort();
   const ops = await freePort();
   const file = join(dir, "runtime.json");
-  writeFileSync(file, JSON.stringify({
-    listen: { host: "127.0.0.1", port }, ops: { host: "127.0.0.1", port: ops }, logLevel: "fatal",
-    models: [{ name: "sentiment", container: "sentiment.onnx.enc", signature: "sentiment.onnx.enc.jws", tokenizer: "tokenizer.json", text: {}, labels: { from: "logits", names: ["negative", "positive"] } }],
-    signerPublicKeyFile: "signer.pem", gatewayCaFile: "gateway-ca.pem", keyBroker,
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      listen: { host: "127.0.0.1", port },
+      ops: { host: "127.0.0.1", port: ops },
+      logLevel: "fatal",
+      models: [
+        {
+          name: "sentiment",
+          container: "sentiment.onnx.enc",
+          signature: "sentiment.onnx.enc.jws",
+          tokenizer: "tokenizer.json",
+          text: {},
+          labels: { from: "logits", names: ["negative", "positive"] },
+        },
+      ],
+      signerPublicKeyFile: "signer.pem",
+      gatewayCaFile: "gateway-ca.pem",
+      keyBroker,
+    }),
+  );
   return { file, port, ops };
 }
 
@@ -59,24 +85,47 @@ describe("entry points (config files -> listening services)", () => {
 
   it("runtime: an invalid keyBroker section is CONFIG_INVALID (nothing served)", async () => {
     const { file } = await runtimeConfig();
-    await expect(runtimeMain(["--config", file])).rejects.toMatchObject({ code: "CONFIG_INVALID", message: expect.stringContaining("keyBroker.caFile") });
+    await expect(runtimeMain(["--config", file])).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      message: expect.stringContaining("keyBroker.caFile"),
+    });
   });
 
   it("runtime: the default seam is the KBS client; an unreachable broker is KEY_RELEASE_FAILED (exit 1)", async () => {
     const sim = await sharedSimulatedSnp();
     writeFileSync(join(dir, "broker-ca.pem"), pki.broker.cert);
-    const { file } = await runtimeConfig({ url: `https://127.0.0.1:${await freePort()}`, caFile: "broker-ca.pem", evidence: { kind: "simulated-snp", dir: sim.dir, measurement: "ab".repeat(48) } });
+    const { file } = await runtimeConfig({
+      url: `https://127.0.0.1:${await freePort()}`,
+      caFile: "broker-ca.pem",
+      evidence: { kind: "simulated-snp", dir: sim.dir, measurement: "ab".repeat(48) },
+    });
     expect(await runtimeMain(["--config", file])).toBe(1);
   });
 
   it("describeKeyRelease names the broker's code and drift class, or why it was unreachable", () => {
-    const denied = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: ...", { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "unknown-measurement" } });
-    expect(describeKeyRelease(denied)).toBe("attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement)");
-    const debug = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: attestation denied (drift class ok): DEBUG_ALLOWED at report.policy.debug", { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "ok" } });
-    expect(describeKeyRelease(debug)).toBe("attesting to the key broker: refused with ATTESTATION_DENIED (drift class ok: DEBUG_ALLOWED at report.policy.debug)");
-    expect(describeKeyRelease(new KeyBrokerError("CLIENT_DECRYPT_FAILED", "x"))).toBe("attesting to the key broker: CLIENT_DECRYPT_FAILED");
-    expect(describeKeyRelease(Object.assign(new Error("connect"), { code: "ECONNREFUSED" }))).toBe("attesting to the key broker: unreachable (ECONNREFUSED)");
-    expect(describeKeyRelease(Object.assign(new Error("open"), { code: "ENOENT" }))).toBe("attesting to the key broker: failed (ENOENT)");
+    const denied = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: ...", {
+      details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "unknown-measurement" },
+    });
+    expect(describeKeyRelease(denied)).toBe(
+      "attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement)",
+    );
+    const debug = new KeyBrokerError(
+      "CLIENT_PROTOCOL_ERROR",
+      "KBS attest: ATTESTATION_DENIED: attestation denied (drift class ok): DEBUG_ALLOWED at report.policy.debug",
+      { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "ok" } },
+    );
+    expect(describeKeyRelease(debug)).toBe(
+      "attesting to the key broker: refused with ATTESTATION_DENIED (drift class ok: DEBUG_ALLOWED at report.policy.debug)",
+    );
+    expect(describeKeyRelease(new KeyBrokerError("CLIENT_DECRYPT_FAILED", "x"))).toBe(
+      "attesting to the key broker: CLIENT_DECRYPT_FAILED",
+    );
+    expect(describeKeyRelease(Object.assign(new Error("connect"), { code: "ECONNREFUSED" }))).toBe(
+      "attesting to the key broker: unreachable (ECONNREFUSED)",
+    );
+    expect(describeKeyRelease(Object.assign(new Error("open"), { code: "ENOENT" }))).toBe(
+      "attesting to the key broker: failed (ENOENT)",
+    );
     expect(describeKeyRelease("boom")).toBe("attesting to the key broker: failed");
   });
 
@@ -92,21 +141,39 @@ describe("entry points (config files -> listening services)", () => {
 
     const gwPort = await freePort();
     const gwFile = join(dir, "gateway.json");
-    writeFileSync(gwFile, JSON.stringify({
-      listen: { host: "127.0.0.1", port: gwPort }, ops: { host: "127.0.0.1", port: await freePort() }, logLevel: "fatal",
-      upstreamTls: { brokerCaFile: "broker-ca.pem", certFile: "gateway.pem", keyFile: "gateway.key" },
-      routes: { sentiment: [{ url: `https://localhost:${rt.port}` }] },
-      clients: [{ name: "team-a", rateLimit: { perSecond: 10, burst: 10 } }], apiKeys: [key.record],
-    }));
+    writeFileSync(
+      gwFile,
+      JSON.stringify({
+        listen: { host: "127.0.0.1", port: gwPort },
+        ops: { host: "127.0.0.1", port: await freePort() },
+        logLevel: "fatal",
+        upstreamTls: { brokerCaFile: "broker-ca.pem", certFile: "gateway.pem", keyFile: "gateway.key" },
+        routes: { sentiment: [{ url: `https://localhost:${rt.port}` }] },
+        clients: [{ name: "team-a", rateLimit: { perSecond: 10, burst: 10 } }],
+        apiKeys: [key.record],
+      }),
+    );
     const gatewayExit = gatewayMain(["--config", gwFile]);
     await until(async () => (await fetch(`http://127.0.0.1:${gwPort}/v2/health/live`)).status === 200);
 
     const r = await fetch(`http://127.0.0.1:${gwPort}/v2/models/sentiment/infer`, {
-      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key.apiKey}` },
-      body: JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [2], data: ["I loved it, great fun", "boring and awful"] }], outputs: [{ name: "label" }] }),
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key.apiKey}` },
+      body: JSON.stringify({
+        inputs: [{ name: "text", datatype: "BYTES", shape: [2], data: ["I loved it, great fun", "boring and awful"] }],
+        outputs: [{ name: "label" }],
+      }),
     });
-    expect([r.status, ((await r.json()) as { outputs: Array<{ data: unknown }> }).outputs[0]!.data]).toEqual([200, ["positive", "negative"]]);
-    const direct = await httpsJson({ port: rt.port, path: "/v2/health/ready", ca: pki.broker.cert, ...pki.gatewayClient });
+    expect([r.status, ((await r.json()) as { outputs: Array<{ data: unknown }> }).outputs[0]!.data]).toEqual([
+      200,
+      ["positive", "negative"],
+    ]);
+    const direct = await httpsJson({
+      port: rt.port,
+      path: "/v2/health/ready",
+      ca: pki.broker.cert,
+      ...pki.gatewayClient,
+    });
     expect(direct.status).toBe(200);
 
     process.emit("SIGTERM");

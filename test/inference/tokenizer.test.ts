@@ -28,7 +28,18 @@ describe("tokenizer (BERT-style WordPiece via @huggingface/tokenizers)", () => {
     const enc = tok.encodeBatch(["hello world", "great"], "input text");
     const ids = (t: string) => BigInt(vocab.indexOf(t));
     const pad = new Array(12).fill(0n);
-    expect(Array.from(enc.inputIds)).toEqual([ids("[CLS]"), ids("hello"), ids("world"), ids("[SEP]"), ...pad, ids("[CLS]"), ids("great"), ids("[SEP]"), 0n, ...pad]);
+    expect(Array.from(enc.inputIds)).toEqual([
+      ids("[CLS]"),
+      ids("hello"),
+      ids("world"),
+      ids("[SEP]"),
+      ...pad,
+      ids("[CLS]"),
+      ids("great"),
+      ids("[SEP]"),
+      0n,
+      ...pad,
+    ]);
     expect(Array.from(enc.attentionMask)).toEqual([1n, 1n, 1n, 1n, ...pad, 1n, 1n, 1n, 0n, ...pad]);
     expect(enc.tokenTypeIds.every((v) => v === 0n)).toBe(true);
     expect([enc.rows, enc.sequenceLength]).toEqual([2, 16]);
@@ -46,7 +57,11 @@ describe("tokenizer (BERT-style WordPiece via @huggingface/tokenizers)", () => {
   });
 
   it("refuses a tokenizer.json without a model with TOKENIZER_INVALID", () => {
-    expect(() => loadTokenizer({ version: "1.0" }, { sequenceLength: 8 })).toThrow(expect.objectContaining({ code: "TOKENIZER_INVALID" }));
-    expect(() => loadTokenizer({ ...bertTokenizerJson(vocab), model: { type: "NoSuchModel" } }, { sequenceLength: 8 })).toThrow(expect.objectContaining({ code: "TOKENIZER_INVALID" }));
+    expect(() => loadTokenizer({ version: "1.0" }, { sequenceLength: 8 })).toThrow(
+      expect.objectContaining({ code: "TOKENIZER_INVALID" }),
+    );
+    expect(() =>
+      loadTokenizer({ ...bertTokenizerJson(vocab), model: { type: "NoSuchModel" } }, { sequenceLength: 8 }),
+    ).toThrow(expect.objectContaining({ code: "TOKENIZER_INVALID" }));
   });
 });

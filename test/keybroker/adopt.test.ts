@@ -19,7 +19,10 @@ const LABELS = { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca",
 /** The fixture's token, initialised and opened as the operator's tools would (same folder, label, PIN). */
 function operatorToken(f: BrokerFixture): Pkcs11Token {
   mkdirSync(f.config.stateDir, { recursive: true, mode: 0o700 });
-  useSoftHsm({ tokenDir: f.config.hsm.softhsm?.tokenDir as string, confPath: join(f.config.stateDir, "softhsm2.conf") });
+  useSoftHsm({
+    tokenDir: f.config.hsm.softhsm?.tokenDir as string,
+    confPath: join(f.config.stateDir, "softhsm2.conf"),
+  });
   ensureSoftHsmToken(SOFTHSM2_MODULE, f.config.hsm.tokenLabel, f.pin);
   return Pkcs11Token.open({ modulePath: SOFTHSM2_MODULE, tokenLabel: f.config.hsm.tokenLabel, pin: f.pin });
 }
@@ -30,7 +33,9 @@ function labels(token: Pkcs11Token): string[] {
   t.lib.C_FindObjectsInit(t.session, []);
   const handles = t.lib.C_FindObjects(t.session, 100);
   t.lib.C_FindObjectsFinal(t.session);
-  return handles.map((h) => String(t.lib.C_GetAttributeValue(t.session, h, [{ type: pkcs11js.CKA_LABEL }])[0]?.value)).sort();
+  return handles
+    .map((h) => String(t.lib.C_GetAttributeValue(t.session, h, [{ type: pkcs11js.CKA_LABEL }])[0]?.value))
+    .sort();
 }
 
 describe("keys the state does not record", () => {
@@ -47,19 +52,42 @@ describe("keys the state does not record", () => {
 
     const broker = await startBroker(f, new FakeVerifier());
     try {
-      expect(Object.fromEntries(Object.entries(broker.state.keys).map(([role, rs]) => [role, rs?.versions.map((v) => v.label)]))).toEqual({
+      expect(
+        Object.fromEntries(
+          Object.entries(broker.state.keys).map(([role, rs]) => [role, rs?.versions.map((v) => v.label)]),
+        ),
+      ).toEqual({
         kek: ["ci-kek-v1"],
         signing: ["ci-token-signing-v1"],
         ca: ["ci-broker-ca-v1"],
         session: ["ci-session-root-v1"],
       });
-      expect(broker.keyring.active("signing").publicJwk).toEqual({ kty: "EC", crv: "P-384", x: signingPoint.subarray(1, 49).toString("base64url"), y: signingPoint.subarray(49).toString("base64url") });
+      expect(broker.keyring.active("signing").publicJwk).toEqual({
+        kty: "EC",
+        crv: "P-384",
+        x: signingPoint.subarray(1, 49).toString("base64url"),
+        y: signingPoint.subarray(49).toString("base64url"),
+      });
       const caCert = new X509Certificate(broker.keyring.active("ca").certPem as string);
-      expect(caCert.publicKey.export({ format: "jwk" })).toMatchObject({ x: caPoint.subarray(1, 49).toString("base64url") });
+      expect(caCert.publicKey.export({ format: "jwk" })).toMatchObject({
+        x: caPoint.subarray(1, 49).toString("base64url"),
+      });
       expect(caCert.verify(caCert.publicKey)).toBe(true);
       const { signature } = await broker.keyring.signEs384Async("signing", Buffer.from("probe"));
-      expect(verify("sha384", Buffer.from("probe"), { key: createPublicKey({ key: { ...broker.keyring.active("signing").publicJwk }, format: "jwk" }), dsaEncoding: "ieee-p1363" }, signature)).toBe(true);
-      expect(auditLines(f).find((l) => l.event === "broker.start")).toMatchObject({ detail: "keys loaded; adopted pre-created keys: kek, signing, ca, session" });
+      expect(
+        verify(
+          "sha384",
+          Buffer.from("probe"),
+          {
+            key: createPublicKey({ key: { ...broker.keyring.active("signing").publicJwk }, format: "jwk" }),
+            dsaEncoding: "ieee-p1363",
+          },
+          signature,
+        ),
+      ).toBe(true);
+      expect(auditLines(f).find((l) => l.event === "broker.start")).toMatchObject({
+        detail: "keys loaded; adopted pre-created keys: kek, signing, ca, session",
+      });
     } finally {
       await broker.close();
     }
@@ -68,12 +96,18 @@ describe("keys the state does not record", () => {
   it("takes its own keys back when state.json is lost before any rotation", async () => {
     const f = brokerFixture();
     const first = await startBroker(f, new FakeVerifier());
-    const before = JSON.stringify(Object.values(first.state.keys).map((rs) => rs?.versions.map((v) => [v.label, v.publicJwk ?? null])));
+    const before = JSON.stringify(
+      Object.values(first.state.keys).map((rs) => rs?.versions.map((v) => [v.label, v.publicJwk ?? null])),
+    );
     await first.close();
     rmSync(join(f.config.stateDir, "state.json"));
     const again = await startBroker(f, new FakeVerifier());
     try {
-      expect(JSON.stringify(Object.values(again.state.keys).map((rs) => rs?.versions.map((v) => [v.label, v.publicJwk ?? null])))).toBe(before);
+      expect(
+        JSON.stringify(
+          Object.values(again.state.keys).map((rs) => rs?.versions.map((v) => [v.label, v.publicJwk ?? null])),
+        ),
+      ).toBe(before);
     } finally {
       await again.close();
     }
@@ -87,10 +121,19 @@ describe("keys the state does not record", () => {
     rmSync(join(f.config.stateDir, "state.json"));
     await expect(startBroker(f, new FakeVerifier())).rejects.toMatchObject({
       code: "HSM_KEY_CONFLICT",
-      message: 'the token holds "ci-kek-v1" (kek) but the broker\'s state records no kek key: later versions exist too (state.json lost after a rotation?); restore state.json, or use other key labels',
+      message:
+        'the token holds "ci-kek-v1" (kek) but the broker\'s state records no kek key: later versions exist too (state.json lost after a rotation?); restore state.json, or use other key labels',
     });
     const token = operatorToken(f);
-    expect(labels(token)).toEqual(["ci-broker-ca-v1", "ci-broker-ca-v1", "ci-kek-v1", "ci-kek-v2", "ci-session-root-v1", "ci-token-signing-v1", "ci-token-signing-v1"]);
+    expect(labels(token)).toEqual([
+      "ci-broker-ca-v1",
+      "ci-broker-ca-v1",
+      "ci-kek-v1",
+      "ci-kek-v2",
+      "ci-session-root-v1",
+      "ci-token-signing-v1",
+      "ci-token-signing-v1",
+    ]);
     token.close();
   });
 
@@ -111,7 +154,10 @@ describe("keys the state does not record", () => {
       { type: pkcs11js.CKA_DECRYPT, value: true },
     ]);
     token.close();
-    await expect(startBroker(f, new FakeVerifier())).rejects.toMatchObject({ code: "HSM_KEY_CONFLICT", message: expect.stringContaining("it was not generated inside the token or its value was exposed") });
+    await expect(startBroker(f, new FakeVerifier())).rejects.toMatchObject({
+      code: "HSM_KEY_CONFLICT",
+      message: expect.stringContaining("it was not generated inside the token or its value was exposed"),
+    });
   });
 
   it("refuses a rotation onto a label the token already holds, leaving the object, the state and no pending marker", async () => {

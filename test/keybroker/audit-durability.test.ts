@@ -12,11 +12,28 @@ import { describe, expect, it } from "vitest";
 import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
 import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
 import { AuditLog, parseAuditLog, type AuditEntry } from "../../runtime/keybroker/state/audit.js";
-import { adminRequest, brokerFixture, fakeClaims, fakeEvidence, FakeVerifier, goldenManifest, listen, measurementOf, releaseKey, signedManifest, startBroker, tempDir } from "../helpers/keybroker.js";
+import {
+  adminRequest,
+  brokerFixture,
+  fakeClaims,
+  fakeEvidence,
+  FakeVerifier,
+  goldenManifest,
+  listen,
+  measurementOf,
+  releaseKey,
+  signedManifest,
+  startBroker,
+  tempDir,
+} from "../helpers/keybroker.js";
 import { startBrokerProcess } from "../helpers/keybroker-process.js";
 import { sharedSimulatedSnp, SIMULATED_SNP_ROOT } from "../helpers/simulated-snp.js";
 
-const entry = (n: number): AuditEntry => ({ event: "kbs.resource", decision: "granted", resource: `default/model/m${n}` });
+const entry = (n: number): AuditEntry => ({
+  event: "kbs.resource",
+  decision: "granted",
+  resource: `default/model/m${n}`,
+});
 const FROZEN = () => new Date("2026-11-26T12:00:00.000Z");
 
 /** A durable append the test completes by hand, recording each call's lines. */
@@ -48,8 +65,14 @@ describe("audit log durability and group commit", () => {
     expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
     await Promise.all([1, 2, 3].map((n) => log.record(entry(n))));
     await log.close();
-    expect(parseAuditLog(readFileSync(log.path, "utf8")).map((l) => l.resource)).toEqual(["default/model/m1", "default/model/m2", "default/model/m3"]);
-    expect(readFileSync(log.path, "utf8").split("\n")[0]).toBe('{"ts":"2026-11-26T12:00:00.000Z","event":"kbs.resource","decision":"granted","resource":"default/model/m1"}');
+    expect(parseAuditLog(readFileSync(log.path, "utf8")).map((l) => l.resource)).toEqual([
+      "default/model/m1",
+      "default/model/m2",
+      "default/model/m3",
+    ]);
+    expect(readFileSync(log.path, "utf8").split("\n")[0]).toBe(
+      '{"ts":"2026-11-26T12:00:00.000Z","event":"kbs.resource","decision":"granted","resource":"default/model/m1"}',
+    );
   });
 
   it("writes records that arrive during a write together in the next single write, each resolving only after its own write", async () => {
@@ -67,7 +90,12 @@ describe("audit log durability and group commit", () => {
     first.done();
     await r1;
     const second = await g.nextCall(2);
-    expect(second.lines.map((l) => JSON.parse(l).resource)).toEqual(["default/model/m2", "default/model/m3", "default/model/m4", "default/model/m5"]);
+    expect(second.lines.map((l) => JSON.parse(l).resource)).toEqual([
+      "default/model/m2",
+      "default/model/m3",
+      "default/model/m4",
+      "default/model/m5",
+    ]);
     await drain();
     expect(settled).toEqual([1]);
     second.done();
@@ -101,7 +129,10 @@ describe("audit log durability and group commit", () => {
     await expect(a).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     (await g.nextCall(2)).done(new Error("EIO"));
     await expect(b).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
-    await expect(log.record(entry(3))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE", message: "audit log write failed earlier" });
+    await expect(log.record(entry(3))).rejects.toMatchObject({
+      code: "AUDIT_UNAVAILABLE",
+      message: "audit log write failed earlier",
+    });
     expect(g.calls).toHaveLength(2);
   });
 
@@ -114,7 +145,8 @@ describe("audit log durability and group commit", () => {
       auditAppend: async (data) => {
         const text = data.toString("utf8");
         const p = g.append(data);
-        if (failGrants && text.includes('"event":"kbs.attest","decision":"granted"')) (g.calls[g.calls.length - 1] as (typeof g.calls)[number]).done(new Error("ENOSPC"));
+        if (failGrants && text.includes('"event":"kbs.attest","decision":"granted"'))
+          (g.calls[g.calls.length - 1] as (typeof g.calls)[number]).done(new Error("ENOSPC"));
         else (g.calls[g.calls.length - 1] as (typeof g.calls)[number]).done();
         await p;
       },
@@ -122,16 +154,30 @@ describe("audit log durability and group commit", () => {
     const net = await listen(broker, f);
     try {
       const admin = (path: string, body: unknown) => adminRequest(net.adminUrl, net.ca, f.operator, "POST", path, body);
-      expect((await admin("/admin/v1/manifests", { jws: await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey) })).status).toBe(201);
+      expect(
+        (
+          await admin("/admin/v1/manifests", {
+            jws: await signedManifest(
+              goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }),
+              f.release.privateKey,
+            ),
+          })
+        ).status,
+      ).toBe(201);
       const ok = new KbsClient({ url: net.kbsUrl, ca: net.ca, evidence: fakeEvidence(fakeClaims(M)) });
       const { claims } = await ok.attest();
       ok.close();
-      const grant = g.calls.flatMap((c) => c.lines).map((l) => JSON.parse(l)).find((l) => l.event === "kbs.attest" && l.decision === "granted");
+      const grant = g.calls
+        .flatMap((c) => c.lines)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.event === "kbs.attest" && l.decision === "granted");
       expect(grant).toMatchObject({ tokenId: claims.jti, release: "r1" });
 
       failGrants = true;
       const refused = new KbsClient({ url: net.kbsUrl, ca: net.ca, evidence: fakeEvidence(fakeClaims(M)) });
-      await expect(refused.attest()).rejects.toMatchObject({ details: { status: 503, serverCode: "AUDIT_UNAVAILABLE" } });
+      await expect(refused.attest()).rejects.toMatchObject({
+        details: { status: 503, serverCode: "AUDIT_UNAVAILABLE" },
+      });
       expect(refused.currentToken).toBeUndefined();
       refused.close();
     } finally {
@@ -145,7 +191,13 @@ describe("audit log durability and group commit", () => {
     const M = measurementOf("inference-crash-audit");
     const dir = tempDir("kb-crash-audit-");
     const release = releaseKey();
-    writeFileSync(join(dir, "r1.jws"), await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), release.privateKey));
+    writeFileSync(
+      join(dir, "r1.jws"),
+      await signedManifest(
+        goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }),
+        release.privateKey,
+      ),
+    );
     writeFileSync(join(dir, "release.pub.pem"), release.publicPem);
     const f = brokerFixture(
       {
@@ -158,7 +210,10 @@ describe("audit log durability and group commit", () => {
     const urls = await p.ready;
     const ca = readFileSync(urls.ca, "utf8");
     const received: string[] = [];
-    const clients = Array.from({ length: 8 }, () => new KbsClient({ url: urls.kbs, ca, evidence: simulatedSnpEvidence(sim, { measurement: M }) }));
+    const clients = Array.from(
+      { length: 8 },
+      () => new KbsClient({ url: urls.kbs, ca, evidence: simulatedSnpEvidence(sim, { measurement: M }) }),
+    );
     await Promise.allSettled(
       clients.map(async (c) => {
         const { claims } = await c.attest();
@@ -168,7 +223,11 @@ describe("audit log durability and group commit", () => {
     );
     for (const c of clients) c.close();
     expect(await p.exited).toBeNull();
-    const granted = new Set(parseAuditLog(readFileSync(join(f.config.stateDir, "audit.log"), "utf8")).filter((l) => l.event === "kbs.attest" && l.decision === "granted").map((l) => l.tokenId));
+    const granted = new Set(
+      parseAuditLog(readFileSync(join(f.config.stateDir, "audit.log"), "utf8"))
+        .filter((l) => l.event === "kbs.attest" && l.decision === "granted")
+        .map((l) => l.tokenId),
+    );
     expect(received.length).toBeGreaterThan(0);
     expect(received.filter((jti) => !granted.has(jti))).toEqual([]);
   });

@@ -12,7 +12,16 @@ import { describe, expect, it } from "vitest";
 import { KbsClient, type EvidenceProvider } from "../../runtime/keybroker/client/kbs-client.js";
 import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
 import { parseAuditLog } from "../../runtime/keybroker/state/audit.js";
-import { adminRequest, auditLines, brokerFixture, goldenManifest, listen, measurementOf, signedManifest, startBroker } from "../helpers/keybroker.js";
+import {
+  adminRequest,
+  auditLines,
+  brokerFixture,
+  goldenManifest,
+  listen,
+  measurementOf,
+  signedManifest,
+  startBroker,
+} from "../helpers/keybroker.js";
 import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
@@ -28,12 +37,28 @@ describe("audit log", () => {
     const sim = await sharedSimulatedSnp("Genoa");
     const f = brokerFixture();
     const logLines: string[] = [];
-    const logger = pino({ level: "debug" }, new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString()), cb()) }));
+    const logger = pino(
+      { level: "debug" },
+      new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString()), cb()) }),
+    );
     const broker = await startBroker(f, simulatedVerifier(sim), { logger });
     const net = await listen(broker, f);
-    const admin = (method: "GET" | "POST", path: string, body?: unknown, type?: string) => adminRequest(net.adminUrl, net.ca, f.operator, method, path, body, type);
-    expect((await admin("POST", "/admin/v1/manifests", { jws: await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey) })).status).toBe(201);
-    expect((await admin("POST", "/admin/v1/data-keys/default/model/m", Buffer.from(MODEL_KEY), "application/octet-stream")).status).toBe(200);
+    const admin = (method: "GET" | "POST", path: string, body?: unknown, type?: string) =>
+      adminRequest(net.adminUrl, net.ca, f.operator, method, path, body, type);
+    expect(
+      (
+        await admin("POST", "/admin/v1/manifests", {
+          jws: await signedManifest(
+            goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }),
+            f.release.privateKey,
+          ),
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await admin("POST", "/admin/v1/data-keys/default/model/m", Buffer.from(MODEL_KEY), "application/octet-stream"))
+        .status,
+    ).toBe(200);
 
     const reportData: Buffer[] = [];
     const recorded = (measurement: string): EvidenceProvider => {
@@ -63,7 +88,11 @@ describe("audit log", () => {
       ...token.split("."),
       ...reportData.flatMap((rd) => [...encodings(rd), ...encodings(rd.subarray(0, 48))]),
     ];
-    const haystacks = { audit: text, logs: logLines.join(""), state: readFileSync(join(f.config.stateDir, "state.json"), "utf8") };
+    const haystacks = {
+      audit: text,
+      logs: logLines.join(""),
+      state: readFileSync(join(f.config.stateDir, "state.json"), "utf8"),
+    };
     for (const [name, hay] of Object.entries(haystacks)) {
       for (const s of secrets) expect(hay.includes(s), `${name} contains a secret (${s.slice(0, 8)}…)`).toBe(false);
     }
@@ -86,7 +115,12 @@ describe("audit log", () => {
       ["runtime/session-key/current", "granted"],
     ]);
     const grant = lines.find((l) => l.event === "kbs.attest" && l.decision === "granted");
-    expect(lines.find((l) => l.resource === "runtime/certificate/tls")).toMatchObject({ tokenId: grant.tokenId, who: grant.who, release: "r1", detail: `certificate serial ${creds.certificate.serial}` });
+    expect(lines.find((l) => l.resource === "runtime/certificate/tls")).toMatchObject({
+      tokenId: grant.tokenId,
+      who: grant.who,
+      release: "r1",
+      detail: `certificate serial ${creds.certificate.serial}`,
+    });
     expect(lines.map((l) => l.event)).toEqual([
       "broker.start",
       "rotation",
@@ -101,6 +135,11 @@ describe("audit log", () => {
       "admin.keys.list",
       "broker.stop",
     ]);
-    expect(lines.find((l) => l.event === "admin.data-key.import")).toMatchObject({ decision: "granted", who: expect.stringMatching(/^operator:alice#[0-9a-f]{16}$/), resource: "default/model/m", key: "data-key:v1" });
+    expect(lines.find((l) => l.event === "admin.data-key.import")).toMatchObject({
+      decision: "granted",
+      who: expect.stringMatching(/^operator:alice#[0-9a-f]{16}$/),
+      resource: "default/model/m",
+      key: "data-key:v1",
+    });
   });
 });

@@ -10,7 +10,20 @@ import type { KeyBroker } from "../../runtime/keybroker/broker.js";
 import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
 import { httpsTransport, type JsonResponse, type Transport } from "../../runtime/keybroker/client/transport.js";
 import { wantsCertificate } from "../../runtime/keybroker/kbs-service.js";
-import { adminRequest, auditLines, brokerFixture, fakeClaims, fakeEvidence, FakeVerifier, goldenManifest, listen, measurementOf, signedManifest, startBroker, type BrokerFixture } from "../helpers/keybroker.js";
+import {
+  adminRequest,
+  auditLines,
+  brokerFixture,
+  fakeClaims,
+  fakeEvidence,
+  FakeVerifier,
+  goldenManifest,
+  listen,
+  measurementOf,
+  signedManifest,
+  startBroker,
+  type BrokerFixture,
+} from "../helpers/keybroker.js";
 
 const M_INFERENCE = measurementOf("inference-cert");
 const M_BATCH = measurementOf("batch-cert");
@@ -44,13 +57,41 @@ describe("runtime certificate with the token", () => {
 
   beforeAll(async () => {
     f = brokerFixture({
-      policy: { resourceRules: [{ resource: "runtime/certificate/*", launchShapes: ["inference*"] }, { resource: "runtime/*/*" }, { resource: "*/model/*", launchShapes: ["inference*"] }] },
+      policy: {
+        resourceRules: [
+          { resource: "runtime/certificate/*", launchShapes: ["inference*"] },
+          { resource: "runtime/*/*" },
+          { resource: "*/model/*", launchShapes: ["inference*"] },
+        ],
+      },
     });
     broker = await startBroker(f, new FakeVerifier());
     net = await listen(broker, f);
-    const m = goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M_INFERENCE, "batch-b": M_BATCH } });
-    expect((await adminRequest(net.adminUrl, net.ca, f.operator, "POST", "/admin/v1/manifests", { jws: await signedManifest(m, f.release.privateKey) })).status).toBe(201);
-    expect((await adminRequest(net.adminUrl, net.ca, f.operator, "POST", "/admin/v1/data-keys/default/model/m", Buffer.alloc(32, 4), "application/octet-stream")).status).toBe(200);
+    const m = goldenManifest({
+      release: "r1",
+      status: "active",
+      shapes: { "inference-a": M_INFERENCE, "batch-b": M_BATCH },
+    });
+    expect(
+      (
+        await adminRequest(net.adminUrl, net.ca, f.operator, "POST", "/admin/v1/manifests", {
+          jws: await signedManifest(m, f.release.privateKey),
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await adminRequest(
+          net.adminUrl,
+          net.ca,
+          f.operator,
+          "POST",
+          "/admin/v1/data-keys/default/model/m",
+          Buffer.alloc(32, 4),
+          "application/octet-stream",
+        )
+      ).status,
+    ).toBe(200);
   });
   afterAll(async () => {
     await net.close();
@@ -80,14 +121,22 @@ describe("runtime certificate with the token", () => {
     expect(cert.verify(new X509Certificate(broker.keyring.active("ca").certPem as string).publicKey)).toBe(true);
     expect(cert.serialNumber.toLowerCase()).toBe(creds.certificate.serial);
     expect(creds.serverCertificate).toBe(creds.certificate.chain);
-    const tokenId = (JSON.parse(Buffer.from((c.currentToken as string).split(".")[1] as string, "base64url").toString()) as { jti: string }).jti;
+    const tokenId = (
+      JSON.parse(Buffer.from((c.currentToken as string).split(".")[1] as string, "base64url").toString()) as {
+        jti: string;
+      }
+    ).jti;
     const lines = auditLines(f).filter((l) => l.tokenId === tokenId);
     expect(lines.map((l) => [l.event, l.decision, l.resource ?? null])).toEqual([
       ["kbs.attest", "granted", null],
       ["kbs.resource", "granted", "runtime/certificate/tls"],
       ["kbs.resource", "granted", "default/model/m"],
     ]);
-    expect(lines[1]).toMatchObject({ detail: `certificate serial ${creds.certificate.serial}`, release: "r1", epoch: broker.epoch() });
+    expect(lines[1]).toMatchObject({
+      detail: `certificate serial ${creds.certificate.serial}`,
+      release: "r1",
+      epoch: broker.epoch(),
+    });
   });
 
   it("a Request without the extension (Trustee's attestation agent) gets the token alone", async () => {
@@ -99,7 +148,9 @@ describe("runtime certificate with the token", () => {
 
   it("no certificate where the resource rule forbids it: the token alone, the refusal audited, and the resource answers 403 too", async () => {
     const { c, sent, attestBodies } = client(M_BATCH);
-    await expect(c.release({ keyIds: [] })).rejects.toMatchObject({ details: { status: 403, serverCode: "RESOURCE_FORBIDDEN" } });
+    await expect(c.release({ keyIds: [] })).rejects.toMatchObject({
+      details: { status: 403, serverCode: "RESOURCE_FORBIDDEN" },
+    });
     c.close();
     expect(Object.keys(attestBodies[0] ?? {})).toEqual(["token"]);
     expect(sent.at(-1)).toBe("GET /kbs/v0/resource/runtime/certificate/tls");
@@ -115,7 +166,9 @@ describe("runtime certificate with the token", () => {
     const creds = await c.release({ keyIds: [] });
     c.close();
     expect(sent).toEqual(["POST /kbs/v0/auth", "POST /kbs/v0/attest", "GET /kbs/v0/resource/runtime/certificate/tls"]);
-    expect(new X509Certificate(creds.certificate.certificate).checkPrivateKey(createPrivateKey(creds.serverKey))).toBe(true);
+    expect(new X509Certificate(creds.certificate.certificate).checkPrivateKey(createPrivateKey(creds.serverKey))).toBe(
+      true,
+    );
   });
 
   it("refuses a certificate for another key than the attested one", async () => {
@@ -123,10 +176,22 @@ describe("runtime certificate with the token", () => {
     const foreign = (await other.c.release({ keyIds: [] })).certificate;
     other.c.close();
     const { c } = client(M_INFERENCE, ({ token }) => ({ token, "runtime-certificate": foreign }));
-    await expect(c.attest({ certificate: true })).rejects.toMatchObject({ code: "CLIENT_PROTOCOL_ERROR", message: "KBS attest: runtime-certificate certifies another key than the attested one" });
+    await expect(c.attest({ certificate: true })).rejects.toMatchObject({
+      code: "CLIENT_PROTOCOL_ERROR",
+      message: "KBS attest: runtime-certificate certifies another key than the attested one",
+    });
     c.close();
-    const garbled = client(M_INFERENCE, ({ token }) => ({ token, "runtime-certificate": { ...foreign, certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" } }));
-    await expect(garbled.c.attest({ certificate: true })).rejects.toMatchObject({ code: "CLIENT_PROTOCOL_ERROR", message: "KBS attest: runtime-certificate.certificate is not a certificate" });
+    const garbled = client(M_INFERENCE, ({ token }) => ({
+      token,
+      "runtime-certificate": {
+        ...foreign,
+        certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+      },
+    }));
+    await expect(garbled.c.attest({ certificate: true })).rejects.toMatchObject({
+      code: "CLIENT_PROTOCOL_ERROR",
+      message: "KBS attest: runtime-certificate.certificate is not a certificate",
+    });
     garbled.c.close();
   });
 });

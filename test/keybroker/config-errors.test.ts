@@ -6,7 +6,12 @@ import { parseKeyBrokerConfig, readPin } from "../../runtime/keybroker/config.js
 import { HTTP_STATUS, KEY_BROKER_ERROR_CODES, problemOf, KeyBrokerError } from "../../runtime/keybroker/errors.js";
 import { tempDir } from "../helpers/keybroker.js";
 
-const minimal = { stateDir: "/tmp/x", hsm: { tokenLabel: "t", pinEnv: "KB_PIN" }, admin: { operatorCaFile: "/ca.pem" }, manifests: { signerPublicKeyFile: "/k.pem" } };
+const minimal = {
+  stateDir: "/tmp/x",
+  hsm: { tokenLabel: "t", pinEnv: "KB_PIN" },
+  admin: { operatorCaFile: "/ca.pem" },
+  manifests: { signerPublicKeyFile: "/k.pem" },
+};
 
 describe("configuration", () => {
   it("applies defaults", () => {
@@ -23,24 +28,47 @@ describe("configuration", () => {
       expect.unreachable();
     } catch (e) {
       expect((e as KeyBrokerError).code).toBe("CONFIG_INVALID");
-      expect((e as KeyBrokerError).details.problems?.map((p) => p.path).sort()).toEqual(["extra", "hsm.pin", "hsm.tokenLabel", "ttl.tokenSeconds"]);
+      expect((e as KeyBrokerError).details.problems?.map((p) => p.path).sort()).toEqual([
+        "extra",
+        "hsm.pin",
+        "hsm.tokenLabel",
+        "ttl.tokenSeconds",
+      ]);
       expect((e as Error).message).not.toContain("1234");
     }
   });
 
   it("takes listener TLS files only as a pair", () => {
-    expect(() => parseKeyBrokerConfig({ ...minimal, tls: { certFile: "/c.pem" } })).toThrow(/tls.keyFile: set tls.certFile and tls.keyFile together/);
-    expect(parseKeyBrokerConfig({ ...minimal, tls: { certFile: "/c.pem", keyFile: "/k.pem" } }).tls).toEqual({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], certFile: "/c.pem", keyFile: "/k.pem" });
+    expect(() => parseKeyBrokerConfig({ ...minimal, tls: { certFile: "/c.pem" } })).toThrow(
+      /tls.keyFile: set tls.certFile and tls.keyFile together/,
+    );
+    expect(parseKeyBrokerConfig({ ...minimal, tls: { certFile: "/c.pem", keyFile: "/k.pem" } }).tls).toEqual({
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      certFile: "/c.pem",
+      keyFile: "/k.pem",
+    });
   });
 
   it("requires a PIN source and reads it from a file or an environment variable", () => {
-    expect(() => parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t" } })).toThrow(/hsm.pinFile: set hsm.pinFile or hsm.pinEnv/);
+    expect(() => parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t" } })).toThrow(
+      /hsm.pinFile: set hsm.pinFile or hsm.pinEnv/,
+    );
     const dir = tempDir();
     writeFileSync(join(dir, "pin"), "s3cret-pin\n");
-    expect(readPin(parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t", pinFile: join(dir, "pin") } }))).toBe("s3cret-pin");
+    expect(readPin(parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t", pinFile: join(dir, "pin") } }))).toBe(
+      "s3cret-pin",
+    );
     expect(readPin(parseKeyBrokerConfig(minimal), { KB_PIN: "from-env" })).toBe("from-env");
-    expect(() => readPin(parseKeyBrokerConfig(minimal), {})).toThrow(expect.objectContaining({ code: "PIN_UNAVAILABLE", message: "environment variable KB_PIN (hsm.pinEnv) is not set" }));
-    expect(() => readPin(parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t", pinFile: join(dir, "missing") } }))).toThrow(expect.objectContaining({ code: "PIN_UNAVAILABLE" }));
+    expect(() => readPin(parseKeyBrokerConfig(minimal), {})).toThrow(
+      expect.objectContaining({
+        code: "PIN_UNAVAILABLE",
+        message: "environment variable KB_PIN (hsm.pinEnv) is not set",
+      }),
+    );
+    expect(() =>
+      readPin(parseKeyBrokerConfig({ ...minimal, hsm: { tokenLabel: "t", pinFile: join(dir, "missing") } })),
+    ).toThrow(expect.objectContaining({ code: "PIN_UNAVAILABLE" }));
   });
 });
 
@@ -56,7 +84,17 @@ describe("error codes", () => {
   });
 
   it("turns unknown errors into INTERNAL without their message", () => {
-    expect(problemOf(new Error("secret detail"))).toEqual({ status: 500, body: { type: "https://confidential-inference.dev/keybroker/errors/INTERNAL", detail: "internal error", code: "INTERNAL" } });
-    expect(problemOf(new KeyBrokerError("ATTESTATION_DENIED", "denied", { details: { driftClass: "pending-release" } })).body).toMatchObject({ code: "ATTESTATION_DENIED", driftClass: "pending-release" });
+    expect(problemOf(new Error("secret detail"))).toEqual({
+      status: 500,
+      body: {
+        type: "https://confidential-inference.dev/keybroker/errors/INTERNAL",
+        detail: "internal error",
+        code: "INTERNAL",
+      },
+    });
+    expect(
+      problemOf(new KeyBrokerError("ATTESTATION_DENIED", "denied", { details: { driftClass: "pending-release" } }))
+        .body,
+    ).toMatchObject({ code: "ATTESTATION_DENIED", driftClass: "pending-release" });
   });
 });

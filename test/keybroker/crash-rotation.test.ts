@@ -16,13 +16,23 @@ import { KEY_ROLES, type KeyRole } from "../../runtime/keybroker/state/state.js"
 import { auditLines, brokerFixture, FakeVerifier, startBroker, type BrokerFixture } from "../helpers/keybroker.js";
 
 const CHILD = join(__dirname, "fixtures", "rotate-child.ts");
-const KEYS: Record<string, Buffer> = { "default/model/a": Buffer.alloc(32, 0xa1), "default/model/b": Buffer.alloc(16, 0xb2) };
+const KEYS: Record<string, Buffer> = {
+  "default/model/a": Buffer.alloc(32, 0xa1),
+  "default/model/b": Buffer.alloc(16, 0xb2),
+};
 
-function runChild(f: BrokerFixture, env: Record<string, string>, killAfterRotations?: number): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string; err: string }> {
+function runChild(
+  f: BrokerFixture,
+  env: Record<string, string>,
+  killAfterRotations?: number,
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string; err: string }> {
   const cfg = join(f.dir, "config.json");
   writeFileSync(cfg, JSON.stringify(f.config));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD], { env: { ...process.env, KB_CONFIG: cfg, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+      env: { ...process.env, KB_CONFIG: cfg, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => {
@@ -47,10 +57,15 @@ function checkEveryVersion(broker: KeyBroker): void {
     for (const v of versions) {
       if (role === "signing" || role === "ca") {
         const { signature } = broker.keyring.signEs384(role, Buffer.from("probe"), v.version);
-        const key = createPublicKey({ key: { ...(v.publicJwk as object), kty: "EC", crv: "P-384" } as never, format: "jwk" });
+        const key = createPublicKey({
+          key: { ...(v.publicJwk as object), kty: "EC", crv: "P-384" } as never,
+          format: "jwk",
+        });
         expect(verify("sha384", Buffer.from("probe"), { key, dsaEncoding: "ieee-p1363" }, signature)).toBe(true);
       } else if (role === "session") {
-        expect(broker.hsm.use((token, handle) => token.hmacSha384(handle("hmac", v.label), Buffer.from("probe")))).toHaveLength(48);
+        expect(
+          broker.hsm.use((token, handle) => token.hmacSha384(handle("hmac", v.label), Buffer.from("probe"))),
+        ).toHaveLength(48);
       }
     }
   }
@@ -58,7 +73,9 @@ function checkEveryVersion(broker: KeyBroker): void {
     const ds = broker.state.dataKeys[resource];
     for (const v of ds?.versions ?? []) {
       for (const [kek, blob] of Object.entries(v.wrapped)) {
-        expect(broker.keyring.unwrap(dataKeyAad(resource, v.version), Number(kek), blob.iv, blob.ct).equals(plain)).toBe(true);
+        expect(
+          broker.keyring.unwrap(dataKeyAad(resource, v.version), Number(kek), blob.iv, blob.ct).equals(plain),
+        ).toBe(true);
       }
     }
   }
@@ -92,9 +109,14 @@ describe("kill -9 during rotation", () => {
     try {
       expect(b.keyring.versions(role)).toHaveLength(before[role] + (committed ? 1 : 0));
       checkEveryVersion(b);
-      const start = auditLines(f).filter((l) => l.event === "broker.start").at(-1);
+      const start = auditLines(f)
+        .filter((l) => l.event === "broker.start")
+        .at(-1);
       if (committed) expect(start.detail).toBe("keys loaded");
-      else expect(start.detail).toBe(`keys loaded; undid interrupted rotation ${DEFAULT_KEY_LABELS[role]}-v${before[role] + 1}`);
+      else
+        expect(start.detail).toBe(
+          `keys loaded; undid interrupted rotation ${DEFAULT_KEY_LABELS[role]}-v${before[role] + 1}`,
+        );
       const again = await adminRotate(b, "operator:test", role);
       expect(again.version).toBe(before[role] + (committed ? 2 : 1));
       checkEveryVersion(b);

@@ -7,7 +7,8 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setImmediate(r));
 }
 
-const pub = (p: { publicKey: { export(o: { format: "jwk" }): { x?: string } } }) => p.publicKey.export({ format: "jwk" }).x;
+const pub = (p: { publicKey: { export(o: { format: "jwk" }): { x?: string } } }) =>
+  p.publicKey.export({ format: "jwk" }).x;
 
 describe("EphemeralKeys", () => {
   it("fills up to its target, hands out every pair once, refills, and generates on demand when empty", async () => {

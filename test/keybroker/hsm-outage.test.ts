@@ -5,7 +5,19 @@ import type { KeyBroker } from "../../runtime/keybroker/broker.js";
 import { adminImportDataKey, adminImportManifest } from "../../runtime/keybroker/admin-service.js";
 import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
 import { httpsTransport } from "../../runtime/keybroker/client/transport.js";
-import { auditLines, brokerFixture, fakeClaims, fakeEvidence, FakeVerifier, goldenManifest, listen, measurementOf, signedManifest, startBroker, type BrokerFixture } from "../helpers/keybroker.js";
+import {
+  auditLines,
+  brokerFixture,
+  fakeClaims,
+  fakeEvidence,
+  FakeVerifier,
+  goldenManifest,
+  listen,
+  measurementOf,
+  signedManifest,
+  startBroker,
+  type BrokerFixture,
+} from "../helpers/keybroker.js";
 
 const M = measurementOf("inference-outage");
 
@@ -16,7 +28,14 @@ describe("HSM outage", () => {
   beforeAll(async () => {
     f = brokerFixture();
     broker = await startBroker(f, new FakeVerifier(), { hsmRetryMs: { min: 50, max: 200 } });
-    await adminImportManifest(broker, "operator:test", await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey));
+    await adminImportManifest(
+      broker,
+      "operator:test",
+      await signedManifest(
+        goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }),
+        f.release.privateKey,
+      ),
+    );
     await adminImportDataKey(broker, "operator:test", "default/model/m", Buffer.alloc(32, 9));
     net = await listen(broker, f);
   });
@@ -33,13 +52,18 @@ describe("HSM outage", () => {
     const t = httpsTransport(net.kbsUrl, net.ca);
 
     renameSync(tokens, `${tokens}.away`);
-    const during = await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } });
+    const during = await t.send("GET", "/kbs/v0/resource/default/model/m", {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(during).toMatchObject({ status: 503, body: { code: "HSM_UNAVAILABLE" } });
     expect(await t.send("GET", "/healthz")).toMatchObject({ status: 503, body: { code: "HSM_UNAVAILABLE" } });
     await expect(c.attest()).rejects.toMatchObject({ details: { status: 503, serverCode: "HSM_UNAVAILABLE" } });
     // Still down after several reconnect attempts: never a key, never a crash.
     await new Promise((r) => setTimeout(r, 400));
-    expect((await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } })).status).toBe(503);
+    expect(
+      (await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(503);
 
     renameSync(`${tokens}.away`, tokens);
     let health = 0;
@@ -48,7 +72,10 @@ describe("HSM outage", () => {
       health = (await t.send("GET", "/healthz")).status;
     }
     expect(health).toBe(200);
-    expect((await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(200);
     await c.attest();
     expect((await c.getResource("default/model/m")).equals(Buffer.alloc(32, 9))).toBe(true);
     t.close();

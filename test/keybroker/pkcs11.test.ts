@@ -21,7 +21,9 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
   afterAll(() => token.close());
 
   it("writes a private configuration whose token folder is the project folder", () => {
-    expect(softHsmConf("/srv/kb/tokens")).toBe("directories.tokendir = /srv/kb/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
+    expect(softHsmConf("/srv/kb/tokens")).toBe(
+      "directories.tokendir = /srv/kb/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+    );
     expect(process.env.SOFTHSM2_CONF).toBe(join(dir, "softhsm2.conf"));
   });
 
@@ -44,7 +46,12 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
       return undefined;
     })();
     expect(err?.code).toBe("HSM_MECHANISM_MISSING");
-    expect(err?.details.problems.map((p) => p.path)).toEqual(["hsm.mechanisms.CKM_AES_GCM", "hsm.mechanisms.CKM_EC_KEY_PAIR_GEN", "hsm.mechanisms.CKM_GENERIC_SECRET_KEY_GEN", "hsm.mechanisms.CKM_SHA384_HMAC"]);
+    expect(err?.details.problems.map((p) => p.path)).toEqual([
+      "hsm.mechanisms.CKM_AES_GCM",
+      "hsm.mechanisms.CKM_EC_KEY_PAIR_GEN",
+      "hsm.mechanisms.CKM_GENERIC_SECRET_KEY_GEN",
+      "hsm.mechanisms.CKM_SHA384_HMAC",
+    ]);
     expect(err?.message).toContain("CKM_AES_GCM (wrap and unwrap model data keys under the KEK)");
     expect(REQUIRED_MECHANISMS).toHaveLength(6);
   });
@@ -52,7 +59,13 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
   it("creates a KEK that is sensitive, never extractable, a token object, and whose value cannot be read", () => {
     const kek = token.generateAesKey("kek-v1");
     expect(token.flags(kek)).toEqual({ sensitive: true, extractable: false, token: true });
-    expect(() => (token as unknown as { lib: pkcs11js.PKCS11; session: Buffer }).lib.C_GetAttributeValue((token as unknown as { session: Buffer }).session, kek, [{ type: pkcs11js.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
+    expect(() =>
+      (token as unknown as { lib: pkcs11js.PKCS11; session: Buffer }).lib.C_GetAttributeValue(
+        (token as unknown as { session: Buffer }).session,
+        kek,
+        [{ type: pkcs11js.CKA_VALUE }],
+      ),
+    ).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
     expect(token.find("aes", "kek-v1")).toHaveLength(1);
   });
 
@@ -66,7 +79,9 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
     const bad = Buffer.from(ct);
     bad[0] = (bad[0] as number) ^ 1;
     expect(() => token.gcmDecrypt(kek, iv, aad, bad)).toThrow(expect.objectContaining({ code: "WRAPPED_KEY_CORRUPT" }));
-    expect(() => token.gcmDecrypt(kek, iv, Buffer.from("other aad"), ct)).toThrow(expect.objectContaining({ code: "WRAPPED_KEY_CORRUPT" }));
+    expect(() => token.gcmDecrypt(kek, iv, Buffer.from("other aad"), ct)).toThrow(
+      expect.objectContaining({ code: "WRAPPED_KEY_CORRUPT" }),
+    );
   });
 
   it("signs ES384 as raw r||s that node verifies with the token's public point", () => {
@@ -100,8 +115,12 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
       Promise.all(messages.map((m) => token.hmacSha384Async(hmac, m))),
       Promise.all(messages.map(() => token.gcmDecryptAsync(kek, iv, aad, ct))),
     ]);
-    expect(sigs.map((sig, i) => verify("sha384", messages[i] as Buffer, { key, dsaEncoding: "ieee-p1363" }, sig))).toEqual(messages.map(() => true));
-    expect(macs.map((m, i) => m.equals(token.hmacSha384(hmac, messages[i] as Buffer)))).toEqual(messages.map(() => true));
+    expect(
+      sigs.map((sig, i) => verify("sha384", messages[i] as Buffer, { key, dsaEncoding: "ieee-p1363" }, sig)),
+    ).toEqual(messages.map(() => true));
+    expect(macs.map((m, i) => m.equals(token.hmacSha384(hmac, messages[i] as Buffer)))).toEqual(
+      messages.map(() => true),
+    );
     expect(keys.every((k) => k.equals(Buffer.alloc(32, 7)))).toBe(true);
     const bad = Buffer.from(ct);
     bad[5] = (bad[5] as number) ^ 1;
@@ -113,7 +132,14 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
     const running = Array.from({ length: 6 }, (_, i) => token.signEs384Async(priv, Buffer.from(`in flight ${i}`)));
     token.close();
     expect(token.closed).toBe(false);
-    expect((await Promise.allSettled(running)).map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "rejected", "rejected"]);
+    expect((await Promise.allSettled(running)).map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "rejected",
+      "rejected",
+      "rejected",
+    ]);
     expect(token.closed).toBe(true);
     await expect(token.signEs384Async(priv, Buffer.from("after"))).rejects.toMatchObject({ code: "HSM_UNAVAILABLE" });
     token = Pkcs11Token.open({ modulePath: SOFTHSM2_MODULE, tokenLabel: "unit", pin: "1234" });
@@ -122,7 +148,11 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
   it.each([
     ["a wrong PIN", { tokenLabel: "unit", pin: "9999" }, "HSM_LOGIN_FAILED"],
     ["an unknown token label", { tokenLabel: "nope", pin: "1234" }, "HSM_TOKEN_NOT_FOUND"],
-    ["a missing module", { modulePath: "/nonexistent/libpkcs11.so", tokenLabel: "unit", pin: "1234" }, "HSM_MODULE_LOAD_FAILED"],
+    [
+      "a missing module",
+      { modulePath: "/nonexistent/libpkcs11.so", tokenLabel: "unit", pin: "1234" },
+      "HSM_MODULE_LOAD_FAILED",
+    ],
   ])("opening with %s fails with its code and never shows the PIN", (_n, o, code) => {
     token.close();
     try {

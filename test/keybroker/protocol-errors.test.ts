@@ -9,7 +9,17 @@ import { expectedReportData } from "../../runtime/keybroker/protocol/binding.js"
 import { PROBLEM_TYPE_PREFIX } from "../../runtime/keybroker/errors.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
 import { adminImportDataKey, adminImportManifest } from "../../runtime/keybroker/admin-service.js";
-import { brokerFixture, fakeClaims, FakeVerifier, goldenManifest, measurementOf, signedManifest, startBroker, testClock, type BrokerFixture } from "../helpers/keybroker.js";
+import {
+  brokerFixture,
+  fakeClaims,
+  FakeVerifier,
+  goldenManifest,
+  measurementOf,
+  signedManifest,
+  startBroker,
+  testClock,
+  type BrokerFixture,
+} from "../helpers/keybroker.js";
 import { generateKeyPairSync } from "node:crypto";
 
 const M = measurementOf("inference");
@@ -22,10 +32,20 @@ describe("KBS protocol errors", () => {
   const verifier = new FakeVerifier();
 
   beforeAll(async () => {
-    f = brokerFixture({ limits: { bodyBytes: 4096, maxSessions: 100 }, ttl: { nonceSeconds: 30, tokenSeconds: 60, sessionKeySeconds: 600, graceSeconds: 0 } });
+    f = brokerFixture({
+      limits: { bodyBytes: 4096, maxSessions: 100 },
+      ttl: { nonceSeconds: 30, tokenSeconds: 60, sessionKeySeconds: 600, graceSeconds: 0 },
+    });
     broker = await startBroker(f, verifier, { now: clock.now });
     app = buildKbsApp(broker);
-    await adminImportManifest(broker, "operator:test", await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey));
+    await adminImportManifest(
+      broker,
+      "operator:test",
+      await signedManifest(
+        goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }),
+        f.release.privateKey,
+      ),
+    );
     await adminImportDataKey(broker, "operator:test", "default/model/m", Buffer.alloc(32, 1));
   });
   afterAll(async () => {
@@ -34,7 +54,11 @@ describe("KBS protocol errors", () => {
   });
 
   const auth = async () => {
-    const r = await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp", "extra-params": "" } });
+    const r = await app.inject({
+      method: "POST",
+      url: "/kbs/v0/auth",
+      payload: { version: "0.4.0", tee: "snp", "extra-params": "" },
+    });
     expect(r.statusCode).toBe(200);
     const cookie = /kbs-session-id=([^;]+)/.exec(String(r.headers["set-cookie"]))?.[1] as string;
     return { cookie, nonce: r.json().nonce as string };
@@ -45,10 +69,18 @@ describe("KBS protocol errors", () => {
   };
   const attestation = (nonce: string, key = teeKey(), claims = fakeClaims(M)) => ({
     "runtime-data": { nonce, "tee-pubkey": key },
-    "tee-evidence": { primary_evidence: { reportData: expectedReportData(nonce, key).toString("hex"), claims }, additional_evidence: "" },
+    "tee-evidence": {
+      primary_evidence: { reportData: expectedReportData(nonce, key).toString("hex"), claims },
+      additional_evidence: "",
+    },
   });
   const attest = (cookie: string | undefined, payload: unknown) =>
-    app.inject({ method: "POST", url: "/kbs/v0/attest", payload: payload as object, headers: cookie ? { cookie: `kbs-session-id=${cookie}` } : {} });
+    app.inject({
+      method: "POST",
+      url: "/kbs/v0/attest",
+      payload: payload as object,
+      headers: cookie ? { cookie: `kbs-session-id=${cookie}` } : {},
+    });
   const expectProblem = (r: { statusCode: number; json: () => any }, status: number, code: string) => {
     expect(r.statusCode).toBe(status);
     expect(r.json()).toMatchObject({ code, type: PROBLEM_TYPE_PREFIX + code });
@@ -56,14 +88,47 @@ describe("KBS protocol errors", () => {
   };
 
   it.each([
-    ["malformed JSON", { payload: "{not json", headers: { "content-type": "application/json" } }, 400, "BODY_MALFORMED"],
+    [
+      "malformed JSON",
+      { payload: "{not json", headers: { "content-type": "application/json" } },
+      400,
+      "BODY_MALFORMED",
+    ],
     ["empty JSON body", { payload: "", headers: { "content-type": "application/json" } }, 400, "BODY_MALFORMED"],
-    ["oversize body", { payload: JSON.stringify({ version: "0.4.0", tee: "snp", pad: "x".repeat(5000) }), headers: { "content-type": "application/json" } }, 413, "BODY_TOO_LARGE"],
-    ["wrong media type", { payload: "version=0.4.0", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "MEDIA_TYPE_UNSUPPORTED"],
-    ["array instead of object", { payload: "[]", headers: { "content-type": "application/json" } }, 400, "BODY_INVALID"],
+    [
+      "oversize body",
+      {
+        payload: JSON.stringify({ version: "0.4.0", tee: "snp", pad: "x".repeat(5000) }),
+        headers: { "content-type": "application/json" },
+      },
+      413,
+      "BODY_TOO_LARGE",
+    ],
+    [
+      "wrong media type",
+      { payload: "version=0.4.0", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      415,
+      "MEDIA_TYPE_UNSUPPORTED",
+    ],
+    [
+      "array instead of object",
+      { payload: "[]", headers: { "content-type": "application/json" } },
+      400,
+      "BODY_INVALID",
+    ],
     ["missing fields", { payload: "{}", headers: { "content-type": "application/json" } }, 400, "BODY_INVALID"],
-    ["old protocol version", { payload: JSON.stringify({ version: "0.1.0", tee: "snp" }), headers: { "content-type": "application/json" } }, 400, "PROTOCOL_VERSION_UNSUPPORTED"],
-    ["unsupported tee", { payload: JSON.stringify({ version: "0.4.0", tee: "tdx" }), headers: { "content-type": "application/json" } }, 400, "TEE_UNSUPPORTED"],
+    [
+      "old protocol version",
+      { payload: JSON.stringify({ version: "0.1.0", tee: "snp" }), headers: { "content-type": "application/json" } },
+      400,
+      "PROTOCOL_VERSION_UNSUPPORTED",
+    ],
+    [
+      "unsupported tee",
+      { payload: JSON.stringify({ version: "0.4.0", tee: "tdx" }), headers: { "content-type": "application/json" } },
+      400,
+      "TEE_UNSUPPORTED",
+    ],
   ])("/auth: %s", async (_name, req, status, code) => {
     const r = await app.inject({ method: "POST", url: "/kbs/v0/auth", ...req });
     expectProblem(r, status, code);
@@ -104,31 +169,67 @@ describe("KBS protocol errors", () => {
   it("/attest with additional evidence or init-data is refused with field paths", async () => {
     const a = await auth();
     const body = attestation(a.nonce) as any;
-    body["tee-evidence"].additional_evidence = "{\"tdx\":{}}";
+    body["tee-evidence"].additional_evidence = '{"tdx":{}}';
     body["init-data"] = { format: "toml", body: "" };
     const r = await attest(a.cookie, body);
     expectProblem(r, 400, "BODY_INVALID");
-    expect(r.json().problems.map((p: { path: string }) => p.path)).toEqual(["tee-evidence.additional_evidence", "init-data"]);
+    expect(r.json().problems.map((p: { path: string }) => p.path)).toEqual([
+      "tee-evidence.additional_evidence",
+      "init-data",
+    ]);
   });
 
   it("/resource: no token, garbage token, expired token, unknown resource, forbidden resource", async () => {
     const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: "GET", url, headers });
     expectProblem(await get("/kbs/v0/resource/default/model/m"), 401, "TOKEN_MISSING");
-    expectProblem(await get("/kbs/v0/resource/default/model/m", { authorization: "Bearer a.b.c" }), 401, "TOKEN_INVALID");
+    expectProblem(
+      await get("/kbs/v0/resource/default/model/m", { authorization: "Bearer a.b.c" }),
+      401,
+      "TOKEN_INVALID",
+    );
     const a = await auth();
     const token = (await attest(a.cookie, attestation(a.nonce))).json().token as string;
-    expect((await get("/kbs/v0/resource/default/model/m", { cookie: `kbs-session-id=${a.cookie}` })).statusCode).toBe(200);
+    expect((await get("/kbs/v0/resource/default/model/m", { cookie: `kbs-session-id=${a.cookie}` })).statusCode).toBe(
+      200,
+    );
     const [h, p, s] = token.split(".") as [string, string, string];
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url").toString()), release: "r9" })).toString("base64url")}.${s}`;
-    expectProblem(await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${forged}` }), 401, "TOKEN_INVALID");
+    expectProblem(
+      await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${forged}` }),
+      401,
+      "TOKEN_INVALID",
+    );
     // A valid session cookie does not vouch for another (forged) bearer token.
-    expectProblem(await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${forged}`, cookie: `kbs-session-id=${a.cookie}` }), 401, "TOKEN_INVALID");
-    expectProblem(await get("/kbs/v0/resource/default/model/unknown", { authorization: `Bearer ${token}` }), 404, "RESOURCE_NOT_FOUND");
-    expectProblem(await get("/kbs/v0/resource/default/secret/m", { authorization: `Bearer ${token}` }), 404, "RESOURCE_NOT_FOUND");
+    expectProblem(
+      await get("/kbs/v0/resource/default/model/m", {
+        authorization: `Bearer ${forged}`,
+        cookie: `kbs-session-id=${a.cookie}`,
+      }),
+      401,
+      "TOKEN_INVALID",
+    );
+    expectProblem(
+      await get("/kbs/v0/resource/default/model/unknown", { authorization: `Bearer ${token}` }),
+      404,
+      "RESOURCE_NOT_FOUND",
+    );
+    expectProblem(
+      await get("/kbs/v0/resource/default/secret/m", { authorization: `Bearer ${token}` }),
+      404,
+      "RESOURCE_NOT_FOUND",
+    );
     await adminImportDataKey(broker, "operator:test", "other/secret/s", Buffer.alloc(16, 2));
-    expectProblem(await get("/kbs/v0/resource/other/secret/s", { authorization: `Bearer ${token}` }), 403, "RESOURCE_FORBIDDEN");
+    expectProblem(
+      await get("/kbs/v0/resource/other/secret/s", { authorization: `Bearer ${token}` }),
+      403,
+      "RESOURCE_FORBIDDEN",
+    );
     clock.advance(61);
-    expectProblem(await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${token}` }), 401, "TOKEN_EXPIRED");
+    expectProblem(
+      await get("/kbs/v0/resource/default/model/m", { authorization: `Bearer ${token}` }),
+      401,
+      "TOKEN_EXPIRED",
+    );
   });
 
   it("unknown routes and methods answer ROUTE_NOT_FOUND", async () => {
@@ -144,9 +245,15 @@ describe("KBS protocol errors", () => {
     broker.sessions.sweep();
     const open = broker.sessions.size;
     for (let i = open; i < 100; i++) await auth();
-    expectProblem(await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } }), 503, "SESSIONS_EXHAUSTED");
+    expectProblem(
+      await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } }),
+      503,
+      "SESSIONS_EXHAUSTED",
+    );
     clock.advance(3600);
-    expect((await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } })).statusCode,
+    ).toBe(200);
   });
 
   it("/healthz reports the epoch (2: the initial one, then the manifest import changed the active set)", async () => {
@@ -159,7 +266,11 @@ describe("KBS protocol errors", () => {
     const a = await auth();
     const token = (await attest(a.cookie, attestation(a.nonce))).json().token as string;
     await broker.audit.close();
-    const r = await app.inject({ method: "GET", url: "/kbs/v0/resource/default/model/m", headers: { authorization: `Bearer ${token}` } });
+    const r = await app.inject({
+      method: "GET",
+      url: "/kbs/v0/resource/default/model/m",
+      headers: { authorization: `Bearer ${token}` },
+    });
     expectProblem(r, 503, "AUDIT_UNAVAILABLE");
     expect(r.body).not.toContain("ciphertext");
   });

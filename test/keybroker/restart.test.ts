@@ -1,10 +1,23 @@
 /** Restart keeps keys: the same token folder and state give the same CA, data keys, signing keys and session-key secret. */
 import { describe, expect, it } from "vitest";
 import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
-import { adminImportDataKey, adminImportManifest, adminListKeys, adminRotate } from "../../runtime/keybroker/admin-service.js";
+import {
+  adminImportDataKey,
+  adminImportManifest,
+  adminListKeys,
+  adminRotate,
+} from "../../runtime/keybroker/admin-service.js";
 import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
 import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
-import { auditLines, brokerFixture, goldenManifest, listen, measurementOf, signedManifest, startBroker } from "../helpers/keybroker.js";
+import {
+  auditLines,
+  brokerFixture,
+  goldenManifest,
+  listen,
+  measurementOf,
+  signedManifest,
+  startBroker,
+} from "../helpers/keybroker.js";
 import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
@@ -18,11 +31,22 @@ describe("restart", () => {
     const f = brokerFixture();
 
     const a = await startBroker(f, verifier());
-    await adminImportManifest(a, "operator:test", await signedManifest(goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }), f.release.privateKey));
+    await adminImportManifest(
+      a,
+      "operator:test",
+      await signedManifest(
+        goldenManifest({ release: "r1", status: "active", shapes: { "inference-a": M } }),
+        f.release.privateKey,
+      ),
+    );
     await adminImportDataKey(a, "operator:test", "default/model/m", Buffer.from(KEY));
     await adminRotate(a, "operator:test", "kek");
     const netA = await listen(a, f);
-    const c1 = new KbsClient({ url: netA.kbsUrl, ca: netA.ca, evidence: simulatedSnpEvidence(sim, { measurement: M }) });
+    const c1 = new KbsClient({
+      url: netA.kbsUrl,
+      ca: netA.ca,
+      evidence: simulatedSnpEvidence(sim, { measurement: M }),
+    });
     const first = await c1.release({ keyIds: ["default/model/m"], sessionKey: true });
     const token = c1.currentToken as string;
     const listedBefore = adminListKeys(a);
@@ -31,21 +55,46 @@ describe("restart", () => {
     await a.close();
 
     const b = await startBroker(f, verifier());
-    expect(auditLines(f).filter((l) => l.event === "broker.start").at(-1)).toMatchObject({ detail: "keys loaded" });
+    expect(
+      auditLines(f)
+        .filter((l) => l.event === "broker.start")
+        .at(-1),
+    ).toMatchObject({ detail: "keys loaded" });
     const listedAfter = adminListKeys(b);
     expect(listedAfter.roles).toEqual(listedBefore.roles);
-    expect(listedAfter.roles.kek).toMatchObject({ active: 2, versions: [{ version: 1, status: "retired" }, { version: 2, status: "active" }] });
-    expect(listedAfter.dataKeys).toEqual([{ resource: "default/model/m", active: 1, versions: [{ version: 1, importedAt: expect.any(String), length: 32, kekVersions: [1, 2] }] }]);
+    expect(listedAfter.roles.kek).toMatchObject({
+      active: 2,
+      versions: [
+        { version: 1, status: "retired" },
+        { version: 2, status: "active" },
+      ],
+    });
+    expect(listedAfter.dataKeys).toEqual([
+      {
+        resource: "default/model/m",
+        active: 1,
+        versions: [{ version: 1, importedAt: expect.any(String), length: 32, kekVersions: [1, 2] }],
+      },
+    ]);
     const netB = await listen(b, f);
     // A token issued before the restart is still accepted (same signing key, same epoch).
-    const c2 = new KbsClient({ url: netB.kbsUrl, ca: netB.ca, evidence: simulatedSnpEvidence(sim, { measurement: M }) });
+    const c2 = new KbsClient({
+      url: netB.kbsUrl,
+      ca: netB.ca,
+      evidence: simulatedSnpEvidence(sim, { measurement: M }),
+    });
     const { httpsTransport } = await import("../../runtime/keybroker/client/transport.js");
     const t = httpsTransport(netB.kbsUrl, netB.ca);
-    expect((await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(200);
     t.close();
     const second = await c2.release({ keyIds: ["default/model/m"], sessionKey: true });
     c2.close();
-    expect(Buffer.from(second.modelKeys.get("default/model/m") as Uint8Array).toString("hex")).toBe(KEY.toString("hex"));
+    expect(Buffer.from(second.modelKeys.get("default/model/m") as Uint8Array).toString("hex")).toBe(
+      KEY.toString("hex"),
+    );
     expect(second.brokerCa).toBe(first.brokerCa);
     expect(second.sessionKey?.kid).toBe(first.sessionKey?.kid);
     expect(second.sessionKey?.k).toBe(first.sessionKey?.k);

@@ -18,7 +18,9 @@ describe("SessionPool", () => {
     const pool = new SessionPool([s1, s2], () => (idle += 1));
     const seen: string[] = [];
     const gates = [gate(), gate(), gate(), gate()];
-    const ops = gates.map((g, i) => pool.run(async (s) => (seen.push(`start ${i} on ${s[0]}`), await g.p, seen.push(`end ${i}`), s[0])));
+    const ops = gates.map((g, i) =>
+      pool.run(async (s) => (seen.push(`start ${i} on ${s[0]}`), await g.p, seen.push(`end ${i}`), s[0])),
+    );
     await new Promise((r) => setImmediate(r));
     expect(seen).toEqual(["start 0 on 2", "start 1 on 1"]);
     expect(pool.inUse).toBe(2);
@@ -36,7 +38,9 @@ describe("SessionPool", () => {
 
   it("returns the session when the operation fails", async () => {
     const pool = new SessionPool([s1], () => undefined);
-    await expect(pool.run(async () => Promise.reject(new Error("CKR_FUNCTION_FAILED")))).rejects.toThrow("CKR_FUNCTION_FAILED");
+    await expect(pool.run(async () => Promise.reject(new Error("CKR_FUNCTION_FAILED")))).rejects.toThrow(
+      "CKR_FUNCTION_FAILED",
+    );
     expect(await pool.run(async (s) => s[0])).toBe(1);
   });
 

@@ -6,7 +6,11 @@ import { SessionStore } from "../../runtime/keybroker/session/sessions.js";
 function store(now: { t: number }) {
   return new SessionStore({ nonceTtlSeconds: 60, maxSessions: 2, now: () => new Date(now.t) });
 }
-const prepared = (): PreparedJwe => ({ protectedB64: "h", encryptedKey: Buffer.alloc(40, 1), cek: Buffer.alloc(32, 7) });
+const prepared = (): PreparedJwe => ({
+  protectedB64: "h",
+  encryptedKey: Buffer.alloc(40, 1),
+  cek: Buffer.alloc(32, 7),
+});
 
 describe("SessionStore prepared key agreements", () => {
   it("hands the prepared agreement to the session's own token, once", async () => {

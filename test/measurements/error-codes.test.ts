@@ -37,6 +37,14 @@ describe("error codes: errors.ts, the exported arrays and the README agree", () 
 
   it("lists every drift class with an action", () => {
     const rows = [...section.matchAll(/^\| `([a-z-]+)` \| .+ \| (release|deny)[^|]* \|$/gm)].map((m) => m[1]);
-    expect(rows.sort()).toEqual(["invalid-evidence", "ok", "pending-release", "platform-updated", "retired-release", "tcb-below-floor", "unknown-measurement"]);
+    expect(rows.sort()).toEqual([
+      "invalid-evidence",
+      "ok",
+      "pending-release",
+      "platform-updated",
+      "retired-release",
+      "tcb-below-floor",
+      "unknown-measurement",
+    ]);
   });
 });

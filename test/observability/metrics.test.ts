@@ -16,26 +16,28 @@ describe("Prometheus text exposition", () => {
     h.observe({ model: "m" }, 0.5);
     h.observe({ model: "m" }, 3);
     depth = 4;
-    expect(reg.render()).toBe([
-      "# HELP x_requests_total Requests",
-      "# TYPE x_requests_total counter",
-      'x_requests_total{model="a\\"b\\\\c\\nd",code="OK"} 2',
-      'x_requests_total{model="m",code="QUEUE_FULL"} 1',
-      "# HELP x_ready Ready",
-      "# TYPE x_ready gauge",
-      "x_ready 0",
-      "# HELP x_seconds Latency",
-      "# TYPE x_seconds histogram",
-      'x_seconds_bucket{model="m",le="0.1"} 1',
-      'x_seconds_bucket{model="m",le="1"} 2',
-      'x_seconds_bucket{model="m",le="+Inf"} 3',
-      'x_seconds_sum{model="m"} 3.55',
-      'x_seconds_count{model="m"} 3',
-      "# HELP x_queue Queue",
-      "# TYPE x_queue gauge",
-      'x_queue{model="m"} 4',
-      "",
-    ].join("\n"));
+    expect(reg.render()).toBe(
+      [
+        "# HELP x_requests_total Requests",
+        "# TYPE x_requests_total counter",
+        'x_requests_total{model="a\\"b\\\\c\\nd",code="OK"} 2',
+        'x_requests_total{model="m",code="QUEUE_FULL"} 1',
+        "# HELP x_ready Ready",
+        "# TYPE x_ready gauge",
+        "x_ready 0",
+        "# HELP x_seconds Latency",
+        "# TYPE x_seconds histogram",
+        'x_seconds_bucket{model="m",le="0.1"} 1',
+        'x_seconds_bucket{model="m",le="1"} 2',
+        'x_seconds_bucket{model="m",le="+Inf"} 3',
+        'x_seconds_sum{model="m"} 3.55',
+        'x_seconds_count{model="m"} 3',
+        "# HELP x_queue Queue",
+        "# TYPE x_queue gauge",
+        'x_queue{model="m"} 4',
+        "",
+      ].join("\n"),
+    );
     expect(c.get({ model: "m", code: "QUEUE_FULL" })).toBe(1);
     expect(() => c.inc({}, -1)).toThrow(TypeError);
     expect(() => reg.counter("x_ready", "dup")).toThrow(TypeError);

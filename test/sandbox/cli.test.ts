@@ -18,7 +18,11 @@ describe("attestctl sandbox: usage", () => {
     const none = await runCli(["sandbox"]);
     expect([none.code, none.stdout, none.stderr.startsWith(USAGE_HEAD)]).toEqual([2, "", true]);
     const help = await runCli(["sandbox", "--help"]);
-    expect([help.code, help.stdout.startsWith(USAGE_HEAD), help.stdout.includes("tamper    restart the runtime")]).toEqual([0, true, true]);
+    expect([
+      help.code,
+      help.stdout.startsWith(USAGE_HEAD),
+      help.stdout.includes("tamper    restart the runtime"),
+    ]).toEqual([0, true, true]);
   });
 
   it.each([
@@ -38,23 +42,54 @@ describe("attestctl sandbox: usage", () => {
 
   it("ATTESTCTL_SANDBOX_TIMEOUT must be a positive number", async () => {
     const r = await runCli(["sandbox", "down", "--dir", dir], undefined, { ATTESTCTL_SANDBOX_TIMEOUT: "soon" });
-    expect([r.code, r.stderr.endsWith("attestctl sandbox: error: ATTESTCTL_SANDBOX_TIMEOUT must be a positive number of seconds, got soon\n")]).toEqual([2, true]);
+    expect([
+      r.code,
+      r.stderr.endsWith(
+        "attestctl sandbox: error: ATTESTCTL_SANDBOX_TIMEOUT must be a positive number of seconds, got soon\n",
+      ),
+    ]).toEqual([2, true]);
   });
 });
 
 describe("attestctl sandbox: no sandbox running", () => {
   it("status exits 1, down exits 0, infer and tamper are NOT_RUNNING (exit 1)", async () => {
-    expect(await runCli(["sandbox", "status", "--dir", dir])).toEqual({ code: 1, stdout: `not running (${dir})\n`, stderr: "" });
-    expect(await runCli(["sandbox", "status", "--json", "--dir", dir])).toEqual({ code: 1, stdout: '{"running":false}\n', stderr: "" });
-    expect(await runCli(["sandbox", "down", "--dir", dir])).toEqual({ code: 0, stdout: `not running (${dir})\n`, stderr: "" });
+    expect(await runCli(["sandbox", "status", "--dir", dir])).toEqual({
+      code: 1,
+      stdout: `not running (${dir})\n`,
+      stderr: "",
+    });
+    expect(await runCli(["sandbox", "status", "--json", "--dir", dir])).toEqual({
+      code: 1,
+      stdout: '{"running":false}\n',
+      stderr: "",
+    });
+    expect(await runCli(["sandbox", "down", "--dir", dir])).toEqual({
+      code: 0,
+      stdout: `not running (${dir})\n`,
+      stderr: "",
+    });
     const notRunning = `attestctl sandbox: NOT_RUNNING: no sandbox is running in ${dir}: start one with \`npm start\` (or \`attestctl sandbox up --dir ${dir}\`)\n`;
-    expect(await runCli(["sandbox", "infer", "hello", "--dir", dir])).toEqual({ code: 1, stdout: "", stderr: notRunning });
-    expect(await runCli(["sandbox", "tamper", "--measurement", "--dir", dir])).toEqual({ code: 1, stdout: "", stderr: notRunning });
+    expect(await runCli(["sandbox", "infer", "hello", "--dir", dir])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: notRunning,
+    });
+    expect(await runCli(["sandbox", "tamper", "--measurement", "--dir", dir])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: notRunning,
+    });
   });
 
   it("up without SoftHSM2 says how to install it and starts nothing (SOFTHSM_MISSING, exit 1)", async () => {
-    const r = await runCli(["sandbox", "up", "--dir", dir, "--ports", "auto"], undefined, { SOFTHSM2_MODULE: "/nonexistent/libsofthsm2.so" });
-    expect(r).toEqual({ code: 1, stdout: "", stderr: `attestctl sandbox: SOFTHSM_MISSING: SOFTHSM2_MODULE=/nonexistent/libsofthsm2.so does not exist.\n${SOFTHSM2_INSTALL_HINT}\n` });
+    const r = await runCli(["sandbox", "up", "--dir", dir, "--ports", "auto"], undefined, {
+      SOFTHSM2_MODULE: "/nonexistent/libsofthsm2.so",
+    });
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `attestctl sandbox: SOFTHSM_MISSING: SOFTHSM2_MODULE=/nonexistent/libsofthsm2.so does not exist.\n${SOFTHSM2_INSTALL_HINT}\n`,
+    });
     expect(existsSync(sandboxLayout(dir).provisioned)).toBe(false);
   });
 
@@ -66,7 +101,10 @@ describe("attestctl sandbox: no sandbox running", () => {
     writeFileSync(L.run.state, "{not json");
     expect(() => readRunState(L)).toThrow(expect.objectContaining({ code: "STATE_INVALID" }));
     const r = await runCli(["sandbox", "infer", "x", "--dir", dir]);
-    expect([r.code, r.stderr.startsWith(`attestctl sandbox: STATE_INVALID: ${L.run.state} is unreadable`)]).toEqual([1, true]);
+    expect([r.code, r.stderr.startsWith(`attestctl sandbox: STATE_INVALID: ${L.run.state} is unreadable`)]).toEqual([
+      1,
+      true,
+    ]);
     rmSync(L.run.dir, { recursive: true, force: true });
   });
 });
@@ -74,15 +112,26 @@ describe("attestctl sandbox: no sandbox running", () => {
 describe("lastLogError", () => {
   it("returns the last error line of a service log (pino JSON or an entry point's stderr line)", () => {
     const f = join(dir, "svc.log");
-    writeFileSync(f, [
-      JSON.stringify({ level: 30, service: "inference", msg: "runtime booting" }),
-      JSON.stringify({ level: 50, service: "inference", code: "KEY_RELEASE_FAILED", msg: "runtime refused to serve: x" }),
-      JSON.stringify({ level: 30, service: "inference", msg: "draining" }),
-      JSON.stringify({ time: "t", service: "sandbox", event: "spawn" }),
-      "",
-    ].join("\n"));
+    writeFileSync(
+      f,
+      [
+        JSON.stringify({ level: 30, service: "inference", msg: "runtime booting" }),
+        JSON.stringify({
+          level: 50,
+          service: "inference",
+          code: "KEY_RELEASE_FAILED",
+          msg: "runtime refused to serve: x",
+        }),
+        JSON.stringify({ level: 30, service: "inference", msg: "draining" }),
+        JSON.stringify({ time: "t", service: "sandbox", event: "spawn" }),
+        "",
+      ].join("\n"),
+    );
     expect(lastLogError(f)).toBe("KEY_RELEASE_FAILED: runtime refused to serve: x");
-    writeFileSync(f, `${JSON.stringify({ level: 30, service: "keybroker", msg: "ok" })}\nkeybroker: HSM_LOGIN_FAILED: the token refused the PIN\n`);
+    writeFileSync(
+      f,
+      `${JSON.stringify({ level: 30, service: "keybroker", msg: "ok" })}\nkeybroker: HSM_LOGIN_FAILED: the token refused the PIN\n`,
+    );
     expect(lastLogError(f)).toBe("keybroker: HSM_LOGIN_FAILED: the token refused the PIN");
     expect(lastLogError(join(dir, "absent.log"))).toBeUndefined();
   });
@@ -91,10 +140,18 @@ describe("lastLogError", () => {
 describe("sandbox error codes", () => {
   it("are the same set in errors.ts, the exported array and the README table", () => {
     const source = readFileSync(join(__dirname, "../../runtime/sandbox/errors.ts"), "utf8");
-    const union = [...(source.split("export type SandboxErrorCode =")[1]!.split(";")[0]!.matchAll(/"([A-Z_]+)"/g))].map((m) => m[1]);
+    const union = [
+      ...source
+        .split("export type SandboxErrorCode =")[1]!
+        .split(";")[0]!
+        .matchAll(/"([A-Z_]+)"/g),
+    ].map((m) => m[1]);
     const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
     const table = readme.split("<!-- sandbox-errors:start -->\n")[1]?.split("<!-- sandbox-errors:end -->")[0] ?? "";
-    const rows = table.split("\n").filter((l) => l.startsWith("| `")).map((l) => l.split("|")[1]!.trim().replace(/`/g, ""));
+    const rows = table
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.split("|")[1]!.trim().replace(/`/g, ""));
     expect(SANDBOX_ERROR_CODES).toEqual(union);
     expect(rows).toEqual(union);
   });

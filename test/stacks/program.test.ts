@@ -32,24 +32,44 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const pair = generateKeyPairSync("ec", { namedCurve: "P-384" });
 const publicKey = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
 const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-const SECRETS = { hsmPin: "prod-test-pin-0042", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nprod-test\n-----END OPENSSH PRIVATE KEY-----\n", releaseSigningKey: privateKey };
+const SECRETS = {
+  hsmPin: "prod-test-pin-0042",
+  sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nprod-test\n-----END OPENSSH PRIVATE KEY-----\n",
+  releaseSigningKey: privateKey,
+};
 
 // A file:// KDS holding a VCEK for every fixture chip (Genoa and Turin hosts share the fixtures).
 const GENOA_CHIP = Buffer.from(Array.from({ length: 64 }, (_, i) => 100 + i)).toString("hex");
 const TURIN_HWID = Buffer.from(Array.from({ length: 8 }, (_, i) => 200 + i)).toString("hex");
 const kds = join(work, "kds");
-for (const [product, id] of [["Genoa", GENOA_CHIP], ["Turin", TURIN_HWID]] as const) {
+for (const [product, id] of [
+  ["Genoa", GENOA_CHIP],
+  ["Turin", TURIN_HWID],
+] as const) {
   mkdirSync(join(kds, "vcek/v1", product), { recursive: true });
-  writeFileSync(join(kds, "vcek/v1", product, id), readFileSync(join(ROOT, "test/vectors/attestation/snp/certs/vcek-genoa-azure.der")));
-  writeFileSync(join(kds, "vcek/v1", product, "cert_chain"), readFileSync(join(ROOT, "test/vectors/attestation/snp/amd-roots/cert_chain-vcek-genoa.pem")));
+  writeFileSync(
+    join(kds, "vcek/v1", product, id),
+    readFileSync(join(ROOT, "test/vectors/attestation/snp/certs/vcek-genoa-azure.der")),
+  );
+  writeFileSync(
+    join(kds, "vcek/v1", product, "cert_chain"),
+    readFileSync(join(ROOT, "test/vectors/attestation/snp/amd-roots/cert_chain-vcek-genoa.pem")),
+  );
 }
 
 /** Runs a host command line locally against the fixture of the host's product. */
 function runRemote(commandLine: string): string {
-  const fixture = commandLine.includes("EXPECT_PRODUCT='Turin'") || commandLine.includes("PRODUCT='Turin'") ? "turin" : "genoa";
+  const fixture =
+    commandLine.includes("EXPECT_PRODUCT='Turin'") || commandLine.includes("PRODUCT='Turin'") ? "turin" : "genoa";
   const r = spawnSync("sh", ["-c", commandLine.replace(/^sudo -n /, "")], {
     encoding: "utf8",
-    env: { PATH: `${FIX}/bin:/usr/bin:/bin`, PROC_ROOT: join(FIX, fixture, "proc"), SYSFS_ROOT: join(FIX, fixture, "sys"), SNPHOST_FIXTURE: join(FIX, fixture, "snphost"), FAKE_QEMU_VERSION: "9.2.0" },
+    env: {
+      PATH: `${FIX}/bin:/usr/bin:/bin`,
+      PROC_ROOT: join(FIX, fixture, "proc"),
+      SYSFS_ROOT: join(FIX, fixture, "sys"),
+      SNPHOST_FIXTURE: join(FIX, fixture, "snphost"),
+      FAKE_QEMU_VERSION: "9.2.0",
+    },
   });
   if (r.status !== 0) throw new Error(`remote command failed: ${r.stderr}`);
   return r.stdout;
@@ -65,14 +85,26 @@ beforeAll(async () => {
   const attestation = JSON.parse(raw[`${NS}:attestation`] ?? "{}");
   attestation.tcbFloors.Genoa.snp = 23;
   raw[`${NS}:attestation`] = JSON.stringify(attestation);
-  raw[`${NS}:hostSetup`] = JSON.stringify({ ...JSON.parse(raw[`${NS}:hostSetup`] ?? "{}"), kdsBaseUrl: "https://kds.invalid", stateDir: join(work, "state") });
-  await setupMocks((type, name, inputs) => {
-    if (type === "command:remote:Command") {
-      const create = String(inputs["create"]).replace("KDS_BASE_URL='https://kds.invalid'", `KDS_BASE_URL='file://${kds}'`);
-      return { stdout: /-(preflight|qemu|vcek)$/.test(name) ? runRemote(create) : "{}" };
-    }
-    return tlsComputed(type, name, inputs);
-  }, raw, [...secretKeys], "prod");
+  raw[`${NS}:hostSetup`] = JSON.stringify({
+    ...JSON.parse(raw[`${NS}:hostSetup`] ?? "{}"),
+    kdsBaseUrl: "https://kds.invalid",
+    stateDir: join(work, "state"),
+  });
+  await setupMocks(
+    (type, name, inputs) => {
+      if (type === "command:remote:Command") {
+        const create = String(inputs["create"]).replace(
+          "KDS_BASE_URL='https://kds.invalid'",
+          `KDS_BASE_URL='file://${kds}'`,
+        );
+        return { stdout: /-(preflight|qemu|vcek)$/.test(name) ? runRemote(create) : "{}" };
+      }
+      return tlsComputed(type, name, inputs);
+    },
+    raw,
+    [...secretKeys],
+    "prod",
+  );
   program = (await import("../../stacks/index.js")) as unknown as Record<string, pulumi.Output<unknown>>;
   await value(program["platformInventory"] as pulumi.Output<unknown>);
   await drain(registrations);
@@ -81,20 +113,31 @@ beforeAll(async () => {
 describe("stacks/index.ts on the prod config", () => {
   it("creates every component: 6 hosts, 12 guests, golden, network, keys, inference", () => {
     const count = (type: string) => registrations.filter((r) => r.type === `${NS}:index:${type}`).length;
-    expect([count("SevSnpHost"), count("ConfidentialVm"), count("GoldenMeasurements"), count("Segmentation"), count("KeyService"), count("InferenceService")]).toEqual([6, 12, 1, 1, 1, 1]);
+    expect([
+      count("SevSnpHost"),
+      count("ConfidentialVm"),
+      count("GoldenMeasurements"),
+      count("Segmentation"),
+      count("KeyService"),
+      count("InferenceService"),
+    ]).toEqual([6, 12, 1, 1, 1, 1]);
   });
 
   it("signs the golden manifest with the release key and exports the verifier policy", async () => {
     const jws = await value(program["goldenManifest"] as pulumi.Output<string>);
     const manifest = await verifySignedManifest(jws, pair.publicKey);
     expect(manifest).toEqual(await value(program["goldenMeasurements"] as pulumi.Output<unknown>));
-    const policy = (await value(program["verifierPolicy"] as pulumi.Output<Record<string, unknown>>));
-    expect(policy["measurements"]).toEqual([...new Set(Object.values(manifest.launchShapes).map((s) => s.measurement))].sort());
+    const policy = await value(program["verifierPolicy"] as pulumi.Output<Record<string, unknown>>);
+    expect(policy["measurements"]).toEqual(
+      [...new Set(Object.values(manifest.launchShapes).map((s) => s.measurement))].sort(),
+    );
     expect(policy["manifestSigningKey"]).toBe(publicKey);
   });
 
   it("expects each guest to report its shape's golden measurement", async () => {
-    const manifest = await value(program["goldenMeasurements"] as pulumi.Output<{ launchShapes: Record<string, { measurement: string }> }>);
+    const manifest = await value(
+      program["goldenMeasurements"] as pulumi.Output<{ launchShapes: Record<string, { measurement: string }> }>,
+    );
     const expected = await value(program["expectedMeasurements"] as pulumi.Output<Record<string, string>>);
     expect(Object.keys(expected)).toHaveLength(12);
     expect(expected["snp-genoa-01-runtime-a"]).toBe(manifest.launchShapes["runtime-prod"]?.measurement);
@@ -102,11 +145,25 @@ describe("stacks/index.ts on the prod config", () => {
   });
 
   it("exports the host inventory by host and by chip", async () => {
-    const byHost = await value(program["hostInventory"] as pulumi.Output<Record<string, { product: string; chipId: string }>>);
-    expect(Object.keys(byHost)).toEqual(["snp-genoa-01", "snp-genoa-02", "snp-genoa-03", "snp-genoa-04", "snp-turin-05", "snp-turin-06"]);
+    const byHost = await value(
+      program["hostInventory"] as pulumi.Output<Record<string, { product: string; chipId: string }>>,
+    );
+    expect(Object.keys(byHost)).toEqual([
+      "snp-genoa-01",
+      "snp-genoa-02",
+      "snp-genoa-03",
+      "snp-genoa-04",
+      "snp-turin-05",
+      "snp-turin-06",
+    ]);
     expect(byHost["snp-turin-05"]?.product).toBe("Turin");
-    const byChip = await value(program["platformInventory"] as pulumi.Output<Record<string, { host: string; product: string }>>);
-    expect(byChip[GENOA_CHIP]).toMatchObject({ product: "Genoa", reportedTcb: { bootloader: 10, tee: 0, snp: 23, microcode: 84 } });
+    const byChip = await value(
+      program["platformInventory"] as pulumi.Output<Record<string, { host: string; product: string }>>,
+    );
+    expect(byChip[GENOA_CHIP]).toMatchObject({
+      product: "Genoa",
+      reportedTcb: { bootloader: 10, tee: 0, snp: 23, microcode: 84 },
+    });
   });
 
   it("exports no secret and no secret value", async () => {
@@ -121,11 +178,25 @@ describe("stacks/index.ts on the prod config", () => {
   });
 
   it("writes broker, runtime and gateway configs their own parsers accept", () => {
-    const data = (name: string) => (plainInputs(registrations.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === name) as never) as { data: Record<string, string> }).data;
-    expect(parseKeyBrokerConfig(JSON.parse(data("keys-config")["broker.json"] ?? "")).manifests.files).toEqual(["/etc/confidential-inference/golden-manifest.jws"]);
-    expect(policyFromVerifierPolicy(JSON.parse(data("keys-config")["verifier-policy.json"] ?? ""))).toMatchObject({ allowedRoots: ["amd-genoa", "amd-turin"], minGuestSvn: 1 });
-    expect(parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? "")).models[0]?.name).toBe("text-encoder");
-    expect(Object.keys(parseGatewayConfig(JSON.parse(data("inference-gateway-config")["gateway.json"] ?? "")).routes)).toEqual(["text-encoder"]);
+    const data = (name: string) =>
+      (
+        plainInputs(
+          registrations.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === name) as never,
+        ) as { data: Record<string, string> }
+      ).data;
+    expect(parseKeyBrokerConfig(JSON.parse(data("keys-config")["broker.json"] ?? "")).manifests.files).toEqual([
+      "/etc/confidential-inference/golden-manifest.jws",
+    ]);
+    expect(policyFromVerifierPolicy(JSON.parse(data("keys-config")["verifier-policy.json"] ?? ""))).toMatchObject({
+      allowedRoots: ["amd-genoa", "amd-turin"],
+      minGuestSvn: 1,
+    });
+    expect(parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? "")).models[0]?.name).toBe(
+      "text-encoder",
+    );
+    expect(
+      Object.keys(parseGatewayConfig(JSON.parse(data("inference-gateway-config")["gateway.json"] ?? "")).routes),
+    ).toEqual(["text-encoder"]);
   });
 
   it("renders only schema-valid Kubernetes objects", () => {
@@ -136,7 +207,9 @@ describe("stacks/index.ts on the prod config", () => {
 
   it("lets exactly the designed flows through between the deployed workloads", () => {
     const m = networkModel(registrations, "kube-system");
-    const flows = allowedFlows(m.policies, m.namespaces, m.endpoints).map(formatFlow).filter((f) => !f.includes("dns/kube-dns") && !f.startsWith("external -> dns"));
+    const flows = allowedFlows(m.policies, m.namespaces, m.endpoints)
+      .map(formatFlow)
+      .filter((f) => !f.includes("dns/kube-dns") && !f.startsWith("external -> dns"));
     expect(flows).toEqual([
       "confidential/inference-runtime -> keys/key-broker 8444/TCP",
       "external -> gateway/inference-gateway 8080/TCP",

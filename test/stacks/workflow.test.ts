@@ -7,7 +7,10 @@ const ROOT = join(__dirname, "../..");
 
 describe(".github/workflows/preview.yml", () => {
   const wf = parse(readFileSync(join(ROOT, ".github/workflows/preview.yml"), "utf8"));
-  const stacks = readdirSync(join(ROOT, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.split(".")[1]).sort();
+  const stacks = readdirSync(join(ROOT, "stacks"))
+    .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+    .map((f) => f.split(".")[1])
+    .sort();
 
   it("previews every stack with --diff, the policy pack and a PR comment", () => {
     const job = wf.jobs["pulumi-preview"];
@@ -20,7 +23,7 @@ describe(".github/workflows/preview.yml", () => {
     const job = wf.jobs["golden-diff"];
     expect([...job.strategy.matrix.stack].sort()).toEqual(stacks);
     const script = job.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
-    expect(script).toContain("./bin/attestctl golden compute --config \"stacks/Pulumi.${{ matrix.stack }}.yaml\"");
+    expect(script).toContain('./bin/attestctl golden compute --config "stacks/Pulumi.${{ matrix.stack }}.yaml"');
     expect(script).toContain("./bin/attestctl golden diff golden/base.json golden/head.json --format markdown");
   });
 

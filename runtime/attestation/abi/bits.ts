@@ -32,9 +32,23 @@ export interface GuestPolicy {
 }
 
 /** Policy bits a caller may set when building a policy word, by name. */
-export type GuestPolicyFlags = Partial<Omit<GuestPolicy, "raw" | "abiMinor" | "abiMajor" | "reservedBit17">> & { readonly abiMinor?: number; readonly abiMajor?: number };
+export type GuestPolicyFlags = Partial<Omit<GuestPolicy, "raw" | "abiMinor" | "abiMajor" | "reservedBit17">> & {
+  readonly abiMinor?: number;
+  readonly abiMajor?: number;
+};
 
-const POLICY_BITS = { smt: 16, reservedBit17: 17, migrateMa: 18, debug: 19, singleSocket: 20, cxlAllow: 21, memAes256Xts: 22, raplDis: 23, ciphertextHiding: 24, pageSwapDisable: 25 } as const;
+const POLICY_BITS = {
+  smt: 16,
+  reservedBit17: 17,
+  migrateMa: 18,
+  debug: 19,
+  singleSocket: 20,
+  cxlAllow: 21,
+  memAes256Xts: 22,
+  raplDis: 23,
+  ciphertextHiding: 24,
+  pageSwapDisable: 25,
+} as const;
 
 const bit = (raw: bigint, n: number): boolean => ((raw >> BigInt(n)) & 1n) === 1n;
 
@@ -125,11 +139,20 @@ export interface KeyInfo {
 /** Decodes KEY_INFO; reserved encodings are refused by the parser before this is called. */
 export function decodeKeyInfo(raw: number): KeyInfo {
   const sel = (raw >> 2) & 0x7;
-  return { raw, authorKeyEn: (raw & 1) === 1, maskChipKey: (raw & 2) === 2, signingKey: sel === 0 ? "vcek" : sel === 1 ? "vlek" : "none" };
+  return {
+    raw,
+    authorKeyEn: (raw & 1) === 1,
+    maskChipKey: (raw & 2) === 2,
+    signingKey: sel === 0 ? "vcek" : sel === 1 ? "vlek" : "none",
+  };
 }
 
 /** Encodes KEY_INFO. */
-export function encodeKeyInfo(k: { readonly signingKey: SigningKey; readonly authorKeyEn?: boolean; readonly maskChipKey?: boolean }): number {
+export function encodeKeyInfo(k: {
+  readonly signingKey: SigningKey;
+  readonly authorKeyEn?: boolean;
+  readonly maskChipKey?: boolean;
+}): number {
   const sel = k.signingKey === "vcek" ? 0 : k.signingKey === "vlek" ? 1 : 7;
   return (k.authorKeyEn ? 1 : 0) | (k.maskChipKey ? 2 : 0) | (sel << 2);
 }

@@ -43,7 +43,8 @@ export function parseCertTable(table: Uint8Array): CertTableEntry[] {
     const offset = b.readUInt32LE(off + 16);
     const length = b.readUInt32LE(off + 20);
     if (guid.every((x) => x === 0) && offset === 0 && length === 0) return out;
-    if (offset + length > b.length || offset < off + ENTRY) throw malformed(`entry ${out.length} (offset ${offset}, length ${length}) lies outside the table data`);
+    if (offset + length > b.length || offset < off + ENTRY)
+      throw malformed(`entry ${out.length} (offset ${offset}, length ${length}) lies outside the table data`);
     out.push({ guid: bytesToGuid(guid), data: Buffer.from(b.subarray(offset, offset + length)) });
   }
 }

@@ -5,7 +5,15 @@
  * Signature" table; see ../../../docs or /work/shared/reference/attestation-verification.md §1.1.
  */
 import { AttestationError } from "../errors.js";
-import { decodeKeyInfo, decodePlatformInfo, decodePolicy, POLICY_RESERVED_MASK, type GuestPolicy, type KeyInfo, type PlatformInfo } from "./bits.js";
+import {
+  decodeKeyInfo,
+  decodePlatformInfo,
+  decodePolicy,
+  POLICY_RESERVED_MASK,
+  type GuestPolicy,
+  type KeyInfo,
+  type PlatformInfo,
+} from "./bits.js";
 import { productFromCpuId, type CpuId, type SnpProduct } from "./product.js";
 import { decodeTcb, tcbLayoutOf, type TcbLayout, type TcbVersion } from "./tcb.js";
 
@@ -57,7 +65,19 @@ export const OFFSET = {
 } as const;
 
 /** Sizes of the byte-string fields. */
-export const SIZE = { familyId: 16, imageId: 16, reportData: 64, measurement: 48, hostData: 32, idKeyDigest: 48, authorKeyDigest: 48, reportId: 32, reportIdMa: 32, chipId: 64, sigComponent: 72 } as const;
+export const SIZE = {
+  familyId: 16,
+  imageId: 16,
+  reportData: 64,
+  measurement: 48,
+  hostData: 32,
+  idKeyDigest: 48,
+  authorKeyDigest: 48,
+  reportId: 32,
+  reportIdMa: 32,
+  chipId: 64,
+  sigComponent: 72,
+} as const;
 
 /** A firmware version as printed `major.minor.build`. */
 export interface FirmwareVersion {
@@ -117,7 +137,17 @@ export interface ParseReportOptions {
   readonly product?: SnpProduct;
 }
 
-function fail(code: "REPORT_SIZE" | "REPORT_VERSION" | "SIGNATURE_ALGORITHM" | "RESERVED_NONZERO" | "POLICY_RESERVED" | "KEY_INFO_RESERVED", path: string, message: string): never {
+function fail(
+  code:
+    | "REPORT_SIZE"
+    | "REPORT_VERSION"
+    | "SIGNATURE_ALGORITHM"
+    | "RESERVED_NONZERO"
+    | "POLICY_RESERVED"
+    | "KEY_INFO_RESERVED",
+  path: string,
+  message: string,
+): never {
   throw new AttestationError(code, `parsing report: ${message}`, { path });
 }
 
@@ -125,10 +155,18 @@ function fail(code: "REPORT_SIZE" | "REPORT_VERSION" | "SIGNATURE_ALGORITHM" | "
 export function reservedRanges(version: number): readonly (readonly [number, number, string])[] {
   return [
     [0x04c, 0x050, "report.reserved@0x4C"],
-    [version >= 3 ? 0x18b : 0x188, 0x1a0, `report.reserved@0x${(version >= 3 ? 0x18b : 0x188).toString(16).toUpperCase()}`],
+    [
+      version >= 3 ? 0x18b : 0x188,
+      0x1a0,
+      `report.reserved@0x${(version >= 3 ? 0x18b : 0x188).toString(16).toUpperCase()}`,
+    ],
     [0x1eb, 0x1ec, "report.reserved@0x1EB"],
     [0x1ef, 0x1f0, "report.reserved@0x1EF"],
-    [version >= 5 ? 0x208 : 0x1f8, 0x2a0, `report.reserved@0x${(version >= 5 ? 0x208 : 0x1f8).toString(16).toUpperCase()}`],
+    [
+      version >= 5 ? 0x208 : 0x1f8,
+      0x2a0,
+      `report.reserved@0x${(version >= 5 ? 0x208 : 0x1f8).toString(16).toUpperCase()}`,
+    ],
     [OFFSET.signatureR + 48, OFFSET.signatureR + 72, "report.signature.r[48..71]"],
     [OFFSET.signatureS + 48, OFFSET.signatureS + 72, "report.signature.s[48..71]"],
     [0x330, 0x4a0, "report.signature.reserved@0x330"],
@@ -158,28 +196,58 @@ function looksLikeTurinChipId(b: Buffer): boolean {
  */
 export function parseReport(bytes: Uint8Array, options: ParseReportOptions = {}): SnpReport {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("parseReport: bytes must be a Uint8Array");
-  if (bytes.length !== REPORT_SIZE) fail("REPORT_SIZE", "report", `expected exactly ${REPORT_SIZE} bytes, got ${bytes.length}`);
+  if (bytes.length !== REPORT_SIZE)
+    fail("REPORT_SIZE", "report", `expected exactly ${REPORT_SIZE} bytes, got ${bytes.length}`);
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = b.readUInt32LE(OFFSET.version);
-  if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version)) fail("REPORT_VERSION", "report.version", `unsupported version ${version} (supported: 2-5)`);
+  if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version))
+    fail("REPORT_VERSION", "report.version", `unsupported version ${version} (supported: 2-5)`);
   const signatureAlgo = b.readUInt32LE(OFFSET.signatureAlgo);
-  if (signatureAlgo !== SIG_ALGO_ECDSA_P384_SHA384) fail("SIGNATURE_ALGORITHM", "report.signatureAlgo", `SIGNATURE_ALGO ${signatureAlgo} is not 1 (ECDSA P-384 with SHA-384)`);
+  if (signatureAlgo !== SIG_ALGO_ECDSA_P384_SHA384)
+    fail(
+      "SIGNATURE_ALGORITHM",
+      "report.signatureAlgo",
+      `SIGNATURE_ALGO ${signatureAlgo} is not 1 (ECDSA P-384 with SHA-384)`,
+    );
   const keyInfoRaw = b.readUInt32LE(OFFSET.keyInfo);
-  if (keyInfoRaw >>> 5 !== 0) fail("KEY_INFO_RESERVED", "report.keyInfo", `KEY_INFO reserved bits 31:5 are not zero (0x${keyInfoRaw.toString(16)})`);
+  if (keyInfoRaw >>> 5 !== 0)
+    fail(
+      "KEY_INFO_RESERVED",
+      "report.keyInfo",
+      `KEY_INFO reserved bits 31:5 are not zero (0x${keyInfoRaw.toString(16)})`,
+    );
   const sel = (keyInfoRaw >> 2) & 7;
   if (sel >= 2 && sel <= 6) fail("KEY_INFO_RESERVED", "report.keyInfo.signingKey", `SIGNING_KEY ${sel} is reserved`);
   const policyRaw = b.readBigUInt64LE(OFFSET.policy);
-  if (((policyRaw >> 17n) & 1n) !== 1n) fail("POLICY_RESERVED", "report.policy.reservedBit17", "POLICY bit 17 is reserved and must be 1");
-  if ((policyRaw & POLICY_RESERVED_MASK) !== 0n) fail("POLICY_RESERVED", "report.policy", `POLICY bits 63:26 are reserved and must be 0 (0x${policyRaw.toString(16)})`);
+  if (((policyRaw >> 17n) & 1n) !== 1n)
+    fail("POLICY_RESERVED", "report.policy.reservedBit17", "POLICY bit 17 is reserved and must be 1");
+  if ((policyRaw & POLICY_RESERVED_MASK) !== 0n)
+    fail(
+      "POLICY_RESERVED",
+      "report.policy",
+      `POLICY bits 63:26 are reserved and must be 0 (0x${policyRaw.toString(16)})`,
+    );
   for (const [start, end, path] of reservedRanges(version)) {
-    if (!isZero(b, start, end)) fail("RESERVED_NONZERO", path, `reserved bytes 0x${start.toString(16)}-0x${(end - 1).toString(16)} are not zero`);
+    if (!isZero(b, start, end))
+      fail("RESERVED_NONZERO", path, `reserved bytes 0x${start.toString(16)}-0x${(end - 1).toString(16)} are not zero`);
   }
-  const cpuid = version >= 3 ? { family: b[OFFSET.cpuidFamId] as number, model: b[OFFSET.cpuidModId] as number, stepping: b[OFFSET.cpuidStep] as number } : undefined;
+  const cpuid =
+    version >= 3
+      ? {
+          family: b[OFFSET.cpuidFamId] as number,
+          model: b[OFFSET.cpuidModId] as number,
+          stepping: b[OFFSET.cpuidStep] as number,
+        }
+      : undefined;
   const product = (cpuid && productFromCpuId(cpuid)) ?? options.product;
   const layout: TcbLayout = product ? tcbLayoutOf(product) : looksLikeTurinChipId(b) ? "turin" : "milan-genoa";
   const tcb = (off: number): TcbVersion => decodeTcb(b.readBigUInt64LE(off), layout);
   const copy = (off: number, len: number): Buffer => Buffer.from(b.subarray(off, off + len));
-  const fw = (major: number, minor: number, build: number): FirmwareVersion => ({ major: b[major] as number, minor: b[minor] as number, build: b[build] as number });
+  const fw = (major: number, minor: number, build: number): FirmwareVersion => ({
+    major: b[major] as number,
+    minor: b[minor] as number,
+    build: b[build] as number,
+  });
   return {
     version,
     guestSvn: b.readUInt32LE(OFFSET.guestSvn),
@@ -250,7 +318,8 @@ export interface SnpReportFields {
 export function serializeReport(r: SnpReportFields): Buffer {
   const b = Buffer.alloc(REPORT_SIZE);
   const put = (off: number, bytes: Uint8Array, size: number, name: string): void => {
-    if (bytes.length !== size) throw new TypeError(`serializeReport: ${name} must be ${size} bytes, got ${bytes.length}`);
+    if (bytes.length !== size)
+      throw new TypeError(`serializeReport: ${name} must be ${size} bytes, got ${bytes.length}`);
     b.set(bytes, off);
   };
   b.writeUInt32LE(r.version, OFFSET.version);

@@ -34,7 +34,15 @@ const byte = (raw: bigint, i: number): number => Number((raw >> BigInt(8 * i)) &
 /** Decodes a raw TCB_VERSION with `layout`. */
 export function decodeTcb(raw: bigint, layout: TcbLayout): TcbVersion {
   if (layout === "turin") {
-    return { raw, layout, fmc: byte(raw, 0), bootloader: byte(raw, 1), tee: byte(raw, 2), snp: byte(raw, 3), microcode: byte(raw, 7) };
+    return {
+      raw,
+      layout,
+      fmc: byte(raw, 0),
+      bootloader: byte(raw, 1),
+      tee: byte(raw, 2),
+      snp: byte(raw, 3),
+      microcode: byte(raw, 7),
+    };
   }
   return { raw, layout, bootloader: byte(raw, 0), tee: byte(raw, 1), snp: byte(raw, 6), microcode: byte(raw, 7) };
 }
@@ -42,7 +50,8 @@ export function decodeTcb(raw: bigint, layout: TcbLayout): TcbVersion {
 /** Encodes TCB components with `layout` (reserved bytes zero); `fmc` is required for Turin and ignored otherwise. */
 export function encodeTcb(c: TcbComponents, layout: TcbLayout): bigint {
   const at = (v: number, i: number): bigint => {
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw new TypeError(`TCB component must be an integer 0-255, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 255)
+      throw new TypeError(`TCB component must be an integer 0-255, got ${v}`);
     return BigInt(v) << BigInt(8 * i);
   };
   if (layout === "turin") {
@@ -60,5 +69,7 @@ export function tcbComponents(t: TcbVersion): TcbComponents {
 
 /** Component names present in a layout, in report order. */
 export function tcbComponentNames(layout: TcbLayout): readonly (keyof TcbComponents)[] {
-  return layout === "turin" ? ["fmc", "bootloader", "tee", "snp", "microcode"] : ["bootloader", "tee", "snp", "microcode"];
+  return layout === "turin"
+    ? ["fmc", "bootloader", "tee", "snp", "microcode"]
+    : ["bootloader", "tee", "snp", "microcode"];
 }

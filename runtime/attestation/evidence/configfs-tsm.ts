@@ -22,7 +22,12 @@ export interface TsmFs {
 /** Default configfs-tsm report directory. */
 export const TSM_REPORT_ROOT = "/sys/kernel/config/tsm/report";
 
-const nodeFs: TsmFs = { mkdir: (p) => mkdir(p), rmdir: (p) => rmdir(p), writeFile: (p, d) => writeFile(p, d), readFile: (p) => readFile(p) };
+const nodeFs: TsmFs = {
+  mkdir: (p) => mkdir(p),
+  rmdir: (p) => rmdir(p),
+  writeFile: (p, d) => writeFile(p, d),
+  readFile: (p) => readFile(p),
+};
 
 /** Options of {@link configfsTsmProvider}. */
 export interface ConfigfsTsmOptions {
@@ -50,7 +55,10 @@ export function configfsTsmProvider(options: ConfigfsTsmOptions = {}): EvidenceP
       try {
         await fs.mkdir(entry);
       } catch (e) {
-        throw unavailable(`cannot create a report entry under ${root} (${(e as NodeJS.ErrnoException).code ?? "error"}); is this an SEV-SNP guest with configfs-tsm?`, e);
+        throw unavailable(
+          `cannot create a report entry under ${root} (${(e as NodeJS.ErrnoException).code ?? "error"}); is this an SEV-SNP guest with configfs-tsm?`,
+          e,
+        );
       }
       try {
         const provider = (await fs.readFile(join(entry, "provider"))).toString("utf8").trim();
@@ -66,11 +74,15 @@ export function configfsTsmProvider(options: ConfigfsTsmOptions = {}): EvidenceP
           aux = undefined; // older kernels or a host without certificates
         }
         const after = (await fs.readFile(join(entry, "generation"))).toString("utf8").trim();
-        if (before !== after) throw unavailable(`the entry changed while it was read (generation ${before} -> ${after}); retry`);
+        if (before !== after)
+          throw unavailable(`the entry changed while it was read (generation ${before} -> ${after}); retry`);
         return snpBundle(report, aux);
       } catch (e) {
         if (e instanceof AttestationError) throw e;
-        throw unavailable(`the firmware did not return a report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, e);
+        throw unavailable(
+          `the firmware did not return a report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          e,
+        );
       } finally {
         await fs.rmdir(entry).catch(() => undefined);
       }

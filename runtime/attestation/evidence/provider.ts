@@ -40,16 +40,31 @@ export interface EvidenceProvider {
 
 /** Checks a request (caller misuse is a TypeError). */
 export function checkEvidenceRequest(request: EvidenceRequest): number {
-  if (!(request.reportData instanceof Uint8Array) || request.reportData.length !== 64) throw new TypeError("getEvidence: reportData must be exactly 64 bytes");
+  if (!(request.reportData instanceof Uint8Array) || request.reportData.length !== 64)
+    throw new TypeError("getEvidence: reportData must be exactly 64 bytes");
   const vmpl = request.vmpl ?? 0;
   if (!Number.isInteger(vmpl) || vmpl < 0 || vmpl > 3) throw new TypeError("getEvidence: vmpl must be 0-3");
   return vmpl;
 }
 
 /** Builds a bundle from a provider's raw outputs, checking the report size and the table. */
-export function snpBundle(report: Uint8Array, certTable: Uint8Array | undefined, extra: SnpCollateral = {}): SnpEvidenceBundle {
-  if (report.length !== REPORT_SIZE) throw new AttestationError("EVIDENCE_MALFORMED", `reading evidence: the report is ${report.length} bytes, expected ${REPORT_SIZE}`, { path: "evidence.report" });
+export function snpBundle(
+  report: Uint8Array,
+  certTable: Uint8Array | undefined,
+  extra: SnpCollateral = {},
+): SnpEvidenceBundle {
+  if (report.length !== REPORT_SIZE)
+    throw new AttestationError(
+      "EVIDENCE_MALFORMED",
+      `reading evidence: the report is ${report.length} bytes, expected ${REPORT_SIZE}`,
+      { path: "evidence.report" },
+    );
   const table = certTable && certTable.length > 0 ? Buffer.from(certTable) : undefined;
   const fromTable = table ? collateralFromCertTable(table) : {};
-  return { tee: "sev-snp", report: Buffer.from(report), ...(table ? { certTable: table } : {}), collateral: { ...fromTable, ...extra } };
+  return {
+    tee: "sev-snp",
+    report: Buffer.from(report),
+    ...(table ? { certTable: table } : {}),
+    collateral: { ...fromTable, ...extra },
+  };
 }

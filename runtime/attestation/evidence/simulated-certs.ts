@@ -7,7 +7,15 @@ import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from "nod
 import type { TcbComponents } from "../../../measurements/drift/types.js";
 import type { SnpProduct } from "../abi/product.js";
 import { OID } from "../x509/certificate.js";
-import { authorityKeyIdentifier, basicConstraints, buildCertificate, crlDistributionPoint, keyUsageCertSign, subjectKeyIdentifier, type NameSpec } from "../x509/build.js";
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  buildCertificate,
+  crlDistributionPoint,
+  keyUsageCertSign,
+  subjectKeyIdentifier,
+  type NameSpec,
+} from "../x509/build.js";
 import * as der from "../x509/der.js";
 import { AMD_OID } from "../verify/vek.js";
 
@@ -15,7 +23,11 @@ const DAY_MS = 86_400_000;
 const YEAR_MS = 365 * DAY_MS;
 
 /** productName AMD writes into VCEKs of each line. */
-export const SIMULATED_PRODUCT_NAME: Readonly<Record<SnpProduct, string>> = { Milan: "Milan-B0", Genoa: "Genoa", Turin: "Turin" };
+export const SIMULATED_PRODUCT_NAME: Readonly<Record<SnpProduct, string>> = {
+  Milan: "Milan-B0",
+  Genoa: "Genoa",
+  Turin: "Turin",
+};
 
 /** An AMD-style name: OU, C, L, ST, O, CN, one RDN each. */
 export function amdName(cn: string): NameSpec[] {
@@ -37,7 +49,12 @@ export interface SimulatedRootKeys {
 }
 
 /** Builds ARK, ASK and ASVK certificates (DER) valid for 25 years from `notBefore`. */
-export function buildSimulatedRoots(product: SnpProduct, keys: SimulatedRootKeys, notBefore: Date, serialBase: bigint): { ark: Buffer; ask: Buffer; asvk: Buffer } {
+export function buildSimulatedRoots(
+  product: SnpProduct,
+  keys: SimulatedRootKeys,
+  notBefore: Date,
+  serialBase: bigint,
+): { ark: Buffer; ask: Buffer; asvk: Buffer } {
   const notAfter = new Date(notBefore.getTime() + 25 * YEAR_MS);
   const arkName = amdName(`ARK-${product}`);
   const pub = (k: KeyObject) => (k.type === "private" ? createPublicKey(k) : k);
@@ -78,21 +95,33 @@ export function buildSimulatedRoots(product: SnpProduct, keys: SimulatedRootKeys
       },
       keys.ark,
     );
-  return { ark, ask: intermediate(keys.ask, `SEV-${product}`, serialBase + 1n, "vcek"), asvk: intermediate(keys.asvk, `SEV-VLEK-${product}`, serialBase + 2n, "vlek") };
+  return {
+    ark,
+    ask: intermediate(keys.ask, `SEV-${product}`, serialBase + 1n, "vcek"),
+    asvk: intermediate(keys.asvk, `SEV-VLEK-${product}`, serialBase + 2n, "vlek"),
+  };
 }
 
 /** P-384 group order (SEC 2, secp384r1 n). */
-const P384_N = BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973");
+const P384_N = BigInt(
+  "0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
+);
 
 /**
  * Derives a P-384 private key from a secret and a label, as real firmware derives a VCEK from the
  * chip secret and the TCB: the same chip and TCB always give the same key.
  */
 export function deriveP384Key(secret: Uint8Array, label: string): KeyObject {
-  const okm = Buffer.from(hkdfSync("sha384", secret, Buffer.from("confidential-inference simulated SNP"), Buffer.from(label), 64));
+  const okm = Buffer.from(
+    hkdfSync("sha384", secret, Buffer.from("confidential-inference simulated SNP"), Buffer.from(label), 64),
+  );
   const d = (BigInt(`0x${okm.toString("hex")}`) % (P384_N - 1n)) + 1n;
   const dBytes = Buffer.from(d.toString(16).padStart(96, "0"), "hex");
-  return createPrivateKey({ key: der.seq(der.integer(1), der.octetString(dBytes), der.explicit(0, der.oid(OID.secp384r1))), format: "der", type: "sec1" });
+  return createPrivateKey({
+    key: der.seq(der.integer(1), der.octetString(dBytes), der.explicit(0, der.oid(OID.secp384r1))),
+    format: "der",
+    type: "sec1",
+  });
 }
 
 /** The VEK to issue: role, TCB, and hwID (VCEK) or cspID (VLEK). */
@@ -125,7 +154,9 @@ export function buildSimulatedVek(spec: VekSpec, intermediateKey: KeyObject): Bu
     ext(AMD_OID.spl7, int(0)),
     ext(AMD_OID.snpSPL, int(spec.tcb.snp)),
     ext(AMD_OID.ucodeSPL, int(spec.tcb.microcode)),
-    spec.role === "vcek" ? ext(AMD_OID.hwID, Buffer.from((spec.chipId ?? Buffer.alloc(64)).subarray(0, turin ? 8 : 64))) : ext(AMD_OID.cspID, der.ia5(spec.cspId ?? "CN=sandbox.local")),
+    spec.role === "vcek"
+      ? ext(AMD_OID.hwID, Buffer.from((spec.chipId ?? Buffer.alloc(64)).subarray(0, turin ? 8 : 64)))
+      : ext(AMD_OID.cspID, der.ia5(spec.cspId ?? "CN=sandbox.local")),
   ];
   const issuerCn = spec.role === "vcek" ? `SEV-${spec.product}` : `SEV-VLEK-${spec.product}`;
   return buildCertificate(
@@ -143,7 +174,12 @@ export function buildSimulatedVek(spec: VekSpec, intermediateKey: KeyObject): Bu
 }
 
 /** A stable label for a VEK key derivation. */
-export function vekLabel(role: "vcek" | "vlek", product: SnpProduct, id: Uint8Array | string, tcb: TcbComponents): string {
+export function vekLabel(
+  role: "vcek" | "vlek",
+  product: SnpProduct,
+  id: Uint8Array | string,
+  tcb: TcbComponents,
+): string {
   const idHex = typeof id === "string" ? id : Buffer.from(id).toString("hex");
   return `${role}|${product}|${idHex}|${tcb.fmc ?? "-"}.${tcb.bootloader}.${tcb.tee}.${tcb.snp}.${tcb.microcode}`;
 }

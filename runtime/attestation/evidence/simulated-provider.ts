@@ -8,7 +8,10 @@ import type { SimulatedReportInput } from "./simulated-report.js";
  * ...) and the requested REPORT_DATA and VMPL; the certificate table holds VEK, intermediate and ARK.
  * @example simulatedProvider(await SimulatedSnp.open({ dir }), { measurement }).getEvidence({ reportData })
  */
-export function simulatedProvider(sim: SimulatedSnp, defaults: Omit<SimulatedReportInput, "reportData" | "vmpl">): EvidenceProvider {
+export function simulatedProvider(
+  sim: SimulatedSnp,
+  defaults: Omit<SimulatedReportInput, "reportData" | "vmpl">,
+): EvidenceProvider {
   return {
     name: "simulated",
     async getEvidence(request) {

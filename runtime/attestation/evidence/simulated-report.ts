@@ -6,7 +6,13 @@ import { randomBytes } from "node:crypto";
 import type { TcbComponents } from "../../../measurements/drift/types.js";
 import { encodeKeyInfo, encodePolicy, type GuestPolicyFlags } from "../abi/bits.js";
 import type { CpuId, SnpProduct } from "../abi/product.js";
-import { serializeReport, SIG_ALGO_ECDSA_P384_SHA384, SIZE, type FirmwareVersion, type ReportSignature } from "../abi/report.js";
+import {
+  serializeReport,
+  SIG_ALGO_ECDSA_P384_SHA384,
+  SIZE,
+  type FirmwareVersion,
+  type ReportSignature,
+} from "../abi/report.js";
 import { encodeTcb, tcbLayoutOf } from "../abi/tcb.js";
 
 /** What a simulated report should say. Byte fields may be Buffers or hex strings. */
@@ -75,17 +81,26 @@ const DEFAULT_FIRMWARE: Readonly<Record<SnpProduct, FirmwareVersion>> = {
 function bytes(v: Uint8Array | string | undefined, size: number, name: string, fill = 0): Buffer {
   if (v === undefined) return Buffer.alloc(size, fill);
   const b = typeof v === "string" ? Buffer.from(v, "hex") : Buffer.from(v);
-  if (b.length > size || (typeof v === "string" && b.length * 2 !== v.length)) throw new TypeError(`simulated report: ${name} must be at most ${size} bytes`);
+  if (b.length > size || (typeof v === "string" && b.length * 2 !== v.length))
+    throw new TypeError(`simulated report: ${name} must be at most ${size} bytes`);
   return Buffer.concat([b, Buffer.alloc(size - b.length)]);
 }
 
 /** Builds report fields; `serialize(signature)` gives the wire bytes. */
-export function buildSimulatedReport(product: SnpProduct, chipId: Buffer, input: SimulatedReportInput): { readonly serialize: (sig: ReportSignature) => Buffer; readonly reportedTcbComponents: TcbComponents } {
+export function buildSimulatedReport(
+  product: SnpProduct,
+  chipId: Buffer,
+  input: SimulatedReportInput,
+): { readonly serialize: (sig: ReportSignature) => Buffer; readonly reportedTcbComponents: TcbComponents } {
   const layout = tcbLayoutOf(product);
   const reported = input.reportedTcb ?? SIMULATED_DEFAULT_TCB[product];
   const tcb = (t: TcbComponents | undefined) => ({ raw: encodeTcb(t ?? reported, layout) });
   const measurement = bytes(input.measurement, SIZE.measurement, "measurement");
-  if ((typeof input.measurement === "string" ? input.measurement.length / 2 : input.measurement.length) !== SIZE.measurement) throw new TypeError("simulated report: measurement must be 48 bytes");
+  if (
+    (typeof input.measurement === "string" ? input.measurement.length / 2 : input.measurement.length) !==
+    SIZE.measurement
+  )
+    throw new TypeError("simulated report: measurement must be 48 bytes");
   const version = input.version ?? 5;
   const fields = {
     version,
@@ -103,7 +118,8 @@ export function buildSimulatedReport(product: SnpProduct, chipId: Buffer, input:
     hostData: bytes(input.hostData, SIZE.hostData, "hostData"),
     idKeyDigest: bytes(input.idKeyDigest, SIZE.idKeyDigest, "idKeyDigest"),
     authorKeyDigest: bytes(input.authorKeyDigest, SIZE.authorKeyDigest, "authorKeyDigest"),
-    reportId: input.reportId === undefined ? randomBytes(SIZE.reportId) : bytes(input.reportId, SIZE.reportId, "reportId"),
+    reportId:
+      input.reportId === undefined ? randomBytes(SIZE.reportId) : bytes(input.reportId, SIZE.reportId, "reportId"),
     reportIdMa: bytes(input.reportIdMa, SIZE.reportIdMa, "reportIdMa", input.reportIdMa === undefined ? 0xff : 0),
     reportedTcb: tcb(reported),
     cpuid: version >= 3 ? (input.cpuid ?? DEFAULT_CPUID[product]) : undefined,

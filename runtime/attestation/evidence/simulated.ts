@@ -14,7 +14,14 @@
  * vcek/v1/<P>/<chip>/<query>     VCEKs, created on first use per chip and TCB
  * ```
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  randomBytes,
+  sign as cryptoSign,
+  type KeyObject,
+} from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -64,7 +71,8 @@ interface Meta {
   readonly created: string;
 }
 
-const pem = (derBytes: Buffer): string => `-----BEGIN CERTIFICATE-----\n${derBytes.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END CERTIFICATE-----\n`;
+const pem = (derBytes: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${derBytes.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END CERTIFICATE-----\n`;
 const keyPem = (k: KeyObject): string => k.export({ type: "pkcs8", format: "pem" }) as string;
 
 async function writeAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
@@ -80,7 +88,12 @@ async function create(dir: string, product: SnpProduct, now: Date, bits: number)
   const [ark, ask, asvk] = await Promise.all([rsa(), rsa(), rsa()]);
   const notBefore = new Date(now.getTime() - DAY_MS);
   const serialBase = BigInt(`0x${randomBytes(6).toString("hex")}`) << 16n;
-  const certs = buildSimulatedRoots(product, { ark: ark.privateKey, ask: ask.privateKey, asvk: asvk.privateKey }, notBefore, serialBase);
+  const certs = buildSimulatedRoots(
+    product,
+    { ark: ark.privateKey, ask: ask.privateKey, asvk: asvk.privateKey },
+    notBefore,
+    serialBase,
+  );
   const chipId = product === "Turin" ? Buffer.concat([randomBytes(8), Buffer.alloc(56)]) : randomBytes(64);
   const meta: Meta = { version: 1, product, chipId: chipId.toString("hex"), created: now.toISOString() };
   await mkdir(join(tmp, "secrets"), { recursive: true, mode: 0o700 });
@@ -88,7 +101,11 @@ async function create(dir: string, product: SnpProduct, now: Date, bits: number)
   await writeFile(join(tmp, "ark.pem"), pem(certs.ark));
   await writeFile(join(tmp, "ask.pem"), pem(certs.ask));
   await writeFile(join(tmp, "asvk.pem"), pem(certs.asvk));
-  for (const [name, k] of [["ark", ark.privateKey], ["ask", ask.privateKey], ["asvk", asvk.privateKey]] as const) {
+  for (const [name, k] of [
+    ["ark", ark.privateKey],
+    ["ask", ask.privateKey],
+    ["asvk", asvk.privateKey],
+  ] as const) {
     await writeFile(join(tmp, "secrets", `${name}.key.pem`), keyPem(k), { mode: 0o600 });
   }
   await writeFile(join(tmp, "secrets", "chip.seed"), randomBytes(32), { mode: 0o600 });
@@ -118,7 +135,13 @@ export class SimulatedSnp {
     readonly product: SnpProduct,
     /** The simulated chip's CHIP_ID (64 bytes; Turin: 8 significant bytes). */
     readonly chipId: Buffer,
-    private readonly keys: { readonly ark: KeyObject; readonly ask: KeyObject; readonly asvk: KeyObject; readonly chipSeed: Buffer; readonly vlekSeed: Buffer },
+    private readonly keys: {
+      readonly ark: KeyObject;
+      readonly ask: KeyObject;
+      readonly asvk: KeyObject;
+      readonly chipSeed: Buffer;
+      readonly vlekSeed: Buffer;
+    },
     /** DER of ARK, ASK and ASVK. */
     readonly roots: { readonly ark: Buffer; readonly ask: Buffer; readonly asvk: Buffer },
     private readonly now: () => Date,
@@ -135,14 +158,30 @@ export class SimulatedSnp {
       metaText = await readFile(join(options.dir, "simulator.json"), "utf8");
     }
     const meta = JSON.parse(metaText) as Meta;
-    if (meta.version !== 1 || !isSnpProduct(meta.product)) throw new TypeError(`SimulatedSnp: ${options.dir}/simulator.json is not a simulator description`);
-    if (options.product && options.product !== meta.product) throw new TypeError(`SimulatedSnp: ${options.dir} simulates ${meta.product}, not ${options.product}`);
+    if (meta.version !== 1 || !isSnpProduct(meta.product))
+      throw new TypeError(`SimulatedSnp: ${options.dir}/simulator.json is not a simulator description`);
+    if (options.product && options.product !== meta.product)
+      throw new TypeError(`SimulatedSnp: ${options.dir} simulates ${meta.product}, not ${options.product}`);
     const read = (f: string) => readFile(join(options.dir, f));
-    const key = async (name: string) => createPrivateKey(await readFile(join(options.dir, "secrets", `${name}.key.pem`), "utf8"));
+    const key = async (name: string) =>
+      createPrivateKey(await readFile(join(options.dir, "secrets", `${name}.key.pem`), "utf8"));
     const fromPem = (b: Buffer) => Buffer.from(b.toString("latin1").replace(/-----[^-]+-----|\s/g, ""), "base64");
     const [ark, ask, asvk] = await Promise.all([read("ark.pem"), read("ask.pem"), read("asvk.pem")]);
-    const keys = { ark: await key("ark"), ask: await key("ask"), asvk: await key("asvk"), chipSeed: await read("secrets/chip.seed"), vlekSeed: await read("secrets/vlek.seed") };
-    return new SimulatedSnp(options.dir, meta.product, Buffer.from(meta.chipId, "hex"), keys, { ark: fromPem(ark), ask: fromPem(ask), asvk: fromPem(asvk) }, nowFn);
+    const keys = {
+      ark: await key("ark"),
+      ask: await key("ask"),
+      asvk: await key("asvk"),
+      chipSeed: await read("secrets/chip.seed"),
+      vlekSeed: await read("secrets/vlek.seed"),
+    };
+    return new SimulatedSnp(
+      options.dir,
+      meta.product,
+      Buffer.from(meta.chipId, "hex"),
+      keys,
+      { ark: fromPem(ark), ask: fromPem(ask), asvk: fromPem(asvk) },
+      nowFn,
+    );
   }
 
   /** The trust anchor (id `simulated`) a verifier needs to accept this platform's reports. */
@@ -160,17 +199,33 @@ export class SimulatedSnp {
     return (await this.vek("vcek", tcb, chipId)).der;
   }
 
-  private async vek(role: "vcek" | "vlek", tcb: TcbComponents, chipId: Uint8Array): Promise<{ readonly der: Buffer; readonly key: KeyObject }> {
+  private async vek(
+    role: "vcek" | "vlek",
+    tcb: TcbComponents,
+    chipId: Uint8Array,
+  ): Promise<{ readonly der: Buffer; readonly key: KeyObject }> {
     const label = vekLabel(role, this.product, role === "vcek" ? chipId : "vlek", tcb);
     const cached = this.vekCache.get(label);
     if (cached) return cached;
     const key = deriveP384Key(role === "vcek" ? this.keys.chipSeed : this.keys.vlekSeed, label);
-    const file = join(this.dir, role === "vcek" ? kdsPathToFile(kdsVcekPath(this.product, chipId, tcb)) : join("vlek", "issued", label.replace(/\|/g, "_")));
+    const file = join(
+      this.dir,
+      role === "vcek"
+        ? kdsPathToFile(kdsVcekPath(this.product, chipId, tcb))
+        : join("vlek", "issued", label.replace(/\|/g, "_")),
+    );
     let der: Buffer;
     try {
       der = await readFile(file);
     } catch {
-      const spec = { role, product: this.product, tcb, chipId, publicKey: createPublicKey(key), notBefore: new Date(this.now().getTime() - DAY_MS) };
+      const spec = {
+        role,
+        product: this.product,
+        tcb,
+        chipId,
+        publicKey: createPublicKey(key),
+        notBefore: new Date(this.now().getTime() - DAY_MS),
+      };
       der = buildSimulatedVek(spec, role === "vcek" ? this.keys.ask : this.keys.asvk);
       await writeAtomic(file, der);
     }
@@ -205,7 +260,10 @@ export class SimulatedSnp {
   }
 
   /** The public key of the VCEK (or VLEK) for a TCB and chip: lets tests issue altered certificates for the same key. */
-  async vekPublicKey(tcb: TcbComponents, options: { readonly chipId?: Uint8Array; readonly role?: "vcek" | "vlek" } = {}): Promise<KeyObject> {
+  async vekPublicKey(
+    tcb: TcbComponents,
+    options: { readonly chipId?: Uint8Array; readonly role?: "vcek" | "vlek" } = {},
+  ): Promise<KeyObject> {
     return createPublicKey((await this.vek(options.role ?? "vcek", tcb, options.chipId ?? this.chipId)).key);
   }
 
@@ -216,6 +274,14 @@ export class SimulatedSnp {
 
   /** An ARK-signed CRL (DER) revoking the given intermediate serials (tests of revocation handling). */
   crl(options: { readonly revoked?: readonly bigint[]; readonly thisUpdate: Date; readonly nextUpdate: Date }): Buffer {
-    return buildCrl({ issuer: amdName(`ARK-${this.product}`), thisUpdate: options.thisUpdate, nextUpdate: options.nextUpdate, revoked: (options.revoked ?? []).map((serial) => ({ serial, date: options.thisUpdate })) }, this.keys.ark);
+    return buildCrl(
+      {
+        issuer: amdName(`ARK-${this.product}`),
+        thisUpdate: options.thisUpdate,
+        nextUpdate: options.nextUpdate,
+        revoked: (options.revoked ?? []).map((serial) => ({ serial, date: options.thisUpdate })),
+      },
+      this.keys.ark,
+    );
   }
 }

@@ -71,7 +71,10 @@ export function snpguestProvider(options: SnpguestOptions = {}): EvidenceProvide
           await run(binary, ["report", reportFile, requestFile, "--vmpl", String(vmpl)]);
         } catch (e) {
           const stderr = String((e as { stderr?: string }).stderr ?? "").split("\n")[0] ?? "";
-          throw unavailable(`"${binary} report" failed (${(e as NodeJS.ErrnoException).code ?? "exit"}${stderr ? `: ${stderr}` : ""})`, e);
+          throw unavailable(
+            `"${binary} report" failed (${(e as NodeJS.ErrnoException).code ?? "exit"}${stderr ? `: ${stderr}` : ""})`,
+            e,
+          );
         }
         const report = await readFile(reportFile).catch((e: unknown) => {
           throw unavailable("the report file was not written", e);
@@ -84,7 +87,11 @@ export function snpguestProvider(options: SnpguestOptions = {}): EvidenceProvide
             const vek = await readOptional(certs, ["vcek.pem", "vlek.pem"]);
             const intermediate = await readOptional(certs, ["ask.pem", "asvk.pem"]);
             const ark = await readOptional(certs, ["ark.pem"]);
-            collateral = { ...(vek ? { vek } : {}), ...(intermediate ? { intermediate } : {}), ...(ark ? { ark } : {}) };
+            collateral = {
+              ...(vek ? { vek } : {}),
+              ...(intermediate ? { intermediate } : {}),
+              ...(ark ? { ark } : {}),
+            };
           } catch {
             collateral = {}; // the host loaded no certificates: the verifier fetches the VCEK itself
           }

@@ -11,7 +11,14 @@ import type { VerifiedSnpEvidence } from "../verify/verify.js";
 
 const hx = (b: Buffer) => b.toString("hex");
 const word = (v: bigint) => `0x${v.toString(16)}`;
-const tcb = (t: TcbVersion) => ({ raw: word(t.raw), bootloader: t.bootloader, tee: t.tee, snp: t.snp, microcode: t.microcode, ...(t.fmc === undefined ? {} : { fmc: t.fmc }) });
+const tcb = (t: TcbVersion) => ({
+  raw: word(t.raw),
+  bootloader: t.bootloader,
+  tee: t.tee,
+  snp: t.snp,
+  microcode: t.microcode,
+  ...(t.fmc === undefined ? {} : { fmc: t.fmc }),
+});
 const version = (v: SnpReport["currentVersion"]) => `${v.major}.${v.minor}.${v.build}`;
 
 /** A report as JSON (no REPORT_DATA, no signature). */
@@ -29,7 +36,12 @@ export function reportToJson(r: SnpReport): Record<string, unknown> {
     signatureAlgo: r.signatureAlgo,
     currentTcb: tcb(r.currentTcb),
     platformInfo: { raw: word(piRaw), ...piBits, unknownBits: word(unknownBits) },
-    keyInfo: { raw: `0x${r.keyInfo.raw.toString(16)}`, authorKeyEn: r.keyInfo.authorKeyEn, maskChipKey: r.keyInfo.maskChipKey, signingKey: r.keyInfo.signingKey },
+    keyInfo: {
+      raw: `0x${r.keyInfo.raw.toString(16)}`,
+      authorKeyEn: r.keyInfo.authorKeyEn,
+      maskChipKey: r.keyInfo.maskChipKey,
+      signingKey: r.keyInfo.signingKey,
+    },
     reportDataSha256: createHash("sha256").update(r.reportData).digest("hex"),
     measurement: hx(r.measurement),
     hostData: hx(r.hostData),
@@ -60,7 +72,12 @@ export function evidenceToJson(e: VerifiedSnpEvidence): Record<string, unknown> 
     chipIdBound: e.chipIdBound,
     revocationChecked: e.revocationChecked,
     reportSha256: e.reportSha256,
-    vek: { ...vek, hwId: hwId ? hx(hwId) : null, notBefore: vek.notBefore.toISOString(), notAfter: vek.notAfter.toISOString() },
+    vek: {
+      ...vek,
+      hwId: hwId ? hx(hwId) : null,
+      notBefore: vek.notBefore.toISOString(),
+      notAfter: vek.notAfter.toISOString(),
+    },
     claims: e.claims,
     report: reportToJson(e.report),
   };

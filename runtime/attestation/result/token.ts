@@ -83,14 +83,18 @@ const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString("bas
 export async function signAttestationResult(opts: SignResultOptions): Promise<string> {
   const { verdict, signer } = opts;
   const ev = verdict.evidence;
-  if (!ev || !verdict.claims) throw new TypeError("signAttestationResult: the verdict has no authentic evidence to describe");
+  if (!ev || !verdict.claims)
+    throw new TypeError("signAttestationResult: the verdict has no authentic evidence to describe");
   const ttl = opts.ttlSeconds ?? 300;
-  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_RESULT_TTL_SECONDS) throw new TypeError(`signAttestationResult: ttlSeconds must be an integer 1..${MAX_RESULT_TTL_SECONDS}`);
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_RESULT_TTL_SECONDS)
+    throw new TypeError(`signAttestationResult: ttlSeconds must be an integer 1..${MAX_RESULT_TTL_SECONDS}`);
   if (signer.alg !== "ES384") throw new TypeError("signAttestationResult: the signer must be ES384");
   const iat = Math.floor(opts.now.getTime() / 1000);
   const standard: AttestationResultClaims = {
     iss: opts.issuer,
-    ...(opts.audience === undefined ? {} : { aud: typeof opts.audience === "string" ? opts.audience : [...opts.audience] }),
+    ...(opts.audience === undefined
+      ? {}
+      : { aud: typeof opts.audience === "string" ? opts.audience : [...opts.audience] }),
     sub: ev.chipIdBound ? ev.claims.chipId : `vek:${ev.vek.sha256}`,
     iat,
     nbf: iat,
@@ -113,11 +117,13 @@ export async function signAttestationResult(opts: SignResultOptions): Promise<st
     failures: verdict.failures.map((f) => f.code),
     ...(opts.nonce === undefined ? {} : { nonce: opts.nonce }),
   };
-  for (const k of Object.keys(opts.extraClaims ?? {})) if (k in standard) throw new TypeError(`signAttestationResult: extra claim ${k} would override a standard claim`);
+  for (const k of Object.keys(opts.extraClaims ?? {}))
+    if (k in standard) throw new TypeError(`signAttestationResult: extra claim ${k} would override a standard claim`);
   const header = b64({ alg: "ES384", kid: signer.kid, typ: RESULT_TOKEN_TYPE });
   const payload = b64({ ...opts.extraClaims, ...standard });
   const signature = await signer.sign(new TextEncoder().encode(`${header}.${payload}`));
-  if (!(signature instanceof Uint8Array) || signature.length !== 96) throw new TypeError("signAttestationResult: the signer must return a raw 96-byte ES384 signature (r||s)");
+  if (!(signature instanceof Uint8Array) || signature.length !== 96)
+    throw new TypeError("signAttestationResult: the signer must return a raw 96-byte ES384 signature (r||s)");
   return `${header}.${payload}.${Buffer.from(signature).toString("base64url")}`;
 }
 
@@ -138,7 +144,10 @@ export interface VerifyResultOptions {
  * not after `exp`, lifetime at most {@link MAX_RESULT_TTL_SECONDS}, and the claims a relying party
  * relies on present. Codes: `TOKEN_EXPIRED`, `TOKEN_INVALID`.
  */
-export async function verifyAttestationResult(token: string, opts: VerifyResultOptions): Promise<AttestationResultClaims> {
+export async function verifyAttestationResult(
+  token: string,
+  opts: VerifyResultOptions,
+): Promise<AttestationResultClaims> {
   let payload: Record<string, unknown>;
   try {
     const r = await jwtVerify(token, opts.key, {
@@ -148,17 +157,47 @@ export async function verifyAttestationResult(token: string, opts: VerifyResultO
       ...(opts.audience === undefined ? {} : { audience: opts.audience }),
       currentDate: opts.now,
       clockTolerance: opts.clockToleranceSeconds ?? 0,
-      requiredClaims: ["iat", "nbf", "exp", "jti", "sub", "tee", "verdict", "drift_class", "measurement", "product", "tcb", "policy", "vmpl", "signer", "root", "report_data_sha256"],
+      requiredClaims: [
+        "iat",
+        "nbf",
+        "exp",
+        "jti",
+        "sub",
+        "tee",
+        "verdict",
+        "drift_class",
+        "measurement",
+        "product",
+        "tcb",
+        "policy",
+        "vmpl",
+        "signer",
+        "root",
+        "report_data_sha256",
+      ],
     });
     payload = r.payload as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof joseErrors.JWTExpired) throw new AttestationError("TOKEN_EXPIRED", "verifying attestation result: the token has expired", { path: "token.exp", cause: e });
+    if (e instanceof joseErrors.JWTExpired)
+      throw new AttestationError("TOKEN_EXPIRED", "verifying attestation result: the token has expired", {
+        path: "token.exp",
+        cause: e,
+      });
     const code = (e as { code?: string }).code ?? "error";
-    throw new AttestationError("TOKEN_INVALID", `verifying attestation result: ${code}: ${(e as Error).message}`, { path: "token", cause: e });
+    throw new AttestationError("TOKEN_INVALID", `verifying attestation result: ${code}: ${(e as Error).message}`, {
+      path: "token",
+      cause: e,
+    });
   }
   const exp = payload.exp as number;
   const iat = payload.iat as number;
-  if (exp - iat > MAX_RESULT_TTL_SECONDS) throw new AttestationError("TOKEN_INVALID", `verifying attestation result: lifetime ${exp - iat} s exceeds ${MAX_RESULT_TTL_SECONDS} s`, { path: "token.exp" });
-  if (payload.tee !== "sev-snp") throw new AttestationError("TOKEN_INVALID", "verifying attestation result: unsupported tee", { path: "token.tee" });
+  if (exp - iat > MAX_RESULT_TTL_SECONDS)
+    throw new AttestationError(
+      "TOKEN_INVALID",
+      `verifying attestation result: lifetime ${exp - iat} s exceeds ${MAX_RESULT_TTL_SECONDS} s`,
+      { path: "token.exp" },
+    );
+  if (payload.tee !== "sev-snp")
+    throw new AttestationError("TOKEN_INVALID", "verifying attestation result: unsupported tee", { path: "token.tee" });
   return payload as unknown as AttestationResultClaims;
 }

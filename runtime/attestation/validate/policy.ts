@@ -8,10 +8,12 @@ import { z } from "zod";
 import { AttestationError } from "../errors.js";
 import { ROOT_IDS } from "../verify/trust.js";
 
-const hex = (chars: number, what: string) => z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), `${what}: ${chars} lower-case hex characters`);
+const hex = (chars: number, what: string) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), `${what}: ${chars} lower-case hex characters`);
 const svn = z.number().int().min(0).max(255);
 const tcbFloor = z.strictObject({ bootloader: svn, tee: svn, snp: svn, microcode: svn, fmc: svn.optional() });
-const sortedUnique = <T extends z.ZodType<string>>(item: T) => z.array(item).refine((a) => new Set(a).size === a.length, "values must be unique");
+const sortedUnique = <T extends z.ZodType<string>>(item: T) =>
+  z.array(item).refine((a) => new Set(a).size === a.length, "values must be unique");
 
 /** zod schema of the policy JSON; `parseSnpPolicy` wraps it with field-path errors. */
 export const snpPolicySchema = z.strictObject({
@@ -20,9 +22,14 @@ export const snpPolicySchema = z.strictObject({
   /** Allowed MEASUREMENTs (96 hex). Absent: only the golden manifest set (if given) decides. */
   measurements: sortedUnique(hex(96, "measurement")).optional(),
   /** Minimum REPORTED_TCB per product line, per component. Absent product: no floor. */
-  tcbFloors: z.strictObject({ Milan: tcbFloor.optional(), Genoa: tcbFloor.optional(), Turin: tcbFloor.optional() }).default({}),
+  tcbFloors: z
+    .strictObject({ Milan: tcbFloor.optional(), Genoa: tcbFloor.optional(), Turin: tcbFloor.optional() })
+    .default({}),
   /** POLICY flag bits (16..63) a report may have set, `0x` hex (golden manifest `allowedPolicyBits`). Absent: not checked. */
-  allowedPolicyBits: z.string().regex(/^0x[0-9a-f]+$/, "allowedPolicyBits: 0x-prefixed lower-case hex").optional(),
+  allowedPolicyBits: z
+    .string()
+    .regex(/^0x[0-9a-f]+$/, "allowedPolicyBits: 0x-prefixed lower-case hex")
+    .optional(),
   /** Accept POLICY.DEBUG (default false). */
   allowDebug: z.boolean().default(false),
   /** Accept POLICY.MIGRATE_MA (default false). */
@@ -43,7 +50,16 @@ export const snpPolicySchema = z.strictObject({
       minAbiMajor: svn.default(0),
       minAbiMinor: svn.default(0),
     })
-    .default({ requireSingleSocket: false, requireMemAes256Xts: false, requireRaplDisabled: false, requireCiphertextHiding: false, requirePageSwapDisable: false, allowCxl: true, minAbiMajor: 0, minAbiMinor: 0 }),
+    .default({
+      requireSingleSocket: false,
+      requireMemAes256Xts: false,
+      requireRaplDisabled: false,
+      requireCiphertextHiding: false,
+      requirePageSwapDisable: false,
+      allowCxl: true,
+      minAbiMajor: 0,
+      minAbiMinor: 0,
+    }),
   /** Highest VMPL a report may come from (default 0). */
   maxVmpl: z.number().int().min(0).max(3).default(0),
   /** Minimum GUEST_SVN (default 0). */
@@ -60,7 +76,9 @@ export const snpPolicySchema = z.strictObject({
   /** Exact REPORT_DATA (128 hex); the caller's expected binding takes precedence. Absent: not checked. */
   reportData: hex(128, "reportData").optional(),
   /** Accepted CHIP_IDs (128 hex; a Turin id may be given as its 16 significant hex). Absent: any chip. */
-  chipAllowlist: sortedUnique(z.string().regex(/^([0-9a-f]{128}|[0-9a-f]{16})$/, "chip id: 128 (or 16 for Turin) lower-case hex characters")).optional(),
+  chipAllowlist: sortedUnique(
+    z.string().regex(/^([0-9a-f]{128}|[0-9a-f]{16})$/, "chip id: 128 (or 16 for Turin) lower-case hex characters"),
+  ).optional(),
   /** PLATFORM_INFO requirements (default: none). */
   platformInfo: z
     .strictObject({
@@ -74,7 +92,16 @@ export const snpPolicySchema = z.strictObject({
       /** Refuse bits 63:8 (undefined by the specification we know). Default false. */
       forbidUnknownBits: z.boolean().default(false),
     })
-    .default({ requireAliasCheckComplete: false, requireEcc: false, requireTsme: false, requireSmtDisabled: false, requireCiphertextHiding: false, requireRaplDisabled: false, forbidTio: false, forbidUnknownBits: false }),
+    .default({
+      requireAliasCheckComplete: false,
+      requireEcc: false,
+      requireTsme: false,
+      requireSmtDisabled: false,
+      requireCiphertextHiding: false,
+      requireRaplDisabled: false,
+      forbidTio: false,
+      forbidUnknownBits: false,
+    }),
   /** Minimum current SNP firmware version. Absent: not checked. */
   minFirmware: z.strictObject({ major: svn, minor: svn, build: svn.default(0) }).optional(),
   /** Accept COMMITTED_TCB / committed version below the current ones (default false). */
@@ -99,12 +126,27 @@ export function defaultSnpPolicy(): SnpPolicy {
 export function parseSnpPolicy(value: unknown): SnpPolicy {
   const r = snpPolicySchema.safeParse(value);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `policy${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}`).sort();
-  throw new AttestationError("POLICY_INVALID", `invalid attestation policy (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`, { path: "policy" });
+  const lines = r.error.issues
+    .map(
+      (i) => `policy${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}`,
+    )
+    .sort();
+  throw new AttestationError(
+    "POLICY_INVALID",
+    `invalid attestation policy (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+    { path: "policy" },
+  );
 }
 
 /** Keys of the deployment's `verifierPolicy` output (components/measurements) that are not appraisal rules. */
-const DEPLOYMENT_KEYS = ["schemaVersion", "release", "environment", "collateral", "failOpenOnCollateral", "manifestSigningKey"] as const;
+const DEPLOYMENT_KEYS = [
+  "schemaVersion",
+  "release",
+  "environment",
+  "collateral",
+  "failOpenOnCollateral",
+  "manifestSigningKey",
+] as const;
 
 /**
  * The appraisal policy inside the stack's `verifierPolicy` output (GoldenMeasurements): the
@@ -113,6 +155,8 @@ const DEPLOYMENT_KEYS = ["schemaVersion", "release", "environment", "collateral"
  * @throws AttestationError `POLICY_INVALID`.
  */
 export function policyFromVerifierPolicy(verifierPolicy: Readonly<Record<string, unknown>>): SnpPolicy {
-  const rules = Object.fromEntries(Object.entries(verifierPolicy).filter(([k]) => !(DEPLOYMENT_KEYS as readonly string[]).includes(k)));
+  const rules = Object.fromEntries(
+    Object.entries(verifierPolicy).filter(([k]) => !(DEPLOYMENT_KEYS as readonly string[]).includes(k)),
+  );
   return parseSnpPolicy(rules);
 }

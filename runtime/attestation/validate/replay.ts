@@ -23,7 +23,8 @@ export interface MemoryReplayGuardOptions {
  * @example const replay = memoryReplayGuard({ ttlMs: 120_000 }); replay.consume(key, now) // true, then false
  */
 export function memoryReplayGuard(options: MemoryReplayGuardOptions): ReplayGuard {
-  if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new TypeError("memoryReplayGuard: ttlMs must be a positive number");
+  if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0)
+    throw new TypeError("memoryReplayGuard: ttlMs must be a positive number");
   const max = options.maxEntries ?? 100_000;
   const seen = new Map<string, number>();
   return {

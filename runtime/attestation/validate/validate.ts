@@ -6,7 +6,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isBelow } from "../../../measurements/drift/index.js";
 import type { TcbComponents } from "../../../measurements/drift/types.js";
-import { disallowedPolicyBits, ManifestSet, type GoldenManifest, type MeasurementMatch } from "../../../measurements/manifest/index.js";
+import {
+  disallowedPolicyBits,
+  ManifestSet,
+  type GoldenManifest,
+  type MeasurementMatch,
+} from "../../../measurements/manifest/index.js";
 import { tcbComponentNames, tcbComponents } from "../abi/tcb.js";
 import type { AttestationErrorCode } from "../errors.js";
 import type { VerifiedSnpEvidence } from "../verify/verify.js";
@@ -52,10 +57,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The value allowed by every list that constrains it: the policy's and, when matched, at least one active manifest's. */
-function listFailure(value: string, policyList: readonly string[] | undefined, manifestLists: readonly (readonly string[] | undefined)[]): string | undefined {
+function listFailure(
+  value: string,
+  policyList: readonly string[] | undefined,
+  manifestLists: readonly (readonly string[] | undefined)[],
+): string | undefined {
   if (policyList && !policyList.includes(value)) return "not in the policy's list";
   const constraining = manifestLists.filter((l): l is readonly string[] => l !== undefined);
-  if (constraining.length > 0 && !constraining.some((l) => l.includes(value))) return "not in the golden manifest's list";
+  if (constraining.length > 0 && !constraining.some((l) => l.includes(value)))
+    return "not in the golden manifest's list";
   return undefined;
 }
 
@@ -76,22 +86,46 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
 
   // Measurement: the policy's list and/or an active golden manifest.
   const measurement = hexOf(r.measurement);
-  const set = opts.manifests === undefined ? undefined : opts.manifests instanceof ManifestSet ? opts.manifests : new ManifestSet(opts.manifests);
+  const set =
+    opts.manifests === undefined
+      ? undefined
+      : opts.manifests instanceof ManifestSet
+        ? opts.manifests
+        : new ManifestSet(opts.manifests);
   const all = set ? set.lookup(measurement).filter((m) => m.manifest.platform === "sev-snp") : [];
   const matches = all.filter((m) => m.status === "active");
-  if (policy.measurements && !policy.measurements.includes(measurement)) fail("MEASUREMENT_NOT_ALLOWED", "report.measurement", "the measurement is not in the policy's allowed measurements");
+  if (policy.measurements && !policy.measurements.includes(measurement))
+    fail(
+      "MEASUREMENT_NOT_ALLOWED",
+      "report.measurement",
+      "the measurement is not in the policy's allowed measurements",
+    );
   if (set && matches.length === 0) {
     const status = all[0]?.status;
-    fail("MEASUREMENT_NOT_ALLOWED", "report.measurement", status ? `the measurement is only in ${status} golden manifests (${all.map((m) => m.manifest.release).join(", ")})` : "the measurement is in no golden manifest");
+    fail(
+      "MEASUREMENT_NOT_ALLOWED",
+      "report.measurement",
+      status
+        ? `the measurement is only in ${status} golden manifests (${all.map((m) => m.manifest.release).join(", ")})`
+        : "the measurement is in no golden manifest",
+    );
   }
-  if (!set && !policy.measurements) warnings.push("measurement not checked: the policy lists no measurements and no golden manifests were given");
+  if (!set && !policy.measurements)
+    warnings.push("measurement not checked: the policy lists no measurements and no golden manifests were given");
   const manifests = matches.map((m) => m.manifest);
 
   // Guest policy bits.
   const gp = r.policy;
-  if (gp.debug && !policy.allowDebug) fail("DEBUG_ALLOWED", "report.policy.debug", "the guest allows debugging (POLICY.DEBUG = 1)");
-  if (gp.migrateMa && !policy.allowMigrationAgent) fail("MIGRATION_AGENT_ALLOWED", "report.policy.migrateMa", "the guest may be associated with a migration agent (POLICY.MIGRATE_MA = 1)");
-  if (gp.smt && policy.requireSmtDisabled) fail("GUEST_POLICY", "report.policy.smt", "the guest allows SMT; the policy requires it forbidden");
+  if (gp.debug && !policy.allowDebug)
+    fail("DEBUG_ALLOWED", "report.policy.debug", "the guest allows debugging (POLICY.DEBUG = 1)");
+  if (gp.migrateMa && !policy.allowMigrationAgent)
+    fail(
+      "MIGRATION_AGENT_ALLOWED",
+      "report.policy.migrateMa",
+      "the guest may be associated with a migration agent (POLICY.MIGRATE_MA = 1)",
+    );
+  if (gp.smt && policy.requireSmtDisabled)
+    fail("GUEST_POLICY", "report.policy.smt", "the guest allows SMT; the policy requires it forbidden");
   const req = policy.guestPolicy;
   const needed: readonly (readonly [boolean, boolean, string])[] = [
     [req.requireSingleSocket, gp.singleSocket, "singleSocket"],
@@ -100,31 +134,62 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
     [req.requireCiphertextHiding, gp.ciphertextHiding, "ciphertextHiding"],
     [req.requirePageSwapDisable, gp.pageSwapDisable, "pageSwapDisable"],
   ];
-  for (const [required, set_, name] of needed) if (required && !set_) fail("GUEST_POLICY", `report.policy.${name}`, `the policy requires POLICY.${name}`);
-  if (gp.cxlAllow && !req.allowCxl) fail("GUEST_POLICY", "report.policy.cxlAllow", "the guest allows CXL memory; the policy forbids it");
+  for (const [required, set_, name] of needed)
+    if (required && !set_) fail("GUEST_POLICY", `report.policy.${name}`, `the policy requires POLICY.${name}`);
+  if (gp.cxlAllow && !req.allowCxl)
+    fail("GUEST_POLICY", "report.policy.cxlAllow", "the guest allows CXL memory; the policy forbids it");
   if (gp.abiMajor < req.minAbiMajor || (gp.abiMajor === req.minAbiMajor && gp.abiMinor < req.minAbiMinor)) {
-    fail("GUEST_POLICY", "report.policy.abiMajor", `the guest's minimum ABI ${gp.abiMajor}.${gp.abiMinor} is below ${req.minAbiMajor}.${req.minAbiMinor}`);
+    fail(
+      "GUEST_POLICY",
+      "report.policy.abiMajor",
+      `the guest's minimum ABI ${gp.abiMajor}.${gp.abiMinor} is below ${req.minAbiMajor}.${req.minAbiMinor}`,
+    );
   }
-  if (policy.allowedPolicyBits !== undefined && disallowedPolicyBits({ allowedPolicyBits: policy.allowedPolicyBits }, gp.raw) !== 0n) {
-    fail("GUEST_POLICY", "report.policy", `POLICY 0x${gp.raw.toString(16)} has bits the policy does not allow (0x${disallowedPolicyBits({ allowedPolicyBits: policy.allowedPolicyBits }, gp.raw).toString(16)})`);
+  if (
+    policy.allowedPolicyBits !== undefined &&
+    disallowedPolicyBits({ allowedPolicyBits: policy.allowedPolicyBits }, gp.raw) !== 0n
+  ) {
+    fail(
+      "GUEST_POLICY",
+      "report.policy",
+      `POLICY 0x${gp.raw.toString(16)} has bits the policy does not allow (0x${disallowedPolicyBits({ allowedPolicyBits: policy.allowedPolicyBits }, gp.raw).toString(16)})`,
+    );
   }
   if (manifests.length > 0 && manifests.every((m) => disallowedPolicyBits(m, gp.raw) !== 0n)) {
-    fail("GUEST_POLICY", "report.policy", `POLICY 0x${gp.raw.toString(16)} has bits the golden manifest does not allow (0x${disallowedPolicyBits(manifests[0] as GoldenManifest, gp.raw).toString(16)})`);
+    fail(
+      "GUEST_POLICY",
+      "report.policy",
+      `POLICY 0x${gp.raw.toString(16)} has bits the golden manifest does not allow (0x${disallowedPolicyBits(manifests[0] as GoldenManifest, gp.raw).toString(16)})`,
+    );
   }
 
-  if (r.vmpl > policy.maxVmpl) fail("VMPL", "report.vmpl", `the report comes from VMPL ${r.vmpl}; at most ${policy.maxVmpl} is accepted`);
-  if (r.guestSvn < policy.minGuestSvn) fail("GUEST_SVN_TOO_LOW", "report.guestSvn", `GUEST_SVN ${r.guestSvn} is below ${policy.minGuestSvn}`);
+  if (r.vmpl > policy.maxVmpl)
+    fail("VMPL", "report.vmpl", `the report comes from VMPL ${r.vmpl}; at most ${policy.maxVmpl} is accepted`);
+  if (r.guestSvn < policy.minGuestSvn)
+    fail("GUEST_SVN_TOO_LOW", "report.guestSvn", `GUEST_SVN ${r.guestSvn} is below ${policy.minGuestSvn}`);
 
-  const hostData = listFailure(hexOf(r.hostData), policy.hostData, manifests.map((m) => m.hostData));
+  const hostData = listFailure(
+    hexOf(r.hostData),
+    policy.hostData,
+    manifests.map((m) => m.hostData),
+  );
   if (hostData) fail("HOST_DATA_MISMATCH", "report.hostData", `HOST_DATA is ${hostData}`);
-  const idKey = listFailure(hexOf(r.idKeyDigest), policy.idKeyDigests, manifests.map((m) => m.idKeyDigests));
+  const idKey = listFailure(
+    hexOf(r.idKeyDigest),
+    policy.idKeyDigests,
+    manifests.map((m) => m.idKeyDigests),
+  );
   if (idKey) fail("ID_KEY_NOT_TRUSTED", "report.idKeyDigest", `ID_KEY_DIGEST is ${idKey}`);
   if (policy.authorKeyDigests) {
-    if (!r.keyInfo.authorKeyEn) fail("AUTHOR_KEY_NOT_TRUSTED", "report.keyInfo.authorKeyEn", "an author key is required but AUTHOR_KEY_EN is 0");
-    else if (!policy.authorKeyDigests.includes(hexOf(r.authorKeyDigest))) fail("AUTHOR_KEY_NOT_TRUSTED", "report.authorKeyDigest", "AUTHOR_KEY_DIGEST is not trusted");
+    if (!r.keyInfo.authorKeyEn)
+      fail("AUTHOR_KEY_NOT_TRUSTED", "report.keyInfo.authorKeyEn", "an author key is required but AUTHOR_KEY_EN is 0");
+    else if (!policy.authorKeyDigests.includes(hexOf(r.authorKeyDigest)))
+      fail("AUTHOR_KEY_NOT_TRUSTED", "report.authorKeyDigest", "AUTHOR_KEY_DIGEST is not trusted");
   }
-  if (policy.familyId && hexOf(r.familyId) !== policy.familyId) fail("FIELD_MISMATCH", "report.familyId", "FAMILY_ID differs from the policy");
-  if (policy.imageId && hexOf(r.imageId) !== policy.imageId) fail("FIELD_MISMATCH", "report.imageId", "IMAGE_ID differs from the policy");
+  if (policy.familyId && hexOf(r.familyId) !== policy.familyId)
+    fail("FIELD_MISMATCH", "report.familyId", "FAMILY_ID differs from the policy");
+  if (policy.imageId && hexOf(r.imageId) !== policy.imageId)
+    fail("FIELD_MISMATCH", "report.imageId", "IMAGE_ID differs from the policy");
 
   const expected = opts.expectedReportData ?? (policy.reportData ? Buffer.from(policy.reportData, "hex") : undefined);
   const bindingOk = expected === undefined || sameBytes(r.reportData, expected);
@@ -135,10 +200,21 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
   const chipLists = [policy.chipAllowlist, ...manifests.map((m) => m.chipAllowlist)].filter((l) => l !== undefined);
   if (chipLists.length > 0) {
     const full = hexOf(r.chipId);
-    const listed = (l: readonly string[]) => l.some((c) => c === full || (c.length === 16 && full === c + "0".repeat(112)));
-    if (!evidence.chipIdBound) fail("CHIP_NOT_ALLOWED", "report.chipId", `a chip allowlist applies but the chip id is not bound (${evidence.signer === "vlek" ? "VLEK-signed" : "masked"})`);
-    else if (policy.chipAllowlist && !listed(policy.chipAllowlist)) fail("CHIP_NOT_ALLOWED", "report.chipId", "CHIP_ID is not on the policy's allowlist");
-    else if (manifests.some((m) => m.chipAllowlist) && !manifests.some((m) => m.chipAllowlist && listed(m.chipAllowlist))) fail("CHIP_NOT_ALLOWED", "report.chipId", "CHIP_ID is not on the golden manifest's allowlist");
+    const listed = (l: readonly string[]) =>
+      l.some((c) => c === full || (c.length === 16 && full === c + "0".repeat(112)));
+    if (!evidence.chipIdBound)
+      fail(
+        "CHIP_NOT_ALLOWED",
+        "report.chipId",
+        `a chip allowlist applies but the chip id is not bound (${evidence.signer === "vlek" ? "VLEK-signed" : "masked"})`,
+      );
+    else if (policy.chipAllowlist && !listed(policy.chipAllowlist))
+      fail("CHIP_NOT_ALLOWED", "report.chipId", "CHIP_ID is not on the policy's allowlist");
+    else if (
+      manifests.some((m) => m.chipAllowlist) &&
+      !manifests.some((m) => m.chipAllowlist && listed(m.chipAllowlist))
+    )
+      fail("CHIP_NOT_ALLOWED", "report.chipId", "CHIP_ID is not on the golden manifest's allowlist");
   }
 
   // TCB floors: the policy's and those of the active manifests holding the measurement.
@@ -155,7 +231,12 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
     for (const c of tcbComponentNames(r.reportedTcb.layout)) {
       const have = reported[c] ?? 0;
       const min = floor[c] ?? 0;
-      if (have < min) fail("TCB_BELOW_FLOOR", `report.reportedTcb.${c}`, `${c} SVN ${have} is below the ${evidence.product} floor ${min} (${from})`);
+      if (have < min)
+        fail(
+          "TCB_BELOW_FLOOR",
+          `report.reportedTcb.${c}`,
+          `${c} SVN ${have} is below the ${evidence.product} floor ${min} (${from})`,
+        );
     }
   }
 
@@ -163,33 +244,62 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
   const pi = r.platformInfo;
   const preq = policy.platformInfo;
   const platformRules: readonly (readonly [boolean, boolean, string, string])[] = [
-    [preq.requireAliasCheckComplete, !pi.aliasCheckComplete, "aliasCheckComplete", "the firmware has not completed the memory alias check"],
+    [
+      preq.requireAliasCheckComplete,
+      !pi.aliasCheckComplete,
+      "aliasCheckComplete",
+      "the firmware has not completed the memory alias check",
+    ],
     [preq.requireEcc, !pi.eccEnabled, "eccEnabled", "ECC memory is not enabled"],
     [preq.requireTsme, !pi.tsmeEnabled, "tsmeEnabled", "TSME is not enabled"],
     [preq.requireSmtDisabled, pi.smtEnabled, "smtEnabled", "SMT is enabled on the host"],
-    [preq.requireCiphertextHiding, !pi.ciphertextHidingEnabled, "ciphertextHidingEnabled", "ciphertext hiding is not enabled"],
+    [
+      preq.requireCiphertextHiding,
+      !pi.ciphertextHidingEnabled,
+      "ciphertextHidingEnabled",
+      "ciphertext hiding is not enabled",
+    ],
     [preq.requireRaplDisabled, !pi.raplDisabled, "raplDisabled", "RAPL is not disabled"],
     [preq.forbidTio, pi.tioEnabled, "tioEnabled", "SEV-TIO is enabled"],
-    [preq.forbidUnknownBits, pi.unknownBits !== 0n, "unknownBits", `undefined PLATFORM_INFO bits are set (0x${pi.raw.toString(16)})`],
+    [
+      preq.forbidUnknownBits,
+      pi.unknownBits !== 0n,
+      "unknownBits",
+      `undefined PLATFORM_INFO bits are set (0x${pi.raw.toString(16)})`,
+    ],
   ];
-  for (const [active, violated, name, message] of platformRules) if (active && violated) fail("PLATFORM_INFO", `report.platformInfo.${name}`, message);
+  for (const [active, violated, name, message] of platformRules)
+    if (active && violated) fail("PLATFORM_INFO", `report.platformInfo.${name}`, message);
 
   // Firmware.
   const cur = r.currentVersion;
   const min = policy.minFirmware;
   const ver = (v: { major: number; minor: number; build: number }) => v.major * 65536 + v.minor * 256 + v.build;
-  if (min && ver(cur) < ver(min)) fail("FIRMWARE_TOO_OLD", "report.currentVersion", `firmware ${cur.major}.${cur.minor}.${cur.build} is below ${min.major}.${min.minor}.${min.build}`);
+  if (min && ver(cur) < ver(min))
+    fail(
+      "FIRMWARE_TOO_OLD",
+      "report.currentVersion",
+      `firmware ${cur.major}.${cur.minor}.${cur.build} is below ${min.major}.${min.minor}.${min.build}`,
+    );
   if (!policy.permitProvisionalFirmware) {
-    if (r.committedTcb.raw !== r.currentTcb.raw) fail("FIRMWARE_TOO_OLD", "report.committedTcb", "COMMITTED_TCB differs from CURRENT_TCB (provisional firmware)");
-    if (ver(r.committedVersion) !== ver(cur)) fail("FIRMWARE_TOO_OLD", "report.committedVersion", "the committed firmware version differs from the current one (provisional firmware)");
+    if (r.committedTcb.raw !== r.currentTcb.raw)
+      fail("FIRMWARE_TOO_OLD", "report.committedTcb", "COMMITTED_TCB differs from CURRENT_TCB (provisional firmware)");
+    if (ver(r.committedVersion) !== ver(cur))
+      fail(
+        "FIRMWARE_TOO_OLD",
+        "report.committedVersion",
+        "the committed firmware version differs from the current one (provisional firmware)",
+      );
   }
 
-  if (!evidence.chipIdBound && evidence.signer === "vcek") warnings.push("CHIP_ID is masked: the report is not bound to a chip id");
+  if (!evidence.chipIdBound && evidence.signer === "vcek")
+    warnings.push("CHIP_ID is masked: the report is not bound to a chip id");
 
   // Replay last: a binding is consumed only by an otherwise acceptable report.
   if (failures.length === 0 && opts.replay) {
     const key = createHash("sha256").update(r.reportData).digest("hex");
-    if (!opts.replay.consume(key, opts.now)) fail("REPORT_DATA_REPLAYED", "report.reportData", "this REPORT_DATA binding was already used (replay)");
+    if (!opts.replay.consume(key, opts.now))
+      fail("REPORT_DATA_REPLAYED", "report.reportData", "this REPORT_DATA binding was already used (replay)");
   }
   return { failures, warnings, matches };
 }

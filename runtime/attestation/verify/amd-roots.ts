@@ -10,7 +10,9 @@
 import type { SnpProduct } from "../abi/product.js";
 
 /** PEM certificates per product line. */
-export const AMD_CERTIFICATES: Readonly<Record<SnpProduct, { readonly ark: string; readonly ask: string; readonly asvk: string }>> = {
+export const AMD_CERTIFICATES: Readonly<
+  Record<SnpProduct, { readonly ark: string; readonly ask: string; readonly asvk: string }>
+> = {
   Milan: {
     ark: `-----BEGIN CERTIFICATE-----
 MIIGYzCCBBKgAwIBAgIDAQAAMEYGCSqGSIb3DQEBCjA5oA8wDQYJYIZIAWUDBAIC
@@ -365,20 +367,22 @@ SUxr
 };
 
 /** SHA-256 of each certificate's SubjectPublicKeyInfo (DER): the pins the verifier enforces. */
-export const AMD_SPKI_SHA256: Readonly<Record<SnpProduct, { readonly ark: string; readonly ask: string; readonly asvk: string }>> = {
+export const AMD_SPKI_SHA256: Readonly<
+  Record<SnpProduct, { readonly ark: string; readonly ask: string; readonly asvk: string }>
+> = {
   Milan: {
     ark: "9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9",
     ask: "42491669ccb851d627ea9846cd24eccbeb7de7c2a62740120fff88001d38ebb6",
-    asvk: "66450a123ea5876206df67f2514a4fea224c0f63b18313423078b0edc4535e33"
+    asvk: "66450a123ea5876206df67f2514a4fea224c0f63b18313423078b0edc4535e33",
   },
   Genoa: {
     ark: "429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831",
     ask: "0324d55bcd48ba877a8fd87c0e1b4934dec8448e3807a24384a34dc6a6c9ebb8",
-    asvk: "7d1633252ebbadaa75f96e9b4e6f7d43a90ceb3f843937482630f8da2459264e"
+    asvk: "7d1633252ebbadaa75f96e9b4e6f7d43a90ceb3f843937482630f8da2459264e",
   },
   Turin: {
     ark: "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08",
     ask: "0000ead352025f208bf55297c4192c34cd1b878002107366d8f2065a9ae7d3a9",
-    asvk: "bfc441408b2f806c5dbf180bd8920e6e60dd404d82141780d85dbf962954d386"
-  }
+    asvk: "bfc441408b2f806c5dbf180bd8920e6e60dd404d82141780d85dbf962954d386",
+  },
 };

@@ -70,13 +70,28 @@ export interface ChainInput {
   readonly cache?: ChainCache;
 }
 
-function err(code: "CERTIFICATE_PROFILE" | "CHAIN_SIGNATURE" | "INTERMEDIATE_MISMATCH" | "UNTRUSTED_ROOT" | "COLLATERAL_UNAVAILABLE" | "PRODUCT_MISMATCH", message: string, path: string): AttestationError {
+function err(
+  code:
+    | "CERTIFICATE_PROFILE"
+    | "CHAIN_SIGNATURE"
+    | "INTERMEDIATE_MISMATCH"
+    | "UNTRUSTED_ROOT"
+    | "COLLATERAL_UNAVAILABLE"
+    | "PRODUCT_MISMATCH",
+  message: string,
+  path: string,
+): AttestationError {
   return new AttestationError(code, `verifying VEK chain: ${message}`, { path });
 }
 
 function single(bytes: Uint8Array, what: string): Certificate {
   const list = parseCertificates(bytes);
-  if (list.length !== 1) throw new AttestationError("CERTIFICATE_MALFORMED", `verifying VEK chain: ${what} must be exactly one certificate, got ${list.length}`, { path: what });
+  if (list.length !== 1)
+    throw new AttestationError(
+      "CERTIFICATE_MALFORMED",
+      `verifying VEK chain: ${what} must be exactly one certificate, got ${list.length}`,
+      { path: what },
+    );
   return list[0] as Certificate;
 }
 
@@ -94,38 +109,88 @@ function isCa(c: Certificate): boolean {
   return flag?.tag === TAG.boolean && flag.value[0] === 0xff;
 }
 
-function checkIntermediate(ic: Certificate, anchor: TrustAnchor, role: "vcek" | "vlek", product: SnpProduct, path: string): void {
+function checkIntermediate(
+  ic: Certificate,
+  anchor: TrustAnchor,
+  role: "vcek" | "vlek",
+  product: SnpProduct,
+  path: string,
+): void {
   const cn = commonName(ic);
   const want = intermediateCn(role, product);
   if (cn !== want && cn === intermediateCn(role === "vcek" ? "vlek" : "vcek", product)) {
-    throw err("INTERMEDIATE_MISMATCH", `a ${role.toUpperCase()} needs intermediate ${want}, got ${cn}`, `${path}.subject.CN`);
+    throw err(
+      "INTERMEDIATE_MISMATCH",
+      `a ${role.toUpperCase()} needs intermediate ${want}, got ${cn}`,
+      `${path}.subject.CN`,
+    );
   }
   const p = amdNameProblem(ic.subject, want);
   if (p) throw err("CERTIFICATE_PROFILE", `intermediate subject: ${p}`, `${path}.subject`);
-  if (!ic.issuerRaw.equals(anchor.ark.subjectRaw)) throw err("CHAIN_SIGNATURE", `intermediate ${cn} is not issued by ${commonName(anchor.ark)}`, `${path}.issuer`);
-  if (ic.version !== 3 || ic.publicKey.asymmetricKeyType !== "rsa" || !isPss384(ic)) throw err("CERTIFICATE_PROFILE", `intermediate ${cn} is not an RSA certificate signed with RSASSA-PSS SHA-384 salt 48`, `${path}.signatureAlgorithm`);
-  if (!isCa(ic)) throw err("CERTIFICATE_PROFILE", `intermediate ${cn} is not a CA`, `${path}.extensions.basicConstraints`);
-  if (!isSignedBy(ic, anchor.ark.publicKey)) throw err("CHAIN_SIGNATURE", `intermediate ${cn} is not signed by the trusted ${commonName(anchor.ark)} (${anchor.id})`, `${path}.signature`);
+  if (!ic.issuerRaw.equals(anchor.ark.subjectRaw))
+    throw err("CHAIN_SIGNATURE", `intermediate ${cn} is not issued by ${commonName(anchor.ark)}`, `${path}.issuer`);
+  if (ic.version !== 3 || ic.publicKey.asymmetricKeyType !== "rsa" || !isPss384(ic))
+    throw err(
+      "CERTIFICATE_PROFILE",
+      `intermediate ${cn} is not an RSA certificate signed with RSASSA-PSS SHA-384 salt 48`,
+      `${path}.signatureAlgorithm`,
+    );
+  if (!isCa(ic))
+    throw err("CERTIFICATE_PROFILE", `intermediate ${cn} is not a CA`, `${path}.extensions.basicConstraints`);
+  if (!isSignedBy(ic, anchor.ark.publicKey))
+    throw err(
+      "CHAIN_SIGNATURE",
+      `intermediate ${cn} is not signed by the trusted ${commonName(anchor.ark)} (${anchor.id})`,
+      `${path}.signature`,
+    );
 }
 
 function checkVek(vek: Certificate, ic: Certificate, product: SnpProduct): VekInfo {
   const role = vekRoleOf(vek);
   const cn = commonName(vek);
-  if (!role) throw err("CERTIFICATE_PROFILE", `VEK subject CN "${cn}" is neither SEV-VCEK nor SEV-VLEK`, "vek.subject.CN");
+  if (!role)
+    throw err("CERTIFICATE_PROFILE", `VEK subject CN "${cn}" is neither SEV-VCEK nor SEV-VLEK`, "vek.subject.CN");
   const p = amdNameProblem(vek.subject, cn);
   if (p) throw err("CERTIFICATE_PROFILE", `VEK subject: ${p}`, "vek.subject");
   const info = parseVekExtensions(vek);
-  if (info.product !== product) throw err("PRODUCT_MISMATCH", `${cn} productName "${info.productName}" is not a ${product} part`, "vek.extensions.productName");
-  if (!vek.issuerRaw.equals(ic.subjectRaw)) throw err("INTERMEDIATE_MISMATCH", `${cn} is issued by a different intermediate than ${commonName(ic)}`, "vek.issuer");
-  if (vek.version !== 3 || !isPss384(vek)) throw err("CERTIFICATE_PROFILE", `${cn} is not an X.509 v3 certificate signed with RSASSA-PSS SHA-384 salt 48`, "vek.signatureAlgorithm");
-  if (vek.publicKey.asymmetricKeyType !== "ec" || vek.publicKey.asymmetricKeyDetails?.namedCurve !== "secp384r1") throw err("CERTIFICATE_PROFILE", `${cn} key is not EC P-384`, "vek.publicKey");
-  if (!isSignedBy(vek, ic.publicKey)) throw err("CHAIN_SIGNATURE", `${cn} is not signed by ${commonName(ic)}`, "vek.signature");
+  if (info.product !== product)
+    throw err(
+      "PRODUCT_MISMATCH",
+      `${cn} productName "${info.productName}" is not a ${product} part`,
+      "vek.extensions.productName",
+    );
+  if (!vek.issuerRaw.equals(ic.subjectRaw))
+    throw err(
+      "INTERMEDIATE_MISMATCH",
+      `${cn} is issued by a different intermediate than ${commonName(ic)}`,
+      "vek.issuer",
+    );
+  if (vek.version !== 3 || !isPss384(vek))
+    throw err(
+      "CERTIFICATE_PROFILE",
+      `${cn} is not an X.509 v3 certificate signed with RSASSA-PSS SHA-384 salt 48`,
+      "vek.signatureAlgorithm",
+    );
+  if (vek.publicKey.asymmetricKeyType !== "ec" || vek.publicKey.asymmetricKeyDetails?.namedCurve !== "secp384r1")
+    throw err("CERTIFICATE_PROFILE", `${cn} key is not EC P-384`, "vek.publicKey");
+  if (!isSignedBy(vek, ic.publicKey))
+    throw err("CHAIN_SIGNATURE", `${cn} is not signed by ${commonName(ic)}`, "vek.signature");
   return info;
 }
 
 function checkValidity(c: Certificate, now: Date, path: string): void {
-  if (now.getTime() < c.notBefore.getTime()) throw new AttestationError("CERTIFICATE_NOT_YET_VALID", `verifying VEK chain: ${commonName(c)} is not valid before ${c.notBefore.toISOString()} (now ${now.toISOString()})`, { path: `${path}.notBefore` });
-  if (now.getTime() > c.notAfter.getTime()) throw new AttestationError("CERTIFICATE_EXPIRED", `verifying VEK chain: ${commonName(c)} expired at ${c.notAfter.toISOString()} (now ${now.toISOString()})`, { path: `${path}.notAfter` });
+  if (now.getTime() < c.notBefore.getTime())
+    throw new AttestationError(
+      "CERTIFICATE_NOT_YET_VALID",
+      `verifying VEK chain: ${commonName(c)} is not valid before ${c.notBefore.toISOString()} (now ${now.toISOString()})`,
+      { path: `${path}.notBefore` },
+    );
+  if (now.getTime() > c.notAfter.getTime())
+    throw new AttestationError(
+      "CERTIFICATE_EXPIRED",
+      `verifying VEK chain: ${commonName(c)} expired at ${c.notAfter.toISOString()} (now ${now.toISOString()})`,
+      { path: `${path}.notAfter` },
+    );
 }
 
 function load(bytes: Uint8Array, what: string, cache: ChainCache | undefined): { cert: Certificate; sha: string } {
@@ -134,10 +199,21 @@ function load(bytes: Uint8Array, what: string, cache: ChainCache | undefined): {
   return { cert: cache ? cache.certificate(sha, parse) : parse(), sha };
 }
 
-function verifyWithAnchor(anchor: TrustAnchor, vek: Certificate, vekSha: string, presented: { cert: Certificate; sha: string } | undefined, input: ChainInput): VerifiedChain {
+function verifyWithAnchor(
+  anchor: TrustAnchor,
+  vek: Certificate,
+  vekSha: string,
+  presented: { cert: Certificate; sha: string } | undefined,
+  input: ChainInput,
+): VerifiedChain {
   const role = vekRoleOf(vek) ?? "vcek";
   const ic = presented?.cert ?? (role === "vcek" ? anchor.ask : anchor.asvk);
-  if (!ic) throw err("COLLATERAL_UNAVAILABLE", `no ${role === "vcek" ? "ASK" : "ASVK"} for ${anchor.product} was supplied or pinned`, "intermediate");
+  if (!ic)
+    throw err(
+      "COLLATERAL_UNAVAILABLE",
+      `no ${role === "vcek" ? "ASK" : "ASVK"} for ${anchor.product} was supplied or pinned`,
+      "intermediate",
+    );
   const key = `${vekSha}:${presented?.sha ?? "anchor"}:${anchor.arkSpkiSha256}:${input.product}`;
   const hit = input.cache?.get(key);
   if (hit) return hit;
@@ -159,12 +235,18 @@ function verifyWithAnchor(anchor: TrustAnchor, vek: Certificate, vekSha: string,
  */
 export function verifyChain(input: ChainInput): VerifiedChain {
   let candidates = input.anchors.filter((a) => a.product === input.product);
-  if (candidates.length === 0) throw err("UNTRUSTED_ROOT", `no trusted root for ${input.product} (trusted: ${input.anchors.map((a) => `${a.id}/${a.product}`).join(", ") || "none"})`, "ark");
+  if (candidates.length === 0)
+    throw err(
+      "UNTRUSTED_ROOT",
+      `no trusted root for ${input.product} (trusted: ${input.anchors.map((a) => `${a.id}/${a.product}`).join(", ") || "none"})`,
+      "ark",
+    );
   if (input.ark) {
     const ark = load(input.ark, "ark", input.cache).cert;
     const pin = spkiSha256(ark);
     candidates = candidates.filter((a) => a.arkSpkiSha256 === pin);
-    if (candidates.length === 0) throw err("UNTRUSTED_ROOT", `the presented ${commonName(ark) || "ARK"} is not a pinned root`, "ark");
+    if (candidates.length === 0)
+      throw err("UNTRUSTED_ROOT", `the presented ${commonName(ark) || "ARK"} is not a pinned root`, "ark");
   }
   const { cert: vek, sha: vekSha } = load(input.vek, "vek", input.cache);
   const presented = input.intermediate ? load(input.intermediate, "intermediate", input.cache) : undefined;

@@ -16,7 +16,8 @@ import { collateralUnavailable, type CollateralGetter } from "./collateral.js";
 /** The file (relative to the directory) that holds a KDS path. */
 export function kdsPathToFile(kdsPath: string): string {
   const rel = normalize(kdsPath.replace("?", "/").replace(/^\/+/, ""));
-  if (rel.startsWith("..") || rel.split(sep).includes("..")) throw new TypeError(`kdsPathToFile: path escapes the directory: ${kdsPath}`);
+  if (rel.startsWith("..") || rel.split(sep).includes(".."))
+    throw new TypeError(`kdsPathToFile: path escapes the directory: ${kdsPath}`);
   return rel;
 }
 
@@ -28,7 +29,11 @@ export function directoryGetter(dir: string): CollateralGetter {
       try {
         return new Uint8Array(await readFile(file));
       } catch (e) {
-        throw collateralUnavailable(kdsPath, `not in the offline directory (${(e as NodeJS.ErrnoException).code ?? "read error"})`, e);
+        throw collateralUnavailable(
+          kdsPath,
+          `not in the offline directory (${(e as NodeJS.ErrnoException).code ?? "read error"})`,
+          e,
+        );
       }
     },
   };

@@ -48,7 +48,10 @@ export function kdsCrlPath(product: SnpProduct, chain: KdsChain = "vcek"): strin
 
 /** The error a getter raises when it cannot deliver `kdsPath`. */
 export function collateralUnavailable(kdsPath: string, reason: string, cause?: unknown): AttestationError {
-  return new AttestationError("COLLATERAL_UNAVAILABLE", `fetching collateral ${kdsPath}: ${reason}`, { path: "collateral", cause });
+  return new AttestationError("COLLATERAL_UNAVAILABLE", `fetching collateral ${kdsPath}: ${reason}`, {
+    path: "collateral",
+    cause,
+  });
 }
 
 /** Options of {@link kdsGetter}. */
@@ -96,7 +99,10 @@ export interface CachedGetterOptions {
 /**
  * Memoises a getter by KDS path (successes only) and coalesces concurrent requests for the same path.
  */
-export function cachedGetter(inner: CollateralGetter, options: CachedGetterOptions = {}): CollateralGetter & { readonly size: number } {
+export function cachedGetter(
+  inner: CollateralGetter,
+  options: CachedGetterOptions = {},
+): CollateralGetter & { readonly size: number } {
   const max = options.maxEntries ?? 256;
   const clock = options.clock ?? Date.now;
   const entries = new Map<string, { bytes: Uint8Array; at: number }>();
@@ -125,8 +131,13 @@ export function cachedGetter(inner: CollateralGetter, options: CachedGetterOptio
 }
 
 /** A getter over an in-memory map of KDS paths (tests, preloaded evidence). */
-export function mapGetter(resources: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>): CollateralGetter {
-  const lookup = resources instanceof Map ? (p: string) => resources.get(p) : (p: string) => (resources as Record<string, Uint8Array>)[p];
+export function mapGetter(
+  resources: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>,
+): CollateralGetter {
+  const lookup =
+    resources instanceof Map
+      ? (p: string) => resources.get(p)
+      : (p: string) => (resources as Record<string, Uint8Array>)[p];
   return {
     async get(kdsPath) {
       const bytes = lookup(kdsPath);

@@ -3,8 +3,22 @@
  * ARK with RSASSA-PSS. AMD revokes intermediates (ASK/ASVK); VCEKs all have serial 0 and are not listed.
  */
 import { AttestationError } from "../errors.js";
-import { parseSignatureAlgorithm, verifySignature, type Certificate, type SignatureAlgorithm } from "../x509/certificate.js";
-import { children, decodeBitString, decodeInteger, decodeTime, expectTag, readOne, TAG, type Tlv } from "../x509/der.js";
+import {
+  parseSignatureAlgorithm,
+  verifySignature,
+  type Certificate,
+  type SignatureAlgorithm,
+} from "../x509/certificate.js";
+import {
+  children,
+  decodeBitString,
+  decodeInteger,
+  decodeTime,
+  expectTag,
+  readOne,
+  TAG,
+  type Tlv,
+} from "../x509/der.js";
 import { commonName } from "./trust.js";
 
 /** A parsed CRL. */
@@ -50,7 +64,15 @@ export function parseCrl(der: Uint8Array): Crl {
         revoked.add(decodeInteger(serial));
       }
     }
-    return { tbs: tbsT.raw, signatureAlgorithm: parseSignatureAlgorithm(algT), issuerRaw: expectTag(issuer, TAG.sequence, "issuer").raw, thisUpdate: decodeTime(thisUpdate), nextUpdate, revokedSerials: revoked, signature: decodeBitString(sigT) };
+    return {
+      tbs: tbsT.raw,
+      signatureAlgorithm: parseSignatureAlgorithm(algT),
+      issuerRaw: expectTag(issuer, TAG.sequence, "issuer").raw,
+      thisUpdate: decodeTime(thisUpdate),
+      nextUpdate,
+      revokedSerials: revoked,
+      signature: decodeBitString(sigT),
+    };
   } catch (e) {
     if (e instanceof AttestationError && e.code === "CRL_INVALID") throw e;
     throw invalid("cannot parse the CRL", e);
@@ -64,10 +86,17 @@ export function parseCrl(der: Uint8Array): Crl {
 export function checkRevocation(crlDer: Uint8Array, ark: Certificate, intermediate: Certificate, now: Date): void {
   const crl = parseCrl(crlDer);
   if (!crl.issuerRaw.equals(ark.subjectRaw)) throw invalid(`the CRL is not issued by ${commonName(ark)}`);
-  if (!verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, ark.publicKey)) throw invalid(`the CRL is not signed by ${commonName(ark)}`);
-  if (now.getTime() < crl.thisUpdate.getTime()) throw invalid(`the CRL is not valid before ${crl.thisUpdate.toISOString()}`);
-  if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime()) throw invalid(`the CRL is stale (nextUpdate ${crl.nextUpdate.toISOString()})`);
+  if (!verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, ark.publicKey))
+    throw invalid(`the CRL is not signed by ${commonName(ark)}`);
+  if (now.getTime() < crl.thisUpdate.getTime())
+    throw invalid(`the CRL is not valid before ${crl.thisUpdate.toISOString()}`);
+  if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime())
+    throw invalid(`the CRL is stale (nextUpdate ${crl.nextUpdate.toISOString()})`);
   if (crl.revokedSerials.has(intermediate.serial)) {
-    throw new AttestationError("CERTIFICATE_REVOKED", `checking revocation: ${commonName(intermediate)} (serial 0x${intermediate.serial.toString(16)}) is revoked`, { path: "intermediate.serial" });
+    throw new AttestationError(
+      "CERTIFICATE_REVOKED",
+      `checking revocation: ${commonName(intermediate)} (serial 0x${intermediate.serial.toString(16)}) is revoked`,
+      { path: "intermediate.serial" },
+    );
   }
 }

@@ -32,9 +32,22 @@ export function spkiSha256(cert: Certificate): string {
 }
 
 /** The AMD location attributes every AMD SEV certificate name carries (go-sev-guest checks the same). */
-export const AMD_NAME = { OU: "Engineering", C: "US", L: "Santa Clara", ST: "CA", O: "Advanced Micro Devices" } as const;
+export const AMD_NAME = {
+  OU: "Engineering",
+  C: "US",
+  L: "Santa Clara",
+  ST: "CA",
+  O: "Advanced Micro Devices",
+} as const;
 
-const NAME_OIDS: Readonly<Record<keyof typeof AMD_NAME | "CN", string>> = { OU: OID.organizationalUnit, C: OID.country, L: OID.locality, ST: OID.state, O: OID.organization, CN: OID.commonName };
+const NAME_OIDS: Readonly<Record<keyof typeof AMD_NAME | "CN", string>> = {
+  OU: OID.organizationalUnit,
+  C: OID.country,
+  L: OID.locality,
+  ST: OID.state,
+  O: OID.organization,
+  CN: OID.commonName,
+};
 
 /** Checks that `name` has exactly the AMD location attributes and CN `cn`, each once; returns a problem or undefined. */
 export function amdNameProblem(name: Certificate["subject"], cn: string): string | undefined {
@@ -42,7 +55,8 @@ export function amdNameProblem(name: Certificate["subject"], cn: string): string
   for (const [key, value] of Object.entries(expected)) {
     const oid = NAME_OIDS[key as keyof typeof NAME_OIDS];
     const found = name.filter((a) => a.oid === oid);
-    if (found.length !== 1 || found[0]?.value !== value) return `${key} must be "${value}" exactly once (got ${found.map((a) => `"${a.value}"`).join(", ") || "none"})`;
+    if (found.length !== 1 || found[0]?.value !== value)
+      return `${key} must be "${value}" exactly once (got ${found.map((a) => `"${a.value}"`).join(", ") || "none"})`;
   }
   if (name.length !== Object.keys(expected).length) return `unexpected extra name attributes`;
   return undefined;
@@ -59,15 +73,23 @@ export function checkArk(ark: Certificate, product: SnpProduct, path = "ark"): v
   if (ark.version !== 3) throw profile("checking ARK: not an X.509 v3 certificate", `${path}.version`);
   if (ark.publicKey.asymmetricKeyType !== "rsa") throw profile("checking ARK: key is not RSA", `${path}.publicKey`);
   const alg = ark.signatureAlgorithm;
-  if (alg.kind !== "rsa-pss" || alg.hash !== "sha384" || alg.saltLength !== 48) throw profile("checking ARK: signature is not RSASSA-PSS SHA-384 salt 48", `${path}.signatureAlgorithm`);
-  if (!isSignedBy(ark, ark.publicKey)) throw new AttestationError("CHAIN_SIGNATURE", `checking ARK-${product}: self-signature does not verify`, { path: `${path}.signature` });
+  if (alg.kind !== "rsa-pss" || alg.hash !== "sha384" || alg.saltLength !== 48)
+    throw profile("checking ARK: signature is not RSASSA-PSS SHA-384 salt 48", `${path}.signatureAlgorithm`);
+  if (!isSignedBy(ark, ark.publicKey))
+    throw new AttestationError("CHAIN_SIGNATURE", `checking ARK-${product}: self-signature does not verify`, {
+      path: `${path}.signature`,
+    });
 }
 
 /**
  * Builds a trust anchor from PEM/DER certificates. The ARK is checked (names, algorithm,
  * self-signature) once here; intermediates are checked on use.
  */
-export function trustAnchor(id: RootId, product: SnpProduct, certs: { readonly ark: Uint8Array | string; readonly ask?: Uint8Array | string; readonly asvk?: Uint8Array | string }): TrustAnchor {
+export function trustAnchor(
+  id: RootId,
+  product: SnpProduct,
+  certs: { readonly ark: Uint8Array | string; readonly ask?: Uint8Array | string; readonly asvk?: Uint8Array | string },
+): TrustAnchor {
   const one = (c: Uint8Array | string, what: string): Certificate => {
     const list = parseCertificates(c);
     if (list.length !== 1) throw new TypeError(`trustAnchor: ${what} must hold exactly one certificate`);
@@ -75,7 +97,14 @@ export function trustAnchor(id: RootId, product: SnpProduct, certs: { readonly a
   };
   const ark = one(certs.ark, "ark");
   checkArk(ark, product);
-  return { id, product, ark, arkSpkiSha256: spkiSha256(ark), ask: certs.ask ? one(certs.ask, "ask") : undefined, asvk: certs.asvk ? one(certs.asvk, "asvk") : undefined };
+  return {
+    id,
+    product,
+    ark,
+    arkSpkiSha256: spkiSha256(ark),
+    ask: certs.ask ? one(certs.ask, "ask") : undefined,
+    asvk: certs.asvk ? one(certs.asvk, "asvk") : undefined,
+  };
 }
 
 const amdCache = new Map<SnpProduct, TrustAnchor>();
@@ -90,7 +119,11 @@ export function amdTrustAnchor(product: SnpProduct): TrustAnchor {
   const pems = AMD_CERTIFICATES[product];
   const anchor = trustAnchor(`amd-${product.toLowerCase()}` as RootId, product, pems);
   const pins = AMD_SPKI_SHA256[product];
-  if (anchor.arkSpkiSha256 !== pins.ark || spkiSha256(anchor.ask as Certificate) !== pins.ask || spkiSha256(anchor.asvk as Certificate) !== pins.asvk) {
+  if (
+    anchor.arkSpkiSha256 !== pins.ark ||
+    spkiSha256(anchor.ask as Certificate) !== pins.ask ||
+    spkiSha256(anchor.asvk as Certificate) !== pins.asvk
+  ) {
     throw new Error(`amd-roots.ts: pinned ${product} certificates do not match their SPKI pins`);
   }
   amdCache.set(product, anchor);
@@ -111,7 +144,8 @@ export function anchorsFor(ids: readonly RootId[], simulated: readonly TrustAnch
   const out: TrustAnchor[] = [];
   for (const id of ids) {
     if (id === "simulated") {
-      if (simulated.length === 0) throw new TypeError("anchorsFor: the policy trusts the simulated root but no simulated anchor was given");
+      if (simulated.length === 0)
+        throw new TypeError("anchorsFor: the policy trusts the simulated root but no simulated anchor was given");
       out.push(...simulated.filter((a) => a.id === "simulated"));
     } else {
       out.push(amdTrustAnchor(id === "amd-milan" ? "Milan" : id === "amd-genoa" ? "Genoa" : "Turin"));

@@ -89,12 +89,19 @@ export function vekRoleOf(cert: Certificate): VekRole | undefined {
  */
 export function parseVekExtensions(cert: Certificate, path = "vek"): VekInfo {
   const role = vekRoleOf(cert);
-  if (!role) throw new AttestationError("CERTIFICATE_PROFILE", `reading VEK: subject CN "${nameValue(cert.subject, OID.commonName) ?? ""}" is neither SEV-VCEK nor SEV-VLEK`, { path: `${path}.subject.CN` });
+  if (!role)
+    throw new AttestationError(
+      "CERTIFICATE_PROFILE",
+      `reading VEK: subject CN "${nameValue(cert.subject, OID.commonName) ?? ""}" is neither SEV-VCEK nor SEV-VLEK`,
+      { path: `${path}.subject.CN` },
+    );
   const ext = new Map<string, Buffer>();
   for (const e of cert.extensions) {
     if (ext.has(e.oid)) throw bad(`duplicate extension ${e.oid}`, `${path}.extensions`);
-    if (e.oid.startsWith(`${ARC}.`) && !KNOWN_AMD.has(e.oid)) throw bad(`unknown AMD extension ${e.oid}`, `${path}.extensions`);
-    if (!e.oid.startsWith(`${ARC}.`) && e.critical) throw bad(`unknown critical extension ${e.oid}`, `${path}.extensions`);
+    if (e.oid.startsWith(`${ARC}.`) && !KNOWN_AMD.has(e.oid))
+      throw bad(`unknown AMD extension ${e.oid}`, `${path}.extensions`);
+    if (!e.oid.startsWith(`${ARC}.`) && e.critical)
+      throw bad(`unknown critical extension ${e.oid}`, `${path}.extensions`);
     ext.set(e.oid, e.value);
   }
   const need = (oid: string, name: string): Buffer => {
@@ -113,7 +120,12 @@ export function parseVekExtensions(cert: Certificate, path = "vek"): VekInfo {
     snp: spl(need(AMD_OID.snpSPL, "snpSPL"), "snpSPL", p),
     microcode: spl(need(AMD_OID.ucodeSPL, "ucodeSPL"), "ucodeSPL", p),
   };
-  for (const [oid, name] of [[AMD_OID.spl4, "spl4"], [AMD_OID.spl5, "spl5"], [AMD_OID.spl6, "spl6"], [AMD_OID.spl7, "spl7"]] as const) {
+  for (const [oid, name] of [
+    [AMD_OID.spl4, "spl4"],
+    [AMD_OID.spl5, "spl5"],
+    [AMD_OID.spl6, "spl6"],
+    [AMD_OID.spl7, "spl7"],
+  ] as const) {
     const v = ext.get(oid);
     if (v) spl(v, name, p);
   }
@@ -128,8 +140,12 @@ export function parseVekExtensions(cert: Certificate, path = "vek"): VekInfo {
     if (!hwRaw) throw bad("hwID is missing on a VCEK", `${p}.hwID`);
     if (cspRaw) throw bad("cspID present on a VCEK", `${p}.cspID`);
     const expected = product === "Turin" ? 8 : 64;
-    hwId = hwRaw.length === expected + 2 && hwRaw[0] === TAG.octetString && hwRaw[1] === expected ? Buffer.from(hwRaw.subarray(2)) : Buffer.from(hwRaw);
-    if (hwId.length !== expected) throw bad(`hwID is ${hwId.length} bytes, expected ${expected} for ${product}`, `${p}.hwID`);
+    hwId =
+      hwRaw.length === expected + 2 && hwRaw[0] === TAG.octetString && hwRaw[1] === expected
+        ? Buffer.from(hwRaw.subarray(2))
+        : Buffer.from(hwRaw);
+    if (hwId.length !== expected)
+      throw bad(`hwID is ${hwId.length} bytes, expected ${expected} for ${product}`, `${p}.hwID`);
   } else {
     if (hwRaw) throw bad("hwID present on a VLEK", `${p}.hwID`);
     if (!cspRaw) throw bad("cspID is missing on a VLEK", `${p}.cspID`);

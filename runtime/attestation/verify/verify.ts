@@ -71,7 +71,20 @@ export interface VerifiedSnpEvidence {
   readonly claims: EvidenceClaims;
 }
 
-function fail(code: "UNTRUSTED_ROOT" | "PRODUCT_UNKNOWN" | "PRODUCT_MISMATCH" | "REPORT_UNSIGNED" | "COLLATERAL_UNAVAILABLE" | "SIGNER_MISMATCH" | "TCB_MISMATCH" | "CHIP_ID_MISMATCH" | "REPORT_SIGNATURE", message: string, path: string): never {
+function fail(
+  code:
+    | "UNTRUSTED_ROOT"
+    | "PRODUCT_UNKNOWN"
+    | "PRODUCT_MISMATCH"
+    | "REPORT_UNSIGNED"
+    | "COLLATERAL_UNAVAILABLE"
+    | "SIGNER_MISMATCH"
+    | "TCB_MISMATCH"
+    | "CHIP_ID_MISMATCH"
+    | "REPORT_SIGNATURE",
+  message: string,
+  path: string,
+): never {
   throw new AttestationError(code, message, { path });
 }
 
@@ -81,36 +94,84 @@ const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
 function resolveProduct(first: SnpReport, opts: VerifySnpOptions, cache: ChainCache | undefined): SnpProduct {
   const fromCpuid = first.cpuid ? productFromCpuId(first.cpuid) : undefined;
   if (first.cpuid && !fromCpuid) {
-    fail("PRODUCT_UNKNOWN", `resolving product: CPUID family 0x${first.cpuid.family.toString(16)} model 0x${first.cpuid.model.toString(16)} is not a known SEV-SNP part`, "report.cpuid");
+    fail(
+      "PRODUCT_UNKNOWN",
+      `resolving product: CPUID family 0x${first.cpuid.family.toString(16)} model 0x${first.cpuid.model.toString(16)} is not a known SEV-SNP part`,
+      "report.cpuid",
+    );
   }
-  if (fromCpuid && opts.product && fromCpuid !== opts.product) fail("PRODUCT_MISMATCH", `resolving product: the report's CPUID says ${fromCpuid}, the caller says ${opts.product}`, "report.cpuid");
+  if (fromCpuid && opts.product && fromCpuid !== opts.product)
+    fail(
+      "PRODUCT_MISMATCH",
+      `resolving product: the report's CPUID says ${fromCpuid}, the caller says ${opts.product}`,
+      "report.cpuid",
+    );
   const known = fromCpuid ?? opts.product;
   if (known) return known;
-  if (!opts.collateral?.vek) fail("PRODUCT_UNKNOWN", "resolving product: a v2 report does not name its product; give the product or the VEK", "report.version");
+  if (!opts.collateral?.vek)
+    fail(
+      "PRODUCT_UNKNOWN",
+      "resolving product: a v2 report does not name its product; give the product or the VEK",
+      "report.version",
+    );
   const vekBytes = opts.collateral.vek;
   const parse = () => {
     const list = parseCertificates(vekBytes);
-    if (list.length !== 1) throw new AttestationError("CERTIFICATE_MALFORMED", "resolving product: the VEK must be exactly one certificate", { path: "vek" });
+    if (list.length !== 1)
+      throw new AttestationError(
+        "CERTIFICATE_MALFORMED",
+        "resolving product: the VEK must be exactly one certificate",
+        { path: "vek" },
+      );
     return list[0] as ReturnType<typeof parseCertificates>[number];
   };
   const sha = createHash("sha256").update(vekBytes).digest("hex");
   return parseVekExtensions(cache ? cache.certificate(sha, parse) : parse()).product;
 }
 
-async function obtainVek(report: SnpReport, product: SnpProduct, signer: "vcek" | "vlek", opts: VerifySnpOptions): Promise<Uint8Array> {
+async function obtainVek(
+  report: SnpReport,
+  product: SnpProduct,
+  signer: "vcek" | "vlek",
+  opts: VerifySnpOptions,
+): Promise<Uint8Array> {
   if (opts.collateral?.vek) return opts.collateral.vek;
-  if (signer === "vlek") fail("COLLATERAL_UNAVAILABLE", "obtaining VLEK: a VLEK-signed report needs its VLEK certificate with the evidence (KDS serves VLEKs only to cloud providers)", "collateral.vek");
-  if (isZero(report.chipId)) fail("COLLATERAL_UNAVAILABLE", "obtaining VCEK: CHIP_ID is masked, so the VCEK cannot be looked up; supply it with the evidence", "collateral.vek");
-  if (!opts.getter) fail("COLLATERAL_UNAVAILABLE", "obtaining VCEK: no VCEK supplied and no collateral getter configured", "collateral.vek");
+  if (signer === "vlek")
+    fail(
+      "COLLATERAL_UNAVAILABLE",
+      "obtaining VLEK: a VLEK-signed report needs its VLEK certificate with the evidence (KDS serves VLEKs only to cloud providers)",
+      "collateral.vek",
+    );
+  if (isZero(report.chipId))
+    fail(
+      "COLLATERAL_UNAVAILABLE",
+      "obtaining VCEK: CHIP_ID is masked, so the VCEK cannot be looked up; supply it with the evidence",
+      "collateral.vek",
+    );
+  if (!opts.getter)
+    fail(
+      "COLLATERAL_UNAVAILABLE",
+      "obtaining VCEK: no VCEK supplied and no collateral getter configured",
+      "collateral.vek",
+    );
   return opts.getter.get(kdsVcekPath(product, report.chipId, tcbComponents(report.reportedTcb)));
 }
 
-async function obtainIntermediate(product: SnpProduct, signer: "vcek" | "vlek", opts: VerifySnpOptions): Promise<{ intermediate?: Uint8Array; ark?: Uint8Array }> {
+async function obtainIntermediate(
+  product: SnpProduct,
+  signer: "vcek" | "vlek",
+  opts: VerifySnpOptions,
+): Promise<{ intermediate?: Uint8Array; ark?: Uint8Array }> {
   if (opts.collateral?.intermediate) return { intermediate: opts.collateral.intermediate, ark: opts.collateral.ark };
   const pinned = opts.anchors.some((a) => a.product === product && (signer === "vcek" ? a.ask : a.asvk));
   if (pinned || !opts.getter) return { ark: opts.collateral?.ark };
   const certs = parseCertificates(await opts.getter.get(kdsCertChainPath(product, signer)));
-  if (certs.length !== 2) fail("COLLATERAL_UNAVAILABLE", `obtaining cert_chain: expected 2 certificates, got ${certs.length}`, "collateral.intermediate");
+  if (certs.length !== 2)
+    fail(
+      "COLLATERAL_UNAVAILABLE",
+      `obtaining cert_chain: expected 2 certificates, got ${certs.length}`,
+      "collateral.intermediate",
+    );
   return { intermediate: (certs[0] as (typeof certs)[number]).der, ark: (certs[1] as (typeof certs)[number]).der };
 }
 
@@ -119,7 +180,12 @@ function bindReport(report: SnpReport, chain: VerifiedChain, product: SnpProduct
   for (const name of tcbComponentNames(report.reportedTcb.layout)) {
     const reported = report.reportedTcb[name];
     const certified = info.tcb[name];
-    if (reported !== certified) fail("TCB_MISMATCH", `binding report to ${info.role.toUpperCase()}: REPORTED_TCB ${name} is ${reported}, the certificate was issued for ${certified ?? "none"}`, `report.reportedTcb.${name}`);
+    if (reported !== certified)
+      fail(
+        "TCB_MISMATCH",
+        `binding report to ${info.role.toUpperCase()}: REPORTED_TCB ${name} is ${reported}, the certificate was issued for ${certified ?? "none"}`,
+        `report.reportedTcb.${name}`,
+      );
   }
   if (info.role === "vlek" || isZero(report.chipId)) return false;
   const hw = info.hwId as Buffer;
@@ -142,29 +208,69 @@ function bindReport(report: SnpReport, chain: VerifiedChain, product: SnpProduct
  * evidence.claims.measurement; // 96 hex characters
  */
 export async function verifySnpEvidence(opts: VerifySnpOptions): Promise<VerifiedSnpEvidence> {
-  if (!(opts.now instanceof Date) || Number.isNaN(opts.now.getTime())) throw new TypeError("verifySnpEvidence: now must be a valid Date");
+  if (!(opts.now instanceof Date) || Number.isNaN(opts.now.getTime()))
+    throw new TypeError("verifySnpEvidence: now must be a valid Date");
   const first = parseReport(opts.report, opts.product ? { product: opts.product } : {});
   const { keyInfo } = first;
-  if (keyInfo.signingKey === "none" || keyInfo.maskChipKey) fail("REPORT_UNSIGNED", "verifying report: the firmware did not sign this report (SIGNING_KEY none or MASK_CHIP_KEY set)", "report.keyInfo");
+  if (keyInfo.signingKey === "none" || keyInfo.maskChipKey)
+    fail(
+      "REPORT_UNSIGNED",
+      "verifying report: the firmware did not sign this report (SIGNING_KEY none or MASK_CHIP_KEY set)",
+      "report.keyInfo",
+    );
   const signer = keyInfo.signingKey;
   const product = resolveProduct(first, opts, opts.cache);
   const report = first.product === product ? first : parseReport(opts.report, { product });
   if (!opts.anchors.some((a) => a.product === product)) {
-    fail("UNTRUSTED_ROOT", `verifying report: no trusted root for ${product} (trusted: ${opts.anchors.map((a) => `${a.id}/${a.product}`).join(", ") || "none"})`, "anchors");
+    fail(
+      "UNTRUSTED_ROOT",
+      `verifying report: no trusted root for ${product} (trusted: ${opts.anchors.map((a) => `${a.id}/${a.product}`).join(", ") || "none"})`,
+      "anchors",
+    );
   }
   const vek = await obtainVek(report, product, signer, opts);
   const { intermediate, ark } = await obtainIntermediate(product, signer, opts);
-  const chain = verifyChain({ anchors: opts.anchors, product, vek, intermediate, ark, now: opts.now, cache: opts.cache });
-  if (chain.vekInfo.role !== signer) fail("SIGNER_MISMATCH", `verifying report: KEY_INFO says ${signer.toUpperCase()}, the certificate is a ${chain.vekInfo.role.toUpperCase()}`, "report.keyInfo.signingKey");
+  const chain = verifyChain({
+    anchors: opts.anchors,
+    product,
+    vek,
+    intermediate,
+    ark,
+    now: opts.now,
+    cache: opts.cache,
+  });
+  if (chain.vekInfo.role !== signer)
+    fail(
+      "SIGNER_MISMATCH",
+      `verifying report: KEY_INFO says ${signer.toUpperCase()}, the certificate is a ${chain.vekInfo.role.toUpperCase()}`,
+      "report.keyInfo.signingKey",
+    );
   let revocationChecked = false;
-  const crl = opts.collateral?.crl ?? (opts.checkRevocation && opts.getter ? await opts.getter.get(kdsCrlPath(product, signer)) : undefined);
+  const crl =
+    opts.collateral?.crl ??
+    (opts.checkRevocation && opts.getter ? await opts.getter.get(kdsCrlPath(product, signer)) : undefined);
   if (crl) {
     checkRevocation(crl, chain.anchor.ark, chain.intermediate, opts.now);
     revocationChecked = true;
-  } else if (opts.checkRevocation) fail("COLLATERAL_UNAVAILABLE", "checking revocation: no CRL supplied and no collateral getter configured", "collateral.crl");
+  } else if (opts.checkRevocation)
+    fail(
+      "COLLATERAL_UNAVAILABLE",
+      "checking revocation: no CRL supplied and no collateral getter configured",
+      "collateral.crl",
+    );
   const chipIdBound = bindReport(report, chain, product);
-  const ok = cryptoVerify("sha384", signedBytes(opts.report), { key: chain.vek.publicKey, dsaEncoding: "ieee-p1363" }, signatureToP1363(report.signature));
-  if (!ok) fail("REPORT_SIGNATURE", `verifying report: the ECDSA P-384 signature does not verify with the ${signer.toUpperCase()}`, "report.signature");
+  const ok = cryptoVerify(
+    "sha384",
+    signedBytes(opts.report),
+    { key: chain.vek.publicKey, dsaEncoding: "ieee-p1363" },
+    signatureToP1363(report.signature),
+  );
+  if (!ok)
+    fail(
+      "REPORT_SIGNATURE",
+      `verifying report: the ECDSA P-384 signature does not verify with the ${signer.toUpperCase()}`,
+      "report.signature",
+    );
   const chipHex = chipIdBound ? report.chipId.toString("hex") : "0".repeat(128);
   return {
     tee: "sev-snp",
@@ -176,6 +282,12 @@ export async function verifySnpEvidence(opts: VerifySnpOptions): Promise<Verifie
     chipIdBound,
     revocationChecked,
     reportSha256: createHash("sha256").update(opts.report).digest("hex"),
-    claims: { tee: "sev-snp", measurement: report.measurement.toString("hex"), product, reportedTcb: tcbComponents(report.reportedTcb), chipId: chipHex },
+    claims: {
+      tee: "sev-snp",
+      measurement: report.measurement.toString("hex"),
+      product,
+      reportedTcb: tcbComponents(report.reportedTcb),
+      chipId: chipHex,
+    },
   };
 }

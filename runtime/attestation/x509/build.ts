@@ -37,12 +37,23 @@ export interface CertificateSpec {
 /** AlgorithmIdentifier for RSASSA-PSS SHA-384 / MGF1-SHA-384 / salt 48 (RFC 4055), as AMD writes it. */
 export function rsaPssSha384AlgorithmId(): Buffer {
   const sha384 = der.seq(der.oid(OID.sha384), der.nul());
-  return der.seq(der.oid(OID.rsassaPss), der.seq(der.explicit(0, sha384), der.explicit(1, der.seq(der.oid(OID.mgf1), sha384)), der.explicit(2, der.integer(48))));
+  return der.seq(
+    der.oid(OID.rsassaPss),
+    der.seq(
+      der.explicit(0, sha384),
+      der.explicit(1, der.seq(der.oid(OID.mgf1), sha384)),
+      der.explicit(2, der.integer(48)),
+    ),
+  );
 }
 
 /** Encodes a Name: one RDN per attribute, in the given order. */
 export function encodeName(name: readonly NameSpec[]): Buffer {
-  return der.seq(...name.map((a) => der.set(der.seq(der.oid(a.oid), a.type === "printable" ? der.printable(a.value) : der.utf8(a.value)))));
+  return der.seq(
+    ...name.map((a) =>
+      der.set(der.seq(der.oid(a.oid), a.type === "printable" ? der.printable(a.value) : der.utf8(a.value))),
+    ),
+  );
 }
 
 /** Signs `data` with RSASSA-PSS SHA-384 salt 48. */
@@ -54,7 +65,9 @@ export function signPss384(data: Uint8Array, key: KeyObject): Buffer {
 export function buildCertificate(spec: CertificateSpec, issuerKey: KeyObject): Buffer {
   const alg = rsaPssSha384AlgorithmId();
   const spki = spec.publicKey.export({ type: "spki", format: "der" });
-  const exts = spec.extensions.map((e) => der.seq(der.oid(e.oid), ...(e.critical ? [der.boolean(true)] : []), der.octetString(e.value)));
+  const exts = spec.extensions.map((e) =>
+    der.seq(der.oid(e.oid), ...(e.critical ? [der.boolean(true)] : []), der.octetString(e.value)),
+  );
   const tbs = der.seq(
     der.explicit(0, der.integer(2)),
     der.integer(spec.serial),
@@ -80,7 +93,14 @@ export interface CrlSpec {
 export function buildCrl(spec: CrlSpec, issuerKey: KeyObject): Buffer {
   const alg = rsaPssSha384AlgorithmId();
   const revoked = spec.revoked.map((r) => der.seq(der.integer(r.serial), der.time(r.date)));
-  const tbs = der.seq(der.integer(1), alg, encodeName(spec.issuer), der.time(spec.thisUpdate), der.time(spec.nextUpdate), ...(revoked.length > 0 ? [der.seq(...revoked)] : []));
+  const tbs = der.seq(
+    der.integer(1),
+    alg,
+    encodeName(spec.issuer),
+    der.time(spec.thisUpdate),
+    der.time(spec.nextUpdate),
+    ...(revoked.length > 0 ? [der.seq(...revoked)] : []),
+  );
   return der.seq(tbs, alg, der.bitString(signPss384(tbs, issuerKey)));
 }
 
@@ -93,7 +113,9 @@ export function basicConstraints(ca: boolean, pathLen?: number): Buffer {
 
 /** keyUsage with keyCertSign (bit 5) and optionally cRLSign (bit 6). */
 export function keyUsageCertSign(crlSign: boolean): Buffer {
-  return crlSign ? der.tlv(der.TAG.bitString, Buffer.from([1, 0x06])) : der.tlv(der.TAG.bitString, Buffer.from([2, 0x04]));
+  return crlSign
+    ? der.tlv(der.TAG.bitString, Buffer.from([1, 0x06]))
+    : der.tlv(der.TAG.bitString, Buffer.from([2, 0x04]));
 }
 
 /** cRLDistributionPoints with one URI. */
@@ -114,5 +136,7 @@ export function authorityKeyIdentifier(issuerKey: KeyObject): Buffer {
 function keyId(key: KeyObject): Buffer {
   const spki = der.readOne(key.export({ type: "spki", format: "der" }));
   const bits = der.children(spki)[1];
-  return createHash("sha1").update(bits ? der.decodeBitString(bits) : Buffer.alloc(0)).digest();
+  return createHash("sha1")
+    .update(bits ? der.decodeBitString(bits) : Buffer.alloc(0))
+    .digest();
 }

@@ -5,7 +5,18 @@
  */
 import { createPublicKey, constants, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { AttestationError } from "../errors.js";
-import { children, decodeBitString, decodeInteger, decodeOid, decodeString, decodeTime, expectTag, readOne, TAG, type Tlv } from "./der.js";
+import {
+  children,
+  decodeBitString,
+  decodeInteger,
+  decodeOid,
+  decodeString,
+  decodeTime,
+  expectTag,
+  readOne,
+  TAG,
+  type Tlv,
+} from "./der.js";
 
 /** OIDs used by the AMD certificates. */
 export const OID = {
@@ -95,7 +106,8 @@ export function parseSignatureAlgorithm(t: Tlv): SignatureAlgorithm {
     if (field.tag === 0xa0) hash = hashName(inner);
     else if (field.tag === 0xa1) {
       const [mgfId, mgfHash] = children(expectTag(inner, TAG.sequence, "maskGenAlgorithm"));
-      if (!mgfId || !mgfHash || decodeOid(mgfId) !== OID.mgf1) throw malformed("RSASSA-PSS-params: mask generation is not MGF1");
+      if (!mgfId || !mgfHash || decodeOid(mgfId) !== OID.mgf1)
+        throw malformed("RSASSA-PSS-params: mask generation is not MGF1");
       mgf1Hash = hashName(mgfHash);
     } else if (field.tag === 0xa2) saltLength = Number(decodeInteger(inner));
     else if (field.tag === 0xa3) {
@@ -136,7 +148,8 @@ function parseExtensions(t: Tlv): Extension[] {
     let valueT = parts[1] as Tlv;
     if (parts.length === 3) {
       const b = expectTag(parts[1] as Tlv, TAG.boolean, "Extension.critical");
-      if (b.value.length !== 1 || (b.value[0] !== 0xff && b.value[0] !== 0)) throw malformed("Extension.critical: bad BOOLEAN");
+      if (b.value.length !== 1 || (b.value[0] !== 0xff && b.value[0] !== 0))
+        throw malformed("Extension.critical: bad BOOLEAN");
       critical = b.value[0] === 0xff;
       valueT = parts[2] as Tlv;
     }
@@ -160,12 +173,15 @@ export function parseCertificate(der: Uint8Array): Certificate {
       i = 1;
     }
     const [serialT, innerAlgT, issuerT, validityT, subjectT, spkiT, ...optional] = fields.slice(i);
-    if (!serialT || !innerAlgT || !issuerT || !validityT || !subjectT || !spkiT) throw malformed("TBSCertificate: missing fields");
-    if (!innerAlgT.raw.equals(algT.raw)) throw malformed("TBSCertificate.signature differs from Certificate.signatureAlgorithm");
+    if (!serialT || !innerAlgT || !issuerT || !validityT || !subjectT || !spkiT)
+      throw malformed("TBSCertificate: missing fields");
+    if (!innerAlgT.raw.equals(algT.raw))
+      throw malformed("TBSCertificate.signature differs from Certificate.signatureAlgorithm");
     const [nbT, naT, ...vrest] = children(expectTag(validityT, TAG.sequence, "Validity"));
     if (!nbT || !naT || vrest.length > 0) throw malformed("Validity: wrong shape");
     const extT = optional.find((o) => o.tag === 0xa3);
-    if (optional.some((o) => o.tag !== 0xa3 && o.tag !== 0x81 && o.tag !== 0x82)) throw malformed("TBSCertificate: unexpected trailing field");
+    if (optional.some((o) => o.tag !== 0xa3 && o.tag !== 0x81 && o.tag !== 0x82))
+      throw malformed("TBSCertificate: unexpected trailing field");
     let publicKey: KeyObject;
     try {
       publicKey = createPublicKey({ key: spkiT.raw, format: "der", type: "spki" });
@@ -198,7 +214,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
 /** Parses PEM text (one or more `CERTIFICATE` blocks) or a single DER certificate. */
 export function parseCertificates(input: Uint8Array | string): Certificate[] {
   const text = typeof input === "string" ? input : Buffer.from(input).toString("latin1");
-  if (!text.includes("-----BEGIN")) return [parseCertificate(typeof input === "string" ? Buffer.from(input, "latin1") : input)];
+  if (!text.includes("-----BEGIN"))
+    return [parseCertificate(typeof input === "string" ? Buffer.from(input, "latin1") : input)];
   const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g)];
   if (blocks.length === 0) throw malformed("PEM: no CERTIFICATE block");
   return blocks.map((m) => parseCertificate(Buffer.from((m[1] as string).replace(/\s+/g, ""), "base64")));
@@ -215,11 +232,21 @@ export function findExtension(cert: Certificate, oid: string): Extension | undef
 }
 
 /** True when `signature` over `data` verifies with `key` under `alg`; unsupported algorithms never verify. */
-export function verifySignature(alg: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
+export function verifySignature(
+  alg: SignatureAlgorithm,
+  data: Uint8Array,
+  signature: Uint8Array,
+  key: KeyObject,
+): boolean {
   try {
     if (alg.kind === "rsa-pss") {
       if (alg.hash !== alg.mgf1Hash) return false;
-      return cryptoVerify(alg.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength }, signature);
+      return cryptoVerify(
+        alg.hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength },
+        signature,
+      );
     }
     if (alg.kind === "ecdsa") return cryptoVerify(alg.hash, data, key, signature);
     return false;

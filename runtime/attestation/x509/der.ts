@@ -141,12 +141,18 @@ export function decodeString(t: Tlv): string {
 /** Decodes UTCTime (YYMMDDHHMMSSZ, RFC 5280 §4.1.2.5.1) or GeneralizedTime (YYYYMMDDHHMMSSZ). */
 export function decodeTime(t: Tlv): Date {
   const s = t.value.toString("latin1");
-  const m = t.tag === TAG.utcTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === TAG.generalizedTime ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  const m =
+    t.tag === TAG.utcTime
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+      : t.tag === TAG.generalizedTime
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+        : null;
   if (!m) throw malformed(`bad time "${s}"`);
   let year = Number(m[1]);
   if (t.tag === TAG.utcTime) year += year < 50 ? 2000 : 1900;
   const d = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
-  if (Number.isNaN(d.getTime()) || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) throw malformed(`bad time "${s}"`);
+  if (Number.isNaN(d.getTime()) || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3]))
+    throw malformed(`bad time "${s}"`);
   return d;
 }
 
@@ -186,7 +192,8 @@ export function integer(n: bigint | number): Buffer {
 /** OBJECT IDENTIFIER from dotted form. */
 export function oid(dotted: string): Buffer {
   const arcs = dotted.split(".").map(Number);
-  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0)) throw new TypeError(`der.oid: bad OID ${dotted}`);
+  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0))
+    throw new TypeError(`der.oid: bad OID ${dotted}`);
   const values = [(arcs[0] as number) * 40 + (arcs[1] as number), ...arcs.slice(2)];
   const out: number[] = [];
   for (const v of values) {
@@ -219,5 +226,7 @@ export function time(d: Date): Buffer {
   const iso = d.toISOString();
   const digits = iso.slice(0, 19).replace(/[-T:]/g, "");
   const year = d.getUTCFullYear();
-  return year >= 1950 && year < 2050 ? tlv(TAG.utcTime, Buffer.from(`${digits.slice(2)}Z`, "latin1")) : tlv(TAG.generalizedTime, Buffer.from(`${digits}Z`, "latin1"));
+  return year >= 1950 && year < 2050
+    ? tlv(TAG.utcTime, Buffer.from(`${digits.slice(2)}Z`, "latin1"))
+    : tlv(TAG.generalizedTime, Buffer.from(`${digits}Z`, "latin1"));
 }

@@ -64,7 +64,12 @@ export class Batcher {
     private readonly run: (feeds: Feeds) => Promise<Map<string, HostTensor>>,
     private readonly options: BatcherOptions,
   ) {
-    if (!(options.maxBatchSize >= 1) || !(options.maxQueue >= 1) || !(options.maxDelayMs >= 0) || !(options.timeoutMs > 0)) {
+    if (
+      !(options.maxBatchSize >= 1) ||
+      !(options.maxQueue >= 1) ||
+      !(options.maxDelayMs >= 0) ||
+      !(options.timeoutMs > 0)
+    ) {
       throw new TypeError("Batcher: maxBatchSize and maxQueue must be >= 1, maxDelayMs >= 0, timeoutMs > 0");
     }
     this.timers = options.timers ?? GLOBAL_TIMERS;
@@ -84,7 +89,11 @@ export class Batcher {
   submit(rows: number, feeds: Feeds): Promise<Map<string, HostTensor>> {
     if (this.closing) return Promise.reject(new InferenceError("SHUTTING_DOWN", "the runtime is shutting down"));
     if (this.queue.length >= this.options.maxQueue) {
-      return Promise.reject(new InferenceError("QUEUE_FULL", `inference queue is full (${this.options.maxQueue} requests)`, { retryAfterSeconds: this.options.retryAfterSeconds }));
+      return Promise.reject(
+        new InferenceError("QUEUE_FULL", `inference queue is full (${this.options.maxQueue} requests)`, {
+          retryAfterSeconds: this.options.retryAfterSeconds,
+        }),
+      );
     }
     return new Promise((resolve, reject) => {
       const item: Item = { rows, feeds, resolve, reject, settled: false, deadline: undefined };
@@ -152,7 +161,9 @@ export class Batcher {
     this.running++;
     let feeds: Map<string, HostTensor>;
     try {
-      feeds = new Map([...batch[0]!.feeds.keys()].map((name) => [name, concatBatch(batch.map((it) => it.feeds.get(name)!))]));
+      feeds = new Map(
+        [...batch[0]!.feeds.keys()].map((name) => [name, concatBatch(batch.map((it) => it.feeds.get(name)!))]),
+      );
     } catch (e) {
       this.finish(batch, total, undefined, e);
       return;
@@ -176,7 +187,10 @@ export class Batcher {
         error = e;
       }
     }
-    const failure = error instanceof InferenceError ? error : new InferenceError("INFERENCE_FAILED", "running the model failed", { cause: error });
+    const failure =
+      error instanceof InferenceError
+        ? error
+        : new InferenceError("INFERENCE_FAILED", "running the model failed", { cause: error });
     batch.forEach((it, i) => {
       this.timers.clearTimeout(it.deadline);
       if (it.settled) return;

@@ -8,7 +8,10 @@ import { onnx } from "onnx-proto";
 /** Tensor element types used by the bundled models (subset of `onnx.TensorProto.DataType`). */
 export type ElemType = "float32" | "int64";
 
-const ELEM: Record<ElemType, number> = { float32: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 };
+const ELEM: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+};
 
 /** A dimension: a fixed size or a symbolic name (e.g. "batch"). */
 export type Dim = number | string;
@@ -69,7 +72,13 @@ export class GraphBuilder {
       producerName: producer,
       producerVersion: "1",
       opsetImport: [{ domain: "", version: opset }],
-      graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }

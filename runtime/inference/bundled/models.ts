@@ -63,7 +63,12 @@ export function buildSentimentModel(vocab: readonly string[]): Uint8Array {
   const w = uniform(rand, dim * 2, 0.1);
   w.set([-8, 8], 0);
   w.set([8, -8], 2);
-  const logits = g.op("Add", [g.op("MatMul", [pooled, g.floats("classifier_w", [dim, 2], w)]), g.floats("classifier_b", [2], [0.25, 0])], {}, "logits");
+  const logits = g.op(
+    "Add",
+    [g.op("MatMul", [pooled, g.floats("classifier_w", [dim, 2], w)]), g.floats("classifier_b", [2], [0.25, 0])],
+    {},
+    "logits",
+  );
   g.op("Softmax", [logits], { axis: -1 }, "probabilities");
   g.output("logits", "float32", ["batch", 2]);
   g.output("probabilities", "float32", ["batch", 2]);
@@ -91,7 +96,11 @@ export function buildEncoderModel(vocab: readonly string[], shape: EncoderShape 
   const g = new GraphBuilder("encoder");
   const { ids, maskF } = textInputs(g);
   const tok = g.floats("token_embeddings", [vocab.length, hidden], uniform(rand, vocab.length * hidden, 0.5));
-  const pos = g.floats("position_embeddings", [BUNDLED_SEQUENCE_LENGTH, hidden], uniform(rand, BUNDLED_SEQUENCE_LENGTH * hidden, 0.1));
+  const pos = g.floats(
+    "position_embeddings",
+    [BUNDLED_SEQUENCE_LENGTH, hidden],
+    uniform(rand, BUNDLED_SEQUENCE_LENGTH * hidden, 0.1),
+  );
   let x = layerNorm(g, g.op("Add", [g.op("Gather", [tok, ids], { axis: 0 }), pos]), "embeddings_ln", hidden);
   // Additive attention bias [B,1,1,S]: 0 for real tokens, -10000 for padding.
   const bias = g.op("Mul", [g.op("Sub", [g.floats("one_f", [], [1]), maskF]), g.floats("neg_big", [], [-10000])]);
@@ -112,7 +121,10 @@ export function buildEncoderModel(vocab: readonly string[], shape: EncoderShape 
     const h = linear(g, rand, x, `${p}_ffn1`, hidden, ffn);
     // GELU (erf form): 0.5 * h * (1 + erf(h / sqrt 2)).
     const erf = g.op("Erf", [g.op("Div", [h, g.floats(`${p}_sqrt2`, [], [Math.SQRT2])])]);
-    const gelu = g.op("Mul", [g.op("Mul", [h, g.op("Add", [erf, g.floats(`${p}_one`, [], [1])])]), g.floats(`${p}_half`, [], [0.5])]);
+    const gelu = g.op("Mul", [
+      g.op("Mul", [h, g.op("Add", [erf, g.floats(`${p}_one`, [], [1])])]),
+      g.floats(`${p}_half`, [], [0.5]),
+    ]);
     x = layerNorm(g, g.op("Add", [x, linear(g, rand, gelu, `${p}_ffn2`, ffn, hidden)]), `${p}_ln2`, hidden);
   }
   g.op("Identity", [maskedMean(g, x, maskF)], {}, "embedding");

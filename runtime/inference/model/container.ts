@@ -65,7 +65,8 @@ export function parseContainerHeader(bytes: Uint8Array): ContainerHeader {
   const nonce = Buffer.from(buf.subarray(12 + n, 12 + n + NONCE_BYTES));
   const length = buf.readBigUInt64BE(12 + n + NONCE_BYTES);
   const expected = BigInt(headerLength) + length + BigInt(TAG_BYTES);
-  if (expected !== BigInt(buf.length)) throw malformed(`length field says ${length} plaintext bytes but the container has ${buf.length} bytes`);
+  if (expected !== BigInt(buf.length))
+    throw malformed(`length field says ${length} plaintext bytes but the container has ${buf.length} bytes`);
   return { version, keyId, nonce, plaintextLength: Number(length), headerLength };
 }
 
@@ -73,7 +74,12 @@ export function parseContainerHeader(bytes: Uint8Array): ContainerHeader {
  * Encrypts a model into a container (the model registry's side; used by tests, the sandbox and
  * `scripts/seal-model.ts`). `nonce` is random unless given (tests only).
  */
-export function sealModelContainer(plaintext: Uint8Array, key: Uint8Array, keyId: string, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Buffer {
+export function sealModelContainer(
+  plaintext: Uint8Array,
+  key: Uint8Array,
+  keyId: string,
+  nonce: Uint8Array = randomBytes(NONCE_BYTES),
+): Buffer {
   checkKey(key);
   const id = Buffer.from(keyId, "utf8");
   if (id.length < 1 || id.length > MAX_KEY_ID_BYTES) throw new TypeError(`key id must be 1..${MAX_KEY_ID_BYTES} bytes`);
@@ -93,7 +99,10 @@ export function sealModelContainer(plaintext: Uint8Array, key: Uint8Array, keyId
 }
 
 /** Decrypts a container in memory; a wrong key or any changed byte -> `MODEL_DECRYPT_FAILED`. */
-export function openModelContainer(container: Uint8Array, key: Uint8Array): { header: ContainerHeader; plaintext: Buffer } {
+export function openModelContainer(
+  container: Uint8Array,
+  key: Uint8Array,
+): { header: ContainerHeader; plaintext: Buffer } {
   checkKey(key);
   const header = parseContainerHeader(container);
   const buf = Buffer.from(container.buffer, container.byteOffset, container.byteLength);
@@ -105,6 +114,10 @@ export function openModelContainer(container: Uint8Array, key: Uint8Array): { he
     const plaintext = Buffer.concat([decipher.update(body), decipher.final()]);
     return { header, plaintext };
   } catch (cause) {
-    throw new InferenceError("MODEL_DECRYPT_FAILED", "decrypting model container: authentication failed (wrong data key or modified container)", { cause });
+    throw new InferenceError(
+      "MODEL_DECRYPT_FAILED",
+      "decrypting model container: authentication failed (wrong data key or modified container)",
+      { cause },
+    );
   }
 }

@@ -50,18 +50,27 @@ export async function openVerifiedModel(input: VerifiedModelInput): Promise<Veri
   if (input.containerSha256 !== undefined) {
     const actual = sha256Hex(input.container);
     if (actual !== input.containerSha256.toLowerCase()) {
-      throw new InferenceError("MODEL_DIGEST_MISMATCH", `checking model container: sha256 ${actual} differs from the pinned ${input.containerSha256}`);
+      throw new InferenceError(
+        "MODEL_DIGEST_MISMATCH",
+        `checking model container: sha256 ${actual} differs from the pinned ${input.containerSha256}`,
+      );
     }
   }
   const signed = await verifyModelSignature(input.signature, input.signerKey);
   if (signed.model !== input.modelName) {
-    throw new InferenceError("MODEL_SIGNATURE_INVALID", `verifying model signature: signed for model ${JSON.stringify(signed.model)}, serving ${JSON.stringify(input.modelName)}`);
+    throw new InferenceError(
+      "MODEL_SIGNATURE_INVALID",
+      `verifying model signature: signed for model ${JSON.stringify(signed.model)}, serving ${JSON.stringify(input.modelName)}`,
+    );
   }
   const { header, plaintext } = openModelContainer(input.container, input.dataKey);
   const sha256 = sha256Hex(plaintext);
   if (sha256 !== signed.sha256 || plaintext.length !== signed.size) {
     plaintext.fill(0);
-    throw new InferenceError("MODEL_DIGEST_MISMATCH", `checking decrypted model: sha256 ${sha256} (${header.plaintextLength} bytes) differs from the signed ${signed.sha256} (${signed.size} bytes)`);
+    throw new InferenceError(
+      "MODEL_DIGEST_MISMATCH",
+      `checking decrypted model: sha256 ${sha256} (${header.plaintextLength} bytes) differs from the signed ${signed.sha256} (${signed.size} bytes)`,
+    );
   }
   return { plaintext, sha256, keyId: header.keyId };
 }

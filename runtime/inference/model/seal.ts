@@ -36,6 +36,9 @@ export async function sealAndSignModel(opts: {
 }): Promise<SealedModel> {
   const modelSha256 = createHash("sha256").update(opts.plaintext).digest("hex");
   const container = sealModelContainer(opts.plaintext, opts.dataKey, opts.keyId);
-  const signature = await signModel({ model: opts.modelName, sha256: modelSha256, size: opts.plaintext.length }, opts.signerKey);
+  const signature = await signModel(
+    { model: opts.modelName, sha256: modelSha256, size: opts.plaintext.length },
+    opts.signerKey,
+  );
   return { container, signature, modelSha256, containerSha256: createHash("sha256").update(container).digest("hex") };
 }

@@ -49,7 +49,10 @@ export interface ServedModel {
   /** Turns a parsed request into graph feeds (tokenizing text). */
   prepare(req: InferRequest): PreparedFeeds;
   /** Selects and completes the outputs for one request (adds labels). */
-  finish(outputs: ReadonlyMap<string, HostTensor>, requested: readonly string[] | undefined): Array<[string, HostTensor]>;
+  finish(
+    outputs: ReadonlyMap<string, HostTensor>,
+    requested: readonly string[] | undefined,
+  ): Array<[string, HostTensor]>;
   /** OIP model metadata (`GET /v2/models/{name}`). */
   metadata(): Record<string, unknown>;
 }
@@ -84,11 +87,17 @@ export function createServedModel(opts: {
     for (const n of fed) {
       const spec = graphInput(n);
       if (!spec) throw configError(name, `the graph has no input ${n}`);
-      if (spec.datatype !== "INT64" || spec.shape.length !== 2) throw configError(name, `graph input ${n} must be INT64 [batch, sequence]`);
-      if (spec.shape[1] !== -1 && spec.shape[1] !== tokenizer.sequenceLength) throw configError(name, `graph input ${n} has sequence length ${spec.shape[1]}, tokenizer pads to ${tokenizer.sequenceLength}`);
+      if (spec.datatype !== "INT64" || spec.shape.length !== 2)
+        throw configError(name, `graph input ${n} must be INT64 [batch, sequence]`);
+      if (spec.shape[1] !== -1 && spec.shape[1] !== tokenizer.sequenceLength)
+        throw configError(
+          name,
+          `graph input ${n} has sequence length ${spec.shape[1]}, tokenizer pads to ${tokenizer.sequenceLength}`,
+        );
     }
     const other = session.inputs.filter((s) => !fed.includes(s.name));
-    if (other.length > 0) throw configError(name, `graph inputs not fed from text: ${other.map((s) => s.name).join(", ")}`);
+    if (other.length > 0)
+      throw configError(name, `graph inputs not fed from text: ${other.map((s) => s.name).join(", ")}`);
     text = { input: config.text.input ?? "text", ids, ...(mask ? { mask } : {}), ...(typeIds ? { typeIds } : {}) };
     inputs = [{ name: text.input, datatype: "BYTES", shape: [-1] }];
   }
@@ -99,7 +108,10 @@ export function createServedModel(opts: {
     const from = graphOutput(labels.from);
     if (!from) throw configError(name, `labels.from: the graph has no output ${labels.from}`);
     if (from.shape.length !== 2 || (from.shape[1] !== -1 && from.shape[1] !== labels.names.length)) {
-      throw configError(name, `labels.names: ${labels.names.length} labels for output ${labels.from} of shape [${from.shape.join(", ")}]`);
+      throw configError(
+        name,
+        `labels.names: ${labels.names.length} labels for output ${labels.from} of shape [${from.shape.join(", ")}]`,
+      );
     }
     outputs.push({ name: labelOutput!, datatype: "BYTES", shape: [-1] });
   }
@@ -109,7 +121,12 @@ export function createServedModel(opts: {
   const seqLen = tokenizer?.sequenceLength;
 
   return {
-    name, version, sha256, contract, batchable, session,
+    name,
+    version,
+    sha256,
+    contract,
+    batchable,
+    session,
     prepare(req) {
       if (!text) return { rows: req.rows, feeds: new Map(req.inputs) };
       const t = req.inputs.get(text.input)!;
@@ -130,7 +147,8 @@ export function createServedModel(opts: {
           const data: string[] = [];
           for (let r = 0; r < rows; r++) {
             let best = 0;
-            for (let k = 1; k < width; k++) if (Number(scores.data[r * width + k]) > Number(scores.data[r * width + best])) best = k;
+            for (let k = 1; k < width; k++)
+              if (Number(scores.data[r * width + k]) > Number(scores.data[r * width + best])) best = k;
             data.push(labels.names[best] ?? String(best));
           }
           return [n, { datatype: "BYTES", shape: [rows], data }];

@@ -28,7 +28,11 @@ export interface OrtOptions {
 function specOf(meta: ort.InferenceSession.ValueMetadata): TensorSpec {
   if (!meta.isTensor) throw new InferenceError("MODEL_LOAD_FAILED", `loading model: ${meta.name} is not a tensor`);
   const datatype = oipDatatypeOf(meta.type);
-  if (!datatype || datatype === "FP16") throw new InferenceError("MODEL_LOAD_FAILED", `loading model: ${meta.name} has unsupported element type ${meta.type}`);
+  if (!datatype || datatype === "FP16")
+    throw new InferenceError(
+      "MODEL_LOAD_FAILED",
+      `loading model: ${meta.name} has unsupported element type ${meta.type}`,
+    );
   return { name: meta.name, datatype, shape: meta.shape.map((d) => (typeof d === "number" && d >= 0 ? d : -1)) };
 }
 
@@ -47,7 +51,9 @@ export async function createOrtSession(model: Uint8Array, options: OrtOptions = 
       logSeverityLevel: 3,
     });
   } catch (cause) {
-    throw new InferenceError("MODEL_LOAD_FAILED", "loading model into onnxruntime: not a loadable ONNX model", { cause });
+    throw new InferenceError("MODEL_LOAD_FAILED", "loading model into onnxruntime: not a loadable ONNX model", {
+      cause,
+    });
   }
   const inputs = session.inputMetadata.map(specOf);
   const outputs = session.outputMetadata.map(specOf);

@@ -48,7 +48,8 @@ export async function verifyModelSignature(jws: string, signerKey: KeyObject): P
   let payload: Uint8Array;
   try {
     const result = await compactVerify(jws.trim(), signerKey, { algorithms: ["ES384"] });
-    if (result.protectedHeader.typ !== MODEL_SIGNATURE_TYP) throw invalid(`unexpected typ ${JSON.stringify(result.protectedHeader.typ)}`);
+    if (result.protectedHeader.typ !== MODEL_SIGNATURE_TYP)
+      throw invalid(`unexpected typ ${JSON.stringify(result.protectedHeader.typ)}`);
     payload = result.payload;
   } catch (e) {
     if (e instanceof InferenceError) throw e;
@@ -63,8 +64,10 @@ export async function verifyModelSignature(jws: string, signerKey: KeyObject): P
   const p = parsed as Partial<ModelSignaturePayload> | null;
   const problems: string[] = [];
   if (typeof p?.model !== "string" || p.model.length === 0) problems.push("payload.model must be a non-empty string");
-  if (typeof p?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(p.sha256)) problems.push("payload.sha256 must be 64 lowercase hex digits");
-  if (typeof p?.size !== "number" || !Number.isSafeInteger(p.size) || p.size < 0) problems.push("payload.size must be a non-negative integer");
+  if (typeof p?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(p.sha256))
+    problems.push("payload.sha256 must be 64 lowercase hex digits");
+  if (typeof p?.size !== "number" || !Number.isSafeInteger(p.size) || p.size < 0)
+    problems.push("payload.size must be a non-negative integer");
   if (problems.length > 0) throw invalid(problems.join("; "));
   return { model: p!.model!, sha256: p!.sha256!, size: p!.size! };
 }

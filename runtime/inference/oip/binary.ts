@@ -12,14 +12,31 @@ import { allocate, type HostTensor, type OipDatatype, type TensorData } from "./
 export const HEADER_LENGTH_HEADER = "inference-header-content-length";
 
 const ELEMENT_BYTES: Partial<Record<OipDatatype, number>> = {
-  BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
 };
 
 /** Splits a binary body into its parsed JSON header and the raw tensor bytes. */
-export function splitBinaryBody(body: Buffer, headerLength: string | string[] | undefined): { json: unknown; binary: Buffer } {
+export function splitBinaryBody(
+  body: Buffer,
+  headerLength: string | string[] | undefined,
+): { json: unknown; binary: Buffer } {
   const n = typeof headerLength === "string" && /^\d{1,10}$/.test(headerLength) ? Number(headerLength) : NaN;
   if (!Number.isSafeInteger(n) || n > body.length) {
-    throw new InferenceError("INVALID_REQUEST", `${HEADER_LENGTH_HEADER}: must be the byte length of the JSON header (0..${body.length})`);
+    throw new InferenceError(
+      "INVALID_REQUEST",
+      `${HEADER_LENGTH_HEADER}: must be the byte length of the JSON header (0..${body.length})`,
+    );
   }
   let json: unknown;
   try {
@@ -34,10 +51,15 @@ export function splitBinaryBody(body: Buffer, headerLength: string | string[] | 
  * Decodes `count` elements of `datatype` from raw bytes; undefined (with `problem` set) when the size is wrong
  * or a BYTES element is malformed.
  */
-export function decodeBinaryTensor(bytes: Uint8Array, datatype: OipDatatype, count: number): { data?: TensorData; problem?: string } {
+export function decodeBinaryTensor(
+  bytes: Uint8Array,
+  datatype: OipDatatype,
+  count: number,
+): { data?: TensorData; problem?: string } {
   const size = ELEMENT_BYTES[datatype];
   if (size !== undefined) {
-    if (bytes.length !== count * size) return { problem: `has ${bytes.length} bytes, ${count} ${datatype} elements need ${count * size}` };
+    if (bytes.length !== count * size)
+      return { problem: `has ${bytes.length} bytes, ${count} ${datatype} elements need ${count * size}` };
     const out = allocate(datatype, count) as Exclude<TensorData, string[]>;
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
     return { data: out };

@@ -4,13 +4,51 @@
  */
 
 /** Open Inference Protocol v2 tensor datatypes. */
-export type OipDatatype = "BOOL" | "UINT8" | "UINT16" | "UINT32" | "UINT64" | "INT8" | "INT16" | "INT32" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
+export type OipDatatype =
+  | "BOOL"
+  | "UINT8"
+  | "UINT16"
+  | "UINT32"
+  | "UINT64"
+  | "INT8"
+  | "INT16"
+  | "INT32"
+  | "INT64"
+  | "FP16"
+  | "FP32"
+  | "FP64"
+  | "BYTES";
 
 /** Every `OipDatatype`. */
-export const OIP_DATATYPES: readonly OipDatatype[] = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"];
+export const OIP_DATATYPES: readonly OipDatatype[] = [
+  "BOOL",
+  "UINT8",
+  "UINT16",
+  "UINT32",
+  "UINT64",
+  "INT8",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FP16",
+  "FP32",
+  "FP64",
+  "BYTES",
+];
 
 /** Element storage for a datatype: numeric typed arrays, `bigint` arrays for 64-bit integers, strings for BYTES. */
-export type TensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | string[];
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
 
 /** A tensor in host memory. `shape` is row-major; `data.length` equals the product of `shape`. */
 export interface HostTensor {
@@ -21,8 +59,19 @@ export interface HostTensor {
 
 /** onnxruntime tensor type names by OIP datatype (FP16 is carried as raw uint16 bits). */
 export const ORT_TYPE: Readonly<Record<OipDatatype, string>> = {
-  BOOL: "bool", UINT8: "uint8", UINT16: "uint16", UINT32: "uint32", UINT64: "uint64", INT8: "int8", INT16: "int16",
-  INT32: "int32", INT64: "int64", FP16: "float16", FP32: "float32", FP64: "float64", BYTES: "string",
+  BOOL: "bool",
+  UINT8: "uint8",
+  UINT16: "uint16",
+  UINT32: "uint32",
+  UINT64: "uint64",
+  INT8: "int8",
+  INT16: "int16",
+  INT32: "int32",
+  INT64: "int64",
+  FP16: "float16",
+  FP32: "float32",
+  FP64: "float64",
+  BYTES: "string",
 };
 
 /** The OIP datatype for an onnxruntime type name; absent for types the server does not serve. */
@@ -39,18 +88,29 @@ export function elementCount(shape: readonly number[]): number {
 export function allocate(datatype: OipDatatype, n: number): TensorData {
   switch (datatype) {
     case "BOOL":
-    case "UINT8": return new Uint8Array(n);
-    case "INT8": return new Int8Array(n);
+    case "UINT8":
+      return new Uint8Array(n);
+    case "INT8":
+      return new Int8Array(n);
     case "UINT16":
-    case "FP16": return new Uint16Array(n);
-    case "INT16": return new Int16Array(n);
-    case "UINT32": return new Uint32Array(n);
-    case "INT32": return new Int32Array(n);
-    case "UINT64": return new BigUint64Array(n);
-    case "INT64": return new BigInt64Array(n);
-    case "FP32": return new Float32Array(n);
-    case "FP64": return new Float64Array(n);
-    case "BYTES": return new Array<string>(n).fill("");
+    case "FP16":
+      return new Uint16Array(n);
+    case "INT16":
+      return new Int16Array(n);
+    case "UINT32":
+      return new Uint32Array(n);
+    case "INT32":
+      return new Int32Array(n);
+    case "UINT64":
+      return new BigUint64Array(n);
+    case "INT64":
+      return new BigInt64Array(n);
+    case "FP32":
+      return new Float32Array(n);
+    case "FP64":
+      return new Float64Array(n);
+    case "BYTES":
+      return new Array<string>(n).fill("");
   }
 }
 
@@ -62,7 +122,11 @@ export function concatBatch(parts: readonly HostTensor[]): HostTensor {
   const rest = first.shape.slice(1);
   let rows = 0;
   for (const p of parts) {
-    if (p.datatype !== first.datatype || p.shape.length !== first.shape.length || p.shape.slice(1).some((d, i) => d !== rest[i])) {
+    if (
+      p.datatype !== first.datatype ||
+      p.shape.length !== first.shape.length ||
+      p.shape.slice(1).some((d, i) => d !== rest[i])
+    ) {
       throw new TypeError("concatBatch: tensors differ in datatype or trailing dims");
     }
     rows += p.shape[0] ?? 0;

@@ -60,7 +60,16 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
     ...(opts.tls
-      ? { https: { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" as const } }
+      ? {
+          https: {
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+            ca: opts.tls.clientCa,
+            requestCert: true,
+            rejectUnauthorized: true,
+            minVersion: "TLSv1.2" as const,
+          },
+        }
       : {}),
   }) as unknown as FastifyInstance;
 
@@ -89,7 +98,8 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     req.meta = {};
     started.set(req, process.hrtime.bigint());
     reply.header("x-request-id", req.id);
-    if (opts.isDraining?.()) throw new InferenceError("SHUTTING_DOWN", "the runtime is shutting down", { retryAfterSeconds: 1 });
+    if (opts.isDraining?.())
+      throw new InferenceError("SHUTTING_DOWN", "the runtime is shutting down", { retryAfterSeconds: 1 });
   });
   const responseBytes = new WeakMap<object, number>();
   app.addHook("onSend", async (req, _reply, payload) => {
@@ -103,18 +113,30 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     const model = req.meta?.model ?? "-";
     opts.metrics?.requests.inc({ model, code });
     if (code === "OK" && req.routeOptions.url?.endsWith("/infer")) opts.metrics?.duration.observe({ model }, ms / 1000);
-    req.log.info({
-      method: req.method, route: req.routeOptions.url ?? "-", model, rows: req.meta?.rows,
-      status: reply.statusCode, code, requestBytes: Number(req.headers["content-length"] ?? 0),
-      responseBytes: responseBytes.get(req) ?? 0, ms: Math.round(ms * 1000) / 1000,
-    }, "request");
+    req.log.info(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? "-",
+        model,
+        rows: req.meta?.rows,
+        status: reply.statusCode,
+        code,
+        requestBytes: Number(req.headers["content-length"] ?? 0),
+        responseBytes: responseBytes.get(req) ?? 0,
+        ms: Math.round(ms * 1000) / 1000,
+      },
+      "request",
+    );
   });
 
   app.setErrorHandler((err, req, reply) => {
     const r = toHttpError(err);
     if (req.meta) req.meta.code = r.code;
     if (r.status >= 500 && r.code !== "QUEUE_FULL" && r.code !== "SHUTTING_DOWN" && r.code !== "MODEL_NOT_READY") {
-      req.log.error({ err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) }, "request failed");
+      req.log.error(
+        { err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) },
+        "request failed",
+      );
     }
     if (r.retryAfterSeconds !== undefined) reply.header("retry-after", String(r.retryAfterSeconds));
     return reply.code(r.status).send({ error: r.message, code: r.code });

@@ -22,11 +22,27 @@ export interface InferenceMetrics {
 export function createInferenceMetrics(registry: MetricsRegistry): InferenceMetrics {
   return {
     registry,
-    requests: registry.counter("ci_inference_requests_total", "Inference API requests by model and result code", ["model", "code"]),
-    duration: registry.histogram("ci_inference_request_duration_seconds", "Latency of successful infer requests", ["model"], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
-    batchRows: registry.histogram("ci_inference_batch_rows", "Rows per model run (dynamic batching)", ["model"], [1, 2, 4, 8, 16, 32, 64]),
+    requests: registry.counter("ci_inference_requests_total", "Inference API requests by model and result code", [
+      "model",
+      "code",
+    ]),
+    duration: registry.histogram(
+      "ci_inference_request_duration_seconds",
+      "Latency of successful infer requests",
+      ["model"],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
+    batchRows: registry.histogram(
+      "ci_inference_batch_rows",
+      "Rows per model run (dynamic batching)",
+      ["model"],
+      [1, 2, 4, 8, 16, 32, 64],
+    ),
     queueDepth: registry.gauge("ci_inference_queue_depth", "Requests waiting for a batch", ["model"]),
-    tlsFailures: registry.counter("ci_inference_tls_handshake_failures_total", "TLS handshakes refused (no client certificate or one from another CA)"),
+    tlsFailures: registry.counter(
+      "ci_inference_tls_handshake_failures_total",
+      "TLS handshakes refused (no client certificate or one from another CA)",
+    ),
     ready: registry.gauge("ci_inference_ready", "1 when the runtime is attested and its models are loaded"),
   };
 }

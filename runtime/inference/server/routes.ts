@@ -45,7 +45,10 @@ declare module "fastify" {
 const modelParams = {
   type: "object",
   required: ["model"],
-  properties: { model: { type: "string", minLength: 1, maxLength: 128 }, version: { type: "string", minLength: 1, maxLength: 64 } },
+  properties: {
+    model: { type: "string", minLength: 1, maxLength: 128 },
+    version: { type: "string", minLength: 1, maxLength: 64 },
+  },
 } as const;
 
 const tensorSchema = {
@@ -67,7 +70,15 @@ const inferBody = {
     id: { type: "string", maxLength: 256 },
     parameters: { type: "object" },
     inputs: { type: "array", minItems: 1, maxItems: 64, items: tensorSchema },
-    outputs: { type: "array", maxItems: 64, items: { type: "object", required: ["name"], properties: { name: { type: "string", maxLength: 128 }, parameters: { type: "object" } } } },
+    outputs: {
+      type: "array",
+      maxItems: 64,
+      items: {
+        type: "object",
+        required: ["name"],
+        properties: { name: { type: "string", maxLength: 128 }, parameters: { type: "object" } },
+      },
+    },
   },
 } as const;
 
@@ -86,7 +97,11 @@ function lookup(ctx: RouteContext, req: ModelRequest): ModelEntry {
 
 /** Registers the OIP routes. */
 export async function oipRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  app.get("/v2/health/live", { schema: { response: { 200: { type: "object", properties: { live: { type: "boolean" } } } } } }, async () => ({ live: true }));
+  app.get(
+    "/v2/health/live",
+    { schema: { response: { 200: { type: "object", properties: { live: { type: "boolean" } } } } } },
+    async () => ({ live: true }),
+  );
   app.get("/v2/health/ready", { schema: { response: { 200: readyReply, 503: readyReply } } }, async (_req, reply) => {
     const ready = ctx.isReady();
     return reply.code(ready ? 200 : 503).send({ ready });
@@ -127,7 +142,10 @@ export async function oipRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     };
     if (blobs.length === 0) return header;
     const json = Buffer.from(JSON.stringify(header), "utf8");
-    return reply.header(HEADER_LENGTH_HEADER, String(json.length)).type("application/octet-stream").send(Buffer.concat([json, ...blobs]));
+    return reply
+      .header(HEADER_LENGTH_HEADER, String(json.length))
+      .type("application/octet-stream")
+      .send(Buffer.concat([json, ...blobs]));
   };
   app.post("/v2/models/:model/infer", { schema: { params: modelParams, body: inferBody } }, infer);
   app.post("/v2/models/:model/versions/:version/infer", { schema: { params: modelParams, body: inferBody } }, infer);

@@ -19,7 +19,13 @@ import { kbsEvidence, simulatedSnpEvidence } from "./snp-evidence.js";
 import { configfsTsmProvider } from "../../attestation/evidence/configfs-tsm.js";
 import { snpguestProvider } from "../../attestation/evidence/snpguest.js";
 
-const tcb = z.strictObject({ bootloader: z.number().int(), tee: z.number().int(), snp: z.number().int(), microcode: z.number().int(), fmc: z.number().int().optional() });
+const tcb = z.strictObject({
+  bootloader: z.number().int(),
+  tee: z.number().int(),
+  snp: z.number().int(),
+  microcode: z.number().int(),
+  fmc: z.number().int().optional(),
+});
 
 /** Options schema. */
 export const keyReleaseOptionsSchema = z.strictObject({
@@ -53,7 +59,11 @@ export function keyReleaseFromOptions(options: Record<string, unknown>, baseDir 
   const r = keyReleaseOptionsSchema.safeParse(options);
   if (!r.success) {
     const problems = r.error.issues.map((i) => ({ path: `keyBroker.${i.path.join(".")}`, message: i.message }));
-    throw new KeyBrokerError("CONFIG_INVALID", `invalid key broker client options: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+    throw new KeyBrokerError(
+      "CONFIG_INVALID",
+      `invalid key broker client options: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      { details: { problems } },
+    );
   }
   const o = r.data;
   return {

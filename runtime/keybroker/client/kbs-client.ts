@@ -63,21 +63,36 @@ export interface ReleasedCredentials {
 }
 
 /** Decoded (unverified) token claims, for the caller's information. */
-export type TokenInfo = Record<string, unknown> & { readonly exp?: number; readonly epoch?: number; readonly release?: string; readonly "drift-class"?: string };
+export type TokenInfo = Record<string, unknown> & {
+  readonly exp?: number;
+  readonly epoch?: number;
+  readonly release?: string;
+  readonly "drift-class"?: string;
+};
 
 function fail(what: string, r: JsonResponse): KeyBrokerError {
   const body = (r.body ?? {}) as { code?: unknown; detail?: unknown; driftClass?: unknown };
   const serverCode = typeof body.code === "string" ? body.code : undefined;
   const detail = typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`;
   return new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `${what}: ${serverCode ?? r.status}: ${detail}`, {
-    details: { status: r.status, ...(serverCode ? { serverCode } : {}), ...(typeof body.driftClass === "string" ? { driftClass: body.driftClass } : {}) },
+    details: {
+      status: r.status,
+      ...(serverCode ? { serverCode } : {}),
+      ...(typeof body.driftClass === "string" ? { driftClass: body.driftClass } : {}),
+    },
   });
 }
 
 /** The KBS client of one attester. */
 export class KbsClient {
   private readonly transport: Transport;
-  private key: { privateKey: KeyObject; publicKey: KeyObject; jwk: { kty: "EC"; crv: "P-384"; alg: string; x: string; y: string } } | undefined;
+  private key:
+    | {
+        privateKey: KeyObject;
+        publicKey: KeyObject;
+        jwk: { kty: "EC"; crv: "P-384"; alg: string; x: string; y: string };
+      }
+    | undefined;
   private token: string | undefined;
   private cookie: string | undefined;
   private certificate: RuntimeCertificate | undefined;
@@ -102,26 +117,37 @@ export class KbsClient {
     const keyPair = newEphemeralKey();
     keyPair.catch(() => undefined); // awaited below; a failing /auth must not leave it unhandled
     const extra = options.certificate ? { [CERTIFICATE_PARAM]: true } : "";
-    const auth = await this.transport.send("POST", "/kbs/v0/auth", { body: { version: KBS_PROTOCOL_VERSION, tee: this.options.evidence.tee, "extra-params": extra } });
+    const auth = await this.transport.send("POST", "/kbs/v0/auth", {
+      body: { version: KBS_PROTOCOL_VERSION, tee: this.options.evidence.tee, "extra-params": extra },
+    });
     if (auth.status !== 200) throw fail("KBS auth", auth);
     const { privateKey, publicKey } = await keyPair;
     const pub = publicKey.export({ format: "jwk" });
     const jwk = { kty: "EC" as const, crv: "P-384" as const, alg: JWE_ALG, x: pub.x as string, y: pub.y as string };
     const nonce = (auth.body as { nonce?: unknown } | undefined)?.nonce;
-    if (typeof nonce !== "string") throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS auth: the challenge has no nonce");
+    if (typeof nonce !== "string")
+      throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS auth: the challenge has no nonce");
     const cookie = cookieOf(auth.headers["set-cookie"]);
     if (!cookie) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS auth: no ${SESSION_COOKIE} cookie`);
     const evidence = await this.options.evidence.getEvidence(expectedReportData(nonce, jwk, ""));
-    const body: KbsAttestation = { "runtime-data": { nonce, "tee-pubkey": jwk }, "tee-evidence": { primary_evidence: evidence, additional_evidence: "" } };
-    const att = await this.transport.send("POST", "/kbs/v0/attest", { body, headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
+    const body: KbsAttestation = {
+      "runtime-data": { nonce, "tee-pubkey": jwk },
+      "tee-evidence": { primary_evidence: evidence, additional_evidence: "" },
+    };
+    const att = await this.transport.send("POST", "/kbs/v0/attest", {
+      body,
+      headers: { cookie: `${SESSION_COOKIE}=${cookie}` },
+    });
     if (att.status !== 200) throw fail("KBS attest", att);
     const answer = (att.body ?? {}) as { token?: unknown; [CERTIFICATE_PARAM]?: unknown };
     const token = answer.token;
-    if (typeof token !== "string") throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: no token in the response");
+    if (typeof token !== "string")
+      throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: no token in the response");
     this.key = { privateKey, publicKey, jwk };
     this.token = token;
     this.cookie = cookie;
-    this.certificate = answer[CERTIFICATE_PARAM] === undefined ? undefined : certificateFor(answer[CERTIFICATE_PARAM], publicKey);
+    this.certificate =
+      answer[CERTIFICATE_PARAM] === undefined ? undefined : certificateFor(answer[CERTIFICATE_PARAM], publicKey);
     return { token, claims: decodeClaims(token) };
   }
 
@@ -144,13 +170,20 @@ export class KbsClient {
    * The boot seam of runtime/inference (`KeyRelease`): attests, fetches each data key and the
    * runtime certificate (and the session key when asked), and returns them with the ephemeral key.
    */
-  async release(request: { readonly keyIds: readonly string[]; readonly sessionKey?: boolean }): Promise<ReleasedCredentials> {
+  async release(request: {
+    readonly keyIds: readonly string[];
+    readonly sessionKey?: boolean;
+  }): Promise<ReleasedCredentials> {
     await this.attest({ certificate: true });
     const modelKeys = new Map<string, Uint8Array>();
     for (const id of request.keyIds) modelKeys.set(id, new Uint8Array(await this.getResource(id)));
     // A broker without the extension (or a re-attestation on 401) leaves it to the resource.
-    const certificate = this.certificate ?? (JSON.parse((await this.getResource(RUNTIME_CERTIFICATE_RESOURCE)).toString("utf8")) as RuntimeCertificate);
-    const sessionKey = request.sessionKey ? (JSON.parse((await this.getResource(SESSION_KEY_RESOURCE)).toString("utf8")) as SessionKey) : undefined;
+    const certificate =
+      this.certificate ??
+      (JSON.parse((await this.getResource(RUNTIME_CERTIFICATE_RESOURCE)).toString("utf8")) as RuntimeCertificate);
+    const sessionKey = request.sessionKey
+      ? (JSON.parse((await this.getResource(SESSION_KEY_RESOURCE)).toString("utf8")) as SessionKey)
+      : undefined;
     const key = this.key;
     if (!key) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "no attested key");
     return {
@@ -171,7 +204,9 @@ export class KbsClient {
   private fetchResource(path: string): Promise<JsonResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (this.cookie) headers.cookie = `${SESSION_COOKIE}=${this.cookie}`;
-    return this.transport.send("GET", `/kbs/v0/resource/${path.split("/").map(encodeURIComponent).join("/")}`, { headers });
+    return this.transport.send("GET", `/kbs/v0/resource/${path.split("/").map(encodeURIComponent).join("/")}`, {
+      headers,
+    });
   }
 
   private async decrypt(jwe: FlattenedJwe): Promise<Buffer> {
@@ -186,13 +221,23 @@ export class KbsClient {
 
 /** A P-384 key pair generated on the libuv thread pool. */
 function newEphemeralKey(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  return new Promise((resolve, reject) => generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))));
+  return new Promise((resolve, reject) =>
+    generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) =>
+      e ? reject(e) : resolve({ publicKey, privateKey }),
+    ),
+  );
 }
 
 /** The certificate resource delivered with the token, checked to certify this handshake's key. */
 function certificateFor(value: unknown, publicKey: KeyObject): RuntimeCertificate {
   const c = value as Partial<RuntimeCertificate> | null;
-  if (typeof c !== "object" || c === null || typeof c.certificate !== "string" || typeof c.chain !== "string" || typeof c.caBundle !== "string") {
+  if (
+    typeof c !== "object" ||
+    c === null ||
+    typeof c.certificate !== "string" ||
+    typeof c.chain !== "string" ||
+    typeof c.caBundle !== "string"
+  ) {
     throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS attest: ${CERTIFICATE_PARAM} is not a certificate resource`);
   }
   // The subjectPublicKeyInfo read with the verifier's DER reader (OpenSSL's X509 decoder costs 10x more).
@@ -203,9 +248,17 @@ function certificateFor(value: unknown, publicKey: KeyObject): RuntimeCertificat
     const fields = tbs ? children(tbs) : [];
     spki = (fields[0]?.tag === 0xa0 ? fields[6] : fields[5])?.raw ?? Buffer.alloc(0);
   } catch (e) {
-    throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS attest: ${CERTIFICATE_PARAM}.certificate is not a certificate`, { cause: e });
+    throw new KeyBrokerError(
+      "CLIENT_PROTOCOL_ERROR",
+      `KBS attest: ${CERTIFICATE_PARAM}.certificate is not a certificate`,
+      { cause: e },
+    );
   }
-  if (!spki.equals(publicKey.export({ type: "spki", format: "der" }))) throw new KeyBrokerError("CLIENT_PROTOCOL_ERROR", `KBS attest: ${CERTIFICATE_PARAM} certifies another key than the attested one`);
+  if (!spki.equals(publicKey.export({ type: "spki", format: "der" })))
+    throw new KeyBrokerError(
+      "CLIENT_PROTOCOL_ERROR",
+      `KBS attest: ${CERTIFICATE_PARAM} certifies another key than the attested one`,
+    );
   return c as RuntimeCertificate;
 }
 

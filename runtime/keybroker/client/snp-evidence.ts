@@ -12,7 +12,10 @@ import type { EvidenceProvider } from "./kbs-client.js";
 
 /** The wire form of a report and its certificate table. */
 export function snpWireEvidence(report: Uint8Array, certTable?: Uint8Array): SnpWireEvidence {
-  return { report: Buffer.from(report).toString("base64"), ...(certTable && certTable.length > 0 ? { cert_chain: Buffer.from(certTable).toString("base64") } : {}) };
+  return {
+    report: Buffer.from(report).toString("base64"),
+    ...(certTable && certTable.length > 0 ? { cert_chain: Buffer.from(certTable).toString("base64") } : {}),
+  };
 }
 
 /**
@@ -39,6 +42,9 @@ export function kbsEvidence(provider: AttestationEvidenceProvider): EvidenceProv
  * const sim = await SimulatedSnp.open({ dir: ".sandbox/snp" });
  * const evidence = simulatedSnpEvidence(sim, { measurement: golden.launchShapes["inference"].measurement });
  */
-export function simulatedSnpEvidence(sim: SimulatedSnp, input: Omit<SimulatedReportInput, "reportData" | "vmpl">): EvidenceProvider {
+export function simulatedSnpEvidence(
+  sim: SimulatedSnp,
+  input: Omit<SimulatedReportInput, "reportData" | "vmpl">,
+): EvidenceProvider {
   return kbsEvidence(simulatedProvider(sim, input));
 }

@@ -16,7 +16,11 @@ export interface JsonResponse {
 
 /** Sends JSON requests to one broker. */
 export interface Transport {
-  send(method: "GET" | "POST", path: string, options?: { body?: unknown; headers?: Record<string, string> }): Promise<JsonResponse>;
+  send(
+    method: "GET" | "POST",
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<JsonResponse>;
   close(): void;
 }
 

@@ -47,7 +47,8 @@ export function smallInt(n: number): Buffer {
 /** OBJECT IDENTIFIER from dotted form (X.690 8.19). */
 export function oid(dotted: string): Buffer {
   const arcs = dotted.split(".").map((a) => Number(a));
-  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0)) throw new TypeError(`oid: "${dotted}" is not a dotted OID`);
+  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0))
+    throw new TypeError(`oid: "${dotted}" is not a dotted OID`);
   const out: number[] = [(arcs[0] as number) * 40 + (arcs[1] as number)];
   for (const arc of arcs.slice(2)) {
     const chunk: number[] = [arc & 0x7f];
@@ -87,7 +88,7 @@ export function namedBits(bitIndexes: readonly number[]): Buffer {
   if (bitIndexes.length === 0) return tlv(0x03, Buffer.from([0]));
   const highest = Math.max(...bitIndexes);
   const bytes = Buffer.alloc(Math.floor(highest / 8) + 1);
-  for (const i of bitIndexes) bytes[Math.floor(i / 8)] = (bytes[Math.floor(i / 8)] as number) | (0x80 >> i % 8);
+  for (const i of bitIndexes) bytes[Math.floor(i / 8)] = (bytes[Math.floor(i / 8)] as number) | (0x80 >> (i % 8));
   const unused = 7 - (highest % 8);
   return tlv(0x03, Buffer.concat([Buffer.from([unused]), bytes]));
 }
@@ -116,7 +117,8 @@ export function implicitPrimitive(n: number, content: Uint8Array): Buffer {
  * X.509 and TLS carry the DER form; JWS carries the raw form.
  */
 export function ecdsaRawToDer(raw: Uint8Array): Buffer {
-  if (raw.length % 2 !== 0 || raw.length === 0) throw new TypeError(`ecdsaRawToDer: raw signature of odd length ${raw.length}`);
+  if (raw.length % 2 !== 0 || raw.length === 0)
+    throw new TypeError(`ecdsaRawToDer: raw signature of odd length ${raw.length}`);
   const half = raw.length / 2;
   return seq(uint(raw.subarray(0, half)), uint(raw.subarray(half)));
 }

@@ -22,9 +22,15 @@ export const OID_SECP384R1 = "1.3.132.0.34";
 
 /** JWK of an uncompressed P-384 point (04 || X || Y). */
 export function jwkFromPoint(point: Uint8Array): EcPublicJwk {
-  if (point.length !== 97 || point[0] !== 0x04) throw new TypeError(`jwkFromPoint: expected a 97-byte uncompressed point, got ${point.length} bytes`);
+  if (point.length !== 97 || point[0] !== 0x04)
+    throw new TypeError(`jwkFromPoint: expected a 97-byte uncompressed point, got ${point.length} bytes`);
   const b = Buffer.from(point);
-  return { kty: "EC", crv: "P-384", x: b.subarray(1, 49).toString("base64url"), y: b.subarray(49).toString("base64url") };
+  return {
+    kty: "EC",
+    crv: "P-384",
+    x: b.subarray(1, 49).toString("base64url"),
+    y: b.subarray(49).toString("base64url"),
+  };
 }
 
 /**
@@ -55,18 +61,30 @@ function checkedPoint(jwk: unknown, field: string): Buffer {
   if (o.crv !== "P-384") problems.push({ path: `${field}.crv`, message: 'must be "P-384"' });
   for (const c of ["x", "y"] as const) {
     const v = o[c];
-    if (typeof v !== "string" || !/^[A-Za-z0-9_-]{64}$/.test(v)) problems.push({ path: `${field}.${c}`, message: "must be 48 bytes, base64url without padding" });
+    if (typeof v !== "string" || !/^[A-Za-z0-9_-]{64}$/.test(v))
+      problems.push({ path: `${field}.${c}`, message: "must be 48 bytes, base64url without padding" });
   }
   if ("d" in o) problems.push({ path: `${field}.d`, message: "a private key must never be sent" });
   if (problems.length > 0) {
-    throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+    throw new KeyBrokerError(
+      "TEE_KEY_INVALID",
+      `${field}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      { details: { problems } },
+    );
   }
-  const point = Buffer.concat([Buffer.from([4]), Buffer.from(o.x as string, "base64url"), Buffer.from(o.y as string, "base64url")]);
+  const point = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(o.x as string, "base64url"),
+    Buffer.from(o.y as string, "base64url"),
+  ]);
   try {
     ECDH.convertKey(point, "secp384r1");
     return point;
   } catch (e) {
-    throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: not a point on P-384`, { cause: e, details: { problems: [{ path: field, message: "not a point on P-384" }] } });
+    throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: not a point on P-384`, {
+      cause: e,
+      details: { problems: [{ path: field, message: "not a point on P-384" }] },
+    });
   }
 }
 
@@ -88,7 +106,10 @@ const CHECKED_KEYS_MAX = 10_000;
  * attested TEE key: at /attest, for its certificate, for each resource response): validated keys
  * are remembered (at most 10 000, oldest forgotten first).
  */
-export function checkedKeyFromJwk(jwk: EcPublicJwk, field: string): { readonly point: Buffer; readonly key: KeyObject } {
+export function checkedKeyFromJwk(
+  jwk: EcPublicJwk,
+  field: string,
+): { readonly point: Buffer; readonly key: KeyObject } {
   const id = `${jwk.x}.${jwk.y}`;
   const hit = checkedKeys.get(id);
   if (hit && jwk.kty === "EC" && jwk.crv === "P-384") return hit;

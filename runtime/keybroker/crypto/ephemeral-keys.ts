@@ -21,7 +21,11 @@ export interface EphemeralKeyPair {
 
 /** A fresh P-384 key pair from the thread pool. */
 export function generateEphemeral(): Promise<EphemeralKeyPair> {
-  return new Promise((resolve, reject) => generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))));
+  return new Promise((resolve, reject) =>
+    generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) =>
+      e ? reject(e) : resolve({ publicKey, privateKey }),
+    ),
+  );
 }
 
 /** A small pool of pre-generated ephemeral P-384 key pairs. */

@@ -5,7 +5,22 @@
  */
 import { createHash } from "node:crypto";
 import { isIP, isIPv4 } from "node:net";
-import { bits, bool, ecdsaRawToDer, explicit, implicitPrimitive, namedBits, octets, oid, seq, set, smallInt, time, uint, utf8 } from "./der.js";
+import {
+  bits,
+  bool,
+  ecdsaRawToDer,
+  explicit,
+  implicitPrimitive,
+  namedBits,
+  octets,
+  oid,
+  seq,
+  set,
+  smallInt,
+  time,
+  uint,
+  utf8,
+} from "./der.js";
 import { spkiFromPoint } from "./ec.js";
 
 /** ecdsa-with-SHA384 (RFC 5758 3.2): parameters absent. */
@@ -111,8 +126,10 @@ function extensions(spec: CertificateSpec): Buffer {
 
 /** DER TBSCertificate (RFC 5280 4.1). */
 export function tbsCertificate(spec: CertificateSpec): Buffer {
-  if (spec.serial.length < 1 || spec.serial.length > 20) throw new TypeError(`tbsCertificate: serial must be 1..20 bytes, got ${spec.serial.length}`);
-  if (spec.notAfter.getTime() <= spec.notBefore.getTime()) throw new TypeError("tbsCertificate: notAfter must be after notBefore");
+  if (spec.serial.length < 1 || spec.serial.length > 20)
+    throw new TypeError(`tbsCertificate: serial must be 1..20 bytes, got ${spec.serial.length}`);
+  if (spec.notAfter.getTime() <= spec.notBefore.getTime())
+    throw new TypeError("tbsCertificate: notAfter must be after notBefore");
   return seq(
     explicit(0, smallInt(2)), // v3
     uint(spec.serial),
@@ -132,7 +149,10 @@ export function buildCertificate(spec: CertificateSpec, sign: RawEs384Signer): B
 }
 
 /** buildCertificate with a signer that runs off the event loop (the HSM's pooled sessions). */
-export async function buildCertificateAsync(spec: CertificateSpec, sign: (tbs: Buffer) => Promise<Buffer>): Promise<Buffer> {
+export async function buildCertificateAsync(
+  spec: CertificateSpec,
+  sign: (tbs: Buffer) => Promise<Buffer>,
+): Promise<Buffer> {
   const tbs = tbsCertificate(spec);
   return signedCertificate(tbs, await sign(tbs));
 }

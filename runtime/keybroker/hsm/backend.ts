@@ -17,7 +17,8 @@ export interface ExpectedKey {
 }
 
 /** Events the backend reports (the broker audits them). */
-export type HsmEvent = { readonly type: "lost"; readonly reason: string } | { readonly type: "recovered"; readonly attempts: number };
+export type HsmEvent =
+  { readonly type: "lost"; readonly reason: string } | { readonly type: "recovered"; readonly attempts: number };
 
 /** How the backend opens the token and learns which keys must exist. */
 export interface HsmBackendOptions {
@@ -83,7 +84,9 @@ export class HsmBackend {
   }
 
   /** use() for operations that run on the thread pool (the token's pooled sessions). */
-  async useAsync<T>(fn: (token: Pkcs11Token, handle: (kind: KeyKind, label: string) => Buffer) => Promise<T>): Promise<T> {
+  async useAsync<T>(
+    fn: (token: Pkcs11Token, handle: (kind: KeyKind, label: string) => Buffer) => Promise<T>,
+  ): Promise<T> {
     const token = this.live();
     try {
       return await fn(token, (kind, label) => this.handle(token, kind, label));
@@ -93,13 +96,17 @@ export class HsmBackend {
   }
 
   private live(): Pkcs11Token {
-    if (this.token === undefined) throw new KeyBrokerError("HSM_UNAVAILABLE", `HSM unavailable (${this.lastReason}); retrying in the background`);
+    if (this.token === undefined)
+      throw new KeyBrokerError("HSM_UNAVAILABLE", `HSM unavailable (${this.lastReason}); retrying in the background`);
     return this.token;
   }
 
   private failure(token: Pkcs11Token, e: unknown): unknown {
     // A key the state names going missing mid-run means the token is not the one we know: fail closed too.
-    const lost = isKeyBrokerError(e, "HSM_UNAVAILABLE") || isKeyBrokerError(e, "HSM_KEY_MISSING") || (!isKeyBrokerError(e) && isDeviceLost(e));
+    const lost =
+      isKeyBrokerError(e, "HSM_UNAVAILABLE") ||
+      isKeyBrokerError(e, "HSM_KEY_MISSING") ||
+      (!isKeyBrokerError(e) && isDeviceLost(e));
     if (!lost || this.closed) return e;
     // An operation that started on a token since replaced reports its own failure only.
     if (this.token === token) this.markLost(e instanceof Error ? e.message : "device lost");
@@ -117,7 +124,10 @@ export class HsmBackend {
     if (cached) return cached;
     const found = token.find(kind, label);
     if (found.length !== 1 || found[0] === undefined) {
-      throw new KeyBrokerError("HSM_KEY_MISSING", `expected exactly one ${kind} key labelled "${label}" in the token, found ${found.length}`);
+      throw new KeyBrokerError(
+        "HSM_KEY_MISSING",
+        `expected exactly one ${kind} key labelled "${label}" in the token, found ${found.length}`,
+      );
     }
     this.handles.set(key, found[0]);
     return found[0];

@@ -75,7 +75,11 @@ export class Pkcs11Token {
     try {
       lib.load(options.modulePath);
     } catch (e) {
-      throw new KeyBrokerError("HSM_MODULE_LOAD_FAILED", `loading PKCS#11 module ${options.modulePath}: ${ckrName(e)}`, { cause: e });
+      throw new KeyBrokerError(
+        "HSM_MODULE_LOAD_FAILED",
+        `loading PKCS#11 module ${options.modulePath}: ${ckrName(e)}`,
+        { cause: e },
+      );
     }
     try {
       lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
@@ -85,7 +89,11 @@ export class Pkcs11Token {
     }
     try {
       const slot = findSlot(lib, options.tokenLabel);
-      if (slot === undefined) throw new KeyBrokerError("HSM_TOKEN_NOT_FOUND", `no token labelled "${options.tokenLabel}" in ${options.modulePath}`);
+      if (slot === undefined)
+        throw new KeyBrokerError(
+          "HSM_TOKEN_NOT_FOUND",
+          `no token labelled "${options.tokenLabel}" in ${options.modulePath}`,
+        );
       let session: Buffer;
       try {
         session = lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
@@ -97,12 +105,17 @@ export class Pkcs11Token {
       } catch (e) {
         // Already logged in (another session of this process) is fine.
         if (ckrName(e) !== "CKR_USER_ALREADY_LOGGED_IN") {
-          throw hsmError(`logging in to token "${options.tokenLabel}"`, e, isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_LOGIN_FAILED");
+          throw hsmError(
+            `logging in to token "${options.tokenLabel}"`,
+            e,
+            isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_LOGIN_FAILED",
+          );
         }
       }
       const pooled: Buffer[] = [];
       try {
-        for (let i = 0; i < (options.sessions ?? DEFAULT_HSM_SESSIONS); i++) pooled.push(lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION));
+        for (let i = 0; i < (options.sessions ?? DEFAULT_HSM_SESSIONS); i++)
+          pooled.push(lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION));
       } catch (e) {
         throw hsmError(`opening a session on token "${options.tokenLabel}"`, e, "HSM_UNAVAILABLE");
       }
@@ -222,7 +235,9 @@ export class Pkcs11Token {
 
   /** The uncompressed EC point (04 || X || Y, 97 bytes) of an EC public key object. */
   ecPoint(publicKey: Buffer): Buffer {
-    const raw = this.call("reading CKA_EC_POINT", () => this.lib.C_GetAttributeValue(this.session, publicKey, [{ type: pkcs11js.CKA_EC_POINT }]))[0]?.value;
+    const raw = this.call("reading CKA_EC_POINT", () =>
+      this.lib.C_GetAttributeValue(this.session, publicKey, [{ type: pkcs11js.CKA_EC_POINT }]),
+    )[0]?.value;
     if (!Buffer.isBuffer(raw)) throw new KeyBrokerError("HSM_OPERATION_FAILED", "reading CKA_EC_POINT: no value");
     // CKA_EC_POINT is a DER OCTET STRING wrapping the point (04 61 04 ...); some modules return the bare point.
     if (raw.length === 99 && raw[0] === 0x04 && raw[1] === 0x61) return raw.subarray(2);
@@ -252,7 +267,11 @@ export class Pkcs11Token {
    */
   generatedInside(key: Buffer): boolean {
     const attrs = this.call("reading key provenance", () =>
-      this.lib.C_GetAttributeValue(this.session, key, [{ type: pkcs11js.CKA_LOCAL }, { type: pkcs11js.CKA_ALWAYS_SENSITIVE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE }]),
+      this.lib.C_GetAttributeValue(this.session, key, [
+        { type: pkcs11js.CKA_LOCAL },
+        { type: pkcs11js.CKA_ALWAYS_SENSITIVE },
+        { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
+      ]),
     );
     return attrs.every((a) => (Buffer.isBuffer(a.value) ? a.value[0] === 1 : a.value === true));
   }
@@ -333,14 +352,20 @@ export class Pkcs11Token {
     }
     if (name === "CKR_GENERAL_ERROR" || name === "CKR_FUNCTION_FAILED") {
       this.probe(); // throws HSM_UNAVAILABLE when the device is gone
-      return new KeyBrokerError("WRAPPED_KEY_CORRUPT", `decrypting with CKM_AES_GCM: authentication tag mismatch (${name})`, { cause: e });
+      return new KeyBrokerError(
+        "WRAPPED_KEY_CORRUPT",
+        `decrypting with CKM_AES_GCM: authentication tag mismatch (${name})`,
+        { cause: e },
+      );
     }
     return hsmError("decrypting with CKM_AES_GCM", e);
   }
 
   /** `n` random bytes from the token's generator. */
   random(n: number): Buffer {
-    return this.call("generating random bytes", () => Buffer.from(this.lib.C_GenerateRandom(this.session, Buffer.alloc(n))));
+    return this.call("generating random bytes", () =>
+      Buffer.from(this.lib.C_GenerateRandom(this.session, Buffer.alloc(n))),
+    );
   }
 
   /** Destroys an object (used only for objects of an interrupted, never-activated rotation). */
@@ -392,7 +417,10 @@ function secretBase(label: string): pkcs11js.Template {
 }
 
 function gcmMechanism(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
-  return { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, aad, tagBits: 128 } as pkcs11js.IParams };
+  return {
+    mechanism: pkcs11js.CKM_AES_GCM,
+    parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, aad, tagBits: 128 } as pkcs11js.IParams,
+  };
 }
 
 /** Finds the slot whose token carries `label` (spaces-padded comparison). */

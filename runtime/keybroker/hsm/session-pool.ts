@@ -63,7 +63,9 @@ export class SessionPool {
       this.borrowed += 1;
       return Promise.resolve(s);
     }
-    return new Promise<Buffer>((resolve, reject) => this.waiting.push({ resolve: (x) => ((this.borrowed += 1), resolve(x)), reject }));
+    return new Promise<Buffer>((resolve, reject) =>
+      this.waiting.push({ resolve: (x) => ((this.borrowed += 1), resolve(x)), reject }),
+    );
   }
 
   private release(session: Buffer): void {

@@ -24,7 +24,13 @@ export interface SoftHsmOptions {
 
 /** Text of a SoftHSM2 configuration pointing at `tokenDir`. */
 export function softHsmConf(tokenDir: string): string {
-  return [`directories.tokendir = ${resolve(tokenDir)}`, "objectstore.backend = file", "log.level = ERROR", "slots.removable = false", ""].join("\n");
+  return [
+    `directories.tokendir = ${resolve(tokenDir)}`,
+    "objectstore.backend = file",
+    "log.level = ERROR",
+    "slots.removable = false",
+    "",
+  ].join("\n");
 }
 
 /**
@@ -55,7 +61,9 @@ export function ensureSoftHsmToken(modulePath: string, label: string, userPin: s
   try {
     lib.load(modulePath);
   } catch (e) {
-    throw new KeyBrokerError("HSM_MODULE_LOAD_FAILED", `loading PKCS#11 module ${modulePath}: ${ckrName(e)}`, { cause: e });
+    throw new KeyBrokerError("HSM_MODULE_LOAD_FAILED", `loading PKCS#11 module ${modulePath}: ${ckrName(e)}`, {
+      cause: e,
+    });
   }
   try {
     lib.C_Initialize();
@@ -65,8 +73,11 @@ export function ensureSoftHsmToken(modulePath: string, label: string, userPin: s
   }
   try {
     if (findSlot(lib, label) !== undefined) return false;
-    const free = lib.C_GetSlotList(true).find((slot) => (lib.C_GetTokenInfo(slot).flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
-    if (free === undefined) throw new KeyBrokerError("HSM_TOKEN_NOT_FOUND", `no free slot to initialise token "${label}"`);
+    const free = lib
+      .C_GetSlotList(true)
+      .find((slot) => (lib.C_GetTokenInfo(slot).flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
+    if (free === undefined)
+      throw new KeyBrokerError("HSM_TOKEN_NOT_FOUND", `no free slot to initialise token "${label}"`);
     const so = soPin ?? randomBytes(24).toString("base64url");
     try {
       lib.C_InitToken(free, so, padLabel(label));
@@ -75,7 +86,8 @@ export function ensureSoftHsmToken(modulePath: string, label: string, userPin: s
     }
     // SoftHSM2 renumbers slots after C_InitToken: find the token again by label.
     const slot = findSlot(lib, label);
-    if (slot === undefined) throw new KeyBrokerError("HSM_TOKEN_NOT_FOUND", `token "${label}" not found after initialisation`);
+    if (slot === undefined)
+      throw new KeyBrokerError("HSM_TOKEN_NOT_FOUND", `token "${label}" not found after initialisation`);
     const session = lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
     try {
       lib.C_Login(session, pkcs11js.CKU_SO, so);

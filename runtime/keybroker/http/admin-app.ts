@@ -12,7 +12,14 @@
  */
 import type { TLSSocket } from "node:tls";
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from "fastify";
-import { adminImportDataKey, adminImportManifest, adminListKeys, adminListManifests, adminRotate, adminSetManifestStatus } from "../admin-service.js";
+import {
+  adminImportDataKey,
+  adminImportManifest,
+  adminListKeys,
+  adminListManifests,
+  adminRotate,
+  adminSetManifestStatus,
+} from "../admin-service.js";
 import type { KeyBroker } from "../broker.js";
 import { KeyBrokerError } from "../errors.js";
 import { installCommon } from "./common.js";
@@ -48,7 +55,16 @@ export function buildAdminApp(broker: KeyBroker, options: AdminAppOptions = {}):
     bodyLimit: broker.config.limits.bodyBytes,
     return503OnClosing: true,
     ...(options.https
-      ? { https: { key: options.https.key, cert: options.https.cert, ca: options.https.operatorCa, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" as const } }
+      ? {
+          https: {
+            key: options.https.key,
+            cert: options.https.cert,
+            ca: options.https.operatorCa,
+            requestCert: true,
+            rejectUnauthorized: true,
+            minVersion: "TLSv1.2" as const,
+          },
+        }
       : {}),
   }) as unknown as FastifyInstance;
   installCommon(app);
@@ -56,21 +72,30 @@ export function buildAdminApp(broker: KeyBroker, options: AdminAppOptions = {}):
   const identify = options.identify ?? tlsIdentity;
   const who = (req: FastifyRequest): string => {
     const id = identify(req);
-    if (id === undefined) throw new KeyBrokerError("ADMIN_UNAUTHENTICATED", "a client certificate from the operator CA is required");
+    if (id === undefined)
+      throw new KeyBrokerError("ADMIN_UNAUTHENTICATED", "a client certificate from the operator CA is required");
     return id;
   };
 
-  app.post<{ Params: { repository: string; type: string; tag: string } }>("/admin/v1/data-keys/:repository/:type/:tag", async (req) => {
-    const caller = who(req);
-    const body = req.body;
-    if (!Buffer.isBuffer(body)) throw new KeyBrokerError("MEDIA_TYPE_UNSUPPORTED", "send the raw key as application/octet-stream");
-    return adminImportDataKey(broker, caller, `${req.params.repository}/${req.params.type}/${req.params.tag}`, body);
-  });
+  app.post<{ Params: { repository: string; type: string; tag: string } }>(
+    "/admin/v1/data-keys/:repository/:type/:tag",
+    async (req) => {
+      const caller = who(req);
+      const body = req.body;
+      if (!Buffer.isBuffer(body))
+        throw new KeyBrokerError("MEDIA_TYPE_UNSUPPORTED", "send the raw key as application/octet-stream");
+      return adminImportDataKey(broker, caller, `${req.params.repository}/${req.params.type}/${req.params.tag}`, body);
+    },
+  );
 
-  app.post<{ Body: { jws?: unknown } }>("/admin/v1/manifests", { schema: { body: { type: "object" } } }, async (req, reply) => {
-    const r = await adminImportManifest(broker, who(req), req.body.jws as string);
-    return reply.code(r.added ? 201 : 200).send(r);
-  });
+  app.post<{ Body: { jws?: unknown } }>(
+    "/admin/v1/manifests",
+    { schema: { body: { type: "object" } } },
+    async (req, reply) => {
+      const r = await adminImportManifest(broker, who(req), req.body.jws as string);
+      return reply.code(r.added ? 201 : 200).send(r);
+    },
+  );
 
   app.get("/admin/v1/manifests", async (req) => {
     who(req);
@@ -84,7 +109,9 @@ export function buildAdminApp(broker: KeyBroker, options: AdminAppOptions = {}):
     return adminSetManifestStatus(broker, caller, req.params.id, to);
   });
 
-  app.post<{ Body: { target?: unknown } }>("/admin/v1/rotate", { schema: { body: { type: "object" } } }, async (req) => adminRotate(broker, who(req), String(req.body.target)));
+  app.post<{ Body: { target?: unknown } }>("/admin/v1/rotate", { schema: { body: { type: "object" } } }, async (req) =>
+    adminRotate(broker, who(req), String(req.body.target)),
+  );
 
   app.get("/admin/v1/keys", async (req) => {
     const caller = who(req);

@@ -38,7 +38,15 @@ export function installCommon(app: FastifyInstance): void {
     void reply.code(status).type("application/json").send(body);
   });
   app.addHook("onResponse", async (req, reply) => {
-    req.log.info({ method: req.method, route: req.routeOptions.url ?? "(none)", status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+    req.log.info(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? "(none)",
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      "request",
+    );
   });
 }
 

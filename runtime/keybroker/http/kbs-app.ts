@@ -25,7 +25,11 @@ const resourceParams = {
   params: {
     type: "object",
     required: ["repository", "type", "tag"],
-    properties: { repository: { type: "string", maxLength: 64 }, type: { type: "string", maxLength: 64 }, tag: { type: "string", maxLength: 128 } },
+    properties: {
+      repository: { type: "string", maxLength: 64 },
+      type: { type: "string", maxLength: 64 },
+      tag: { type: "string", maxLength: 128 },
+    },
   },
 } as const;
 
@@ -46,7 +50,9 @@ export function buildKbsApp(broker: KeyBroker, options: KbsAppOptions = {}): Fas
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: broker.config.limits.bodyBytes,
     return503OnClosing: true,
-    ...(options.https ? { https: { key: options.https.key, cert: options.https.cert, minVersion: "TLSv1.2" as const } } : {}),
+    ...(options.https
+      ? { https: { key: options.https.key, cert: options.https.cert, minVersion: "TLSv1.2" as const } }
+      : {}),
   }) as unknown as FastifyInstance;
   installCommon(app);
   const cookieAge = broker.config.ttl.nonceSeconds + broker.config.ttl.tokenSeconds;
@@ -64,18 +70,31 @@ export function buildKbsApp(broker: KeyBroker, options: KbsAppOptions = {}): Fas
     return certificate ? { token, [CERTIFICATE_PARAM]: certificate } : { token };
   });
 
-  app.get<{ Params: { repository: string; type: string; tag: string } }>("/kbs/v0/resource/:repository/:type/:tag", { schema: resourceParams }, async (req, reply) => {
-    const authz = req.headers.authorization;
-    const bearer = authz?.startsWith("Bearer ") ? authz.slice(7).trim() : undefined;
-    const sessionId = cookie(req.headers.cookie, SESSION_COOKIE);
-    const jwe = await kbsResource(broker, { ...(bearer ? { bearer } : {}), ...(sessionId ? { sessionId } : {}) }, req.params.repository, req.params.type, req.params.tag, { peer: req.ip });
-    void reply.type("application/json");
-    return jwe;
-  });
+  app.get<{ Params: { repository: string; type: string; tag: string } }>(
+    "/kbs/v0/resource/:repository/:type/:tag",
+    { schema: resourceParams },
+    async (req, reply) => {
+      const authz = req.headers.authorization;
+      const bearer = authz?.startsWith("Bearer ") ? authz.slice(7).trim() : undefined;
+      const sessionId = cookie(req.headers.cookie, SESSION_COOKIE);
+      const jwe = await kbsResource(
+        broker,
+        { ...(bearer ? { bearer } : {}), ...(sessionId ? { sessionId } : {}) },
+        req.params.repository,
+        req.params.type,
+        req.params.tag,
+        { peer: req.ip },
+      );
+      void reply.type("application/json");
+      return jwe;
+    },
+  );
 
   app.get("/healthz", async (_req, reply) => {
     if (!broker.hsm.available) {
-      const { status, body } = problemOf(new KeyBrokerError("HSM_UNAVAILABLE", "HSM unavailable; retrying in the background"));
+      const { status, body } = problemOf(
+        new KeyBrokerError("HSM_UNAVAILABLE", "HSM unavailable; retrying in the background"),
+      );
       return reply.code(status).type("application/json").send(body);
     }
     return { status: "ok", epoch: broker.epoch() };

@@ -24,18 +24,35 @@ export function dataKeyAad(resource: string, version: number): string {
  * Wraps and stores a new version of the data key of `resource`, makes it active, and zeroes
  * `plaintext`. Throws DATA_KEY_INVALID for a bad resource id or length. Returns the version.
  */
-export function importDataKey(state: BrokerState, keyring: Keyring, resource: string, plaintext: Buffer, now: Date): number {
+export function importDataKey(
+  state: BrokerState,
+  keyring: Keyring,
+  resource: string,
+  plaintext: Buffer,
+  now: Date,
+): number {
   try {
     const problems: { path: string; message: string }[] = [];
-    if (!RESOURCE_ID.test(resource)) problems.push({ path: "resource", message: "must be repository/type/tag (letters, digits, '.', '_', '-')" });
-    if (!DATA_KEY_LENGTHS.includes(plaintext.length)) problems.push({ path: "key", message: `must be 16, 24 or 32 bytes, got ${plaintext.length}` });
+    if (!RESOURCE_ID.test(resource))
+      problems.push({ path: "resource", message: "must be repository/type/tag (letters, digits, '.', '_', '-')" });
+    if (!DATA_KEY_LENGTHS.includes(plaintext.length))
+      problems.push({ path: "key", message: `must be 16, 24 or 32 bytes, got ${plaintext.length}` });
     if (problems.length > 0) {
-      throw new KeyBrokerError("DATA_KEY_INVALID", `importing a data key: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+      throw new KeyBrokerError(
+        "DATA_KEY_INVALID",
+        `importing a data key: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+        { details: { problems } },
+      );
     }
     const existing = state.dataKeys[resource];
     const version = Math.max(0, ...(existing?.versions.map((v) => v.version) ?? [])) + 1;
     const w = keyring.wrap(dataKeyAad(resource, version), plaintext);
-    const record: DataKeyVersion = { version, importedAt: now.toISOString(), length: plaintext.length, wrapped: { [String(w.kek)]: { iv: w.iv, ct: w.ct } } };
+    const record: DataKeyVersion = {
+      version,
+      importedAt: now.toISOString(),
+      length: plaintext.length,
+      wrapped: { [String(w.kek)]: { iv: w.iv, ct: w.ct } },
+    };
     const ds = existing ?? { active: version, versions: [] };
     ds.versions.push(record);
     ds.active = version;
@@ -55,14 +72,21 @@ export function hasDataKey(state: BrokerState, resource: string): boolean {
  * Unwraps the active version of `resource` (inside the HSM, on a pooled session) with the newest
  * KEK version that wrapped it. The caller must zero the returned buffer after use.
  */
-export async function unwrapDataKey(state: BrokerState, keyring: Keyring, resource: string): Promise<{ key: Buffer; version: number }> {
+export async function unwrapDataKey(
+  state: BrokerState,
+  keyring: Keyring,
+  resource: string,
+): Promise<{ key: Buffer; version: number }> {
   const ds = state.dataKeys[resource];
   const v = ds?.versions.find((x) => x.version === ds.active);
   if (!ds || !v) throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource}`);
-  const keks = Object.keys(v.wrapped).map(Number).sort((a, b) => b - a);
+  const keks = Object.keys(v.wrapped)
+    .map(Number)
+    .sort((a, b) => b - a);
   const kek = keks[0];
   const blob = kek === undefined ? undefined : v.wrapped[String(kek)];
-  if (kek === undefined || !blob) throw new KeyBrokerError("STATE_CORRUPT", `data key ${resource} v${v.version} has no wrapped form`);
+  if (kek === undefined || !blob)
+    throw new KeyBrokerError("STATE_CORRUPT", `data key ${resource} v${v.version} has no wrapped form`);
   return { key: await keyring.unwrapAsync(dataKeyAad(resource, v.version), kek, blob.iv, blob.ct), version: v.version };
 }
 
@@ -75,9 +99,12 @@ export function rewrapAll(state: BrokerState, keyring: Keyring, rec: KeyVersionR
   const additions: { v: DataKeyVersion; iv: string; ct: string }[] = [];
   for (const [resource, ds] of Object.entries(state.dataKeys)) {
     for (const v of ds.versions) {
-      const newest = Object.keys(v.wrapped).map(Number).sort((a, b) => b - a)[0];
+      const newest = Object.keys(v.wrapped)
+        .map(Number)
+        .sort((a, b) => b - a)[0];
       const blob = newest === undefined ? undefined : v.wrapped[String(newest)];
-      if (newest === undefined || !blob) throw new KeyBrokerError("STATE_CORRUPT", `data key ${resource} v${v.version} has no wrapped form`);
+      if (newest === undefined || !blob)
+        throw new KeyBrokerError("STATE_CORRUPT", `data key ${resource} v${v.version} has no wrapped form`);
       const aad = dataKeyAad(resource, v.version);
       const plain = keyring.unwrap(aad, newest, blob.iv, blob.ct);
       try {

@@ -17,13 +17,25 @@ import type { KeyKind } from "../hsm/pkcs11.js";
 import { jwkFromPoint, pointFromJwk, type EcPublicJwk } from "../crypto/ec.js";
 import { buildCertificate, toPem } from "../crypto/x509.js";
 import { KeyBrokerError } from "../errors.js";
-import { KEY_ROLES, versionLabel, type BrokerState, type KeyRole, type KeyVersionRecord, type RoleState } from "../state/state.js";
+import {
+  KEY_ROLES,
+  versionLabel,
+  type BrokerState,
+  type KeyRole,
+  type KeyVersionRecord,
+  type RoleState,
+} from "../state/state.js";
 
 /** Base labels per role (versions are appended as `-v<n>`). */
 export type KeyLabels = Readonly<Record<KeyRole, string>>;
 
 /** Default base labels (the stack config's `hsm.keyLabels` defaults, plus the session secret). */
-export const DEFAULT_KEY_LABELS: KeyLabels = { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca", session: "ci-session-root" };
+export const DEFAULT_KEY_LABELS: KeyLabels = {
+  kek: "ci-kek",
+  signing: "ci-token-signing",
+  ca: "ci-broker-ca",
+  session: "ci-session-root",
+};
 
 /** Validity of a broker CA certificate, in days. */
 export const CA_VALIDITY_DAYS = 3650;
@@ -59,7 +71,8 @@ function kindsOf(role: KeyRole): KeyKind[] {
 export function expectedKeys(state: BrokerState): ExpectedKey[] {
   const out: ExpectedKey[] = [];
   for (const role of KEY_ROLES) {
-    for (const v of state.keys[role]?.versions ?? []) for (const kind of kindsOf(role)) out.push({ kind, label: v.label });
+    for (const v of state.keys[role]?.versions ?? [])
+      for (const kind of kindsOf(role)) out.push({ kind, label: v.label });
   }
   return out;
 }
@@ -125,18 +138,29 @@ export class Keyring {
       const found = kindsOf(role).map((kind) => ({ kind, handles: token.find(kind, label) }));
       if (found.every((f) => f.handles.length === 0)) return false;
       const conflict = (why: string) =>
-        new KeyBrokerError("HSM_KEY_CONFLICT", `the token holds "${label}" (${role}) but the broker's state records no ${role} key: ${why}; restore state.json, or use other key labels`);
+        new KeyBrokerError(
+          "HSM_KEY_CONFLICT",
+          `the token holds "${label}" (${role}) but the broker's state records no ${role} key: ${why}; restore state.json, or use other key labels`,
+        );
       if (found.some((f) => f.handles.length !== 1)) throw conflict("not exactly one object of each kind");
-      if (kindsOf(role).some((kind) => token.find(kind, versionLabel(base, 2)).length > 0)) throw conflict(`later versions exist too (state.json lost after a rotation?)`);
-      const handle = (kind: KeyKind) => (found.find((f) => f.kind === kind)?.handles[0] as Buffer);
+      if (kindsOf(role).some((kind) => token.find(kind, versionLabel(base, 2)).length > 0))
+        throw conflict(`later versions exist too (state.json lost after a rotation?)`);
+      const handle = (kind: KeyKind) => found.find((f) => f.kind === kind)?.handles[0] as Buffer;
       const secret = role === "kek" ? "aes" : role === "session" ? "hmac" : "ec-private";
-      if (!token.generatedInside(handle(secret))) throw conflict("it was not generated inside the token or its value was exposed (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE)");
+      if (!token.generatedInside(handle(secret)))
+        throw conflict(
+          "it was not generated inside the token or its value was exposed (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE)",
+        );
       const createdAt = this.o.now().toISOString();
       let rec: KeyVersionRecord = { version: 1, label, createdAt, status: "active" };
       if (role === "signing" || role === "ca") {
         const point = token.ecPoint(handle("ec-public"));
         rec = { ...rec, publicJwk: jwkFromPoint(point) };
-        if (role === "ca") rec = { ...rec, certPem: caCertificate(point, 1, this.o.now(), (tbs) => token.signEs384(handle("ec-private"), tbs)) };
+        if (role === "ca")
+          rec = {
+            ...rec,
+            certPem: caCertificate(point, 1, this.o.now(), (tbs) => token.signEs384(handle("ec-private"), tbs)),
+          };
       }
       this.o.state.keys[role] = { active: 1, versions: [rec] };
       this.o.save();
@@ -196,7 +220,10 @@ export class Keyring {
       // the marker's label, and objects the state does not know must never be destroyed or overwritten.
       this.o.hsm.use((token) => {
         if (kindsOf(role).some((kind) => token.find(kind, label).length > 0)) {
-          throw new KeyBrokerError("HSM_KEY_CONFLICT", `the token already holds "${label}", which the broker's state does not record (state.json lost or replaced, or another broker on the same token); nothing was overwritten`);
+          throw new KeyBrokerError(
+            "HSM_KEY_CONFLICT",
+            `the token already holds "${label}", which the broker's state does not record (state.json lost or replaced, or another broker on the same token); nothing was overwritten`,
+          );
         }
       });
       const startedAt = this.o.now().toISOString();
@@ -219,7 +246,14 @@ export class Keyring {
         const point = token.ecPoint(pair.publicKey);
         const publicJwk = jwkFromPoint(point);
         if (role === "signing") return { version, label, createdAt, status: "active", publicJwk } as KeyVersionRecord;
-        return { version, label, createdAt, status: "active", publicJwk, certPem: caCertificate(point, version, this.o.now(), (tbs) => token.signEs384(pair.privateKey, tbs)) } as KeyVersionRecord;
+        return {
+          version,
+          label,
+          createdAt,
+          status: "active",
+          publicJwk,
+          certPem: caCertificate(point, version, this.o.now(), (tbs) => token.signEs384(pair.privateKey, tbs)),
+        } as KeyVersionRecord;
       });
       this.o.crashPoint?.("rotation:hsm-created");
 
@@ -246,7 +280,11 @@ export class Keyring {
   }
 
   /** Raw r||s ES384 signature with a version of an EC role (default: active). */
-  signEs384(role: "signing" | "ca", data: Uint8Array, version?: number): { signature: Buffer; record: KeyVersionRecord } {
+  signEs384(
+    role: "signing" | "ca",
+    data: Uint8Array,
+    version?: number,
+  ): { signature: Buffer; record: KeyVersionRecord } {
     const record = version === undefined ? this.active(role) : this.version(role, version);
     if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no ${role} key version ${version}`);
     const signature = this.o.hsm.use((token, handle) => token.signEs384(handle("ec-private", record.label), data));
@@ -254,10 +292,16 @@ export class Keyring {
   }
 
   /** signEs384 on the HSM's pooled sessions (off the event loop): the release path's signatures. */
-  async signEs384Async(role: "signing" | "ca", data: Uint8Array, version?: number): Promise<{ signature: Buffer; record: KeyVersionRecord }> {
+  async signEs384Async(
+    role: "signing" | "ca",
+    data: Uint8Array,
+    version?: number,
+  ): Promise<{ signature: Buffer; record: KeyVersionRecord }> {
     const record = version === undefined ? this.active(role) : this.version(role, version);
     if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no ${role} key version ${version}`);
-    const signature = await this.o.hsm.useAsync((token, handle) => token.signEs384Async(handle("ec-private", record.label), data));
+    const signature = await this.o.hsm.useAsync((token, handle) =>
+      token.signEs384Async(handle("ec-private", record.label), data),
+    );
     return { signature, record };
   }
 
@@ -272,7 +316,14 @@ export class Keyring {
   unwrapAsync(aad: string, kekVersion: number, iv: string, ct: string): Promise<Buffer> {
     const record = this.version("kek", kekVersion);
     if (!record) return Promise.reject(new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`));
-    return this.o.hsm.useAsync((token, handle) => token.gcmDecryptAsync(handle("aes", record.label), Buffer.from(iv, "base64"), Buffer.from(aad, "utf8"), Buffer.from(ct, "base64")));
+    return this.o.hsm.useAsync((token, handle) =>
+      token.gcmDecryptAsync(
+        handle("aes", record.label),
+        Buffer.from(iv, "base64"),
+        Buffer.from(aad, "utf8"),
+        Buffer.from(ct, "base64"),
+      ),
+    );
   }
 
   /** HMAC-SHA384 under the active session-derivation secret. */
@@ -296,7 +347,14 @@ export class Keyring {
   unwrap(aad: string, kekVersion: number, iv: string, ct: string): Buffer {
     const record = this.version("kek", kekVersion);
     if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`);
-    return this.o.hsm.use((token, handle) => token.gcmDecrypt(handle("aes", record.label), Buffer.from(iv, "base64"), Buffer.from(aad, "utf8"), Buffer.from(ct, "base64")));
+    return this.o.hsm.use((token, handle) =>
+      token.gcmDecrypt(
+        handle("aes", record.label),
+        Buffer.from(iv, "base64"),
+        Buffer.from(aad, "utf8"),
+        Buffer.from(ct, "base64"),
+      ),
+    );
   }
 
   /** Public JWK of a version of an EC role (validated). */
@@ -312,7 +370,21 @@ function caCertificate(point: Buffer, version: number, now: Date, sign: (tbs: Bu
   const notBefore = new Date(now.getTime() - 60_000);
   const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_DAYS * 86_400_000);
   const dn = { commonName: `confidential-inference broker CA v${version}`, organization: "confidential-inference" };
-  return toPem(buildCertificate({ serial: serialNumber(), issuer: dn, subject: dn, notBefore, notAfter, subjectPoint: point, issuerPoint: point, profile: "ca" }, sign));
+  return toPem(
+    buildCertificate(
+      {
+        serial: serialNumber(),
+        issuer: dn,
+        subject: dn,
+        notBefore,
+        notAfter,
+        subjectPoint: point,
+        issuerPoint: point,
+        profile: "ca",
+      },
+      sign,
+    ),
+  );
 }
 
 /** A positive 16-byte certificate serial number. */

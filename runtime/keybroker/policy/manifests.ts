@@ -37,7 +37,10 @@ export async function verifyManifestJws(jws: string, key: ManifestKey): Promise<
  * Re-verifies every stored manifest at start-up. Returns the verified ones and the ids that no
  * longer verify (e.g. the pinned key changed); those are ignored, never trusted.
  */
-export async function loadManifests(state: BrokerState, key: ManifestKey): Promise<{ verified: VerifiedManifests; rejected: string[] }> {
+export async function loadManifests(
+  state: BrokerState,
+  key: ManifestKey,
+): Promise<{ verified: VerifiedManifests; rejected: string[] }> {
   const verified: VerifiedManifests = new Map();
   const rejected: string[] = [];
   for (const rec of state.manifests) {
@@ -51,11 +54,22 @@ export async function loadManifests(state: BrokerState, key: ManifestKey): Promi
 }
 
 /** Adds a verified manifest to the state (idempotent by id); the record starts with the signed status. */
-export function addManifest(state: BrokerState, jws: string, manifest: GoldenManifest, now: Date): { record: ManifestRecord; added: boolean } {
+export function addManifest(
+  state: BrokerState,
+  jws: string,
+  manifest: GoldenManifest,
+  now: Date,
+): { record: ManifestRecord; added: boolean } {
   const id = manifestId(jws);
   const existing = state.manifests.find((m) => m.id === id);
   if (existing) return { record: existing, added: false };
-  const record: ManifestRecord = { id, release: manifest.release, jws, status: manifest.status, importedAt: now.toISOString() };
+  const record: ManifestRecord = {
+    id,
+    release: manifest.release,
+    jws,
+    status: manifest.status,
+    importedAt: now.toISOString(),
+  };
   if (manifest.status === "active") record.activatedAt = record.importedAt;
   if (manifest.status === "retired") record.retiredAt = record.importedAt;
   state.manifests.push(record);
@@ -68,13 +82,27 @@ export function activeIds(state: BrokerState, verified: VerifiedManifests): stri
 }
 
 /** Changes the effective status of a manifest (activate or retire). Throws MANIFEST_UNKNOWN / MANIFEST_STATE_CONFLICT. */
-export function setManifestStatus(state: BrokerState, verified: VerifiedManifests, id: string, to: "active" | "retired", now: Date): ManifestRecord {
+export function setManifestStatus(
+  state: BrokerState,
+  verified: VerifiedManifests,
+  id: string,
+  to: "active" | "retired",
+  now: Date,
+): ManifestRecord {
   const rec = state.manifests.find((m) => m.id === id);
   const signed = verified.get(id);
   if (!rec || !signed) throw new KeyBrokerError("MANIFEST_UNKNOWN", `no verified manifest with id ${id}`);
   if (to === "active") {
-    if (signed.status === "retired") throw new KeyBrokerError("MANIFEST_STATE_CONFLICT", `manifest ${id.slice(0, 12)} (release ${rec.release}) is signed as retired; sign a new manifest to activate it`);
-    if (rec.status === "retired") throw new KeyBrokerError("MANIFEST_STATE_CONFLICT", `manifest ${id.slice(0, 12)} (release ${rec.release}) was retired; retirement is final`);
+    if (signed.status === "retired")
+      throw new KeyBrokerError(
+        "MANIFEST_STATE_CONFLICT",
+        `manifest ${id.slice(0, 12)} (release ${rec.release}) is signed as retired; sign a new manifest to activate it`,
+      );
+    if (rec.status === "retired")
+      throw new KeyBrokerError(
+        "MANIFEST_STATE_CONFLICT",
+        `manifest ${id.slice(0, 12)} (release ${rec.release}) was retired; retirement is final`,
+      );
     if (rec.status !== "active") {
       rec.status = "active";
       rec.activatedAt = now.toISOString();

@@ -61,11 +61,29 @@ export function decideAttestation(verdict: EvidenceVerdict, manifests: readonly 
   const notAuthentic = claims === undefined || verdict.failures.some((f) => BINDING_FAILURES.has(f.code));
   const code = driftClass === "invalid-evidence" && notAuthentic ? "EVIDENCE_REJECTED" : "ATTESTATION_DENIED";
   const failures = verdict.failures.map((f) => `${f.code} at ${f.path}`).join("; ");
-  if (!verdict.accepted || !claims) return { granted: false, driftClass, ...(claims ? { claims } : {}), code, reason: failures || verdict.reason };
-  if (!RELEASABLE_DRIFT_CLASSES.includes(driftClass)) return { granted: false, driftClass, claims, code, reason: verdict.reason };
-  const match = new ManifestSet(manifests).lookup(claims.measurement).find((m) => m.status === "active" && m.manifest.platform === claims.tee);
-  if (!match) return { granted: false, driftClass, claims, code: "ATTESTATION_DENIED", reason: "no active manifest holds the measurement" };
-  return { granted: true, driftClass, claims, release: match.manifest.release, launchShape: match.shape, reason: verdict.reason };
+  if (!verdict.accepted || !claims)
+    return { granted: false, driftClass, ...(claims ? { claims } : {}), code, reason: failures || verdict.reason };
+  if (!RELEASABLE_DRIFT_CLASSES.includes(driftClass))
+    return { granted: false, driftClass, claims, code, reason: verdict.reason };
+  const match = new ManifestSet(manifests)
+    .lookup(claims.measurement)
+    .find((m) => m.status === "active" && m.manifest.platform === claims.tee);
+  if (!match)
+    return {
+      granted: false,
+      driftClass,
+      claims,
+      code: "ATTESTATION_DENIED",
+      reason: "no active manifest holds the measurement",
+    };
+  return {
+    granted: true,
+    driftClass,
+    claims,
+    release: match.manifest.release,
+    launchShape: match.shape,
+    reason: verdict.reason,
+  };
 }
 
 // Patterns come from the configuration (a bounded set): each is compiled once, not per request.
@@ -77,7 +95,12 @@ export function globMatch(pattern: string, value: string, slash = false): boolea
   let re = compiled.get(key);
   if (!re) {
     const any = slash ? ".*" : "[^/]*";
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(any)}$`);
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(any)}$`,
+    );
     compiled.set(key, re);
   }
   return re.test(value);
@@ -93,10 +116,15 @@ export interface ResourceSubject {
  * Decides a resource request: the first rule whose pattern matches decides; none matching denies.
  * Returns undefined when allowed, or the reason it is forbidden.
  */
-export function decideResource(rules: readonly ResourceRule[], resource: string, subject: ResourceSubject): string | undefined {
+export function decideResource(
+  rules: readonly ResourceRule[],
+  resource: string,
+  subject: ResourceSubject,
+): string | undefined {
   const rule = rules.find((r) => globMatch(r.resource, resource));
   if (!rule) return `no resource rule allows ${resource}`;
-  if (rule.releases && !rule.releases.includes(subject.release)) return `release ${subject.release} may not read ${resource}`;
+  if (rule.releases && !rule.releases.includes(subject.release))
+    return `release ${subject.release} may not read ${resource}`;
   if (rule.launchShapes && !rule.launchShapes.some((p) => globMatch(p, subject.launchShape, true))) {
     return `launch shape ${subject.launchShape} may not read ${resource}`;
   }

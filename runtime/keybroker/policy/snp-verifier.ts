@@ -63,18 +63,36 @@ export function snpEvidenceVerifier(o: SnpVerifierOptions): EvidenceVerifier {
   const replay = o.replay ?? memoryReplayGuard({ ttlMs: 600_000 });
   return {
     async verify(req): Promise<EvidenceVerdict> {
-      const malformed = (failures: VerifierProblem[]): EvidenceVerdict => ({ accepted: false, driftClass: "invalid-evidence", reason: "evidence is malformed", failures });
-      if (req.tee !== "snp") return malformed([{ code: "EVIDENCE_MALFORMED", path: "tee", message: `tee ${req.tee} is not supported` }]);
-      const ev = (typeof req.evidence === "object" && req.evidence !== null ? req.evidence : {}) as Record<string, unknown>;
+      const malformed = (failures: VerifierProblem[]): EvidenceVerdict => ({
+        accepted: false,
+        driftClass: "invalid-evidence",
+        reason: "evidence is malformed",
+        failures,
+      });
+      if (req.tee !== "snp")
+        return malformed([{ code: "EVIDENCE_MALFORMED", path: "tee", message: `tee ${req.tee} is not supported` }]);
+      const ev = (typeof req.evidence === "object" && req.evidence !== null ? req.evidence : {}) as Record<
+        string,
+        unknown
+      >;
       const problems: VerifierProblem[] = [];
       const report = decode(ev.report, "tee-evidence.primary_evidence.report", problems);
-      const table = ev.cert_chain === undefined ? undefined : decode(ev.cert_chain, "tee-evidence.primary_evidence.cert_chain", problems);
+      const table =
+        ev.cert_chain === undefined
+          ? undefined
+          : decode(ev.cert_chain, "tee-evidence.primary_evidence.cert_chain", problems);
       if (!report || problems.length > 0) return malformed(problems);
       let collateral;
       try {
         collateral = table ? collateralFromCertTable(table) : undefined;
       } catch (e) {
-        return malformed([{ code: "EVIDENCE_MALFORMED", path: "tee-evidence.primary_evidence.cert_chain", message: (e as Error).message.slice(0, 200) }]);
+        return malformed([
+          {
+            code: "EVIDENCE_MALFORMED",
+            path: "tee-evidence.primary_evidence.cert_chain",
+            message: (e as Error).message.slice(0, 200),
+          },
+        ]);
       }
       const v = await appraiseSnpEvidence({
         report,
@@ -89,7 +107,8 @@ export function snpEvidenceVerifier(o: SnpVerifierOptions): EvidenceVerifier {
         ...(o.getter ? { getter: o.getter } : {}),
         ...(o.cache ? { cache: o.cache } : {}),
       });
-      if (v.failures[0]?.code === "COLLATERAL_UNAVAILABLE") throw new KeyBrokerError("VERIFIER_UNAVAILABLE", `appraising evidence: ${v.failures[0].message}`);
+      if (v.failures[0]?.code === "COLLATERAL_UNAVAILABLE")
+        throw new KeyBrokerError("VERIFIER_UNAVAILABLE", `appraising evidence: ${v.failures[0].message}`);
       return {
         accepted: v.accepted,
         driftClass: v.driftClass,

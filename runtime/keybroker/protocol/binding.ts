@@ -35,7 +35,9 @@ export function canonicalJson(value: unknown): string {
   if (typeof value === "object") {
     const o = value as Record<string, unknown>;
     // Default sort compares UTF-16 code units, as RFC 8785 3.2.3 requires.
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
   }
   throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
@@ -53,7 +55,9 @@ export function runtimeData(nonce: string, teePubkey: BindingJwk, additionalEvid
  * @example expectedReportData(challenge.nonce, jwk, "") // Buffer(64): SHA-384 digest then 16 zero bytes
  */
 export function expectedReportData(nonce: string, teePubkey: BindingJwk, additionalEvidence = ""): Buffer {
-  const digest = createHash("sha384").update(canonicalJson(runtimeData(nonce, teePubkey, additionalEvidence)), "utf8").digest();
+  const digest = createHash("sha384")
+    .update(canonicalJson(runtimeData(nonce, teePubkey, additionalEvidence)), "utf8")
+    .digest();
   const out = Buffer.alloc(REPORT_DATA_BYTES);
   digest.copy(out);
   return out;

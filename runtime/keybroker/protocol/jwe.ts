@@ -6,7 +6,16 @@
  * twice the cost per P-384 encryption: WebCrypto's ECDH validates the peer key again).
  * Interoperability is proven in tests in both directions against jose.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from "node:crypto";
 import { keyFromJwk, spkiFromPoint } from "../crypto/ec.js";
 import { generateEphemeral, type EphemeralKeys } from "../crypto/ephemeral-keys.js";
 
@@ -39,10 +48,27 @@ function lengthPrefixed(b: Buffer): Buffer {
  * Concat KDF (NIST SP 800-56A 5.8.1, RFC 7518 4.6.2) with SHA-256: OtherInfo = AlgorithmID ||
  * PartyUInfo || PartyVInfo || SuppPubInfo (key length in bits). `keyBits` at most 256 (one round).
  */
-export function concatKdf(z: Buffer, algorithmId: string, keyBits: number, apu = Buffer.alloc(0), apv = Buffer.alloc(0)): Buffer {
-  if (keyBits <= 0 || keyBits > 256 || keyBits % 8 !== 0) throw new TypeError(`concatKdf: keyBits ${keyBits} must be 8..256 in steps of 8`);
-  const otherInfo = Buffer.concat([lengthPrefixed(Buffer.from(algorithmId, "ascii")), lengthPrefixed(apu), lengthPrefixed(apv), u32(keyBits)]);
-  return createHash("sha256").update(u32(1)).update(z).update(otherInfo).digest().subarray(0, keyBits / 8);
+export function concatKdf(
+  z: Buffer,
+  algorithmId: string,
+  keyBits: number,
+  apu = Buffer.alloc(0),
+  apv = Buffer.alloc(0),
+): Buffer {
+  if (keyBits <= 0 || keyBits > 256 || keyBits % 8 !== 0)
+    throw new TypeError(`concatKdf: keyBits ${keyBits} must be 8..256 in steps of 8`);
+  const otherInfo = Buffer.concat([
+    lengthPrefixed(Buffer.from(algorithmId, "ascii")),
+    lengthPrefixed(apu),
+    lengthPrefixed(apv),
+    u32(keyBits),
+  ]);
+  return createHash("sha256")
+    .update(u32(1))
+    .update(z)
+    .update(otherInfo)
+    .digest()
+    .subarray(0, keyBits / 8);
 }
 
 /**
@@ -53,7 +79,10 @@ export function concatKdf(z: Buffer, algorithmId: string, keyBits: number, apu =
  * @example encryptToTeeKey(checkedKeyFromJwk(jwk, "tee-pubkey").key, Buffer.from(JSON.stringify(resource)))
  */
 export function encryptToTeeKey(recipient: KeyObject | Uint8Array, plaintext: Uint8Array): FlattenedJwe {
-  const publicKey = recipient instanceof Uint8Array ? createPublicKey({ key: spkiFromPoint(recipient), format: "der", type: "spki" }) : recipient;
+  const publicKey =
+    recipient instanceof Uint8Array
+      ? createPublicKey({ key: spkiFromPoint(recipient), format: "der", type: "spki" })
+      : recipient;
   return sealJwe(agree(generateKeyPairSync("ec", { namedCurve: "P-384" }), publicKey), plaintext);
 }
 
@@ -79,7 +108,10 @@ export interface PreparedJwe {
  * const [prep, key] = await Promise.all([prepareJwe(recipient), keyring.unwrapAsync(...)]);
  * const jwe = sealJwe(prep, key);
  */
-export async function prepareJwe(recipient: KeyObject | (() => KeyObject), options: { readonly keys?: EphemeralKeys; readonly after?: Promise<unknown> } = {}): Promise<PreparedJwe> {
+export async function prepareJwe(
+  recipient: KeyObject | (() => KeyObject),
+  options: { readonly keys?: EphemeralKeys; readonly after?: Promise<unknown> } = {},
+): Promise<PreparedJwe> {
   if (options.after) {
     await options.after.catch(() => undefined);
     await new Promise((r) => setImmediate(r));
@@ -98,7 +130,11 @@ function agree(eph: { publicKey: KeyObject; privateKey: KeyObject }, recipient: 
   z.fill(0);
   const e = eph.publicKey.export({ format: "jwk" });
   const epk = { kty: "EC", crv: "P-384", x: e.x as string, y: e.y as string };
-  return { protectedB64: Buffer.from(JSON.stringify({ alg: JWE_ALG, enc: JWE_ENC, epk })).toString("base64url"), encryptedKey, cek };
+  return {
+    protectedB64: Buffer.from(JSON.stringify({ alg: JWE_ALG, enc: JWE_ENC, epk })).toString("base64url"),
+    encryptedKey,
+    cek,
+  };
 }
 
 /** Encrypts `plaintext` (A256GCM, the header as AAD) under a prepared key agreement and zeroes its CEK. */
@@ -124,8 +160,13 @@ export function sealJwe(prepared: PreparedJwe, plaintext: Uint8Array): Flattened
  * and `A256GCM` are accepted; any mismatch or tag failure throws.
  */
 export function decryptFromTeeKey(jwe: FlattenedJwe, privateKey: KeyObject): Buffer {
-  const header = JSON.parse(Buffer.from(jwe.protected, "base64url").toString("utf8")) as { alg?: string; enc?: string; epk?: { kty?: string; crv?: string; x?: string; y?: string } };
-  if (header.alg !== JWE_ALG || header.enc !== JWE_ENC || header.epk?.kty !== "EC" || header.epk.crv !== "P-384") throw new TypeError("decryptFromTeeKey: unexpected JWE header");
+  const header = JSON.parse(Buffer.from(jwe.protected, "base64url").toString("utf8")) as {
+    alg?: string;
+    enc?: string;
+    epk?: { kty?: string; crv?: string; x?: string; y?: string };
+  };
+  if (header.alg !== JWE_ALG || header.enc !== JWE_ENC || header.epk?.kty !== "EC" || header.epk.crv !== "P-384")
+    throw new TypeError("decryptFromTeeKey: unexpected JWE header");
   // The ephemeral key is untrusted input: keyFromJwk checks shape and that the point is on P-384.
   const epk = keyFromJwk({ kty: "EC", crv: "P-384", x: header.epk.x, y: header.epk.y }, "protected.epk").key;
   const z = diffieHellman({ privateKey, publicKey: epk });

@@ -57,5 +57,9 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string):
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message }));
-  throw new KeyBrokerError("BODY_INVALID", `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, { details: { problems } });
+  throw new KeyBrokerError(
+    "BODY_INVALID",
+    `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+    { details: { problems } },
+  );
 }

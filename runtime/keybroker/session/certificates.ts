@@ -35,7 +35,11 @@ export function runtimeIdentityUri(claims: Pick<TokenClaims, "release" | "launch
 }
 
 /** Issues a certificate for the token's TEE key, signed by the active HSM CA (`serial`: 16 random bytes unless given). */
-export async function issueRuntimeCertificate(broker: KeyBroker, claims: Pick<TokenClaims, "tee-pubkey" | "release" | "launch-shape" | "epoch">, serial: Buffer = serialNumber()): Promise<RuntimeCertificate> {
+export async function issueRuntimeCertificate(
+  broker: KeyBroker,
+  claims: Pick<TokenClaims, "tee-pubkey" | "release" | "launch-shape" | "epoch">,
+  serial: Buffer = serialNumber(),
+): Promise<RuntimeCertificate> {
   const ca = broker.keyring.active("ca");
   const now = broker.now();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
@@ -50,7 +54,11 @@ export async function issueRuntimeCertificate(broker: KeyBroker, claims: Pick<To
       subjectPoint: checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey"),
       issuerPoint: checkedPointFromJwk(ca.publicJwk as EcPublicJwk, "keys.ca.publicJwk"),
       profile: "tls",
-      altNames: { dns: broker.config.runtimeCertificate.dnsNames, ip: broker.config.runtimeCertificate.ipAddresses, uri: [runtimeIdentityUri(claims)] },
+      altNames: {
+        dns: broker.config.runtimeCertificate.dnsNames,
+        ip: broker.config.runtimeCertificate.ipAddresses,
+        uri: [runtimeIdentityUri(claims)],
+      },
     },
     async (tbs) => (await broker.keyring.signEs384Async("ca", tbs, ca.version)).signature,
   );

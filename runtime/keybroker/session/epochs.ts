@@ -21,7 +21,12 @@ export function currentEpoch(epochs: readonly EpochRecord[]): EpochRecord | unde
 /** Appends a new epoch (number = last + 1) and returns it. Mutates `state`. */
 export function startEpoch(state: BrokerState, reason: EpochRecord["reason"], now: Date, detail?: string): EpochRecord {
   const last = currentEpoch(state.epochs);
-  const rec: EpochRecord = { epoch: (last?.epoch ?? 0) + 1, startedAt: now.toISOString(), reason, ...(detail === undefined ? {} : { detail }) };
+  const rec: EpochRecord = {
+    epoch: (last?.epoch ?? 0) + 1,
+    startedAt: now.toISOString(),
+    reason,
+    ...(detail === undefined ? {} : { detail }),
+  };
   state.epochs.push(rec);
   return rec;
 }
@@ -33,7 +38,12 @@ export function startEpoch(state: BrokerState, reason: EpochRecord["reason"], no
  *
  * @example epochStanding(epochs, 3, new Date(), 300) // "grace" within 5 min of epoch 4's start
  */
-export function epochStanding(epochs: readonly EpochRecord[], epoch: number, now: Date, graceSeconds: number): EpochStanding {
+export function epochStanding(
+  epochs: readonly EpochRecord[],
+  epoch: number,
+  now: Date,
+  graceSeconds: number,
+): EpochStanding {
   const idx = epochs.findIndex((e) => e.epoch === epoch);
   if (idx < 0) return "unknown";
   const next = epochs[idx + 1];
@@ -54,7 +64,13 @@ export function observeNode(nodes: BrokerState["nodes"], chipId: string, tcb: Tc
 
 /** True when two TCBs have equal components (fmc absent equals absent). */
 export function sameTcb(a: TcbComponents, b: TcbComponents): boolean {
-  return a.bootloader === b.bootloader && a.tee === b.tee && a.snp === b.snp && a.microcode === b.microcode && a.fmc === b.fmc;
+  return (
+    a.bootloader === b.bootloader &&
+    a.tee === b.tee &&
+    a.snp === b.snp &&
+    a.microcode === b.microcode &&
+    a.fmc === b.fmc
+  );
 }
 
 /**

@@ -57,7 +57,8 @@ export class SessionStore {
   create(tee: string, options: { readonly certificate?: boolean } = {}): KbsSession {
     const now = this.o.now().getTime();
     if (this.sessions.size >= this.o.maxSessions) this.sweep(now);
-    if (this.sessions.size >= this.o.maxSessions) throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
+    if (this.sessions.size >= this.o.maxSessions)
+      throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
     const s: KbsSession = {
       id: randomBytes(24).toString("base64url"),
       tee,
@@ -76,10 +77,12 @@ export class SessionStore {
    * unexpired and never presented before. Marks it `attesting` at once, so a concurrent replay fails.
    */
   beginAttestation(id: string | undefined): KbsSession {
-    if (id === undefined) throw new KeyBrokerError("SESSION_MISSING", "no kbs-session-id cookie: POST /kbs/v0/auth first");
+    if (id === undefined)
+      throw new KeyBrokerError("SESSION_MISSING", "no kbs-session-id cookie: POST /kbs/v0/auth first");
     const s = this.sessions.get(id);
     if (!s) throw new KeyBrokerError("SESSION_UNKNOWN", "unknown or expired KBS session: POST /kbs/v0/auth again");
-    if (s.state !== "challenged") throw new KeyBrokerError("NONCE_REUSED", "this challenge was already answered; nonces are single-use");
+    if (s.state !== "challenged")
+      throw new KeyBrokerError("NONCE_REUSED", "this challenge was already answered; nonces are single-use");
     if (this.o.now().getTime() >= s.nonceExpiresAt) {
       s.state = "failed";
       throw new KeyBrokerError("NONCE_EXPIRED", "the challenge nonce expired: POST /kbs/v0/auth again");
@@ -89,7 +92,10 @@ export class SessionStore {
   }
 
   /** Records the outcome of an attestation. */
-  finishAttestation(s: KbsSession, token: { token: string; expiresAt: number; claims?: unknown; prepared?: Promise<PreparedJwe> } | undefined): void {
+  finishAttestation(
+    s: KbsSession,
+    token: { token: string; expiresAt: number; claims?: unknown; prepared?: Promise<PreparedJwe> } | undefined,
+  ): void {
     if (token) {
       s.state = "attested";
       s.token = token.token;
@@ -139,5 +145,8 @@ export class SessionStore {
 
 /** Zeroes the content key of a prepared agreement nobody will use. */
 function forget(prepared: Promise<PreparedJwe> | undefined): void {
-  void prepared?.then((p) => p.cek.fill(0), () => undefined);
+  void prepared?.then(
+    (p) => p.cek.fill(0),
+    () => undefined,
+  );
 }

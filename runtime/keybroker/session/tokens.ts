@@ -43,7 +43,13 @@ export function newTokenId(): string {
 }
 
 /** Issues a token for `claims` (without iat/exp/jti, which are set from `now` and `ttlSeconds`). */
-export function issueToken(claims: Omit<TokenClaims, "iat" | "exp" | "jti">, now: Date, ttlSeconds: number, signer: TokenSigner, jti = newTokenId()): { token: string; claims: TokenClaims } {
+export function issueToken(
+  claims: Omit<TokenClaims, "iat" | "exp" | "jti">,
+  now: Date,
+  ttlSeconds: number,
+  signer: TokenSigner,
+  jti = newTokenId(),
+): { token: string; claims: TokenClaims } {
   const t = unsignedToken(claims, now, ttlSeconds, signer.kid, jti);
   return { token: `${t.input}.${signer.sign(Buffer.from(t.input, "ascii")).toString("base64url")}`, claims: t.claims };
 }
@@ -57,10 +63,19 @@ export async function issueTokenAsync(
   jti = newTokenId(),
 ): Promise<{ token: string; claims: TokenClaims }> {
   const t = unsignedToken(claims, now, ttlSeconds, signer.kid, jti);
-  return { token: `${t.input}.${(await signer.sign(Buffer.from(t.input, "ascii"))).toString("base64url")}`, claims: t.claims };
+  return {
+    token: `${t.input}.${(await signer.sign(Buffer.from(t.input, "ascii"))).toString("base64url")}`,
+    claims: t.claims,
+  };
 }
 
-function unsignedToken(claims: Omit<TokenClaims, "iat" | "exp" | "jti">, now: Date, ttlSeconds: number, kid: string, jti: string): { input: string; claims: TokenClaims } {
+function unsignedToken(
+  claims: Omit<TokenClaims, "iat" | "exp" | "jti">,
+  now: Date,
+  ttlSeconds: number,
+  kid: string,
+  jti: string,
+): { input: string; claims: TokenClaims } {
   const iat = Math.floor(now.getTime() / 1000);
   const full: TokenClaims = { ...claims, iat, exp: iat + ttlSeconds, jti };
   const payload = Buffer.from(JSON.stringify(full)).toString("base64url");
@@ -94,7 +109,8 @@ export function verifyToken(token: string, o: TokenVerifyOptions): TokenClaims {
   if (!jwk) throw invalid("unknown signing key");
   const sig = Buffer.from(s, "base64url");
   const key = createPublicKey({ key: { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y }, format: "jwk" });
-  const ok = sig.length === 96 && verify("sha384", Buffer.from(`${h}.${p}`, "ascii"), { key, dsaEncoding: "ieee-p1363" }, sig);
+  const ok =
+    sig.length === 96 && verify("sha384", Buffer.from(`${h}.${p}`, "ascii"), { key, dsaEncoding: "ieee-p1363" }, sig);
   if (!ok) throw invalid("bad signature");
   return checkTokenClaims(parseJson(p, "payload") as Partial<TokenClaims>, o);
 }
@@ -106,11 +122,16 @@ export function verifyToken(token: string, o: TokenVerifyOptions): TokenClaims {
  */
 export function checkTokenClaims(claims: Partial<TokenClaims>, o: Omit<TokenVerifyOptions, "keyFor">): TokenClaims {
   if (claims.iss !== o.issuer) throw invalid("wrong issuer");
-  if (typeof claims.exp !== "number" || typeof claims.iat !== "number" || typeof claims.epoch !== "number") throw invalid("exp, iat and epoch are required");
+  if (typeof claims.exp !== "number" || typeof claims.iat !== "number" || typeof claims.epoch !== "number")
+    throw invalid("exp, iat and epoch are required");
   const nowS = Math.floor(o.now.getTime() / 1000);
   if (nowS >= claims.exp) throw new KeyBrokerError("TOKEN_EXPIRED", `token expired ${nowS - claims.exp} s ago`);
   const standing = epochStanding(o.epochs, claims.epoch, o.now, o.graceSeconds);
-  if (standing === "superseded") throw new KeyBrokerError("TOKEN_SUPERSEDED", `token of epoch ${claims.epoch} was superseded and its grace period is over`);
+  if (standing === "superseded")
+    throw new KeyBrokerError(
+      "TOKEN_SUPERSEDED",
+      `token of epoch ${claims.epoch} was superseded and its grace period is over`,
+    );
   if (standing === "unknown") throw invalid(`unknown epoch ${claims.epoch}`);
   return claims as TokenClaims;
 }

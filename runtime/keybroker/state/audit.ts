@@ -104,7 +104,9 @@ export class AuditLog {
       return;
     }
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const fd = await new Promise<number>((resolve, reject) => open(this.path, AUDIT_OPEN_FLAGS, 0o600, (e, n) => (e ? reject(e) : resolve(n))));
+    const fd = await new Promise<number>((resolve, reject) =>
+      open(this.path, AUDIT_OPEN_FLAGS, 0o600, (e, n) => (e ? reject(e) : resolve(n))),
+    );
     this.fd = fd;
     this.append = (data) => new Promise((resolve, reject) => writeAll(fd, data, 0, (e) => (e ? reject(e) : resolve())));
   }
@@ -119,8 +121,12 @@ export class AuditLog {
    * the log cannot be written, so the caller fails closed.
    */
   record(entry: AuditEntry): Promise<void> {
-    if (this.append === undefined) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log is not open"));
-    if (this.failed) return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log write failed earlier", { cause: this.failed }));
+    if (this.append === undefined)
+      return Promise.reject(new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log is not open"));
+    if (this.failed)
+      return Promise.reject(
+        new KeyBrokerError("AUDIT_UNAVAILABLE", "audit log write failed earlier", { cause: this.failed }),
+      );
     const line = `${JSON.stringify({ ts: this.now().toISOString(), ...entry })}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });

@@ -1,18 +1,36 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, canonicalManifestBytes, formatManifest, type GoldenManifest } from "../../../measurements/manifest/index.js";
+import {
+  canonicalJson,
+  canonicalManifestBytes,
+  formatManifest,
+  type GoldenManifest,
+} from "../../../measurements/manifest/index.js";
 import { devManifest } from "../../helpers/golden.js";
 
 const minimal: GoldenManifest = {
   status: "active",
   schemaVersion: 1,
   tcbFloors: {},
-  launchShapes: { a: { measurement: "b".repeat(96), inputs: { vmmType: "QEMU", vcpus: 1, vcpuSig: "0x800f12", policy: "0x30000", mode: "snp", guestFeatures: "0x1", firmware: "fw" } } },
+  launchShapes: {
+    a: {
+      measurement: "b".repeat(96),
+      inputs: {
+        vmmType: "QEMU",
+        vcpus: 1,
+        vcpuSig: "0x800f12",
+        policy: "0x30000",
+        mode: "snp",
+        guestFeatures: "0x1",
+        firmware: "fw",
+      },
+    },
+  },
   release: "r1",
   platform: "sev-snp",
   environment: "dev",
   createdAt: "2026-01-01T00:00:00Z",
-  artifacts: { fw: { source: "café \"☕\"", size: 1, sha256: "a".repeat(64), kind: "firmware" } },
+  artifacts: { fw: { source: 'café "☕"', size: 1, sha256: "a".repeat(64), kind: "firmware" } },
   allowedPolicyBits: "0x30000",
 };
 
@@ -31,15 +49,37 @@ describe("canonical serialisation (RFC 8785 JCS)", () => {
     // Known answer from Python: json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     const bytes = canonicalManifestBytes(devManifest());
     expect(bytes.length).toBe(1759);
-    expect(createHash("sha256").update(bytes).digest("hex")).toBe("35bdeff103679db7860c9920200fa02c4e3e8df476b0b6878eeaf69b9976ef89");
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(
+      "35bdeff103679db7860c9920200fa02c4e3e8df476b0b6878eeaf69b9976ef89",
+    );
   });
 
   it("does not depend on member insertion order", () => {
-    const reordered = JSON.parse(JSON.stringify(devManifest(), Object.keys(devManifest()).reverse().concat(
-      ...Object.values(devManifest().launchShapes).flatMap((s) => Object.keys(s.inputs)),
-      "inputs", "measurement", "kind", "sha256", "size", "source", "bootloader", "tee", "snp", "microcode", "fmc",
-      ...Object.keys(devManifest().artifacts), ...Object.keys(devManifest().launchShapes), "Milan", "Turin",
-    )));
+    const reordered = JSON.parse(
+      JSON.stringify(
+        devManifest(),
+        Object.keys(devManifest())
+          .reverse()
+          .concat(
+            ...Object.values(devManifest().launchShapes).flatMap((s) => Object.keys(s.inputs)),
+            "inputs",
+            "measurement",
+            "kind",
+            "sha256",
+            "size",
+            "source",
+            "bootloader",
+            "tee",
+            "snp",
+            "microcode",
+            "fmc",
+            ...Object.keys(devManifest().artifacts),
+            ...Object.keys(devManifest().launchShapes),
+            "Milan",
+            "Turin",
+          ),
+      ),
+    );
     expect(Object.keys(reordered)[0]).toBe("allowedPolicyBits");
     expect(canonicalJson(reordered)).toBe(canonicalJson(devManifest()));
   });

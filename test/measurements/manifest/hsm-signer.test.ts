@@ -27,7 +27,11 @@ let publicJwk: { kty: "EC"; crv: "P-384"; x: string; y: string };
 beforeAll(() => {
   writeFileSync(join(dir, "softhsm2.conf"), `directories.tokendir = ${dir}\nobjectstore.backend = file\n`);
   process.env.SOFTHSM2_CONF = join(dir, "softhsm2.conf");
-  const init = spawnSync("softhsm2-util", ["--init-token", "--free", "--label", LABEL, "--pin", PIN, "--so-pin", "5678"], { encoding: "utf8", env: process.env });
+  const init = spawnSync(
+    "softhsm2-util",
+    ["--init-token", "--free", "--label", LABEL, "--pin", PIN, "--so-pin", "5678"],
+    { encoding: "utf8", env: process.env },
+  );
   expect(init.status, init.stderr).toBe(0);
   lib.load(MODULE);
   lib.C_Initialize();
@@ -35,17 +39,32 @@ beforeAll(() => {
   if (slot === undefined) throw new Error("token not found");
   session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
   lib.C_Login(session, pkcs11js.CKU_USER, PIN);
-  const keys = lib.C_GenerateKeyPair(session, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, [
-    { type: pkcs11js.CKA_EC_PARAMS, value: P384_OID }, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_TOKEN, value: false },
-  ], [
-    { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_TOKEN, value: false },
-  ]);
+  const keys = lib.C_GenerateKeyPair(
+    session,
+    { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+    [
+      { type: pkcs11js.CKA_EC_PARAMS, value: P384_OID },
+      { type: pkcs11js.CKA_VERIFY, value: true },
+      { type: pkcs11js.CKA_TOKEN, value: false },
+    ],
+    [
+      { type: pkcs11js.CKA_SIGN, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_TOKEN, value: false },
+    ],
+  );
   privateKey = keys.privateKey;
   // CKA_EC_POINT is a DER OCTET STRING (04 61) around the uncompressed point 04 || X || Y.
   const point = lib.C_GetAttributeValue(session, keys.publicKey, [{ type: pkcs11js.CKA_EC_POINT }])[0]?.value as Buffer;
   const raw = point.subarray(point.length - 97);
   expect(raw[0]).toBe(0x04);
-  publicJwk = { kty: "EC", crv: "P-384", x: raw.subarray(1, 49).toString("base64url"), y: raw.subarray(49).toString("base64url") };
+  publicJwk = {
+    kty: "EC",
+    crv: "P-384",
+    x: raw.subarray(1, 49).toString("base64url"),
+    y: raw.subarray(49).toString("base64url"),
+  };
 });
 
 afterAll(() => {
@@ -74,6 +93,10 @@ describe("ManifestSigner over PKCS#11 (SoftHSM2)", () => {
   it("signs a manifest that verifies with the token key's public half", async () => {
     const jws = await signManifest(devManifest(), hsmSigner("hsm:golden-manifest-test"));
     expect(Buffer.from(jws.split(".")[2] as string, "base64url").length).toBe(96);
-    expect(await verifySignedManifest(jws, createPublicKey({ key: publicJwk, format: "jwk" }), { kid: "hsm:golden-manifest-test" })).toEqual(devManifest());
+    expect(
+      await verifySignedManifest(jws, createPublicKey({ key: publicJwk, format: "jwk" }), {
+        kid: "hsm:golden-manifest-test",
+      }),
+    ).toEqual(devManifest());
   });
 });

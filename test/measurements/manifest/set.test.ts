@@ -4,8 +4,15 @@ import { A01_MEASUREMENT, A02_MEASUREMENT, devManifest, withEdit } from "../../h
 
 const NEXT = "1".repeat(96);
 const active = devManifest();
-const pending = withEdit((m) => { m.release = "2026.12.0-dev"; m.status = "pending"; m.launchShapes["runtime-small"].measurement = NEXT; });
-const retired = withEdit((m) => { m.release = "2026.10.0-dev"; m.status = "retired"; });
+const pending = withEdit((m) => {
+  m.release = "2026.12.0-dev";
+  m.status = "pending";
+  m.launchShapes["runtime-small"].measurement = NEXT;
+});
+const retired = withEdit((m) => {
+  m.release = "2026.10.0-dev";
+  m.status = "retired";
+});
 
 describe("ManifestSet", () => {
   const set = new ManifestSet([retired, pending, active]);

@@ -17,7 +17,9 @@ export interface SnpVector {
 }
 
 /** All 13 vectors, in file order. */
-export const VECTORS: readonly SnpVector[] = (JSON.parse(readFileSync(join(VECTOR_DIR, "vectors.json"), "utf8")) as { vectors: SnpVector[] }).vectors;
+export const VECTORS: readonly SnpVector[] = (
+  JSON.parse(readFileSync(join(VECTOR_DIR, "vectors.json"), "utf8")) as { vectors: SnpVector[] }
+).vectors;
 
 const cache = new Map<string, Buffer>();
 /** Bytes of an input file (path relative to {@link VECTOR_DIR}), read once per test file. */
@@ -42,19 +44,44 @@ export function vectorOptions(args: readonly string[]): MeasurementOptions {
     const flag = args[i];
     const value = args[i + 1] ?? "";
     switch (flag) {
-      case "--mode": o.mode = value; break;
-      case "--vcpus": o.vcpus = Number(value); break;
-      case "--vcpu-type": o.vcpuType = value; break;
-      case "--ovmf": o.ovmf = input(value); break;
-      case "--kernel": o.kernel = input(value); break;
-      case "--initrd": o.initrd = input(value); break;
-      case "--append": o.cmdline = value; break;
-      case "--guest-features": o.guestFeatures = BigInt(value); break;
-      case "--snp-ovmf-hash": o.ovmfHash = value; break;
-      case "--vmm-type": o.vmmType = value; break;
-      case "--svsm": o.svsm = input(value); break;
-      case "--vars-size": o.varsSize = Number(value); break;
-      default: throw new Error(`vector flag not handled: ${flag}`);
+      case "--mode":
+        o.mode = value;
+        break;
+      case "--vcpus":
+        o.vcpus = Number(value);
+        break;
+      case "--vcpu-type":
+        o.vcpuType = value;
+        break;
+      case "--ovmf":
+        o.ovmf = input(value);
+        break;
+      case "--kernel":
+        o.kernel = input(value);
+        break;
+      case "--initrd":
+        o.initrd = input(value);
+        break;
+      case "--append":
+        o.cmdline = value;
+        break;
+      case "--guest-features":
+        o.guestFeatures = BigInt(value);
+        break;
+      case "--snp-ovmf-hash":
+        o.ovmfHash = value;
+        break;
+      case "--vmm-type":
+        o.vmmType = value;
+        break;
+      case "--svsm":
+        o.svsm = input(value);
+        break;
+      case "--vars-size":
+        o.varsSize = Number(value);
+        break;
+      default:
+        throw new Error(`vector flag not handled: ${flag}`);
     }
   }
   return o as unknown as MeasurementOptions;

@@ -5,13 +5,29 @@ import { FOOTER_GUIDS } from "../../../measurements/snp/index.js";
 function guid(text: string): Buffer {
   const h = text.replace(/-/g, "");
   const swap = (s: string) => Buffer.from(s, "hex").reverse();
-  return Buffer.concat([swap(h.slice(0, 8)), swap(h.slice(8, 12)), swap(h.slice(12, 16)), Buffer.from(h.slice(16), "hex")]);
+  return Buffer.concat([
+    swap(h.slice(0, 8)),
+    swap(h.slice(8, 12)),
+    swap(h.slice(12, 16)),
+    Buffer.from(h.slice(16), "hex"),
+  ]);
 }
 
-const u32 = (...values: number[]) => Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; }));
+const u32 = (...values: number[]) =>
+  Buffer.concat(
+    values.map((v) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(v >>> 0);
+      return b;
+    }),
+  );
 
 /** A section of the synthetic ASEV list. */
-export interface Section { gpa: number; size: number; type: number }
+export interface Section {
+  gpa: number;
+  size: number;
+  type: number;
+}
 
 /** What to put in the synthetic image; every field has a working default. */
 export interface SyntheticFirmware {
@@ -36,8 +52,10 @@ export interface SyntheticFirmware {
 }
 
 export const DEFAULT_SECTIONS: Section[] = [
-  { gpa: 0x800000, size: 0x9000, type: 1 }, { gpa: 0x80d000, size: 0x1000, type: 2 },
-  { gpa: 0x80e000, size: 0x1000, type: 3 }, { gpa: 0x810000, size: 0x1000, type: 0x10 },
+  { gpa: 0x800000, size: 0x9000, type: 1 },
+  { gpa: 0x80d000, size: 0x1000, type: 2 },
+  { gpa: 0x80e000, size: 0x1000, type: 3 },
+  { gpa: 0x810000, size: 0x1000, type: 0x10 },
 ];
 
 /** An entry of the footer table: payload, u16 length, GUID. */
@@ -56,17 +74,24 @@ export function firmware(spec: SyntheticFirmware = {}): Buffer {
   if (sections !== null) {
     const a = spec.asev ?? {};
     const count = a.count ?? sections.length;
-    const header = Buffer.concat([Buffer.from(a.signature ?? "ASEV", "latin1"), u32(a.length ?? 16 + 12 * sections.length, a.version ?? 1, count)]);
+    const header = Buffer.concat([
+      Buffer.from(a.signature ?? "ASEV", "latin1"),
+      u32(a.length ?? 16 + 12 * sections.length, a.version ?? 1, count),
+    ]);
     const list = Buffer.concat([header, ...sections.map((s) => u32(s.gpa, s.size, s.type))]);
     list.copy(image, 0x100);
     entries.push(entry(FOOTER_GUIDS.sevMetadata, u32(a.offsetFromEnd ?? size - 0x100)));
   }
-  if (spec.hashesTable !== null) entries.push(entry(FOOTER_GUIDS.sevHashesTable, spec.hashesTable ?? u32(0x810c00, 0x400)));
+  if (spec.hashesTable !== null)
+    entries.push(entry(FOOTER_GUIDS.sevHashesTable, spec.hashesTable ?? u32(0x810c00, 0x400)));
   if (spec.resetEip !== null) entries.push(entry(FOOTER_GUIDS.sevEsResetBlock, u32(spec.resetEip ?? 0x80b004)));
   if (spec.svsmEntry !== undefined) entries.push(entry(FOOTER_GUIDS.svsmInfo, u32(spec.svsmEntry)));
   if (spec.noFooter !== true) {
     const body = Buffer.concat(entries);
-    const table = Buffer.concat([body, entry(FOOTER_GUIDS.footer, Buffer.alloc(0), spec.footerLength ?? body.length + 18)]);
+    const table = Buffer.concat([
+      body,
+      entry(FOOTER_GUIDS.footer, Buffer.alloc(0), spec.footerLength ?? body.length + 18),
+    ]);
     table.copy(image, size - 32 - table.length);
   }
   return image;

@@ -5,7 +5,21 @@ import { OVMF_AMDSEV, VECTORS, input, vectorOptions } from "./fixtures.js";
 
 describe("sev-snp-measure 0.0.13 vectors through the library", () => {
   it("has all 13 vectors", () => {
-    expect(VECTORS.map((v) => v.id.slice(0, 3))).toEqual(["a01", "a02", "a03", "a04", "a05", "a06", "a07", "a08", "a09", "a10", "a11", "a12", "a13"]);
+    expect(VECTORS.map((v) => v.id.slice(0, 3))).toEqual([
+      "a01",
+      "a02",
+      "a03",
+      "a04",
+      "a05",
+      "a06",
+      "a07",
+      "a08",
+      "a09",
+      "a10",
+      "a11",
+      "a12",
+      "a13",
+    ]);
   });
 
   it.each(VECTORS.filter((v) => v.expected !== null).map((v) => [v.id, v] as const))("%s", (_id, v) => {
@@ -17,7 +31,11 @@ describe("sev-snp-measure 0.0.13 vectors through the library", () => {
     const v = VECTORS.find((x) => x.id.startsWith("a13"));
     expect(v?.expected_stderr_contains).toBeDefined();
     let error: unknown;
-    try { computeMeasurement(vectorOptions(v?.args ?? [])); } catch (e) { error = e; }
+    try {
+      computeMeasurement(vectorOptions(v?.args ?? []));
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(SnpMeasurementError);
     expect((error as SnpMeasurementError).code).toBe("KERNEL_HASHES_SECTION_MISSING");
     expect(`Error: ${(error as Error).message}`).toContain(v?.expected_stderr_contains);
@@ -49,7 +67,11 @@ describe("consistency relations", () => {
   it("a08/a09: seves and sev digests by digest input", () => {
     for (const id of ["a08", "a09"]) {
       const opts = vectorOptions(a(id));
-      const m = computeMeasurement({ ...opts, kernel: { sha256: "125872c30caee2b396e6094cd09154c1d65d5ca85a0a9449267b189498f943d7" }, initrd: { sha256: "298531d07803651e7d0e21b7291827fd1e7f7ec8f6f41331e0dfbd935ff2d06e" } });
+      const m = computeMeasurement({
+        ...opts,
+        kernel: { sha256: "125872c30caee2b396e6094cd09154c1d65d5ca85a0a9449267b189498f943d7" },
+        initrd: { sha256: "298531d07803651e7d0e21b7291827fd1e7f7ec8f6f41331e0dfbd935ff2d06e" },
+      });
       expect(m.digest.toString("hex")).toBe(VECTORS.find((v) => v.id.startsWith(id))?.expected);
     }
   });
@@ -61,7 +83,9 @@ describe("consistency relations", () => {
     const hashes = m.vmsas.map((p) => createHash("sha384").update(p).digest("hex"));
     expect(hashes).toEqual([
       "77920c4c629ff47e90c0e174fc1ad0eb6fa664f88cd4739488058a8c6cb1a77b3856f55378e9518d0da99452d51c553a",
-      ...Array(3).fill("8413b852790765a310d95867a8b00bfca3a802b5a80830044b45e253fe96222657e11e53fcf63eb0e0afd722385bf7b4"),
+      ...Array(3).fill(
+        "8413b852790765a310d95867a8b00bfca3a802b5a80830044b45e253fe96222657e11e53fcf63eb0e0afd722385bf7b4",
+      ),
     ]);
     expect(computeMeasurement(vectorOptions(a("a10"))).vmsas).toEqual([]);
   });
