@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildBundledModels } from "../runtime/inference/bundled/index.js";
+import { buildBundledModels } from "../runtime/simulators/models/index.js";
 
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");

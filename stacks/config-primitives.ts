@@ -4,6 +4,9 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { hexInteger } from "../measurements/manifest/index.js";
+
+export { hexInteger };
 
 const HOSTNAME =
   /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -52,25 +55,6 @@ export function seconds(min: number, max: number) {
     .int()
     .min(min, { message: `must be between ${min} and ${max} seconds` })
     .max(max, { message: `must be between ${min} and ${max} seconds` });
-}
-
-/** An unsigned integer written as a hex string (`0x...`) or a plain JSON number, parsed to bigint. */
-export function hexInteger(maxBits: number) {
-  const max = (1n << BigInt(maxBits)) - 1n;
-  const message = `must be an unsigned integer up to ${maxBits} bits (e.g. "0x1")`;
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    let parsed: bigint | undefined;
-    if (typeof value === "number") {
-      if (Number.isSafeInteger(value) && value >= 0) parsed = BigInt(value);
-    } else if (/^0x[0-9a-fA-F]{1,16}$/.test(value) || /^[0-9]{1,20}$/.test(value)) {
-      parsed = BigInt(value);
-    }
-    if (parsed === undefined || parsed > max) {
-      ctx.addIssue({ code: "custom", message });
-      return z.NEVER;
-    }
-    return parsed;
-  });
 }
 
 /** An absolute POSIX path. */

@@ -5,20 +5,21 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PinnedArtifact } from "../components/artifacts.js";
-import { ConfidentialVm } from "../components/cvm/confidential-vm.js";
-import type { HostInventory } from "../components/host/inventory.js";
-import { SevSnpHost } from "../components/host/sev-snp-host.js";
-import { InferenceService } from "../components/inference/inference-service.js";
-import { KeyService } from "../components/keys/key-service.js";
-import { WORKLOADS } from "../components/labels.js";
-import { GoldenMeasurements } from "../components/measurements/golden-measurements.js";
-import { memoizeCalculator } from "../components/measurements/memo.js";
-import { Segmentation } from "../components/network/segmentation.js";
-import type { PlatformInventory } from "../measurements/drift/types.js";
-import { encodeGuestPolicy } from "../measurements/manifest/policy.js";
-import { snpLaunchDigest } from "../measurements/manifest/snp-digest.js";
-import { goldenSourceFromStackConfig } from "../measurements/manifest/stack-inputs.js";
+import {
+  type PinnedArtifact,
+  ConfidentialVm,
+  type HostInventory,
+  SevSnpHost,
+  InferenceService,
+  KeyService,
+  WORKLOADS,
+  GoldenMeasurements,
+  memoizeCalculator,
+  Segmentation,
+} from "../components/index.js";
+import type { PlatformInventory } from "../measurements/drift/index.js";
+import { encodeGuestPolicy, snpLaunchDigest } from "../measurements/manifest/index.js";
+import { goldenSourceFromStackConfig } from "./golden-inputs.js";
 import type { LaunchShapeConfig, StackConfig } from "./config-schema.js";
 
 /** What the program needs besides the config: secrets (already Pulumi secrets) and image bytes. */

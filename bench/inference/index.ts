@@ -9,8 +9,8 @@
  */
 import { Agent, request } from "node:https";
 import type { KeyRelease } from "../../runtime/inference/boot.js";
-import { buildBundledModels } from "../../runtime/inference/bundled/index.js";
-import { BUNDLED_SEQUENCE_LENGTH } from "../../runtime/inference/bundled/models.js";
+import { buildBundledModels } from "../../runtime/simulators/models/index.js";
+import { BUNDLED_SEQUENCE_LENGTH } from "../../runtime/simulators/models/models.js";
 import { createOrtSession } from "../../runtime/inference/model/session.js";
 import { sealAndSignModel } from "../../runtime/inference/model/seal.js";
 import type { HostTensor } from "../../runtime/inference/oip/tensors.js";

@@ -8,8 +8,8 @@ import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { pointFromJwk } from "../../runtime/keybroker/crypto/ec.js";
-import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
+import { pointFromJwk } from "../../core/ec-jwk.js";
+import { buildCertificate, toPem } from "../../core/x509/hsm-build.js";
 import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
 import type { GoldenManifest } from "../../measurements/manifest/types.js";
 

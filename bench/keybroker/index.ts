@@ -32,11 +32,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
-import { KbsClient, type EvidenceProvider } from "../../runtime/keybroker/client/kbs-client.js";
-import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
-import { httpsTransport, type Transport } from "../../runtime/keybroker/client/transport.js";
-import { decryptFromTeeKey } from "../../runtime/keybroker/protocol/jwe.js";
+import { SimulatedSnp } from "../../runtime/simulators/snp/platform.js";
+import { KbsClient, type KbsEvidenceProvider } from "../../runtime/attester/kbs/client.js";
+import { simulatedSnpEvidence } from "../../runtime/simulators/index.js";
+import { httpsTransport, type Transport } from "../../runtime/attester/kbs/transport.js";
+import { decryptFromTeeKey } from "../../runtime/kbs-protocol/jwe.js";
 import { startBenchBroker } from "./broker.js";
 import { rawCrypto } from "./raw.js";
 
@@ -100,7 +100,7 @@ class Phases {
       close: () => (keepOpen ? undefined : inner.close()),
     };
   }
-  evidence(inner: EvidenceProvider): EvidenceProvider {
+  evidence(inner: KbsEvidenceProvider): KbsEvidenceProvider {
     return {
       tee: inner.tee,
       getEvidence: async (rd) => {

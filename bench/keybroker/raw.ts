@@ -12,10 +12,10 @@ import {
   verify,
 } from "node:crypto";
 import { join } from "node:path";
-import { pointFromJwk } from "../../runtime/keybroker/crypto/ec.js";
+import { pointFromJwk } from "../../core/ec-jwk.js";
 import { Pkcs11Token } from "../../runtime/keybroker/hsm/pkcs11.js";
 import { ensureSoftHsmToken, SOFTHSM2_MODULE, useSoftHsm } from "../../runtime/keybroker/hsm/softhsm.js";
-import { concatKdf, decryptFromTeeKey, encryptToTeeKey } from "../../runtime/keybroker/protocol/jwe.js";
+import { concatKdf, decryptFromTeeKey, encryptToTeeKey } from "../../runtime/kbs-protocol/jwe.js";
 
 /** Mean ms of `fn` over `n` runs (after a short warm-up). */
 export async function timeOp(n: number, fn: () => unknown): Promise<number> {

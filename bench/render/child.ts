@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     config: raw,
     secretKeys,
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are installed
-    load: () => require("../../stacks/index.js") as Record<string, unknown>,
+    load: () => require("../../stacks/main.js") as Record<string, unknown>,
   });
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { LaunchDigestCalculator } from "../../measurements/manifest/build.js";
+import type { LaunchDigestCalculator } from "../../measurements/manifest/index.js";
 import type { CliIo } from "../io.js";
 
 /** What `golden` needs from outside its arguments (injected so tests can supply a calculator). */

@@ -6,12 +6,16 @@
  * `check` uses the config's release time (else the committed `createdAt`) and the committed
  * `status`, so it depends only on the config and the artifact bytes.
  */
-import { compareManifests } from "../../measurements/drift/compare.js";
-import { renderComparisonMarkdown } from "../../measurements/drift/markdown.js";
-import { buildManifest, type LaunchDigestCalculator } from "../../measurements/manifest/build.js";
-import { formatManifest } from "../../measurements/manifest/canonical.js";
-import { MANIFEST_STATUSES, type GoldenManifest, type ManifestStatus } from "../../measurements/manifest/types.js";
-import { parseManifest } from "../../measurements/manifest/validate.js";
+import { compareManifests, renderComparisonMarkdown } from "../../measurements/drift/index.js";
+import {
+  buildManifest,
+  type LaunchDigestCalculator,
+  MANIFEST_STATUSES,
+  type GoldenManifest,
+  type ManifestStatus,
+  parseManifest,
+} from "../../measurements/manifest/index.js";
+import { formatManifest } from "../../core/index.js";
 import { EXIT, type CliIo } from "../io.js";
 import { UsageError, output, parse, required, type GoldenDeps } from "./golden-args.js";
 import { loadGoldenConfig, readInput, type LoadedGoldenConfig } from "./golden-files.js";

@@ -2,16 +2,18 @@
  * `attestctl golden`: compute, check, diff, sign and verify golden manifests.
  * Exit codes: 0 ok, 1 failed (stale, invalid, refused, comparison errors), 2 usage.
  */
-import { compareManifests } from "../../measurements/drift/compare.js";
-import { renderComparisonMarkdown } from "../../measurements/drift/markdown.js";
-import { formatManifest } from "../../measurements/manifest/canonical.js";
-import { ManifestError } from "../../measurements/manifest/errors.js";
-import { keyThumbprint } from "../../measurements/manifest/keys.js";
-import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
-import { snpLaunchDigest } from "../../measurements/manifest/snp-digest.js";
-import { parseManifest } from "../../measurements/manifest/validate.js";
-import { verifySignedManifest } from "../../measurements/manifest/verify.js";
-import { ConfigError } from "../../stacks/config-errors.js";
+import { compareManifests, renderComparisonMarkdown } from "../../measurements/drift/index.js";
+import { formatManifest } from "../../core/index.js";
+import {
+  ManifestError,
+  keyThumbprint,
+  signManifest,
+  softwareSigner,
+  snpLaunchDigest,
+  parseManifest,
+  verifySignedManifest,
+} from "../../measurements/manifest/index.js";
+import { ConfigError } from "../../stacks/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 import { runCheck, runCompute } from "./golden-compute.js";
 import { UsageError, output, parse, required, type GoldenDeps } from "./golden-args.js";

@@ -10,8 +10,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { RenderedState } from "../../stacks/render/render.js";
-import { renderedMarkdown } from "../../stacks/render/markdown.js";
+import { type RenderedState, renderedMarkdown } from "../../stacks/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 
 /** Project root (where `Pulumi.yaml` and `stacks/` live). */

@@ -5,9 +5,15 @@
  */
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { TAMPER_MODES, type TamperMode } from "../../runtime/sandbox/configs.js";
-import { isSandboxError } from "../../runtime/sandbox/errors.js";
-import { DEFAULT_SANDBOX_DIR, PROJECT_ROOT, sandboxLayout, type SandboxLayout } from "../../runtime/sandbox/layout.js";
+import {
+  TAMPER_MODES,
+  type TamperMode,
+  isSandboxError,
+  DEFAULT_SANDBOX_DIR,
+  PROJECT_ROOT,
+  sandboxLayout,
+  type SandboxLayout,
+} from "../../runtime/sandbox/index.js";
 import type * as Control from "../../runtime/sandbox/control.js";
 import type * as Supervisor from "../../runtime/sandbox/supervisor.js";
 import { EXIT, type CliIo, type Command } from "../io.js";

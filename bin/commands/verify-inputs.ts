@@ -5,13 +5,20 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { isSnpProduct, type SnpProduct } from "../../runtime/attestation/abi/product.js";
-import { parseSnpPolicy, type SnpPolicy } from "../../runtime/attestation/validate/policy.js";
-import { cachedGetter, kdsGetter, type CollateralGetter } from "../../runtime/attestation/verify/collateral.js";
-import { directoryGetter } from "../../runtime/attestation/verify/collateral-dir.js";
-import { trustAnchor, type TrustAnchor } from "../../runtime/attestation/verify/trust.js";
-import type { SnpCollateral } from "../../runtime/attestation/verify/verify.js";
-import { nameValue, OID, parseCertificates } from "../../runtime/attestation/x509/certificate.js";
+import {
+  isSnpProduct,
+  type SnpProduct,
+  parseAttestationPolicy,
+  type SnpAttestationPolicy,
+  cachedGetter,
+  kdsGetter,
+  type CollateralGetter,
+  directoryGetter,
+  trustAnchor,
+  type TrustAnchor,
+  type SnpCollateral,
+} from "../../runtime/attestation/index.js";
+import { nameValue, OID, parseCertificates } from "../../core/index.js";
 
 /** A problem with the command line or an input file: exit 2. */
 export class VerifyUsageError extends Error {
@@ -49,7 +56,7 @@ export function readCertsDir(cwd: string, dir: string): SnpCollateral {
 }
 
 /** `--policy FILE`: JSON, parsed strictly; problems are usage errors listing every field path. */
-export function readPolicy(cwd: string, path: string): SnpPolicy {
+export function readPolicy(cwd: string, path: string): SnpAttestationPolicy {
   const text = readInput(cwd, path, "policy").toString("utf8");
   let json: unknown;
   try {
@@ -58,7 +65,7 @@ export function readPolicy(cwd: string, path: string): SnpPolicy {
     throw new VerifyUsageError(`--policy ${path}: not JSON (${(e as Error).message})`);
   }
   try {
-    return parseSnpPolicy(json);
+    return parseAttestationPolicy(json);
   } catch (e) {
     throw new VerifyUsageError(`--policy ${path}: ${(e as Error).message}`);
   }

@@ -5,16 +5,20 @@
  * validates the policy and prints the drift class. `--json` prints the full verdict on stdout.
  */
 import { parseArgs } from "node:util";
-import { isSnpProduct, SNP_PRODUCTS } from "../../runtime/attestation/abi/product.js";
-import { appraiseSnpEvidence, type SnpVerdict } from "../../runtime/attestation/appraise.js";
-import { isAttestationError } from "../../runtime/attestation/errors.js";
-import { evidenceToJson, verdictToJson } from "../../runtime/attestation/result/json.js";
-import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
 import {
+  isSnpProduct,
+  SNP_PRODUCTS,
+  appraiseSnpEvidence,
+  type SnpVerdict,
+  isAttestationError,
+  evidenceToJson,
+  verdictToJson,
+  amdTrustAnchors,
+  anchorsFor,
   verifySnpEvidence,
   type SnpCollateral,
   type VerifiedSnpEvidence,
-} from "../../runtime/attestation/verify/verify.js";
+} from "../../runtime/attestation/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 import {
   collateralGetter,

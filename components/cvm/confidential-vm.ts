@@ -8,9 +8,8 @@
 import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { LaunchDigestCalculator } from "../../measurements/manifest/build.js";
-import { toCanonicalHex } from "../../measurements/manifest/policy.js";
-import type { VcpuType } from "../../measurements/snp/vcpu-types.js";
+import { type LaunchDigestCalculator, toCanonicalHex } from "../../measurements/manifest/index.js";
+import type { VcpuType } from "../../measurements/snp/index.js";
 import { checkArtifact, stageArtifact, type HostTarget, type PinnedArtifact } from "../artifacts.js";
 import { throwIfInvalid, type ArgProblem } from "../args.js";
 import { asRoot, shellQuote } from "../shell.js";

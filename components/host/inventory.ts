@@ -4,8 +4,7 @@
  * Pure: takes the preflight's stdout.
  */
 import { z } from "zod";
-import { formatTcb, isBelow } from "../../measurements/drift/tcb.js";
-import type { TcbComponents } from "../../measurements/drift/types.js";
+import { formatTcb, isBelow, type TcbComponents } from "../../measurements/drift/index.js";
 import { ComponentError } from "../errors.js";
 
 const svn = z.number().int().min(0).max(255);

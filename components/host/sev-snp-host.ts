@@ -8,7 +8,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { TcbComponents } from "../../measurements/drift/types.js";
+import type { TcbComponents } from "../../measurements/drift/index.js";
 import {
   checkArtifact,
   scriptDigest,

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
+import { attestationPolicyFromVerifierPolicy } from "../../runtime/attestation/index.js";
 import {
   checkCount,
   checkDnsLabel,
@@ -219,7 +219,7 @@ export class KeyService extends pulumi.ComponentResource {
         graceSeconds: args.lifetimes.rotationGraceSeconds,
       },
       attestation: pulumi.output(args.attestation.verifierPolicy).apply((p) => {
-        policyFromVerifierPolicy(p); // refuse at deploy time a policy the broker would refuse at start
+        attestationPolicyFromVerifierPolicy(p); // refuse at deploy time a policy the broker would refuse at start
         return { policyFile: `${BROKER_PATHS.config}/verifier-policy.json`, kds: p["collateral"] !== "offline" };
       }),
       runtimeCertificate: { dnsNames: args.runtimeDnsNames, ipAddresses: [] },

@@ -12,12 +12,17 @@
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { buildManifest, type LaunchDigestCalculator } from "../../measurements/manifest/build.js";
-import { ManifestError } from "../../measurements/manifest/errors.js";
-import type { GoldenInputs } from "../../measurements/manifest/inputs.js";
-import { keyThumbprint } from "../../measurements/manifest/keys.js";
-import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
-import type { GoldenManifest, ManifestStatus } from "../../measurements/manifest/types.js";
+import {
+  buildManifest,
+  type LaunchDigestCalculator,
+  ManifestError,
+  type GoldenInputs,
+  keyThumbprint,
+  signManifest,
+  softwareSigner,
+  type GoldenManifest,
+  type ManifestStatus,
+} from "../../measurements/manifest/index.js";
 import { throwIfInvalid, type ArgProblem } from "../args.js";
 import { ComponentError } from "../errors.js";
 import { verifierPolicy, type AttestationSettings, type VerifierPolicy } from "./verifier-policy.js";

@@ -4,7 +4,7 @@
  * is computed once per program run. Pure apart from its cache.
  */
 import { createHash } from "node:crypto";
-import type { LaunchDigestCalculator, LaunchDigestRequest } from "../../measurements/manifest/build.js";
+import type { LaunchDigestCalculator, LaunchDigestRequest } from "../../measurements/manifest/index.js";
 
 function keyOf(request: LaunchDigestRequest, digestOf: (bytes: Uint8Array) => string): string {
   const shape = Object.fromEntries(

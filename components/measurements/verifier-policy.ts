@@ -4,7 +4,7 @@
  * allowlist), and the key that signs manifests. Pure and deterministic (sorted lists), so it shows
  * in the rendered state and in pull-request diffs.
  */
-import type { GoldenManifest, TcbFloors } from "../../measurements/manifest/types.js";
+import type { GoldenManifest, TcbFloors } from "../../measurements/manifest/index.js";
 
 /** Attestation settings from the stack config (`attestation.*`). */
 export interface AttestationSettings {

@@ -20,8 +20,7 @@
  * Policy bits, chip allowlist, host_data and id-key digests are policy checks of the verifier and
  * do not change the drift class.
  */
-import { ManifestSet, type MeasurementMatch } from "../manifest/set.js";
-import type { GoldenManifest, TcbFloors } from "../manifest/types.js";
+import { ManifestSet, type MeasurementMatch, type GoldenManifest, type TcbFloors } from "../manifest/index.js";
 import { compareTcb, formatTcb, isAbove, isBelow } from "./tcb.js";
 import type { DriftClass, EvidenceClaims, PlatformInventory, TcbComponents } from "./types.js";
 

@@ -3,15 +3,15 @@
  * measured inputs caused each measurement change, and what a reviewer must look at. Returns
  * `{ errors, warnings, changes }` and never throws on valid manifests. Pure.
  */
-import { fromHex } from "../manifest/policy.js";
 import {
+  fromHex,
   SNP_PRODUCTS,
   type ArtifactPin,
   type GoldenManifest,
   type LaunchInputs,
   type LaunchShape,
   type SnpProduct,
-} from "../manifest/types.js";
+} from "../manifest/index.js";
 import { DRIFT_ERROR_SEVERITY, DriftError, type DriftErrorCode, type DriftFinding } from "./errors.js";
 import { compareTcb } from "./tcb.js";
 import type { TcbComponents } from "./types.js";

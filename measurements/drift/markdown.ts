@@ -4,7 +4,7 @@
  * changed, TCB floors, policy and allowlists, release metadata). Digests are abbreviated
  * (`39765afe…58c0`); the JSON form (`golden diff --format json`) carries them in full.
  */
-import type { GoldenManifest } from "../manifest/types.js";
+import type { GoldenManifest } from "../manifest/index.js";
 import type { DriftFinding } from "./errors.js";
 import type { AffectedShape, ManifestChange, ManifestComparison } from "./compare.js";
 import { formatTcb } from "./tcb.js";

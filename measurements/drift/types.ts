@@ -4,6 +4,9 @@
  * `platform-updated`, and the runbooks start from it. TEE-neutral where it can be: SNP fills
  * `tcb` with its SVN components; a TDX verifier would use its own component names.
  */
+import type { TcbComponents } from "../manifest/index.js";
+
+export type { TcbComponents };
 
 /** Every drift class, in the order the runbook lists them. */
 export const DRIFT_CLASSES = [
@@ -21,16 +24,6 @@ export type DriftClass = (typeof DRIFT_CLASSES)[number];
 
 /** Drift classes for which a relying party may release secrets. */
 export const RELEASABLE_DRIFT_CLASSES: readonly DriftClass[] = ["ok", "platform-updated"];
-
-/** Security version numbers of the platform's TCB components (SNP: from REPORTED_TCB). */
-export interface TcbComponents {
-  readonly bootloader: number;
-  readonly tee: number;
-  readonly snp: number;
-  readonly microcode: number;
-  /** Turin and later only. */
-  readonly fmc?: number;
-}
 
 /** What authenticated evidence says, as needed to classify drift (verifier output, TEE-neutral). */
 export interface EvidenceClaims {

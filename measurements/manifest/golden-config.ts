@@ -17,8 +17,8 @@
  * ```
  */
 import { z } from "zod";
-import { hexInteger } from "../../stacks/config-primitives.js";
-import { VCPU_TYPES } from "../snp/vcpu-types.js";
+import { hexInteger } from "./hex-integer.js";
+import { VCPU_TYPES } from "../snp/index.js";
 import { ManifestError } from "./errors.js";
 import type { GoldenSource } from "./inputs.js";
 import { encodeGuestPolicy } from "./policy.js";

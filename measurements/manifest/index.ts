@@ -9,7 +9,7 @@
  * const verified = await verifySignedManifest(jws, pinnedPublicKey);
  *
  * // building one (what `attestctl golden compute` and the GoldenMeasurements component do)
- * const { inputs, createdAt } = goldenSourceFromStackConfig(stackConfig);
+ * const { inputs, createdAt } = goldenSourceFromStackConfig(stackConfig); // stacks/
  * const built = buildManifest(inputs, { createdAt: createdAt ?? now, status: "active", artifactBytes, calculator: snpLaunchDigest });
  */
 export {
@@ -20,7 +20,7 @@ export {
   type LaunchDigestRequest,
   type LaunchDigestResult,
 } from "./build.js";
-export { canonicalJson, canonicalManifestBytes, formatManifest } from "./canonical.js";
+export { canonicalJson, canonicalManifestBytes, formatManifest } from "../../core/index.js";
 export {
   MANIFEST_ERROR_CODES,
   ManifestError,
@@ -43,7 +43,7 @@ export {
 export { manifestSchema } from "./schema.js";
 export { ManifestSet, STATUS_PRECEDENCE, type MeasurementMatch } from "./set.js";
 export { snpLaunchDigest } from "./snp-digest.js";
-export { goldenSourceFromStackConfig } from "./stack-inputs.js";
+export { hexInteger } from "./hex-integer.js";
 export { ES384_SIGNATURE_BYTES, MANIFEST_JWS_TYPE, signManifest, softwareSigner, type ManifestSigner } from "./sign.js";
 export {
   ARTIFACT_KINDS,
@@ -62,6 +62,7 @@ export {
   type LaunchShape,
   type ManifestStatus,
   type SnpProduct,
+  type TcbComponents,
   type TcbFloors,
   type VmmType,
 } from "./types.js";

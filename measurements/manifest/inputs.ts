@@ -2,7 +2,7 @@
  * What a golden manifest is built from: release metadata, pinned artifacts, launch shapes and
  * floors (`GoldenInputs`), from either a stack's typed config or the dedicated golden config file.
  */
-import type { VcpuType } from "../snp/vcpu-types.js";
+import type { VcpuType } from "../snp/index.js";
 import type { ArtifactPin, Environment, LaunchMode, TcbFloors, VmmType } from "./types.js";
 
 /** One launch shape as configured (before its measurement is computed). */

@@ -4,7 +4,7 @@
  * canonical bytes, and therefore signatures and diffs, stable). Cross-field rules live in `validate.ts`.
  */
 import { z } from "zod";
-import { VCPU_TYPES } from "../snp/vcpu-types.js";
+import { VCPU_TYPES } from "../snp/index.js";
 import {
   ARTIFACT_KINDS,
   ENVIRONMENTS,

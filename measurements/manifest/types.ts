@@ -3,8 +3,7 @@
  * to report. Plain data (JSON), so it can be signed (JWS), committed, diffed in a pull request and
  * exported as a Pulumi stack output. `schema.ts` holds the strict parser; these are the types.
  */
-import type { TcbComponents } from "../drift/types.js";
-import type { VcpuType } from "../snp/vcpu-types.js";
+import type { VcpuType } from "../snp/index.js";
 
 /** Version of the manifest format described here. */
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -114,4 +113,14 @@ export interface GoldenManifest {
   readonly hostData?: readonly string[];
   /** Accepted ID_KEY_DIGEST values (96 hex, sorted, unique); absent: not checked. */
   readonly idKeyDigests?: readonly string[];
+}
+
+/** Security version numbers of the platform's TCB components (SNP: from REPORTED_TCB). */
+export interface TcbComponents {
+  readonly bootloader: number;
+  readonly tee: number;
+  readonly snp: number;
+  readonly microcode: number;
+  /** Turin and later only. */
+  readonly fmc?: number;
 }

@@ -11,14 +11,14 @@ import {
 } from "../../measurements/drift/index.js";
 import type { GoldenManifest, ManifestSet } from "../../measurements/manifest/index.js";
 import { isAttestationError } from "./errors.js";
-import type { SnpPolicy } from "./validate/policy.js";
+import type { SnpAttestationPolicy } from "./validate/attestation-policy.js";
 import type { ReplayGuard } from "./validate/replay.js";
 import { validateSnpReport, type PolicyFailure } from "./validate/validate.js";
 import { verifySnpEvidence, type VerifiedSnpEvidence, type VerifySnpOptions } from "./verify/verify.js";
 
 /** Options of {@link appraiseSnpEvidence}: those of `verifySnpEvidence` plus the policy inputs. */
 export interface AppraiseSnpOptions extends VerifySnpOptions {
-  readonly policy: SnpPolicy;
+  readonly policy: SnpAttestationPolicy;
   /** Verified golden manifests of the environment (any status). */
   readonly manifests?: ManifestSet | readonly GoldenManifest[];
   /** Host inventory by chip id (for `platform-updated`). */

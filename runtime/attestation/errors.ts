@@ -54,7 +54,6 @@ export const ATTESTATION_ERROR_CODES = [
   "TOKEN_INVALID",
   "TOKEN_EXPIRED",
   // evidence providers
-  "EVIDENCE_UNAVAILABLE",
   "EVIDENCE_MALFORMED",
 ] as const;
 

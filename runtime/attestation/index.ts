@@ -2,8 +2,8 @@
  * The attestation verifier (RATS Verifier): entry point of `runtime/attestation`.
  *
  * @example
- * import { amdTrustAnchors, anchorsFor, appraiseSnpEvidence, parseSnpPolicy } from "../attestation/index.js";
- * const policy = parseSnpPolicy(json);
+ * import { amdTrustAnchors, anchorsFor, appraiseSnpEvidence, parseAttestationPolicy } from "../attestation/index.js";
+ * const policy = parseAttestationPolicy(json);
  * const verdict = await appraiseSnpEvidence({ report, collateral, anchors: anchorsFor(policy.allowedRoots), now: new Date(), policy, manifests, expectedReportData });
  */
 export { appraiseSnpEvidence, type AppraiseSnpOptions, type SnpVerdict } from "./appraise.js";
@@ -40,8 +40,8 @@ export {
   type SnpReportFields,
 } from "./abi/report.js";
 export { decodeTcb, encodeTcb, tcbComponents, type TcbLayout, type TcbVersion } from "./abi/tcb.js";
-export { SimulatedSnp, type SimulatedEvidence, type SimulatedSnpOptions } from "./evidence/simulated.js";
-export { SIMULATED_DEFAULT_TCB, type SimulatedReportInput } from "./evidence/simulated-report.js";
+export { SimulatedSnp, type SimulatedEvidence, type SimulatedSnpOptions } from "../simulators/index.js";
+export { SIMULATED_DEFAULT_TCB, type SimulatedReportInput } from "../simulators/index.js";
 export {
   MAX_RESULT_TTL_SECONDS,
   RESULT_TOKEN_TYPE,
@@ -53,13 +53,13 @@ export {
   type VerifyResultOptions,
 } from "./result/token.js";
 export {
-  defaultSnpPolicy,
-  parseSnpPolicy,
-  policyFromVerifierPolicy,
-  snpPolicySchema,
-  type SnpPolicy,
-  type SnpPolicyInput,
-} from "./validate/policy.js";
+  defaultAttestationPolicy,
+  parseAttestationPolicy,
+  attestationPolicyFromVerifierPolicy,
+  attestationPolicySchema,
+  type SnpAttestationPolicy,
+  type SnpAttestationPolicyInput,
+} from "./validate/attestation-policy.js";
 export { memoryReplayGuard, type MemoryReplayGuardOptions, type ReplayGuard } from "./validate/replay.js";
 export {
   validateSnpReport,
@@ -94,3 +94,7 @@ export {
   type VerifiedSnpEvidence,
   type VerifySnpOptions,
 } from "./verify/verify.js";
+export { type ReportSignature, SIG_ALGO_ECDSA_P384_SHA384, SIZE } from "./abi/report.js";
+export { tcbLayoutOf } from "./abi/tcb.js";
+export { evidenceToJson, verdictToJson } from "./result/json.js";
+export { AMD_OID } from "./verify/vek.js";

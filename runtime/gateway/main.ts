@@ -4,9 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { createLogger } from "../observability/logger.js";
-import { MetricsRegistry } from "../observability/metrics.js";
-import { buildOpsApp } from "../observability/ops-app.js";
+import { createLogger, MetricsRegistry, buildOpsApp } from "../observability/index.js";
 import { buildGatewayApp } from "./app.js";
 import { parseGatewayConfig } from "./config.js";
 import { GatewayError } from "./errors.js";

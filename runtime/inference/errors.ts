@@ -4,6 +4,8 @@
  * (`{ "error": message, "code": CODE }`). Messages name the field at fault and never echo input values.
  */
 
+import { CodedError, type Problem } from "../../core/errors.js";
+
 /** Stable error codes of `runtime/inference`. */
 export type InferenceErrorCode =
   | "MALFORMED_JSON"
@@ -71,17 +73,16 @@ export const INFERENCE_ERROR_STATUS: Readonly<Record<InferenceErrorCode, number>
 export const INFERENCE_ERROR_CODES = Object.keys(INFERENCE_ERROR_STATUS) as InferenceErrorCode[];
 
 /** An inference runtime failure with a stable code; `cause` is forwarded (never shown to clients). */
-export class InferenceError extends Error {
-  override readonly name = "InferenceError";
+export class InferenceError extends CodedError<InferenceErrorCode> {
   /** Seconds a client should wait before retrying (sent as `Retry-After`); absent means no hint. */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(
-    readonly code: InferenceErrorCode,
+    code: InferenceErrorCode,
     message: string,
-    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+    options: { cause?: unknown; retryAfterSeconds?: number; problems?: readonly Problem[] } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 

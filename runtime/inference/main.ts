@@ -6,9 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { keyReleaseFromOptions } from "../keybroker/client/factory.js";
-import { isKeyBrokerError } from "../keybroker/errors.js";
-import { createLogger } from "../observability/logger.js";
+import { keyReleaseFromOptions } from "./key-release.js";
+import { isAttesterError } from "../attester/index.js";
+import { createLogger } from "../observability/index.js";
 import type { KeyRelease, ModelArtifacts } from "./boot.js";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.js";
 import { InferenceError } from "./errors.js";
@@ -22,7 +22,7 @@ const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOU
 
 /** Why the broker refused, from the KBS client's error: server code and drift class only (never secrets). */
 export function describeKeyRelease(e: unknown): string {
-  if (isKeyBrokerError(e)) {
+  if (isAttesterError(e)) {
     const d = e.details as { serverCode?: string; status?: number; driftClass?: string };
     if (d.serverCode !== undefined) {
       // The broker's detail ends with the failed checks: "attestation denied (drift class X): CODE at path; ...".

@@ -7,15 +7,13 @@ import type { AddressInfo } from "node:net";
 import type { Server as HttpsServer } from "node:https";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { MetricsRegistry } from "../observability/metrics.js";
-import { errorFields } from "../observability/logger.js";
+import { MetricsRegistry, errorFields, buildOpsApp } from "../observability/index.js";
 import type { Timers } from "./batching/batcher.js";
 import { bootModels, checkServerCredentials, type BootOptions, type ReleasedCredentials } from "./boot.js";
 import { CredentialRefresher } from "./credentials.js";
 import { InferenceError } from "./errors.js";
 import { buildApp } from "./server/app.js";
 import { createInferenceMetrics } from "./server/metrics.js";
-import { buildOpsApp } from "../observability/ops-app.js";
 import type { ModelEntry } from "./server/routes.js";
 
 /** Where the runtime is in its life. */

@@ -6,7 +6,7 @@
 import type { KeyBroker } from "./broker.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { importDataKey, rewrapAll } from "./keys/data-keys.js";
-import { activeIds, addManifest, setManifestStatus, verifyManifestJws } from "./policy/manifests.js";
+import { activeIds, addManifest, setManifestStatus, verifyManifestJws } from "./release/manifests.js";
 import { activeSetChanged, startEpoch } from "./session/epochs.js";
 import type { AuditEntry } from "./state/audit.js";
 import { KEY_ROLES, type EpochRecord, type KeyRole, type ManifestRecord } from "./state/state.js";

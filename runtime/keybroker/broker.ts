@@ -11,21 +11,19 @@ import { generateKeyPairSync, type KeyObject, createPublicKey, X509Certificate }
 import { mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Logger } from "pino";
-import type { GoldenManifest } from "../../measurements/manifest/types.js";
-import { createLogger } from "../observability/logger.js";
-import { adminImportManifest } from "./admin-service.js";
-import { keyLabelsOf, readPin, releasePolicyOf, type KeyBrokerConfig } from "./config.js";
-import { pointFromJwk } from "./crypto/ec.js";
-import { EphemeralKeys } from "./crypto/ephemeral-keys.js";
-import { buildCertificate, toPem } from "./crypto/x509.js";
+import type { GoldenManifest } from "../../measurements/manifest/index.js";
+import { createLogger } from "../observability/index.js";
+import { keyLabelsOf, readPin, releaseRuleOf, type KeyBrokerConfig } from "./config.js";
+import { pointFromJwk, buildCertificateWithSigner, toPem } from "../../core/index.js";
+import { EphemeralKeys } from "../kbs-protocol/index.js";
 import { KeyBrokerError } from "./errors.js";
 import { HsmBackend, type HsmEvent } from "./hsm/backend.js";
 import { Pkcs11Token } from "./hsm/pkcs11.js";
 import { ensureSoftHsmToken, softHsmTokenDirEmpty, useSoftHsm } from "./hsm/softhsm.js";
 import { expectedKeys, Keyring, serialNumber, type CrashPoint } from "./keys/keyring.js";
-import { effectiveManifests, loadManifests, type VerifiedManifests } from "./policy/manifests.js";
-import type { ReleasePolicy } from "./policy/release.js";
-import type { EvidenceVerifier } from "./policy/verifier-port.js";
+import { effectiveManifests, loadManifests, type VerifiedManifests } from "./release/manifests.js";
+import type { ReleaseRule } from "./release/release-rule.js";
+import type { EvidenceVerifier } from "./release/verifier-port.js";
 import { currentEpoch, startEpoch } from "./session/epochs.js";
 import { SessionStore } from "./session/sessions.js";
 import { AuditLog, type AuditEntry, type DurableAppend } from "./state/audit.js";
@@ -48,6 +46,12 @@ export interface KeyBrokerOptions {
   readonly hsmRetryMs?: { readonly min: number; readonly max: number };
   /** Test hook: replaces the audit file's durable append (to observe ordering and group commit). */
   readonly auditAppend?: DurableAppend;
+  /**
+   * Imports a signed manifest as the operator service does (admin-service.ts `adminImportManifest`;
+   * injected by service.ts so the broker core does not depend on its operator layer). Required when
+   * `config.manifests.files` is not empty.
+   */
+  readonly importManifest?: (broker: KeyBroker, who: string, jws: string) => Promise<unknown>;
 }
 
 /** TLS material of the broker's own listeners: a software key with a certificate from the HSM CA. */
@@ -61,7 +65,7 @@ export interface ListenerTls {
 /** The running broker. */
 export class KeyBroker {
   readonly sessions: SessionStore;
-  readonly policy: ReleasePolicy;
+  readonly policy: ReleaseRule;
   /** Ephemeral keys of resource JWEs, generated ahead on the thread pool. */
   readonly ephemeralKeys = new EphemeralKeys();
   private manifestsVerified: VerifiedManifests = new Map();
@@ -83,7 +87,7 @@ export class KeyBroker {
       maxSessions: config.limits.maxSessions,
       now,
     });
-    this.policy = releasePolicyOf(config);
+    this.policy = releaseRuleOf(config);
   }
 
   /**
@@ -165,7 +169,12 @@ export class KeyBroker {
         } catch (e) {
           throw new KeyBrokerError("CONFIG_INVALID", `manifests.files: cannot read ${file}`, { cause: e });
         }
-        await adminImportManifest(broker, `config:${basename(file)}`, jws);
+        if (options.importManifest === undefined)
+          throw new KeyBrokerError(
+            "CONFIG_INVALID",
+            "manifests.files: this broker was started without a manifest importer",
+          );
+        await options.importManifest(broker, `config:${basename(file)}`, jws);
       }
       await audit.record({
         event: "broker.start",
@@ -259,7 +268,7 @@ export class KeyBroker {
     const ca = this.keyring.active("ca");
     const caPoint = pointFromJwk(ca.publicJwk, "keys.ca.publicJwk");
     const notBefore = new Date(this.now().getTime() - 60_000);
-    const der = buildCertificate(
+    const der = buildCertificateWithSigner(
       {
         serial: serialNumber(),
         issuer: {

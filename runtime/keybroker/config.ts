@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { KeyBrokerError } from "./errors.js";
 import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
-import type { ReleasePolicy } from "./policy/release.js";
+import type { ReleaseRule } from "./release/release-rule.js";
 import { DEFAULT_HSM_SESSIONS } from "./hsm/pkcs11.js";
 import { SOFTHSM2_MODULE } from "./hsm/softhsm.js";
 
@@ -104,7 +104,7 @@ export const keyBrokerConfigSchema = z.strictObject({
   /** How evidence is appraised (runtime/attestation). Used by main.ts to build the verifier. */
   attestation: z
     .strictObject({
-      /** The SNP appraisal policy JSON (runtime/attestation `snpPolicySchema`: allowedRoots, tcbFloors, chipAllowlist, allowDebug, ...). */
+      /** The SNP appraisal policy JSON (runtime/attestation `attestationPolicySchema`: allowedRoots, tcbFloors, chipAllowlist, allowDebug, ...). */
       policy: z.record(z.string(), z.unknown()).default({}),
       /** Or a file holding that JSON (e.g. the GoldenMeasurements `verifierPolicy` output); wins over `policy`. */
       policyFile: z.string().min(1).optional(),
@@ -170,7 +170,7 @@ export function keyLabelsOf(config: KeyBrokerConfig): KeyLabels {
 }
 
 /** The release policy part of the configuration. */
-export function releasePolicyOf(config: KeyBrokerConfig): ReleasePolicy {
+export function releaseRuleOf(config: KeyBrokerConfig): ReleaseRule {
   return { resourceRules: config.policy.resourceRules };
 }
 

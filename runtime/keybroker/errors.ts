@@ -54,9 +54,6 @@ export const KEY_BROKER_ERROR_CODES = [
   "HSM_OPERATION_FAILED",
   "WRAPPED_KEY_CORRUPT",
   "STATE_CORRUPT",
-  // client side (guest)
-  "CLIENT_PROTOCOL_ERROR",
-  "CLIENT_DECRYPT_FAILED",
   "INTERNAL",
 ] as const;
 
@@ -108,8 +105,6 @@ export const HTTP_STATUS: Readonly<Record<KeyBrokerErrorCode, number>> = {
   HSM_OPERATION_FAILED: 500,
   WRAPPED_KEY_CORRUPT: 500,
   STATE_CORRUPT: 500,
-  CLIENT_PROTOCOL_ERROR: 500,
-  CLIENT_DECRYPT_FAILED: 500,
   INTERNAL: 500,
 };
 

@@ -3,31 +3,35 @@
  * attestation and resource decision is written to the audit log before it takes effect.
  */
 import { createHash } from "node:crypto";
-import type { PlatformInventory } from "../../measurements/drift/types.js";
+import type { PlatformInventory } from "../../measurements/drift/index.js";
 import type { KeyBroker } from "./broker.js";
-import { checkedKeyFromJwk, checkedPointFromJwk, jwkThumbprint, type EcPublicJwk } from "./crypto/ec.js";
+import { checkedKeyFromJwk, checkedPointFromJwk, jwkThumbprint, type EcPublicJwk } from "../../core/index.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
-import { canonicalJson, expectedReportData } from "./protocol/binding.js";
-import { JWE_ALG, prepareJwe, sealJwe, type FlattenedJwe, type PreparedJwe } from "./protocol/jwe.js";
 import {
+  canonicalJson,
+  expectedReportData,
+  JWE_ALG,
+  prepareJwe,
+  sealJwe,
+  type FlattenedJwe,
+  type PreparedJwe,
   attestationSchema,
   CERTIFICATE_PARAM,
   KBS_PROTOCOL_VERSION,
-  parseBody,
   requestSchema,
   SUPPORTED_TEES,
   type KbsChallenge,
-} from "./protocol/messages.js";
-import { decideAttestation, decideResource } from "./policy/release.js";
-import { observeNode, startEpoch } from "./session/epochs.js";
-import {
-  issueRuntimeCertificate,
   RUNTIME_CERTIFICATE_RESOURCE,
+  SESSION_KEY_RESOURCE,
   type RuntimeCertificate,
-} from "./session/certificates.js";
-import { deriveSessionKey, SESSION_KEY_RESOURCE } from "./session/session-keys.js";
+} from "../kbs-protocol/index.js";
+import { decideAttestation, decideResource } from "./release/release-rule.js";
+import { observeNode, startEpoch } from "./session/epochs.js";
+import { issueRuntimeCertificate } from "./session/certificates.js";
+import { deriveSessionKey } from "./session/session-keys.js";
+import { parseBody } from "./http/parse-body.js";
 import { checkTokenClaims, issueTokenAsync, newTokenId, verifyToken, type TokenClaims } from "./session/tokens.js";
 import type { AuditEntry } from "./state/audit.js";
 

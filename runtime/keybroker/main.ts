@@ -8,7 +8,7 @@
  * `keybroker: CODE: message`); 2 on usage errors.
  */
 import { readFileSync } from "node:fs";
-import { createLogger } from "../observability/logger.js";
+import { createLogger } from "../observability/index.js";
 import { parseKeyBrokerConfig } from "./config.js";
 import { isKeyBrokerError } from "./errors.js";
 import { startKeyBrokerService } from "./service.js";

@@ -14,19 +14,25 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { SimulatedSnp } from "../attestation/evidence/simulated.js";
-import { parseSnpPolicy } from "../attestation/validate/policy.js";
-import { ChainCache } from "../attestation/verify/chain.js";
-import { directoryGetter } from "../attestation/verify/collateral-dir.js";
-import { cachedGetter, kdsGetter, type CollateralGetter } from "../attestation/verify/collateral.js";
-import { anchorsFor, type TrustAnchor } from "../attestation/verify/trust.js";
+import { SimulatedSnp } from "../simulators/index.js";
+import {
+  parseAttestationPolicy,
+  ChainCache,
+  directoryGetter,
+  cachedGetter,
+  kdsGetter,
+  type CollateralGetter,
+  anchorsFor,
+  type TrustAnchor,
+} from "../attestation/index.js";
+import { adminImportManifest } from "./admin-service.js";
 import { KeyBroker, type KeyBrokerOptions } from "./broker.js";
 import type { KeyBrokerConfig } from "./config.js";
 import { KeyBrokerError } from "./errors.js";
 import { buildAdminApp } from "./http/admin-app.js";
 import { buildKbsApp } from "./http/kbs-app.js";
-import { snpEvidenceVerifier } from "./policy/snp-verifier.js";
-import type { EvidenceVerifier } from "./policy/verifier-port.js";
+import { snpEvidenceVerifier } from "./release/snp-verifier.js";
+import type { EvidenceVerifier } from "./release/verifier-port.js";
 
 /** A running broker with its listeners. */
 export interface KeyBrokerService {
@@ -48,7 +54,7 @@ export async function verifierFromConfig(config: KeyBrokerConfig): Promise<Evide
     const raw = config.attestation.policyFile
       ? (JSON.parse(readFileSync(config.attestation.policyFile, "utf8")) as unknown)
       : config.attestation.policy;
-    policy = parseSnpPolicy(raw);
+    policy = parseAttestationPolicy(raw);
   } catch (e) {
     throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${(e as Error).message}`, { cause: e });
   }
@@ -82,7 +88,7 @@ export async function startKeyBrokerService(
   options: Partial<Omit<KeyBrokerOptions, "config">> & { logger?: Logger } = {},
 ): Promise<KeyBrokerService> {
   const verifier = options.verifier ?? (await verifierFromConfig(config));
-  const broker = await KeyBroker.start({ ...options, config, verifier });
+  const broker = await KeyBroker.start({ importManifest: adminImportManifest, ...options, config, verifier });
   try {
     const own = broker.listenerTls();
     const files =

@@ -3,9 +3,9 @@
  * and what the first run provisioned. Pure: returns plain objects; the caller writes them. Every
  * path is absolute, so the files work from any working directory.
  */
-import type { SnpProduct } from "../attestation/abi/product.js";
-import type { TcbComponents } from "../../measurements/drift/types.js";
-import { SENTIMENT_LABELS } from "../inference/bundled/models.js";
+import type { SnpProduct } from "../attestation/index.js";
+import type { TcbComponents } from "../../measurements/drift/index.js";
+import { SENTIMENT_LABELS } from "../simulators/index.js";
 import type { SandboxLayout } from "./layout.js";
 
 /** Ports on 127.0.0.1, one per listener. */

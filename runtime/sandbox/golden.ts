@@ -6,13 +6,18 @@
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { join } from "node:path";
-import { loadGoldenConfig } from "../../bin/commands/golden-files.js";
-import { buildManifest } from "../../measurements/manifest/build.js";
-import type { GoldenInputs, LaunchShapeSpec } from "../../measurements/manifest/inputs.js";
-import { keyThumbprint } from "../../measurements/manifest/keys.js";
-import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
-import { snpLaunchDigest } from "../../measurements/manifest/snp-digest.js";
-import type { ArtifactPin, GoldenManifest } from "../../measurements/manifest/types.js";
+import { loadGoldenConfig } from "../../stacks/index.js";
+import {
+  buildManifest,
+  type GoldenInputs,
+  type LaunchShapeSpec,
+  keyThumbprint,
+  signManifest,
+  softwareSigner,
+  snpLaunchDigest,
+  type ArtifactPin,
+  type GoldenManifest,
+} from "../../measurements/manifest/index.js";
 import { SandboxError } from "./errors.js";
 import { DEV_GUEST_ARTIFACTS, dummyArtifact } from "./guest.js";
 import { PROJECT_ROOT } from "./layout.js";

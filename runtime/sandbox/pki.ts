@@ -8,7 +8,7 @@
  * Certificates are built with the key broker's DER builder (`runtime/keybroker/crypto/x509.ts`).
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from "node:crypto";
-import { buildCertificate, toPem, type AltNames } from "../keybroker/crypto/x509.js";
+import { buildCertificateWithSigner, toPem, type AltNames } from "../../core/index.js";
 
 /** A CA held in memory while the sandbox is set up. */
 export interface SoftwareCa {
@@ -46,7 +46,7 @@ export function createCa(name: string, now: Date, days = 3650): SoftwareCa {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
   const dn = { commonName: name, organization: "confidential-inference sandbox" };
   const p = point(publicKey);
-  const der = buildCertificate(
+  const der = buildCertificateWithSigner(
     {
       serial: randomBytes(16),
       issuer: dn,
@@ -65,7 +65,7 @@ export function createCa(name: string, now: Date, days = 3650): SoftwareCa {
 /** Issues a TLS certificate (server and client auth) for a fresh P-384 key. */
 export function issueCert(ca: SoftwareCa, commonName: string, now: Date, altNames?: AltNames, days = 825): IssuedCert {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
-  const der = buildCertificate(
+  const der = buildCertificateWithSigner(
     {
       serial: randomBytes(16),
       issuer: { commonName: ca.name, organization: "confidential-inference sandbox" },

@@ -12,11 +12,9 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { SimulatedSnp } from "../attestation/evidence/simulated.js";
-import { SIMULATED_DEFAULT_TCB } from "../attestation/evidence/simulated-report.js";
-import { buildBundledModels } from "../inference/bundled/index.js";
-import { sealAndSignModel } from "../inference/model/seal.js";
-import { formatManifest } from "../../measurements/manifest/canonical.js";
+import { SimulatedSnp, SIMULATED_DEFAULT_TCB, buildBundledModels } from "../simulators/index.js";
+import { sealAndSignModel } from "../inference/index.js";
+import { formatManifest } from "../../core/index.js";
 import { SANDBOX_MODEL, type Provisioned } from "./configs.js";
 import { SandboxError } from "./errors.js";
 import { writeFileAtomic } from "./files.js";

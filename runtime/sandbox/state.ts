@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseAuditLog, type AuditLine } from "../keybroker/state/audit.js";
+import { parseAuditLog, type AuditLine } from "../keybroker/index.js";
 import type { SandboxPorts, TamperMode } from "./configs.js";
 import { SandboxError } from "./errors.js";
 import type { SandboxLayout } from "./layout.js";

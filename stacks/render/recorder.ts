@@ -82,7 +82,7 @@ interface MonitorLike {
  * Installs the mocks and returns the live list of registrations (filled as the program runs).
  * @example
  * const registrations = await installRecorder({ project: "confidential-inference", stack: "dev", preview: true, config, secretKeys });
- * require("../index.js");
+ * require("../main.js");
  */
 export async function installRecorder(options: RecorderOptions): Promise<Registration[]> {
   const registrations: Registration[] = [];

@@ -96,7 +96,7 @@ export async function drain(registrations: readonly Registration[]): Promise<voi
 /**
  * Runs the program under mocks and returns its rendered state.
  * @example
- * const state = await renderProgram({ project: "confidential-inference", stack: "dev", config, secretKeys, load: () => require("../index.js") });
+ * const state = await renderProgram({ project: "confidential-inference", stack: "dev", config, secretKeys, load: () => require("../main.js") });
  */
 export async function renderProgram(options: RenderOptions): Promise<RenderedState> {
   const registrations = await installRecorder({

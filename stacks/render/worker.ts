@@ -25,7 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
     config: raw,
     secretKeys,
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are installed
-    load: () => require("../index.js") as Record<string, unknown>,
+    load: () => require("../main.js") as Record<string, unknown>,
   });
   process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
   return 0;

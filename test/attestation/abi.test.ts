@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseReport, serializeReport, type SnpReport } from "../../runtime/attestation/abi/report.js";
-import type { TcbVersion } from "../../runtime/attestation/abi/tcb.js";
-import { decodeTcb, encodeTcb } from "../../runtime/attestation/abi/tcb.js";
+import { type TcbVersion, decodeTcb, encodeTcb } from "../../runtime/attestation/abi/tcb.js";
 import { productFromCpuId } from "../../runtime/attestation/abi/product.js";
 import { REPORT_ENTRIES, vector, type ManifestTcb } from "../helpers/snp-vectors.js";
 

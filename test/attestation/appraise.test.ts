@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { PlatformInventory } from "../../measurements/drift/index.js";
 import { appraiseSnpEvidence, type AppraiseSnpOptions } from "../../runtime/attestation/appraise.js";
-import type { SimulatedReportInput } from "../../runtime/attestation/evidence/simulated-report.js";
-import { parseSnpPolicy } from "../../runtime/attestation/validate/policy.js";
+import type { SimulatedReportInput } from "../../runtime/simulators/snp/report.js";
+import { parseAttestationPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
 import { memoryReplayGuard } from "../../runtime/attestation/validate/replay.js";
 import { mapGetter } from "../../runtime/attestation/verify/collateral.js";
 import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
-import { parseCertificate } from "../../runtime/attestation/x509/certificate.js";
+import { parseCertificate } from "../../core/x509/certificate.js";
 import { A02_MEASUREMENT, devManifest, withEdit } from "../helpers/golden.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 import { realCase } from "../helpers/snp-vectors.js";
@@ -25,7 +25,7 @@ const retired = withEdit((m) => {
   m.launchShapes["runtime-small"].measurement = "33".repeat(48);
 });
 const manifests = [active, pending, retired];
-const policy = parseSnpPolicy({ allowedRoots: ["simulated"] });
+const policy = parseAttestationPolicy({ allowedRoots: ["simulated"] });
 
 async function appraise(input: Partial<SimulatedReportInput> = {}, extra: Partial<AppraiseSnpOptions> = {}) {
   const sim = await sharedSimulatedSnp("Milan");
@@ -141,7 +141,7 @@ describe("appraiseSnpEvidence: verdicts and drift classes (golden manifests, mea
   });
 
   it("a production policy refuses simulated evidence (UNTRUSTED_ROOT)", async () => {
-    const prod = parseSnpPolicy({});
+    const prod = parseAttestationPolicy({});
     const v = await appraise({}, { anchors: anchorsFor(prod.allowedRoots), policy: prod });
     expect([v.accepted, v.driftClass, v.failures.map((f) => f.code)]).toEqual([
       false,
@@ -157,7 +157,7 @@ describe("appraiseSnpEvidence: verdicts and drift classes (golden manifests, mea
       getter: mapGetter({}),
       anchors: amdTrustAnchors(),
       now: c.now,
-      policy: parseSnpPolicy({}),
+      policy: parseAttestationPolicy({}),
     });
     expect([v.accepted, v.driftReason, v.failures.map((f) => f.code)]).toEqual([
       false,
@@ -171,7 +171,7 @@ describe("appraiseSnpEvidence: verdicts and drift classes (golden manifests, mea
       { measurement: "44".repeat(48) },
       {
         manifests: undefined,
-        policy: parseSnpPolicy({ allowedRoots: ["simulated"], measurements: [A02_MEASUREMENT] }),
+        policy: parseAttestationPolicy({ allowedRoots: ["simulated"], measurements: [A02_MEASUREMENT] }),
       },
     );
     expect([v.driftClass, v.failures.map((f) => f.code), v.release]).toEqual([

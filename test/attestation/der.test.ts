@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as der from "../../runtime/attestation/x509/der.js";
-import { parseCertificates } from "../../runtime/attestation/x509/certificate.js";
+import * as der from "../../core/der.js";
+import { parseCertificates } from "../../core/x509/certificate.js";
 import { vector } from "../helpers/snp-vectors.js";
 
 describe("DER reader and writer", () => {

@@ -4,7 +4,7 @@
  * other exception and no acceptance. Deterministic (seeded PRNG), so a failure reproduces.
  */
 import { describe, expect, it } from "vitest";
-import { seededRandom as prng } from "../../runtime/inference/bundled/graph.js";
+import { seededRandom as prng } from "../../runtime/simulators/models/graph.js";
 import { OFFSET, REPORT_SIZE } from "../../runtime/attestation/abi/report.js";
 import { AttestationError } from "../../runtime/attestation/errors.js";
 import { ChainCache } from "../../runtime/attestation/verify/chain.js";

@@ -9,8 +9,8 @@ import {
   verifyAttestationResult,
   type ResultSigner,
 } from "../../runtime/attestation/result/token.js";
-import { parseSnpPolicy } from "../../runtime/attestation/validate/policy.js";
-import { parseCertificate } from "../../runtime/attestation/x509/certificate.js";
+import { parseAttestationPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
+import { parseCertificate } from "../../core/x509/certificate.js";
 import { A02_MEASUREMENT, devManifest } from "../helpers/golden.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
@@ -30,7 +30,7 @@ async function verdict(): Promise<SnpVerdict> {
     collateral: ev.collateral,
     anchors: [sim.anchor()],
     now: new Date(parseCertificate(ev.vek).notBefore.getTime() + 86_400_000),
-    policy: parseSnpPolicy({ allowedRoots: ["simulated"] }),
+    policy: parseAttestationPolicy({ allowedRoots: ["simulated"] }),
     manifests: [devManifest()],
     expectedReportData: REPORT_DATA,
   });

@@ -2,17 +2,17 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { verifierPolicy } from "../../components/measurements/verifier-policy.js";
 import {
-  defaultSnpPolicy,
-  parseSnpPolicy,
-  policyFromVerifierPolicy,
-  type SnpPolicyInput,
-} from "../../runtime/attestation/validate/policy.js";
+  defaultAttestationPolicy,
+  parseAttestationPolicy,
+  attestationPolicyFromVerifierPolicy,
+  type SnpAttestationPolicyInput,
+} from "../../runtime/attestation/validate/attestation-policy.js";
 import { memoryReplayGuard } from "../../runtime/attestation/validate/replay.js";
 import { validateSnpReport } from "../../runtime/attestation/validate/validate.js";
-import type { SimulatedReportInput } from "../../runtime/attestation/evidence/simulated-report.js";
+import type { SimulatedReportInput } from "../../runtime/simulators/snp/report.js";
 import { amdTrustAnchors } from "../../runtime/attestation/verify/trust.js";
 import { verifySnpEvidence, type VerifiedSnpEvidence } from "../../runtime/attestation/verify/verify.js";
-import { parseCertificate } from "../../runtime/attestation/x509/certificate.js";
+import { parseCertificate } from "../../core/x509/certificate.js";
 import type { GoldenManifest } from "../../measurements/manifest/index.js";
 import { A02_MEASUREMENT, devManifest, withEdit } from "../helpers/golden.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
@@ -34,10 +34,10 @@ async function real(fragment: string): Promise<VerifiedSnpEvidence> {
   return verifySnpEvidence({ report: c.report, collateral: { vek: c.vek }, anchors: amdTrustAnchors(), now: c.now });
 }
 
-const policy = (p: SnpPolicyInput = {}) => parseSnpPolicy(p);
+const policy = (p: SnpAttestationPolicyInput = {}) => parseAttestationPolicy(p);
 const codes = (
   ev: VerifiedSnpEvidence,
-  p: SnpPolicyInput,
+  p: SnpAttestationPolicyInput,
   extra: { manifests?: readonly GoldenManifest[]; expectedReportData?: Uint8Array } = {},
 ) =>
   validateSnpReport({ evidence: ev, policy: policy(p), now: NOW, expectedReportData: BINDING, ...extra }).failures.map(
@@ -46,7 +46,7 @@ const codes = (
 
 describe("policy JSON", () => {
   it("defaults to AMD roots only, no debug, no migration agent, VMPL 0", () => {
-    expect(defaultSnpPolicy()).toMatchObject({
+    expect(defaultAttestationPolicy()).toMatchObject({
       allowedRoots: ["amd-milan", "amd-genoa", "amd-turin"],
       allowDebug: false,
       allowMigrationAgent: false,
@@ -59,7 +59,7 @@ describe("policy JSON", () => {
 
   it("reports every problem at once with its field path", () => {
     expect(() =>
-      parseSnpPolicy({
+      parseAttestationPolicy({
         allowedRoots: ["amd-milan", "intel"],
         maxVmpl: 4,
         measurements: ["AB"],
@@ -95,7 +95,7 @@ describe("the stack's verifierPolicy output (components/measurements) as an appr
   };
 
   it("keeps the rules and sets the deployment keys aside", () => {
-    const p = policyFromVerifierPolicy({
+    const p = attestationPolicyFromVerifierPolicy({
       ...verifierPolicy(devManifest(), settings, "-----BEGIN PUBLIC KEY-----\n..."),
     });
     expect(p).toMatchObject({
@@ -112,7 +112,7 @@ describe("the stack's verifierPolicy output (components/measurements) as an appr
 
   it("refuses unknown keys like any policy", () => {
     expect(() =>
-      policyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "k"), allowEverything: true }),
+      attestationPolicyFromVerifierPolicy({ ...verifierPolicy(devManifest(), settings, "k"), allowEverything: true }),
     ).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
   });
 });
@@ -132,7 +132,7 @@ describe("validateSnpReport", () => {
   });
 
   it("warns about what it could not check", async () => {
-    const v = validateSnpReport({ evidence: await simulated(), policy: defaultSnpPolicy(), now: NOW });
+    const v = validateSnpReport({ evidence: await simulated(), policy: defaultAttestationPolicy(), now: NOW });
     expect(v.warnings).toEqual([
       "measurement not checked: the policy lists no measurements and no golden manifests were given",
       "REPORT_DATA not checked: no expected binding was given",
@@ -164,7 +164,12 @@ describe("validateSnpReport", () => {
   });
 
   const CHIP_OTHER = "ab".repeat(64);
-  const table: readonly (readonly [string, Partial<SimulatedReportInput>, SnpPolicyInput, readonly string[]])[] = [
+  const table: readonly (readonly [
+    string,
+    Partial<SimulatedReportInput>,
+    SnpAttestationPolicyInput,
+    readonly string[],
+  ])[] = [
     ["debug policy", { policy: { smt: true, debug: true } }, {}, ["DEBUG_ALLOWED report.policy.debug"]],
     ["debug policy, allowed", { policy: { smt: true, debug: true } }, { allowDebug: true }, []],
     ["migration agent", { policy: { migrateMa: true } }, {}, ["MIGRATION_AGENT_ALLOWED report.policy.migrateMa"]],
@@ -333,7 +338,7 @@ describe("validateSnpReport", () => {
     const run = (now: Date) =>
       validateSnpReport({
         evidence: ev,
-        policy: defaultSnpPolicy(),
+        policy: defaultAttestationPolicy(),
         expectedReportData: BINDING,
         replay,
         now,
@@ -349,7 +354,7 @@ describe("validateSnpReport", () => {
     expect(
       validateSnpReport({
         evidence: ev,
-        policy: defaultSnpPolicy(),
+        policy: defaultAttestationPolicy(),
         expectedReportData: BINDING,
         replay,
         now: NOW,
@@ -358,7 +363,7 @@ describe("validateSnpReport", () => {
     expect(
       validateSnpReport({
         evidence: ev,
-        policy: parseSnpPolicy({ maxVmpl: 1 }),
+        policy: parseAttestationPolicy({ maxVmpl: 1 }),
         expectedReportData: BINDING,
         replay,
         now: NOW,
@@ -386,11 +391,14 @@ describe("validateSnpReport", () => {
       { tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 26, microcode: 84 } } },
       ["TCB_BELOW_FLOOR report.reportedTcb.snp"],
     ],
-  ] as [string, SnpPolicyInput, string[]][])("real report %s under %j -> %j", async (fragment, p, expected) => {
-    expect(codes(await real(fragment), p, { expectedReportData: (await real(fragment)).report.reportData })).toEqual(
-      expected,
-    );
-  });
+  ] as [string, SnpAttestationPolicyInput, string[]][])(
+    "real report %s under %j -> %j",
+    async (fragment, p, expected) => {
+      expect(codes(await real(fragment), p, { expectedReportData: (await real(fragment)).report.reportData })).toEqual(
+        expected,
+      );
+    },
+  );
 });
 
 describe("validateSnpReport with golden manifests", () => {
@@ -476,7 +484,7 @@ describe("validateSnpReport with golden manifests", () => {
   it("names the matching active release", async () => {
     const v = validateSnpReport({
       evidence: await simulated(),
-      policy: defaultSnpPolicy(),
+      policy: defaultAttestationPolicy(),
       manifests,
       expectedReportData: BINDING,
       now: NOW,

@@ -1,9 +1,8 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { rmSync } from "node:fs";
 import { GOLDEN_USAGE, createGoldenCommand } from "../../bin/commands/golden.js";
 import type { GoldenDeps } from "../../bin/commands/golden-args.js";
 import { compareManifests, renderComparisonMarkdown } from "../../measurements/drift/index.js";

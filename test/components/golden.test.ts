@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ComponentError } from "../../components/errors.js";
 import type { GoldenMeasurementsArgs } from "../../components/measurements/golden-measurements.js";
-import { goldenSourceFromStackConfig } from "../../measurements/manifest/stack-inputs.js";
+import { goldenSourceFromStackConfig } from "../../stacks/golden-inputs.js";
 import { verifySignedManifest } from "../../measurements/manifest/verify.js";
 import { parseStackConfig } from "../../stacks/config-parse.js";
 import { readStackFile } from "../../stacks/stack-file.js";

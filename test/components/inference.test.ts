@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
-import { keyReleaseOptionsSchema } from "../../runtime/keybroker/client/factory.js";
+import { keyReleaseOptionsSchema } from "../../runtime/inference/key-release.js";
 import {
   children,
   fakePem,

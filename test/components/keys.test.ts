@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { KeyServiceArgs } from "../../components/keys/key-service.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
-import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
+import { attestationPolicyFromVerifierPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
 import {
   children,
   fakePem,
@@ -167,7 +167,9 @@ describe("KeyService", () => {
     ).toEqual({ tokenDir: "/var/lib/key-broker/tokens", initialise: true });
     expect(data["golden-manifest.jws"]).toBe(JWS);
     expect(JSON.parse(data["verifier-policy.json"])).toEqual(args.attestation.verifierPolicy);
-    expect(policyFromVerifierPolicy(JSON.parse(data["verifier-policy.json"])).measurements).toEqual(["ab".repeat(48)]);
+    expect(attestationPolicyFromVerifierPolicy(JSON.parse(data["verifier-policy.json"])).measurements).toEqual([
+      "ab".repeat(48),
+    ]);
   });
 
   it("rolls the broker when the manifest changes, one pod at a time (Recreate), evictable by a node drain", () => {

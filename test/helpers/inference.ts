@@ -4,8 +4,8 @@
  */
 import { Writable } from "node:stream";
 import type { Logger } from "pino";
-import { buildBundledModels, type BundledFile } from "../../runtime/inference/bundled/index.js";
-import { BUNDLED_SEQUENCE_LENGTH, SENTIMENT_LABELS } from "../../runtime/inference/bundled/models.js";
+import { buildBundledModels, type BundledFile } from "../../runtime/simulators/models/index.js";
+import { BUNDLED_SEQUENCE_LENGTH, SENTIMENT_LABELS } from "../../runtime/simulators/models/models.js";
 import { Batcher, type BatcherOptions } from "../../runtime/inference/batching/batcher.js";
 import { createOrtSession } from "../../runtime/inference/model/session.js";
 import { createServedModel, type ServedModelConfig } from "../../runtime/inference/model/served.js";

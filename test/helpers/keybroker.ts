@@ -15,21 +15,21 @@ import { signManifest, softwareSigner } from "../../measurements/manifest/sign.j
 import type { GoldenManifest, ManifestStatus, TcbFloors } from "../../measurements/manifest/types.js";
 import { KeyBroker, type KeyBrokerOptions } from "../../runtime/keybroker/broker.js";
 import { parseKeyBrokerConfig, type KeyBrokerConfig } from "../../runtime/keybroker/config.js";
-import { jwkFromPoint } from "../../runtime/keybroker/crypto/ec.js";
+import { jwkFromPoint } from "../../core/ec-jwk.js";
 import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
-import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
+import { buildCertificate, toPem } from "../../core/x509/hsm-build.js";
 import { buildAdminApp } from "../../runtime/keybroker/http/admin-app.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
 import type {
   EvidenceVerdict,
   EvidenceVerifier,
   VerifyEvidenceRequest,
-} from "../../runtime/keybroker/policy/verifier-port.js";
-import { snpEvidenceVerifier } from "../../runtime/keybroker/policy/snp-verifier.js";
+} from "../../runtime/keybroker/release/verifier-port.js";
+import { snpEvidenceVerifier } from "../../runtime/keybroker/release/snp-verifier.js";
 import { assessDrift } from "../../measurements/drift/classify.js";
 import type { EvidenceClaims } from "../../measurements/drift/types.js";
-import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
-import { parseSnpPolicy } from "../../runtime/attestation/validate/policy.js";
+import type { SimulatedSnp } from "../../runtime/simulators/snp/platform.js";
+import { parseAttestationPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
 import { ChainCache } from "../../runtime/attestation/verify/chain.js";
 
 /** A fresh temporary folder. */
@@ -306,7 +306,7 @@ export class FakeVerifier implements EvidenceVerifier {
 export function simulatedVerifier(sim: SimulatedSnp, policy: Record<string, unknown> = {}): EvidenceVerifier {
   return snpEvidenceVerifier({
     anchors: [sim.anchor()],
-    policy: parseSnpPolicy({ allowedRoots: ["simulated"], ...policy }),
+    policy: parseAttestationPolicy({ allowedRoots: ["simulated"], ...policy }),
     getter: sim.getter(),
     cache: new ChainCache(),
   });

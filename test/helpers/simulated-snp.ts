@@ -6,7 +6,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SnpProduct } from "../../runtime/attestation/abi/product.js";
-import { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
+import { SimulatedSnp } from "../../runtime/simulators/snp/platform.js";
 
 /** Where the shared chains live. */
 export const SIMULATED_SNP_ROOT = join(tmpdir(), "confidential-inference-test-snp-v1");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildBundledModels } from "../../runtime/inference/bundled/index.js";
+import { buildBundledModels } from "../../runtime/simulators/models/index.js";
 import { createOrtSession } from "../../runtime/inference/model/session.js";
 import { bundled, servedBundled } from "../helpers/inference.js";
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../runtime/gateway/api-keys.js";
 import { main as gatewayMain } from "../../runtime/gateway/main.js";
 import { describeKeyRelease, main as runtimeMain } from "../../runtime/inference/main.js";
-import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
+import { AttesterError } from "../../runtime/attester/errors.js";
 import { bundled } from "../helpers/inference.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 import {
@@ -103,13 +103,13 @@ describe("entry points (config files -> listening services)", () => {
   });
 
   it("describeKeyRelease names the broker's code and drift class, or why it was unreachable", () => {
-    const denied = new KeyBrokerError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: ...", {
+    const denied = new AttesterError("CLIENT_PROTOCOL_ERROR", "KBS attest: ATTESTATION_DENIED: ...", {
       details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "unknown-measurement" },
     });
     expect(describeKeyRelease(denied)).toBe(
       "attesting to the key broker: refused with ATTESTATION_DENIED (drift class unknown-measurement)",
     );
-    const debug = new KeyBrokerError(
+    const debug = new AttesterError(
       "CLIENT_PROTOCOL_ERROR",
       "KBS attest: ATTESTATION_DENIED: attestation denied (drift class ok): DEBUG_ALLOWED at report.policy.debug",
       { details: { status: 403, serverCode: "ATTESTATION_DENIED", driftClass: "ok" } },
@@ -117,7 +117,7 @@ describe("entry points (config files -> listening services)", () => {
     expect(describeKeyRelease(debug)).toBe(
       "attesting to the key broker: refused with ATTESTATION_DENIED (drift class ok: DEBUG_ALLOWED at report.policy.debug)",
     );
-    expect(describeKeyRelease(new KeyBrokerError("CLIENT_DECRYPT_FAILED", "x"))).toBe(
+    expect(describeKeyRelease(new AttesterError("CLIENT_DECRYPT_FAILED", "x"))).toBe(
       "attesting to the key broker: CLIENT_DECRYPT_FAILED",
     );
     expect(describeKeyRelease(Object.assign(new Error("connect"), { code: "ECONNREFUSED" }))).toBe(

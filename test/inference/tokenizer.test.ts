@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bertTokenizerJson, bundledVocabulary } from "../../runtime/inference/bundled/vocab.js";
+import { bertTokenizerJson, bundledVocabulary } from "../../runtime/simulators/models/vocab.js";
 import { isInferenceError } from "../../runtime/inference/errors.js";
 import { loadTokenizer } from "../../runtime/inference/tokenizer.js";
 import { bundledTokenizerJson } from "../helpers/inference.js";

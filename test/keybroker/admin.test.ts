@@ -1,7 +1,7 @@
 /** The admin listener: mTLS with the operator CA only, every operation with exact codes, listings without secrets. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
-import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
+import { KbsClient } from "../../runtime/attester/kbs/client.js";
 import {
   adminRequest,
   brokerFixture,

@@ -9,8 +9,8 @@
 import { constants, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
-import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
+import { KbsClient } from "../../runtime/attester/kbs/client.js";
+import { simulatedSnpEvidence } from "../../runtime/simulators/index.js";
 import { AuditLog, parseAuditLog, type AuditEntry } from "../../runtime/keybroker/state/audit.js";
 import {
   adminRequest,

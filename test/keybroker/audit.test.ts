@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { KbsClient, type EvidenceProvider } from "../../runtime/keybroker/client/kbs-client.js";
-import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
+import { KbsClient, type KbsEvidenceProvider } from "../../runtime/attester/kbs/client.js";
+import { simulatedSnpEvidence } from "../../runtime/simulators/index.js";
 import { parseAuditLog } from "../../runtime/keybroker/state/audit.js";
 import {
   adminRequest,
@@ -21,8 +21,8 @@ import {
   measurementOf,
   signedManifest,
   startBroker,
+  simulatedVerifier,
 } from "../helpers/keybroker.js";
-import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
 const M = measurementOf("inference-audit");
@@ -61,7 +61,7 @@ describe("audit log", () => {
     ).toBe(200);
 
     const reportData: Buffer[] = [];
-    const recorded = (measurement: string): EvidenceProvider => {
+    const recorded = (measurement: string): KbsEvidenceProvider => {
       const inner = simulatedSnpEvidence(sim, { measurement });
       return { tee: "snp", getEvidence: (rd) => (reportData.push(Buffer.from(rd)), inner.getEvidence(rd)) };
     };

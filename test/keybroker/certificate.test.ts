@@ -7,8 +7,8 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
-import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
-import { httpsTransport, type JsonResponse, type Transport } from "../../runtime/keybroker/client/transport.js";
+import { KbsClient } from "../../runtime/attester/kbs/client.js";
+import { httpsTransport, type JsonResponse, type Transport } from "../../runtime/attester/kbs/transport.js";
 import { wantsCertificate } from "../../runtime/keybroker/kbs-service.js";
 import {
   adminRequest,

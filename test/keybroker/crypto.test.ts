@@ -16,17 +16,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CompactEncrypt, exportJWK, flattenedDecrypt, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { bits, ecdsaRawToDer, namedBits, oid, smallInt, time, uint } from "../../runtime/keybroker/crypto/der.js";
-import { jwkFromPoint, jwkThumbprint, pointFromJwk, spkiFromPoint } from "../../runtime/keybroker/crypto/ec.js";
-import { buildCertificate, toPem } from "../../runtime/keybroker/crypto/x509.js";
-import { canonicalJson, expectedReportData } from "../../runtime/keybroker/protocol/binding.js";
-import {
-  concatKdf,
-  decryptFromTeeKey,
-  encryptToTeeKey,
-  prepareJwe,
-  sealJwe,
-} from "../../runtime/keybroker/protocol/jwe.js";
+import { bits, ecdsaRawToDer, namedBits, oid, smallInt, time, uint } from "../../core/der-writer.js";
+import { jwkFromPoint, jwkThumbprint, pointFromJwk, spkiFromPoint } from "../../core/ec-jwk.js";
+import { buildCertificate, toPem } from "../../core/x509/hsm-build.js";
+import { canonicalJson, expectedReportData } from "../../runtime/kbs-protocol/binding.js";
+import { concatKdf, decryptFromTeeKey, encryptToTeeKey, prepareJwe, sealJwe } from "../../runtime/kbs-protocol/jwe.js";
 
 describe("DER", () => {
   it.each([

@@ -1,6 +1,6 @@
 /** Ephemeral keys of resource JWEs, generated ahead on the thread pool: each pair handed out once, the pool refilled, closing stops it. */
 import { describe, expect, it } from "vitest";
-import { EphemeralKeys } from "../../runtime/keybroker/crypto/ephemeral-keys.js";
+import { EphemeralKeys } from "../../runtime/kbs-protocol/ephemeral-keys.js";
 
 /** Waits until `check` holds, yielding to the thread pool's completions in between. */
 async function until(check: () => boolean): Promise<void> {

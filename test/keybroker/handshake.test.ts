@@ -5,10 +5,10 @@
 import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import { flattenedDecrypt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
+import type { SimulatedSnp } from "../../runtime/simulators/snp/platform.js";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
-import { decodeClaims, KbsClient, type EvidenceProvider } from "../../runtime/keybroker/client/kbs-client.js";
-import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
+import { decodeClaims, KbsClient, type KbsEvidenceProvider } from "../../runtime/attester/kbs/client.js";
+import { simulatedSnpEvidence } from "../../runtime/simulators/index.js";
 import {
   adminRequest,
   auditLines,
@@ -20,8 +20,8 @@ import {
   startBroker,
   testClock,
   type BrokerFixture,
+  simulatedVerifier,
 } from "../helpers/keybroker.js";
-import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
 const M_ACTIVE = measurementOf("inference-r1");
@@ -37,7 +37,7 @@ describe("KBS handshake with simulated SNP evidence", () => {
   let net: Awaited<ReturnType<typeof listen>>;
   let sim: SimulatedSnp;
   const clock = testClock();
-  const client = (evidence: EvidenceProvider) => new KbsClient({ url: net.kbsUrl, ca: net.ca, evidence });
+  const client = (evidence: KbsEvidenceProvider) => new KbsClient({ url: net.kbsUrl, ca: net.ca, evidence });
   const admin = (method: "GET" | "POST", path: string, body?: unknown, type?: string) =>
     adminRequest(net.adminUrl, net.ca, f.operator, method, path, body, type);
   let pendingId = "";
@@ -124,7 +124,7 @@ describe("KBS handshake with simulated SNP evidence", () => {
     c.close();
   });
 
-  const denials: [string, () => EvidenceProvider, number, string, string][] = [
+  const denials: [string, () => KbsEvidenceProvider, number, string, string][] = [
     [
       "pending-release",
       () => simulatedSnpEvidence(sim, { measurement: M_PENDING }),
@@ -192,7 +192,7 @@ describe("KBS handshake with simulated SNP evidence", () => {
 
   it("rejects replayed evidence: the same Attestation twice, and captured evidence in a new session", async () => {
     let captured: unknown;
-    const recording: EvidenceProvider = {
+    const recording: KbsEvidenceProvider = {
       tee: "snp",
       getEvidence: async (rd) =>
         (captured = await simulatedSnpEvidence(sim, { measurement: M_ACTIVE }).getEvidence(rd)),
@@ -307,7 +307,7 @@ async function fetchWithToken(
   token: string,
   path: string,
 ): Promise<{ status: number; code?: string }> {
-  const { httpsTransport } = await import("../../runtime/keybroker/client/transport.js");
+  const { httpsTransport } = await import("../../runtime/attester/kbs/transport.js");
   const t = httpsTransport(url, ca);
   try {
     const r = await t.send("GET", `/kbs/v0/resource/${path}`, { headers: { authorization: `Bearer ${token}` } });

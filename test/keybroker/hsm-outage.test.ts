@@ -3,8 +3,8 @@ import { renameSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
 import { adminImportDataKey, adminImportManifest } from "../../runtime/keybroker/admin-service.js";
-import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
-import { httpsTransport } from "../../runtime/keybroker/client/transport.js";
+import { KbsClient } from "../../runtime/attester/kbs/client.js";
+import { httpsTransport } from "../../runtime/attester/kbs/transport.js";
 import {
   auditLines,
   brokerFixture,

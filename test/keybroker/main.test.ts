@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { KeyRelease } from "../../runtime/inference/boot.js";
-import { keyReleaseFromOptions } from "../../runtime/keybroker/client/factory.js";
+import { keyReleaseFromOptions } from "../../runtime/inference/key-release.js";
 import {
   adminRequest,
   brokerFixture,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
-import { expectedReportData } from "../../runtime/keybroker/protocol/binding.js";
+import { expectedReportData } from "../../runtime/kbs-protocol/binding.js";
 import { PROBLEM_TYPE_PREFIX } from "../../runtime/keybroker/errors.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
 import { adminImportDataKey, adminImportManifest } from "../../runtime/keybroker/admin-service.js";

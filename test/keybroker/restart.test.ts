@@ -1,14 +1,14 @@
 /** Restart keeps keys: the same token folder and state give the same CA, data keys, signing keys and session-key secret. */
 import { describe, expect, it } from "vitest";
-import type { SimulatedSnp } from "../../runtime/attestation/evidence/simulated.js";
+import type { SimulatedSnp } from "../../runtime/simulators/snp/platform.js";
 import {
   adminImportDataKey,
   adminImportManifest,
   adminListKeys,
   adminRotate,
 } from "../../runtime/keybroker/admin-service.js";
-import { KbsClient } from "../../runtime/keybroker/client/kbs-client.js";
-import { simulatedSnpEvidence } from "../../runtime/keybroker/client/snp-evidence.js";
+import { KbsClient } from "../../runtime/attester/kbs/client.js";
+import { simulatedSnpEvidence } from "../../runtime/simulators/index.js";
 import {
   auditLines,
   brokerFixture,
@@ -17,8 +17,8 @@ import {
   measurementOf,
   signedManifest,
   startBroker,
+  simulatedVerifier,
 } from "../helpers/keybroker.js";
-import { simulatedVerifier } from "../helpers/keybroker.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
 const M = measurementOf("inference-restart");
@@ -83,7 +83,7 @@ describe("restart", () => {
       ca: netB.ca,
       evidence: simulatedSnpEvidence(sim, { measurement: M }),
     });
-    const { httpsTransport } = await import("../../runtime/keybroker/client/transport.js");
+    const { httpsTransport } = await import("../../runtime/attester/kbs/transport.js");
     const t = httpsTransport(netB.kbsUrl, netB.ca);
     expect(
       (await t.send("GET", "/kbs/v0/resource/default/model/m", { headers: { authorization: `Bearer ${token}` } }))

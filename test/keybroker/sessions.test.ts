@@ -1,6 +1,6 @@
 /** KBS sessions: the key agreement prepared at /attest goes to the session's own token, once; expired sessions zero unused ones. */
 import { describe, expect, it } from "vitest";
-import type { PreparedJwe } from "../../runtime/keybroker/protocol/jwe.js";
+import type { PreparedJwe } from "../../runtime/kbs-protocol/jwe.js";
 import { SessionStore } from "../../runtime/keybroker/session/sessions.js";
 
 function store(now: { t: number }) {

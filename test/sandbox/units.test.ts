@@ -1,7 +1,7 @@
 /** The sandbox's pure parts: guest artifacts, SoftHSM2 plan, configs (parsed by each service's own parser), messages. */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { keyReleaseOptionsSchema } from "../../runtime/keybroker/client/factory.js";
+import { keyReleaseOptionsSchema } from "../../runtime/inference/key-release.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";

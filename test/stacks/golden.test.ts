@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { command } from "../../bin/commands/golden.js";
-import { goldenSourceFromStackConfig } from "../../measurements/manifest/stack-inputs.js";
+import { goldenSourceFromStackConfig } from "../../stacks/golden-inputs.js";
 import { parseManifest } from "../../measurements/manifest/validate.js";
 import { computeMeasurement } from "../../measurements/snp/index.js";
 import { parseStackConfig } from "../../stacks/config-parse.js";

@@ -1,5 +1,5 @@
 /**
- * The whole program (stacks/index.ts) on the prod config under mocks, not in preview: every host
+ * The whole program (stacks/main.ts) on the prod config under mocks, not in preview: every host
  * command's output comes from the real scripts run against the fixture trees, the release key is a
  * test key pair, so the golden manifest is really signed. Asserts the outputs, that nothing secret
  * is exported, that every Kubernetes object is schema-valid, and the reachability of the zones.
@@ -19,7 +19,7 @@ import { readStackFile } from "../../stacks/stack-file.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
-import { policyFromVerifierPolicy } from "../../runtime/attestation/validate/policy.js";
+import { attestationPolicyFromVerifierPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
 import { plainInputs, registrations, setupMocks, tlsComputed, value } from "../helpers/components.js";
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
@@ -105,12 +105,12 @@ beforeAll(async () => {
     [...secretKeys],
     "prod",
   );
-  program = (await import("../../stacks/index.js")) as unknown as Record<string, pulumi.Output<unknown>>;
+  program = (await import("../../stacks/main.js")) as unknown as Record<string, pulumi.Output<unknown>>;
   await value(program["platformInventory"] as pulumi.Output<unknown>);
   await drain(registrations);
 });
 
-describe("stacks/index.ts on the prod config", () => {
+describe("stacks/main.ts on the prod config", () => {
   it("creates every component: 6 hosts, 12 guests, golden, network, keys, inference", () => {
     const count = (type: string) => registrations.filter((r) => r.type === `${NS}:index:${type}`).length;
     expect([
@@ -187,7 +187,9 @@ describe("stacks/index.ts on the prod config", () => {
     expect(parseKeyBrokerConfig(JSON.parse(data("keys-config")["broker.json"] ?? "")).manifests.files).toEqual([
       "/etc/confidential-inference/golden-manifest.jws",
     ]);
-    expect(policyFromVerifierPolicy(JSON.parse(data("keys-config")["verifier-policy.json"] ?? ""))).toMatchObject({
+    expect(
+      attestationPolicyFromVerifierPolicy(JSON.parse(data("keys-config")["verifier-policy.json"] ?? "")),
+    ).toMatchObject({
       allowedRoots: ["amd-genoa", "amd-turin"],
       minGuestSvn: 1,
     });

@@ -11,7 +11,7 @@
  * | 6 | SNP | reserved |
  * | 7 | MICROCODE | MICROCODE |
  */
-import type { TcbComponents } from "../../../measurements/drift/types.js";
+import type { TcbComponents } from "../../../measurements/drift/index.js";
 import type { SnpProduct } from "./product.js";
 
 /** Which byte layout a TCB value was decoded with. */

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID, type KeyObject } from "node:crypto";
 import { errors as joseErrors, jwtVerify, type JWK } from "jose";
-import type { DriftClass, TcbComponents } from "../../../measurements/drift/types.js";
+import type { DriftClass, TcbComponents } from "../../../measurements/drift/index.js";
 import type { ManifestSigner } from "../../../measurements/manifest/index.js";
 import type { SnpVerdict } from "../appraise.js";
 import { AttestationError } from "../errors.js";

@@ -4,8 +4,7 @@
  * with a code and a field path.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { isBelow } from "../../../measurements/drift/index.js";
-import type { TcbComponents } from "../../../measurements/drift/types.js";
+import { isBelow, type TcbComponents } from "../../../measurements/drift/index.js";
 import {
   disallowedPolicyBits,
   ManifestSet,
@@ -15,7 +14,7 @@ import {
 import { tcbComponentNames, tcbComponents } from "../abi/tcb.js";
 import type { AttestationErrorCode } from "../errors.js";
 import type { VerifiedSnpEvidence } from "../verify/verify.js";
-import type { SnpPolicy } from "./policy.js";
+import type { SnpAttestationPolicy } from "./attestation-policy.js";
 import type { ReplayGuard } from "./replay.js";
 
 /** One reason a report is not acceptable. */
@@ -30,7 +29,7 @@ export interface PolicyFailure {
 export interface ValidateSnpOptions {
   /** Output of `verifySnpEvidence`. */
   readonly evidence: VerifiedSnpEvidence;
-  readonly policy: SnpPolicy;
+  readonly policy: SnpAttestationPolicy;
   /** Golden manifests (verified); the measurement must be in an active one, whose lists also apply. */
   readonly manifests?: ManifestSet | readonly GoldenManifest[];
   /** Expected REPORT_DATA (e.g. SHA-512(nonce || key thumbprint)); takes precedence over `policy.reportData`. */
@@ -74,7 +73,7 @@ function listFailure(
  * injected replay guard.
  *
  * @example
- * const { failures } = validateSnpReport({ evidence, policy: parseSnpPolicy(json), manifests, expectedReportData, now });
+ * const { failures } = validateSnpReport({ evidence, policy: parseAttestationPolicy(json), manifests, expectedReportData, now });
  * failures.map((f) => `${f.code} ${f.path}`); // [] when acceptable
  */
 export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {

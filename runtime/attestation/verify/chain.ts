@@ -6,8 +6,16 @@
 import { createHash } from "node:crypto";
 import type { SnpProduct } from "../abi/product.js";
 import { AttestationError } from "../errors.js";
-import { findExtension, isSignedBy, OID, parseCertificates, type Certificate } from "../x509/certificate.js";
-import { children, readOne, TAG } from "../x509/der.js";
+import {
+  findExtension,
+  isSignedBy,
+  OID,
+  parseCertificates,
+  type Certificate,
+  children,
+  readOne,
+  TAG,
+} from "../../../core/index.js";
 import { amdNameProblem, commonName, intermediateCn, spkiSha256, type TrustAnchor } from "./trust.js";
 import { parseVekExtensions, vekRoleOf, type VekInfo } from "./vek.js";
 

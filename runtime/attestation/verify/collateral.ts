@@ -4,7 +4,7 @@
  * laid out like KDS, or a test double. A getter that cannot deliver throws `COLLATERAL_UNAVAILABLE`,
  * so callers can choose to fail open or closed.
  */
-import type { TcbComponents } from "../../../measurements/drift/types.js";
+import type { TcbComponents } from "../../../measurements/drift/index.js";
 import type { SnpProduct } from "../abi/product.js";
 import { AttestationError } from "../errors.js";
 

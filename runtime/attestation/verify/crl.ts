@@ -8,8 +8,6 @@ import {
   verifySignature,
   type Certificate,
   type SignatureAlgorithm,
-} from "../x509/certificate.js";
-import {
   children,
   decodeBitString,
   decodeInteger,
@@ -18,7 +16,7 @@ import {
   readOne,
   TAG,
   type Tlv,
-} from "../x509/der.js";
+} from "../../../core/index.js";
 import { commonName } from "./trust.js";
 
 /** A parsed CRL. */

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { SNP_PRODUCTS, type SnpProduct } from "../abi/product.js";
 import { AttestationError } from "../errors.js";
-import { isSignedBy, nameValue, OID, parseCertificates, type Certificate } from "../x509/certificate.js";
+import { isSignedBy, nameValue, OID, parseCertificates, type Certificate } from "../../../core/index.js";
 import { AMD_CERTIFICATES, AMD_SPKI_SHA256 } from "./amd-roots.js";
 
 /** Identifiers of trust roots, as in the stack config's `attestation.allowedRoots`. */

@@ -5,11 +5,10 @@
  * directly in the extension's OCTET STRING, except hwID, which is raw bytes (a DER OCTET STRING
  * wrapping is also accepted, as snpguest and trustee do).
  */
-import type { TcbComponents } from "../../../measurements/drift/types.js";
+import type { TcbComponents } from "../../../measurements/drift/index.js";
 import { productFromProductName, type SnpProduct } from "../abi/product.js";
 import { AttestationError } from "../errors.js";
-import { nameValue, OID, type Certificate } from "../x509/certificate.js";
-import { decodeInteger, decodeString, readOne, TAG } from "../x509/der.js";
+import { nameValue, OID, type Certificate, decodeInteger, decodeString, readOne, TAG } from "../../../core/index.js";
 
 const ARC = "1.3.6.1.4.1.3704.1";
 

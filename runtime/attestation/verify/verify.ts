@@ -5,12 +5,12 @@
  * revocation when asked, and verifies the report signature. It never judges policy (see validate/).
  */
 import { createHash, verify as cryptoVerify } from "node:crypto";
-import type { EvidenceClaims } from "../../../measurements/drift/types.js";
+import type { EvidenceClaims } from "../../../measurements/drift/index.js";
 import { productFromCpuId, type SnpProduct } from "../abi/product.js";
 import { parseReport, signatureToP1363, signedBytes, type SnpReport } from "../abi/report.js";
 import { tcbComponentNames, tcbComponents } from "../abi/tcb.js";
 import { AttestationError } from "../errors.js";
-import { parseCertificates } from "../x509/certificate.js";
+import { parseCertificates } from "../../../core/index.js";
 import { type ChainCache, verifyChain, type VerifiedChain } from "./chain.js";
 import { kdsCertChainPath, kdsCrlPath, kdsVcekPath, type CollateralGetter } from "./collateral.js";
 import { checkRevocation } from "./crl.js";

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { InferenceError } from "../errors.js";
-import { errorFields } from "../../observability/logger.js";
+import { errorFields } from "../../observability/index.js";
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from "../oip/binary.js";
 import { toHttpError } from "./http-errors.js";
 import type { InferenceMetrics } from "./metrics.js";

@@ -1,5 +1,5 @@
 /** The inference runtime's Prometheus metrics (names are stable; labels are model names and error codes). */
-import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../observability/metrics.js";
+import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../observability/index.js";
 
 /** Metrics the server and batchers update. */
 export interface InferenceMetrics {

@@ -11,7 +11,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { KeyBroker } from "../broker.js";
 import { KeyBrokerError, problemOf } from "../errors.js";
 import { kbsAttest, kbsAuth, kbsResource } from "../kbs-service.js";
-import { CERTIFICATE_PARAM, SESSION_COOKIE } from "../protocol/messages.js";
+import { CERTIFICATE_PARAM, SESSION_COOKIE } from "../../kbs-protocol/index.js";
 import { cookie, installCommon } from "./common.js";
 
 /** Options of buildKbsApp. */

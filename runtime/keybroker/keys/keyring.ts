@@ -14,8 +14,13 @@
 import { randomBytes } from "node:crypto";
 import type { HsmBackend, ExpectedKey } from "../hsm/backend.js";
 import type { KeyKind } from "../hsm/pkcs11.js";
-import { jwkFromPoint, pointFromJwk, type EcPublicJwk } from "../crypto/ec.js";
-import { buildCertificate, toPem } from "../crypto/x509.js";
+import {
+  jwkFromPoint,
+  pointFromJwk,
+  type EcPublicJwk,
+  buildCertificateWithSigner,
+  toPem,
+} from "../../../core/index.js";
 import { KeyBrokerError } from "../errors.js";
 import {
   KEY_ROLES,
@@ -371,7 +376,7 @@ function caCertificate(point: Buffer, version: number, now: Date, sign: (tbs: Bu
   const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_DAYS * 86_400_000);
   const dn = { commonName: `confidential-inference broker CA v${version}`, organization: "confidential-inference" };
   return toPem(
-    buildCertificate(
+    buildCertificateWithSigner(
       {
         serial: serialNumber(),
         issuer: dn,

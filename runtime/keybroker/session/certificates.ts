@@ -5,28 +5,10 @@
  * so relying parties (the gateway) can tell which attested build they are talking to.
  */
 import type { KeyBroker } from "../broker.js";
-import { checkedPointFromJwk, type EcPublicJwk } from "../crypto/ec.js";
-import { buildCertificateAsync, toPem } from "../crypto/x509.js";
+import { checkedPointFromJwk, type EcPublicJwk, buildCertificateAsync, toPem } from "../../../core/index.js";
 import { serialNumber } from "../keys/keyring.js";
 import type { TokenClaims } from "./tokens.js";
-
-/** Resource path of the runtime's TLS certificate. */
-export const RUNTIME_CERTIFICATE_RESOURCE = "runtime/certificate/tls";
-
-/** What the certificate resource contains (JSON inside the JWE). */
-export interface RuntimeCertificate {
-  /** PEM of the runtime certificate. */
-  readonly certificate: string;
-  /** PEM chain: the certificate then the issuing CA. */
-  readonly chain: string;
-  /** PEM of every broker CA a peer should trust now (active first). */
-  readonly caBundle: string;
-  /** Serial number (hex). */
-  readonly serial: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly epoch: number;
-}
+import type { RuntimeCertificate } from "../../kbs-protocol/index.js";
 
 /** URI SAN identifying an attested runtime. */
 export function runtimeIdentityUri(claims: Pick<TokenClaims, "release" | "launch-shape" | "epoch">): string {

@@ -7,7 +7,7 @@
  * stays accepted for `graceSeconds` after the epoch that superseded it began, then is refused.
  * A new chip id needs no epoch: session keys are derived per chip id, so its material is new.
  */
-import type { TcbComponents } from "../../../measurements/drift/types.js";
+import type { TcbComponents } from "../../../measurements/drift/index.js";
 import type { BrokerState, EpochRecord } from "../state/state.js";
 
 /** How an epoch's material is treated at a given instant. */

@@ -7,22 +7,7 @@
 import { createHash } from "node:crypto";
 import type { KeyBroker } from "../broker.js";
 import type { TokenClaims } from "./tokens.js";
-
-/** Resource path of the runtime's session key. */
-export const SESSION_KEY_RESOURCE = "runtime/session-key/current";
-
-/** What the session-key resource contains (JSON inside the JWE). */
-export interface SessionKey {
-  /** Key id: derivation secret label, epoch and a digest of the label. */
-  readonly kid: string;
-  readonly alg: "A256GCM";
-  /** The key, base64url (32 bytes). */
-  readonly k: string;
-  readonly release: string;
-  readonly chipId: string;
-  readonly epoch: number;
-  readonly notAfter: string;
-}
+import type { SessionKey } from "../../kbs-protocol/index.js";
 
 /** The derivation label (public): which (release, chip id, epoch) a key belongs to. */
 export function sessionKeyLabel(release: string, chipId: string, epoch: number): string {

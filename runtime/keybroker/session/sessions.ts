@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { KeyBrokerError } from "../errors.js";
-import type { PreparedJwe } from "../protocol/jwe.js";
+import type { PreparedJwe } from "../../kbs-protocol/index.js";
 
 /** Lifecycle of a session. */
 export type SessionState = "challenged" | "attesting" | "attested" | "failed";

@@ -5,8 +5,8 @@
  * pure over the public keys of every signing-key version (`kid` = the HSM label).
  */
 import { createPublicKey, randomBytes, verify } from "node:crypto";
-import type { DriftClass, TcbComponents } from "../../../measurements/drift/types.js";
-import type { EcPublicJwk } from "../crypto/ec.js";
+import type { DriftClass, TcbComponents } from "../../../measurements/drift/index.js";
+import type { EcPublicJwk } from "../../../core/index.js";
 import { KeyBrokerError } from "../errors.js";
 import { epochStanding } from "./epochs.js";
 import type { EpochRecord } from "../state/state.js";

@@ -9,10 +9,9 @@
  * Entries are typed: only identifiers, digests, classes and codes fit, never secrets, report
  * data, nonces, tokens or key bytes.
  */
-import { close, constants, open, write } from "node:fs";
-import { mkdirSync } from "node:fs";
+import { close, constants, open, write, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { DriftClass } from "../../../measurements/drift/types.js";
+import type { DriftClass } from "../../../measurements/drift/index.js";
 import { KeyBrokerError, type KeyBrokerErrorCode } from "../errors.js";
 
 /** What an audit line is about. */

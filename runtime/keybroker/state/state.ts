@@ -4,10 +4,9 @@
  * the session epoch history and the known nodes. Secrets never enter it: wrapped blobs are
  * AES-256-GCM ciphertext under a KEK that never leaves the HSM.
  */
-import type { TcbComponents } from "../../../measurements/drift/types.js";
-import type { EcPublicJwk } from "../crypto/ec.js";
+import type { TcbComponents } from "../../../measurements/drift/index.js";
+import { type EcPublicJwk, readJsonFile, writeFileAtomic } from "../../../core/index.js";
 import { KeyBrokerError } from "../errors.js";
-import { readJsonFile, writeFileAtomic } from "./durable.js";
 
 /** HSM key roles, each versioned: `<label>-v<version>`. */
 export const KEY_ROLES = ["kek", "signing", "ca", "session"] as const;

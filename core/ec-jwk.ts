@@ -1,0 +1,141 @@
+/**
+ * P-384 public keys in the three forms the broker meets: the uncompressed point a PKCS#11 token
+ * returns, the JWK of the KBS protocol (`tee-pubkey`) and the SubjectPublicKeyInfo of X.509.
+ */
+import { createHash, createPublicKey, ECDH, type KeyObject } from "node:crypto";
+import { KeyBrokerError } from "../runtime/keybroker/errors.js";
+import { bits, oid, seq } from "./der-writer.js";
+
+/** A P-384 public JWK (RFC 7517/7518); `alg` is what the KBS protocol sends, not part of the key. */
+export interface EcPublicJwk {
+  readonly kty: "EC";
+  readonly crv: "P-384";
+  readonly x: string;
+  readonly y: string;
+  readonly alg?: string;
+}
+
+/** id-ecPublicKey (RFC 5480). */
+export const OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+/** secp384r1 (RFC 5480). */
+export const OID_SECP384R1 = "1.3.132.0.34";
+
+/** JWK of an uncompressed P-384 point (04 || X || Y). */
+export function jwkFromPoint(point: Uint8Array): EcPublicJwk {
+  if (point.length !== 97 || point[0] !== 0x04)
+    throw new TypeError(`jwkFromPoint: expected a 97-byte uncompressed point, got ${point.length} bytes`);
+  const b = Buffer.from(point);
+  return {
+    kty: "EC",
+    crv: "P-384",
+    x: b.subarray(1, 49).toString("base64url"),
+    y: b.subarray(49).toString("base64url"),
+  };
+}
+
+/**
+ * Validates an untrusted JWK as a P-384 public key on the curve; returns the point. Throws
+ * TEE_KEY_INVALID naming the field (`field` is its path in the request, e.g. `runtime-data.tee-pubkey`).
+ */
+export function pointFromJwk(jwk: unknown, field: string): Buffer {
+  return keyFromJwk(jwk, field).point;
+}
+
+/** pointFromJwk, also returning a KeyObject of the point. */
+export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffer; readonly key: KeyObject } {
+  const point = checkedPoint(jwk, field);
+  return { point, key: createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" }) };
+}
+
+/**
+ * Validates an untrusted JWK's shape and its point: the coordinates are field elements and the
+ * point is on the curve (EC_POINT_oct2point), which is full public-key validation for a
+ * prime-order curve like P-384 (SP 800-56A 5.6.2.3.3: the n*Q = O check is implied by cofactor 1).
+ * Node's JWK import would add that redundant scalar multiplication, about 0.4 ms per key.
+ */
+function checkedPoint(jwk: unknown, field: string): Buffer {
+  const problems: { path: string; message: string }[] = [];
+  const o = (typeof jwk === "object" && jwk !== null ? jwk : {}) as Record<string, unknown>;
+  if (typeof jwk !== "object" || jwk === null) problems.push({ path: field, message: "must be a JWK object" });
+  if (o.kty !== "EC") problems.push({ path: `${field}.kty`, message: 'must be "EC"' });
+  if (o.crv !== "P-384") problems.push({ path: `${field}.crv`, message: 'must be "P-384"' });
+  for (const c of ["x", "y"] as const) {
+    const v = o[c];
+    if (typeof v !== "string" || !/^[A-Za-z0-9_-]{64}$/.test(v))
+      problems.push({ path: `${field}.${c}`, message: "must be 48 bytes, base64url without padding" });
+  }
+  if ("d" in o) problems.push({ path: `${field}.d`, message: "a private key must never be sent" });
+  if (problems.length > 0) {
+    throw new KeyBrokerError(
+      "TEE_KEY_INVALID",
+      `${field}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      { details: { problems } },
+    );
+  }
+  const point = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(o.x as string, "base64url"),
+    Buffer.from(o.y as string, "base64url"),
+  ]);
+  try {
+    ECDH.convertKey(point, "secp384r1");
+    return point;
+  } catch (e) {
+    throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: not a point on P-384`, {
+      cause: e,
+      details: { problems: [{ path: field, message: "not a point on P-384" }] },
+    });
+  }
+}
+
+/** A validated key: its point, and its KeyObject once someone needed it. */
+class CheckedKey {
+  private object: KeyObject | undefined;
+  constructor(readonly point: Buffer) {}
+  get key(): KeyObject {
+    this.object ??= createPublicKey({ key: spkiFromPoint(this.point), format: "der", type: "spki" });
+    return this.object;
+  }
+}
+
+const checkedKeys = new Map<string, CheckedKey>();
+const CHECKED_KEYS_MAX = 10_000;
+
+/**
+ * pointFromJwk plus a KeyObject (created on first use), for a key seen again and again (the
+ * attested TEE key: at /attest, for its certificate, for each resource response): validated keys
+ * are remembered (at most 10 000, oldest forgotten first).
+ */
+export function checkedKeyFromJwk(
+  jwk: EcPublicJwk,
+  field: string,
+): { readonly point: Buffer; readonly key: KeyObject } {
+  const id = `${jwk.x}.${jwk.y}`;
+  const hit = checkedKeys.get(id);
+  if (hit && jwk.kty === "EC" && jwk.crv === "P-384") return hit;
+  const entry = new CheckedKey(checkedPoint(jwk, field));
+  if (checkedKeys.size >= CHECKED_KEYS_MAX) checkedKeys.delete(checkedKeys.keys().next().value as string);
+  checkedKeys.set(id, entry);
+  return entry;
+}
+
+/** The point of checkedKeyFromJwk. */
+export function checkedPointFromJwk(jwk: EcPublicJwk, field: string): Buffer {
+  return checkedKeyFromJwk(jwk, field).point;
+}
+
+/** DER SubjectPublicKeyInfo of a P-384 point (RFC 5480). */
+export function spkiFromPoint(point: Uint8Array): Buffer {
+  return seq(seq(oid(OID_EC_PUBLIC_KEY), oid(OID_SECP384R1)), bits(point));
+}
+
+/** Node KeyObject for a P-384 point (to verify broker signatures). */
+export function publicKeyFromPoint(point: Uint8Array): KeyObject {
+  return createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" });
+}
+
+/** RFC 7638 thumbprint (SHA-256, base64url) of an EC public JWK: members crv, kty, x, y in order. */
+export function jwkThumbprint(jwk: Pick<EcPublicJwk, "crv" | "kty" | "x" | "y">): string {
+  const canonical = `{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`;
+  return createHash("sha256").update(canonical).digest("base64url");
+}

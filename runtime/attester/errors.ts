@@ -1,0 +1,56 @@
+/**
+ * Errors of the attester side (runtime/attester): evidence providers inside the guest and the KBS
+ * client that trades evidence for keys.
+ */
+import { CodedError } from "../../core/errors.js";
+
+/** Every attester error code. */
+export const ATTESTER_ERROR_CODES = [
+  // evidence providers
+  "EVIDENCE_UNAVAILABLE",
+  "EVIDENCE_MALFORMED",
+  // KBS client
+  "CLIENT_PROTOCOL_ERROR",
+  "CLIENT_DECRYPT_FAILED",
+  "CLIENT_CONFIG_INVALID",
+] as const;
+
+/** Stable code of an attester failure. */
+export type AttesterErrorCode = (typeof ATTESTER_ERROR_CODES)[number];
+
+/** Non-secret facts a client error carries about the server's answer. */
+export interface AttesterErrorDetails {
+  /** HTTP status the client received. */
+  readonly status?: number;
+  /** Code the server reported. */
+  readonly serverCode?: string;
+  /** Drift class the server reported. */
+  readonly driftClass?: string;
+}
+
+/** A failure on the attester side with a stable `code`; `cause` is forwarded. */
+export class AttesterError extends CodedError<AttesterErrorCode> {
+  /** Field path of the offending value, when one applies (`evidence`, `keyBroker.url`). */
+  readonly path: string | undefined;
+  readonly details: AttesterErrorDetails;
+
+  constructor(
+    code: AttesterErrorCode,
+    message: string,
+    options: {
+      readonly cause?: unknown;
+      readonly path?: string;
+      readonly details?: AttesterErrorDetails;
+      readonly problems?: readonly { readonly path: string; readonly message: string }[];
+    } = {},
+  ) {
+    super(code, message, options);
+    this.path = options.path;
+    this.details = options.details ?? {};
+  }
+}
+
+/** True when `e` is an {@link AttesterError}, optionally with the given code. */
+export function isAttesterError(e: unknown, code?: AttesterErrorCode): e is AttesterError {
+  return e instanceof AttesterError && (code === undefined || e.code === code);
+}

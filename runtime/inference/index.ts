@@ -1,0 +1,2 @@
+/** Module face of `runtime/inference`: everything other modules may import from it. */
+export { sealAndSignModel } from "./model/seal.js";

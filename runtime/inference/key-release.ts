@@ -1,0 +1,98 @@
+/**
+ * `KeyRelease` from plain options, for runtime/inference/main.ts (its `keyBroker` config section):
+ *
+ *   { "url": "https://127.0.0.1:8444", "caFile": ".sandbox/keybroker/state/ca.pem",
+ *     "evidence": { "kind": "simulated-snp", "dir": ".sandbox/snp", "measurement": "<96 hex>" },
+ *     "sessionKey": false }
+ *
+ * Relative paths resolve against `baseDir` (default the working directory). `evidence.kind` is
+ * `simulated-snp` (dev: `dir`, `measurement`, optional `reportedTcb`, `debug`), `configfs-tsm`
+ * (optional `root`) or `snpguest` (optional `binary`): the verifier's providers.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import {
+  configfsTsmProvider,
+  KbsClient,
+  kbsEvidence,
+  snpguestProvider,
+  type KbsEvidenceProvider,
+  type ReleasedCredentials,
+} from "../attester/index.js";
+import { SimulatedSnp, simulatedSnpEvidence } from "../simulators/index.js";
+import { InferenceError } from "./errors.js";
+
+const tcb = z.strictObject({
+  bootloader: z.number().int(),
+  tee: z.number().int(),
+  snp: z.number().int(),
+  microcode: z.number().int(),
+  fmc: z.number().int().optional(),
+});
+
+/** Options schema. */
+export const keyReleaseOptionsSchema = z.strictObject({
+  url: z.string().url(),
+  caFile: z.string().min(1),
+  evidence: z.discriminatedUnion("kind", [
+    z.strictObject({
+      kind: z.literal("simulated-snp"),
+      dir: z.string().min(1),
+      measurement: z.string().regex(/^[0-9a-f]{96}$/),
+      reportedTcb: tcb.optional(),
+      debug: z.boolean().optional(),
+    }),
+    z.strictObject({ kind: z.literal("configfs-tsm"), root: z.string().min(1).optional() }),
+    z.strictObject({ kind: z.literal("snpguest"), binary: z.string().min(1).optional() }),
+  ]),
+  sessionKey: z.boolean().default(false),
+});
+
+/** What runtime/inference calls at boot. */
+export interface KeyReleaseClient {
+  release(request: { readonly keyIds: readonly string[] }): Promise<ReleasedCredentials>;
+}
+
+/**
+ * Builds the boot seam from options (validated; CONFIG_INVALID lists every problem).
+ *
+ * @example const keyRelease = keyReleaseFromOptions(config.keyBroker, dirname(configFile));
+ */
+export function keyReleaseFromOptions(options: Record<string, unknown>, baseDir = process.cwd()): KeyReleaseClient {
+  const r = keyReleaseOptionsSchema.safeParse(options);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => ({ path: `keyBroker.${i.path.join(".")}`, message: i.message }));
+    throw new InferenceError(
+      "CONFIG_INVALID",
+      `invalid key broker client options: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      { problems },
+    );
+  }
+  const o = r.data;
+  return {
+    async release(request) {
+      const ca = readFileSync(resolve(baseDir, o.caFile), "utf8");
+      const e = o.evidence;
+      let evidence: KbsEvidenceProvider;
+      if (e.kind === "simulated-snp") {
+        const sim = await SimulatedSnp.open({ dir: resolve(baseDir, e.dir) });
+        evidence = simulatedSnpEvidence(sim, {
+          measurement: e.measurement,
+          ...(e.reportedTcb ? { reportedTcb: e.reportedTcb } : {}),
+          ...(e.debug ? { policy: { smt: true, debug: true } } : {}),
+        });
+      } else if (e.kind === "configfs-tsm") {
+        evidence = kbsEvidence(configfsTsmProvider(e.root ? { root: e.root } : {}));
+      } else {
+        evidence = kbsEvidence(snpguestProvider(e.binary ? { binary: e.binary } : {}));
+      }
+      const client = new KbsClient({ url: o.url, ca, evidence });
+      try {
+        return await client.release({ keyIds: request.keyIds, sessionKey: o.sessionKey });
+      } finally {
+        client.close();
+      }
+    },
+  };
+}

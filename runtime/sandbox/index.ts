@@ -1,0 +1,4 @@
+/** Module face of `runtime/sandbox`: everything other modules may import from it. */
+export { TAMPER_MODES, type TamperMode } from "./configs.js";
+export { isSandboxError } from "./errors.js";
+export { DEFAULT_SANDBOX_DIR, PROJECT_ROOT, sandboxLayout, type SandboxLayout } from "./layout.js";
