@@ -40,8 +40,6 @@ export {
   type SnpReportFields,
 } from "./abi/report.js";
 export { decodeTcb, encodeTcb, tcbComponents, type TcbLayout, type TcbVersion } from "./abi/tcb.js";
-export { SimulatedSnp, type SimulatedEvidence, type SimulatedSnpOptions } from "../simulators/index.js";
-export { SIMULATED_DEFAULT_TCB, type SimulatedReportInput } from "../simulators/index.js";
 export {
   MAX_RESULT_TTL_SECONDS,
   RESULT_TOKEN_TYPE,
