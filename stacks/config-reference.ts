@@ -1,7 +1,7 @@
 /**
  * Renders the config reference (every key, type, default, meaning) as a Markdown table from the
- * schema itself, so the README cannot drift from the code. `npx tsx scripts/config-reference.ts`
- * prints it; a test checks the README's copy is current.
+ * schema itself, so the docs cannot drift from the code. `npx tsx scripts/config-reference.ts`
+ * writes it to `docs/configuration.md`; `test/stacks/config-reference.test.ts` checks that copy is current.
  */
 import { z } from "zod";
 import { CONFIG_NAMESPACE } from "./config-errors.js";
@@ -74,4 +74,19 @@ export function configReference(): string {
     `| \`${CONFIG_NAMESPACE}:releaseSigningKey\` | secret string | required | release signing private key, PKCS#8 PEM (name set by \`golden.signingKeySecret\`) |`,
   );
   return `${rows.join("\n")}\n`;
+}
+
+/** The whole `docs/configuration.md` page: a short introduction and {@link configReference}'s table. */
+export function configurationPage(): string {
+  return [
+    "# Configuration reference",
+    "",
+    "<!-- Generated from stacks/config-schema.ts by `npx tsx scripts/config-reference.ts`; do not edit. -->",
+    "",
+    "Every key of `stacks/Pulumi.<env>.yaml` (`confidential-inference:<key>`), generated from the schema in",
+    "`stacks/config-schema.ts`. The program validates the whole configuration before it creates any resource",
+    "and lists every bad key by its path; how to set secrets and deploy is in [deploy.md](deploy.md).",
+    "",
+    configReference(),
+  ].join("\n");
 }

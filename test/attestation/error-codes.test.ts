@@ -10,7 +10,7 @@ describe("attestation error codes: errors.ts, the exported array and the README 
     const source = readFileSync(join(ROOT, "runtime/attestation/errors.ts"), "utf8");
     const array = source.split("ATTESTATION_ERROR_CODES = [")[1]?.split("] as const")[0] ?? "";
     const fromSource = [...array.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const readme = readFileSync(join(ROOT, "docs/errors.md"), "utf8");
     const section = readme.split("### Error codes (`runtime/attestation/errors.ts`)")[1]?.split("\n## ")[0] ?? "";
     const fromReadme = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(fromSource).toEqual([...ATTESTATION_ERROR_CODES]);

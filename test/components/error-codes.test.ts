@@ -10,7 +10,7 @@ describe("component error codes: errors.ts, the exported array and the README ag
     const source = readFileSync(join(ROOT, "components/errors.ts"), "utf8");
     const array = source.split("_CODES = [")[1]?.split("] as const")[0] ?? "";
     expect([...array.matchAll(/^\s+"([A-Z_]+)",$/gm)].map((m) => m[1])).toEqual([...COMPONENT_ERROR_CODES]);
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const readme = readFileSync(join(ROOT, "docs/errors.md"), "utf8");
     const table = readme.split("### Component error codes")[1]?.split("\n\n")[2] ?? "";
     expect([...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1])).toEqual([...COMPONENT_ERROR_CODES]);
   });

@@ -54,7 +54,7 @@ describe("gateway error codes", () => {
         .split(";")[0]!
         .matchAll(/"([A-Z_]+)"/g),
     ].map((m) => m[1]);
-    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    const readme = readFileSync(join(__dirname, "../../docs/errors.md"), "utf8");
     const table = readme.split("<!-- gateway-errors:start -->\n")[1]?.split("<!-- gateway-errors:end -->")[0] ?? "";
     const rows = table
       .split("\n")

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INFERENCE_ERROR_CODES, INFERENCE_ERROR_STATUS, InferenceError } from "../../runtime/inference/errors.js";
 
-const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+const readme = readFileSync(join(__dirname, "../../docs/errors.md"), "utf8");
 const table = readme.split("<!-- inference-errors:start -->\n")[1]?.split("<!-- inference-errors:end -->")[0] ?? "";
 const rows = table
   .split("\n")

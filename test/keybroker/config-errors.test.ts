@@ -74,7 +74,7 @@ describe("configuration", () => {
 
 describe("error codes", () => {
   it("errors.ts, the exported array, the HTTP map and the README table are the same set", () => {
-    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    const readme = readFileSync(join(__dirname, "../../docs/errors.md"), "utf8");
     const section = readme.split("<!-- keybroker-errors:start -->")[1]?.split("<!-- keybroker-errors:end -->")[0] ?? "";
     const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])] as const);
     expect(rows.map((r) => r[0])).toEqual([...KEY_BROKER_ERROR_CODES]);

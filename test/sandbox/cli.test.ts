@@ -146,7 +146,7 @@ describe("sandbox error codes", () => {
         .split(";")[0]!
         .matchAll(/"([A-Z_]+)"/g),
     ].map((m) => m[1]);
-    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    const readme = readFileSync(join(__dirname, "../../docs/errors.md"), "utf8");
     const table = readme.split("<!-- sandbox-errors:start -->\n")[1]?.split("<!-- sandbox-errors:end -->")[0] ?? "";
     const rows = table
       .split("\n")

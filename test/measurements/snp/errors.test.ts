@@ -286,7 +286,7 @@ describe("SnpMeasurementError codes", () => {
     const source = readFileSync(join(__dirname, "../../../measurements/snp/errors.ts"), "utf8");
     const list = source.split("SNP_MEASUREMENT_ERROR_CODES = [")[1]?.split("] as const")[0] ?? "";
     const inSource = [...list.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
-    const readme = readFileSync(join(__dirname, "../../../README.md"), "utf8");
+    const readme = readFileSync(join(__dirname, "../../../docs/errors.md"), "utf8");
     const table =
       readme.split("<!-- snp-measure-errors:start -->")[1]?.split("<!-- snp-measure-errors:end -->")[0] ?? "";
     const inReadme = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
