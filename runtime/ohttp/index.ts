@@ -61,3 +61,28 @@ export {
   type SymmetricAlgorithm,
 } from "./key-config.js";
 export { AEAD_ID, DEFAULT_SUITE, describeSuite, type HpkeSuite, KDF_ID, KEM_ID } from "./suites.js";
+export { ChunkedRequestDecoder, ChunkedRequestEncoder, MEDIA_TYPE_OHTTP_CHUNKED_REQ } from "./chunked-request.js";
+export {
+  ChunkedResponseDecoder,
+  ChunkedResponseEncoder,
+  type ChunkedResponseEncoderOptions,
+  MEDIA_TYPE_OHTTP_CHUNKED_RES,
+} from "./chunked-response.js";
+export {
+  type ChunkLimits,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_CHUNK_BYTES,
+  DEFAULT_MAX_STREAM_BYTES,
+} from "./chunk-framing.js";
+export { type ChunkOpener, type ChunkSealer, openStream, sealStream } from "./chunked-stream.js";
+export {
+  decapsulateRequest,
+  type DecapsulateOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  encapsulateRequest,
+  type EncapsulateOptions,
+  MEDIA_TYPE_OHTTP_REQ,
+  MEDIA_TYPE_OHTTP_RES,
+  type OhttpClientRequest,
+  type OhttpServerRequest,
+} from "./ohttp.js";
