@@ -122,7 +122,12 @@ export async function setupBaseRecipient(
   };
 }
 
-/** HKDF Extract and Expand of the suite's KDF (RFC 5869), unlabeled as RFC 9458 section 4.4 uses them. */
+/**
+ * `Expand(Extract(salt, ikm), info, L)` for each output with the suite's KDF (RFC 5869), unlabeled as
+ * RFC 9458 section 4.4 uses it. `@hpke/core`'s bare `extract` only takes a hash-sized salt (HPKE's own
+ * use) while OHTTP's salt is `enc || response_nonce`, so this goes through its WebCrypto HKDF
+ * `extractAndExpand`, which recomputes the one-HMAC Extract per output.
+ */
 export async function kdfExtractExpand(
   suite: HpkeSuite,
   salt: Uint8Array,
@@ -130,8 +135,7 @@ export async function kdfExtractExpand(
   outputs: readonly { readonly info: Uint8Array; readonly length: number }[],
 ): Promise<Uint8Array[]> {
   const kdf = suiteFor(suite).kdf;
-  const prk = await kdf.extract(salt, ikm);
-  return Promise.all(outputs.map(async (o) => toBytes(await kdf.expand(prk, o.info, o.length))));
+  return Promise.all(outputs.map(async (o) => toBytes(await kdf.extractAndExpand(salt, ikm, o.info, o.length))));
 }
 
 /** One AEAD key (RFC 9180 section 7.3 algorithms) for sealing/opening with explicit nonces. */
