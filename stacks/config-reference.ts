@@ -4,7 +4,7 @@
  * prints it; a test checks the README's copy is current.
  */
 import { z } from "zod";
-import { CONFIG_NAMESPACE } from "./config-errors.js";
+import { CONFIG_NAMESPACE } from "./errors.js";
 import { stackConfigSchema } from "./config-schema.js";
 
 interface JsonSchema {
