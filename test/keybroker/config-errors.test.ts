@@ -33,7 +33,7 @@ describe("configuration", () => {
         { path: "extra", message: "unknown key" },
         { path: "hsm.pin", message: "unknown key" },
         { path: "hsm.tokenLabel", message: "Too small: expected string to have >=1 characters" },
-        { path: "ttl.tokenSeconds", message: "Too small: expected number to be >0" },
+        { path: "ttl.tokenSeconds", message: "Too small: expected number to be >=1" },
       ]);
       expect((e as Error).message).not.toContain("1234");
     }
