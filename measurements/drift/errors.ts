@@ -6,7 +6,7 @@
  */
 import { CodedError } from "../../core/errors.js";
 
-/** Every finding code, errors first, in README order. */
+/** Every finding code, errors first, in documentation order. */
 export const DRIFT_ERROR_CODES = [
   "PLATFORM_MISMATCH",
   "ENVIRONMENT_MISMATCH",
