@@ -51,6 +51,8 @@ import { ConfigError, FileError, STACK_ERROR_CODES, STACK_ERROR_MEANINGS } from 
 export interface ErrorColumn {
   readonly header: string;
   readonly values: Readonly<Record<string, string>>;
+  /** Where the column goes: before the meaning (short values) or after it; default before. */
+  readonly after?: boolean;
 }
 
 /** One module's public error codes. */
@@ -156,7 +158,7 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
     classes: [SandboxError],
     codes: SANDBOX_ERROR_CODES,
     meanings: SANDBOX_ERROR_MEANINGS,
-    extra: { header: "what to do", values: SANDBOX_ERROR_FIXES },
+    extra: { header: "what to do", values: SANDBOX_ERROR_FIXES, after: true },
     intro:
       "`attestctl sandbox` prints `attestctl sandbox: CODE: message` on stderr and exits 1 (usage errors exit 2). " +
       "Service logs are in `.sandbox/logs/`; the broker's decisions in `.sandbox/keybroker/state/audit.log`.",
@@ -188,13 +190,22 @@ function cell(text: string): string {
 }
 
 function table(m: ErrorModule): string[] {
-  const headers = ["code", ...(m.status ? ["HTTP"] : []), ...(m.extra ? [m.extra.header] : []), "meaning"];
+  const before = m.extra && !m.extra.after ? m.extra : undefined;
+  const after = m.extra?.after ? m.extra : undefined;
+  const headers = [
+    "code",
+    ...(m.status ? ["HTTP"] : []),
+    ...(before ? [before.header] : []),
+    "meaning",
+    ...(after ? [after.header] : []),
+  ];
   const rows = m.codes.map((code) => {
     const cells = [
       `\`${code}\``,
       ...(m.status ? [String(m.status[code])] : []),
-      ...(m.extra ? [cell(m.extra.values[code] ?? "")] : []),
+      ...(before ? [cell(before.values[code] ?? "")] : []),
       cell(m.meanings[code] ?? ""),
+      ...(after ? [cell(after.values[code] ?? "")] : []),
     ];
     return `| ${cells.join(" | ")} |`;
   });
