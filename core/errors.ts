@@ -1,13 +1,18 @@
 /**
  * The one error base of the project. Every module's error class extends {@link CodedError} and
- * declares its codes as a `const` tuple plus a string union (STYLE.md rule 8):
+ * declares its codes in its `errors.ts` as a `const` tuple, the string union of it and a one-line
+ * meaning per code (STYLE.md rule 8; `docs/errors.md` is generated from them by
+ * `npx tsx scripts/error-reference.ts`). Modules that answer over HTTP add a status per code
+ * (`X_ERROR_STATUS`) and map errors with `runtime/http`.
  *
  * @example
  * export const WIDGET_ERROR_CODES = ["WIDGET_INVALID", "WIDGET_MISSING"] as const;
  * export type WidgetErrorCode = (typeof WIDGET_ERROR_CODES)[number];
- * export class WidgetError extends CodedError<WidgetErrorCode> {
- *   override readonly name = "WidgetError";
- * }
+ * export const WIDGET_ERROR_MEANINGS: Readonly<Record<WidgetErrorCode, string>> = {
+ *   WIDGET_INVALID: "the widget file does not fit the schema; `problems` lists every field path",
+ *   WIDGET_MISSING: "no widget with that name",
+ * };
+ * export class WidgetError extends CodedError<WidgetErrorCode> {}
  * throw new WidgetError("WIDGET_INVALID", "widget.size: must be positive", { problems });
  *
  * Untrusted bad input raises a domain error with a stable `code`; caller misuse raises `TypeError`.
