@@ -1,33 +1,45 @@
 /**
  * Errors raised by the Pulumi components at deploy time, when what a host or a key reports does
- * not match what the stack expects. Invalid component arguments are caller misuse and raise
- * `pulumi.InputPropertyError` / `pulumi.InputPropertiesError` instead (see `args.ts`).
+ * not match what the stack expects.
+ *
+ * Invalid component *arguments* are caller misuse and raise `pulumi.InputPropertyError` /
+ * `pulumi.InputPropertiesError` instead (STYLE.md rule 6, see `args.ts`): the Pulumi engine shows
+ * those against the resource's `propertyPath`, before any child exists. `ComponentError` is for what
+ * only a deploy can find out (a host's inventory, a key's public half), so it has a stable code.
  */
+import { CodedError, type CodedErrorOptions } from "../core/errors.js";
 
 /** Every component error code, in documentation order. */
 export const COMPONENT_ERROR_CODES = [
-  /** The host preflight printed something that is not a valid inventory. */
   "HOST_INVENTORY_INVALID",
-  /** The host is a different EPYC generation than the stack says. */
   "HOST_PRODUCT_MISMATCH",
-  /** The host's reported TCB is below the stack's TCB floor for its product: patch first. */
   "HOST_BELOW_TCB_FLOOR",
-  /** The host's chip id is not in `attestation.chipAllowlist`. */
   "HOST_CHIP_NOT_ALLOWED",
-  /** The release signing private key does not match the pinned `golden.publicKey`. */
   "SIGNING_KEY_MISMATCH",
 ] as const;
 
 /** Stable codes of component failures. */
 export type ComponentErrorCode = (typeof COMPONENT_ERROR_CODES)[number];
 
-/** A deploy-time failure of a component, with a stable `code`. */
-export class ComponentError extends Error {
-  readonly code: ComponentErrorCode;
+/** One line per code: what happened (docs/errors.md is generated from it). */
+export const COMPONENT_ERROR_MEANINGS: Readonly<Record<ComponentErrorCode, string>> = {
+  HOST_INVENTORY_INVALID:
+    "the host preflight printed something that is not a valid inventory (`problems` lists the fields)",
+  HOST_PRODUCT_MISMATCH: "the host is a different EPYC generation than `hosts[].product` says",
+  HOST_BELOW_TCB_FLOOR:
+    "the host's reported TCB is below `attestation.tcbFloors` for its product: patch the host first",
+  HOST_CHIP_NOT_ALLOWED: "the host's chip id is not in `attestation.chipAllowlist`",
+  SIGNING_KEY_MISMATCH: "the release signing private key does not match the pinned `golden.publicKey`",
+};
 
-  constructor(code: ComponentErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ComponentError";
-    this.code = code;
+/** A deploy-time failure of a component, with a stable `code`; `cause` is forwarded. */
+export class ComponentError extends CodedError<ComponentErrorCode> {
+  constructor(code: ComponentErrorCode, message: string, options: CodedErrorOptions = {}) {
+    super(code, message, options);
   }
+}
+
+/** True when `e` is a {@link ComponentError} (optionally with the given code). */
+export function isComponentError(e: unknown, code?: ComponentErrorCode): e is ComponentError {
+  return e instanceof ComponentError && (code === undefined || e.code === code);
 }

@@ -1,6 +1,13 @@
 /** Module face of `components`: everything other modules may import from it. */
 export { type PinnedArtifact } from "./artifacts.js";
 export { ConfidentialVm } from "./cvm/confidential-vm.js";
+export {
+  COMPONENT_ERROR_CODES,
+  COMPONENT_ERROR_MEANINGS,
+  ComponentError,
+  type ComponentErrorCode,
+  isComponentError,
+} from "./errors.js";
 export { type HostInventory } from "./host/inventory.js";
 export { SevSnpHost } from "./host/sev-snp-host.js";
 export { InferenceService } from "./inference/inference-service.js";

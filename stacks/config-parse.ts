@@ -3,7 +3,8 @@
  * `stacks/config.ts` feeds it `pulumi.runtime.allConfig()`, tests feed it the stack YAML files.
  */
 import type { z } from "zod";
-import { CONFIG_NAMESPACE, ConfigError, formatPath, type ConfigProblem } from "./config-errors.js";
+import { problemsFromIssues, sortProblems } from "../core/errors.js";
+import { CONFIG_NAMESPACE, ConfigError, type ConfigProblem } from "./errors.js";
 import { checkRules, requiredSecretKeys } from "./config-rules.js";
 import { stackConfigSchema, stackConfigShape, type StackConfig } from "./config-schema.js";
 
@@ -63,24 +64,7 @@ function issueMessage(issue: z.core.$ZodRawIssue): string {
 }
 
 function toProblems(error: z.ZodError): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
-    } else if (issue.code === "invalid_key" && issue.path.length > 0) {
-      problems.push({
-        path: formatPath(issue.path),
-        message: "invalid name (lower-case letters, digits, '.', '_', '-')",
-      });
-    } else {
-      problems.push({ path: formatPath(issue.path), message: issue.message });
-    }
-  }
-  return problems;
-}
-
-function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message.localeCompare(b.message)));
+  return problemsFromIssues(error.issues, { invalidKey: "invalid name (lower-case letters, digits, '.', '_', '-')" });
 }
 
 /**

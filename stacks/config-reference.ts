@@ -4,7 +4,7 @@
  * writes it to `docs/configuration.md`; `test/stacks/config-reference.test.ts` checks that copy is current.
  */
 import { z } from "zod";
-import { CONFIG_NAMESPACE } from "./config-errors.js";
+import { CONFIG_NAMESPACE } from "./errors.js";
 import { stackConfigSchema } from "./config-schema.js";
 
 interface JsonSchema {

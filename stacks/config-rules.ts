@@ -2,7 +2,7 @@
  * Cross-field rules of the stack configuration: references between sections, uniqueness, and the
  * stricter rules for staging and prod. Pure: takes the schema-validated config, returns problems.
  */
-import type { ConfigProblem } from "./config-errors.js";
+import type { ConfigProblem } from "./errors.js";
 import type { StackConfig } from "./config-schema.js";
 
 const ROOT_OF_PRODUCT = { Milan: "amd-milan", Genoa: "amd-genoa", Turin: "amd-turin" } as const;

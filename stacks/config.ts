@@ -3,7 +3,7 @@
  * any resource is created and hands typed values (and secrets as `pulumi.Output`) to the program.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./config-errors.js";
+import { CONFIG_NAMESPACE } from "./errors.js";
 import { parseStackConfig } from "./config-parse.js";
 import type { StackConfig } from "./config-schema.js";
 

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseGoldenConfig, type GoldenSource } from "../measurements/manifest/index.js";
 import { parseStackConfig } from "./config-parse.js";
+import { FileError } from "./errors.js";
 import { goldenSourceFromStackConfig } from "./golden-inputs.js";
 import { stackConfigFromDocument } from "./stack-file.js";
 
@@ -18,11 +19,6 @@ export interface LoadedGoldenConfig extends GoldenSource {
   /** Directory artifact paths are relative to. */
   readonly root: string;
   readonly artifactBytes: ReadonlyMap<string, Uint8Array>;
-}
-
-/** A file could not be read or decoded (exit 1, message names the file). */
-export class FileError extends Error {
-  override readonly name = "FileError";
 }
 
 /** Reads a file, naming it in the error. */

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { formatTcb, isBelow, type TcbComponents } from "../../measurements/drift/index.js";
+import { problemsFromIssues } from "../../core/errors.js";
 import { ComponentError } from "../errors.js";
 
 const svn = z.number().int().min(0).max(255);
@@ -61,9 +62,11 @@ export function parseInventory(host: string, stdout: string): HostInventory {
   }
   const result = inventorySchema.safeParse(json);
   if (!result.success) {
-    const fields = result.error.issues.map((i) => i.path.join(".") || "(root)").join(", ");
+    const problems = problemsFromIssues(result.error.issues);
+    const fields = [...new Set(problems.map((p) => p.path))].join(", ");
     throw new ComponentError("HOST_INVENTORY_INVALID", `host ${host}: invalid inventory field(s): ${fields}`, {
       cause: result.error,
+      problems,
     });
   }
   const { schema: _schema, ...inv } = result.data;

@@ -4,8 +4,9 @@
  * on untrusted input: invalid evidence is a drift class, malformed claims are caller misuse
  * (TypeError).
  */
+import { CodedError } from "../../core/errors.js";
 
-/** Every finding code, errors first, in README order. */
+/** Every finding code, errors first, in documentation order. */
 export const DRIFT_ERROR_CODES = [
   "PLATFORM_MISMATCH",
   "ENVIRONMENT_MISMATCH",
@@ -18,20 +19,24 @@ export const DRIFT_ERROR_CODES = [
   "ARTIFACT_REBUILT",
 ] as const;
 
-/**
- * Errors (the new manifest is wrong or not comparable):
- * - `PLATFORM_MISMATCH`, `ENVIRONMENT_MISMATCH`: the manifests describe different platforms or environments.
- * - `MEASUREMENT_UNEXPLAINED`: a shape's measurement changed but none of its measured inputs did.
- * - `MEASUREMENT_NOT_UPDATED`: a measured input changed but the measurement did not (stale or hand-edited).
- *
- * Warnings (legitimate, but a reviewer must look):
- * - `RELEASE_NOT_BUMPED`: the content changed under the same release id.
- * - `TCB_FLOOR_LOWERED`: a floor component went down or a product's floor was removed.
- * - `POLICY_WIDENED`: `allowedPolicyBits` gained bits (e.g. DEBUG, MIGRATE_MA, SMT).
- * - `ALLOWLIST_REMOVED`: `chipAllowlist`, `hostData` or `idKeyDigests` was removed (now unconstrained).
- * - `ARTIFACT_REBUILT`: an artifact's digest changed while its `source` did not (not reproducible, or tampered).
- */
+/** Stable code of a comparison finding (see {@link DRIFT_ERROR_MEANINGS}). */
 export type DriftErrorCode = (typeof DRIFT_ERROR_CODES)[number];
+
+/**
+ * One line per code (docs/errors.md is generated from it). Errors: the new manifest is wrong or not
+ * comparable; warnings: legitimate, but a reviewer must look.
+ */
+export const DRIFT_ERROR_MEANINGS: Readonly<Record<DriftErrorCode, string>> = {
+  PLATFORM_MISMATCH: "the manifests are for different platforms",
+  ENVIRONMENT_MISMATCH: "the manifests are for different environments",
+  MEASUREMENT_UNEXPLAINED: "a measurement changed but none of its measured inputs did",
+  MEASUREMENT_NOT_UPDATED: "a measured input changed but the measurement did not (stale or hand-edited)",
+  RELEASE_NOT_BUMPED: "the content changed under the same release id",
+  TCB_FLOOR_LOWERED: "a floor component went down, or a product's floor was removed",
+  POLICY_WIDENED: "`allowedPolicyBits` gained bits (e.g. DEBUG, MIGRATE_MA, SMT)",
+  ALLOWLIST_REMOVED: "`chipAllowlist`, `hostData` or `idKeyDigests` was removed (now unconstrained)",
+  ARTIFACT_REBUILT: "an artifact's digest changed while its `source` did not (not reproducible, or tampered)",
+};
 
 /** Codes that are errors; all others are warnings. */
 export const DRIFT_ERROR_SEVERITY: Readonly<Record<DriftErrorCode, "error" | "warning">> = {
@@ -54,20 +59,26 @@ export interface DriftFinding {
   readonly message: string;
 }
 
-/** A comparison found errors (thrown by `assertNoDriftErrors`). */
-export class DriftError extends Error {
-  readonly code: DriftErrorCode;
+/**
+ * A comparison found errors (thrown by `assertNoDriftErrors`). `code` is the first finding's code;
+ * `findings` keeps every code, and `problems` the same findings as field-path problems.
+ */
+export class DriftError extends CodedError<DriftErrorCode> {
   readonly findings: readonly DriftFinding[];
 
-  constructor(findings: readonly DriftFinding[], options: { cause?: unknown } = {}) {
+  constructor(findings: readonly DriftFinding[], options: { readonly cause?: unknown } = {}) {
     const first = findings[0];
     if (first === undefined) throw new TypeError("DriftError needs at least one finding");
     super(
+      first.code,
       `golden manifest comparison failed (${findings.length} error${findings.length === 1 ? "" : "s"}):\n${findings.map((f) => `${f.code}: ${f.path === "" ? "" : `${f.path}: `}${f.message}`).join("\n")}`,
-      options.cause === undefined ? undefined : { cause: options.cause },
+      { ...options, problems: findings.map((f) => ({ path: f.path, message: f.message })) },
     );
-    this.name = "DriftError";
-    this.code = first.code;
     this.findings = findings;
   }
+}
+
+/** True when `e` is a {@link DriftError} (optionally whose first finding has the given code). */
+export function isDriftError(e: unknown, code?: DriftErrorCode): e is DriftError {
+  return e instanceof DriftError && (code === undefined || e.code === code);
 }

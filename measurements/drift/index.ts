@@ -21,10 +21,12 @@ export {
 } from "./compare.js";
 export {
   DRIFT_ERROR_CODES,
+  DRIFT_ERROR_MEANINGS,
   DRIFT_ERROR_SEVERITY,
   DriftError,
   type DriftErrorCode,
   type DriftFinding,
+  isDriftError,
 } from "./errors.js";
 export { abbreviate, renderComparisonMarkdown } from "./markdown.js";
 export {

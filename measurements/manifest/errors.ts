@@ -3,8 +3,9 @@
  * `code`; untrusted bad input (a manifest file, a JWS, a golden config, artifact bytes) raises
  * `ManifestError`, caller misuse (a wrong argument type, an unsuitable key) raises `TypeError`.
  */
+import { CodedError, type CodedErrorOptions, type Problem } from "../../core/errors.js";
 
-/** Every error code of `measurements/manifest`, in README order. */
+/** Every error code of `measurements/manifest`, in documentation order. */
 export const MANIFEST_ERROR_CODES = [
   "MANIFEST_MALFORMED",
   "MANIFEST_INVALID",
@@ -16,58 +17,44 @@ export const MANIFEST_ERROR_CODES = [
   "MEASUREMENT_FAILED",
 ] as const;
 
-/**
- * Stable codes:
- * - `MANIFEST_MALFORMED`: not UTF-8 JSON.
- * - `MANIFEST_INVALID`: JSON, but the schema or a cross-field rule fails (`problems` lists all).
- * - `MANIFEST_NOT_CANONICAL`: a signed payload is not the canonical serialisation of its manifest.
- * - `MANIFEST_SIGNATURE_INVALID`: the JWS is malformed, has a header other than ours, an algorithm
- *   other than ES384, or a signature that does not verify with the pinned key.
- * - `MANIFEST_SIGNER_FAILED`: the signer (software or HSM) threw or returned other than 96 bytes.
- * - `GOLDEN_CONFIG_INVALID`: the golden config (dedicated format or stack file) is invalid.
- * - `ARTIFACT_MISMATCH`: artifact bytes do not match their pinned sha256 or size.
- * - `MEASUREMENT_FAILED`: the launch-digest calculator refused a launch shape (cause forwarded).
- */
+/** Stable code of a golden-manifest failure (see {@link MANIFEST_ERROR_MEANINGS}). */
 export type ManifestErrorCode = (typeof MANIFEST_ERROR_CODES)[number];
 
-/** One problem found while validating, with the field path it concerns. */
-export interface ManifestProblem {
-  /** Field path, e.g. `launchShapes.runtime-small.inputs.kernel` or `tcbFloors.Milan.snp`; `` for the root. */
-  readonly path: string;
-  /** What is wrong, in words a reviewer can act on. */
-  readonly message: string;
-}
+/** One line per code (docs/errors.md is generated from it). */
+export const MANIFEST_ERROR_MEANINGS: Readonly<Record<ManifestErrorCode, string>> = {
+  MANIFEST_MALFORMED: "not UTF-8 JSON",
+  MANIFEST_INVALID: "schema or cross-field rule failed; `problems` lists every field path",
+  MANIFEST_NOT_CANONICAL: "a signed payload is not the canonical serialisation of its manifest",
+  MANIFEST_SIGNATURE_INVALID:
+    "malformed JWS, foreign header or algorithm (not ES384), or a signature that does not verify with the pinned key",
+  MANIFEST_SIGNER_FAILED: "the signer (software or HSM) threw or returned other than 96 bytes",
+  GOLDEN_CONFIG_INVALID:
+    "the golden config (dedicated file or stack file) is invalid; `problems` lists every field path",
+  ARTIFACT_MISMATCH: "artifact bytes differ from their pinned sha256 or size",
+  MEASUREMENT_FAILED: "the launch-digest calculator refused a launch shape (its error is the cause)",
+};
+
+/**
+ * One problem found while validating, with the field path it concerns
+ * (`launchShapes.runtime-small.inputs.kernel`, `tcbFloors.Milan.snp`; `` for the root).
+ */
+export type ManifestProblem = Problem;
 
 /** Formats a problem as `path: message` (or just `message` at the root). */
-export function formatManifestProblem(problem: ManifestProblem): string {
+export function formatManifestProblem(problem: Problem): string {
   return problem.path === "" ? problem.message : `${problem.path}: ${problem.message}`;
 }
 
-/** A golden-manifest operation failed on untrusted input. */
-export class ManifestError extends Error {
-  readonly code: ManifestErrorCode;
-  /** Every problem found (validation reports all at once); empty when not a validation error. */
-  readonly problems: readonly ManifestProblem[];
-
-  constructor(
-    code: ManifestErrorCode,
-    message: string,
-    options: { problems?: readonly ManifestProblem[]; cause?: unknown } = {},
-  ) {
+/** A golden-manifest operation failed on untrusted input; the message ends with one line per problem. */
+export class ManifestError extends CodedError<ManifestErrorCode> {
+  constructor(code: ManifestErrorCode, message: string, options: CodedErrorOptions = {}) {
     const problems = options.problems ?? [];
     const detail = problems.length === 0 ? "" : `\n${problems.map(formatManifestProblem).join("\n")}`;
-    super(`${message}${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "ManifestError";
-    this.code = code;
-    this.problems = problems;
+    super(code, `${message}${detail}`, options);
   }
 }
 
-/** Renders a zod-style path (`["launchShapes", "a", "vcpus"]`, `["chipAllowlist", 0]`) as `launchShapes.a.vcpus` / `chipAllowlist[0]`. */
-export function manifestPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, part) =>
-      typeof part === "number" ? `${out}[${part}]` : out === "" ? String(part) : `${out}.${String(part)}`,
-    "",
-  );
+/** True when `e` is a {@link ManifestError} (optionally with the given code). */
+export function isManifestError(e: unknown, code?: ManifestErrorCode): e is ManifestError {
+  return e instanceof ManifestError && (code === undefined || e.code === code);
 }

@@ -19,11 +19,12 @@
 import { z } from "zod";
 import { hexInteger } from "./hex-integer.js";
 import { VCPU_TYPES } from "../snp/index.js";
+import { problemCount } from "../../core/errors.js";
 import { ManifestError } from "./errors.js";
 import type { GoldenSource } from "./inputs.js";
 import { encodeGuestPolicy } from "./policy.js";
 import { CREATED_AT_PATTERN, NAME_PATTERN, RELEASE_PATTERN } from "./schema.js";
-import { issueMessage, schemaProblems, sortProblems } from "./validate.js";
+import { issueMessage, schemaProblems } from "./validate.js";
 import { ARTIFACT_KINDS, ENVIRONMENTS, LAUNCH_MODES, SNP_PRODUCTS, VMM_TYPES } from "./types.js";
 
 const name = z
@@ -102,12 +103,10 @@ const goldenConfigSchema = z.strictObject({
 export function parseGoldenConfig(document: unknown): GoldenSource {
   const result = goldenConfigSchema.safeParse(document, { error: issueMessage });
   if (!result.success) {
-    const problems = sortProblems(schemaProblems(result.error));
-    throw new ManifestError(
-      "GOLDEN_CONFIG_INVALID",
-      `invalid golden config (${problems.length} problem${problems.length === 1 ? "" : "s"}):`,
-      { problems },
-    );
+    const problems = schemaProblems(result.error);
+    throw new ManifestError("GOLDEN_CONFIG_INVALID", `invalid golden config (${problemCount(problems)}):`, {
+      problems,
+    });
   }
   const c = result.data;
   const paths: Record<string, string> = {};

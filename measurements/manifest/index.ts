@@ -23,8 +23,10 @@ export {
 export { canonicalJson, canonicalManifestBytes, formatManifest } from "../../core/index.js";
 export {
   MANIFEST_ERROR_CODES,
+  MANIFEST_ERROR_MEANINGS,
   ManifestError,
   formatManifestProblem,
+  isManifestError,
   type ManifestErrorCode,
   type ManifestProblem,
 } from "./errors.js";

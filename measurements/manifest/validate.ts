@@ -3,7 +3,8 @@
  * once with its field path; `parseManifest` throws a `ManifestError` carrying the same list.
  */
 import type { z } from "zod";
-import { ManifestError, manifestPath, type ManifestProblem } from "./errors.js";
+import { problemCount, problemsFromIssues, sortProblems } from "../../core/errors.js";
+import { ManifestError, type ManifestProblem } from "./errors.js";
 import { POLICY_ABI_MASK, POLICY_MUST_BE_ONE, POLICY_RESERVED_MASK, fromHex, policyFlagBits } from "./policy.js";
 import { CREATED_AT_PATTERN, manifestSchema } from "./schema.js";
 import type { ArtifactKind, GoldenManifest, LaunchInputs } from "./types.js";
@@ -41,20 +42,9 @@ export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
-/** Converts zod issues to field-path problems (unknown keys one per key). */
+/** Converts zod issues to field-path problems (unknown keys one per key; the root is ``), sorted by path. */
 export function schemaProblems(error: z.ZodError): ManifestProblem[] {
-  const problems: ManifestProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) problems.push({ path: manifestPath([...issue.path, key]), message: "unknown key" });
-    } else if (issue.code === "invalid_key") {
-      const inner = issue.issues[0]?.message;
-      problems.push({ path: manifestPath(issue.path), message: inner ?? "invalid key" });
-    } else {
-      problems.push({ path: manifestPath(issue.path), message: issue.message });
-    }
-  }
-  return problems;
+  return problemsFromIssues(error.issues, { root: "" });
 }
 
 /** Adds a problem when `ref` names no artifact, or one of another kind. */
@@ -147,12 +137,6 @@ function manifestRules(m: GoldenManifest): ManifestProblem[] {
 }
 
 /** Sorts problems by path, then message. */
-export function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
-  return problems.sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0,
-  );
-}
-
 /**
  * Validates a parsed JSON value as a golden manifest.
  *
@@ -166,7 +150,7 @@ export function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
  */
 export function validateManifest(value: unknown): ManifestProblem[] {
   const result = manifestSchema.safeParse(value, { error: issueMessage });
-  if (!result.success) return sortProblems(schemaProblems(result.error));
+  if (!result.success) return schemaProblems(result.error);
   return sortProblems(manifestRules(result.data));
 }
 
@@ -178,11 +162,9 @@ export function manifestFromJson(value: unknown): GoldenManifest {
   const result = manifestSchema.safeParse(value, { error: issueMessage });
   const problems = result.success ? manifestRules(result.data) : schemaProblems(result.error);
   if (!result.success || problems.length > 0) {
-    throw new ManifestError(
-      "MANIFEST_INVALID",
-      `invalid golden manifest (${problems.length} problem${problems.length === 1 ? "" : "s"}):`,
-      { problems: sortProblems(problems) },
-    );
+    throw new ManifestError("MANIFEST_INVALID", `invalid golden manifest (${problemCount(problems)}):`, {
+      problems: sortProblems(problems),
+    });
   }
   return result.data;
 }

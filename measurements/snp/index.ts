@@ -50,7 +50,9 @@ export {
 export { BSP_RESET_EIP, buildSvsmVmsaPage, buildVmsaPage, type VmsaParams } from "./vmsa.js";
 export {
   SNP_MEASUREMENT_ERROR_CODES,
+  SNP_MEASUREMENT_ERROR_MEANINGS,
   SNP_USAGE_ERROR_CODES,
   SnpMeasurementError,
+  isSnpMeasurementError,
   type SnpMeasurementErrorCode,
 } from "./errors.js";

@@ -7,7 +7,13 @@
  * const verdict = await appraiseSnpEvidence({ report, collateral, anchors: anchorsFor(policy.allowedRoots), now: new Date(), policy, manifests, expectedReportData });
  */
 export { appraiseSnpEvidence, type AppraiseSnpOptions, type SnpVerdict } from "./appraise.js";
-export { ATTESTATION_ERROR_CODES, AttestationError, isAttestationError, type AttestationErrorCode } from "./errors.js";
+export {
+  ATTESTATION_ERROR_CODES,
+  ATTESTATION_ERROR_MEANINGS,
+  AttestationError,
+  isAttestationError,
+  type AttestationErrorCode,
+} from "./errors.js";
 export {
   decodeKeyInfo,
   decodePlatformInfo,

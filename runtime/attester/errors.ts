@@ -2,7 +2,7 @@
  * Errors of the attester side (runtime/attester): evidence providers inside the guest and the KBS
  * client that trades evidence for keys.
  */
-import { CodedError } from "../../core/errors.js";
+import { CodedError, type Problem } from "../../core/errors.js";
 
 /** Every attester error code. */
 export const ATTESTER_ERROR_CODES = [
@@ -12,11 +12,20 @@ export const ATTESTER_ERROR_CODES = [
   // KBS client
   "CLIENT_PROTOCOL_ERROR",
   "CLIENT_DECRYPT_FAILED",
-  "CLIENT_CONFIG_INVALID",
 ] as const;
 
 /** Stable code of an attester failure. */
 export type AttesterErrorCode = (typeof ATTESTER_ERROR_CODES)[number];
+
+/** One line per code (docs/errors.md is generated from it). */
+export const ATTESTER_ERROR_MEANINGS: Readonly<Record<AttesterErrorCode, string>> = {
+  EVIDENCE_UNAVAILABLE:
+    "the guest's evidence interface (configfs-tsm, snpguest) is absent or failed: no evidence, nothing released",
+  EVIDENCE_MALFORMED: "the provider's report is not 1184 bytes, or its certificate table is malformed",
+  CLIENT_PROTOCOL_ERROR:
+    "the key broker refused a request or answered outside the protocol (`details` has the status, its code and drift class)",
+  CLIENT_DECRYPT_FAILED: "a released resource could not be decrypted with the session's TEE key",
+};
 
 /** Non-secret facts a client error carries about the server's answer. */
 export interface AttesterErrorDetails {
@@ -41,7 +50,7 @@ export class AttesterError extends CodedError<AttesterErrorCode> {
       readonly cause?: unknown;
       readonly path?: string;
       readonly details?: AttesterErrorDetails;
-      readonly problems?: readonly { readonly path: string; readonly message: string }[];
+      readonly problems?: readonly Problem[];
     } = {},
   ) {
     super(code, message, options);

@@ -10,7 +10,9 @@ import fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger } from "pino";
 import { MetricsRegistry, type Counter, errorFields } from "../observability/index.js";
 import { ApiKeyStore, type ApiKeyRecord } from "./api-keys.js";
+import { installErrorReplies, oipErrorBody } from "../http/index.js";
 import { GatewayError } from "./errors.js";
+import { GATEWAY_HTTP_ERRORS } from "./http-errors.js";
 import { RateLimiter, type RateLimit } from "./rate-limit.js";
 import type { RuntimeClient, Upstream, UpstreamReply } from "./upstream.js";
 
@@ -168,28 +170,13 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     );
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    let e: GatewayError;
-    if (err instanceof GatewayError) e = err;
-    else if ((err as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE")
-      e = new GatewayError("BODY_TOO_LARGE", "body: larger than the limit");
-    else if ((err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
-      e = new GatewayError(
-        "UNSUPPORTED_MEDIA_TYPE",
-        "content-type: must be application/json or application/octet-stream",
-      );
-    else if ((err as { validation?: unknown }).validation) e = new GatewayError("ROUTE_NOT_FOUND", "no such route");
-    else {
-      e = new GatewayError("INTERNAL", "internal error", { cause: err });
-      req.log.error({ err: errorFields(err) }, "request failed");
-    }
-    if (req.gw) req.gw.code = e.code;
-    if (e.retryAfterSeconds !== undefined) reply.header("retry-after", String(e.retryAfterSeconds));
-    return reply.code(e.status).send({ error: e.message, code: e.code });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    if (req.gw) req.gw.code = "ROUTE_NOT_FOUND";
-    return reply.code(404).send({ error: "no such route", code: "ROUTE_NOT_FOUND" });
+  installErrorReplies(app, {
+    table: GATEWAY_HTTP_ERRORS,
+    body: oipErrorBody,
+    onError: (req, r, err) => {
+      if (req.gw) req.gw.code = r.code;
+      if (r.unrecognised) req.log.error({ err: errorFields(err) }, "request failed");
+    },
   });
 
   function authenticate(req: FastifyRequest): string {

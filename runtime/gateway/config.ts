@@ -3,6 +3,7 @@
  * Paths are relative to the config file's folder. API keys appear only as `{ id, client, sha256 }` records.
  */
 import { z } from "zod";
+import { formatProblems, problemCount, problemsFromIssues, type Problem } from "../../core/errors.js";
 import { GatewayError } from "./errors.js";
 
 const hostPort = (port: number) =>
@@ -66,26 +67,18 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 /** Parses a config document -> `CONFIG_INVALID` listing every problem with its path. */
 export function parseGatewayConfig(doc: unknown): GatewayConfig {
   const r = gatewayConfigSchema.safeParse(doc);
-  const problems = r.success
-    ? []
-    : r.error.issues.map(
-        (i) =>
-          `${
-            i.path
-              .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-              .join("")
-              .replace(/^\./, "") || "(root)"
-          }: ${i.message}`,
-      );
+  const problems: Problem[] = r.success ? [] : problemsFromIssues(r.error.issues);
   if (r.success) {
     const names = new Set(r.data.clients.map((c) => c.name));
     r.data.apiKeys.forEach(
-      (k, i) => names.has(k.client) || problems.push(`apiKeys[${i}].client: no client named ${k.client}`),
+      (k, i) =>
+        names.has(k.client) || problems.push({ path: `apiKeys[${i}].client`, message: `no client named ${k.client}` }),
     );
     if (problems.length === 0) return r.data;
   }
   throw new GatewayError(
     "CONFIG_INVALID",
-    `invalid gateway config (${problems.length} problems):\n${problems.join("\n")}`,
+    `invalid gateway config (${problemCount(problems)}):\n${formatProblems(problems, "\n")}`,
+    { problems },
   );
 }

@@ -2,21 +2,26 @@
  * Errors of the gateway (STYLE rules 8-9): stable codes mapped to HTTP statuses; answers use the Open Inference
  * Protocol error JSON (`{ "error": message, "code": CODE }`). Errors from a runtime are passed through as they are.
  */
+import { CodedError, type Problem } from "../../core/errors.js";
+
+/** Every gateway error code, in documentation order. */
+export const GATEWAY_ERROR_CODES = [
+  "UNAUTHENTICATED",
+  "FORBIDDEN_MODEL",
+  "RATE_LIMITED",
+  "BODY_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "ROUTE_NOT_FOUND",
+  "MODEL_NOT_FOUND",
+  "UPSTREAM_UNTRUSTED",
+  "UPSTREAM_UNAVAILABLE",
+  "UPSTREAM_TIMEOUT",
+  "INTERNAL",
+  "CONFIG_INVALID",
+] as const;
 
 /** Stable error codes of `runtime/gateway`. */
-export type GatewayErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN_MODEL"
-  | "RATE_LIMITED"
-  | "BODY_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "ROUTE_NOT_FOUND"
-  | "MODEL_NOT_FOUND"
-  | "UPSTREAM_UNTRUSTED"
-  | "UPSTREAM_UNAVAILABLE"
-  | "UPSTREAM_TIMEOUT"
-  | "INTERNAL"
-  | "CONFIG_INVALID";
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
 
 /** HTTP status for each code (`CONFIG_INVALID` is a start-up error and never reaches a client). */
 export const GATEWAY_ERROR_STATUS: Readonly<Record<GatewayErrorCode, number>> = {
@@ -34,21 +39,37 @@ export const GATEWAY_ERROR_STATUS: Readonly<Record<GatewayErrorCode, number>> = 
   CONFIG_INVALID: 500,
 };
 
-/** Every `GatewayErrorCode`, in declaration order. */
-export const GATEWAY_ERROR_CODES = Object.keys(GATEWAY_ERROR_STATUS) as GatewayErrorCode[];
+/** One line per code (docs/errors.md is generated from it). */
+export const GATEWAY_ERROR_MEANINGS: Readonly<Record<GatewayErrorCode, string>> = {
+  UNAUTHENTICATED: "no valid API key or client certificate",
+  FORBIDDEN_MODEL: "the client may not use this model",
+  RATE_LIMITED: "the client's rate limit is exhausted (`Retry-After`)",
+  BODY_TOO_LARGE: "body above the gateway limit",
+  UNSUPPORTED_MEDIA_TYPE: "content type other than `application/json` or `application/octet-stream` (binary extension)",
+  ROUTE_NOT_FOUND: "no such path",
+  MODEL_NOT_FOUND: "no runtime is configured for the model",
+  UPSTREAM_UNTRUSTED: "every runtime for the model failed TLS verification against the broker CA (not attested)",
+  UPSTREAM_UNAVAILABLE: "no runtime reachable (refused, reset, or it refused the gateway's certificate)",
+  UPSTREAM_TIMEOUT: "the runtime did not answer in time",
+  INTERNAL: "any other failure (fixed message, nothing forwarded)",
+  CONFIG_INVALID: "start-up: the config file is invalid (`problems` lists every field path); never sent to a client",
+};
 
 /** A gateway failure with a stable code; `cause` is forwarded (never shown to clients). */
-export class GatewayError extends Error {
-  override readonly name = "GatewayError";
+export class GatewayError extends CodedError<GatewayErrorCode> {
   /** Seconds for `Retry-After`; absent means no header. */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(
-    readonly code: GatewayErrorCode,
+    code: GatewayErrorCode,
     message: string,
-    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+    options: {
+      readonly cause?: unknown;
+      readonly retryAfterSeconds?: number;
+      readonly problems?: readonly Problem[];
+    } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
@@ -56,4 +77,9 @@ export class GatewayError extends Error {
   get status(): number {
     return GATEWAY_ERROR_STATUS[this.code];
   }
+}
+
+/** True when `e` is a {@link GatewayError} (optionally with the given code). */
+export function isGatewayError(e: unknown, code?: GatewayErrorCode): e is GatewayError {
+  return e instanceof GatewayError && (code === undefined || e.code === code);
 }

@@ -3,6 +3,7 @@
  * Paths are relative to the config file's folder. Pure: takes the parsed document.
  */
 import { z } from "zod";
+import { formatProblems, problemCount, problemsFromIssues } from "../../core/errors.js";
 import { InferenceError } from "./errors.js";
 
 const hostPort = (port: number) =>
@@ -68,24 +69,15 @@ export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
 /** Parses a config document; every problem is listed with its path -> `CONFIG_INVALID`. */
 export function parseRuntimeConfig(doc: unknown): RuntimeConfig {
   const r = runtimeConfigSchema.safeParse(doc);
-  if (r.success) {
-    const missing = r.data.models.flatMap((m, i) =>
-      m.text && !m.tokenizer ? [`models[${i}].tokenizer: required for a text model`] : [],
-    );
-    if (missing.length === 0) return r.data;
-    throw new InferenceError(
-      "CONFIG_INVALID",
-      `invalid runtime config (${missing.length} problems):\n${missing.join("\n")}`,
-    );
-  }
-  const lines = r.error.issues.map(
-    (i) =>
-      `${
-        i.path
-          .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-          .join("")
-          .replace(/^\./, "") || "(root)"
-      }: ${i.message}`,
+  const problems = r.success
+    ? r.data.models.flatMap((m, i) =>
+        m.text && !m.tokenizer ? [{ path: `models[${i}].tokenizer`, message: "required for a text model" }] : [],
+      )
+    : problemsFromIssues(r.error.issues);
+  if (r.success && problems.length === 0) return r.data;
+  throw new InferenceError(
+    "CONFIG_INVALID",
+    `invalid runtime config (${problemCount(problems)}):\n${formatProblems(problems, "\n")}`,
+    { problems },
   );
-  throw new InferenceError("CONFIG_INVALID", `invalid runtime config (${lines.length} problems):\n${lines.join("\n")}`);
 }

@@ -6,36 +6,40 @@
 
 import { CodedError, type Problem } from "../../core/errors.js";
 
+/** Every inference runtime error code, in documentation order. */
+export const INFERENCE_ERROR_CODES = [
+  "MALFORMED_JSON",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "BODY_TOO_LARGE",
+  "INVALID_REQUEST",
+  "UNKNOWN_INPUT",
+  "MISSING_INPUT",
+  "DATATYPE_MISMATCH",
+  "SHAPE_MISMATCH",
+  "DATA_SIZE_MISMATCH",
+  "UNKNOWN_OUTPUT",
+  "TOO_MANY_TOKENS",
+  "BATCH_TOO_LARGE",
+  "MODEL_NOT_FOUND",
+  "ROUTE_NOT_FOUND",
+  "MODEL_NOT_READY",
+  "QUEUE_FULL",
+  "REQUEST_TIMEOUT",
+  "SHUTTING_DOWN",
+  "INFERENCE_FAILED",
+  "INTERNAL",
+  "MODEL_CONTAINER_MALFORMED",
+  "MODEL_DECRYPT_FAILED",
+  "MODEL_SIGNATURE_INVALID",
+  "MODEL_DIGEST_MISMATCH",
+  "MODEL_LOAD_FAILED",
+  "TOKENIZER_INVALID",
+  "KEY_RELEASE_FAILED",
+  "CONFIG_INVALID",
+] as const;
+
 /** Stable error codes of `runtime/inference`. */
-export type InferenceErrorCode =
-  | "MALFORMED_JSON"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "BODY_TOO_LARGE"
-  | "INVALID_REQUEST"
-  | "UNKNOWN_INPUT"
-  | "MISSING_INPUT"
-  | "DATATYPE_MISMATCH"
-  | "SHAPE_MISMATCH"
-  | "DATA_SIZE_MISMATCH"
-  | "UNKNOWN_OUTPUT"
-  | "TOO_MANY_TOKENS"
-  | "BATCH_TOO_LARGE"
-  | "MODEL_NOT_FOUND"
-  | "ROUTE_NOT_FOUND"
-  | "MODEL_NOT_READY"
-  | "QUEUE_FULL"
-  | "REQUEST_TIMEOUT"
-  | "SHUTTING_DOWN"
-  | "INFERENCE_FAILED"
-  | "INTERNAL"
-  | "MODEL_CONTAINER_MALFORMED"
-  | "MODEL_DECRYPT_FAILED"
-  | "MODEL_SIGNATURE_INVALID"
-  | "MODEL_DIGEST_MISMATCH"
-  | "MODEL_LOAD_FAILED"
-  | "TOKENIZER_INVALID"
-  | "KEY_RELEASE_FAILED"
-  | "CONFIG_INVALID";
+export type InferenceErrorCode = (typeof INFERENCE_ERROR_CODES)[number];
 
 /** HTTP status for each code. Boot-time codes (model, tokenizer, key release, config) never reach a client. */
 export const INFERENCE_ERROR_STATUS: Readonly<Record<InferenceErrorCode, number>> = {
@@ -69,8 +73,38 @@ export const INFERENCE_ERROR_STATUS: Readonly<Record<InferenceErrorCode, number>
   CONFIG_INVALID: 500,
 };
 
-/** Every `InferenceErrorCode`, in declaration order. */
-export const INFERENCE_ERROR_CODES = Object.keys(INFERENCE_ERROR_STATUS) as InferenceErrorCode[];
+/** One line per code (docs/errors.md is generated from it); `boot:` codes end the boot and never reach a client. */
+export const INFERENCE_ERROR_MEANINGS: Readonly<Record<InferenceErrorCode, string>> = {
+  MALFORMED_JSON: "the body is not JSON",
+  UNSUPPORTED_MEDIA_TYPE: "content type other than `application/json` or `application/octet-stream` (binary extension)",
+  BODY_TOO_LARGE: "body above the limit (default 1 MiB)",
+  INVALID_REQUEST: "the request does not have the OIP structure (field path in the message)",
+  UNKNOWN_INPUT: "an input the model does not have",
+  MISSING_INPUT: "a required input is absent",
+  DATATYPE_MISMATCH: "wrong datatype, or an element of the wrong type or range",
+  SHAPE_MISMATCH: "wrong rank or dimension, or batch sizes differ between inputs",
+  DATA_SIZE_MISMATCH: "element count does not match the shape",
+  UNKNOWN_OUTPUT: "a requested output the model does not have",
+  TOO_MANY_TOKENS: "a text longer than the model's sequence length",
+  BATCH_TOO_LARGE: "more rows in one request than `maxBatchSize`",
+  MODEL_NOT_FOUND: "no such model or version",
+  ROUTE_NOT_FOUND: "no such path",
+  MODEL_NOT_READY: "not attested or not loaded yet (`Retry-After`)",
+  QUEUE_FULL: "the batching queue is full (`Retry-After`)",
+  REQUEST_TIMEOUT: "not finished within `requestTimeoutMs`",
+  SHUTTING_DOWN: "the runtime is draining (`Retry-After`)",
+  INFERENCE_FAILED: "onnxruntime failed on the batch",
+  INTERNAL: "any other failure (fixed message, nothing forwarded)",
+  MODEL_CONTAINER_MALFORMED: "boot: not a version-1 container",
+  MODEL_DECRYPT_FAILED: "boot: wrong data key or modified container (GCM authentication)",
+  MODEL_SIGNATURE_INVALID: "boot: signature does not verify with the pinned key, or signed for another model",
+  MODEL_DIGEST_MISMATCH: "boot: plaintext SHA-256/size differs from the signed one, or the container from its pin",
+  MODEL_LOAD_FAILED: "boot: onnxruntime cannot load the plaintext, or unsupported tensor types",
+  TOKENIZER_INVALID: "boot: `tokenizer.json` unusable",
+  KEY_RELEASE_FAILED: "boot: attestation refused, no key for a model, or released certificate not from the broker CA",
+  CONFIG_INVALID:
+    "boot: the runtime config or its `keyBroker` section is invalid, or serving config inconsistent with the graph (`problems` lists field paths)",
+};
 
 /** An inference runtime failure with a stable code; `cause` is forwarded (never shown to clients). */
 export class InferenceError extends CodedError<InferenceErrorCode> {
@@ -80,7 +114,11 @@ export class InferenceError extends CodedError<InferenceErrorCode> {
   constructor(
     code: InferenceErrorCode,
     message: string,
-    options: { cause?: unknown; retryAfterSeconds?: number; problems?: readonly Problem[] } = {},
+    options: {
+      readonly cause?: unknown;
+      readonly retryAfterSeconds?: number;
+      readonly problems?: readonly Problem[];
+    } = {},
   ) {
     super(code, message, options);
     this.retryAfterSeconds = options.retryAfterSeconds;

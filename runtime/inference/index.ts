@@ -1,2 +1,10 @@
 /** Module face of `runtime/inference`: everything other modules may import from it. */
 export { sealAndSignModel } from "./model/seal.js";
+export {
+  INFERENCE_ERROR_CODES,
+  INFERENCE_ERROR_MEANINGS,
+  INFERENCE_ERROR_STATUS,
+  InferenceError,
+  type InferenceErrorCode,
+  isInferenceError,
+} from "./errors.js";

@@ -20,6 +20,7 @@ import {
   type KbsEvidenceProvider,
   type ReleasedCredentials,
 } from "../attester/index.js";
+import { formatProblems, problemsFromIssues } from "../../core/errors.js";
 import { SimulatedSnp, simulatedSnpEvidence } from "../simulators/index.js";
 import { InferenceError } from "./errors.js";
 
@@ -62,12 +63,10 @@ export interface KeyReleaseClient {
 export function keyReleaseFromOptions(options: Record<string, unknown>, baseDir = process.cwd()): KeyReleaseClient {
   const r = keyReleaseOptionsSchema.safeParse(options);
   if (!r.success) {
-    const problems = r.error.issues.map((i) => ({ path: `keyBroker.${i.path.join(".")}`, message: i.message }));
-    throw new InferenceError(
-      "CONFIG_INVALID",
-      `invalid key broker client options: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-      { problems },
-    );
+    const problems = problemsFromIssues(r.error.issues, { prefix: "keyBroker" });
+    throw new InferenceError("CONFIG_INVALID", `invalid key broker client options: ${formatProblems(problems)}`, {
+      problems,
+    });
   }
   const o = r.data;
   return {

@@ -87,7 +87,7 @@ export function adminImportManifest(
     async () => {
       if (typeof jws !== "string" || jws.length === 0)
         throw new KeyBrokerError("BODY_INVALID", "jws: required (compact JWS of a golden manifest)", {
-          details: { problems: [{ path: "jws", message: "required" }] },
+          problems: [{ path: "jws", message: "required" }],
         });
       const manifest = await verifyManifestJws(jws, broker.manifestKey);
       const before = activeIds(broker.state, broker.verifiedManifests);
@@ -143,7 +143,7 @@ export function adminRotate(
     async () => {
       if (!(ROTATION_TARGETS as readonly string[]).includes(target)) {
         throw new KeyBrokerError("BODY_INVALID", `target: must be one of ${ROTATION_TARGETS.join(", ")}`, {
-          details: { problems: [{ path: "target", message: `must be one of ${ROTATION_TARGETS.join(", ")}` }] },
+          problems: [{ path: "target", message: `must be one of ${ROTATION_TARGETS.join(", ")}` }],
         });
       }
       const t = target as RotationTarget;

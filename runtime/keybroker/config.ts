@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { formatProblems, problemsFromIssues, type Problem } from "../../core/errors.js";
 import { KeyBrokerError } from "./errors.js";
 import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
 import type { ReleaseRule } from "./release/release-rule.js";
@@ -134,14 +135,8 @@ export type KeyBrokerConfig = z.output<typeof keyBrokerConfigSchema>;
  */
 export function parseKeyBrokerConfig(raw: unknown): KeyBrokerConfig {
   const r = keyBrokerConfigSchema.safeParse(raw);
-  const problems: { path: string; message: string }[] = [];
-  if (!r.success) {
-    for (const issue of r.error.issues) {
-      if (issue.code === "unrecognized_keys")
-        for (const k of issue.keys) problems.push({ path: [...issue.path, k].join("."), message: "unknown key" });
-      else problems.push({ path: issue.path.join("."), message: issue.message });
-    }
-  } else {
+  const problems: Problem[] = r.success ? [] : problemsFromIssues(r.error.issues);
+  if (r.success) {
     if (r.data.hsm.pinFile === undefined && r.data.hsm.pinEnv === undefined) {
       problems.push({
         path: "hsm.pinFile",
@@ -152,11 +147,9 @@ export function parseKeyBrokerConfig(raw: unknown): KeyBrokerConfig {
       problems.push({ path: "tls.keyFile", message: "set tls.certFile and tls.keyFile together" });
   }
   if (problems.length > 0 || !r.success) {
-    throw new KeyBrokerError(
-      "CONFIG_INVALID",
-      `invalid key broker configuration:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`,
-      { details: { problems } },
-    );
+    throw new KeyBrokerError("CONFIG_INVALID", `invalid key broker configuration:\n${formatProblems(problems, "\n")}`, {
+      problems,
+    });
   }
   return r.data;
 }

@@ -3,8 +3,9 @@
  * map each code to a status and a problem `type` URI (STYLE.md rules 8-9). Messages never carry
  * secrets (PINs, key bytes, report data, nonces, tokens).
  */
+import { CodedError, type Problem } from "../../core/errors.js";
 
-/** Every key-broker error code, in the order of the README table. */
+/** Every key-broker error code, in documentation order. */
 export const KEY_BROKER_ERROR_CODES = [
   // request shape (KBS and admin listeners)
   "BODY_MALFORMED",
@@ -61,7 +62,7 @@ export const KEY_BROKER_ERROR_CODES = [
 export type KeyBrokerErrorCode = (typeof KEY_BROKER_ERROR_CODES)[number];
 
 /** HTTP status for each code (codes that never reach HTTP map to 500). */
-export const HTTP_STATUS: Readonly<Record<KeyBrokerErrorCode, number>> = {
+export const KEY_BROKER_ERROR_STATUS: Readonly<Record<KeyBrokerErrorCode, number>> = {
   BODY_MALFORMED: 400,
   BODY_INVALID: 400,
   BODY_TOO_LARGE: 413,
@@ -108,66 +109,97 @@ export const HTTP_STATUS: Readonly<Record<KeyBrokerErrorCode, number>> = {
   INTERNAL: 500,
 };
 
+/** One line per code (docs/errors.md is generated from it); `start-up:` codes end the start and never reach a client. */
+export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, string>> = {
+  BODY_MALFORMED: "the body is not JSON (or empty)",
+  BODY_INVALID: "the JSON does not fit the message schema; `problems` lists every field path",
+  BODY_TOO_LARGE: "the body exceeds `limits.bodyBytes` (default 256 KiB)",
+  MEDIA_TYPE_UNSUPPORTED: "a Content-Type other than `application/json` (admin data keys: `application/octet-stream`)",
+  ROUTE_NOT_FOUND: "no such endpoint or method",
+  PROTOCOL_VERSION_UNSUPPORTED: "`Request.version` is not `0.4.0`",
+  TEE_UNSUPPORTED: "`Request.tee` is not `snp`",
+  SESSION_MISSING: "`/attest` without the `kbs-session-id` cookie",
+  SESSION_UNKNOWN: "unknown or forgotten session (e.g. after a broker restart): run `/auth` again",
+  NONCE_EXPIRED: "the challenge is older than `ttl.nonceSeconds`",
+  NONCE_REUSED: "the challenge was already answered (nonces are single-use, even after a failure)",
+  NONCE_MISMATCH: "`runtime-data.nonce` is not the session's challenge",
+  TEE_KEY_INVALID:
+    "`runtime-data.tee-pubkey` is not a P-384 public JWK with `alg` `ECDH-ES+A256KW` (or carries `d`); `problems` names each field",
+  EVIDENCE_REJECTED: "the verifier found the evidence not authentic or not bound (drift class `invalid-evidence`)",
+  ATTESTATION_DENIED:
+    "authentic evidence, but a policy failure or a drift class other than `ok`/`platform-updated`; `driftClass` says which",
+  TOKEN_MISSING: "resource request without a bearer token or an attested session cookie",
+  TOKEN_INVALID: "malformed token, unknown `kid`, bad signature, wrong issuer or unknown epoch",
+  TOKEN_EXPIRED: "the token is older than `ttl.tokenSeconds`",
+  TOKEN_SUPERSEDED: "the token's epoch was superseded more than `ttl.graceSeconds` ago",
+  RESOURCE_NOT_FOUND: "no such resource",
+  RESOURCE_FORBIDDEN: "no resource rule lets this release / launch shape read it",
+  SESSIONS_EXHAUSTED: "more than `limits.maxSessions` open sessions",
+  HSM_UNAVAILABLE:
+    "the HSM (device, token or session) is gone; requests fail closed and the broker reconnects by itself",
+  VERIFIER_UNAVAILABLE: "collateral (VCEK, chain) could not be obtained: no verdict, fail closed",
+  AUDIT_UNAVAILABLE: "the audit log cannot be written: nothing is released",
+  ADMIN_UNAUTHENTICATED:
+    "admin request without a verified operator certificate (only reachable through `identify` in tests; TLS refuses earlier)",
+  MANIFEST_SIGNATURE_INVALID: "the manifest JWS does not verify with the pinned release key",
+  MANIFEST_INVALID: "the signed manifest is not a valid golden manifest",
+  MANIFEST_UNKNOWN: "no verified manifest with that id",
+  MANIFEST_STATE_CONFLICT: "activating a manifest that is retired (or signed as retired)",
+  DATA_KEY_INVALID: "data key not 16, 24 or 32 bytes, or a bad `repository/type/tag`",
+  ROTATION_IN_PROGRESS: "another rotation is running",
+  CONFIG_INVALID: "start-up: the configuration is invalid (`problems` lists every field path)",
+  PIN_UNAVAILABLE: "start-up: the PIN file or variable is missing or empty",
+  HSM_MODULE_LOAD_FAILED: "start-up: the PKCS#11 module cannot be loaded or initialised",
+  HSM_TOKEN_NOT_FOUND: "start-up: no token with the configured label",
+  HSM_LOGIN_FAILED: "start-up: the token refused the PIN",
+  HSM_MECHANISM_MISSING: "start-up: the token lacks a required mechanism (`problems` names each one)",
+  HSM_KEY_MISSING: "a key version the state names is not in the token (fails closed, never re-created)",
+  HSM_KEY_CONFLICT:
+    "start-up or rotation: the token holds objects under a key label the state does not record (state.json lost or replaced, another broker on the token, or keys not generated inside the token); nothing is overwritten",
+  HSM_OPERATION_FAILED: "an unexpected PKCS#11 result (CKR code in the message)",
+  WRAPPED_KEY_CORRUPT: "a wrapped data key fails its GCM tag",
+  STATE_CORRUPT: "`state.json` cannot be read",
+  INTERNAL: "anything unexpected (fixed message, nothing forwarded)",
+};
+
 /** Prefix of the problem `type` URI; the code follows (`.../errors/NONCE_REUSED`). */
 export const PROBLEM_TYPE_PREFIX = "https://confidential-inference.dev/keybroker/errors/";
 
-/** Extra, non-secret facts attached to an error (drift class, field paths, HTTP status seen by a client). */
-export interface KeyBrokerErrorDetails {
-  /** Drift class of a verdict that caused the error. */
+/** Options of a {@link KeyBrokerError}. */
+export interface KeyBrokerErrorOptions {
+  readonly cause?: unknown;
+  /** Every problem found, each with its field path (sent as the problem body's `problems`). */
+  readonly problems?: readonly Problem[];
+  /** Drift class of the verdict that caused the error (sent as the problem body's `driftClass`). */
   readonly driftClass?: string;
-  /** Every problem found, each with its field path (validation reports everything at once). */
-  readonly problems?: readonly { readonly path: string; readonly message: string }[];
-  /** HTTP status a client received (client-side errors). */
-  readonly status?: number;
-  /** Code reported by the server (client-side errors). */
-  readonly serverCode?: string;
+  /**
+   * @deprecated Pass `problems` instead. Kept only for `core/ec-jwk.ts`, which throws key-broker errors until
+   * core has its own error class; remove it then.
+   */
+  readonly details?: { readonly problems?: readonly Problem[] };
 }
 
 /** A key-broker failure with a stable `code`; `cause` is forwarded. */
-export class KeyBrokerError extends Error {
-  readonly code: KeyBrokerErrorCode;
-  readonly details: KeyBrokerErrorDetails;
+export class KeyBrokerError extends CodedError<KeyBrokerErrorCode> {
+  /** Drift class of the verdict that caused the error, when one did. */
+  readonly driftClass: string | undefined;
 
-  constructor(
-    code: KeyBrokerErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: KeyBrokerErrorDetails } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "KeyBrokerError";
-    this.code = code;
-    this.details = options.details ?? {};
+  constructor(code: KeyBrokerErrorCode, message: string, options: KeyBrokerErrorOptions = {}) {
+    const problems = options.problems ?? options.details?.problems;
+    super(code, message, {
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      ...(problems === undefined ? {} : { problems }),
+    });
+    this.driftClass = options.driftClass;
   }
 
   /** HTTP status of this error. */
   get status(): number {
-    return HTTP_STATUS[this.code];
+    return KEY_BROKER_ERROR_STATUS[this.code];
   }
 }
 
 /** True when `e` is a KeyBrokerError, optionally with the given code. */
 export function isKeyBrokerError(e: unknown, code?: KeyBrokerErrorCode): e is KeyBrokerError {
   return e instanceof KeyBrokerError && (code === undefined || e.code === code);
-}
-
-/** RFC 7807 problem body sent for an error (KBS `ErrorInformation` plus `code`). */
-export interface ProblemBody {
-  readonly type: string;
-  readonly detail: string;
-  readonly code: KeyBrokerErrorCode;
-  readonly driftClass?: string;
-  readonly problems?: readonly { readonly path: string; readonly message: string }[];
-}
-
-/** Builds the problem body for an error; unknown errors become `INTERNAL` with a fixed message. */
-export function problemOf(e: unknown): { status: number; body: ProblemBody } {
-  const err = e instanceof KeyBrokerError ? e : new KeyBrokerError("INTERNAL", "internal error");
-  const body: ProblemBody = {
-    type: PROBLEM_TYPE_PREFIX + err.code,
-    detail: err.message,
-    code: err.code,
-    ...(err.details.driftClass === undefined ? {} : { driftClass: err.details.driftClass }),
-    ...(err.details.problems === undefined ? {} : { problems: err.details.problems }),
-  };
-  return { status: err.status, body };
 }

@@ -136,14 +136,14 @@ export async function kbsAttest(
       throw new KeyBrokerError(
         "BODY_INVALID",
         `invalid KBS Attestation: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-        { details: { problems } },
+        { problems },
       );
     const rd = att["runtime-data"];
     const jwk = rd["tee-pubkey"];
     checkedPointFromJwk({ ...jwk, kty: jwk.kty as "EC", crv: jwk.crv as "P-384" }, "runtime-data.tee-pubkey");
     if (jwk.alg !== JWE_ALG)
       throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, {
-        details: { problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }] },
+        problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }],
       });
     const teeKey: EcPublicJwk = { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y, alg: jwk.alg };
     audit = { teeKey: jwkThumbprint(teeKey), tee: session.tee };
@@ -176,7 +176,7 @@ export async function kbsAttest(
       throw new KeyBrokerError(
         decision.code,
         `attestation ${decision.code === "EVIDENCE_REJECTED" ? "rejected" : "denied"} (drift class ${decision.driftClass}): ${decision.reason}`,
-        { details: { driftClass: decision.driftClass } },
+        { driftClass: decision.driftClass },
       );
     }
     await observe(broker, decision.claims.chipId, decision.claims.product, decision.claims.reportedTcb);

@@ -33,7 +33,7 @@ export {
   MEDIA_TYPE_BHTTP,
 } from "./bhttp-types.js";
 export { decodeVarint, encodeVarint } from "./bytes.js";
-export { isOhttpError, OHTTP_ERROR_CODES, OhttpError, type OhttpErrorCode } from "./errors.js";
+export { isOhttpError, OHTTP_ERROR_CODES, OHTTP_ERROR_MEANINGS, OhttpError, type OhttpErrorCode } from "./errors.js";
 export {
   type CryptoKey,
   deriveHpkeKeyPair,

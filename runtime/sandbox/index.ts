@@ -1,4 +1,11 @@
 /** Module face of `runtime/sandbox`: everything other modules may import from it. */
 export { TAMPER_MODES, type TamperMode } from "./configs.js";
-export { isSandboxError } from "./errors.js";
+export {
+  isSandboxError,
+  SANDBOX_ERROR_CODES,
+  SANDBOX_ERROR_FIXES,
+  SANDBOX_ERROR_MEANINGS,
+  SandboxError,
+  type SandboxErrorCode,
+} from "./errors.js";
 export { DEFAULT_SANDBOX_DIR, PROJECT_ROOT, sandboxLayout, type SandboxLayout } from "./layout.js";

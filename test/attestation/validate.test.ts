@@ -72,11 +72,21 @@ describe("policy JSON", () => {
         message: [
           "invalid attestation policy (5 problems):",
           'policy.allowedRoots[1]: Invalid option: expected one of "amd-milan"|"amd-genoa"|"amd-turin"|"simulated"',
+          "policy.debug: unknown key",
           "policy.maxVmpl: Too big: expected number to be <=3",
           "policy.measurements[0]: measurement: 96 lower-case hex characters",
-          'policy.tcbFloors: Unrecognized key: "Rome"',
-          'policy: Unrecognized key: "debug"',
+          "policy.tcbFloors.Rome: unknown key",
         ].join("\n"),
+        problems: [
+          {
+            path: "policy.allowedRoots[1]",
+            message: 'Invalid option: expected one of "amd-milan"|"amd-genoa"|"amd-turin"|"simulated"',
+          },
+          { path: "policy.debug", message: "unknown key" },
+          { path: "policy.maxVmpl", message: "Too big: expected number to be <=3" },
+          { path: "policy.measurements[0]", message: "measurement: 96 lower-case hex characters" },
+          { path: "policy.tcbFloors.Rome", message: "unknown key" },
+        ],
       }),
     );
   });

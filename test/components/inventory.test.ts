@@ -47,7 +47,7 @@ describe("parseInventory", () => {
     [
       "an extra field and a bad TCB",
       JSON.stringify({ ...GENOA, extra: 1, reportedTcb: { ...GENOA.reportedTcb, snp: 300 } }),
-      "HOST_INVENTORY_INVALID: host h1: invalid inventory field(s): reportedTcb.snp, (root)",
+      "HOST_INVENTORY_INVALID: host h1: invalid inventory field(s): extra, reportedTcb.snp",
     ],
   ])("refuses %s", (_n, stdout, expected) => {
     expect(code(() => parseInventory("h1", stdout))).toBe(expected);

@@ -31,12 +31,12 @@ describe("runtime config", () => {
         code: "CONFIG_INVALID",
         message: [
           "invalid runtime config (6 problems):",
-          "models[0].name: must be a DNS label",
-          "models[0].container: Too small: expected string to have >=1 characters",
-          'models[0]: Unrecognized key: "extra"',
-          "signerPublicKeyFile: Invalid input: expected string, received undefined",
-          "gatewayCaFile: Invalid input: expected string, received undefined",
           "batching.maxBatchSize: Too small: expected number to be >=1",
+          "gatewayCaFile: Invalid input: expected string, received undefined",
+          "models[0].container: Too small: expected string to have >=1 characters",
+          "models[0].extra: unknown key",
+          "models[0].name: must be a DNS label",
+          "signerPublicKeyFile: Invalid input: expected string, received undefined",
         ].join("\n"),
       }),
     );
@@ -47,7 +47,7 @@ describe("runtime config", () => {
         gatewayCaFile: "g",
         keyBroker: {},
       }),
-    ).toThrow("invalid runtime config (1 problems):\nmodels[0].tokenizer: required for a text model");
+    ).toThrow("invalid runtime config (1 problem):\nmodels[0].tokenizer: required for a text model");
   });
 });
 
@@ -80,13 +80,18 @@ describe("gateway config", () => {
     ).toThrow(
       expect.objectContaining({
         code: "CONFIG_INVALID",
-        message: expect.stringContaining("routes.sentiment[0].url: "),
+        message: "invalid gateway config (2 problems):\nroutes.sentiment[0].url: Invalid URL\ntypo: unknown key",
+        problems: [
+          { path: "routes.sentiment[0].url", message: "Invalid URL" },
+          { path: "typo", message: "unknown key" },
+        ],
       }),
     );
     expect(() => parseGatewayConfig({ ...ok, apiKeys: [{ ...ok.apiKeys[0], client: "nobody" }] })).toThrow(
       expect.objectContaining({
         code: "CONFIG_INVALID",
-        message: "invalid gateway config (1 problems):\napiKeys[0].client: no client named nobody",
+        message: "invalid gateway config (1 problem):\napiKeys[0].client: no client named nobody",
+        problems: [{ path: "apiKeys[0].client", message: "no client named nobody" }],
       }),
     );
   });

@@ -1,9 +1,10 @@
-/** Configuration parsing, PIN sources, and the error-code table (errors.ts, the exported array and the README agree). */
-import { readFileSync, writeFileSync } from "node:fs";
+/** Configuration parsing, PIN sources, and the problem bodies of the two listeners. */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseKeyBrokerConfig, readPin } from "../../runtime/keybroker/config.js";
-import { HTTP_STATUS, KEY_BROKER_ERROR_CODES, problemOf, KeyBrokerError } from "../../runtime/keybroker/errors.js";
+import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
+import { problemOf } from "../../runtime/keybroker/http/problem.js";
 import { tempDir } from "../helpers/keybroker.js";
 
 const minimal = {
@@ -28,11 +29,11 @@ describe("configuration", () => {
       expect.unreachable();
     } catch (e) {
       expect((e as KeyBrokerError).code).toBe("CONFIG_INVALID");
-      expect((e as KeyBrokerError).details.problems?.map((p) => p.path).sort()).toEqual([
-        "extra",
-        "hsm.pin",
-        "hsm.tokenLabel",
-        "ttl.tokenSeconds",
+      expect((e as KeyBrokerError).problems).toEqual([
+        { path: "extra", message: "unknown key" },
+        { path: "hsm.pin", message: "unknown key" },
+        { path: "hsm.tokenLabel", message: "Too small: expected string to have >=1 characters" },
+        { path: "ttl.tokenSeconds", message: "Too small: expected number to be >=1" },
       ]);
       expect((e as Error).message).not.toContain("1234");
     }
@@ -72,17 +73,7 @@ describe("configuration", () => {
   });
 });
 
-describe("error codes", () => {
-  it("errors.ts, the exported array, the HTTP map and the README table are the same set", () => {
-    const readme = readFileSync(join(__dirname, "../../docs/errors.md"), "utf8");
-    const section = readme.split("<!-- keybroker-errors:start -->")[1]?.split("<!-- keybroker-errors:end -->")[0] ?? "";
-    const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])] as const);
-    expect(rows.map((r) => r[0])).toEqual([...KEY_BROKER_ERROR_CODES]);
-    expect(Object.fromEntries(rows)).toEqual(HTTP_STATUS);
-    expect(Object.keys(HTTP_STATUS).sort()).toEqual([...KEY_BROKER_ERROR_CODES].sort());
-    expect(new Set(KEY_BROKER_ERROR_CODES).size).toBe(KEY_BROKER_ERROR_CODES.length);
-  });
-
+describe("problem bodies", () => {
   it("turns unknown errors into INTERNAL without their message", () => {
     expect(problemOf(new Error("secret detail"))).toEqual({
       status: 500,
@@ -92,9 +83,39 @@ describe("error codes", () => {
         code: "INTERNAL",
       },
     });
-    expect(
-      problemOf(new KeyBrokerError("ATTESTATION_DENIED", "denied", { details: { driftClass: "pending-release" } }))
-        .body,
-    ).toMatchObject({ code: "ATTESTATION_DENIED", driftClass: "pending-release" });
+  });
+
+  it("carries the drift class and the field-path problems where they apply", () => {
+    expect(problemOf(new KeyBrokerError("ATTESTATION_DENIED", "denied", { driftClass: "pending-release" }))).toEqual({
+      status: 403,
+      body: {
+        type: "https://confidential-inference.dev/keybroker/errors/ATTESTATION_DENIED",
+        detail: "denied",
+        code: "ATTESTATION_DENIED",
+        driftClass: "pending-release",
+      },
+    });
+    const problems = [{ path: "jws", message: "required" }];
+    expect(problemOf(new KeyBrokerError("BODY_INVALID", "jws: required", { problems })).body).toEqual({
+      type: "https://confidential-inference.dev/keybroker/errors/BODY_INVALID",
+      detail: "jws: required",
+      code: "BODY_INVALID",
+      problems,
+    });
+  });
+
+  it.each([
+    ["FST_ERR_CTP_BODY_TOO_LARGE", 413, "BODY_TOO_LARGE", "request body too large"],
+    ["FST_ERR_CTP_INVALID_MEDIA_TYPE", 415, "MEDIA_TYPE_UNSUPPORTED", "unsupported Content-Type"],
+    ["FST_ERR_CTP_INVALID_JSON_BODY", 400, "BODY_MALFORMED", "request body is not valid JSON"],
+    ["FST_ERR_CTP_EMPTY_JSON_BODY", 400, "BODY_MALFORMED", "request body is not valid JSON"],
+    ["FST_ERR_CTP_INVALID_CONTENT_LENGTH", 400, "BODY_MALFORMED", "request body is not valid JSON"],
+    ["FST_ERR_SOMETHING_ELSE", 500, "INTERNAL", "internal error"],
+  ])("maps Fastify's %s to %i %s", (fastifyCode, status, code, detail) => {
+    const err = Object.assign(new Error("fastify's own words"), { code: fastifyCode, statusCode: 400 });
+    expect(problemOf(err)).toEqual({
+      status,
+      body: { type: `https://confidential-inference.dev/keybroker/errors/${code}`, detail, code },
+    });
   });
 });

@@ -60,14 +60,12 @@ describe("P-384 keys", () => {
     expect(() => pointFromJwk({ kty: "RSA", crv: "P-256", x: "a" }, "tee-pubkey")).toThrow(
       expect.objectContaining({
         code: "TEE_KEY_INVALID",
-        details: {
-          problems: [
-            { path: "tee-pubkey.kty", message: 'must be "EC"' },
-            { path: "tee-pubkey.crv", message: 'must be "P-384"' },
-            { path: "tee-pubkey.x", message: "must be 48 bytes, base64url without padding" },
-            { path: "tee-pubkey.y", message: "must be 48 bytes, base64url without padding" },
-          ],
-        },
+        problems: [
+          { path: "tee-pubkey.kty", message: 'must be "EC"' },
+          { path: "tee-pubkey.crv", message: 'must be "P-384"' },
+          { path: "tee-pubkey.x", message: "must be 48 bytes, base64url without padding" },
+          { path: "tee-pubkey.y", message: "must be 48 bytes, base64url without padding" },
+        ],
       }),
     );
   });
@@ -94,7 +92,7 @@ describe("P-384 keys", () => {
     ).toThrow(
       expect.objectContaining({
         code: "TEE_KEY_INVALID",
-        details: { problems: [{ path: "tee-pubkey", message: "not a point on P-384" }] },
+        problems: [{ path: "tee-pubkey", message: "not a point on P-384" }],
       }),
     );
   });

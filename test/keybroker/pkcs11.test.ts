@@ -41,12 +41,12 @@ describe("PKCS#11 wrapper on SoftHSM2", () => {
       try {
         checkMechanisms([pkcs11js.CKM_AES_KEY_GEN, pkcs11js.CKM_ECDSA]);
       } catch (e) {
-        return e as { code: string; message: string; details: { problems: { path: string }[] } };
+        return e as { code: string; message: string; problems: { path: string }[] };
       }
       return undefined;
     })();
     expect(err?.code).toBe("HSM_MECHANISM_MISSING");
-    expect(err?.details.problems.map((p) => p.path)).toEqual([
+    expect(err?.problems.map((p) => p.path)).toEqual([
       "hsm.mechanisms.CKM_AES_GCM",
       "hsm.mechanisms.CKM_EC_KEY_PAIR_GEN",
       "hsm.mechanisms.CKM_GENERIC_SECRET_KEY_GEN",

@@ -134,10 +134,32 @@ describe("KBS protocol errors", () => {
     expectProblem(r, status, code);
   });
 
+  it("answers a route-schema miss with BODY_INVALID naming the field (the shared mapping, runtime/http)", async () => {
+    const r = await app.inject({
+      method: "POST",
+      url: "/kbs/v0/auth",
+      payload: "[]",
+      headers: { "content-type": "application/json" },
+    });
+    expect([r.statusCode, r.headers["content-type"], r.json()]).toEqual([
+      400,
+      "application/json; charset=utf-8",
+      {
+        type: `${PROBLEM_TYPE_PREFIX}BODY_INVALID`,
+        detail: "invalid request: body must be object",
+        code: "BODY_INVALID",
+        problems: [{ path: "body", message: "must be object" }],
+      },
+    ]);
+  });
+
   it("lists every schema problem with its field path", async () => {
     const r = await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: 4, tee: false } });
     expectProblem(r, 400, "BODY_INVALID");
-    expect(r.json().problems.map((p: { path: string }) => p.path)).toEqual(["version", "tee"]);
+    expect(r.json().problems).toEqual([
+      { path: "tee", message: "Invalid input: expected string, received boolean" },
+      { path: "version", message: "Invalid input: expected string, received number" },
+    ]);
   });
 
   it("/attest without a cookie, with an unknown session, twice with the same nonce, after expiry, with another nonce", async () => {

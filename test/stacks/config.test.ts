@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../stacks/config-errors.js";
+import { ConfigError } from "../../stacks/errors.js";
 import { parseStackConfig, PLACEHOLDER_SECRET } from "../../stacks/config-parse.js";
 import { readStackFile } from "../../stacks/stack-file.js";
 

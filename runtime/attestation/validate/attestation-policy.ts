@@ -5,6 +5,7 @@
  * documented on its field.
  */
 import { z } from "zod";
+import { formatProblems, problemCount, problemsFromIssues } from "../../../core/errors.js";
 import { AttestationError } from "../errors.js";
 import { ROOT_IDS } from "../verify/trust.js";
 
@@ -126,15 +127,11 @@ export function defaultAttestationPolicy(): SnpAttestationPolicy {
 export function parseAttestationPolicy(value: unknown): SnpAttestationPolicy {
   const r = attestationPolicySchema.safeParse(value);
   if (r.success) return r.data;
-  const lines = r.error.issues
-    .map(
-      (i) => `policy${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}`,
-    )
-    .sort();
+  const problems = problemsFromIssues(r.error.issues, { prefix: "policy" });
   throw new AttestationError(
     "POLICY_INVALID",
-    `invalid attestation policy (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
-    { path: "policy" },
+    `invalid attestation policy (${problemCount(problems)}):\n${formatProblems(problems, "\n")}`,
+    { path: "policy", problems },
   );
 }
 

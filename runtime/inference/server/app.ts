@@ -7,9 +7,10 @@ import { randomUUID } from "node:crypto";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { InferenceError } from "../errors.js";
+import { installErrorReplies, oipErrorBody } from "../../http/index.js";
 import { errorFields } from "../../observability/index.js";
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from "../oip/binary.js";
-import { toHttpError } from "./http-errors.js";
+import { INFERENCE_HTTP_ERRORS, QUIET_CODES } from "./http-errors.js";
 import type { InferenceMetrics } from "./metrics.js";
 import { oipRoutes, type RouteContext } from "./routes.js";
 
@@ -129,22 +130,19 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
     );
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    const r = toHttpError(err);
-    if (req.meta) req.meta.code = r.code;
-    if (r.status >= 500 && r.code !== "QUEUE_FULL" && r.code !== "SHUTTING_DOWN" && r.code !== "MODEL_NOT_READY") {
-      req.log.error(
-        { err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) },
-        "request failed",
-      );
-    }
-    if (r.retryAfterSeconds !== undefined) reply.header("retry-after", String(r.retryAfterSeconds));
-    return reply.code(r.status).send({ error: r.message, code: r.code });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    req.meta = req.meta ?? {};
-    req.meta.code = "ROUTE_NOT_FOUND";
-    return reply.code(404).send({ error: "no such route", code: "ROUTE_NOT_FOUND" });
+  installErrorReplies(app, {
+    table: INFERENCE_HTTP_ERRORS,
+    body: oipErrorBody,
+    onError: (req, r, err) => {
+      req.meta = req.meta ?? {};
+      req.meta.code = r.code;
+      if (err !== undefined && r.status >= 500 && !QUIET_CODES.has(r.code)) {
+        req.log.error(
+          { err: errorFields(err), cause: errorFields((err as { cause?: unknown }).cause) },
+          "request failed",
+        );
+      }
+    },
   });
 
   app.register(async (scope) => oipRoutes(scope, opts));

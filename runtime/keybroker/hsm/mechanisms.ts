@@ -26,11 +26,9 @@ export function checkMechanisms(available: readonly number[]): void {
   if (missing.length === 0) return;
   const list = missing.map((m) => `${ckmName(m.mechanism)} (${m.use})`).join(", ");
   throw new KeyBrokerError("HSM_MECHANISM_MISSING", `the HSM token lacks required mechanisms: ${list}`, {
-    details: {
-      problems: missing.map((m) => ({
-        path: `hsm.mechanisms.${ckmName(m.mechanism)}`,
-        message: `missing; needed to ${m.use}`,
-      })),
-    },
+    problems: missing.map((m) => ({
+      path: `hsm.mechanisms.${ckmName(m.mechanism)}`,
+      message: `missing; needed to ${m.use}`,
+    })),
   });
 }

@@ -9,7 +9,8 @@
  */
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { KeyBroker } from "../broker.js";
-import { KeyBrokerError, problemOf } from "../errors.js";
+import { KeyBrokerError } from "../errors.js";
+import { problemOf } from "./problem.js";
 import { kbsAttest, kbsAuth, kbsResource } from "../kbs-service.js";
 import { CERTIFICATE_PARAM, SESSION_COOKIE } from "../../kbs-protocol/index.js";
 import { cookie, installCommon } from "./common.js";

@@ -41,7 +41,7 @@ export function importDataKey(
       throw new KeyBrokerError(
         "DATA_KEY_INVALID",
         `importing a data key: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-        { details: { problems } },
+        { problems },
       );
     }
     const existing = state.dataKeys[resource];
