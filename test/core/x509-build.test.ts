@@ -9,8 +9,9 @@
  *   read back by node's X509Certificate for a real signature.
  *
  * The pins were recorded from the two builders the project had before they were merged (the simulated
- * platform's `core/x509/build.ts` and the key broker's `core/x509/hsm-build.ts`), so the merged builder
- * is byte-for-byte the same for both callers.
+ * platform's RSASSA-PSS `buildCertificate`/`buildCrl` and the key broker's `hsm-build.ts`, commit
+ * "test/core: known answers ..." ran this file against them), so the merged builder is byte-for-byte
+ * the same for both callers. Only the section "how each use case is built" changed with the merge.
  */
 import {
   constants,
@@ -25,21 +26,28 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { children, readOne } from "../../core/der.js";
-import { spkiFromPoint } from "../../core/ec-jwk.js";
 import {
   authorityKeyIdentifier,
   basicConstraints,
-  buildCertificate as buildAmdCertificate,
+  buildCertificate,
   buildCrl,
+  children,
   crlDistributionPoint,
-  keyUsageCertSign,
+  ecdsaSha384RawSigner,
+  ecProfileSpec,
+  keyUsage,
+  OID,
+  parseCertificates,
+  readOne,
+  rsaPssSha384Signer,
+  spkiFromPoint,
   subjectKeyIdentifier,
+  type Certificate,
   type CertificateSpec,
+  type CrlSpec,
+  type EcProfileRequest,
   type NameSpec,
-} from "../../core/x509/build.js";
-import { OID, parseCertificates, type Certificate } from "../../core/x509/certificate.js";
-import { buildCertificate as buildEcCertificate } from "../../core/x509/hsm-build.js";
+} from "../../core/index.js";
 import { vector } from "../helpers/snp-vectors.js";
 
 // Pins recorded from the builders before the merge (see the file comment).
@@ -56,27 +64,17 @@ const TLS_PLAIN_DER_SHA256 = "b4afabaf392a492f9e0a13efba0db4f7e51de10d4be88c1eb7
 const rsaIssuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 function amdCertificate(spec: CertificateSpec): Buffer {
-  return buildAmdCertificate(spec, rsaIssuer.privateKey);
+  return buildCertificate(spec, rsaPssSha384Signer(rsaIssuer.privateKey));
 }
 
-function amdCrl(spec: Parameters<typeof buildCrl>[0]): Buffer {
-  return buildCrl(spec, rsaIssuer.privateKey);
+function amdCrl(spec: CrlSpec): Buffer {
+  return buildCrl(spec, rsaPssSha384Signer(rsaIssuer.privateKey));
 }
 
-interface EcRequest {
-  readonly serial: Buffer;
-  readonly issuer: { readonly commonName: string; readonly organization?: string };
-  readonly subject: { readonly commonName: string; readonly organization?: string };
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly subjectPoint: Buffer;
-  readonly issuerPoint: Buffer;
-  readonly profile: "ca" | "tls";
-  readonly altNames?: { readonly dns?: string[]; readonly ip?: string[]; readonly uri?: string[] };
-}
+type EcRequest = EcProfileRequest;
 
 function ecCertificate(req: EcRequest, signRaw: (tbs: Buffer) => Buffer): Buffer {
-  return buildEcCertificate(req, signRaw);
+  return buildCertificate(ecProfileSpec(req), ecdsaSha384RawSigner(signRaw));
 }
 
 // ---- fixtures ----
@@ -171,7 +169,7 @@ describe("X.509 builder: AMD's shape (simulated SNP platform)", () => {
       notAfter: NOT_AFTER,
       publicKey: ark,
       extensions: [
-        { oid: OID.keyUsage, critical: true, value: keyUsageCertSign(true) },
+        { oid: OID.keyUsage, critical: true, value: keyUsage(["keyCertSign", "cRLSign"]) },
         { oid: OID.subjectKeyIdentifier, value: subjectKeyIdentifier(ark) },
         { oid: OID.basicConstraints, critical: true, value: basicConstraints(true) },
         { oid: OID.crlDistributionPoints, value: crlDistributionPoint(crl) },
@@ -188,7 +186,7 @@ describe("X.509 builder: AMD's shape (simulated SNP platform)", () => {
         { oid: OID.subjectKeyIdentifier, value: subjectKeyIdentifier(ask) },
         { oid: OID.authorityKeyIdentifier, value: authorityKeyIdentifier(ark) },
         { oid: OID.basicConstraints, critical: true, value: basicConstraints(true, 0) },
-        { oid: OID.keyUsage, critical: true, value: keyUsageCertSign(false) },
+        { oid: OID.keyUsage, critical: true, value: keyUsage(["keyCertSign"]) },
         { oid: OID.crlDistributionPoints, value: crlDistributionPoint(crl) },
       ],
     });
