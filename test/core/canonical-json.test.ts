@@ -45,7 +45,7 @@ describe.each(IMPLEMENTATIONS)("canonical JSON: %s", (_name, canonicalJson) => {
     expect(canonicalJson(input)).toBe('{"literals":[null,true,false],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
   });
 
-  it("the KBS binding runtime data (Trustee KBS 0.4.0): known bytes and SHA-384 input", () => {
+  it("the KBS binding runtime data (Trustee KBS 0.4.0): known bytes", () => {
     const jwk = { kty: "EC", crv: "P-384", alg: "ECDH-ES+A256KW", x: "x".repeat(64), y: "y".repeat(64) };
     expect(
       canonicalJson({ "tee-pubkey": { ...jwk, extra: undefined }, nonce: "bm9uY2U=", "additional-evidence": "" }),
@@ -85,12 +85,13 @@ describe.each(IMPLEMENTATIONS)("canonical JSON: %s", (_name, canonicalJson) => {
   });
 
   it.each([
-    ["NaN", { n: Number.NaN }],
-    ["Infinity", { n: Number.POSITIVE_INFINITY }],
-    ["a bigint", { n: 1n }],
-    ["a function", { f: () => 0 }],
-  ])("refuses %s with a TypeError", (_what, value) => {
-    expect(() => canonicalJson(value)).toThrow(TypeError);
+    ["NaN", { n: Number.NaN }, "canonical JSON: $.n is not a finite number"],
+    ["Infinity", { n: Number.POSITIVE_INFINITY }, "canonical JSON: $.n is not a finite number"],
+    ["a bigint", { n: 1n }, "canonical JSON: $.n has unsupported type bigint"],
+    ["a function", { a: [{ f: () => 0 }] }, "canonical JSON: $.a[0].f has unsupported type function"],
+    ["a Date", { d: new Date(0) }, "canonical JSON: $.d is not a plain object"],
+  ])("refuses %s with a TypeError naming the path", (_what, value, message) => {
+    expect(() => canonicalJson(value)).toThrow(new TypeError(message));
   });
 });
 
@@ -128,7 +129,9 @@ describe.each(IMPLEMENTATIONS)("canonical JSON numbers: %s", (_name, canonicalJs
   });
 
   it.each([["7fffffffffffffff"], ["7ff0000000000000"]])("RFC 8785 Appendix B: %s (NaN, Infinity) is refused", (hex) => {
-    expect(() => canonicalJson([Buffer.from(hex, "hex").readDoubleBE(0)])).toThrow(TypeError);
+    expect(() => canonicalJson([Buffer.from(hex, "hex").readDoubleBE(0)])).toThrow(
+      new TypeError("canonical JSON: $[0] is not a finite number"),
+    );
   });
 
   it("RFC 8785 section 3.2.2: the sample object", () => {
