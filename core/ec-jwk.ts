@@ -8,6 +8,7 @@
 import { createHash, createPublicKey, ECDH, type KeyObject } from "node:crypto";
 import { encodeBitString, encodeOid, encodeSequence } from "./der.js";
 import { CoreError, formatProblems, type Problem } from "./errors.js";
+import { OID } from "./x509/oid.js";
 
 /** A P-384 public JWK (RFC 7517/7518); `alg` is what the KBS protocol sends, not part of the key. */
 export interface EcPublicJwk {
@@ -17,11 +18,6 @@ export interface EcPublicJwk {
   readonly y: string;
   readonly alg?: string;
 }
-
-/** id-ecPublicKey (RFC 5480). */
-export const OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-/** secp384r1 (RFC 5480). */
-export const OID_SECP384R1 = "1.3.132.0.34";
 
 /** JWK of an uncompressed P-384 point (04 || X || Y). */
 export function jwkFromPoint(point: Uint8Array): EcPublicJwk {
@@ -47,7 +43,7 @@ export function pointFromJwk(jwk: unknown, field: string): Buffer {
 /** pointFromJwk, also returning a KeyObject of the point. */
 export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffer; readonly key: KeyObject } {
   const point = checkedPoint(jwk, field);
-  return { point, key: createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" }) };
+  return { point, key: publicKeyFromPoint(point) };
 }
 
 /**
@@ -90,7 +86,7 @@ class CheckedKey {
   private object: KeyObject | undefined;
   constructor(readonly point: Buffer) {}
   get key(): KeyObject {
-    this.object ??= createPublicKey({ key: spkiFromPoint(this.point), format: "der", type: "spki" });
+    this.object ??= publicKeyFromPoint(this.point);
     return this.object;
   }
 }
@@ -123,7 +119,7 @@ export function checkedPointFromJwk(jwk: EcPublicJwk, field: string): Buffer {
 
 /** DER SubjectPublicKeyInfo of a P-384 point (RFC 5480). */
 export function spkiFromPoint(point: Uint8Array): Buffer {
-  return encodeSequence(encodeSequence(encodeOid(OID_EC_PUBLIC_KEY), encodeOid(OID_SECP384R1)), encodeBitString(point));
+  return encodeSequence(encodeSequence(encodeOid(OID.ecPublicKey), encodeOid(OID.secp384r1)), encodeBitString(point));
 }
 
 /** The uncompressed point (04 || X || Y, 97 bytes) of a P-384 KeyObject; see {@link jwkFromKey}. */
@@ -143,7 +139,7 @@ export function jwkFromKey(key: KeyObject): EcPublicJwk {
   return { kty: "EC", crv: "P-384", x: jwk.x as string, y: jwk.y as string };
 }
 
-/** Node KeyObject for a P-384 point (to verify broker signatures). */
+/** Node KeyObject for a P-384 point (no validation: for points already checked or from the HSM). */
 export function publicKeyFromPoint(point: Uint8Array): KeyObject {
   return createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" });
 }
