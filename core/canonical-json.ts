@@ -1,18 +1,17 @@
 /**
- * Canonical JSON: the byte form that is signed and compared.
- *
- * The canonical form is the JSON Canonicalization Scheme (RFC 8785, JCS) applied to the manifest:
+ * Canonical JSON: the JSON Canonicalization Scheme (RFC 8785, JCS), the byte form that is hashed,
+ * signed and compared (golden manifests, the KBS report-data binding, audit digests of evidence):
  * - object members sorted by key, comparing UTF-16 code units (JavaScript's default string order);
  * - no insignificant whitespace (no spaces, no newlines, no trailing newline);
  * - strings escaped as ECMAScript `JSON.stringify` does (`"` `\` and control characters; all other
  *   characters literal, encoded as UTF-8);
- * - numbers as ECMAScript serialises them (the manifest only holds safe integers, so plain decimal);
- * - array order kept (the manifest requires its set-valued arrays to be sorted already).
+ * - numbers as ECMAScript serialises them (RFC 8785 section 3.2.2.3); NaN and the infinities refused;
+ * - array order kept.
  *
- * Because manifests have exactly one valid spelling of every value (canonical hex, sorted sets),
- * equal manifests have equal canonical bytes, and any JCS implementation reproduces them.
+ * Strict where JSON.stringify is lenient: values JSON cannot hold (non-finite numbers, bigint,
+ * functions, symbols, class instances such as Date) raise `TypeError` instead of becoming `null`,
+ * `{}` or a string.
  */
-import type { GoldenManifest } from "../measurements/manifest/types.js";
 
 /**
  * Serialises `value` with sorted members. `indent` undefined: canonical (no whitespace); otherwise
@@ -60,16 +59,12 @@ export function canonicalJson(value: unknown): string {
   return serialise(value, "$", undefined, 0);
 }
 
-/** The canonical UTF-8 bytes of a manifest: what `signManifest` signs and `golden check` compares. */
-export function canonicalManifestBytes(manifest: GoldenManifest): Uint8Array {
-  return new TextEncoder().encode(canonicalJson(manifest));
-}
-
 /**
- * The file form of a manifest: the canonical member order, indented by two spaces, with a final
- * newline, for committing and reviewing (`stacks/golden/<env>.json`). Parses to the same manifest
- * as the canonical bytes.
+ * The canonical member order and escaping of {@link canonicalJson}, indented by `indent` per level
+ * with `": "` after keys, for files people review (not canonical itself: it has whitespace). Parses
+ * to the same value as the canonical form.
+ * @example indentedCanonicalJson({ b: 1, a: 2 }) // '{\n  "a": 2,\n  "b": 1\n}'
  */
-export function formatManifest(manifest: GoldenManifest): string {
-  return `${serialise(manifest, "$", "  ", 0)}\n`;
+export function indentedCanonicalJson(value: unknown, indent = "  "): string {
+  return serialise(value, "$", indent, 0);
 }

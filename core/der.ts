@@ -1,10 +1,12 @@
 /**
- * A tiny DER reader and writer (ITU-T X.690), enough for X.509 certificates, CRLs and AMD's VCEK
- * extensions. Only single-byte tags and definite lengths; non-minimal lengths are refused (DER).
- * Reader errors are {@link AttestationError}s with code `CERTIFICATE_MALFORMED`; callers that parse
- * something else (a CRL) re-raise them with their own code.
+ * The project's one DER codec (ITU-T X.690): a strict reader for untrusted bytes (AMD certificates,
+ * CRLs, VCEK extensions) and a writer with exactly the types X.509 certificates and CRLs need. Only
+ * single-byte tags and definite lengths; the reader refuses non-minimal lengths and integers (DER).
+ * Reader errors are {@link CoreError}s with code `DER_MALFORMED`; callers that parse a certificate,
+ * a CRL or an extension re-raise them with their own code. Writer misuse (a negative integer, a
+ * malformed OID string) raises `TypeError`.
  */
-import { AttestationError } from "../runtime/attestation/errors.js";
+import { CoreError } from "./errors.js";
 
 /** Universal tags used here (X.690 §8). */
 export const TAG = {
@@ -34,8 +36,8 @@ export interface Tlv {
   readonly end: number;
 }
 
-function malformed(message: string): AttestationError {
-  return new AttestationError("CERTIFICATE_MALFORMED", `DER: ${message}`);
+function malformed(message: string): CoreError {
+  return new CoreError("DER_MALFORMED", `DER: ${message}`);
 }
 
 /** Reads the element at `offset` of `buf`. */
@@ -158,6 +160,7 @@ export function decodeTime(t: Tlv): Date {
 
 // ---- writer ----
 
+/** Definite length (X.690 8.1.3: short form below 128, long form otherwise). */
 function encodeLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
   const bytes: number[] = [];
@@ -165,35 +168,43 @@ function encodeLength(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-/** Encodes one element with the given tag around the concatenated contents. */
-export function tlv(tag: number, ...contents: Uint8Array[]): Buffer {
+/** One element with the given identifier octet around the concatenated contents. */
+export function encodeTlv(tag: number, ...contents: Uint8Array[]): Buffer {
   const body = Buffer.concat(contents);
   return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
 }
 
-/** SEQUENCE of the given encoded elements. */
-export const seq = (...items: Uint8Array[]): Buffer => tlv(TAG.sequence, ...items);
-/** SET of the given encoded elements (caller orders them). */
-export const set = (...items: Uint8Array[]): Buffer => tlv(TAG.set, ...items);
+/** SEQUENCE of already encoded elements. */
+export const encodeSequence = (...items: Uint8Array[]): Buffer => encodeTlv(TAG.sequence, ...items);
+/** SET of already encoded elements (the caller orders them; single-element sets in practice). */
+export const encodeSet = (...items: Uint8Array[]): Buffer => encodeTlv(TAG.set, ...items);
 
-/** INTEGER from a non-negative bigint or number. */
-export function integer(n: bigint | number): Buffer {
-  let v = BigInt(n);
-  if (v < 0n) throw new TypeError("der.integer: negative values are not needed here");
+/**
+ * INTEGER, minimal (X.690 8.3.2), from a non-negative bigint or safe integer, or from an unsigned
+ * big-endian magnitude (leading zero bytes dropped, a 0x00 pad added when the top bit is set).
+ * @example encodeInteger(128) // 02 02 00 80
+ */
+export function encodeInteger(n: bigint | number | Uint8Array): Buffer {
+  let v: bigint;
+  if (n instanceof Uint8Array) v = n.length === 0 ? 0n : BigInt(`0x${Buffer.from(n).toString("hex")}`);
+  else if (typeof n === "number" && !Number.isSafeInteger(n))
+    throw new TypeError(`encodeInteger: ${n} is not a safe integer`);
+  else v = BigInt(n);
+  if (v < 0n) throw new TypeError("encodeInteger: negative values are not needed here");
   const bytes: number[] = [];
   do {
     bytes.unshift(Number(v & 0xffn));
     v >>= 8n;
   } while (v > 0n);
   if ((bytes[0] as number) & 0x80) bytes.unshift(0);
-  return tlv(TAG.integer, Buffer.from(bytes));
+  return encodeTlv(TAG.integer, Buffer.from(bytes));
 }
 
-/** OBJECT IDENTIFIER from dotted form. */
-export function oid(dotted: string): Buffer {
+/** OBJECT IDENTIFIER from dotted form (X.690 8.19). */
+export function encodeOid(dotted: string): Buffer {
   const arcs = dotted.split(".").map(Number);
   if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0))
-    throw new TypeError(`der.oid: bad OID ${dotted}`);
+    throw new TypeError(`encodeOid: "${dotted}" is not a dotted OID`);
   const values = [(arcs[0] as number) * 40 + (arcs[1] as number), ...arcs.slice(2)];
   const out: number[] = [];
   for (const v of values) {
@@ -201,32 +212,54 @@ export function oid(dotted: string): Buffer {
     for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) chunk.unshift((x & 0x7f) | 0x80);
     out.push(...chunk);
   }
-  return tlv(TAG.oid, Buffer.from(out));
+  return encodeTlv(TAG.oid, Buffer.from(out));
 }
 
 /** BIT STRING with no unused bits. */
-export const bitString = (bytes: Uint8Array): Buffer => tlv(TAG.bitString, Buffer.from([0]), bytes);
-/** OCTET STRING. */
-export const octetString = (bytes: Uint8Array): Buffer => tlv(TAG.octetString, bytes);
-/** UTF8String. */
-export const utf8 = (s: string): Buffer => tlv(TAG.utf8String, Buffer.from(s, "utf8"));
-/** PrintableString. */
-export const printable = (s: string): Buffer => tlv(TAG.printableString, Buffer.from(s, "latin1"));
-/** IA5String. */
-export const ia5 = (s: string): Buffer => tlv(TAG.ia5String, Buffer.from(s, "latin1"));
-/** BOOLEAN. */
-export const boolean = (b: boolean): Buffer => tlv(TAG.boolean, Buffer.from([b ? 0xff : 0]));
-/** NULL. */
-export const nul = (): Buffer => tlv(TAG.null);
-/** Context-specific constructed tag `[n]` around the contents (EXPLICIT tagging). */
-export const explicit = (n: number, ...contents: Uint8Array[]): Buffer => tlv(0xa0 | n, ...contents);
+export const encodeBitString = (bytes: Uint8Array): Buffer => encodeTlv(TAG.bitString, Buffer.from([0]), bytes);
 
-/** UTCTime for years 1950-2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5). */
-export function time(d: Date): Buffer {
-  const iso = d.toISOString();
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, "");
+/** BIT STRING of named bits (bit 0 is the most significant), DER-minimal: trailing zero bits removed (X.690 11.2.2). */
+export function encodeNamedBits(bitIndexes: readonly number[]): Buffer {
+  if (bitIndexes.length === 0) return encodeTlv(TAG.bitString, Buffer.from([0]));
+  const highest = Math.max(...bitIndexes);
+  const bytes = Buffer.alloc(Math.floor(highest / 8) + 1);
+  for (const i of bitIndexes) bytes[Math.floor(i / 8)] = (bytes[Math.floor(i / 8)] as number) | (0x80 >> (i % 8));
+  return encodeTlv(TAG.bitString, Buffer.from([7 - (highest % 8)]), bytes);
+}
+
+/** OCTET STRING. */
+export const encodeOctetString = (bytes: Uint8Array): Buffer => encodeTlv(TAG.octetString, bytes);
+/** UTF8String. */
+export const encodeUtf8String = (s: string): Buffer => encodeTlv(TAG.utf8String, Buffer.from(s, "utf8"));
+/** PrintableString (the caller keeps to its character set). */
+export const encodePrintableString = (s: string): Buffer => encodeTlv(TAG.printableString, Buffer.from(s, "latin1"));
+/** IA5String. */
+export const encodeIa5String = (s: string): Buffer => encodeTlv(TAG.ia5String, Buffer.from(s, "latin1"));
+/** BOOLEAN (DER: TRUE is 0xff). */
+export const encodeBoolean = (b: boolean): Buffer => encodeTlv(TAG.boolean, Buffer.from([b ? 0xff : 0]));
+/** NULL. */
+export const encodeNull = (): Buffer => encodeTlv(TAG.null);
+/** Context-specific constructed `[n]` around the contents (EXPLICIT tagging). */
+export const encodeExplicit = (n: number, ...contents: Uint8Array[]): Buffer => encodeTlv(0xa0 | n, ...contents);
+/** Context-specific primitive `[n]` IMPLICIT (GeneralName dNSName, iPAddress, URI; key identifiers). */
+export const encodeImplicit = (n: number, content: Uint8Array): Buffer => encodeTlv(0x80 | n, content);
+
+/** UTCTime for years 1950-2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5); whole seconds, Z. */
+export function encodeTime(d: Date): Buffer {
+  const digits = d.toISOString().slice(0, 19).replace(/[-T:]/g, "");
   const year = d.getUTCFullYear();
   return year >= 1950 && year < 2050
-    ? tlv(TAG.utcTime, Buffer.from(`${digits.slice(2)}Z`, "latin1"))
-    : tlv(TAG.generalizedTime, Buffer.from(`${digits}Z`, "latin1"));
+    ? encodeTlv(TAG.utcTime, Buffer.from(`${digits.slice(2)}Z`, "latin1"))
+    : encodeTlv(TAG.generalizedTime, Buffer.from(`${digits}Z`, "latin1"));
+}
+
+/**
+ * Ecdsa-Sig-Value (RFC 3279 2.2.3) from a raw r||s signature, as PKCS#11 CKM_ECDSA returns it.
+ * X.509 and TLS carry the DER form; JWS carries the raw form.
+ */
+export function ecdsaRawToDer(raw: Uint8Array): Buffer {
+  if (raw.length % 2 !== 0 || raw.length === 0)
+    throw new TypeError(`ecdsaRawToDer: raw signature of odd length ${raw.length}`);
+  const half = raw.length / 2;
+  return encodeSequence(encodeInteger(raw.subarray(0, half)), encodeInteger(raw.subarray(half)));
 }

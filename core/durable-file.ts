@@ -1,24 +1,53 @@
 /**
- * Crash-safe JSON files: write to a temporary file, fsync it, rename over the target, fsync the
- * folder. A kill -9 at any instant leaves either the old or the new content, never a mix.
+ * Crash-safe files, the project's one implementation of each pattern:
+ *
+ * - {@link writeFileAtomic}: write a temporary file beside the target, fsync it, rename it over the
+ *   target, fsync the folder. A kill -9 or power loss at any instant leaves either the old or the new
+ *   content, never a mix or an empty file;
+ * - {@link openDurableAppend}: an append-only file opened with O_APPEND | O_DSYNC, where every write
+ *   returns only once its data is on stable storage (the audit log).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import {
+  close,
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  open,
+  openSync,
+  renameSync,
+  rmSync,
+  write,
+  writeSync,
+} from "node:fs";
+import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { KeyBrokerError } from "../runtime/keybroker/errors.js";
 
-/** Writes `text` to `path` atomically and durably. */
-export function writeFileAtomic(path: string, text: string, mode = 0o600): void {
+/**
+ * Writes `data` to `path` atomically and durably, creating the folder (mode 0700) when missing.
+ *
+ * @param mode - permission bits of the new file: 0600 (the default) for anything secret or private,
+ *   0644 for what other local users may read.
+ * @example writeFileAtomic("state/state.json", `${JSON.stringify(state, null, 2)}\n`)
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w", mode);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, "wx", mode);
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
   fsyncDir(dir);
 }
 
@@ -32,13 +61,40 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Reads a JSON file written by writeFileAtomic; undefined when absent; STATE_CORRUPT when unparsable. */
-export function readJsonFile(path: string): unknown {
-  if (!existsSync(path)) return undefined;
-  const text = readFileSync(path, "utf8");
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new KeyBrokerError("STATE_CORRUPT", `reading ${path}: not valid JSON`, { cause: e });
-  }
+/** Open flags of a durable append-only file: created if missing, every write synchronized (data integrity). */
+export const DURABLE_APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
+
+/** An append-only file whose writes are on stable storage when they resolve. */
+export interface DurableAppendFile {
+  /** The file descriptor (tests read its flags in /proc). */
+  readonly fd: number;
+  /** Appends all of `data`; resolves once it is on stable storage (one write(2) per chunk the kernel takes). */
+  append(data: Buffer): Promise<void>;
+  /** Closes the descriptor. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `path` for durable appending ({@link DURABLE_APPEND_FLAGS}, created with `mode`, folder
+ * created 0700). O_DSYNC makes each write(2) return only once its data is on stable storage, the
+ * guarantee of write + fdatasync without a second thread-pool job.
+ */
+export async function openDurableAppend(path: string, mode = 0o600): Promise<DurableAppendFile> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const fd = await new Promise<number>((resolve, reject) =>
+    open(path, DURABLE_APPEND_FLAGS, mode, (e, n) => (e ? reject(e) : resolve(n))),
+  );
+  return {
+    fd,
+    append: (data) => new Promise((resolve, reject) => writeAll(fd, data, 0, (e) => (e ? reject(e) : resolve()))),
+    close: () => new Promise<void>((resolve) => close(fd, () => resolve())),
+  };
+}
+
+function writeAll(fd: number, data: Buffer, offset: number, cb: (e: Error | null) => void): void {
+  write(fd, data, offset, data.length - offset, null, (e, n) => {
+    if (e) return cb(e);
+    if (offset + n < data.length) return writeAll(fd, data, offset + n, cb);
+    cb(null);
+  });
 }

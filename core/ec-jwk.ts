@@ -1,10 +1,14 @@
 /**
- * P-384 public keys in the three forms the broker meets: the uncompressed point a PKCS#11 token
- * returns, the JWK of the KBS protocol (`tee-pubkey`) and the SubjectPublicKeyInfo of X.509.
+ * P-384 public keys in the forms the project meets: the uncompressed point a PKCS#11 token returns,
+ * node's KeyObject, the JWK of the KBS protocol (`tee-pubkey`, JWE `epk`) and the
+ * SubjectPublicKeyInfo of X.509. Untrusted JWKs that are not P-384 public keys on the curve raise
+ * {@link CoreError} `JWK_INVALID` with every problem and its field path; the key broker re-raises it
+ * as `TEE_KEY_INVALID`.
  */
 import { createHash, createPublicKey, ECDH, type KeyObject } from "node:crypto";
-import { KeyBrokerError } from "../runtime/keybroker/errors.js";
-import { bits, oid, seq } from "./der-writer.js";
+import { encodeBitString, encodeOid, encodeSequence } from "./der.js";
+import { CoreError, formatProblems, type Problem } from "./errors.js";
+import { OID } from "./x509/oid.js";
 
 /** A P-384 public JWK (RFC 7517/7518); `alg` is what the KBS protocol sends, not part of the key. */
 export interface EcPublicJwk {
@@ -14,11 +18,6 @@ export interface EcPublicJwk {
   readonly y: string;
   readonly alg?: string;
 }
-
-/** id-ecPublicKey (RFC 5480). */
-export const OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-/** secp384r1 (RFC 5480). */
-export const OID_SECP384R1 = "1.3.132.0.34";
 
 /** JWK of an uncompressed P-384 point (04 || X || Y). */
 export function jwkFromPoint(point: Uint8Array): EcPublicJwk {
@@ -35,7 +34,7 @@ export function jwkFromPoint(point: Uint8Array): EcPublicJwk {
 
 /**
  * Validates an untrusted JWK as a P-384 public key on the curve; returns the point. Throws
- * TEE_KEY_INVALID naming the field (`field` is its path in the request, e.g. `runtime-data.tee-pubkey`).
+ * `JWK_INVALID` naming the field (`field` is its path in the request, e.g. `runtime-data.tee-pubkey`).
  */
 export function pointFromJwk(jwk: unknown, field: string): Buffer {
   return keyFromJwk(jwk, field).point;
@@ -44,7 +43,7 @@ export function pointFromJwk(jwk: unknown, field: string): Buffer {
 /** pointFromJwk, also returning a KeyObject of the point. */
 export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffer; readonly key: KeyObject } {
   const point = checkedPoint(jwk, field);
-  return { point, key: createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" }) };
+  return { point, key: publicKeyFromPoint(point) };
 }
 
 /**
@@ -54,7 +53,7 @@ export function keyFromJwk(jwk: unknown, field: string): { readonly point: Buffe
  * Node's JWK import would add that redundant scalar multiplication, about 0.4 ms per key.
  */
 function checkedPoint(jwk: unknown, field: string): Buffer {
-  const problems: { path: string; message: string }[] = [];
+  const problems: Problem[] = [];
   const o = (typeof jwk === "object" && jwk !== null ? jwk : {}) as Record<string, unknown>;
   if (typeof jwk !== "object" || jwk === null) problems.push({ path: field, message: "must be a JWK object" });
   if (o.kty !== "EC") problems.push({ path: `${field}.kty`, message: 'must be "EC"' });
@@ -65,13 +64,7 @@ function checkedPoint(jwk: unknown, field: string): Buffer {
       problems.push({ path: `${field}.${c}`, message: "must be 48 bytes, base64url without padding" });
   }
   if ("d" in o) problems.push({ path: `${field}.d`, message: "a private key must never be sent" });
-  if (problems.length > 0) {
-    throw new KeyBrokerError(
-      "TEE_KEY_INVALID",
-      `${field}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-      { details: { problems } },
-    );
-  }
+  if (problems.length > 0) throw new CoreError("JWK_INVALID", `${field}: ${formatProblems(problems)}`, { problems });
   const point = Buffer.concat([
     Buffer.from([4]),
     Buffer.from(o.x as string, "base64url"),
@@ -81,9 +74,9 @@ function checkedPoint(jwk: unknown, field: string): Buffer {
     ECDH.convertKey(point, "secp384r1");
     return point;
   } catch (e) {
-    throw new KeyBrokerError("TEE_KEY_INVALID", `${field}: not a point on P-384`, {
+    throw new CoreError("JWK_INVALID", `${field}: not a point on P-384`, {
       cause: e,
-      details: { problems: [{ path: field, message: "not a point on P-384" }] },
+      problems: [{ path: field, message: "not a point on P-384" }],
     });
   }
 }
@@ -93,7 +86,7 @@ class CheckedKey {
   private object: KeyObject | undefined;
   constructor(readonly point: Buffer) {}
   get key(): KeyObject {
-    this.object ??= createPublicKey({ key: spkiFromPoint(this.point), format: "der", type: "spki" });
+    this.object ??= publicKeyFromPoint(this.point);
     return this.object;
   }
 }
@@ -126,10 +119,27 @@ export function checkedPointFromJwk(jwk: EcPublicJwk, field: string): Buffer {
 
 /** DER SubjectPublicKeyInfo of a P-384 point (RFC 5480). */
 export function spkiFromPoint(point: Uint8Array): Buffer {
-  return seq(seq(oid(OID_EC_PUBLIC_KEY), oid(OID_SECP384R1)), bits(point));
+  return encodeSequence(encodeSequence(encodeOid(OID.ecPublicKey), encodeOid(OID.secp384r1)), encodeBitString(point));
 }
 
-/** Node KeyObject for a P-384 point (to verify broker signatures). */
+/** The uncompressed point (04 || X || Y, 97 bytes) of a P-384 KeyObject; see {@link jwkFromKey}. */
+export function pointFromKey(key: KeyObject): Buffer {
+  const jwk = jwkFromKey(key);
+  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+}
+
+/**
+ * The public JWK (`kty`, `crv`, `x`, `y`, in that order) of a P-384 KeyObject (public, or private:
+ * its public part). Caller misuse (another curve or key type) raises `TypeError`.
+ */
+export function jwkFromKey(key: KeyObject): EcPublicJwk {
+  const jwk = key.export({ format: "jwk" });
+  if (jwk.kty !== "EC" || jwk.crv !== "P-384")
+    throw new TypeError(`jwkFromKey: expected a P-384 key, got ${`${jwk.kty ?? "?"} ${jwk.crv ?? ""}`.trim()}`);
+  return { kty: "EC", crv: "P-384", x: jwk.x as string, y: jwk.y as string };
+}
+
+/** Node KeyObject for a P-384 point (no validation: for points already checked or from the HSM). */
 export function publicKeyFromPoint(point: Uint8Array): KeyObject {
   return createPublicKey({ key: spkiFromPoint(point), format: "der", type: "spki" });
 }

@@ -135,3 +135,29 @@ export function formatProblems(problems: readonly Problem[], separator = "; "): 
 export function problemCount(problems: readonly unknown[]): string {
   return `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
 }
+
+/** Every code of the lower layer's own error, {@link CoreError}. */
+export const CORE_ERROR_CODES = [
+  // DER reader (core/der.ts): bytes that are not the DER element asked for
+  "DER_MALFORMED",
+  // X.509 parser (core/x509/certificate.ts): not a well-formed X.509 v3 certificate
+  "CERTIFICATE_MALFORMED",
+  // EC/JWK helpers (core/ec-jwk.ts): not a P-384 public JWK whose point is on the curve
+  "JWK_INVALID",
+] as const;
+
+/** Stable code of a {@link CoreError}. */
+export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
+
+/**
+ * Refusal of untrusted bytes by the lower layer (`core/`). `core/` imports nothing outside itself,
+ * so modules whose public codes differ translate at their boundary (the verifier re-raises
+ * `CERTIFICATE_MALFORMED`/`DER_MALFORMED` as its `CERTIFICATE_MALFORMED`, the key broker
+ * `JWK_INVALID` as `TEE_KEY_INVALID`).
+ */
+export class CoreError extends CodedError<CoreErrorCode> {}
+
+/** True when `e` is a {@link CoreError}, optionally with the given code. */
+export function isCoreError(e: unknown, code?: CoreErrorCode): e is CoreError {
+  return e instanceof CoreError && (code === undefined || e.code === code);
+}

@@ -1,45 +1,96 @@
-/** Module face of `core`: everything other modules may import from it. */
-export { canonicalJson, canonicalManifestBytes, formatManifest } from "./canonical-json.js";
+/** Module face of `core`: everything other modules may import from it. `core/` imports nothing outside itself. */
+export { canonicalJson, indentedCanonicalJson } from "./canonical-json.js";
 export {
   children,
   decodeBitString,
   decodeInteger,
+  decodeOid,
   decodeString,
   decodeTime,
+  ecdsaRawToDer,
+  encodeBitString,
+  encodeBoolean,
+  encodeExplicit,
+  encodeIa5String,
+  encodeImplicit,
+  encodeInteger,
+  encodeNamedBits,
+  encodeNull,
+  encodeOctetString,
+  encodeOid,
+  encodePrintableString,
+  encodeSequence,
+  encodeSet,
+  encodeTime,
+  encodeTlv,
+  encodeUtf8String,
   expectTag,
   readOne,
+  readTlv,
   TAG,
   type Tlv,
 } from "./der.js";
-export { readJsonFile, writeFileAtomic } from "./durable-file.js";
+export {
+  DURABLE_APPEND_FLAGS,
+  type DurableAppendFile,
+  fsyncDir,
+  openDurableAppend,
+  writeFileAtomic,
+} from "./durable-file.js";
 export {
   checkedKeyFromJwk,
   checkedPointFromJwk,
   type EcPublicJwk,
+  jwkFromKey,
   jwkFromPoint,
   jwkThumbprint,
   keyFromJwk,
   pointFromJwk,
+  pointFromKey,
+  publicKeyFromPoint,
   spkiFromPoint,
 } from "./ec-jwk.js";
-export { CodedError, type Problem } from "./errors.js";
 export {
-  authorityKeyIdentifier,
-  basicConstraints,
+  CodedError,
+  type CodedErrorOptions,
+  CORE_ERROR_CODES,
+  CoreError,
+  type CoreErrorCode,
+  fieldPath,
+  formatProblems,
+  isCodedError,
+  isCoreError,
+  type Problem,
+  problemCount,
+  problemsFromIssues,
+  type ProblemsFromIssuesOptions,
+  type SchemaIssue,
+  sortProblems,
+} from "./errors.js";
+export {
   buildCertificate,
+  buildCertificateAsync,
   buildCrl,
+  type CertificateSigner,
   type CertificateSpec,
-  crlDistributionPoint,
-  keyUsageCertSign,
+  type CrlSpec,
+  ecdsaSha384RawSigner,
+  ecdsaSha384Signer,
+  encodeName,
+  type ExtensionSpec,
   type NameSpec,
-  subjectKeyIdentifier,
+  rsaPssSha384Signer,
+  tbsCertificate,
+  toPem,
 } from "./x509/build.js";
 export {
   type Certificate,
+  type Extension,
   findExtension,
   isSignedBy,
+  type NameAttribute,
   nameValue,
-  OID,
+  parseCertificate,
   parseCertificates,
   parseSignatureAlgorithm,
   type SignatureAlgorithm,
@@ -47,7 +98,15 @@ export {
 } from "./x509/certificate.js";
 export {
   type AltNames,
-  buildCertificate as buildCertificateWithSigner,
-  buildCertificateAsync,
-  toPem,
-} from "./x509/hsm-build.js";
+  authorityKeyIdentifier,
+  basicConstraints,
+  crlDistributionPoint,
+  extendedKeyUsage,
+  KEY_USAGE,
+  keyIdentifier,
+  keyUsage,
+  subjectAltName,
+  subjectKeyIdentifier,
+} from "./x509/extensions.js";
+export { OID } from "./x509/oid.js";
+export { distinguishedName, type DistinguishedName, ecProfileSpec, type EcProfileRequest } from "./x509/profiles.js";

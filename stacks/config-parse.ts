@@ -3,7 +3,7 @@
  * `stacks/config.ts` feeds it `pulumi.runtime.allConfig()`, tests feed it the stack YAML files.
  */
 import type { z } from "zod";
-import { problemsFromIssues, sortProblems } from "../core/errors.js";
+import { problemsFromIssues, sortProblems } from "../core/index.js";
 import { CONFIG_NAMESPACE, ConfigError, type ConfigProblem } from "./errors.js";
 import { checkRules, requiredSecretKeys } from "./config-rules.js";
 import { stackConfigSchema, stackConfigShape, type StackConfig } from "./config-schema.js";

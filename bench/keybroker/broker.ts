@@ -4,12 +4,11 @@
  * server-side request times it logs (pino `request` lines, `ms` per route).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { pointFromJwk } from "../../core/ec-jwk.js";
-import { buildCertificate, toPem } from "../../core/x509/hsm-build.js";
+import { buildCertificate, ecdsaSha384Signer, ecProfileSpec, pointFromKey, toPem } from "../../core/index.js";
 import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
 import type { GoldenManifest } from "../../measurements/manifest/types.js";
 
@@ -25,41 +24,37 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-function point(k: ReturnType<typeof generateKeyPairSync>["publicKey"]): Buffer {
-  return pointFromJwk(k.export({ format: "jwk" }), "k");
-}
-
 /** Operator CA + client certificate (software; bench only). */
 function operator(): { caPem: string; certPem: string; keyPem: string } {
   const ca = generateKeyPairSync("ec", { namedCurve: "P-384" });
   const op = generateKeyPairSync("ec", { namedCurve: "P-384" });
-  const s = (tbs: Buffer) => sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" });
+  const s = ecdsaSha384Signer(ca.privateKey);
   const dn = { commonName: "bench operator CA" };
   const t = Date.now();
   const caDer = buildCertificate(
-    {
+    ecProfileSpec({
       serial: randomBytes(8),
       issuer: dn,
       subject: dn,
       notBefore: new Date(t - 60_000),
       notAfter: new Date(t + 86_400_000),
-      subjectPoint: point(ca.publicKey),
-      issuerPoint: point(ca.publicKey),
+      subjectPoint: pointFromKey(ca.publicKey),
+      issuerPoint: pointFromKey(ca.publicKey),
       profile: "ca",
-    },
+    }),
     s,
   );
   const opDer = buildCertificate(
-    {
+    ecProfileSpec({
       serial: randomBytes(8),
       issuer: dn,
       subject: { commonName: "bench" },
       notBefore: new Date(t - 60_000),
       notAfter: new Date(t + 86_400_000),
-      subjectPoint: point(op.publicKey),
-      issuerPoint: point(ca.publicKey),
+      subjectPoint: pointFromKey(op.publicKey),
+      issuerPoint: pointFromKey(ca.publicKey),
       profile: "tls",
-    },
+    }),
     s,
   );
   return {

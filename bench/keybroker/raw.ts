@@ -12,7 +12,7 @@ import {
   verify,
 } from "node:crypto";
 import { join } from "node:path";
-import { pointFromJwk } from "../../core/ec-jwk.js";
+import { pointFromJwk } from "../../core/index.js";
 import { Pkcs11Token } from "../../runtime/keybroker/hsm/pkcs11.js";
 import { ensureSoftHsmToken, SOFTHSM2_MODULE, useSoftHsm } from "../../runtime/keybroker/hsm/softhsm.js";
 import { concatKdf, decryptFromTeeKey, encryptToTeeKey } from "../../runtime/kbs-protocol/jwe.js";

@@ -14,7 +14,7 @@ import { parseReport, signatureToP1363, signedBytes } from "../../runtime/attest
 import { ChainCache } from "../../runtime/attestation/verify/chain.js";
 import { amdTrustAnchors } from "../../runtime/attestation/verify/trust.js";
 import { verifySnpEvidence } from "../../runtime/attestation/verify/verify.js";
-import { parseCertificate } from "../../core/x509/certificate.js";
+import { parseCertificate } from "../../core/index.js";
 
 const V = join(__dirname, "../../test/vectors/attestation/snp");
 const rounds = Number(process.argv[2] ?? 7);

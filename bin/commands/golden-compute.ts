@@ -14,8 +14,8 @@ import {
   type GoldenManifest,
   type ManifestStatus,
   parseManifest,
+  formatManifest,
 } from "../../measurements/manifest/index.js";
-import { formatManifest } from "../../core/index.js";
 import { EXIT, type CliIo } from "../io.js";
 import { UsageError, output, parse, required, type GoldenDeps } from "./golden-args.js";
 import { loadGoldenConfig, readInput, type LoadedGoldenConfig } from "./golden-files.js";

@@ -3,9 +3,9 @@
  * Exit codes: 0 ok, 1 failed (stale, invalid, refused, comparison errors), 2 usage.
  */
 import { compareManifests, renderComparisonMarkdown } from "../../measurements/drift/index.js";
-import { formatManifest } from "../../core/index.js";
 import {
   ManifestError,
+  formatManifest,
   keyThumbprint,
   signManifest,
   softwareSigner,

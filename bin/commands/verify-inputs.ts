@@ -17,8 +17,9 @@ import {
   trustAnchor,
   type TrustAnchor,
   type SnpCollateral,
+  readCertificates,
 } from "../../runtime/attestation/index.js";
-import { nameValue, OID, parseCertificates } from "../../core/index.js";
+import { nameValue, OID } from "../../core/index.js";
 
 /** A problem with the command line or an input file: exit 2. */
 export class VerifyUsageError extends Error {
@@ -81,7 +82,7 @@ export function simulatedAnchorFrom(
   cwd: string,
 ): TrustAnchor | undefined {
   if (!collateral.ark || certsDir === undefined) return undefined;
-  const ark = parseCertificates(collateral.ark)[0];
+  const ark = readCertificates(collateral.ark)[0];
   const cn = ark ? (nameValue(ark.subject, OID.commonName) ?? "") : "";
   const product = cn.replace(/^ARK-/, "");
   if (!isSnpProduct(product)) throw new VerifyUsageError(`--certs ${certsDir}: ark CN "${cn}" names no known product`);

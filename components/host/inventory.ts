@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { formatTcb, isBelow, type TcbComponents } from "../../measurements/drift/index.js";
-import { problemsFromIssues } from "../../core/errors.js";
+import { problemsFromIssues } from "../../core/index.js";
 import { ComponentError } from "../errors.js";
 
 const svn = z.number().int().min(0).max(255);

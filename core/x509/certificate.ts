@@ -1,10 +1,11 @@
 /**
  * Strict X.509 v3 certificate parser (RFC 5280 §4.1) over the DER reader, plus signature checks
  * through node:crypto. It keeps the raw TBSCertificate bytes for signature verification and exposes
- * what the AMD chain rules need: names, validity, key, signature algorithm, extensions.
+ * what the AMD chain rules need: names, validity, key, signature algorithm, extensions. Untrusted
+ * input that is not a certificate raises {@link CoreError} `CERTIFICATE_MALFORMED` (DER errors
+ * included, as its cause); the verifier re-raises it as its own `CERTIFICATE_MALFORMED`.
  */
 import { createPublicKey, constants, verify as cryptoVerify, type KeyObject } from "node:crypto";
-import { AttestationError } from "../../runtime/attestation/errors.js";
 import {
   children,
   decodeBitString,
@@ -17,29 +18,8 @@ import {
   TAG,
   type Tlv,
 } from "../der.js";
-
-/** OIDs used by the AMD certificates. */
-export const OID = {
-  rsaEncryption: "1.2.840.113549.1.1.1",
-  rsassaPss: "1.2.840.113549.1.1.10",
-  mgf1: "1.2.840.113549.1.1.8",
-  sha256: "2.16.840.1.101.3.4.2.1",
-  sha384: "2.16.840.1.101.3.4.2.2",
-  ecPublicKey: "1.2.840.10045.2.1",
-  secp384r1: "1.3.132.0.34",
-  ecdsaWithSha384: "1.2.840.10045.4.3.3",
-  commonName: "2.5.4.3",
-  country: "2.5.4.6",
-  locality: "2.5.4.7",
-  state: "2.5.4.8",
-  organization: "2.5.4.10",
-  organizationalUnit: "2.5.4.11",
-  subjectKeyIdentifier: "2.5.29.14",
-  keyUsage: "2.5.29.15",
-  basicConstraints: "2.5.29.19",
-  crlDistributionPoints: "2.5.29.31",
-  authorityKeyIdentifier: "2.5.29.35",
-} as const;
+import { CoreError, isCoreError } from "../errors.js";
+import { OID } from "./oid.js";
 
 const HASH_NAMES: Readonly<Record<string, string>> = { [OID.sha256]: "sha256", [OID.sha384]: "sha384" };
 
@@ -81,11 +61,14 @@ export interface Certificate {
   readonly signature: Buffer;
 }
 
-function malformed(message: string, cause?: unknown): AttestationError {
-  return new AttestationError("CERTIFICATE_MALFORMED", message, { cause });
+function malformed(message: string, cause?: unknown): CoreError {
+  return new CoreError("CERTIFICATE_MALFORMED", message, { cause });
 }
 
-/** Parses an AlgorithmIdentifier (RFC 5280 §4.1.1.2; RSASSA-PSS params per RFC 4055 §3.1). */
+/**
+ * Parses an AlgorithmIdentifier (RFC 5280 §4.1.1.2; RSASSA-PSS params per RFC 4055 §3.1). Throws
+ * `CERTIFICATE_MALFORMED` for a malformed one, `DER_MALFORMED` for bytes that are not DER.
+ */
 export function parseSignatureAlgorithm(t: Tlv): SignatureAlgorithm {
   const [idT, params, ...rest] = children(expectTag(t, TAG.sequence, "AlgorithmIdentifier"));
   if (!idT || rest.length > 0) throw malformed("AlgorithmIdentifier: wrong shape");
@@ -206,7 +189,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
       signature: decodeBitString(sigT),
     };
   } catch (e) {
-    if (e instanceof AttestationError) throw e;
+    if (isCoreError(e, "CERTIFICATE_MALFORMED")) throw e;
+    if (isCoreError(e, "DER_MALFORMED")) throw malformed(e.message, e);
     throw malformed("certificate: cannot parse", e);
   }
 }

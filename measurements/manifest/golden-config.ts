@@ -19,7 +19,7 @@
 import { z } from "zod";
 import { hexInteger } from "./hex-integer.js";
 import { VCPU_TYPES } from "../snp/index.js";
-import { problemCount } from "../../core/errors.js";
+import { problemCount } from "../../core/index.js";
 import { ManifestError } from "./errors.js";
 import type { GoldenSource } from "./inputs.js";
 import { encodeGuestPolicy } from "./policy.js";

@@ -20,7 +20,8 @@ export {
   type LaunchDigestRequest,
   type LaunchDigestResult,
 } from "./build.js";
-export { canonicalJson, canonicalManifestBytes, formatManifest } from "../../core/index.js";
+export { canonicalJson } from "../../core/index.js";
+export { canonicalManifestBytes, formatManifest } from "./canonical.js";
 export {
   MANIFEST_ERROR_CODES,
   MANIFEST_ERROR_MEANINGS,

@@ -1,6 +1,7 @@
 /** Key handling shared by signing and verification: ES384 needs EC keys on P-384. */
 import { KeyObject, createPublicKey, type JsonWebKey, type webcrypto } from "node:crypto";
-import { calculateJwkThumbprint, exportJWK, type JWK } from "jose";
+import type { JWK } from "jose";
+import { jwkFromKey, jwkThumbprint } from "../../core/index.js";
 
 /** A key as callers hold it: a node KeyObject, a WebCrypto CryptoKey (what jose imports return) or a JWK. */
 export type ManifestKey = KeyObject | webcrypto.CryptoKey | JWK;
@@ -48,6 +49,5 @@ export async function keyThumbprint(key: ManifestKey): Promise<string> {
   if (key instanceof KeyObject && key.type === "private") object = createPublicKey(key);
   else if (isCryptoKey(key) && key.type === "private") object = createPublicKey(KeyObject.from(key));
   else object = toP384KeyObject(key, "public");
-  toP384KeyObject(object, "public");
-  return calculateJwkThumbprint(await exportJWK(object), "sha256");
+  return jwkThumbprint(jwkFromKey(toP384KeyObject(object, "public")));
 }

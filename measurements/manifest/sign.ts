@@ -5,7 +5,8 @@
  * exactly the raw r||s (2 x 48 bytes) that JWS ES384 expects.
  */
 import { sign as nodeSign, type KeyObject, type webcrypto } from "node:crypto";
-import { canonicalJson, canonicalManifestBytes } from "../../core/index.js";
+import { canonicalJson } from "../../core/index.js";
+import { canonicalManifestBytes } from "./canonical.js";
 import { ManifestError } from "./errors.js";
 import { toP384KeyObject } from "./keys.js";
 import type { GoldenManifest } from "./types.js";

@@ -3,7 +3,7 @@
  * once with its field path; `parseManifest` throws a `ManifestError` carrying the same list.
  */
 import type { z } from "zod";
-import { problemCount, problemsFromIssues, sortProblems } from "../../core/errors.js";
+import { problemCount, problemsFromIssues, sortProblems } from "../../core/index.js";
 import { ManifestError, type ManifestProblem } from "./errors.js";
 import { POLICY_ABI_MASK, POLICY_MUST_BE_ONE, POLICY_RESERVED_MASK, fromHex, policyFlagBits } from "./policy.js";
 import { CREATED_AT_PATTERN, manifestSchema } from "./schema.js";

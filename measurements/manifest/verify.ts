@@ -3,7 +3,7 @@
  * says so in its name; nothing here fetches keys or trusts keys carried in the JWS.
  */
 import { compactVerify } from "jose";
-import { canonicalManifestBytes } from "../../core/index.js";
+import { canonicalManifestBytes } from "./canonical.js";
 import { ManifestError } from "./errors.js";
 import { toP384KeyObject, type ManifestKey } from "./keys.js";
 import { MANIFEST_JWS_TYPE } from "./sign.js";

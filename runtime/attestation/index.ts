@@ -71,6 +71,7 @@ export {
   type SnpValidation,
   type ValidateSnpOptions,
 } from "./validate/validate.js";
+export { readCertificates } from "./verify/certificates.js";
 export { ChainCache, type VerifiedChain } from "./verify/chain.js";
 export {
   cachedGetter,

@@ -3,7 +3,7 @@
  * Paths are relative to the config file's folder. API keys appear only as `{ id, client, sha256 }` records.
  */
 import { z } from "zod";
-import { formatProblems, problemCount, problemsFromIssues, type Problem } from "../../core/errors.js";
+import { formatProblems, problemCount, problemsFromIssues, type Problem } from "../../core/index.js";
 import { GatewayError } from "./errors.js";
 
 const hostPort = (port: number) =>

@@ -4,7 +4,7 @@
  * a table; only its own error class keeps its code and message, Fastify's failures become the app's codes
  * in one place, and anything else becomes `INTERNAL` with a fixed message (foreign messages may quote input).
  */
-import { type CodedError, formatProblems, type Problem } from "../../core/errors.js";
+import { type CodedError, formatProblems, type Problem } from "../../core/index.js";
 
 /** The code of every unrecognised failure; always status 500 with {@link INTERNAL_MESSAGE}. */
 export const INTERNAL = "INTERNAL";

@@ -3,7 +3,7 @@
  * Paths are relative to the config file's folder. Pure: takes the parsed document.
  */
 import { z } from "zod";
-import { formatProblems, problemCount, problemsFromIssues } from "../../core/errors.js";
+import { formatProblems, problemCount, problemsFromIssues } from "../../core/index.js";
 import { InferenceError } from "./errors.js";
 
 const hostPort = (port: number) =>

@@ -20,7 +20,7 @@ import {
   type KbsEvidenceProvider,
   type ReleasedCredentials,
 } from "../attester/index.js";
-import { formatProblems, problemsFromIssues } from "../../core/errors.js";
+import { formatProblems, problemsFromIssues } from "../../core/index.js";
 import { SimulatedSnp, simulatedSnpEvidence } from "../simulators/index.js";
 import { InferenceError } from "./errors.js";
 

@@ -11,6 +11,7 @@
  * report data. Shared by the broker and the guest client, so both sides hash the same bytes.
  */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../core/index.js";
 
 /** Bytes of REPORT_DATA in an SNP report (AMD SEV-SNP ABI, Table 22, offset 0x50). */
 export const REPORT_DATA_BYTES = 64;
@@ -22,25 +23,6 @@ export interface BindingJwk {
   readonly alg: string;
   readonly x: string;
   readonly y: string;
-}
-
-/** Canonical JSON (RFC 8785) for values made of objects, arrays, strings, booleans, null and safe integers. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return JSON.stringify(value);
-  if (typeof value === "number") {
-    if (!Number.isSafeInteger(value)) throw new TypeError("canonicalJson: only safe integers are supported");
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object") {
-    const o = value as Record<string, unknown>;
-    // Default sort compares UTF-16 code units, as RFC 8785 3.2.3 requires.
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
-  }
-  throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
 }
 
 /** The runtime-data object of the binding (TEE key reduced to the TeePubKey fields). */

@@ -1,5 +1,5 @@
 /** Module face of `runtime/kbs-protocol`: everything other modules may import from it. */
-export { canonicalJson, expectedReportData } from "./binding.js";
+export { expectedReportData } from "./binding.js";
 export { EphemeralKeys } from "./ephemeral-keys.js";
 export { decryptFromTeeKey, type FlattenedJwe, JWE_ALG, type PreparedJwe, prepareJwe, sealJwe } from "./jwe.js";
 export {

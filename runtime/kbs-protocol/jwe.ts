@@ -10,13 +10,12 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
-  createPublicKey,
   diffieHellman,
   generateKeyPairSync,
   randomBytes,
   type KeyObject,
 } from "node:crypto";
-import { keyFromJwk, spkiFromPoint } from "../../core/index.js";
+import { jwkFromKey, keyFromJwk, publicKeyFromPoint } from "../../core/index.js";
 import { generateEphemeral, type EphemeralKeys } from "./ephemeral-keys.js";
 
 /** KBS resource response: a flattened JWE. */
@@ -79,10 +78,7 @@ export function concatKdf(
  * @example encryptToTeeKey(checkedKeyFromJwk(jwk, "tee-pubkey").key, Buffer.from(JSON.stringify(resource)))
  */
 export function encryptToTeeKey(recipient: KeyObject | Uint8Array, plaintext: Uint8Array): FlattenedJwe {
-  const publicKey =
-    recipient instanceof Uint8Array
-      ? createPublicKey({ key: spkiFromPoint(recipient), format: "der", type: "spki" })
-      : recipient;
+  const publicKey = recipient instanceof Uint8Array ? publicKeyFromPoint(recipient) : recipient;
   return sealJwe(agree(generateKeyPairSync("ec", { namedCurve: "P-384" }), publicKey), plaintext);
 }
 
@@ -128,8 +124,7 @@ function agree(eph: { publicKey: KeyObject; privateKey: KeyObject }, recipient: 
   const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
   kek.fill(0);
   z.fill(0);
-  const e = eph.publicKey.export({ format: "jwk" });
-  const epk = { kty: "EC", crv: "P-384", x: e.x as string, y: e.y as string };
+  const epk = jwkFromKey(eph.publicKey);
   return {
     protectedB64: Buffer.from(JSON.stringify({ alg: JWE_ALG, enc: JWE_ENC, epk })).toString("base64url"),
     encryptedKey,

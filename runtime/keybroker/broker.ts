@@ -14,13 +14,21 @@ import type { Logger } from "pino";
 import type { GoldenManifest } from "../../measurements/manifest/index.js";
 import { createLogger } from "../observability/index.js";
 import { keyLabelsOf, readPin, releaseRuleOf, type KeyBrokerConfig } from "./config.js";
-import { pointFromJwk, buildCertificateWithSigner, toPem } from "../../core/index.js";
+import {
+  buildCertificate,
+  ecdsaSha384RawSigner,
+  ecProfileSpec,
+  pointFromJwk,
+  pointFromKey,
+  toPem,
+} from "../../core/index.js";
 import { EphemeralKeys } from "../kbs-protocol/index.js";
 import { KeyBrokerError } from "./errors.js";
 import { HsmBackend, type HsmEvent } from "./hsm/backend.js";
 import { Pkcs11Token } from "./hsm/pkcs11.js";
 import { ensureSoftHsmToken, softHsmTokenDirEmpty, useSoftHsm } from "./hsm/softhsm.js";
 import { expectedKeys, Keyring, serialNumber, type CrashPoint } from "./keys/keyring.js";
+import { teeKeyCheck } from "./keys/tee-key.js";
 import { effectiveManifests, loadManifests, type VerifiedManifests } from "./release/manifests.js";
 import type { ReleaseRule } from "./release/release-rule.js";
 import type { EvidenceVerifier } from "./release/verifier-port.js";
@@ -263,13 +271,11 @@ export class KeyBroker {
    */
   listenerTls(): ListenerTls {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
-    const jwk = publicKey.export({ format: "jwk" });
-    const point = pointFromJwk({ kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y }, "listener key");
     const ca = this.keyring.active("ca");
-    const caPoint = pointFromJwk(ca.publicJwk, "keys.ca.publicJwk");
+    const caPoint = teeKeyCheck(() => pointFromJwk(ca.publicJwk, "keys.ca.publicJwk"));
     const notBefore = new Date(this.now().getTime() - 60_000);
-    const der = buildCertificateWithSigner(
-      {
+    const der = buildCertificate(
+      ecProfileSpec({
         serial: serialNumber(),
         issuer: {
           commonName: `confidential-inference broker CA v${ca.version}`,
@@ -278,12 +284,12 @@ export class KeyBroker {
         subject: { commonName: "confidential-inference key broker", organization: "confidential-inference" },
         notBefore,
         notAfter: new Date(notBefore.getTime() + 90 * 86_400_000),
-        subjectPoint: point,
+        subjectPoint: pointFromKey(publicKey),
         issuerPoint: caPoint,
         profile: "tls",
         altNames: { dns: this.config.tls.dnsNames, ip: this.config.tls.ipAddresses },
-      },
-      (tbs) => this.keyring.signEs384("ca", tbs).signature,
+      }),
+      ecdsaSha384RawSigner((tbs) => this.keyring.signEs384("ca", tbs).signature),
     );
     return {
       key: privateKey.export({ type: "pkcs8", format: "pem" }) as string,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { formatProblems, problemsFromIssues, type Problem } from "../../core/errors.js";
+import { formatProblems, problemsFromIssues, type Problem } from "../../core/index.js";
 import { KeyBrokerError } from "./errors.js";
 import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
 import type { ReleaseRule } from "./release/release-rule.js";

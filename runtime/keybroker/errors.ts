@@ -172,11 +172,6 @@ export interface KeyBrokerErrorOptions {
   readonly problems?: readonly Problem[];
   /** Drift class of the verdict that caused the error (sent as the problem body's `driftClass`). */
   readonly driftClass?: string;
-  /**
-   * @deprecated Pass `problems` instead. Kept only for `core/ec-jwk.ts`, which throws key-broker errors until
-   * core has its own error class; remove it then.
-   */
-  readonly details?: { readonly problems?: readonly Problem[] };
 }
 
 /** A key-broker failure with a stable `code`; `cause` is forwarded. */
@@ -185,7 +180,7 @@ export class KeyBrokerError extends CodedError<KeyBrokerErrorCode> {
   readonly driftClass: string | undefined;
 
   constructor(code: KeyBrokerErrorCode, message: string, options: KeyBrokerErrorOptions = {}) {
-    const problems = options.problems ?? options.details?.problems;
+    const problems = options.problems;
     super(code, message, {
       ...(options.cause === undefined ? {} : { cause: options.cause }),
       ...(problems === undefined ? {} : { problems }),

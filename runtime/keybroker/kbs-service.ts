@@ -5,12 +5,18 @@
 import { createHash } from "node:crypto";
 import type { PlatformInventory } from "../../measurements/drift/index.js";
 import type { KeyBroker } from "./broker.js";
-import { checkedKeyFromJwk, checkedPointFromJwk, jwkThumbprint, type EcPublicJwk } from "../../core/index.js";
+import {
+  canonicalJson,
+  checkedKeyFromJwk,
+  checkedPointFromJwk,
+  jwkThumbprint,
+  type EcPublicJwk,
+} from "../../core/index.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
 import { serialNumber } from "./keys/keyring.js";
+import { teeKeyCheck } from "./keys/tee-key.js";
 import {
-  canonicalJson,
   expectedReportData,
   JWE_ALG,
   prepareJwe,
@@ -140,7 +146,9 @@ export async function kbsAttest(
       );
     const rd = att["runtime-data"];
     const jwk = rd["tee-pubkey"];
-    checkedPointFromJwk({ ...jwk, kty: jwk.kty as "EC", crv: jwk.crv as "P-384" }, "runtime-data.tee-pubkey");
+    teeKeyCheck(() =>
+      checkedPointFromJwk({ ...jwk, kty: jwk.kty as "EC", crv: jwk.crv as "P-384" }, "runtime-data.tee-pubkey"),
+    );
     if (jwk.alg !== JWE_ALG)
       throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, {
         problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }],
@@ -266,7 +274,7 @@ export async function kbsAttest(
     // The key agreement of the session's first resource response (a pre-generated ephemeral key,
     // the ECDH), computed once this response is written, while it travels and the guest prepares
     // its next request: that request then only needs the unwrap and the seal.
-    prepared = prepareJwe(() => checkedKeyFromJwk(teeKey, "runtime-data.tee-pubkey").key, {
+    prepared = prepareJwe(() => teeKeyCheck(() => checkedKeyFromJwk(teeKey, "runtime-data.tee-pubkey")).key, {
       keys: broker.ephemeralKeys,
       after: signed,
     });
@@ -384,7 +392,8 @@ export async function kbsResource(
       launchShape: claims["launch-shape"],
     });
     if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
-    const recipient = checkedKeyFromJwk(claims["tee-pubkey"], "token tee-pubkey").key;
+    const teeJwk = claims["tee-pubkey"];
+    const recipient = teeKeyCheck(() => checkedKeyFromJwk(teeJwk, "token tee-pubkey")).key;
     const serial = serialNumber();
     const detail =
       resource === RUNTIME_CERTIFICATE_RESOURCE

@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { SANDBOX_MODEL, type TamperMode } from "./configs.js";
 import { SandboxError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
 import { pollUntil, sendRequest, type SandboxResponse } from "./http.js";
-import type { SandboxLayout } from "./layout.js";
+import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
+import { writeFileAtomic } from "../../core/index.js";
 import { inferBody, SAMPLE_TEXT } from "./messages.js";
 import { commandLineOf, isAlive, signal } from "./processes.js";
 import {
@@ -79,7 +79,7 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
   const L = o.layout;
   const state = requireRunning(L);
   const id = randomBytes(8).toString("hex");
-  writeFileAtomic(tamperRequestFile(L), `${JSON.stringify({ id, mode: o.mode })}\n`);
+  writeFileAtomic(tamperRequestFile(L), `${JSON.stringify({ id, mode: o.mode })}\n`, PUBLIC_FILE_MODE);
   o.out(
     `asking the sandbox (pid ${state.pid}) to restart the runtime with ${o.mode === "reset" ? "genuine" : `tampered (${o.mode})`} evidence...\n`,
   );

@@ -139,3 +139,6 @@ export const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
 /** The default sandbox directory: `<project>/.sandbox`. */
 export const DEFAULT_SANDBOX_DIR = join(PROJECT_ROOT, ".sandbox");
+
+/** Mode of the sandbox's non-secret files (certificates, configs, run state); keys and the PIN get 0600. */
+export const PUBLIC_FILE_MODE = 0o644;

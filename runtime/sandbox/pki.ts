@@ -5,10 +5,18 @@
  * - gateway CA: the gateway's upstream client certificate, the only one runtimes accept;
  * - operator CA: the operator certificate for the key broker's admin listener.
  *
- * Certificates are built with the key broker's DER builder (`runtime/keybroker/crypto/x509.ts`).
+ * Certificates are built with the project's one X.509 builder (`core/`), in the same CA and TLS
+ * profiles as the key broker's.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from "node:crypto";
-import { buildCertificateWithSigner, toPem, type AltNames } from "../../core/index.js";
+import { createHash, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from "node:crypto";
+import {
+  buildCertificate,
+  ecdsaSha384Signer,
+  ecProfileSpec,
+  pointFromKey,
+  toPem,
+  type AltNames,
+} from "../../core/index.js";
 
 /** A CA held in memory while the sandbox is set up. */
 export interface SoftwareCa {
@@ -28,26 +36,13 @@ export interface IssuedCert {
 
 const DAY_MS = 86_400_000;
 
-function point(key: KeyObject): Buffer {
-  const jwk = key.export({ format: "jwk" });
-  return Buffer.concat([
-    Buffer.from([4]),
-    Buffer.from(jwk.x as string, "base64url"),
-    Buffer.from(jwk.y as string, "base64url"),
-  ]);
-}
-
-function signer(key: KeyObject): (tbs: Buffer) => Buffer {
-  return (tbs) => sign("sha384", tbs, { key, dsaEncoding: "ieee-p1363" });
-}
-
 /** Creates a self-signed P-384 CA valid for `days` from `now` (back-dated one hour). */
 export function createCa(name: string, now: Date, days = 3650): SoftwareCa {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
   const dn = { commonName: name, organization: "confidential-inference sandbox" };
-  const p = point(publicKey);
-  const der = buildCertificateWithSigner(
-    {
+  const p = pointFromKey(publicKey);
+  const der = buildCertificate(
+    ecProfileSpec({
       serial: randomBytes(16),
       issuer: dn,
       subject: dn,
@@ -56,8 +51,8 @@ export function createCa(name: string, now: Date, days = 3650): SoftwareCa {
       subjectPoint: p,
       issuerPoint: p,
       profile: "ca",
-    },
-    signer(privateKey),
+    }),
+    ecdsaSha384Signer(privateKey),
   );
   return { name, certPem: toPem(der), key: privateKey, point: p };
 }
@@ -65,19 +60,19 @@ export function createCa(name: string, now: Date, days = 3650): SoftwareCa {
 /** Issues a TLS certificate (server and client auth) for a fresh P-384 key. */
 export function issueCert(ca: SoftwareCa, commonName: string, now: Date, altNames?: AltNames, days = 825): IssuedCert {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
-  const der = buildCertificateWithSigner(
-    {
+  const der = buildCertificate(
+    ecProfileSpec({
       serial: randomBytes(16),
       issuer: { commonName: ca.name, organization: "confidential-inference sandbox" },
       subject: { commonName, organization: "confidential-inference sandbox" },
       notBefore: new Date(now.getTime() - 3_600_000),
       notAfter: new Date(now.getTime() + days * DAY_MS),
-      subjectPoint: point(publicKey),
+      subjectPoint: pointFromKey(publicKey),
       issuerPoint: ca.point,
       profile: "tls",
       ...(altNames ? { altNames } : {}),
-    },
-    signer(ca.key),
+    }),
+    ecdsaSha384Signer(ca.key),
   );
   return {
     certPem: toPem(der),

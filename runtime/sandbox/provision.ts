@@ -14,13 +14,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { SimulatedSnp, SIMULATED_DEFAULT_TCB, buildBundledModels } from "../simulators/index.js";
 import { sealAndSignModel } from "../inference/index.js";
-import { formatManifest } from "../../core/index.js";
+import { formatManifest } from "../../measurements/manifest/index.js";
 import { SANDBOX_MODEL, type Provisioned } from "./configs.js";
 import { SandboxError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
 import { computeSandboxGolden, signSandboxManifest } from "./golden.js";
 import { sendRequest } from "./http.js";
-import type { SandboxLayout } from "./layout.js";
+import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
+import { writeFileAtomic } from "../../core/index.js";
 import { createCa, issueCert, type IssuedCert } from "./pki.js";
 
 /** What the first half hands to the second: the data key (in memory only) and the signed manifest. */
@@ -55,8 +55,8 @@ function clearPartial(layout: SandboxLayout): void {
 }
 
 function writePair(files: { cert: string; key: string }, issued: IssuedCert): void {
-  writeFileAtomic(files.cert, issued.certPem);
-  writeFileAtomic(files.key, issued.keyPem, true);
+  writeFileAtomic(files.cert, issued.certPem, PUBLIC_FILE_MODE);
+  writeFileAtomic(files.key, issued.keyPem);
 }
 
 /** First half of the first run (no broker needed). `say` reports progress, one line per step. */
@@ -97,31 +97,35 @@ export async function prepareFirstRun(
     dataKey,
     signerKey: registry.privateKey,
   });
-  writeFileAtomic(layout.models.container, sealed.container);
-  writeFileAtomic(layout.models.signature, `${sealed.signature}\n`);
-  writeFileAtomic(layout.models.tokenizer, tokenizer.bytes);
-  writeFileAtomic(layout.models.signerPublicKey, registry.publicKey.export({ type: "spki", format: "pem" }) as string);
+  writeFileAtomic(layout.models.container, sealed.container, PUBLIC_FILE_MODE);
+  writeFileAtomic(layout.models.signature, `${sealed.signature}\n`, PUBLIC_FILE_MODE);
+  writeFileAtomic(layout.models.tokenizer, tokenizer.bytes, PUBLIC_FILE_MODE);
+  writeFileAtomic(
+    layout.models.signerPublicKey,
+    registry.publicKey.export({ type: "spki", format: "pem" }) as string,
+    PUBLIC_FILE_MODE,
+  );
   say(
     `model: bundled sentiment classifier (sha256 ${sealed.modelSha256.slice(0, 12)}…) encrypted with a fresh AES-256-GCM data key and signed ES384 by a fresh registry key -> ${layout.models.container} (${((Date.now() - t) / 1000).toFixed(1)} s)`,
   );
 
   const golden = computeSandboxGolden({ container: sealed.container, tokenizer: tokenizer.bytes });
-  writeFileAtomic(layout.guest.kernel, golden.guest.kernel);
-  writeFileAtomic(layout.guest.initrd, golden.guest.initrd);
+  writeFileAtomic(layout.guest.kernel, golden.guest.kernel, PUBLIC_FILE_MODE);
+  writeFileAtomic(layout.guest.initrd, golden.guest.initrd, PUBLIC_FILE_MODE);
   say(
     `guest artifacts: guest/firmware/OVMF.amdsev.fd (committed) + kernel and initrd rebuilt into ${layout.guest.dir}, matching the dev stack's pins`,
   );
 
   const release = generateKeyPairSync("ec", { namedCurve: "P-384" });
+  writeFileAtomic(layout.release.signingKey, release.privateKey.export({ type: "pkcs8", format: "pem" }) as string);
   writeFileAtomic(
-    layout.release.signingKey,
-    release.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
-    true,
+    layout.release.publicKey,
+    release.publicKey.export({ type: "spki", format: "pem" }) as string,
+    PUBLIC_FILE_MODE,
   );
-  writeFileAtomic(layout.release.publicKey, release.publicKey.export({ type: "spki", format: "pem" }) as string);
   const jws = await signSandboxManifest(golden.manifest, release.privateKey);
-  writeFileAtomic(layout.release.manifest, formatManifest(golden.manifest));
-  writeFileAtomic(layout.release.jws, `${jws}\n`);
+  writeFileAtomic(layout.release.manifest, formatManifest(golden.manifest), PUBLIC_FILE_MODE);
+  writeFileAtomic(layout.release.jws, `${jws}\n`, PUBLIC_FILE_MODE);
   say(
     `golden manifest: release ${golden.manifest.release}, launch shape ${golden.launchShape} (stacks/Pulumi.dev.yaml) = ${golden.measurement}, signed ES384 -> ${layout.release.jws}`,
   );
@@ -129,9 +133,9 @@ export async function prepareFirstRun(
   const sandboxCa = createCa("sandbox CA", now);
   const gatewayCa = createCa("sandbox gateway CA", now);
   const operatorCa = createCa("sandbox operator CA", now);
-  writeFileAtomic(layout.pki.sandboxCa, sandboxCa.certPem);
-  writeFileAtomic(layout.pki.gatewayCa, gatewayCa.certPem);
-  writeFileAtomic(layout.pki.operatorCa, operatorCa.certPem);
+  writeFileAtomic(layout.pki.sandboxCa, sandboxCa.certPem, PUBLIC_FILE_MODE);
+  writeFileAtomic(layout.pki.gatewayCa, gatewayCa.certPem, PUBLIC_FILE_MODE);
+  writeFileAtomic(layout.pki.operatorCa, operatorCa.certPem, PUBLIC_FILE_MODE);
   const client = issueCert(sandboxCa, "sandbox-user", now);
   writePair(layout.pki.client, client);
   writePair(
@@ -140,7 +144,7 @@ export async function prepareFirstRun(
   );
   writePair(layout.pki.gatewayUpstream, issueCert(gatewayCa, "sandbox-gateway", now));
   writePair(layout.pki.operator, issueCert(operatorCa, "sandbox-operator", now));
-  writeFileAtomic(layout.keybroker.pin, `${randomBytes(18).toString("base64url")}\n`, true);
+  writeFileAtomic(layout.keybroker.pin, `${randomBytes(18).toString("base64url")}\n`);
   say(
     `PKI: sandbox CA (gateway TLS, your client certificate), gateway CA (gateway -> runtime mTLS), operator CA (broker admin API), HSM PIN -> ${layout.pki.dir}`,
   );
@@ -207,6 +211,6 @@ export async function importIntoBroker(
   say(
     `key broker: imported the signed golden manifest (verified with the pinned release key) and the model data key (wrapped under the HSM's KEK; no other copy exists)`,
   );
-  writeFileAtomic(layout.provisioned, `${JSON.stringify(pending.provisioned, null, 2)}\n`);
+  writeFileAtomic(layout.provisioned, `${JSON.stringify(pending.provisioned, null, 2)}\n`, PUBLIC_FILE_MODE);
   return pending.provisioned;
 }

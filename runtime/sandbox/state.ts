@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { parseAuditLog, type AuditLine } from "../keybroker/index.js";
 import type { SandboxPorts, TamperMode } from "./configs.js";
 import { SandboxError } from "./errors.js";
-import type { SandboxLayout } from "./layout.js";
+import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
+import { writeFileAtomic } from "../../core/index.js";
 import { isAlive, type ServiceName } from "./processes.js";
-import { writeFileAtomic } from "./files.js";
 
 /** Where a service is. `refused`: the runtime exited because the broker refused its evidence. */
 export type ServiceStatus = "starting" | "ready" | "refused" | "exited" | "stopped";
@@ -50,7 +50,7 @@ export interface TamperResponse {
 
 /** Writes the run state. */
 export function writeRunState(layout: SandboxLayout, state: RunState): void {
-  writeFileAtomic(layout.run.state, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileAtomic(layout.run.state, `${JSON.stringify(state, null, 2)}\n`, PUBLIC_FILE_MODE);
 }
 
 /** Reads the run state; absent when there is none. A malformed file is STATE_INVALID. */

@@ -17,9 +17,9 @@ import {
   type TamperMode,
 } from "./configs.js";
 import { SandboxError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
 import { pollUntil, sendRequest } from "./http.js";
-import type { SandboxLayout } from "./layout.js";
+import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
+import { writeFileAtomic } from "../../core/index.js";
 import { choosePorts } from "./ports.js";
 import { commandLineOf, isAlive, signal, startService, type ServiceName, type ServiceProcess } from "./processes.js";
 import { importIntoBroker, prepareFirstRun, readProvisioned, type PendingProvision } from "./provision.js";
@@ -176,12 +176,18 @@ class Supervisor {
     writeFileAtomic(
       L.config.keybroker,
       `${JSON.stringify(keyBrokerConfig(L, this.ports, this.p, modulePath), null, 2)}\n`,
+      PUBLIC_FILE_MODE,
     );
     writeFileAtomic(
       L.config.runtime,
       `${JSON.stringify(runtimeConfig(L, this.ports, this.p, this.tamper), null, 2)}\n`,
+      PUBLIC_FILE_MODE,
     );
-    writeFileAtomic(L.config.gateway, `${JSON.stringify(gatewayConfig(L, this.ports, this.p), null, 2)}\n`);
+    writeFileAtomic(
+      L.config.gateway,
+      `${JSON.stringify(gatewayConfig(L, this.ports, this.p), null, 2)}\n`,
+      PUBLIC_FILE_MODE,
+    );
   }
 
   /** Starts everything; resolves with the exit code once stopped. */
@@ -331,7 +337,11 @@ class Supervisor {
     this.runtimeMayExit = true;
     await this.services.get("runtime")?.stop();
     this.tamper = tamper;
-    writeFileAtomic(L.config.runtime, `${JSON.stringify(runtimeConfig(L, this.ports, this.p, tamper), null, 2)}\n`);
+    writeFileAtomic(
+      L.config.runtime,
+      `${JSON.stringify(runtimeConfig(L, this.ports, this.p, tamper), null, 2)}\n`,
+      PUBLIC_FILE_MODE,
+    );
     const since = new Date().toISOString();
     const rt = this.start("runtime");
     this.save();
@@ -368,7 +378,7 @@ class Supervisor {
       response = { id: req.id, mode: req.mode, outcome: "timeout", since };
     }
     this.save();
-    writeFileAtomic(tamperResponseFile(L), `${JSON.stringify(response)}\n`);
+    writeFileAtomic(tamperResponseFile(L), `${JSON.stringify(response)}\n`, PUBLIC_FILE_MODE);
   }
 }
 

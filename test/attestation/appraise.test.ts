@@ -7,7 +7,7 @@ import { parseAttestationPolicy } from "../../runtime/attestation/validate/attes
 import { memoryReplayGuard } from "../../runtime/attestation/validate/replay.js";
 import { mapGetter } from "../../runtime/attestation/verify/collateral.js";
 import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
-import { parseCertificate } from "../../core/x509/certificate.js";
+import { parseCertificate } from "../../core/index.js";
 import { A02_MEASUREMENT, devManifest, withEdit } from "../helpers/golden.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 import { realCase } from "../helpers/snp-vectors.js";

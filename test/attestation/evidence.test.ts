@@ -18,7 +18,7 @@ import { snpguestProvider } from "../../runtime/attester/evidence/snpguest.js";
 import type { SimulatedSnp } from "../../runtime/simulators/snp/platform.js";
 import { verifySnpEvidence } from "../../runtime/attestation/verify/verify.js";
 import { SIMULATED_DEFAULT_TCB } from "../../runtime/simulators/snp/report.js";
-import { parseCertificates } from "../../core/x509/certificate.js";
+import { parseCertificates } from "../../core/index.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
 const measurement = "6d".repeat(48);

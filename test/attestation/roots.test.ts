@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SNP_PRODUCTS } from "../../runtime/attestation/abi/product.js";
 import { AMD_CERTIFICATES, AMD_SPKI_SHA256 } from "../../runtime/attestation/verify/amd-roots.js";
 import { amdTrustAnchor, anchorsFor, spkiSha256 } from "../../runtime/attestation/verify/trust.js";
-import { parseCertificate } from "../../core/x509/certificate.js";
+import { parseCertificate } from "../../core/index.js";
 import { vector } from "../helpers/snp-vectors.js";
 
 describe("pinned AMD roots", () => {

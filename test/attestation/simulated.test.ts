@@ -9,8 +9,7 @@ import { parseReport } from "../../runtime/attestation/abi/report.js";
 import { SimulatedSnp, type SimulatedEvidence } from "../../runtime/simulators/snp/platform.js";
 import { amdName, SIMULATED_PRODUCT_NAME } from "../../runtime/simulators/snp/certs.js";
 import { SIMULATED_DEFAULT_TCB } from "../../runtime/simulators/snp/report.js";
-import { OID, parseCertificate } from "../../core/x509/certificate.js";
-import * as der from "../../core/der.js";
+import { encodeIa5String, encodeInteger, encodeNull, OID, parseCertificate } from "../../core/index.js";
 import { AMD_OID } from "../../runtime/attestation/verify/vek.js";
 import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
 import { verifySnpEvidence } from "../../runtime/attestation/verify/verify.js";
@@ -255,7 +254,7 @@ describe("certificate defects on simulated chains", () => {
       "VEK_EXTENSIONS",
       (s: SimulatedSnp, b: any) =>
         s.signCertificate(
-          { ...b, extensions: [...b.extensions, { oid: "1.3.6.1.4.1.3704.1.99", value: der.integer(1) }] },
+          { ...b, extensions: [...b.extensions, { oid: "1.3.6.1.4.1.3704.1.99", value: encodeInteger(1) }] },
           "ask",
         ),
     ],
@@ -291,7 +290,9 @@ describe("certificate defects on simulated chains", () => {
         s.signCertificate(
           {
             ...b,
-            extensions: b.extensions.map((e: any) => (e.oid === AMD_OID.blSPL ? { ...e, value: der.ia5("10") } : e)),
+            extensions: b.extensions.map((e: any) =>
+              e.oid === AMD_OID.blSPL ? { ...e, value: encodeIa5String("10") } : e,
+            ),
           },
           "ask",
         ),
@@ -304,7 +305,7 @@ describe("certificate defects on simulated chains", () => {
           {
             ...b,
             extensions: b.extensions.map((e: any) =>
-              e.oid === AMD_OID.productName ? { ...e, value: der.ia5("Cookie-B0") } : e,
+              e.oid === AMD_OID.productName ? { ...e, value: encodeIa5String("Cookie-B0") } : e,
             ),
           },
           "ask",
@@ -315,7 +316,7 @@ describe("certificate defects on simulated chains", () => {
       "VEK_EXTENSIONS",
       (s: SimulatedSnp, b: any) =>
         s.signCertificate(
-          { ...b, extensions: [...b.extensions, { oid: AMD_OID.cspID, value: der.ia5("CN=x") }] },
+          { ...b, extensions: [...b.extensions, { oid: AMD_OID.cspID, value: encodeIa5String("CN=x") }] },
           "ask",
         ),
     ],
@@ -324,7 +325,7 @@ describe("certificate defects on simulated chains", () => {
       "VEK_EXTENSIONS",
       (s: SimulatedSnp, b: any) =>
         s.signCertificate(
-          { ...b, extensions: [...b.extensions, { oid: "1.2.3.4", critical: true, value: der.nul() }] },
+          { ...b, extensions: [...b.extensions, { oid: "1.2.3.4", critical: true, value: encodeNull() }] },
           "ask",
         ),
     ],

@@ -10,7 +10,7 @@ import {
   type ResultSigner,
 } from "../../runtime/attestation/result/token.js";
 import { parseAttestationPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
-import { parseCertificate } from "../../core/x509/certificate.js";
+import { parseCertificate } from "../../core/index.js";
 import { A02_MEASUREMENT, devManifest } from "../helpers/golden.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 

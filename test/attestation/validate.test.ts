@@ -12,7 +12,7 @@ import { validateSnpReport } from "../../runtime/attestation/validate/validate.j
 import type { SimulatedReportInput } from "../../runtime/simulators/snp/report.js";
 import { amdTrustAnchors } from "../../runtime/attestation/verify/trust.js";
 import { verifySnpEvidence, type VerifiedSnpEvidence } from "../../runtime/attestation/verify/verify.js";
-import { parseCertificate } from "../../core/x509/certificate.js";
+import { parseCertificate } from "../../core/index.js";
 import type { GoldenManifest } from "../../measurements/manifest/index.js";
 import { A02_MEASUREMENT, devManifest, withEdit } from "../helpers/golden.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseCertificate } from "../../core/x509/certificate.js";
+import { parseCertificate } from "../../core/index.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 import { SNP_VECTORS } from "../helpers/snp-vectors.js";

@@ -15,9 +15,15 @@ import { signManifest, softwareSigner } from "../../measurements/manifest/sign.j
 import type { GoldenManifest, ManifestStatus, TcbFloors } from "../../measurements/manifest/types.js";
 import { KeyBroker, type KeyBrokerOptions } from "../../runtime/keybroker/broker.js";
 import { parseKeyBrokerConfig, type KeyBrokerConfig } from "../../runtime/keybroker/config.js";
-import { jwkFromPoint } from "../../core/ec-jwk.js";
+import {
+  buildCertificate,
+  ecdsaSha384RawSigner,
+  ecProfileSpec,
+  jwkFromPoint,
+  pointFromKey,
+  toPem,
+} from "../../core/index.js";
 import { KeyBrokerError } from "../../runtime/keybroker/errors.js";
-import { buildCertificate, toPem } from "../../core/x509/hsm-build.js";
 import { buildAdminApp } from "../../runtime/keybroker/http/admin-app.js";
 import { buildKbsApp } from "../../runtime/keybroker/http/kbs-app.js";
 import type {
@@ -37,46 +43,37 @@ export function tempDir(prefix = "kb-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-function point(k: KeyObject): Buffer {
-  const j = k.export({ format: "jwk" });
-  return Buffer.concat([
-    Buffer.from([4]),
-    Buffer.from(j.x as string, "base64url"),
-    Buffer.from(j.y as string, "base64url"),
-  ]);
-}
-
 /** An operator CA and one operator client certificate (software keys; tests only). */
 export function operatorPki(commonName = "alice"): { caPem: string; certPem: string; keyPem: string } {
   const ca = generateKeyPairSync("ec", { namedCurve: "P-384" });
   const op = generateKeyPairSync("ec", { namedCurve: "P-384" });
-  const signer = (tbs: Buffer) => sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" });
+  const signer = ecdsaSha384RawSigner((tbs) => sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" }));
   const now = Date.now();
   const caDn = { commonName: "operator CA", organization: "tests" };
   const caDer = buildCertificate(
-    {
+    ecProfileSpec({
       serial: randomBytes(8),
       issuer: caDn,
       subject: caDn,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + 86_400_000),
-      subjectPoint: point(ca.publicKey),
-      issuerPoint: point(ca.publicKey),
+      subjectPoint: pointFromKey(ca.publicKey),
+      issuerPoint: pointFromKey(ca.publicKey),
       profile: "ca",
-    },
+    }),
     signer,
   );
   const opDer = buildCertificate(
-    {
+    ecProfileSpec({
       serial: randomBytes(8),
       issuer: caDn,
       subject: { commonName },
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + 86_400_000),
-      subjectPoint: point(op.publicKey),
-      issuerPoint: point(ca.publicKey),
+      subjectPoint: pointFromKey(op.publicKey),
+      issuerPoint: pointFromKey(ca.publicKey),
       profile: "tls",
-    },
+    }),
     signer,
   );
   return {

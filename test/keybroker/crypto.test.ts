@@ -16,26 +16,41 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CompactEncrypt, exportJWK, flattenedDecrypt, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { bits, ecdsaRawToDer, namedBits, oid, smallInt, time, uint } from "../../core/der-writer.js";
-import { jwkFromPoint, jwkThumbprint, pointFromJwk, spkiFromPoint } from "../../core/ec-jwk.js";
-import { buildCertificate, toPem } from "../../core/x509/hsm-build.js";
-import { canonicalJson, expectedReportData } from "../../runtime/kbs-protocol/binding.js";
+import {
+  buildCertificate,
+  canonicalJson,
+  ecdsaRawToDer,
+  ecdsaSha384RawSigner,
+  ecProfileSpec,
+  encodeBitString,
+  encodeInteger,
+  encodeNamedBits,
+  encodeOid,
+  encodeTime,
+  jwkFromPoint,
+  jwkThumbprint,
+  pointFromJwk,
+  spkiFromPoint,
+  toPem,
+} from "../../core/index.js";
+import { expectedReportData } from "../../runtime/kbs-protocol/binding.js";
+import { teeKeyCheck } from "../../runtime/keybroker/keys/tee-key.js";
 import { concatKdf, decryptFromTeeKey, encryptToTeeKey, prepareJwe, sealJwe } from "../../runtime/kbs-protocol/jwe.js";
 
 describe("DER", () => {
   it.each([
-    ["oid ecdsa-with-SHA384", oid("1.2.840.10045.4.3.3"), "06082a8648ce3d040303"],
-    ["oid secp384r1", oid("1.3.132.0.34"), "06052b81040022"],
-    ["integer 0", smallInt(0), "020100"],
-    ["integer 127", smallInt(127), "02017f"],
-    ["integer 128 (pad)", smallInt(128), "02020080"],
-    ["integer 65537", smallInt(65537), "0203010001"],
-    ["uint strips leading zeros", uint(Buffer.from("000001ff", "hex")), "020201ff"],
-    ["UTCTime 2026", time(new Date("2026-01-02T03:04:05Z")), "170d3236303130323033303430355a"],
-    ["GeneralizedTime 2050", time(new Date("2050-01-01T00:00:00Z")), "180f32303530303130313030303030305a"],
-    ["bit string", bits(Buffer.from([0xff])), "030200ff"],
-    ["key usage digitalSignature", namedBits([0]), "03020780"],
-    ["key usage keyCertSign+cRLSign+digitalSignature", namedBits([0, 5, 6]), "03020186"],
+    ["oid ecdsa-with-SHA384", encodeOid("1.2.840.10045.4.3.3"), "06082a8648ce3d040303"],
+    ["oid secp384r1", encodeOid("1.3.132.0.34"), "06052b81040022"],
+    ["integer 0", encodeInteger(0), "020100"],
+    ["integer 127", encodeInteger(127), "02017f"],
+    ["integer 128 (pad)", encodeInteger(128), "02020080"],
+    ["integer 65537", encodeInteger(65537), "0203010001"],
+    ["uint strips leading zeros", encodeInteger(Buffer.from("000001ff", "hex")), "020201ff"],
+    ["UTCTime 2026", encodeTime(new Date("2026-01-02T03:04:05Z")), "170d3236303130323033303430355a"],
+    ["GeneralizedTime 2050", encodeTime(new Date("2050-01-01T00:00:00Z")), "180f32303530303130313030303030305a"],
+    ["bit string", encodeBitString(Buffer.from([0xff])), "030200ff"],
+    ["key usage digitalSignature", encodeNamedBits([0]), "03020780"],
+    ["key usage keyCertSign+cRLSign+digitalSignature", encodeNamedBits([0, 5, 6]), "03020186"],
   ])("%s", (_n, der, hex) => expect(der.toString("hex")).toBe(hex));
 
   it("turns a raw r||s signature into an Ecdsa-Sig-Value that node verifies", () => {
@@ -57,7 +72,7 @@ describe("P-384 keys", () => {
     const point = pointFromJwk(jwk, "k");
     expect(spkiFromPoint(point).equals(spki)).toBe(true);
     expect(jwkFromPoint(point)).toEqual({ kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y });
-    expect(() => pointFromJwk({ kty: "RSA", crv: "P-256", x: "a" }, "tee-pubkey")).toThrow(
+    expect(() => teeKeyCheck(() => pointFromJwk({ kty: "RSA", crv: "P-256", x: "a" }, "tee-pubkey"))).toThrow(
       expect.objectContaining({
         code: "TEE_KEY_INVALID",
         problems: [
@@ -88,7 +103,9 @@ describe("P-384 keys", () => {
       Buffer,
     ];
     expect(() =>
-      pointFromJwk({ kty: "EC", crv: "P-384", x: x.toString("base64url"), y: y.toString("base64url") }, "tee-pubkey"),
+      teeKeyCheck(() =>
+        pointFromJwk({ kty: "EC", crv: "P-384", x: x.toString("base64url"), y: y.toString("base64url") }, "tee-pubkey"),
+      ),
     ).toThrow(
       expect.objectContaining({
         code: "TEE_KEY_INVALID",
@@ -110,11 +127,13 @@ describe("X.509", () => {
     const ca = generateKeyPairSync("ec", { namedCurve: "P-384" });
     const leaf = generateKeyPairSync("ec", { namedCurve: "P-384" });
     const pt = (k: typeof ca.publicKey) => pointFromJwk(k.export({ format: "jwk" }), "k");
-    const signer = (tbs: Buffer) => sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" });
+    const signer = ecdsaSha384RawSigner((tbs) =>
+      sign("sha384", tbs, { key: ca.privateKey, dsaEncoding: "ieee-p1363" }),
+    );
     const dn = { commonName: "Broker CA", organization: "ci" };
     const now = new Date();
     const caDer = buildCertificate(
-      {
+      ecProfileSpec({
         serial: Buffer.from([1]),
         issuer: dn,
         subject: dn,
@@ -123,11 +142,11 @@ describe("X.509", () => {
         subjectPoint: pt(ca.publicKey),
         issuerPoint: pt(ca.publicKey),
         profile: "ca",
-      },
+      }),
       signer,
     );
     const leafDer = buildCertificate(
-      {
+      ecProfileSpec({
         serial: Buffer.from("00ff01", "hex"),
         issuer: dn,
         subject: { commonName: "runtime" },
@@ -137,7 +156,7 @@ describe("X.509", () => {
         issuerPoint: pt(ca.publicKey),
         profile: "tls",
         altNames: { dns: ["localhost"], ip: ["127.0.0.1", "::1"], uri: ["urn:x"] },
-      },
+      }),
       signer,
     );
     const c = new X509Certificate(caDer);

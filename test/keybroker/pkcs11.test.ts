@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkMechanisms, REQUIRED_MECHANISMS } from "../../runtime/keybroker/hsm/mechanisms.js";
 import { padLabel, Pkcs11Token } from "../../runtime/keybroker/hsm/pkcs11.js";
 import { ensureSoftHsmToken, SOFTHSM2_MODULE, softHsmConf, useSoftHsm } from "../../runtime/keybroker/hsm/softhsm.js";
-import { jwkFromPoint } from "../../core/ec-jwk.js";
+import { jwkFromPoint } from "../../core/index.js";
 import { tempDir } from "../helpers/keybroker.js";
 
 describe("PKCS#11 wrapper on SoftHSM2", () => {

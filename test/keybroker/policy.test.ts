@@ -2,7 +2,7 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { GoldenManifest } from "../../measurements/manifest/types.js";
-import { jwkFromPoint, pointFromJwk } from "../../core/ec-jwk.js";
+import { jwkFromPoint, pointFromJwk } from "../../core/index.js";
 import { decideAttestation, decideResource, globMatch } from "../../runtime/keybroker/release/release-rule.js";
 import { activeSetChanged, epochStanding, observeNode } from "../../runtime/keybroker/session/epochs.js";
 import { issueToken, verifyToken } from "../../runtime/keybroker/session/tokens.js";

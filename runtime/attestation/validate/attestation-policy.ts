@@ -5,7 +5,7 @@
  * documented on its field.
  */
 import { z } from "zod";
-import { formatProblems, problemCount, problemsFromIssues } from "../../../core/errors.js";
+import { formatProblems, problemCount, problemsFromIssues } from "../../../core/index.js";
 import { AttestationError } from "../errors.js";
 import { ROOT_IDS } from "../verify/trust.js";
 

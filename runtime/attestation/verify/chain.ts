@@ -6,16 +6,8 @@
 import { createHash } from "node:crypto";
 import type { SnpProduct } from "../abi/product.js";
 import { AttestationError } from "../errors.js";
-import {
-  findExtension,
-  isSignedBy,
-  OID,
-  parseCertificates,
-  type Certificate,
-  children,
-  readOne,
-  TAG,
-} from "../../../core/index.js";
+import { findExtension, isSignedBy, OID, type Certificate, children, readOne, TAG } from "../../../core/index.js";
+import { readCertificates, readingCertificate } from "./certificates.js";
 import { amdNameProblem, commonName, intermediateCn, spkiSha256, type TrustAnchor } from "./trust.js";
 import { parseVekExtensions, vekRoleOf, type VekInfo } from "./vek.js";
 
@@ -93,7 +85,7 @@ function err(
 }
 
 function single(bytes: Uint8Array, what: string): Certificate {
-  const list = parseCertificates(bytes);
+  const list = readCertificates(bytes);
   if (list.length !== 1)
     throw new AttestationError(
       "CERTIFICATE_MALFORMED",
@@ -113,7 +105,7 @@ function isPss384(c: Certificate): boolean {
 function isCa(c: Certificate): boolean {
   const bc = findExtension(c, OID.basicConstraints);
   if (!bc) return false;
-  const [flag] = children(readOne(bc.value, TAG.sequence));
+  const [flag] = readingCertificate(() => children(readOne(bc.value, TAG.sequence)));
   return flag?.tag === TAG.boolean && flag.value[0] === 0xff;
 }
 

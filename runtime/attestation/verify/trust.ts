@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { SNP_PRODUCTS, type SnpProduct } from "../abi/product.js";
 import { AttestationError } from "../errors.js";
-import { isSignedBy, nameValue, OID, parseCertificates, type Certificate } from "../../../core/index.js";
+import { isSignedBy, nameValue, OID, type Certificate } from "../../../core/index.js";
+import { readCertificates } from "./certificates.js";
 import { AMD_CERTIFICATES, AMD_SPKI_SHA256 } from "./amd-roots.js";
 
 /** Identifiers of trust roots, as in the stack config's `attestation.allowedRoots`. */
@@ -91,7 +92,7 @@ export function trustAnchor(
   certs: { readonly ark: Uint8Array | string; readonly ask?: Uint8Array | string; readonly asvk?: Uint8Array | string },
 ): TrustAnchor {
   const one = (c: Uint8Array | string, what: string): Certificate => {
-    const list = parseCertificates(c);
+    const list = readCertificates(c);
     if (list.length !== 1) throw new TypeError(`trustAnchor: ${what} must hold exactly one certificate`);
     return list[0] as Certificate;
   };

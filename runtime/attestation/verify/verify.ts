@@ -10,7 +10,7 @@ import { productFromCpuId, type SnpProduct } from "../abi/product.js";
 import { parseReport, signatureToP1363, signedBytes, type SnpReport } from "../abi/report.js";
 import { tcbComponentNames, tcbComponents } from "../abi/tcb.js";
 import { AttestationError } from "../errors.js";
-import { parseCertificates } from "../../../core/index.js";
+import { readCertificates } from "./certificates.js";
 import { type ChainCache, verifyChain, type VerifiedChain } from "./chain.js";
 import { kdsCertChainPath, kdsCrlPath, kdsVcekPath, type CollateralGetter } from "./collateral.js";
 import { checkRevocation } from "./crl.js";
@@ -116,14 +116,14 @@ function resolveProduct(first: SnpReport, opts: VerifySnpOptions, cache: ChainCa
     );
   const vekBytes = opts.collateral.vek;
   const parse = () => {
-    const list = parseCertificates(vekBytes);
+    const list = readCertificates(vekBytes);
     if (list.length !== 1)
       throw new AttestationError(
         "CERTIFICATE_MALFORMED",
         "resolving product: the VEK must be exactly one certificate",
         { path: "vek" },
       );
-    return list[0] as ReturnType<typeof parseCertificates>[number];
+    return list[0] as ReturnType<typeof readCertificates>[number];
   };
   const sha = createHash("sha256").update(vekBytes).digest("hex");
   return parseVekExtensions(cache ? cache.certificate(sha, parse) : parse()).product;
@@ -165,7 +165,7 @@ async function obtainIntermediate(
   if (opts.collateral?.intermediate) return { intermediate: opts.collateral.intermediate, ark: opts.collateral.ark };
   const pinned = opts.anchors.some((a) => a.product === product && (signer === "vcek" ? a.ask : a.asvk));
   if (pinned || !opts.getter) return { ark: opts.collateral?.ark };
-  const certs = parseCertificates(await opts.getter.get(kdsCertChainPath(product, signer)));
+  const certs = readCertificates(await opts.getter.get(kdsCertChainPath(product, signer)));
   if (certs.length !== 2)
     fail(
       "COLLATERAL_UNAVAILABLE",

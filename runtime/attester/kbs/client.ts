@@ -14,7 +14,7 @@
  * // creds.modelKeys, creds.serverCertificate, creds.serverKey, creds.brokerCa
  */
 import { generateKeyPair, type KeyObject } from "node:crypto";
-import { children, readOne, TAG } from "../../../core/index.js";
+import { children, jwkFromKey, readOne, TAG } from "../../../core/index.js";
 import { AttesterError } from "../errors.js";
 import {
   expectedReportData,
@@ -129,8 +129,7 @@ export class KbsClient {
     });
     if (auth.status !== 200) throw fail("KBS auth", auth);
     const { privateKey, publicKey } = await keyPair;
-    const pub = publicKey.export({ format: "jwk" });
-    const jwk = { kty: "EC" as const, crv: "P-384" as const, alg: JWE_ALG, x: pub.x as string, y: pub.y as string };
+    const jwk = { ...jwkFromKey(publicKey), alg: JWE_ALG };
     const nonce = (auth.body as { nonce?: unknown } | undefined)?.nonce;
     if (typeof nonce !== "string")
       throw new AttesterError("CLIENT_PROTOCOL_ERROR", "KBS auth: the challenge has no nonce");

@@ -1,6 +1,6 @@
 /** Body parsing for the broker's listeners: untrusted JSON against a protocol schema. */
 import type { z } from "zod";
-import { formatProblems, problemsFromIssues } from "../../../core/errors.js";
+import { formatProblems, problemsFromIssues } from "../../../core/index.js";
 import { KeyBrokerError } from "../errors.js";
 
 /** Parses untrusted JSON with a schema; BODY_INVALID lists every problem with its path. */

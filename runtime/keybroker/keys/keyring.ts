@@ -15,13 +15,16 @@ import { randomBytes } from "node:crypto";
 import type { HsmBackend, ExpectedKey } from "../hsm/backend.js";
 import type { KeyKind } from "../hsm/pkcs11.js";
 import {
+  buildCertificate,
+  ecdsaSha384RawSigner,
+  ecProfileSpec,
   jwkFromPoint,
   pointFromJwk,
   type EcPublicJwk,
-  buildCertificateWithSigner,
   toPem,
 } from "../../../core/index.js";
 import { KeyBrokerError } from "../errors.js";
+import { teeKeyCheck } from "./tee-key.js";
 import {
   KEY_ROLES,
   versionLabel,
@@ -365,7 +368,7 @@ export class Keyring {
   /** Public JWK of a version of an EC role (validated). */
   publicJwk(role: "signing" | "ca", version: number): EcPublicJwk | undefined {
     const jwk = this.version(role, version)?.publicJwk;
-    if (jwk) pointFromJwk(jwk, `keys.${role}.v${version}.publicJwk`);
+    if (jwk) teeKeyCheck(() => pointFromJwk(jwk, `keys.${role}.v${version}.publicJwk`));
     return jwk;
   }
 }
@@ -376,8 +379,8 @@ function caCertificate(point: Buffer, version: number, now: Date, sign: (tbs: Bu
   const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_DAYS * 86_400_000);
   const dn = { commonName: `confidential-inference broker CA v${version}`, organization: "confidential-inference" };
   return toPem(
-    buildCertificateWithSigner(
-      {
+    buildCertificate(
+      ecProfileSpec({
         serial: serialNumber(),
         issuer: dn,
         subject: dn,
@@ -386,8 +389,8 @@ function caCertificate(point: Buffer, version: number, now: Date, sign: (tbs: Bu
         subjectPoint: point,
         issuerPoint: point,
         profile: "ca",
-      },
-      sign,
+      }),
+      ecdsaSha384RawSigner(sign),
     ),
   );
 }

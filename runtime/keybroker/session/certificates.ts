@@ -5,8 +5,16 @@
  * so relying parties (the gateway) can tell which attested build they are talking to.
  */
 import type { KeyBroker } from "../broker.js";
-import { checkedPointFromJwk, type EcPublicJwk, buildCertificateAsync, toPem } from "../../../core/index.js";
+import {
+  buildCertificateAsync,
+  checkedPointFromJwk,
+  ecdsaSha384RawSigner,
+  ecProfileSpec,
+  type EcPublicJwk,
+  toPem,
+} from "../../../core/index.js";
 import { serialNumber } from "../keys/keyring.js";
+import { teeKeyCheck } from "../keys/tee-key.js";
 import type { TokenClaims } from "./tokens.js";
 import type { RuntimeCertificate } from "../../kbs-protocol/index.js";
 
@@ -27,22 +35,22 @@ export async function issueRuntimeCertificate(
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
   const notAfter = new Date(notBefore.getTime() + 60_000 + broker.config.ttl.sessionKeySeconds * 1000);
   const der = await buildCertificateAsync(
-    {
+    ecProfileSpec({
       serial,
       issuer: { commonName: `confidential-inference broker CA v${ca.version}`, organization: "confidential-inference" },
       subject: { commonName: `inference runtime ${claims.release}`, organization: "confidential-inference" },
       notBefore,
       notAfter,
-      subjectPoint: checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey"),
-      issuerPoint: checkedPointFromJwk(ca.publicJwk as EcPublicJwk, "keys.ca.publicJwk"),
+      subjectPoint: teeKeyCheck(() => checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey")),
+      issuerPoint: teeKeyCheck(() => checkedPointFromJwk(ca.publicJwk as EcPublicJwk, "keys.ca.publicJwk")),
       profile: "tls",
       altNames: {
         dns: broker.config.runtimeCertificate.dnsNames,
         ip: broker.config.runtimeCertificate.ipAddresses,
         uri: [runtimeIdentityUri(claims)],
       },
-    },
-    async (tbs) => (await broker.keyring.signEs384Async("ca", tbs, ca.version)).signature,
+    }),
+    ecdsaSha384RawSigner(async (tbs) => (await broker.keyring.signEs384Async("ca", tbs, ca.version)).signature),
   );
   const pem = toPem(der);
   return {

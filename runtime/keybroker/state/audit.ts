@@ -9,8 +9,7 @@
  * Entries are typed: only identifiers, digests, classes and codes fit, never secrets, report
  * data, nonces, tokens or key bytes.
  */
-import { close, constants, open, write, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { openDurableAppend, type DurableAppendFile } from "../../../core/index.js";
 import type { DriftClass } from "../../../measurements/drift/index.js";
 import { KeyBrokerError, type KeyBrokerErrorCode } from "../errors.js";
 
@@ -77,12 +76,9 @@ interface Pending {
  */
 export type DurableAppend = (data: Buffer) => Promise<void>;
 
-/** Open flags of the audit file: append-only, created 0600, every write synchronized (data integrity). */
-export const AUDIT_OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
-
 /** Append-only, synchronously written JSON-lines audit log with group commit. */
 export class AuditLog {
-  private fd: number | undefined;
+  private file: DurableAppendFile | undefined;
   private append: DurableAppend | undefined;
   private queue: Pending[] = [];
   private flushing = false;
@@ -102,17 +98,14 @@ export class AuditLog {
       this.append = this.injected;
       return;
     }
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const fd = await new Promise<number>((resolve, reject) =>
-      open(this.path, AUDIT_OPEN_FLAGS, 0o600, (e, n) => (e ? reject(e) : resolve(n))),
-    );
-    this.fd = fd;
-    this.append = (data) => new Promise((resolve, reject) => writeAll(fd, data, 0, (e) => (e ? reject(e) : resolve())));
+    const file = await openDurableAppend(this.path);
+    this.file = file;
+    this.append = (data) => file.append(data);
   }
 
   /** The file descriptor (tests check its flags in /proc), or undefined when closed or injected. */
   get descriptor(): number | undefined {
-    return this.fd;
+    return this.file?.fd;
   }
 
   /**
@@ -141,10 +134,10 @@ export class AuditLog {
   /** Waits for pending lines and closes the file. */
   async close(): Promise<void> {
     if (this.flushing || this.queue.length > 0) await new Promise<void>((r) => this.idle.push(r));
-    const fd = this.fd;
-    this.fd = undefined;
+    const file = this.file;
+    this.file = undefined;
     this.append = undefined;
-    if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
+    if (file !== undefined) await file.close();
   }
 
   private flush(): void {
@@ -176,14 +169,6 @@ export class AuditLog {
       },
     );
   }
-}
-
-function writeAll(fd: number, data: Buffer, offset: number, cb: (e: Error | null) => void): void {
-  write(fd, data, offset, data.length - offset, null, (e, n) => {
-    if (e) return cb(e);
-    if (offset + n < data.length) return writeAll(fd, data, offset + n, cb);
-    cb(null);
-  });
 }
 
 /** Parses an audit file's text into lines, skipping a torn last line left by a crash. */

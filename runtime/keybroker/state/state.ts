@@ -4,8 +4,9 @@
  * the session epoch history and the known nodes. Secrets never enter it: wrapped blobs are
  * AES-256-GCM ciphertext under a KEK that never leaves the HSM.
  */
+import { existsSync, readFileSync } from "node:fs";
 import type { TcbComponents } from "../../../measurements/drift/index.js";
-import { type EcPublicJwk, readJsonFile, writeFileAtomic } from "../../../core/index.js";
+import { type EcPublicJwk, writeFileAtomic } from "../../../core/index.js";
 import { KeyBrokerError } from "../errors.js";
 
 /** HSM key roles, each versioned: `<label>-v<version>`. */
@@ -103,11 +104,16 @@ export function emptyState(): BrokerState {
   return { schema: 1, keys: {}, dataKeys: {}, manifests: [], epochs: [], nodes: {} };
 }
 
-/** Loads and shape-checks the state file; an absent file gives the empty state. */
+/** Loads and shape-checks the state file; an absent file gives the empty state; unparsable is STATE_CORRUPT. */
 export function loadState(path: string): BrokerState {
-  const raw = readJsonFile(path);
-  if (raw === undefined) return emptyState();
-  const o = raw as Partial<BrokerState>;
+  if (!existsSync(path)) return emptyState();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new KeyBrokerError("STATE_CORRUPT", `reading ${path}: not valid JSON`, { cause: e });
+  }
+  const o = (typeof raw === "object" && raw !== null ? raw : {}) as Partial<BrokerState>;
   const problems: string[] = [];
   if (o.schema !== 1) problems.push("schema must be 1");
   if (typeof o.keys !== "object" || o.keys === null) problems.push("keys must be an object");

@@ -12,11 +12,17 @@ import {
   basicConstraints,
   buildCertificate,
   crlDistributionPoint,
-  keyUsageCertSign,
+  encodeExplicit,
+  encodeIa5String,
+  encodeInteger,
+  encodeOctetString,
+  encodeOid,
+  encodeSequence,
+  keyUsage,
+  rsaPssSha384Signer,
   subjectKeyIdentifier,
   type NameSpec,
 } from "../../../core/index.js";
-import * as der from "../../../core/der.js";
 
 const DAY_MS = 86_400_000;
 const YEAR_MS = 365 * DAY_MS;
@@ -67,13 +73,13 @@ export function buildSimulatedRoots(
       notAfter,
       publicKey: pub(keys.ark),
       extensions: [
-        { oid: OID.keyUsage, critical: true, value: keyUsageCertSign(true) },
+        { oid: OID.keyUsage, critical: true, value: keyUsage(["keyCertSign", "cRLSign"]) },
         { oid: OID.subjectKeyIdentifier, value: subjectKeyIdentifier(pub(keys.ark)) },
         { oid: OID.basicConstraints, critical: true, value: basicConstraints(true) },
         { oid: OID.crlDistributionPoints, value: crlDistributionPoint(crl("vcek")) },
       ],
     },
-    keys.ark,
+    rsaPssSha384Signer(keys.ark),
   );
   const intermediate = (key: KeyObject, cn: string, serial: bigint, chain: "vcek" | "vlek") =>
     buildCertificate(
@@ -88,11 +94,11 @@ export function buildSimulatedRoots(
           { oid: OID.subjectKeyIdentifier, value: subjectKeyIdentifier(pub(key)) },
           { oid: OID.authorityKeyIdentifier, value: authorityKeyIdentifier(pub(keys.ark)) },
           { oid: OID.basicConstraints, critical: true, value: basicConstraints(true, 0) },
-          { oid: OID.keyUsage, critical: true, value: keyUsageCertSign(false) },
+          { oid: OID.keyUsage, critical: true, value: keyUsage(["keyCertSign"]) },
           { oid: OID.crlDistributionPoints, value: crlDistributionPoint(crl(chain)) },
         ],
       },
-      keys.ark,
+      rsaPssSha384Signer(keys.ark),
     );
   return {
     ark,
@@ -117,7 +123,7 @@ export function deriveP384Key(secret: Uint8Array, label: string): KeyObject {
   const d = (BigInt(`0x${okm.toString("hex")}`) % (P384_N - 1n)) + 1n;
   const dBytes = Buffer.from(d.toString(16).padStart(96, "0"), "hex");
   return createPrivateKey({
-    key: der.seq(der.integer(1), der.octetString(dBytes), der.explicit(0, der.oid(OID.secp384r1))),
+    key: encodeSequence(encodeInteger(1), encodeOctetString(dBytes), encodeExplicit(0, encodeOid(OID.secp384r1))),
     format: "der",
     type: "sec1",
   });
@@ -138,12 +144,15 @@ export interface VekSpec {
 
 /** Builds a VCEK or VLEK certificate (DER) signed by the intermediate key. */
 export function buildSimulatedVek(spec: VekSpec, intermediateKey: KeyObject): Buffer {
-  const int = (n: number) => der.integer(n);
+  const int = (n: number) => encodeInteger(n);
   const turin = spec.product === "Turin";
   const ext = (oid: string, value: Uint8Array) => ({ oid, value });
   const extensions = [
     ext(AMD_OID.structVersion, int(turin ? 1 : 0)),
-    ext(AMD_OID.productName, der.ia5(spec.role === "vlek" ? spec.product : SIMULATED_PRODUCT_NAME[spec.product])),
+    ext(
+      AMD_OID.productName,
+      encodeIa5String(spec.role === "vlek" ? spec.product : SIMULATED_PRODUCT_NAME[spec.product]),
+    ),
     ...(turin ? [ext(AMD_OID.fmcSPL, int(spec.tcb.fmc ?? 0))] : []),
     ext(AMD_OID.blSPL, int(spec.tcb.bootloader)),
     ext(AMD_OID.teeSPL, int(spec.tcb.tee)),
@@ -155,7 +164,7 @@ export function buildSimulatedVek(spec: VekSpec, intermediateKey: KeyObject): Bu
     ext(AMD_OID.ucodeSPL, int(spec.tcb.microcode)),
     spec.role === "vcek"
       ? ext(AMD_OID.hwID, Buffer.from((spec.chipId ?? Buffer.alloc(64)).subarray(0, turin ? 8 : 64)))
-      : ext(AMD_OID.cspID, der.ia5(spec.cspId ?? "CN=sandbox.local")),
+      : ext(AMD_OID.cspID, encodeIa5String(spec.cspId ?? "CN=sandbox.local")),
   ];
   const issuerCn = spec.role === "vcek" ? `SEV-${spec.product}` : `SEV-VLEK-${spec.product}`;
   return buildCertificate(
@@ -168,7 +177,7 @@ export function buildSimulatedVek(spec: VekSpec, intermediateKey: KeyObject): Bu
       publicKey: spec.publicKey,
       extensions,
     },
-    intermediateKey,
+    rsaPssSha384Signer(intermediateKey),
   );
 }
 

@@ -41,7 +41,14 @@ import {
   type TrustAnchor,
   type SnpCollateral,
 } from "../../attestation/index.js";
-import { buildCertificate, buildCrl, type CertificateSpec } from "../../../core/index.js";
+import {
+  buildCertificate,
+  buildCrl,
+  rsaPssSha384Signer,
+  toPem,
+  writeFileAtomic,
+  type CertificateSpec,
+} from "../../../core/index.js";
 import { buildSimulatedReport, type SimulatedReportInput } from "./report.js";
 import { amdName, buildSimulatedRoots, buildSimulatedVek, deriveP384Key, vekLabel } from "./certs.js";
 
@@ -79,16 +86,7 @@ interface Meta {
   readonly created: string;
 }
 
-const pem = (derBytes: Buffer): string =>
-  `-----BEGIN CERTIFICATE-----\n${derBytes.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END CERTIFICATE-----\n`;
 const keyPem = (k: KeyObject): string => k.export({ type: "pkcs8", format: "pem" }) as string;
-
-async function writeAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, file);
-}
 
 async function create(dir: string, product: SnpProduct, now: Date, bits: number): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -106,9 +104,9 @@ async function create(dir: string, product: SnpProduct, now: Date, bits: number)
   const meta: Meta = { version: 1, product, chipId: chipId.toString("hex"), created: now.toISOString() };
   await mkdir(join(tmp, "secrets"), { recursive: true, mode: 0o700 });
   await writeFile(join(tmp, "simulator.json"), `${JSON.stringify(meta, null, 2)}\n`);
-  await writeFile(join(tmp, "ark.pem"), pem(certs.ark));
-  await writeFile(join(tmp, "ask.pem"), pem(certs.ask));
-  await writeFile(join(tmp, "asvk.pem"), pem(certs.asvk));
+  await writeFile(join(tmp, "ark.pem"), toPem(certs.ark));
+  await writeFile(join(tmp, "ask.pem"), toPem(certs.ask));
+  await writeFile(join(tmp, "asvk.pem"), toPem(certs.asvk));
   for (const [name, k] of [
     ["ark", ark.privateKey],
     ["ask", ask.privateKey],
@@ -121,7 +119,7 @@ async function create(dir: string, product: SnpProduct, now: Date, bits: number)
   for (const chain of ["vcek", "vlek"] as const) {
     const file = join(tmp, kdsPathToFile(kdsCertChainPath(product, chain)));
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, pem(chain === "vcek" ? certs.ask : certs.asvk) + pem(certs.ark));
+    await writeFile(file, toPem(chain === "vcek" ? certs.ask : certs.asvk) + toPem(certs.ark));
   }
   try {
     await rename(tmp, dir);
@@ -235,7 +233,7 @@ export class SimulatedSnp {
         notBefore: new Date(this.now().getTime() - DAY_MS),
       };
       der = buildSimulatedVek(spec, role === "vcek" ? this.keys.ask : this.keys.asvk);
-      await writeAtomic(file, der);
+      writeFileAtomic(file, der, 0o644);
     }
     const entry = { der, key };
     this.vekCache.set(label, entry);
@@ -277,7 +275,7 @@ export class SimulatedSnp {
 
   /** Signs an arbitrary certificate with one of the simulated CA keys (tests of certificate defects). */
   signCertificate(spec: CertificateSpec, issuer: "ark" | "ask" | "asvk"): Buffer {
-    return buildCertificate(spec, this.keys[issuer]);
+    return buildCertificate(spec, rsaPssSha384Signer(this.keys[issuer]));
   }
 
   /** An ARK-signed CRL (DER) revoking the given intermediate serials (tests of revocation handling). */
@@ -289,7 +287,7 @@ export class SimulatedSnp {
         nextUpdate: options.nextUpdate,
         revoked: (options.revoked ?? []).map((serial) => ({ serial, date: options.thisUpdate })),
       },
-      this.keys.ark,
+      rsaPssSha384Signer(this.keys.ark),
     );
   }
 }

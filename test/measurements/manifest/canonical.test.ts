@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   canonicalJson,
   canonicalManifestBytes,
   formatManifest,
   type GoldenManifest,
+  parseManifest,
 } from "../../../measurements/manifest/index.js";
 import { devManifest } from "../../helpers/golden.js";
 
@@ -138,5 +141,10 @@ describe("formatManifest (the committed file form)", () => {
   "tcbFloors": {}
 }
 `);
+  });
+
+  it("is the form of the committed dev stack manifest (stacks/golden/dev.json), byte for byte", () => {
+    const text = readFileSync(join(__dirname, "../../../stacks/golden/dev.json"), "utf8");
+    expect(formatManifest(parseManifest(text))).toBe(text);
   });
 });
