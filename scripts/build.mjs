@@ -14,6 +14,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
@@ -116,8 +117,10 @@ const ortBesideBundle = {
   setup(build) {
     build.onLoad({ filter: /onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, (args) => {
       const text = readFileSync(args.path, "utf8");
-      const pattern = /require\(`\.\.\/bin\/napi-v6\/\$\{process\.platform\}\/\$\{process\.arch\}\/onnxruntime_binding\.node`\)/;
-      if (!pattern.test(text)) throw new Error(`${args.path}: the native binding require changed; update scripts/build.mjs`);
+      const pattern =
+        /require\(`\.\.\/bin\/napi-v6\/\$\{process\.platform\}\/\$\{process\.arch\}\/onnxruntime_binding\.node`\)/;
+      if (!pattern.test(text))
+        throw new Error(`${args.path}: the native binding require changed; update scripts/build.mjs`);
       return { contents: text.replace(pattern, 'require("./onnxruntime_binding.node")'), loader: "js" };
     });
     build.onResolve({ filter: /^\.\/onnxruntime_binding\.node$/ }, (args) => ({ path: args.path, external: true }));
@@ -217,9 +220,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   build().then(
     (info) => {
       if (!quiet)
-        process.stdout.write(
-          `built ${Object.keys(info.bundles).length} bundles into dist/ in ${Date.now() - t0} ms\n`,
-        );
+        process.stdout.write(`built ${Object.keys(info.bundles).length} bundles into dist/ in ${Date.now() - t0} ms\n`);
     },
     (error) => {
       const errors = /** @type {{ errors?: esbuild.Message[] }} */ (error).errors;

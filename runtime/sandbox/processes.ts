@@ -46,16 +46,12 @@ export function startService(
   const fd = openSync(logFile, "a", 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(
-      process.execPath,
-      [join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile],
-      {
-        cwd: PROJECT_ROOT,
-        detached: true,
-        stdio: ["ignore", fd, fd],
-        env,
-      },
-    );
+    child = spawn(process.execPath, [join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile], {
+      cwd: PROJECT_ROOT,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env,
+    });
   } finally {
     closeSync(fd);
   }
