@@ -12,19 +12,20 @@ const { join } = require("node:path");
 
 const ROOT = join(__dirname, "..");
 const DIST = join(ROOT, "dist");
-const INFO = join(DIST, "build-info.json");
 
 /**
  * Why dist/ must be rebuilt, or undefined when it is current.
  * @param {readonly string[]} [bundles] outputs to check (e.g. "bin/cli.js"; default: all of them)
+ * @param {string} [root] project root (tests point it at a scratch tree)
  * @returns {string | undefined}
  */
-function staleReason(bundles) {
-  if (!existsSync(INFO)) return "missing";
-  if (!existsSync(join(ROOT, "tsconfig.json"))) return undefined;
+function staleReason(bundles, root = ROOT) {
+  const infoFile = join(root, "dist", "build-info.json");
+  if (!existsSync(infoFile)) return "missing";
+  if (!existsSync(join(root, "tsconfig.json"))) return undefined;
   let info;
   try {
-    info = JSON.parse(readFileSync(INFO, "utf8"));
+    info = JSON.parse(readFileSync(infoFile, "utf8"));
   } catch {
     return "unreadable";
   }
@@ -35,7 +36,7 @@ function staleReason(bundles) {
     for (const file of bundle.inputs) seen.add(file);
   }
   for (const file of seen) {
-    const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
+    const st = statSync(join(root, file), { throwIfNoEntry: false });
     if (st === undefined || st.mtimeMs > info.startedAt) return `older than ${file}`;
   }
   return undefined;
