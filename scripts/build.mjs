@@ -72,17 +72,23 @@ const ORT_NATIVE = ["onnxruntime_binding.node", "libonnxruntime.so.1"];
  * `__dirname` in a bundled source file means that file's source folder (e.g. components/ reads
  * the shell scripts beside it; the sandbox finds the project root): rewrite it to the source
  * folder relative to the bundle's location, so dist/ works wherever the package is installed.
+ * The guest bundle runs without the source tree, so there a `__dirname` is a build error.
  * @param {string} outFile absolute path of the bundle
+ * @param {boolean} selfContained true for the guest bundle
  * @returns {esbuild.Plugin}
  */
-function sourceDirname(outFile) {
+function sourceDirname(outFile, selfContained) {
   return {
     name: "source-dirname",
     setup(build) {
       build.onLoad({ filter: /\.ts$/ }, (args) => {
-        if (args.path.includes(`${join("node_modules", "")}`)) return undefined;
+        if (/[\\/]node_modules[\\/]/.test(args.path)) return undefined;
         const text = readFileSync(args.path, "utf8");
         if (!/\b__dirname\b/.test(text)) return undefined;
+        if (selfContained)
+          throw new Error(
+            `${relative(ROOT, args.path)} uses __dirname: the self-contained guest bundle has no source tree`,
+          );
         const rel = relative(dirname(outFile), dirname(args.path)).split("\\").join("/");
         const contents =
           `import { join as __ci_join } from "node:path";\nconst __ci_dirname = __ci_join(__dirname, ${JSON.stringify(rel)});\n` +
@@ -134,7 +140,7 @@ const ortBesideBundle = {
 function options(entry) {
   const outfile = join(DIST, entry.out);
   /** @type {esbuild.Plugin[]} */
-  const plugins = [sourceDirname(outfile)];
+  const plugins = [sourceDirname(outfile, entry.kind === "guest")];
   if (entry.in === "bin/cli.ts") plugins.push(lazyCommands);
   if (entry.kind === "guest") plugins.push(ortBesideBundle);
   return {
