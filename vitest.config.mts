@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Builds dist/ when stale: the tests also run the compiled bundles (docs/build.md).
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     isolate: true,
     testTimeout: 30_000,

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench -- NAME [args]`: runs bench/NAME/index.ts (or bench/NAME.ts) through tsx.
+// `npm run bench -- NAME [args]`: runs bench/NAME/index.ts (or bench/NAME.ts) through tsx (a
+// devDependency: the bench sources are TypeScript). Whatever a bench times as a process (the CLI,
+// the services) runs compiled from dist/, rebuilt here first when it is stale (bin/dist.cjs).
 // Every benchmark prints its result last, as `bench NAME: ratio=R <metric>=<value> ...`
 // (R = ours / baseline measured in the same run; higher is better).
 "use strict";
@@ -21,5 +23,6 @@ if (!entry) {
   process.stderr.write(`unknown benchmark "${name}"; available: ${available.join(", ") || "(none yet)"}\n`);
   process.exit(2);
 }
+if (!require("../bin/dist.cjs").ensureDist("bench")) process.exit(1);
 const r = spawnSync(process.execPath, ["--import", "tsx", entry, ...rest], { stdio: "inherit" });
 process.exit(r.status ?? 1);

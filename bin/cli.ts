@@ -6,7 +6,7 @@ import { EXIT, type CliIo, type Command } from "./io.js";
 
 interface CommandEntry {
   readonly summary: string;
-  /** Loads the command module on first use (require, so tsx maps `.js` to the `.ts` source). */
+  /** Loads the command module on first use (its own bundle in dist/bin/commands; scripts/build.mjs keeps the require). */
   readonly load: () => Command;
 }
 

@@ -8,6 +8,10 @@ import { renderStackFile } from "../bin/commands/render.js";
 import { renderedMarkdown } from "../stacks/render/markdown.js";
 
 async function main(): Promise<void> {
+  // The render worker and the program run compiled (dist/): rebuild first when the sources are newer.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- bin/dist.cjs is plain CommonJS
+  if (!(require("../bin/dist.cjs") as { ensureDist(who: string): boolean }).ensureDist("render-stacks"))
+    throw new Error("dist/ could not be built");
   const dir = join(__dirname, "../stacks");
   const stacks = readdirSync(dir)
     .filter((f) => /^Pulumi\..+\.yaml$/.test(f))

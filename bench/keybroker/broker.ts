@@ -126,7 +126,8 @@ export async function startBenchBroker(
   // Production log level (info): one metadata line per request, which the bench also reads for server-side times.
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "--import", "tsx", join(ROOT, "runtime/keybroker/main.ts"), "--config", join(dir, "keybroker.json")],
+    // The compiled broker, as deployed (bench/run.cjs rebuilds dist/ when it is stale).
+    [...nodeArgs, join(ROOT, "dist/runtime/keybroker/main.js"), "--config", join(dir, "keybroker.json")],
     {
       env: { ...process.env, KEYBROKER_LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "inherit"],

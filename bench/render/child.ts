@@ -1,8 +1,10 @@
 /**
  * One timed render in a fresh process (Pulumi's runtime state is global): renders CONFIG_FILE as
  * stack `bench` and prints `{"ms","cpuMs","resources","bytes"}`: wall and CPU (user + system)
- * milliseconds from installing the mocks to the last registration, including loading the program.
+ * milliseconds from installing the mocks to the last registration, including loading the program
+ * (the compiled one, dist/stacks/main.js, as `pulumi up` runs it; the harness itself runs through tsx).
  */
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { configureRenderProcess, renderProgram } from "../../stacks/render/render.js";
 import { readStackFile } from "../../stacks/stack-file.js";
@@ -21,7 +23,7 @@ async function main(): Promise<void> {
     config: raw,
     secretKeys,
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are installed
-    load: () => require("../../stacks/main.js") as Record<string, unknown>,
+    load: () => require(join(__dirname, "../../dist/stacks/main.js")) as Record<string, unknown>,
   });
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);

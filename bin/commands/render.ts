@@ -15,7 +15,8 @@ import { EXIT, type CliIo, type Command } from "../io.js";
 
 /** Project root (where `Pulumi.yaml` and `stacks/` live). */
 const ROOT = join(__dirname, "../..");
-const WORKER = join(ROOT, "stacks/render/worker.ts");
+/** The compiled worker (`npm run build` bundles stacks/render/worker.ts with the program). */
+const WORKER = join(ROOT, "dist/stacks/render/worker.js");
 
 /** Usage of `attestctl render`. */
 export const RENDER_USAGE = `usage: attestctl render --stack NAME [--config FILE] [--format json|markdown]
@@ -34,7 +35,7 @@ export function renderStackFile(stack: string, configFile: string): Promise<Rend
   return new Promise((resolveState, reject) => {
     execFile(
       process.execPath,
-      ["--require", "tsx/cjs", WORKER, stack, configFile],
+      [WORKER, stack, configFile],
       { cwd: ROOT, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) reject(new Error((stderr || error.message).trimEnd()));

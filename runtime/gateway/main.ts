@@ -1,6 +1,7 @@
 /**
- * Gateway entry point (the only place that listens): `tsx runtime/gateway/main.ts --config FILE`. Starts the
- * client listener and the ops listener (metrics, probes); drains on SIGTERM/SIGINT.
+ * Gateway entry point (the only place that listens): `node dist/runtime/gateway/main.js --config FILE`
+ * (compiled from this file by `npm run build`). Starts the client listener and the ops listener (metrics, probes);
+ * drains on SIGTERM/SIGINT.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";

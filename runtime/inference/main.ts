@@ -1,5 +1,6 @@
 /**
- * Runtime entry point (the only place that listens): `tsx runtime/inference/main.ts --config FILE`.
+ * Runtime entry point (the only place that listens): `node dist/runtime/inference/main.js --config FILE`
+ * (compiled from this file by `npm run build`, self-contained: see docs/build.md).
  * Reads the config and the model files, builds the key broker's KBS client (the `KeyRelease` seam) from the
  * `keyBroker` section, starts the runtime, and drains on SIGTERM/SIGINT. Exit 1 when boot fails (nothing was
  * served; the log says why, e.g. `refused with ATTESTATION_DENIED (drift class unknown-measurement)`).

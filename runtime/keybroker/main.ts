@@ -1,7 +1,9 @@
 /**
  * Key broker entry point (the only place that listens):
  *
- *   tsx runtime/keybroker/main.ts --config FILE        (or KEYBROKER_CONFIG / CI_BROKER_CONFIG=FILE)
+ *   node dist/runtime/keybroker/main.js --config FILE   (or KEYBROKER_CONFIG / CI_BROKER_CONFIG=FILE)
+ *
+ * (compiled from this file by `npm run build`).
  *
  * The PIN comes from the file or environment variable the config names, never from argv. Exit 0 on
  * SIGTERM/SIGINT after closing cleanly; 1 when start-up fails (the first stderr line is

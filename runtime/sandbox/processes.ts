@@ -1,6 +1,6 @@
 /**
- * The sandbox's services as separate processes: each is its own entry point (`runtime/<svc>/main.ts`,
- * run through tsx), in its own process group (so Ctrl-C reaches only the supervisor, which stops
+ * The sandbox's services as separate processes: each is its own compiled entry point
+ * (`dist/runtime/<svc>/main.js`, built by `npm run build` from `runtime/<svc>/main.ts`), in its own process group (so Ctrl-C reaches only the supervisor, which stops
  * them in order), with stdout and stderr appended to `.sandbox/logs/<svc>.log`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,11 +11,11 @@ import { PROJECT_ROOT } from "./layout.js";
 /** The three services. */
 export type ServiceName = "keybroker" | "runtime" | "gateway";
 
-/** Entry point of each service, relative to the project root. */
+/** Compiled entry point of each service, relative to the project root (see docs/build.md). */
 export const SERVICE_ENTRY: Readonly<Record<ServiceName, string>> = {
-  keybroker: "runtime/keybroker/main.ts",
-  runtime: "runtime/inference/main.ts",
-  gateway: "runtime/gateway/main.ts",
+  keybroker: "dist/runtime/keybroker/main.js",
+  runtime: "dist/runtime/inference/main.js",
+  gateway: "dist/runtime/gateway/main.js",
 };
 
 /** A started service process. */
@@ -46,16 +46,12 @@ export function startService(
   const fd = openSync(logFile, "a", 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(
-      process.execPath,
-      ["--require", require.resolve("tsx/cjs"), join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile],
-      {
-        cwd: PROJECT_ROOT,
-        detached: true,
-        stdio: ["ignore", fd, fd],
-        env,
-      },
-    );
+    child = spawn(process.execPath, [join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile], {
+      cwd: PROJECT_ROOT,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env,
+    });
   } finally {
     closeSync(fd);
   }

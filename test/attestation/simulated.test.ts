@@ -14,6 +14,7 @@ import { AMD_OID } from "../../runtime/attestation/verify/vek.js";
 import { amdTrustAnchors, anchorsFor } from "../../runtime/attestation/verify/trust.js";
 import { verifySnpEvidence } from "../../runtime/attestation/verify/verify.js";
 import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
+import { requireTool } from "../helpers/system-tools.js";
 
 const DAY = 86_400_000;
 const measurement = "5a".repeat(48);
@@ -191,6 +192,7 @@ describe("simulated SNP signer", () => {
   it("writes a chain that OpenSSL verifies independently", async () => {
     const sim = await sharedSimulatedSnp("Genoa");
     const ev = await sim.sign({ measurement });
+    requireTool("openssl");
     const dir = mkdtempSync(join(tmpdir(), "sim-openssl-"));
     writeFileSync(join(dir, "vcek.der"), ev.vek);
     execFileSync("openssl", ["x509", "-inform", "der", "-in", join(dir, "vcek.der"), "-out", join(dir, "vcek.pem")]);

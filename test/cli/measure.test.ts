@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parsePythonInt } from "../../bin/commands/measure-args.js";
 import { measureHelp } from "../../bin/commands/measure.js";
@@ -12,6 +12,8 @@ const measure = (args: readonly string[], cwd = VECTOR_DIR) => runCli(["measure"
 const A02 = VECTORS[1]?.args ?? [];
 const OVMF = "inputs/OVMF.amdsev.fd";
 const S = "inputs/ovmf_AmdSev_suffix.bin";
+const work = mkdtempSync(join(tmpdir(), "measure-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("attestctl measure snp: the 13 sev-snp-measure vectors in-process", () => {
   it.each(VECTORS.map((v) => [v.id, v] as const))("%s", async (_id, v) => {
@@ -43,12 +45,33 @@ describe("attestctl measure snp: the real bin/attestctl process", () => {
       });
   });
 
-  it("loads neither Pulumi, jose nor onnxruntime for a measurement", () => {
-    const script = `require("tsx/cjs"); const { main } = require(${JSON.stringify(join(ROOT, "bin/cli.ts"))});
-      main(${JSON.stringify(["measure", "snp", ...A02])}, { stdout: () => {}, stderr: (s) => process.stderr.write(s), env: {}, cwd: ${JSON.stringify(VECTOR_DIR)} })
-        .then((code) => { const heavy = Object.keys(require.cache).filter((p) => /node_modules\\/(@pulumi|jose|onnxruntime|zod|fastify|pino)/.test(p)); console.log(JSON.stringify({ code, heavy })); });`;
-    const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
-    expect(JSON.parse(r.stdout)).toEqual({ code: 0, heavy: [] });
+  it("loads only the CLI and the measure bundle (no Pulumi, jose, zod, fastify, pino or onnxruntime)", () => {
+    // A preload records every module file the process loaded, once it exits.
+    const out = join(work, "loaded.json");
+    const probe = join(work, "probe.cjs");
+    writeFileSync(
+      probe,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));`,
+    );
+    const r = spawnSync(process.execPath, ["--require", probe, join(ROOT, "bin/attestctl"), "measure", "snp", ...A02], {
+      cwd: VECTOR_DIR,
+      encoding: "utf8",
+    });
+    expect({ code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 0,
+      stdout: `${VECTORS[1]?.expected}\n`,
+      stderr: "",
+    });
+    const loaded = (JSON.parse(readFileSync(out, "utf8")) as string[])
+      .filter((p) => p !== probe)
+      .map((p) => relative(ROOT, p))
+      .sort();
+    expect(loaded).toEqual(["bin/attestctl", "bin/dist.cjs", "dist/bin/cli.js", "dist/bin/commands/measure.js"]);
+    // ...and the measure bundle inlines no package at all (dist/build-info.json lists what each bundle holds).
+    const info = JSON.parse(readFileSync(join(ROOT, "dist/build-info.json"), "utf8")) as {
+      bundles: Record<string, { packages: string[] }>;
+    };
+    expect(info.bundles["bin/commands/measure.js"]?.packages).toEqual([]);
   });
 });
 

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { requireTool } from "../helpers/system-tools.js";
 
 const ROOT = join(__dirname, "../..");
 const SCRIPTS = join(ROOT, "components/host/scripts");
@@ -397,6 +398,7 @@ describe("shellcheck", () => {
       ...["preflight.sh", "qemu-check.sh", "fetch-vcek.sh", "stage-artifact.sh"].map((f) => join(SCRIPTS, f)),
       ...["snphost", "qemu-system-x86_64", "apt-get"].map((f) => join(BIN, f)),
     ];
+    requireTool("shellcheck");
     const r = spawnSync("shellcheck", ["--shell=bash", ...files], { encoding: "utf8" });
     expect({ code: r.status, out: r.stdout + r.stderr }).toEqual({ code: 0, out: "" });
   });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAuditLog } from "../../runtime/keybroker/state/audit.js";
 import { sandboxLayout } from "../../runtime/sandbox/layout.js";
+import { requireTool } from "../helpers/system-tools.js";
 import {
   filesUnder,
   printedCurl,
@@ -32,6 +33,8 @@ let sandbox: RunningSandbox;
 const SLOW = 600_000;
 
 beforeAll(async () => {
+  requireTool("softhsm2");
+  requireTool("curl");
   sandbox = await startSandbox(dir);
 }, 960_000);
 

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { register } from "tsx/cjs/api";
 import { main } from "../../bin/cli.js";
 
-// bin/cli.ts loads command modules lazily with require("./commands/<name>.js"), which tsx maps to the
-// .ts source in real runs. Vitest's require is Node's own, so register tsx's CommonJS hook here too.
+// bin/cli.ts loads command modules lazily with require("./commands/<name>.js"): in real runs those
+// are the compiled command bundles beside dist/bin/cli.js; here runCli runs the sources, and Vitest's
+// require is Node's own, so tsx's CommonJS hook (a devDependency) maps them to the .ts files.
 register();
 
 /** The outcome of one CLI call. */
@@ -39,7 +40,7 @@ export async function runCli(
   return { code, stdout, stderr };
 }
 
-/** Spawns `bin/attestctl` as a separate process. */
+/** Spawns `bin/attestctl` (the compiled CLI in dist/, kept current by vitest's global setup) as a separate process. */
 export function spawnCli(argv: readonly string[], cwd = ROOT, input?: string): CliResult {
   const r = spawnSync(process.execPath, [join(ROOT, "bin/attestctl"), ...argv], {
     cwd,

@@ -1,5 +1,6 @@
 /**
- * The key broker as a real process (runtime/keybroker/main.ts) for tests: start it from a
+ * The key broker as a real process (dist/runtime/keybroker/main.js, compiled from runtime/keybroker/main.ts;
+ * vitest's global setup keeps dist/ current) for tests: start it from a
  * fixture's configuration, wait for its ready line, and learn how it ended. `exited` resolves on
  * the child's `close` event (after its stdout and stderr have been read to the end), never on
  * `exit`, which can fire while output is still in the pipe: a check of the first stderr line right
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { BrokerFixture } from "./keybroker.js";
 
-const MAIN = join(__dirname, "../../runtime/keybroker/main.ts");
+const MAIN = join(__dirname, "../../dist/runtime/keybroker/main.js");
 
 /** A started broker process. */
 export interface BrokerProcess {
@@ -25,7 +26,7 @@ export interface BrokerProcess {
 }
 
 /**
- * Starts main.ts with the fixture's configuration (listeners on loopback, ephemeral ports).
+ * Starts the compiled main with the fixture's configuration (listeners on loopback, ephemeral ports).
  *
  * @example
  * const p = startBrokerProcess(brokerFixture());
@@ -37,7 +38,7 @@ export function startBrokerProcess(f: BrokerFixture, env: Record<string, string>
     cfg,
     JSON.stringify({ ...f.config, listen: { host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0 } }),
   );
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", cfg], {
+  const child = spawn(process.execPath, [MAIN, "--config", cfg], {
     env: { ...process.env, KEYBROKER_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import { requireTool } from "./system-tools.js";
 import { signManifest, softwareSigner } from "../../measurements/manifest/sign.js";
 import type { GoldenManifest, ManifestStatus, TcbFloors } from "../../measurements/manifest/types.js";
 import { KeyBroker, type KeyBrokerOptions } from "../../runtime/keybroker/broker.js";
@@ -148,6 +149,7 @@ export interface BrokerFixture {
 
 /** Writes a configuration (own SoftHSM2 token folder, PIN file, operator CA, release key) under a new temp folder. */
 export function brokerFixture(overrides: Record<string, unknown> = {}, dir = tempDir()): BrokerFixture {
+  requireTool("softhsm2");
   const pin = randomBytes(12).toString("hex");
   const release = releaseKey();
   const operator = operatorPki();

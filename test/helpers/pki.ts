@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requireTool } from "./system-tools.js";
 
 /** A certificate and its key (PEM). */
 export interface CertKey {
@@ -14,6 +15,7 @@ export interface CertKey {
 }
 
 function openssl(dir: string, args: string[]): void {
+  requireTool("openssl");
   execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 

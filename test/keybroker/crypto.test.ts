@@ -36,6 +36,7 @@ import {
 import { expectedReportData } from "../../runtime/kbs-protocol/binding.js";
 import { teeKeyCheck } from "../../runtime/keybroker/keys/tee-key.js";
 import { concatKdf, decryptFromTeeKey, encryptToTeeKey, prepareJwe, sealJwe } from "../../runtime/kbs-protocol/jwe.js";
+import { requireTool } from "../helpers/system-tools.js";
 
 describe("DER", () => {
   it.each([
@@ -171,6 +172,7 @@ describe("X.509", () => {
     expect(l.subjectAltName).toBe("DNS:localhost, URI:urn:x, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     expect(l.serialNumber).toBe("FF01");
     expect(l.checkPrivateKey(leaf.privateKey)).toBe(true);
+    requireTool("openssl");
     const dir = mkdtempSync(join(tmpdir(), "kb-x509-"));
     writeFileSync(join(dir, "ca.pem"), toPem(caDer));
     writeFileSync(join(dir, "leaf.pem"), toPem(leafDer));

@@ -11,6 +11,7 @@ import * as pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signManifest, verifySignedManifest, type ManifestSigner } from "../../../measurements/manifest/index.js";
 import { devManifest } from "../../helpers/golden.js";
+import { requireTool } from "../../helpers/system-tools.js";
 
 const MODULE = "/usr/lib/softhsm/libsofthsm2.so";
 const LABEL = "golden-manifest-test";
@@ -25,6 +26,7 @@ let privateKey: Buffer;
 let publicJwk: { kty: "EC"; crv: "P-384"; x: string; y: string };
 
 beforeAll(() => {
+  requireTool("softhsm2");
   writeFileSync(join(dir, "softhsm2.conf"), `directories.tokendir = ${dir}\nobjectstore.backend = file\n`);
   process.env.SOFTHSM2_CONF = join(dir, "softhsm2.conf");
   const init = spawnSync(
