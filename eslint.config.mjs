@@ -2,6 +2,7 @@
 // no console in library code: logs go through the structured logger).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { boundaryBlocks } from "./eslint.boundaries.mjs";
 
 export default tseslint.config(
   { ignores: ["node_modules/**", ".sandbox/**", "dist/**", "coverage/**", "**/*.generated.*"] },
@@ -41,4 +42,5 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  ...boundaryBlocks(import.meta.dirname),
 );
