@@ -7,7 +7,7 @@
  * those against the resource's `propertyPath`, before any child exists. `ComponentError` is for what
  * only a deploy can find out (a host's inventory, a key's public half), so it has a stable code.
  */
-import { CodedError, type CodedErrorOptions } from "../core/errors.js";
+import { CodedError, type CodedErrorOptions } from "../core/index.js";
 
 /** Every component error code, in documentation order. */
 export const COMPONENT_ERROR_CODES = [

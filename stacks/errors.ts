@@ -5,7 +5,7 @@
  * Every configuration problem names the full config key path, prefixed with the project namespace, e.g.
  * `confidential-inference:hosts[1].address: not an IP address or hostname`.
  */
-import { CodedError, problemCount, type Problem } from "../core/errors.js";
+import { CodedError, problemCount, type Problem } from "../core/index.js";
 
 /** Every stacks error code, in documentation order. */
 export const STACK_ERROR_CODES = ["CONFIG_INVALID", "FILE_UNREADABLE"] as const;

@@ -93,7 +93,7 @@ describe("architecture", () => {
     expect(cycles(g)).toEqual([["a.ts", "b.ts", "c.ts"]]);
   });
 
-  it.each((LAYERS as string[][]).flat().filter((m) => m !== "bin" && existsSync(join(ROOT, m))))(
+  it.each((LAYERS as readonly (readonly string[])[]).flat().filter((m) => m !== "bin" && existsSync(join(ROOT, m))))(
     "%s has a face (index.ts)",
     (m) => {
       expect(existsSync(join(ROOT, m, "index.ts"))).toBe(true);

@@ -14,12 +14,10 @@ import {
   sandboxLayout,
   type SandboxLayout,
 } from "../../runtime/sandbox/index.js";
-import type * as Control from "../../runtime/sandbox/control.js";
-import type * as Supervisor from "../../runtime/sandbox/supervisor.js";
+import type * as Sandbox from "../../runtime/sandbox/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 
-type ControlModule = typeof Control;
-type SupervisorModule = typeof Supervisor;
+type SandboxModule = typeof Sandbox;
 
 const USAGE = `usage: attestctl sandbox up [--ports default|auto] [--dir DIR]
        attestctl sandbox down|status [--json] [--dir DIR]
@@ -138,12 +136,12 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
   for (const k of Object.keys(p.values))
     if (k !== "dir" && !flags.includes(k)) throw new UsageError(`--${k} does not apply to sandbox ${p.sub}`);
   if (p.sub !== "infer" && p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
-  const control = () => require("../../runtime/sandbox/control.js") as ControlModule;
+  const control = () => require("../../runtime/sandbox/index.js") as SandboxModule;
   switch (p.sub) {
     case "up": {
       const ports = p.values.ports ?? "default";
       if (ports !== "default" && ports !== "auto") throw new UsageError("--ports must be default or auto");
-      const { sandboxUp } = require("../../runtime/sandbox/supervisor.js") as SupervisorModule;
+      const { sandboxUp } = control();
       return sandboxUp({
         layout: p.layout,
         ports,

@@ -4,7 +4,7 @@
  * on untrusted input: invalid evidence is a drift class, malformed claims are caller misuse
  * (TypeError).
  */
-import { CodedError } from "../../core/errors.js";
+import { CodedError } from "../../core/index.js";
 
 /** Every finding code, errors first, in documentation order. */
 export const DRIFT_ERROR_CODES = [

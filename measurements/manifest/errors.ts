@@ -3,7 +3,7 @@
  * `code`; untrusted bad input (a manifest file, a JWS, a golden config, artifact bytes) raises
  * `ManifestError`, caller misuse (a wrong argument type, an unsuitable key) raises `TypeError`.
  */
-import { CodedError, type CodedErrorOptions, type Problem } from "../../core/errors.js";
+import { CodedError, type CodedErrorOptions, type Problem } from "../../core/index.js";
 
 /** Every error code of `measurements/manifest`, in documentation order. */
 export const MANIFEST_ERROR_CODES = [

@@ -6,7 +6,7 @@
  * calculator never returns a digest for input it cannot model exactly. Caller misuse (a value of
  * the wrong JavaScript type) raises a `TypeError`.
  */
-import { CodedError } from "../../core/errors.js";
+import { CodedError } from "../../core/index.js";
 
 /** Every stable error code, in documentation order. */
 export const SNP_MEASUREMENT_ERROR_CODES = [

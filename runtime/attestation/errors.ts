@@ -3,7 +3,7 @@
  * certificates, a policy or an attestation-result token is refused. Untrusted bad input raises
  * {@link AttestationError}; caller misuse (wrong argument types, impossible options) raises `TypeError`.
  */
-import { CodedError, type Problem } from "../../core/errors.js";
+import { CodedError, type Problem } from "../../core/index.js";
 
 /** Every error code, grouped by the step that raises it (docs/errors.md lists the same set). */
 export const ATTESTATION_ERROR_CODES = [

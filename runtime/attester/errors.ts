@@ -2,7 +2,7 @@
  * Errors of the attester side (runtime/attester): evidence providers inside the guest and the KBS
  * client that trades evidence for keys.
  */
-import { CodedError, type Problem } from "../../core/errors.js";
+import { CodedError, type Problem } from "../../core/index.js";
 
 /** Every attester error code. */
 export const ATTESTER_ERROR_CODES = [

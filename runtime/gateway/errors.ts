@@ -2,7 +2,7 @@
  * Errors of the gateway (STYLE rules 8-9): stable codes mapped to HTTP statuses; answers use the Open Inference
  * Protocol error JSON (`{ "error": message, "code": CODE }`). Errors from a runtime are passed through as they are.
  */
-import { CodedError, type Problem } from "../../core/errors.js";
+import { CodedError, type Problem } from "../../core/index.js";
 
 /** Every gateway error code, in documentation order. */
 export const GATEWAY_ERROR_CODES = [

@@ -4,7 +4,7 @@
  * (`{ "error": message, "code": CODE }`). Messages name the field at fault and never echo input values.
  */
 
-import { CodedError, type Problem } from "../../core/errors.js";
+import { CodedError, type Problem } from "../../core/index.js";
 
 /** Every inference runtime error code, in documentation order. */
 export const INFERENCE_ERROR_CODES = [

@@ -3,7 +3,7 @@
  * map each code to a status and a problem `type` URI (STYLE.md rules 8-9). Messages never carry
  * secrets (PINs, key bytes, report data, nonces, tokens).
  */
-import { CodedError, type Problem } from "../../core/errors.js";
+import { CodedError, type Problem } from "../../core/index.js";
 
 /** Every key-broker error code, in documentation order. */
 export const KEY_BROKER_ERROR_CODES = [

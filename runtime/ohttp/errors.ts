@@ -3,7 +3,7 @@
  * Oblivious HTTP encapsulation (RFC 9458), chunked OHTTP (draft-ietf-ohai-chunked-ohttp-08).
  * Messages name the field or chunk at fault and never carry key material or message content.
  */
-import { CodedError, type CodedErrorOptions } from "../../core/errors.js";
+import { CodedError, type CodedErrorOptions } from "../../core/index.js";
 
 /** Every OHTTP codec error code (docs/ohttp.md has the table; a test keeps them equal). */
 export const OHTTP_ERROR_CODES = [

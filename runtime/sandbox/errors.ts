@@ -2,7 +2,7 @@
  * Errors of the local sandbox (STYLE rules 8-9): stable codes, each with a fix (docs/errors.md lists both).
  * Messages name the file, port or process at fault and never carry keys, PINs, prompts or model outputs.
  */
-import { CodedError } from "../../core/errors.js";
+import { CodedError } from "../../core/index.js";
 
 /** Every sandbox error code, in documentation order. */
 export const SANDBOX_ERROR_CODES = [

@@ -9,3 +9,12 @@ export {
   type SandboxErrorCode,
 } from "./errors.js";
 export { DEFAULT_SANDBOX_DIR, PROJECT_ROOT, sandboxLayout, type SandboxLayout } from "./layout.js";
+export {
+  inferThroughGateway,
+  sandboxDown,
+  sandboxInfer,
+  sandboxStatus,
+  sandboxTamper,
+  type TamperOptions,
+} from "./control.js";
+export { sandboxUp, type UpOptions } from "./supervisor.js";
