@@ -111,11 +111,7 @@ describe("ChatML chat template", () => {
 
   it.each([
     ["an empty list", [], "rendering chat: messages: must be a non-empty list"],
-    [
-      "a message without content",
-      [{ role: "user" }],
-      "rendering chat: messages[0].content: must be a string",
-    ],
+    ["a message without content", [{ role: "user" }], "rendering chat: messages[0].content: must be a string"],
     ["an unknown role", [{ role: "tool", content: "x" }], "rendering chat: the chat template rejected these messages"],
   ])("rejects %s with INVALID_MESSAGES", (_, messages, message) => {
     const t = loadChatTemplate(json("tokenizer_config.json"))!;

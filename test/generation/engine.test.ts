@@ -35,7 +35,10 @@ describe("greedy generation with the KV cache", () => {
     const ids = prompts.map(([, text]) => chatPrompt(model, text));
     const single = [];
     for (const [i, p] of ids.entries())
-      single.push((await new GenerationEngine(model).generate({ promptIds: p, maxTokens: prompts[i]![2], temperature: 0 }).result).tokenIds);
+      single.push(
+        (await new GenerationEngine(model).generate({ promptIds: p, maxTokens: prompts[i]![2], temperature: 0 }).result)
+          .tokenIds,
+      );
     const engine = new GenerationEngine(model, { maxBatch: 3, maxActive: 4, prefillChunk: 3 });
     const batched = await Promise.all(
       ids.map((p, i) => engine.generate({ promptIds: p, maxTokens: prompts[i]![2], temperature: 0 }).result),
@@ -127,7 +130,8 @@ describe("stopping", () => {
     expect(() => engine.generate({ promptIds: [...ids, ...ids] })).toThrow(
       expect.objectContaining({
         code: "CONTEXT_LENGTH_EXCEEDED",
-        message: "checking context length: the model's context is 26 tokens; the prompt has 44 and leaves no room for a completion",
+        message:
+          "checking context length: the model's context is 26 tokens; the prompt has 44 and leaves no room for a completion",
       }),
     );
     await small.release();
@@ -136,7 +140,10 @@ describe("stopping", () => {
   it.each([
     [{ temperature: 3 }, "temperature: must be a number from 0 to 2"],
     [{ topP: 0 }, "top_p: must be a number greater than 0 and at most 1"],
-    [{ maxTokens: 0, topK: 1.5 }, "max_tokens: must be an integer from 1 to 9007199254740991; top_k: must be an integer from 0 to 9007199254740991"],
+    [
+      { maxTokens: 0, topK: 1.5 },
+      "max_tokens: must be an integer from 1 to 9007199254740991; top_k: must be an integer from 0 to 9007199254740991",
+    ],
     [{ stop: ["a", ""] }, "stop[1]: must be a non-empty string"],
     [{ stop: ["a", "b", "c", "d", "e"] }, "stop: must be a string or a list of at most 4 strings"],
     [{ presencePenalty: -3 }, "presence_penalty: must be a number from -2 to 2"],

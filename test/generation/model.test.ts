@@ -46,3 +46,31 @@ describe("loadDecoderModel", () => {
     await m.release();
   });
 });
+
+describe("readModelDirectory", () => {
+  it("reads an exported directory from disk so it loads with no code change", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { readModelDirectory } = await import("../../runtime/inference/generation/directory.js");
+    const dir = mkdtempSync(join(tmpdir(), "chat-model-"));
+    try {
+      mkdirSync(join(dir, "onnx"));
+      for (const [name, bytes] of chatModelFiles())
+        writeFileSync(join(dir, name === "model.onnx" ? "onnx/model.onnx" : name), bytes);
+      const files = readModelDirectory(dir);
+      expect([...files.keys()]).toEqual([
+        "config.json",
+        "generation_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "onnx/model.onnx",
+      ]);
+      const m = await loadDecoderModel(files);
+      expect(m.contextLength).toBe(512);
+      await m.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

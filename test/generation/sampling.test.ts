@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { argmax, seededUniform, TokenSampler, type SamplingParams } from "../../runtime/inference/generation/sampling.js";
+import {
+  argmax,
+  seededUniform,
+  TokenSampler,
+  type SamplingParams,
+} from "../../runtime/inference/generation/sampling.js";
 import { StopMatcher } from "../../runtime/inference/generation/stop.js";
 import { StreamDetokenizer, type GenerationTokenizer } from "../../runtime/inference/generation/tokenizer.js";
 
@@ -33,7 +38,15 @@ describe("TokenSampler", () => {
   it("applies presence and frequency penalties to generated tokens before choosing", () => {
     const s = new TokenSampler({ ...base, temperature: 0, presencePenalty: 0.5, frequencyPenalty: 0.2 });
     // id 0 penalised by 0.5 + 2 * 0.2 = 0.9 (logit -1.82), id 1 by 0.7 (-1.90): id 2 (-1.61) wins.
-    expect(s.next(row, new Map([[0, 2], [1, 1]]))).toBe(2);
+    expect(
+      s.next(
+        row,
+        new Map([
+          [0, 2],
+          [1, 1],
+        ]),
+      ),
+    ).toBe(2);
   });
 
   it("draws the same numbers for the same seed (known answer)", () => {

@@ -28,7 +28,11 @@ export function chatPrompt(model: DecoderModel, user: string, system?: string): 
 }
 
 /** Greedy tokens by full recompute (no KV cache), stopping after EOS or `maxTokens`. */
-export async function referenceGreedy(model: DecoderModel, promptIds: readonly number[], maxTokens: number): Promise<number[]> {
+export async function referenceGreedy(
+  model: DecoderModel,
+  promptIds: readonly number[],
+  maxTokens: number,
+): Promise<number[]> {
   const out: number[] = [];
   const tokens = [...promptIds];
   while (out.length < maxTokens) {
@@ -36,7 +40,14 @@ export async function referenceGreedy(model: DecoderModel, promptIds: readonly n
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor("int64", BigInt64Array.from(tokens, BigInt), [1, n]),
       attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
-      position_ids: new ort.Tensor("int64", BigInt64Array.from(tokens.map((_, i) => i), BigInt), [1, n]),
+      position_ids: new ort.Tensor(
+        "int64",
+        BigInt64Array.from(
+          tokens.map((_, i) => i),
+          BigInt,
+        ),
+        [1, n],
+      ),
     };
     const past = emptyPast(model.layout, 1);
     pastNames(model.layout).forEach((name, i) => (feeds[name] = past[i]!));

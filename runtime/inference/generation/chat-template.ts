@@ -81,7 +81,8 @@ export function loadChatTemplate(tokenizerConfig: unknown): ChatTemplate | undef
 }
 
 function validateMessages(messages: unknown): Array<{ path: string; message: string }> {
-  if (!Array.isArray(messages) || messages.length === 0) return [{ path: "messages", message: "must be a non-empty list" }];
+  if (!Array.isArray(messages) || messages.length === 0)
+    return [{ path: "messages", message: "must be a non-empty list" }];
   const problems: Array<{ path: string; message: string }> = [];
   messages.forEach((m: unknown, i) => {
     const msg = (typeof m === "object" && m !== null ? m : {}) as { role?: unknown; content?: unknown };

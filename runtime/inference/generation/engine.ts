@@ -210,7 +210,9 @@ export class GenerationEngine {
         if (prefillNow) await this.prefill(prefilling);
         else await this.decode(step);
       } catch (cause) {
-        const error = new GenerationError("GENERATION_FAILED", "generating: onnxruntime failed during a step", { cause });
+        const error = new GenerationError("GENERATION_FAILED", "generating: onnxruntime failed during a step", {
+          cause,
+        });
         for (const s of step) this.fail(s, error);
       }
     }
@@ -233,7 +235,13 @@ export class GenerationEngine {
     const end = Math.min(seq.promptLength, start + this.prefillChunk);
     const n = end - start;
     const positions = Array.from({ length: n }, (_, i) => start + i);
-    const feeds = this.baseFeeds(seq.tokens.slice(start, end), positions, 1, new BigInt64Array(end).fill(1n), start > 0);
+    const feeds = this.baseFeeds(
+      seq.tokens.slice(start, end),
+      positions,
+      1,
+      new BigInt64Array(end).fill(1n),
+      start > 0,
+    );
     const past = seq.cache ?? emptyPast(this.model.layout, 1);
     this.pastInputs.forEach((name, i) => (feeds[name] = past[i]!));
     const out = await this.model.session.run(feeds);
@@ -254,7 +262,13 @@ export class GenerationEngine {
     const mask = new BigInt64Array(B * (width + 1));
     step.forEach((_, b) => mask.fill(1n, b * (width + 1) + cohort.pads[b]!, (b + 1) * (width + 1)));
     const last = step.map((s) => s.tokens[s.tokens.length - 1]!);
-    const feeds = this.baseFeeds(last, step.map((s) => s.processed), B, mask, true);
+    const feeds = this.baseFeeds(
+      last,
+      step.map((s) => s.processed),
+      B,
+      mask,
+      true,
+    );
     this.pastInputs.forEach((name, i) => (feeds[name] = cohort.tensors[i]!));
     const out = await this.model.session.run(feeds);
     cohort.tensors = this.pastInputs.map((name) => out[presentName(name)]!);
@@ -280,7 +294,11 @@ export class GenerationEngine {
     if (step.length === 1 && step[0]!.cache) {
       next = { members: step, tensors: step[0]!.cache, pads: [0] };
     } else {
-      const packed = packRows(step.map(rowOf), step.map((s) => s.processed), layout);
+      const packed = packRows(
+        step.map(rowOf),
+        step.map((s) => s.processed),
+        layout,
+      );
       next = { members: step, tensors: packed.tensors, pads: packed.pads };
     }
     for (const s of step) s.cache = undefined;

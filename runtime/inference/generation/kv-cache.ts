@@ -9,7 +9,10 @@ import type { DecoderLayout } from "./model.js";
 
 /** Names of the past inputs, in a fixed order (layer 0 key, layer 0 value, layer 1 key, ...). */
 export function pastNames(layout: DecoderLayout): string[] {
-  return Array.from({ length: layout.layers }, (_, l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`]).flat();
+  return Array.from({ length: layout.layers }, (_, l) => [
+    `past_key_values.${l}.key`,
+    `past_key_values.${l}.value`,
+  ]).flat();
 }
 
 /** Output name feeding each past input (`past_key_values.3.key` <- `present.3.key`). */
@@ -19,7 +22,9 @@ export function presentName(past: string): string {
 
 /** Zero-length caches for a batch (the first step of a sequence). */
 export function emptyPast(layout: DecoderLayout, batch: number): ort.Tensor[] {
-  return pastNames(layout).map(() => new ort.Tensor("float32", new Float32Array(0), [batch, layout.kvHeads, 0, layout.headDim]));
+  return pastNames(layout).map(
+    () => new ort.Tensor("float32", new Float32Array(0), [batch, layout.kvHeads, 0, layout.headDim]),
+  );
 }
 
 /** A cache row: the tensors that hold it, which batch row, and where its real positions start. */

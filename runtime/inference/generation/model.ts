@@ -96,7 +96,8 @@ export function decoderLayout(
       if (!names.includes(`past_key_values.${l}.${kv}`)) problems.push(`input past_key_values.${l}.${kv} is missing`);
       if (!outputs.includes(`present.${l}.${kv}`)) problems.push(`output present.${l}.${kv} is missing`);
     }
-  if (layers === 0 || !Number.isInteger(layers)) problems.push("no past_key_values.N.key/value inputs (export with -with-past)");
+  if (layers === 0 || !Number.isInteger(layers))
+    problems.push("no past_key_values.N.key/value inputs (export with -with-past)");
   const first = past[0];
   if (first?.isTensor && first.type !== "float32")
     problems.push(`past_key_values are ${first.type}; only float32 caches are supported (use an fp32 or int8 export)`);
@@ -155,7 +156,8 @@ export async function loadDecoderModel(
   try {
     const layout = decoderLayout(session.inputMetadata, session.outputNames, config);
     const eos = eosIds(generation, config);
-    if (eos.size === 0) throw new GenerationError("MODEL_LAYOUT_INVALID", "loading model: no eos_token_id in the configs");
+    if (eos.size === 0)
+      throw new GenerationError("MODEL_LAYOUT_INVALID", "loading model: no eos_token_id in the configs");
     const own = int(config["max_position_embeddings"]) ?? int(config["n_positions"]) ?? 2048;
     const contextLength = Math.min(own, options.contextLength ?? own);
     const wrapped: DecoderSession = {

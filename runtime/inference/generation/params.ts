@@ -62,7 +62,10 @@ export function resolveParams(params: GenerationParams, promptTokens: number, co
   else
     stops.forEach((s: unknown, i) => {
       if (typeof s !== "string" || s.length === 0)
-        problems.push({ path: typeof params.stop === "string" ? "stop" : `stop[${i}]`, message: "must be a non-empty string" });
+        problems.push({
+          path: typeof params.stop === "string" ? "stop" : `stop[${i}]`,
+          message: "must be a non-empty string",
+        });
     });
   if (problems.length > 0)
     throw new GenerationError(
@@ -71,9 +74,13 @@ export function resolveParams(params: GenerationParams, promptTokens: number, co
       { problems },
     );
   if (promptTokens < 1)
-    throw new GenerationError("INVALID_PARAMETER", "checking generation parameters: prompt: must have at least one token", {
-      problems: [{ path: "prompt", message: "must have at least one token" }],
-    });
+    throw new GenerationError(
+      "INVALID_PARAMETER",
+      "checking generation parameters: prompt: must have at least one token",
+      {
+        problems: [{ path: "prompt", message: "must have at least one token" }],
+      },
+    );
   const room = contextLength - promptTokens;
   const maxTokens = params.maxTokens ?? room;
   if (room < 1 || maxTokens > room)

@@ -87,7 +87,7 @@ export class TokenSampler {
       // `candidates` is sorted by probability here; mass relative to the candidates (after top-k) or the whole row.
       const total = p.topK > 0 ? weights.reduce((a, w) => a + w, 0) : sumExp(s, max);
       let cum = 0;
-      for (keep = 0; keep < candidates.length; ) {
+      for (keep = 0; keep < candidates.length;) {
         cum += weights[keep++]!;
         if (cum >= p.topP * total) break;
       }
@@ -155,7 +155,7 @@ function topKIndices(s: Float64Array, k: number): number[] {
   for (let i = 0; i < s.length; i++) {
     if (heap.length < k) {
       heap.push(i);
-      for (let c = heap.length - 1; c > 0; ) {
+      for (let c = heap.length - 1; c > 0;) {
         const parent = (c - 1) >> 1;
         if (!less(heap[c]!, heap[parent]!)) break;
         [heap[c], heap[parent]] = [heap[parent]!, heap[c]!];

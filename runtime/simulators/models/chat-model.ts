@@ -8,7 +8,7 @@
  * const files = buildBundledChatModel(); // [{ name: "config.json", bytes, sha256 }, ...]
  */
 import { createHash } from "node:crypto";
-import { buildChatTokenizer, CHAT_SPECIAL_TOKENS } from "./bpe.js";
+import { buildChatTokenizer, type CHAT_SPECIAL_TOKENS } from "./bpe.js";
 import { buildDecoderGraph, type DecoderShape } from "./decoder-graph.js";
 import { buildEchoWeights } from "./decoder-weights.js";
 
