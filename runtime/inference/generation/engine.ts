@@ -16,6 +16,7 @@ import { type GenerationParams, type ResolvedParams, resolveParams } from "./par
 import { TokenSampler } from "./sampling.js";
 import { StopMatcher } from "./stop.js";
 import { StreamDetokenizer } from "./tokenizer.js";
+import { Channel } from "./channel.js";
 
 /** Engine limits. */
 export interface EngineOptions {
@@ -384,61 +385,5 @@ export class GenerationEngine {
       const i = list.indexOf(seq);
       if (i >= 0) list.splice(i, 1);
     }
-  }
-}
-
-/** A single-consumer stream of chunks plus a result promise. */
-class Channel {
-  private readonly chunks: GenerationChunk[] = [];
-  private wake: (() => void) | undefined;
-  private ended = false;
-  private error: unknown;
-  private settle!: { resolve: (r: GenerationResult) => void; reject: (e: unknown) => void };
-  readonly generation: Generation;
-
-  constructor(cancel: () => void) {
-    const result = new Promise<GenerationResult>((resolve, reject) => (this.settle = { resolve, reject }));
-    result.catch(() => undefined); // a caller that only iterates still sees the error; no unhandled rejection
-    const next = async (): Promise<IteratorResult<GenerationChunk>> => {
-      for (;;) {
-        if (this.chunks.length > 0) return { value: this.chunks.shift()!, done: false };
-        if (this.error !== undefined) throw this.error;
-        if (this.ended) return { value: undefined, done: true };
-        await new Promise<void>((resolve) => (this.wake = resolve));
-      }
-    };
-    this.generation = {
-      result,
-      [Symbol.asyncIterator]: () => ({
-        next,
-        return: async () => {
-          cancel();
-          return { value: undefined, done: true };
-        },
-      }),
-    };
-  }
-
-  push(chunk: GenerationChunk): void {
-    this.chunks.push(chunk);
-    this.poke();
-  }
-
-  end(result: GenerationResult): void {
-    this.ended = true;
-    this.settle.resolve(result);
-    this.poke();
-  }
-
-  fail(error: unknown): void {
-    this.error = error;
-    this.settle.reject(error);
-    this.poke();
-  }
-
-  private poke(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
   }
 }
