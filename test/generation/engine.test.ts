@@ -170,7 +170,7 @@ describe("cancellation and admission", () => {
       texts.push(c.text);
       if (texts.length === 3) controller.abort();
     }
-    // The engine yields to the event loop between steps, so the abort lands before a fourth token.
+    // The consumer aborts before the next step runs; the token that step makes is dropped.
     const r = await gen.result;
     expect(texts).toEqual(["a", "b", "c"]);
     expect(r).toMatchObject({ finishReason: "cancelled", completionTokens: 3, text: "abc" });

@@ -197,8 +197,8 @@ export class GenerationEngine {
 
   private async loop(): Promise<void> {
     for (;;) {
-      // Let aborts, new requests and consumers run between steps.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // No explicit yield: onnxruntime-node runs each step from a setImmediate callback, so aborts, new requests
+      // and socket events get an event-loop turn before every step, and consumers (microtasks) before the next one.
       this.reapCancelled();
       while (this.queue.length > 0 && this.active.length < this.maxActive) this.active.push(this.queue.shift()!);
       const prefilling = this.active.find((s) => s.processed < s.promptLength);
@@ -228,7 +228,7 @@ export class GenerationEngine {
   }
 
   private reapCancelled(): void {
-    for (const s of [...this.queue, ...this.active]) if (s.abort.signal.aborted && !s.done) this.finish(s, "cancelled");
+    for (const s of [...this.queue, ...this.active]) if (s.abort.signal.aborted && !s.done) this.finish(s, "cancelled", [], false);
   }
 
   private async prefill(seq: Sequence): Promise<void> {
@@ -336,6 +336,8 @@ export class GenerationEngine {
 
   /** Takes the next token from a logits row; emits its text and ends the sequence when a stop condition holds. */
   private accept(seq: Sequence, row: Float32Array): void {
+    // Aborted while this step ran: drop its token.
+    if (seq.abort.signal.aborted) return this.finish(seq, "cancelled", [], false);
     const token = seq.sampler.next(row, seq.counts);
     seq.generated.push(token);
     seq.counts.set(token, (seq.counts.get(token) ?? 0) + 1);
