@@ -12,7 +12,7 @@ const PINNED: Record<string, [string, number]> = {
   "generation_config.json": ["b42c54e8915f4dcb714dd26a9cd31b98f09919fbaa4a66c02133b819c88dbf51", 68],
   "tokenizer.json": ["f035bd3ca5e3c1407673113088cb01eeccc97a45af8ef058691e42d5705c1404", 32004],
   "tokenizer_config.json": ["307bb004ffa6b32bd019ca2915cfc163fda8d57f71afab4e3af62aeeab058cc5", 1294],
-  "model.onnx": ["ba640093b5dfb3926f163c9eb05eee07895058a5e6f9dbd431e53465c7a62889", 6485926],
+  "model.onnx": ["817f2793b6a818959ceb5ed8f59164b57a9e414bff9747bbaf88a9d7be2c6611", 6485484],
 };
 
 const json = (name: string): unknown => JSON.parse(new TextDecoder().decode(chatModelFiles().get(name)!));

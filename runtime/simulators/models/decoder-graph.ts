@@ -119,11 +119,12 @@ export function buildDecoderGraph(shape: DecoderShape, w: DecoderWeights): Uint8
   const splitHeads = (t: string, n: number, name: string) =>
     g.op("Transpose", [g.op("Reshape", [t, g.ints(`${name}_shape`, [4], [0, 0, n, hd])])], { perm: [0, 2, 1, 3] });
   const rep = heads / kvHeads;
-  const kvExpand = g.ints("kv_expand", [5], [1, 1, rep, 1, 1]);
-  const kvMerge = g.ints("kv_merge", [4], [0, heads, -1, hd]);
-  // Grouped-query attention: query head h reads key/value head floor(h / rep).
-  const repeatKv = (t: string) =>
-    rep === 1 ? t : g.op("Reshape", [g.op("Expand", [g.op("Unsqueeze", [t, c.ax2]), kvExpand]), kvMerge]);
+  // Grouped-query attention without copying keys/values: query head h reads key/value head floor(h / rep), so the
+  // rep query heads of a group are stacked along the query axis, [B, kv, rep * S, hd], and attend to their shared
+  // [B, kv, T, hd] keys and values; the [B, 1, S, T] bias is tiled to [B, 1, rep * S, T] to match.
+  const groupQ = g.ints("group_q", [4], [0, kvHeads, -1, hd]);
+  const ungroup = g.ints("ungroup", [4], [0, heads, -1, hd]);
+  const groupBias = rep === 1 ? bias : g.op("Tile", [bias, g.ints("bias_tile", [4], [1, 1, rep, 1])]);
 
   g.output("logits", "float32", ["batch_size", "sequence_length", V]);
   let x = g.op("Gather", [g.floats("embed_tokens", [V, H], w.embed), ids], { axis: 0 });
@@ -139,9 +140,11 @@ export function buildDecoderGraph(shape: DecoderShape, w: DecoderWeights): Uint8
     const values = g.op("Concat", [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
     g.output(`present.${l}.key`, "float32", ["batch_size", kvHeads, "total_sequence_length", hd]);
     g.output(`present.${l}.value`, "float32", ["batch_size", kvHeads, "total_sequence_length", hd]);
-    const kT = g.op("Transpose", [repeatKv(keys)], { perm: [0, 1, 3, 2] });
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), c.scale]), bias]);
-    const ctx = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), repeatKv(values)]);
+    const kT = g.op("Transpose", [keys], { perm: [0, 1, 3, 2] });
+    const qGrouped = rep === 1 ? q : g.op("Reshape", [q, groupQ]);
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [qGrouped, kT]), c.scale]), groupBias]);
+    const grouped = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), values]);
+    const ctx = rep === 1 ? grouped : g.op("Reshape", [grouped, ungroup]);
     const merged = g.op("Reshape", [
       g.op("Transpose", [ctx], { perm: [0, 2, 1, 3] }),
       g.ints(`${p}.merge_shape`, [3], [0, 0, heads * hd]),
