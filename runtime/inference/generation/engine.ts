@@ -4,7 +4,8 @@
  * Each request becomes a sequence: its prompt is prefilled in chunks (batch 1, so no padding compute), then it
  * decodes one token per step with its KV cache. Decode steps are batched across sequences (up to `maxBatch` rows,
  * left-padded, hidden by `attention_mask`); membership rotates round-robin when more sequences decode than fit in one
- * batch, and prefill chunks alternate with decode steps so a long prompt does not stall the others. An aborted
+ * batch; at most `prefillBurst` prefill chunks run between two decode steps, so new requests join the batch together
+ * and a long prompt does not stall the others. An aborted
  * request stops at the next step and frees its slot. Logs nothing: prompts and outputs never leave this object
  * except through the request's own stream.
  */
@@ -28,6 +29,11 @@ export interface EngineOptions {
   readonly maxQueued?: number;
   /** Prompt tokens per prefill step (bounds the logits buffer: chunk x vocabulary floats). Default 256. */
   readonly prefillChunk?: number;
+  /**
+   * Prefill chunks that may run back to back while other sequences wait to decode. Default 4: a burst of new
+   * requests is prefilled together and then decodes in one batch, and a decode waits for at most 4 chunks.
+   */
+  readonly prefillBurst?: number;
 }
 
 /** One generation request. */
@@ -108,13 +114,14 @@ export class GenerationEngine {
   private readonly maxActive: number;
   private readonly maxQueued: number;
   private readonly prefillChunk: number;
+  private readonly prefillBurst: number;
   private readonly queue: Sequence[] = [];
   private readonly active: Sequence[] = [];
   private cohort: Cohort | undefined;
   private running = false;
   private closed = false;
   private rr = 0;
-  private decodedLast = false;
+  private prefillRun = 0;
   private readonly pastInputs: string[];
 
   constructor(
@@ -130,6 +137,7 @@ export class GenerationEngine {
     this.maxActive = positive(options.maxActive, this.maxBatch, "maxActive");
     this.maxQueued = options.maxQueued ?? 64;
     this.prefillChunk = positive(options.prefillChunk, 256, "prefillChunk");
+    this.prefillBurst = positive(options.prefillBurst, 4, "prefillBurst");
     this.pastInputs = pastNames(model.layout);
   }
 
@@ -204,9 +212,9 @@ export class GenerationEngine {
       const prefilling = this.active.find((s) => s.processed < s.promptLength);
       const decoding = this.active.filter((s) => s.processed >= s.promptLength);
       if (!prefilling && decoding.length === 0) return;
-      const prefillNow = prefilling !== undefined && (decoding.length === 0 || this.decodedLast);
+      const prefillNow = prefilling !== undefined && (decoding.length === 0 || this.prefillRun < this.prefillBurst);
       const step = prefillNow ? [prefilling] : this.pick(decoding);
-      this.decodedLast = !prefillNow;
+      this.prefillRun = prefillNow ? this.prefillRun + 1 : 0;
       try {
         if (prefillNow) await this.prefill(prefilling);
         else await this.decode(step);
@@ -228,7 +236,8 @@ export class GenerationEngine {
   }
 
   private reapCancelled(): void {
-    for (const s of [...this.queue, ...this.active]) if (s.abort.signal.aborted && !s.done) this.finish(s, "cancelled", [], false);
+    for (const s of [...this.queue, ...this.active])
+      if (s.abort.signal.aborted && !s.done) this.finish(s, "cancelled", [], false);
   }
 
   private async prefill(seq: Sequence): Promise<void> {
