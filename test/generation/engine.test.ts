@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerationEngine, type GenerationChunk } from "../../runtime/inference/generation/engine.js";
 import type { DecoderModel } from "../../runtime/inference/generation/model.js";
@@ -177,6 +178,14 @@ describe("cancellation and admission", () => {
     expect(engine.load).toEqual({ active: 0, queued: 0 });
     const next = await engine.generate({ promptIds: chatPrompt(model, "x"), temperature: 0 }).result;
     expect(next.text).toBe("x");
+  });
+
+  it("removes its listener from the caller's signal when done (a shared signal does not collect listeners)", async () => {
+    const engine = new GenerationEngine(model);
+    const shared = new AbortController().signal;
+    for (let i = 0; i < 3; i++)
+      await engine.generate({ promptIds: chatPrompt(model, "x"), temperature: 0, signal: shared }).result;
+    expect(getEventListeners(shared, "abort")).toEqual([]);
   });
 
   it("cancels when the consumer stops iterating", async () => {

@@ -85,6 +85,8 @@ interface Sequence {
   readonly channel: Channel;
   readonly startedAt: number;
   readonly abort: AbortController;
+  /** Removes the listener on the caller's signal (a long-lived signal must not collect one per request). */
+  detach: () => void;
   /** Tokens whose keys/values are in the cache. */
   processed: number;
   /** Own batch-1 cache when not in the cohort. */
@@ -178,9 +180,15 @@ export class GenerationEngine {
       text: "",
       firstTokenAt: undefined,
       done: false,
+      detach: () => undefined,
     };
-    if (request.signal?.aborted) abort.abort();
-    else request.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    const signal = request.signal;
+    if (signal?.aborted) abort.abort();
+    else if (signal) {
+      const onAbort = () => abort.abort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      seq.detach = () => signal.removeEventListener("abort", onAbort);
+    }
     this.queue.push(seq);
     this.kick();
     return seq.channel.generation;
@@ -392,6 +400,7 @@ export class GenerationEngine {
   private release(seq: Sequence): void {
     seq.done = true;
     seq.cache = undefined;
+    seq.detach();
     for (const list of [this.queue, this.active]) {
       const i = list.indexOf(seq);
       if (i >= 0) list.splice(i, 1);
