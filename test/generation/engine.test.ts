@@ -188,6 +188,37 @@ describe("cancellation and admission", () => {
     expect(getEventListeners(shared, "abort")).toEqual([]);
   });
 
+  it("never runs a request whose signal is already aborted", async () => {
+    const engine = new GenerationEngine(model);
+    const r = await engine.generate({ promptIds: chatPrompt(model, "x"), signal: AbortSignal.abort() }).result;
+    expect(r).toMatchObject({
+      finishReason: "cancelled",
+      completionTokens: 0,
+      text: "",
+      timeToFirstTokenMs: undefined,
+    });
+  });
+
+  it("fails the sequences of a step onnxruntime rejects with GENERATION_FAILED and keeps serving", async () => {
+    let calls = 0;
+    const flaky = {
+      ...model,
+      session: {
+        ...model.session,
+        run: (feeds: Parameters<typeof model.session.run>[0]) =>
+          ++calls === 3 ? Promise.reject(new Error("simulated kernel failure")) : model.session.run(feeds),
+      },
+    };
+    const engine = new GenerationEngine(flaky);
+    const failed = engine.generate({ promptIds: chatPrompt(model, "abc abc abc"), temperature: 0, maxTokens: 10 });
+    await expect(failed.result).rejects.toMatchObject({
+      code: "GENERATION_FAILED",
+      message: "generating: onnxruntime failed during a step",
+    });
+    await expect(collect(failed)).rejects.toMatchObject({ code: "GENERATION_FAILED" });
+    expect((await engine.generate({ promptIds: chatPrompt(model, "x"), temperature: 0 }).result).text).toBe("x");
+  });
+
   it("cancels when the consumer stops iterating", async () => {
     const engine = new GenerationEngine(model);
     const gen = engine.generate({ promptIds: chatPrompt(model, "abc abc abc"), temperature: 0, maxTokens: 200 });

@@ -263,9 +263,10 @@ export class GenerationEngine {
     const past = seq.cache ?? emptyPast(this.model.layout, 1);
     this.pastInputs.forEach((name, i) => (feeds[name] = past[i]!));
     const out = await this.model.session.run(feeds);
+    if (seq.done) return; // closed while the step ran
     seq.cache = this.pastInputs.map((name) => out[presentName(name)]!);
     seq.processed = end;
-    if (end === seq.promptLength && !seq.done) {
+    if (end === seq.promptLength) {
       const logits = out["logits"]!;
       const vocab = logits.dims[2]!;
       const data = logits.data as Float32Array;
