@@ -16,7 +16,12 @@ describe(".github/workflows/preview.yml", () => {
     const job = wf.jobs["pulumi-preview"];
     expect([...job.strategy.matrix.stack].sort()).toEqual(stacks);
     const step = job.steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
-    expect(step.with).toMatchObject({ command: "preview", diff: true, "comment-on-pr": true, policyPacks: "guardrails" });
+    expect(step.with).toMatchObject({
+      command: "preview",
+      diff: true,
+      "comment-on-pr": true,
+      policyPacks: "guardrails",
+    });
   });
 
   it("posts the golden-measurement diff of every stack", () => {
