@@ -28,6 +28,9 @@ import {
   GatewayError,
 } from "../runtime/gateway/index.js";
 import {
+  GENERATION_ERROR_CODES,
+  GENERATION_ERROR_MEANINGS,
+  GenerationError,
   INFERENCE_ERROR_CODES,
   INFERENCE_ERROR_MEANINGS,
   INFERENCE_ERROR_STATUS,
@@ -154,6 +157,14 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
     meanings: INFERENCE_ERROR_MEANINGS,
     status: INFERENCE_ERROR_STATUS,
     intro: `The inference runtime. ${OIP_BODY}, with \`Retry-After\` where noted. \`boot\` codes end the boot (exit 1) and never reach a client.`,
+  },
+  {
+    module: "runtime/inference/generation",
+    classes: [GenerationError],
+    codes: GENERATION_ERROR_CODES,
+    meanings: GENERATION_ERROR_MEANINGS,
+    intro:
+      "The generation engine (decoder models: prefill, KV cache, sampling, stop sequences). Not yet mapped to HTTP.",
   },
   {
     module: "runtime/gateway",

@@ -8,3 +8,10 @@ export {
   type InferenceErrorCode,
   isInferenceError,
 } from "./errors.js";
+export {
+  GENERATION_ERROR_CODES,
+  GENERATION_ERROR_MEANINGS,
+  GenerationError,
+  type GenerationErrorCode,
+  isGenerationError,
+} from "./generation/errors.js";

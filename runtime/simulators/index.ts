@@ -1,5 +1,6 @@
 /** Module face of `runtime/simulators`: everything other modules may import from it. */
 export { buildBundledModels } from "./models/index.js";
+export { buildBundledChatModel, type ChatModelFile } from "./models/chat-model.js";
 export { SENTIMENT_LABELS } from "./models/models.js";
 export { type SimulatedEvidence, SimulatedSnp, type SimulatedSnpOptions } from "./snp/platform.js";
 export { SIMULATED_DEFAULT_TCB, type SimulatedReportInput } from "./snp/report.js";
