@@ -1,7 +1,7 @@
 /**
  * The key broker (relying party): state, HSM keys, manifests, sessions and the audit log, with
- * start-up and shutdown. The KBS protocol operations live in kbs-service.ts, the operator
- * operations in admin-service.ts; HTTP is a thin layer over both (http/).
+ * start-up and shutdown. The KBS protocol operations live in kbs/ (auth, attest, resource), the
+ * operator operations in admin-service.ts; HTTP is a thin layer over both (http/).
  *
  * @example
  * const broker = await KeyBroker.start({ config, verifier });
@@ -27,7 +27,9 @@ import { KeyBrokerError } from "./errors.js";
 import { HsmBackend, type HsmEvent } from "./hsm/backend.js";
 import { Pkcs11Token } from "./hsm/pkcs11.js";
 import { ensureSoftHsmToken, softHsmTokenDirEmpty, useSoftHsm } from "./hsm/softhsm.js";
-import { expectedKeys, Keyring, serialNumber, type CrashPoint } from "./keys/keyring.js";
+import { serialNumber } from "./keys/ca-certificate.js";
+import { Keyring } from "./keys/keyring.js";
+import { expectedKeys, type CrashPoint } from "./keys/keyring-config.js";
 import { teeKeyCheck } from "./keys/tee-key.js";
 import { effectiveManifests, loadManifests, type VerifiedManifests } from "./release/manifests.js";
 import type { ReleaseRule } from "./release/release-rule.js";

@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatProblems, problemsFromIssues, type Problem } from "../../core/index.js";
 import { KeyBrokerError } from "./errors.js";
-import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring.js";
+import { DEFAULT_KEY_LABELS, type KeyLabels } from "./keys/keyring-config.js";
 import type { ReleaseRule } from "./release/release-rule.js";
-import { DEFAULT_HSM_SESSIONS } from "./hsm/pkcs11.js";
+import { DEFAULT_HSM_SESSIONS } from "./hsm/pkcs11-session.js";
 import { SOFTHSM2_MODULE } from "./hsm/softhsm.js";
 
 const label = z

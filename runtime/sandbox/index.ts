@@ -17,4 +17,5 @@ export {
   sandboxTamper,
   type TamperOptions,
 } from "./control.js";
-export { sandboxUp, type UpOptions } from "./supervisor.js";
+export { type UpOptions } from "./supervision.js";
+export { sandboxUp } from "./supervisor.js";

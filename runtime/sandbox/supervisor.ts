@@ -4,7 +4,7 @@
  * it, then supervises: Ctrl-C (SIGINT) or SIGTERM stops the three in order (gateway, runtime,
  * broker); SIGUSR2 makes it act on a `sandbox tamper` request; a service that dies stops the rest.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import {
   DEFAULT_PORTS,
   gatewayConfig,
@@ -13,46 +13,24 @@ import {
   SANDBOX_TOKEN_LABEL,
   tcbBelow,
   type Provisioned,
-  type SandboxPorts,
   type TamperMode,
 } from "./configs.js";
-import { SandboxError } from "./errors.js";
-import { pollUntil, sendRequest } from "./http.js";
-import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
+import { pollUntil } from "./http.js";
+import { PUBLIC_FILE_MODE } from "./layout.js";
 import { writeFileAtomic } from "../../core/index.js";
 import { choosePorts } from "./ports.js";
-import { commandLineOf, isAlive, signal, startService, type ServiceName, type ServiceProcess } from "./processes.js";
 import { importIntoBroker, prepareFirstRun, readProvisioned, type PendingProvision } from "./provision.js";
 import { ensureSoftHsm } from "./softhsm.js";
 import {
   auditLinesSince,
-  clearRunState,
   lastLogError,
   readJsonFile,
-  readRunState,
   tamperRequestFile,
   tamperResponseFile,
-  writeRunState,
-  type ServiceStatus,
   type TamperRequest,
   type TamperResponse,
 } from "./state.js";
-import { readyBlock } from "./messages.js";
-
-/** Options of `sandboxUp`. */
-export interface UpOptions {
-  readonly layout: SandboxLayout;
-  /** `default`: the default ports where free; `auto`: free ports only. */
-  readonly ports: "default" | "auto";
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** How long each service may take to become ready, in ms. */
-  readonly readyTimeoutMs: number;
-  /** The CLI as the user should type it in hints, e.g. `./bin/attestctl` (plus `--dir` when not the default). */
-  readonly cli: { readonly command: string; readonly dirFlag: string };
-  readonly out: (text: string) => void;
-}
-
-const ORDER: readonly ServiceName[] = ["keybroker", "runtime", "gateway"];
+import { ServiceSupervisor, type UpOptions } from "./supervision.js";
 
 /** Human description of each evidence falsification. */
 export function tamperDescription(mode: TamperMode, p: Provisioned): string {
@@ -65,112 +43,8 @@ export function tamperDescription(mode: TamperMode, p: Provisioned): string {
   return `evidence from a platform whose TCB is below the floor (${which} SVN ${low[which]} < ${p.tcb[which]})`;
 }
 
-class Supervisor {
-  private step = 0;
-  private readonly services = new Map<ServiceName, ServiceProcess>();
-  private readonly status: Record<ServiceName, ServiceStatus> = {
-    keybroker: "starting",
-    runtime: "starting",
-    gateway: "starting",
-  };
-  private phase: "starting" | "ready" | "stopping" = "starting";
-  private tamper: TamperMode | undefined;
-  private runtimeMayExit = false;
-  private wasReady = false;
-  private stopping = false;
-  private failure: SandboxError | undefined;
-  private wake: () => void = () => undefined;
-  private queue: Promise<void> = Promise.resolve();
-  private readonly startedAt = new Date().toISOString();
-  private ports!: SandboxPorts;
-  private p!: Provisioned;
-
-  constructor(private readonly o: UpOptions) {}
-
-  private say(line: string): void {
-    this.o.out(`${line}\n`);
-  }
-
-  private stepSay(line: string): void {
-    this.say(`[${++this.step}] ${line}`);
-  }
-
-  private save(): void {
-    const L = this.o.layout;
-    const services = Object.fromEntries(
-      ORDER.map((n) => [n, { pid: this.services.get(n)?.pid ?? 0, status: this.status[n] }]),
-    ) as Record<ServiceName, { pid: number; status: ServiceStatus }>;
-    writeRunState(L, {
-      version: 1,
-      pid: process.pid,
-      startedAt: this.startedAt,
-      phase: this.phase,
-      ports: this.ports,
-      gatewayUrl: `https://127.0.0.1:${this.ports.gateway}`,
-      measurement: this.p.measurement,
-      services,
-      ...(this.tamper ? { tamper: this.tamper } : {}),
-    });
-  }
-
-  private start(name: ServiceName): ServiceProcess {
-    const L = this.o.layout;
-    const svc = startService(name, L.config[name], L.logs[name], { ...process.env, ...this.o.env });
-    this.services.set(name, svc);
-    this.status[name] = "starting";
-    void svc.exited.then((code) => {
-      if (this.services.get(name) !== svc || this.stopping) return;
-      if (name === "runtime" && this.runtimeMayExit) return;
-      this.status[name] = "exited";
-      this.failure ??= new SandboxError(
-        "PROCESS_EXITED",
-        `${name} exited (${code}): ${lastLogError(svc.logFile) ?? "no error logged"}; see ${svc.logFile}`,
-      );
-      this.wake();
-    });
-    return svc;
-  }
-
-  /** Waits until `ready` holds; PROCESS_EXITED when the process dies first, READY_TIMEOUT after the timeout. */
-  private async waitReady(svc: ServiceProcess, ready: () => Promise<boolean>): Promise<void> {
-    const ok = await pollUntil(ready, {
-      timeoutMs: this.o.readyTimeoutMs,
-      stop: () => svc.hasExited() || this.stopping,
-    });
-    if (this.stopping) throw new SandboxError("PROCESS_EXITED", "interrupted");
-    if (ok) {
-      this.status[svc.name] = "ready";
-      this.save();
-      return;
-    }
-    if (svc.hasExited())
-      throw new SandboxError(
-        "PROCESS_EXITED",
-        `${svc.name} exited during start-up (${await svc.exited}): ${lastLogError(svc.logFile) ?? "no error logged"}; see ${svc.logFile}`,
-      );
-    throw new SandboxError(
-      "READY_TIMEOUT",
-      `${svc.name} was not ready after ${Math.round(this.o.readyTimeoutMs / 1000)} s; see ${svc.logFile} (a slow machine: raise ATTESTCTL_SANDBOX_TIMEOUT, in seconds)`,
-    );
-  }
-
-  private readonly brokerReady = async () => {
-    const r = await sendRequest({
-      url: `https://127.0.0.1:${this.ports.kbs}/healthz`,
-      ca: readFileSync(this.o.layout.keybroker.ca, "utf8"),
-      timeoutMs: 5000,
-    });
-    return r.status === 200;
-  };
-
-  private readonly runtimeReady = async () =>
-    (await sendRequest({ url: `http://127.0.0.1:${this.ports.runtimeOps}/v2/health/ready`, timeoutMs: 5000 }))
-      .status === 200;
-
-  private readonly gatewayReady = async () =>
-    (await sendRequest({ url: `http://127.0.0.1:${this.ports.gatewayOps}/v2/health/ready`, timeoutMs: 5000 }))
-      .status === 200;
-
+/** The sandbox's steps: first-run provisioning, configs, the three services in order, and tamper restarts. */
+class Supervisor extends ServiceSupervisor {
   private writeConfigs(modulePath: string): void {
     const L = this.o.layout;
     writeFileAtomic(
@@ -190,74 +64,7 @@ class Supervisor {
     );
   }
 
-  /** Starts everything; resolves with the exit code once stopped. */
-  async run(): Promise<number> {
-    const L = this.o.layout;
-    const previous = (() => {
-      try {
-        return readRunState(L);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (previous && isAlive(previous.pid) && previous.pid !== process.pid) {
-      throw new SandboxError(
-        "ALREADY_RUNNING",
-        `a sandbox is already running in ${L.root} (pid ${previous.pid}, gateway ${previous.gatewayUrl}): use it, or stop it with \`${this.o.cli.command} sandbox down${this.o.cli.dirFlag}\``,
-      );
-    }
-    if (previous) stopStale(previous, L);
-    clearRunState(L);
-
-    const onStop = () => {
-      if (this.stopping) {
-        for (const s of this.services.values()) signal(s.pid, "SIGKILL");
-        return;
-      }
-      this.stopping = true;
-      this.wake();
-    };
-    const onTamper = () => {
-      this.queue = this.queue.then(() => this.handleTamper()).catch(() => undefined);
-    };
-    const onExit = () => {
-      for (const s of this.services.values()) if (!s.hasExited()) signal(s.pid, "SIGTERM");
-    };
-    process.on("SIGINT", onStop);
-    process.on("SIGTERM", onStop);
-    process.on("SIGHUP", onStop);
-    process.on("SIGUSR2", onTamper);
-    process.on("exit", onExit);
-    try {
-      await this.startAll();
-      if (!this.stopping && !this.failure) {
-        this.phase = "ready";
-        this.wasReady = true;
-        this.save();
-        this.say(readyBlock(L, this.ports, this.p, this.o.cli, (Date.now() - Date.parse(this.startedAt)) / 1000));
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          if (this.stopping || this.failure) resolve();
-        });
-      }
-    } catch (e) {
-      this.failure ??=
-        e instanceof SandboxError
-          ? e
-          : new SandboxError("PROVISION_FAILED", `setting up the sandbox: ${(e as Error).message}`, { cause: e });
-    } finally {
-      await this.stopAll();
-      process.off("SIGINT", onStop);
-      process.off("SIGTERM", onStop);
-      process.off("SIGHUP", onStop);
-      process.off("SIGUSR2", onTamper);
-      process.off("exit", onExit);
-    }
-    if (this.failure && !(this.stopping && this.failure.message === "interrupted")) throw this.failure;
-    return this.wasReady ? 0 : 130;
-  }
-
-  private async startAll(): Promise<void> {
+  protected override async startAll(): Promise<void> {
     const L = this.o.layout;
     const modulePath = ensureSoftHsm(this.o.env, (l) => this.say(l));
     const existing = readProvisioned(L);
@@ -307,27 +114,8 @@ class Supervisor {
     );
   }
 
-  private async stopAll(): Promise<void> {
-    if (this.services.size === 0) return;
-    this.stopping = true;
-    this.phase = "stopping";
-    try {
-      this.save();
-    } catch {
-      // the state folder may be gone
-    }
-    for (const name of [...ORDER].reverse()) {
-      const svc = this.services.get(name);
-      if (!svc) continue;
-      await svc.stop();
-      this.status[name] = "stopped";
-    }
-    clearRunState(this.o.layout);
-    this.say(`stopped: gateway, runtime, key broker. State kept in ${this.o.layout.root}; \`npm start\` reuses it.`);
-  }
-
   /** Restarts the runtime with the requested evidence and answers through `run/tamper-response.json`. */
-  private async handleTamper(): Promise<void> {
+  protected override async handleTamper(): Promise<void> {
     const L = this.o.layout;
     const req = readJsonFile<TamperRequest>(tamperRequestFile(L));
     rmSync(tamperRequestFile(L), { force: true });
@@ -379,17 +167,6 @@ class Supervisor {
     }
     this.save();
     writeFileAtomic(tamperResponseFile(L), `${JSON.stringify(response)}\n`, PUBLIC_FILE_MODE);
-  }
-}
-
-/** Stops services a killed supervisor left behind (only processes started for this sandbox's configs). */
-function stopStale(
-  previous: { services: Readonly<Record<ServiceName, { pid: number }>> },
-  layout: SandboxLayout,
-): void {
-  for (const name of ORDER) {
-    const pid = previous.services[name]?.pid ?? 0;
-    if (pid > 0 && isAlive(pid) && commandLineOf(pid).includes(layout.config[name])) signal(pid, "SIGTERM");
   }
 }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
 import { KbsClient } from "../../runtime/attester/kbs/client.js";
 import { httpsTransport, type JsonResponse, type Transport } from "../../runtime/attester/kbs/transport.js";
-import { wantsCertificate } from "../../runtime/keybroker/kbs-service.js";
+import { wantsCertificate } from "../../runtime/keybroker/kbs/auth.js";
 import {
   adminRequest,
   auditLines,

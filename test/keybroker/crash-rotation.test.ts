@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { adminImportDataKey, adminRotate } from "../../runtime/keybroker/admin-service.js";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
 import { dataKeyAad } from "../../runtime/keybroker/keys/data-keys.js";
-import { DEFAULT_KEY_LABELS } from "../../runtime/keybroker/keys/keyring.js";
+import { DEFAULT_KEY_LABELS } from "../../runtime/keybroker/keys/keyring-config.js";
 import { KEY_ROLES, type KeyRole } from "../../runtime/keybroker/state/state.js";
 import { auditLines, brokerFixture, FakeVerifier, startBroker, type BrokerFixture } from "../helpers/keybroker.js";
 

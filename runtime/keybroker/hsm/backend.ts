@@ -7,7 +7,8 @@
  */
 import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
 import { checkMechanisms } from "./mechanisms.js";
-import type { KeyKind, Pkcs11Token } from "./pkcs11.js";
+import type { Pkcs11Token } from "./pkcs11.js";
+import type { KeyKind } from "./pkcs11-objects.js";
 import { isDeviceLost } from "./pkcs11-errors.js";
 
 /** A key the broker's state says must exist in the token. */

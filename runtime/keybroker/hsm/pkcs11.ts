@@ -7,7 +7,8 @@
  * initialised with CKF_OS_LOCKING_OK, so the library serialises what it must itself. Every key is
  * created inside the token (never imported) and referenced by label.
  *
- * Quirks handled here (../shared/reference/environment-notes.md "PKCS#11 with SoftHSM2"):
+ * Opening and closing are pkcs11-session.ts, object templates and attribute decoding pkcs11-objects.ts.
+ * Quirks handled here and there (../shared/reference/environment-notes.md "PKCS#11 with SoftHSM2"):
  * labels are padded to 32 bytes with spaces, the token is found again by label after
  * C_InitToken (slots are renumbered), there is no CKM_ECDSA_SHA384 (hash with SHA-384, then sign
  * with CKM_ECDSA, giving raw r||s), and GCM tag failures surface as CKR_GENERAL_ERROR.
@@ -15,36 +16,18 @@
 import { createHash } from "node:crypto";
 import * as pkcs11js from "pkcs11js";
 import { KeyBrokerError } from "../errors.js";
-import { ckrName, hsmError, isDeviceLost } from "./pkcs11-errors.js";
+import { ckrName, hsmError } from "./pkcs11-errors.js";
+import {
+  aesKeyTemplate,
+  ecKeyPairTemplates,
+  ecPointFromAttribute,
+  findTemplate,
+  hmacKeyTemplate,
+  isTrue,
+  type KeyKind,
+} from "./pkcs11-objects.js";
+import { logoutAndFinalise, openLoggedIn, padLabel, type Pkcs11OpenOptions } from "./pkcs11-session.js";
 import { SessionPool } from "./session-pool.js";
-
-/** DER of the P-384 named-curve OID (1.3.132.0.34), the CKA_EC_PARAMS value. */
-export const P384_EC_PARAMS = Buffer.from("06052b81040022", "hex");
-
-/** What to open: the module, the token (by label) and the user PIN. */
-export interface Pkcs11OpenOptions {
-  /** Path of the PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so). */
-  readonly modulePath: string;
-  /** Token label (unpadded; at most 32 bytes). */
-  readonly tokenLabel: string;
-  /** User PIN. Never logged, never part of an error message. */
-  readonly pin: string;
-  /** Sessions for concurrent per-request operations (default 2). */
-  readonly sessions?: number;
-}
-
-/** Default number of pooled sessions (concurrent HSM operations off the event loop). */
-export const DEFAULT_HSM_SESSIONS = 2;
-
-/** Pads a token label to 32 bytes with spaces (pkcs11js pads with NUL; tokens report spaces). */
-export function padLabel(label: string): string {
-  const bytes = Buffer.byteLength(label, "utf8");
-  if (bytes > 32) throw new TypeError(`token label "${label}" is longer than 32 bytes`);
-  return label + " ".repeat(32 - bytes);
-}
-
-/** The kinds of key object the broker creates. */
-export type KeyKind = "aes" | "ec-private" | "ec-public" | "hmac";
 
 /** An open, logged-in session on one token. Close it with `close()`. */
 export class Pkcs11Token {
@@ -71,59 +54,9 @@ export class Pkcs11Token {
    * logs in as user. Fails with HSM_MODULE_LOAD_FAILED, HSM_TOKEN_NOT_FOUND or HSM_LOGIN_FAILED.
    */
   static open(options: Pkcs11OpenOptions): Pkcs11Token {
-    const lib = new pkcs11js.PKCS11();
-    try {
-      lib.load(options.modulePath);
-    } catch (e) {
-      throw new KeyBrokerError(
-        "HSM_MODULE_LOAD_FAILED",
-        `loading PKCS#11 module ${options.modulePath}: ${ckrName(e)}`,
-        { cause: e },
-      );
-    }
-    try {
-      lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-    } catch (e) {
-      safeClose(lib, false);
-      throw hsmError(`initialising PKCS#11 module ${options.modulePath}`, e, "HSM_MODULE_LOAD_FAILED");
-    }
-    try {
-      const slot = findSlot(lib, options.tokenLabel);
-      if (slot === undefined)
-        throw new KeyBrokerError(
-          "HSM_TOKEN_NOT_FOUND",
-          `no token labelled "${options.tokenLabel}" in ${options.modulePath}`,
-        );
-      let session: Buffer;
-      try {
-        session = lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
-      } catch (e) {
-        throw hsmError(`opening a session on token "${options.tokenLabel}"`, e, "HSM_UNAVAILABLE");
-      }
-      try {
-        lib.C_Login(session, pkcs11js.CKU_USER, options.pin);
-      } catch (e) {
-        // Already logged in (another session of this process) is fine.
-        if (ckrName(e) !== "CKR_USER_ALREADY_LOGGED_IN") {
-          throw hsmError(
-            `logging in to token "${options.tokenLabel}"`,
-            e,
-            isDeviceLost(e) ? "HSM_UNAVAILABLE" : "HSM_LOGIN_FAILED",
-          );
-        }
-      }
-      const pooled: Buffer[] = [];
-      try {
-        for (let i = 0; i < (options.sessions ?? DEFAULT_HSM_SESSIONS); i++)
-          pooled.push(lib.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION));
-      } catch (e) {
-        throw hsmError(`opening a session on token "${options.tokenLabel}"`, e, "HSM_UNAVAILABLE");
-      }
+    return openLoggedIn(options, (lib, slot, session, pooled) => {
       return new Pkcs11Token(lib, slot, session, pooled, options.tokenLabel);
-    } catch (e) {
-      safeClose(lib, true);
-      throw e;
-    }
+    });
   }
 
   /**
@@ -135,13 +68,7 @@ export class Pkcs11Token {
   }
 
   private finalise(): void {
-    try {
-      this.lib.C_Logout(this.session);
-    } catch {
-      // the device may already be gone
-    }
-    // C_Finalize closes every session of the application.
-    safeClose(this.lib, true);
+    logoutAndFinalise(this.lib, this.session);
     this.finalised = true;
   }
 
@@ -162,10 +89,7 @@ export class Pkcs11Token {
   /** Handles of objects of `kind` with exactly this label. */
   find(kind: KeyKind, label: string): Buffer[] {
     return this.call(`finding ${kind} key "${label}"`, () => {
-      this.lib.C_FindObjectsInit(this.session, [
-        { type: pkcs11js.CKA_CLASS, value: classOf(kind) },
-        { type: pkcs11js.CKA_LABEL, value: label },
-      ]);
+      this.lib.C_FindObjectsInit(this.session, findTemplate(kind, label));
       try {
         return this.lib.C_FindObjects(this.session, 16);
       } finally {
@@ -177,59 +101,22 @@ export class Pkcs11Token {
   /** Creates a token AES-256 key: sensitive, never extractable, for encrypt/decrypt and wrap/unwrap. */
   generateAesKey(label: string): Buffer {
     return this.call(`generating AES-256 key "${label}"`, () =>
-      this.lib.C_GenerateKey(this.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-        ...secretBase(label),
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
-        { type: pkcs11js.CKA_ENCRYPT, value: true },
-        { type: pkcs11js.CKA_DECRYPT, value: true },
-        { type: pkcs11js.CKA_WRAP, value: true },
-        { type: pkcs11js.CKA_UNWRAP, value: true },
-      ]),
+      this.lib.C_GenerateKey(this.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, aesKeyTemplate(label)),
     );
   }
 
   /** Creates a token generic secret (48 bytes) for HMAC-SHA384 key derivation: sensitive, never extractable. */
   generateHmacKey(label: string): Buffer {
     return this.call(`generating HMAC key "${label}"`, () =>
-      this.lib.C_GenerateKey(this.session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
-        ...secretBase(label),
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-        { type: pkcs11js.CKA_VALUE_LEN, value: 48 },
-        { type: pkcs11js.CKA_SIGN, value: true },
-        { type: pkcs11js.CKA_VERIFY, value: true },
-      ]),
+      this.lib.C_GenerateKey(this.session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, hmacKeyTemplate(label)),
     );
   }
 
   /** Creates a token EC P-384 key pair for signing; the private half is sensitive and never extractable. */
   generateEcKeyPair(label: string): { privateKey: Buffer; publicKey: Buffer } {
+    const t = ecKeyPairTemplates(label);
     return this.call(`generating EC P-384 key pair "${label}"`, () =>
-      this.lib.C_GenerateKeyPair(
-        this.session,
-        { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
-        [
-          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-          { type: pkcs11js.CKA_TOKEN, value: true },
-          { type: pkcs11js.CKA_PRIVATE, value: false },
-          { type: pkcs11js.CKA_LABEL, value: label },
-          { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
-          { type: pkcs11js.CKA_EC_PARAMS, value: P384_EC_PARAMS },
-          { type: pkcs11js.CKA_VERIFY, value: true },
-        ],
-        [
-          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-          { type: pkcs11js.CKA_TOKEN, value: true },
-          { type: pkcs11js.CKA_PRIVATE, value: true },
-          { type: pkcs11js.CKA_LABEL, value: label },
-          { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
-          { type: pkcs11js.CKA_SENSITIVE, value: true },
-          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-          { type: pkcs11js.CKA_SIGN, value: true },
-        ],
-      ),
+      this.lib.C_GenerateKeyPair(this.session, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, t.publicKey, t.privateKey),
     );
   }
 
@@ -238,11 +125,7 @@ export class Pkcs11Token {
     const raw = this.call("reading CKA_EC_POINT", () =>
       this.lib.C_GetAttributeValue(this.session, publicKey, [{ type: pkcs11js.CKA_EC_POINT }]),
     )[0]?.value;
-    if (!Buffer.isBuffer(raw)) throw new KeyBrokerError("HSM_OPERATION_FAILED", "reading CKA_EC_POINT: no value");
-    // CKA_EC_POINT is a DER OCTET STRING wrapping the point (04 61 04 ...); some modules return the bare point.
-    if (raw.length === 99 && raw[0] === 0x04 && raw[1] === 0x61) return raw.subarray(2);
-    if (raw.length === 97 && raw[0] === 0x04) return raw;
-    throw new KeyBrokerError("HSM_OPERATION_FAILED", `reading CKA_EC_POINT: unexpected length ${raw.length}`);
+    return ecPointFromAttribute(raw);
   }
 
   /** Boolean attributes of a key, for checks such as "the KEK is sensitive and not extractable". */
@@ -254,10 +137,7 @@ export class Pkcs11Token {
         { type: pkcs11js.CKA_TOKEN },
       ]),
     );
-    const bool = (i: number): boolean => {
-      const v = attrs[i]?.value;
-      return Buffer.isBuffer(v) ? v[0] === 1 : v === true;
-    };
+    const bool = (i: number): boolean => isTrue(attrs[i]?.value);
     return { sensitive: bool(0), extractable: bool(1), token: bool(2) };
   }
 
@@ -273,7 +153,7 @@ export class Pkcs11Token {
         { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
       ]),
     );
-    return attrs.every((a) => (Buffer.isBuffer(a.value) ? a.value[0] === 1 : a.value === true));
+    return attrs.every((a) => isTrue(a.value));
   }
 
   /** ECDSA P-384 over SHA-384(data): hashes here, signs with CKM_ECDSA; returns raw r||s (96 bytes). */
@@ -392,61 +272,9 @@ export class Pkcs11Token {
   }
 }
 
-function classOf(kind: KeyKind): number {
-  switch (kind) {
-    case "aes":
-    case "hmac":
-      return pkcs11js.CKO_SECRET_KEY;
-    case "ec-private":
-      return pkcs11js.CKO_PRIVATE_KEY;
-    case "ec-public":
-      return pkcs11js.CKO_PUBLIC_KEY;
-  }
-}
-
-function secretBase(label: string): pkcs11js.Template {
-  return [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-    { type: pkcs11js.CKA_TOKEN, value: true },
-    { type: pkcs11js.CKA_PRIVATE, value: true },
-    { type: pkcs11js.CKA_LABEL, value: label },
-    { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
-    { type: pkcs11js.CKA_SENSITIVE, value: true },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-  ];
-}
-
 function gcmMechanism(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
   return {
     mechanism: pkcs11js.CKM_AES_GCM,
     parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, aad, tagBits: 128 } as pkcs11js.IParams,
   };
-}
-
-/** Finds the slot whose token carries `label` (spaces-padded comparison). */
-export function findSlot(lib: pkcs11js.PKCS11, label: string): Buffer | undefined {
-  const padded = padLabel(label);
-  for (const slot of lib.C_GetSlotList(true)) {
-    try {
-      if (lib.C_GetTokenInfo(slot).label === padded) return slot;
-    } catch {
-      // a slot whose token vanished between the list and the query
-    }
-  }
-  return undefined;
-}
-
-function safeClose(lib: pkcs11js.PKCS11, initialised: boolean): void {
-  if (initialised) {
-    try {
-      lib.C_Finalize();
-    } catch {
-      // already finalised
-    }
-  }
-  try {
-    lib.close();
-  } catch {
-    // not loaded
-  }
 }

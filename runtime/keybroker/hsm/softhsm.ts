@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pkcs11js from "pkcs11js";
 import { KeyBrokerError } from "../errors.js";
-import { findSlot, padLabel } from "./pkcs11.js";
+import { findSlot, padLabel } from "./pkcs11-session.js";
 import { ckrName, hsmError } from "./pkcs11-errors.js";
 
 /** The usual path of the SoftHSM2 module on Debian and Ubuntu. */

@@ -11,7 +11,9 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { KeyBroker } from "../broker.js";
 import { KeyBrokerError } from "../errors.js";
 import { problemOf } from "./problem.js";
-import { kbsAttest, kbsAuth, kbsResource } from "../kbs-service.js";
+import { kbsAttest } from "../kbs/attest.js";
+import { kbsAuth } from "../kbs/auth.js";
+import { kbsResource } from "../kbs/resource.js";
 import { CERTIFICATE_PARAM, SESSION_COOKIE } from "../../kbs-protocol/index.js";
 import { cookie, installCommon } from "./common.js";
 

@@ -13,7 +13,7 @@ import {
   type EcPublicJwk,
   toPem,
 } from "../../../core/index.js";
-import { serialNumber } from "../keys/keyring.js";
+import { serialNumber } from "../keys/ca-certificate.js";
 import { teeKeyCheck } from "../keys/tee-key.js";
 import type { TokenClaims } from "./tokens.js";
 import type { RuntimeCertificate } from "../../kbs-protocol/index.js";

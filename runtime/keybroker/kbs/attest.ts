@@ -1,104 +1,37 @@
 /**
- * The KBS protocol operations (/auth, /attest, /resource) over a running KeyBroker. Every
- * attestation and resource decision is written to the audit log before it takes effect.
+ * KBS protocol step 3-4 (/attest): verifies the Attestation against the session's challenge, records
+ * the node, and issues the attestation token (and the runtime certificate when the Request asked for
+ * it). Every attestation decision is written to the audit log before it takes effect.
  */
 import { createHash } from "node:crypto";
-import type { PlatformInventory } from "../../measurements/drift/index.js";
-import type { KeyBroker } from "./broker.js";
+import type { PlatformInventory } from "../../../measurements/drift/index.js";
+import type { KeyBroker } from "../broker.js";
 import {
   canonicalJson,
   checkedKeyFromJwk,
   checkedPointFromJwk,
   jwkThumbprint,
   type EcPublicJwk,
-} from "../../core/index.js";
-import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
-import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "./keys/data-keys.js";
-import { serialNumber } from "./keys/keyring.js";
-import { teeKeyCheck } from "./keys/tee-key.js";
+} from "../../../core/index.js";
+import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
+import { serialNumber } from "../keys/ca-certificate.js";
+import { teeKeyCheck } from "../keys/tee-key.js";
 import {
   expectedReportData,
   JWE_ALG,
   prepareJwe,
-  sealJwe,
-  type FlattenedJwe,
   type PreparedJwe,
   attestationSchema,
-  CERTIFICATE_PARAM,
-  KBS_PROTOCOL_VERSION,
-  requestSchema,
-  SUPPORTED_TEES,
-  type KbsChallenge,
   RUNTIME_CERTIFICATE_RESOURCE,
-  SESSION_KEY_RESOURCE,
   type RuntimeCertificate,
-} from "../kbs-protocol/index.js";
-import { decideAttestation, decideResource } from "./release/release-rule.js";
-import { observeNode, startEpoch } from "./session/epochs.js";
-import { issueRuntimeCertificate } from "./session/certificates.js";
-import { deriveSessionKey } from "./session/session-keys.js";
-import { parseBody } from "./http/parse-body.js";
-import { checkTokenClaims, issueTokenAsync, newTokenId, verifyToken, type TokenClaims } from "./session/tokens.js";
-import type { AuditEntry } from "./state/audit.js";
-
-/** Where a request came from (for the audit log). */
-export interface RequestMeta {
-  readonly peer?: string;
-}
-
-/** Short, non-reversible audit identity of a session id (the cookie is a credential). */
-export function sessionWho(id: string | undefined): string | undefined {
-  return id === undefined ? undefined : `session:${createHash("sha256").update(id).digest("hex").slice(0, 16)}`;
-}
-
-/** Step 1-2: validates the Request and opens a session with a fresh challenge. */
-export async function kbsAuth(
-  broker: KeyBroker,
-  body: unknown,
-  meta: RequestMeta,
-): Promise<{ sessionId: string; challenge: KbsChallenge }> {
-  try {
-    const req = parseBody(requestSchema, body, "KBS Request");
-    if (req.version !== KBS_PROTOCOL_VERSION) {
-      throw new KeyBrokerError(
-        "PROTOCOL_VERSION_UNSUPPORTED",
-        `KBS protocol version ${JSON.stringify(req.version).slice(0, 40)} is not supported (this broker speaks ${KBS_PROTOCOL_VERSION})`,
-      );
-    }
-    if (!SUPPORTED_TEES.includes(req.tee))
-      throw new KeyBrokerError(
-        "TEE_UNSUPPORTED",
-        `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`,
-      );
-    const s = broker.sessions.create(req.tee, { certificate: wantsCertificate(req["extra-params"]) });
-    return { sessionId: s.id, challenge: { nonce: s.nonce, "extra-params": { "selected-hash-algorithm": "sha384" } } };
-  } catch (e) {
-    if (isKeyBrokerError(e))
-      await broker.record({
-        event: "kbs.auth",
-        decision: "denied",
-        code: e.code,
-        ...(meta.peer ? { peer: meta.peer } : {}),
-      });
-    throw e;
-  }
-}
-
-/**
- * Whether a Request asks for the runtime certificate with the token (our extension of Trustee's
- * reserved `extra-params`: `{"runtime-certificate": true}`, as an object or its JSON text).
- */
-export function wantsCertificate(extra: unknown): boolean {
-  let o = extra;
-  if (typeof extra === "string" && extra.startsWith("{")) {
-    try {
-      o = JSON.parse(extra) as unknown;
-    } catch {
-      return false;
-    }
-  }
-  return typeof o === "object" && o !== null && (o as Record<string, unknown>)[CERTIFICATE_PARAM] === true;
-}
+} from "../../kbs-protocol/index.js";
+import { decideAttestation, decideResource } from "../release/release-rule.js";
+import { observeNode, startEpoch } from "../session/epochs.js";
+import { issueRuntimeCertificate } from "../session/certificates.js";
+import { parseBody } from "../http/parse-body.js";
+import { issueTokenAsync, newTokenId, type TokenClaims } from "../session/tokens.js";
+import type { AuditEntry } from "../state/audit.js";
+import { sessionWho, type RequestMeta } from "./auth.js";
 
 /** The broker's node records as a platform inventory (for `platform-updated`). */
 function inventoryOf(broker: KeyBroker): PlatformInventory {
@@ -335,120 +268,5 @@ async function observe(broker: KeyBroker, chipId: string, product: string, tcb: 
     });
   } else {
     broker.save();
-  }
-}
-
-/** Credentials of a resource request: a bearer token or the session cookie. */
-export interface ResourceAuth {
-  readonly bearer?: string;
-  readonly sessionId?: string;
-}
-
-/** Step 4 (resources): authorises the request and returns the resource as JWE to the TEE key. */
-export async function kbsResource(
-  broker: KeyBroker,
-  auth: ResourceAuth,
-  repository: string,
-  type: string,
-  tag: string,
-  meta: RequestMeta,
-): Promise<FlattenedJwe> {
-  const resource = `${repository}/${type}/${tag}`;
-  const base: Partial<AuditEntry> = {
-    resource: resource.slice(0, 200),
-    ...(meta.peer ? { peer: meta.peer } : {}),
-    ...(sessionWho(auth.sessionId) ? { who: sessionWho(auth.sessionId) } : {}),
-  };
-  let claims: TokenClaims | undefined;
-  try {
-    const token = auth.bearer ?? (auth.sessionId === undefined ? undefined : broker.sessions.tokenOf(auth.sessionId));
-    if (token === undefined)
-      throw new KeyBrokerError(
-        "TOKEN_MISSING",
-        "no attestation token: send Authorization: Bearer <token> or the kbs-session-id cookie of an attested session",
-      );
-    const checks = {
-      issuer: broker.config.issuer,
-      now: broker.now(),
-      epochs: broker.state.epochs,
-      graceSeconds: broker.config.ttl.graceSeconds,
-    };
-    // The token of this very session was issued here: its claims are kept, only time and epoch need checking.
-    const own =
-      auth.sessionId === undefined
-        ? undefined
-        : (broker.sessions.claimsOf(auth.sessionId, token) as Partial<TokenClaims> | undefined);
-    claims = own
-      ? checkTokenClaims(own, checks)
-      : verifyToken(token, {
-          ...checks,
-          keyFor: (kid) => broker.keyring.versions("signing").find((v) => v.label === kid)?.publicJwk,
-        });
-    const builtIn = resource === RUNTIME_CERTIFICATE_RESOURCE || resource === SESSION_KEY_RESOURCE;
-    if (!RESOURCE_ID.test(resource) || (!builtIn && !hasDataKey(broker.state, resource)))
-      throw new KeyBrokerError("RESOURCE_NOT_FOUND", `no resource ${resource.slice(0, 200)}`);
-    const why = decideResource(broker.policy.resourceRules, resource, {
-      release: claims.release,
-      launchShape: claims["launch-shape"],
-    });
-    if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
-    const teeJwk = claims["tee-pubkey"];
-    const recipient = teeKeyCheck(() => checkedKeyFromJwk(teeJwk, "token tee-pubkey")).key;
-    const serial = serialNumber();
-    const detail =
-      resource === RUNTIME_CERTIFICATE_RESOURCE
-        ? `certificate serial ${serial.toString("hex")}`
-        : resource === SESSION_KEY_RESOURCE
-          ? `session key epoch ${claims.epoch}`
-          : `data key v${broker.state.dataKeys[resource]?.active}`;
-    // Three jobs at once on the thread pool: the grant's audit write, the JWE's ephemeral key and the
-    // HSM operation producing the plaintext; nothing leaves before all of them are done.
-    const audited = broker.record({
-      event: "kbs.resource",
-      decision: "granted",
-      ...base,
-      tokenId: claims.jti,
-      release: claims.release,
-      measurement: claims.measurement,
-      chipId: claims["chip-id"],
-      driftClass: claims["drift-class"],
-      epoch: claims.epoch,
-      detail,
-    });
-    audited.catch(() => undefined);
-    // The session's own token brings the agreement prepared at /attest (once); anything else prepares one now.
-    const prepared =
-      (own && auth.sessionId !== undefined ? broker.sessions.takePrepared(auth.sessionId, token) : undefined) ??
-      prepareJwe(recipient, { keys: broker.ephemeralKeys });
-    prepared.catch(() => undefined); // awaited after the HSM operation; its failure surfaces there
-    let plaintext: Buffer | undefined;
-    try {
-      if (resource === RUNTIME_CERTIFICATE_RESOURCE)
-        plaintext = Buffer.from(JSON.stringify(await issueRuntimeCertificate(broker, claims, serial)));
-      else if (resource === SESSION_KEY_RESOURCE)
-        plaintext = Buffer.from(JSON.stringify(await deriveSessionKey(broker, claims)));
-      else plaintext = (await unwrapDataKey(broker.state, broker.keyring, resource)).key;
-      const jwe = sealJwe(await prepared, plaintext);
-      await audited;
-      return jwe;
-    } finally {
-      plaintext?.fill(0);
-      void prepared.then(
-        (p) => p.cek.fill(0),
-        () => undefined,
-      );
-      await audited.catch(() => undefined);
-    }
-  } catch (e) {
-    if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
-      await broker.record({
-        event: "kbs.resource",
-        decision: "denied",
-        code: e.code,
-        ...base,
-        ...(claims ? { tokenId: claims.jti, release: claims.release, driftClass: claims["drift-class"] } : {}),
-      });
-    }
-    throw e;
   }
 }
