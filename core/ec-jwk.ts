@@ -105,7 +105,8 @@ export function checkedKeyFromJwk(
 ): { readonly point: Buffer; readonly key: KeyObject } {
   const id = `${jwk.x}.${jwk.y}`;
   const hit = checkedKeys.get(id);
-  if (hit && jwk.kty === "EC" && jwk.crv === "P-384") return hit;
+  // The cache remembers points, never a verdict on the JWK: a private `d` is refused every time.
+  if (hit && jwk.kty === "EC" && jwk.crv === "P-384" && !("d" in jwk)) return hit;
   const entry = new CheckedKey(checkedPoint(jwk, field));
   if (checkedKeys.size >= CHECKED_KEYS_MAX) checkedKeys.delete(checkedKeys.keys().next().value as string);
   checkedKeys.set(id, entry);

@@ -38,6 +38,13 @@ export {
   writeFileAtomic,
 } from "./durable-file.js";
 export {
+  DEFAULT_LISTENER_TIMEOUTS,
+  type FastifyTimeouts,
+  type ListenerTimeouts,
+  listenerTimeouts,
+  type NodeServerTimeouts,
+} from "./listener-timeouts.js";
+export {
   checkedKeyFromJwk,
   checkedPointFromJwk,
   type EcPublicJwk,

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import { listenerTimeouts, type ListenerTimeouts } from "../../core/index.js";
 import { MetricsRegistry, type Counter, errorFields } from "../observability/index.js";
 import { ApiKeyStore, type ApiKeyRecord } from "./api-keys.js";
 import { installErrorReplies, oipErrorBody } from "../http/index.js";
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   readonly bodyLimit?: number;
   /** Clock in ms for rate limits; absent means `Date.now`. */
   readonly now?: () => number;
+  /** Header, body, handshake and idle timeouts of the client listener (core `listenerTimeouts`); absent: the defaults. */
+  readonly timeouts?: Partial<ListenerTimeouts>;
   /** Client-facing TLS; with `clientCa`, client certificates are requested and may authenticate. Absent: plain HTTP (behind a TLS-terminating ingress, or tests). */
   readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
 }
@@ -57,6 +60,8 @@ declare module "fastify" {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Paths served without authentication (probes); every other request authenticates before its body is read. */
+const PUBLIC_PATHS = new Set(["/v2/health/live", "/v2/health/ready"]);
 const params = {
   type: "object",
   required: ["model"],
@@ -108,11 +113,13 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     ]),
   };
   const cursor = new Map<string, number>();
+  const t = listenerTimeouts(opts.timeouts);
 
   const app = fastify({
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    ...t.fastify,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -124,9 +131,11 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
             key: opts.tls.key,
             ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
             minVersion: "TLSv1.2" as const,
+            ...t.server,
+            ...t.tls,
           },
         }
-      : {}),
+      : { http: { ...t.server } }),
   }) as unknown as FastifyInstance;
 
   app.decorateRequest("gw", null as never);
@@ -144,6 +153,16 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     req.gw = {};
     started.set(req, process.hrtime.bigint());
     reply.header("x-request-id", req.id);
+    // Authentication before the body: an unauthenticated request is answered 401 without reading (or
+    // buffering) a byte of its body, and its connection is closed so the unread body goes nowhere.
+    if (PUBLIC_PATHS.has(req.url.split("?")[0] ?? "")) return;
+    try {
+      req.gw.client = authenticate(req);
+    } catch (e) {
+      if (req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined)
+        void reply.header("connection", "close");
+      throw e;
+    }
   });
   app.addHook("onSend", async (req, _reply, payload) => {
     if (typeof payload === "string" || Buffer.isBuffer(payload)) sent.set(req, Buffer.byteLength(payload));
@@ -180,6 +199,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
   });
 
   function authenticate(req: FastifyRequest): string {
+    if (req.gw?.client !== undefined) return req.gw.client;
     const socket = req.raw.socket as TLSSocket;
     if (opts.tls?.clientCa && socket.authorized) {
       const der = socket.getPeerCertificate()?.raw;

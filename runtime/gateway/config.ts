@@ -59,6 +59,16 @@ export const gatewayConfigSchema = z.strictObject({
     .max(256 * 1024 * 1024)
     .default(1024 * 1024),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug"]).default("info"),
+  /** Client listener timeouts in ms (core `listenerTimeouts`; each absent: its default). */
+  timeouts: z
+    .strictObject({
+      headersMs: z.number().int().min(1).optional(),
+      requestMs: z.number().int().min(1).optional(),
+      handshakeMs: z.number().int().min(1).optional(),
+      idleMs: z.number().int().min(1).optional(),
+      keepAliveMs: z.number().int().min(1).optional(),
+    })
+    .default({}),
 });
 
 /** A parsed gateway config. */

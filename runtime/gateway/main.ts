@@ -37,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     logger,
     registry,
     bodyLimit: config.bodyLimitBytes,
+    timeouts: config.timeouts,
     ...(config.tls
       ? {
           tls: {

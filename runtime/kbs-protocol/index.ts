@@ -1,6 +1,7 @@
 /** Module face of `runtime/kbs-protocol`: everything other modules may import from it. */
 export { expectedReportData } from "./binding.js";
 export { EphemeralKeys } from "./ephemeral-keys.js";
+export { EVIDENCE_MAX_DEPTH, type EvidenceShapeProblem, evidenceShapeProblems } from "./evidence-shape.js";
 export { decryptFromTeeKey, type FlattenedJwe, JWE_ALG, type PreparedJwe, prepareJwe, sealJwe } from "./jwe.js";
 export {
   attestationSchema,

@@ -95,6 +95,7 @@ export class KeyBroker {
     this.sessions = new SessionStore({
       nonceTtlSeconds: config.ttl.nonceSeconds,
       maxSessions: config.limits.maxSessions,
+      sessionsPerPeer: config.limits.sessionsPerPeer,
       now,
     });
     this.policy = releaseRuleOf(config);
@@ -124,7 +125,7 @@ export class KeyBroker {
         ensureSoftHsmToken(config.hsm.modulePath, config.hsm.tokenLabel, pin);
     }
 
-    const audit = new AuditLog(join(config.stateDir, "audit.log"), now, options.auditAppend);
+    const audit = new AuditLog(join(config.stateDir, "audit.log"), now, options.auditAppend, config.audit);
     await audit.open();
     let broker: KeyBroker | undefined;
     const onEvent = (e: HsmEvent): void => {

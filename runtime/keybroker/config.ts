@@ -85,9 +85,33 @@ export const keyBrokerConfigSchema = z.strictObject({
   limits: z
     .strictObject({
       bodyBytes: z.number().int().min(1024).default(262_144),
+      /** Most KBS sessions held at once (all replicas); a full table evicts unattested sessions of the busiest peer first. */
       maxSessions: z.number().int().min(1).default(10_000),
+      /** Most unattested (challenged) sessions of one peer (an IPv4 address or an IPv6 /64); beyond it /auth answers 429. */
+      sessionsPerPeer: z.number().int().min(1).default(16),
     })
-    .default({ bodyBytes: 262_144, maxSessions: 10_000 }),
+    .default({ bodyBytes: 262_144, maxSessions: 10_000, sessionsPerPeer: 16 }),
+  /** Timeouts of both listeners in ms (core `listenerTimeouts`: head, whole request, TLS handshake, idle, keep-alive). */
+  timeouts: z
+    .strictObject({
+      headersMs: z.number().int().min(1).optional(),
+      requestMs: z.number().int().min(1).optional(),
+      handshakeMs: z.number().int().min(1).optional(),
+      idleMs: z.number().int().min(1).optional(),
+      keepAliveMs: z.number().int().min(1).optional(),
+    })
+    .default({}),
+  /** Audit log rotation: a new file once the current one reaches `rotateBytes`; `keepFiles` rotated files are kept. */
+  audit: z
+    .strictObject({
+      rotateBytes: z
+        .number()
+        .int()
+        .min(4096)
+        .default(64 * 1024 * 1024),
+      keepFiles: z.number().int().min(1).default(16),
+    })
+    .default({ rotateBytes: 64 * 1024 * 1024, keepFiles: 16 }),
   /** Resource rules: who may read what (first matching rule decides; none matching denies). */
   policy: z
     .strictObject({

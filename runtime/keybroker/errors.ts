@@ -31,6 +31,7 @@ export const KEY_BROKER_ERROR_CODES = [
   "RESOURCE_NOT_FOUND",
   "RESOURCE_FORBIDDEN",
   "SESSIONS_EXHAUSTED",
+  "PEER_SESSIONS_EXHAUSTED",
   // dependencies (fail closed)
   "HSM_UNAVAILABLE",
   "VERIFIER_UNAVAILABLE",
@@ -85,6 +86,7 @@ export const KEY_BROKER_ERROR_STATUS: Readonly<Record<KeyBrokerErrorCode, number
   RESOURCE_NOT_FOUND: 404,
   RESOURCE_FORBIDDEN: 403,
   SESSIONS_EXHAUSTED: 503,
+  PEER_SESSIONS_EXHAUSTED: 429,
   HSM_UNAVAILABLE: 503,
   VERIFIER_UNAVAILABLE: 503,
   AUDIT_UNAVAILABLE: 503,
@@ -134,7 +136,10 @@ export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, stri
   TOKEN_SUPERSEDED: "the token's epoch was superseded more than `ttl.graceSeconds` ago",
   RESOURCE_NOT_FOUND: "no such resource",
   RESOURCE_FORBIDDEN: "no resource rule lets this release / launch shape read it",
-  SESSIONS_EXHAUSTED: "more than `limits.maxSessions` open sessions",
+  SESSIONS_EXHAUSTED:
+    "`limits.maxSessions` open sessions and none may be evicted (attestations in progress, sessions attested within the nonce lifetime)",
+  PEER_SESSIONS_EXHAUSTED:
+    "this peer (IPv4 address or IPv6 /64) already holds `limits.sessionsPerPeer` unanswered challenges",
   HSM_UNAVAILABLE:
     "the HSM (device, token or session) is gone; requests fail closed and the broker reconnects by itself",
   VERIFIER_UNAVAILABLE: "collateral (VCEK, chain) could not be obtained: no verdict, fail closed",

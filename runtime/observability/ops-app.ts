@@ -4,6 +4,7 @@
  * it carries no request data.
  */
 import fastify, { type FastifyInstance } from "fastify";
+import { listenerTimeouts, type ListenerTimeouts } from "../../core/index.js";
 import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from "./metrics.js";
 
 /** Options of `buildOpsApp`. */
@@ -11,6 +12,8 @@ export interface OpsAppOptions {
   readonly registry: MetricsRegistry;
   /** True when the service can take traffic. */
   readonly isReady: () => boolean;
+  /** Header, request and idle timeouts (core `listenerTimeouts`); absent: the defaults. */
+  readonly timeouts?: Partial<ListenerTimeouts>;
 }
 
 /**
@@ -21,7 +24,8 @@ export interface OpsAppOptions {
  * await ops.listen({ host: "0.0.0.0", port: 9464 });
  */
 export function buildOpsApp(opts: OpsAppOptions): FastifyInstance {
-  const app = fastify({ logger: false });
+  const t = listenerTimeouts(opts.timeouts);
+  const app = fastify({ logger: false, ...t.fastify, http: { ...t.server } });
   app.get("/metrics", async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(opts.registry.render()));
   app.get("/v2/health/live", async () => ({ live: true }));
   app.get("/v2/health/ready", async (_req, reply) => {

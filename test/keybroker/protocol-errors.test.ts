@@ -33,7 +33,7 @@ describe("KBS protocol errors", () => {
 
   beforeAll(async () => {
     f = brokerFixture({
-      limits: { bodyBytes: 4096, maxSessions: 100 },
+      limits: { bodyBytes: 4096, maxSessions: 100, sessionsPerPeer: 1000 },
       ttl: { nonceSeconds: 30, tokenSeconds: 60, sessionKeySeconds: 600, graceSeconds: 0 },
     });
     broker = await startBroker(f, verifier, { now: clock.now });
@@ -264,9 +264,16 @@ describe("KBS protocol errors", () => {
     const a = await auth();
     expectProblem(await attest(a.cookie, attestation(a.nonce)), 503, "VERIFIER_UNAVAILABLE");
     verifier.unavailable = false;
+    clock.advance(61); // every earlier challenge and token expired
     broker.sessions.sweep();
     const open = broker.sessions.size;
-    for (let i = open; i < 100; i++) await auth();
+    expect(open).toBe(0);
+    // A full table of unanswered challenges makes room by eviction; one of attested sessions
+    // (within the nonce lifetime: never evicted) and attestations in progress answers 503.
+    for (let i = open; i < 100; i++) {
+      const s = await auth();
+      expect((await attest(s.cookie, attestation(s.nonce))).statusCode).toBe(200);
+    }
     expectProblem(
       await app.inject({ method: "POST", url: "/kbs/v0/auth", payload: { version: "0.4.0", tee: "snp" } }),
       503,

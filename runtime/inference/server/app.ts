@@ -8,6 +8,7 @@ import fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { InferenceError } from "../errors.js";
 import { installErrorReplies, oipErrorBody } from "../../http/index.js";
+import { listenerTimeouts, type ListenerTimeouts } from "../../../core/index.js";
 import { errorFields } from "../../observability/index.js";
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from "../oip/binary.js";
 import { INFERENCE_HTTP_ERRORS, QUIET_CODES } from "./http-errors.js";
@@ -34,6 +35,8 @@ export interface InferenceAppOptions extends RouteContext {
   readonly bodyLimit?: number;
   /** Socket request timeout in ms (slow clients); default 30000. */
   readonly requestTimeoutMs?: number;
+  /** Header, handshake and idle timeouts (core `listenerTimeouts`); `requestTimeoutMs` wins for the request. */
+  readonly timeouts?: Partial<ListenerTimeouts>;
   /** True once shutdown has begun: new requests get 503 `SHUTTING_DOWN`. */
   readonly isDraining?: () => boolean;
 }
@@ -49,11 +52,15 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function buildApp(opts: InferenceAppOptions): FastifyInstance {
   const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+  const t = listenerTimeouts({
+    ...opts.timeouts,
+    ...(opts.requestTimeoutMs === undefined ? {} : { requestMs: opts.requestTimeoutMs }),
+  });
   const app = fastify({
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    ...t.fastify,
     return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
@@ -69,9 +76,11 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
             requestCert: true,
             rejectUnauthorized: true,
             minVersion: "TLSv1.2" as const,
+            ...t.server,
+            ...t.tls,
           },
         }
-      : {}),
+      : { http: { ...t.server } }),
   }) as unknown as FastifyInstance;
 
   app.decorateRequest("meta", null as never);

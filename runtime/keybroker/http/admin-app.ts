@@ -12,6 +12,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from "fastify";
+import { listenerTimeouts } from "../../../core/index.js";
 import {
   adminImportDataKey,
   adminImportManifest,
@@ -49,11 +50,13 @@ export function tlsIdentity(req: FastifyRequest): string | undefined {
  * const app = buildAdminApp(broker, { https: { ...broker.listenerTls(), operatorCa } });
  */
 export function buildAdminApp(broker: KeyBroker, options: AdminAppOptions = {}): FastifyInstance {
+  const t = listenerTimeouts(broker.config.timeouts);
   const app = Fastify({
     loggerInstance: broker.log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: broker.config.limits.bodyBytes,
     return503OnClosing: true,
+    ...t.fastify,
     ...(options.https
       ? {
           https: {
@@ -63,9 +66,11 @@ export function buildAdminApp(broker: KeyBroker, options: AdminAppOptions = {}):
             requestCert: true,
             rejectUnauthorized: true,
             minVersion: "TLSv1.2" as const,
+            ...t.server,
+            ...t.tls,
           },
         }
-      : {}),
+      : { http: { ...t.server } }),
   }) as unknown as FastifyInstance;
   installCommon(app);
   app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

@@ -8,6 +8,7 @@
  *   GET  /healthz                                    200, or 503 HSM_UNAVAILABLE while the HSM is away
  */
 import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { listenerTimeouts } from "../../../core/index.js";
 import type { KeyBroker } from "../broker.js";
 import { KeyBrokerError } from "../errors.js";
 import { problemOf } from "./problem.js";
@@ -48,14 +49,24 @@ function sessionCookie(id: string, maxAgeSeconds: number): string {
  * await app.listen({ host: "127.0.0.1", port: 8444 });
  */
 export function buildKbsApp(broker: KeyBroker, options: KbsAppOptions = {}): FastifyInstance {
+  const t = listenerTimeouts(broker.config.timeouts);
   const app = Fastify({
     loggerInstance: broker.log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: broker.config.limits.bodyBytes,
     return503OnClosing: true,
+    ...t.fastify,
     ...(options.https
-      ? { https: { key: options.https.key, cert: options.https.cert, minVersion: "TLSv1.2" as const } }
-      : {}),
+      ? {
+          https: {
+            key: options.https.key,
+            cert: options.https.cert,
+            minVersion: "TLSv1.2" as const,
+            ...t.server,
+            ...t.tls,
+          },
+        }
+      : { http: { ...t.server } }),
   }) as unknown as FastifyInstance;
   installCommon(app);
   const cookieAge = broker.config.ttl.nonceSeconds + broker.config.ttl.tokenSeconds;

@@ -24,6 +24,7 @@ import {
   attestationSchema,
   RUNTIME_CERTIFICATE_RESOURCE,
   type RuntimeCertificate,
+  evidenceShapeProblems,
 } from "../../kbs-protocol/index.js";
 import { decideAttestation, decideResource } from "../release/release-rule.js";
 import { observeNode, startEpoch } from "../session/epochs.js";
@@ -62,7 +63,10 @@ export async function kbsAttest(
   }
   try {
     const att = parseBody(attestationSchema, body, "KBS Attestation");
-    const problems: { path: string; message: string }[] = [];
+    const problems: { path: string; message: string }[] = evidenceShapeProblems(
+      att["tee-evidence"].primary_evidence,
+      "tee-evidence.primary_evidence",
+    );
     if (att["tee-evidence"].primary_evidence === undefined)
       problems.push({ path: "tee-evidence.primary_evidence", message: "required" });
     if (att["tee-evidence"].additional_evidence !== "")
@@ -238,8 +242,10 @@ export async function kbsAttest(
       () => undefined,
     );
     broker.sessions.finishAttestation(session, undefined);
-    if (isKeyBrokerError(e) && e.code !== "AUDIT_UNAVAILABLE") {
-      await broker.record({ event: "kbs.attest", decision: "denied", code: e.code, ...base, ...audit });
+    // Every refusal leaves its line, the unexpected ones too (as INTERNAL: no error text is logged).
+    if (!isKeyBrokerError(e, "AUDIT_UNAVAILABLE")) {
+      const code = isKeyBrokerError(e) ? e.code : "INTERNAL";
+      await broker.record({ event: "kbs.attest", decision: "denied", code, ...base, ...audit });
     }
     throw e;
   }

@@ -44,7 +44,10 @@ export async function kbsAuth(
         "TEE_UNSUPPORTED",
         `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`,
       );
-    const s = broker.sessions.create(req.tee, { certificate: wantsCertificate(req["extra-params"]) });
+    const s = broker.sessions.create(req.tee, {
+      certificate: wantsCertificate(req["extra-params"]),
+      ...(meta.peer ? { peer: meta.peer } : {}),
+    });
     return { sessionId: s.id, challenge: { nonce: s.nonce, "extra-params": { "selected-hash-algorithm": "sha384" } } };
   } catch (e) {
     if (isKeyBrokerError(e))

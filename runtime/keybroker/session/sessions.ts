@@ -1,11 +1,18 @@
 /**
- * KBS sessions (the `kbs-session-id` cookie) and their single-use, expiring nonces. In memory on
- * purpose: a restart forgets every challenge, which fails closed (the attester runs the handshake
- * again). A challenge is consumed by the first /attest that presents it, successful or not.
+ * KBS sessions (the `kbs-session-id` cookie) and their single-use, expiring nonces, in memory (one
+ * replica; the replicated store keeps them in PostgreSQL instead): a restart forgets every challenge,
+ * which fails closed (the attester runs the handshake again). A challenge is consumed by the first
+ * /attest that presents it, successful or not.
+ *
+ * `/auth` needs no credential, so creation is bounded two ways (see session-limits.ts): each peer may
+ * hold only `sessionsPerPeer` unattested sessions (429 beyond), and a full table makes room by
+ * evicting an unattested session of the peer that holds the most of them (its oldest), so a flood
+ * only ever displaces the flooder's own challenges while attested runtimes keep theirs.
  */
 import { randomBytes } from "node:crypto";
 import { KeyBrokerError } from "../errors.js";
 import type { PreparedJwe } from "../../kbs-protocol/index.js";
+import { chooseEviction, peerKey } from "./session-limits.js";
 
 /** Lifecycle of a session. */
 export type SessionState = "challenged" | "attesting" | "attested" | "failed";
@@ -16,6 +23,8 @@ export interface KbsSession {
   readonly tee: string;
   readonly nonce: string;
   readonly createdAt: number;
+  /** Fairness key of the peer that opened it (IPv4 address, IPv6 /64, or "-" when unknown). */
+  readonly peer: string;
   /** Challenge expiry (ms since the epoch). */
   readonly nonceExpiresAt: number;
   state: SessionState;
@@ -37,8 +46,10 @@ export interface KbsSession {
 export interface SessionStoreOptions {
   /** Challenge lifetime in seconds. */
   readonly nonceTtlSeconds: number;
-  /** Most sessions held at once (challenged or attested); beyond it /auth answers SESSIONS_EXHAUSTED. */
+  /** Most sessions held at once (challenged or attested); a full table evicts (session-limits.ts) or answers SESSIONS_EXHAUSTED. */
   readonly maxSessions: number;
+  /** Most unattested sessions of one peer; beyond it /auth answers PEER_SESSIONS_EXHAUSTED (default: no limit). */
+  readonly sessionsPerPeer?: number;
   readonly now: () => Date;
 }
 
@@ -53,17 +64,39 @@ export class SessionStore {
     return this.sessions.size;
   }
 
-  /** Creates a session with a fresh 32-byte nonce (base64, as Trustee sends it). */
-  create(tee: string, options: { readonly certificate?: boolean } = {}): KbsSession {
+  /**
+   * Creates a session with a fresh 32-byte nonce (base64, as Trustee sends it) for a request from
+   * `options.peer` (its remote address). PEER_SESSIONS_EXHAUSTED when that peer already holds its
+   * share of unattested sessions; SESSIONS_EXHAUSTED when the table is full of sessions that may not
+   * be evicted (attested ones younger than the nonce lifetime, attestations in progress).
+   */
+  create(tee: string, options: { readonly certificate?: boolean; readonly peer?: string } = {}): KbsSession {
     const now = this.o.now().getTime();
+    const peer = peerKey(options.peer);
     if (this.sessions.size >= this.o.maxSessions) this.sweep(now);
-    if (this.sessions.size >= this.o.maxSessions)
-      throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
+    const perPeer = this.o.sessionsPerPeer;
+    if (perPeer !== undefined) {
+      let open = 0;
+      for (const x of this.sessions.values()) if (x.peer === peer && x.state === "challenged") open += 1;
+      if (open >= perPeer)
+        throw new KeyBrokerError(
+          "PEER_SESSIONS_EXHAUSTED",
+          `this peer holds ${open} unanswered KBS challenges (at most ${perPeer}); answer or let them expire`,
+        );
+    }
+    if (this.sessions.size >= this.o.maxSessions) {
+      const victim = chooseEviction(this.sessions.values(), now, this.o.nonceTtlSeconds * 1000);
+      if (victim === undefined)
+        throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
+      forget(victim.prepared);
+      this.sessions.delete(victim.id);
+    }
     const s: KbsSession = {
       id: randomBytes(24).toString("base64url"),
       tee,
       nonce: randomBytes(32).toString("base64"),
       createdAt: now,
+      peer,
       nonceExpiresAt: now + this.o.nonceTtlSeconds * 1000,
       state: "challenged",
       certificate: options.certificate ?? false,

@@ -8,8 +8,14 @@
  * sync).
  * Entries are typed: only identifiers, digests, classes and codes fit, never secrets, report
  * data, nonces, tokens or key bytes.
+ *
+ * Rotation (audit-files.ts): once the live file reaches `rotateBytes`, the flush loop rotates it
+ * between two batches (the batch before is on stable storage, the next one waits in the queue and
+ * goes to the new file), so rotation never drops or reorders a record; a failed rotation fails
+ * the log closed (AUDIT_UNAVAILABLE) like a failed write.
  */
 import { openDurableAppend, type DurableAppendFile } from "../../../core/index.js";
+import { fileSize, rotateAuditFile, type AuditRotation, type RotatedAuditFile } from "./audit-files.js";
 import type { DriftClass } from "../../../measurements/drift/index.js";
 import { KeyBrokerError, type KeyBrokerErrorCode } from "../errors.js";
 
@@ -84,12 +90,17 @@ export class AuditLog {
   private flushing = false;
   private failed: Error | undefined;
   private idle: (() => void)[] = [];
+  private bytes = 0;
 
-  /** `now` is injected so tests can freeze time; `append` replaces the file (tests). */
+  /**
+   * `now` is injected so tests can freeze time; `append` replaces the file (tests; no rotation then);
+   * `rotation` turns rotation on, `onRotate` hears of each rotated file (the audit index).
+   */
   constructor(
     readonly path: string,
     private readonly now: () => Date = () => new Date(),
     private readonly injected?: DurableAppend,
+    private readonly rotation?: AuditRotation & { readonly onRotate?: (f: RotatedAuditFile) => void },
   ) {}
 
   /** Opens the file for appending (O_APPEND | O_DSYNC, created with mode 0600). */
@@ -100,6 +111,7 @@ export class AuditLog {
     }
     const file = await openDurableAppend(this.path);
     this.file = file;
+    this.bytes = fileSize(this.path);
     this.append = (data) => file.append(data);
   }
 
@@ -156,8 +168,17 @@ export class AuditLog {
     this.flushing = true;
     const data = Buffer.from(batch.map((p) => p.line).join(""), "utf8");
     append(data).then(
-      () => {
+      async () => {
         for (const p of batch) p.resolve();
+        this.bytes += data.length;
+        if (this.rotation && this.file && this.bytes >= this.rotation.rotateBytes) {
+          try {
+            await this.rotate(this.rotation);
+          } catch (e) {
+            this.failed = e instanceof Error ? e : new Error(String(e));
+            this.append = () => Promise.reject(this.failed as Error);
+          }
+        }
         this.flush();
       },
       (e: unknown) => {
@@ -168,6 +189,19 @@ export class AuditLog {
         this.flush();
       },
     );
+  }
+
+  /** Closes the live file, renames it to the next sequence number and opens a new one (inside the flush loop). */
+  private async rotate(rotation: AuditRotation & { readonly onRotate?: (f: RotatedAuditFile) => void }): Promise<void> {
+    const old = this.file as DurableAppendFile;
+    this.file = undefined;
+    await old.close();
+    const { rotated } = rotateAuditFile(this.path, rotation.keepFiles);
+    const file = await openDurableAppend(this.path);
+    this.file = file;
+    this.bytes = 0;
+    this.append = (data) => file.append(data);
+    rotation.onRotate?.(rotated);
   }
 }
 
