@@ -3,7 +3,7 @@
  * 0.4.0): the attester hashes the runtime data
  *
  *   { "additional-evidence": <tee-evidence.additional_evidence>, "nonce": <challenge nonce>,
- *     "tee-pubkey": <JWK {alg, crv, kty, x, y}> }
+ *     "tee-pubkey": <JWK {alg, crv, kty, x, y} or {alg, e, kty, n}> }
  *
  * serialised as canonical JSON (RFC 8785 JCS: keys sorted, no whitespace) with SHA-384, and puts
  * the 48-byte digest, zero-padded to 64 bytes, in the SNP report's REPORT_DATA. The broker rebuilds
@@ -12,23 +12,17 @@
  */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../core/index.js";
+import { teePublicJwk, type TeePublicJwk } from "./tee-key.js";
 
 /** Bytes of REPORT_DATA in an SNP report (AMD SEV-SNP ABI, Table 22, offset 0x50). */
 export const REPORT_DATA_BYTES = 64;
 
-/** The TEE public key as it enters the binding: exactly the KBS `TeePubKey::EC` fields. */
-export interface BindingJwk {
-  readonly kty: string;
-  readonly crv: string;
-  readonly alg: string;
-  readonly x: string;
-  readonly y: string;
-}
+/** The TEE public key as it enters the binding: exactly the kbs-types `TeePubKey` members (EC or RSA). */
+export type BindingJwk = TeePublicJwk;
 
 /** The runtime-data object of the binding (TEE key reduced to the TeePubKey fields). */
 export function runtimeData(nonce: string, teePubkey: BindingJwk, additionalEvidence: string): Record<string, unknown> {
-  const { kty, crv, alg, x, y } = teePubkey;
-  return { "tee-pubkey": { kty, crv, alg, x, y }, nonce, "additional-evidence": additionalEvidence };
+  return { "tee-pubkey": teePublicJwk(teePubkey), nonce, "additional-evidence": additionalEvidence };
 }
 
 /**

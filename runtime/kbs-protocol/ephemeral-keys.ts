@@ -1,6 +1,7 @@
 /**
- * Ephemeral P-384 key pairs for the broker's JWE key agreements (ECDH-ES), generated ahead of
- * need on the libuv thread pool: key generation is about a third of a JWE's cost, and made while
+ * Ephemeral EC key pairs for the broker's JWE key agreements (ECDH-ES, on the recipient's curve:
+ * P-384 for our runtimes, P-256 or P-521 for Trustee's clients), generated ahead of need on the
+ * libuv thread pool, one small pool per curve in use: key generation is about a third of a JWE's cost, and made while
  * the broker is idle it is off every response's path. Each pair is handed out once and never
  * reused (RFC 7518 4.6: a new ephemeral key per key agreement); the pool only holds a few, only in
  * memory, and refills one pair at a time, so under sustained load it costs exactly what generating
@@ -19,59 +20,83 @@ export interface EphemeralKeyPair {
   readonly privateKey: KeyObject;
 }
 
-/** A fresh P-384 key pair from the thread pool. */
-export function generateEphemeral(): Promise<EphemeralKeyPair> {
+/** Curves of ephemeral keys (JWK `crv` names). */
+export type EphemeralCurve = "P-256" | "P-384" | "P-521";
+
+const OPENSSL_CURVE: Readonly<Record<EphemeralCurve, string>> = {
+  "P-256": "prime256v1",
+  "P-384": "secp384r1",
+  "P-521": "secp521r1",
+};
+
+/** A fresh key pair on `curve` (default P-384) from the thread pool. */
+export function generateEphemeral(curve: EphemeralCurve = "P-384"): Promise<EphemeralKeyPair> {
   return new Promise((resolve, reject) =>
-    generateKeyPair("ec", { namedCurve: "P-384" }, (e, publicKey, privateKey) =>
+    generateKeyPair("ec", { namedCurve: OPENSSL_CURVE[curve] }, (e, publicKey, privateKey) =>
       e ? reject(e) : resolve({ publicKey, privateKey }),
     ),
   );
 }
 
-/** A small pool of pre-generated ephemeral P-384 key pairs. */
+class Pool {
+  readonly ready: EphemeralKeyPair[] = [];
+  refilling = false;
+  constructor(readonly curve: EphemeralCurve) {}
+}
+
+/** Small pools of pre-generated ephemeral key pairs, one per curve (created on first use; P-384 at once). */
 export class EphemeralKeys {
-  private readonly ready: EphemeralKeyPair[] = [];
-  private refilling = false;
+  private readonly pools = new Map<EphemeralCurve, Pool>();
   private closed = false;
   private readonly target: number;
 
-  /** `target`: pairs kept ready (default 8; 0 turns the pool off, every take generates). */
+  /** `target`: pairs kept ready per curve (default 8; 0 turns the pools off, every take generates). */
   constructor(options: { readonly target?: number } = {}) {
     this.target = options.target ?? 8;
-    this.refill();
+    this.refill(this.pool("P-384"));
   }
 
-  /** Pairs ready now. */
+  /** P-384 pairs ready now. */
   get size(): number {
-    return this.ready.length;
+    return this.pool("P-384").ready.length;
   }
 
-  /** A pair nobody else gets: a ready one, or a new one when the pool is empty. */
-  take(): Promise<EphemeralKeyPair> {
-    const pair = this.ready.shift();
-    this.refill();
-    return pair ? Promise.resolve(pair) : generateEphemeral();
+  /** A pair on `curve` nobody else gets: a ready one, or a new one when the pool is empty. */
+  take(curve: EphemeralCurve = "P-384"): Promise<EphemeralKeyPair> {
+    const pool = this.pool(curve);
+    const pair = pool.ready.shift();
+    this.refill(pool);
+    return pair ? Promise.resolve(pair) : generateEphemeral(curve);
   }
 
   /** Stops refilling and drops the ready pairs. */
   close(): void {
     this.closed = true;
-    this.ready.length = 0;
+    for (const p of this.pools.values()) p.ready.length = 0;
   }
 
-  private refill(): void {
-    if (this.refilling || this.closed || this.ready.length >= this.target) return;
-    this.refilling = true;
-    generateEphemeral().then(
+  private pool(curve: EphemeralCurve): Pool {
+    let p = this.pools.get(curve);
+    if (!p) {
+      p = new Pool(curve);
+      this.pools.set(curve, p);
+    }
+    return p;
+  }
+
+  private refill(pool: Pool): void {
+    if (pool.refilling || this.closed || pool.ready.length >= this.target) return;
+    pool.refilling = true;
+    generateEphemeral(pool.curve).then(
       (pair) => {
-        this.refilling = false;
+        pool.refilling = false;
         if (this.closed) return;
-        this.ready.push(pair);
-        this.refill();
+        pool.ready.push(pair);
+        this.refill(pool);
       },
       () => {
         // A failed generation leaves the pool short; take() generates on demand and reports errors.
-        this.refilling = false;
+        pool.refilling = false;
       },
     );
   }

@@ -11,6 +11,16 @@ export const KBS_PROTOCOL_VERSION = "0.4.0";
 /** KBS `tee` values the broker accepts. */
 export const SUPPORTED_TEES: readonly string[] = ["snp"];
 
+/**
+ * KBS `tee` values the broker refuses with a specific reason (kbs-types `Tee` names): Azure's
+ * vTPM-wrapped SNP evidence is a vTPM quote whose report binds the vTPM key, which this broker cannot
+ * appraise.
+ */
+export const REFUSED_TEES: Readonly<Record<string, string>> = {
+  "az-snp-vtpm":
+    "az-snp-vtpm (Azure CVM: SNP report binding a vTPM, evidence is a TPM quote) is not supported; use tee snp with the SNP report itself",
+};
+
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "kbs-session-id";
 
@@ -34,12 +44,16 @@ export interface KbsChallenge {
   readonly "extra-params": Record<string, unknown>;
 }
 
-// Loose: members beyond the TeePubKey fields (a private "d") must reach the key check to be refused.
-const jwkSchema = z.looseObject({ kty: z.string(), crv: z.string(), alg: z.string(), x: z.string(), y: z.string() });
+// Loose and untyped beyond `kty`: the key check (tee-key.ts) reads the members of EC and RSA keys,
+// and members beyond the TeePubKey fields (a private "d") must reach it to be refused.
+const jwkSchema = z.looseObject({ kty: z.string() });
+
+/** `InitData` (kbs-types): Trustee's clients send `null` without initdata, else `{"format":"toml","body":...}`. */
+export const initDataSchema = z.object({ format: z.string(), body: z.string() });
 
 /** `Attestation` (step 3, body of POST /kbs/v0/attest). */
 export const attestationSchema = z.object({
-  "init-data": z.object({ format: z.string(), body: z.string() }).optional(),
+  "init-data": initDataSchema.nullable().optional(),
   "runtime-data": z.object({ nonce: z.string(), "tee-pubkey": jwkSchema }),
   "tee-evidence": z.object({ primary_evidence: z.unknown(), additional_evidence: z.string().default("") }),
 });

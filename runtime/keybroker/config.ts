@@ -139,8 +139,13 @@ export const keyBrokerConfigSchema = z.strictObject({
       collateralDir: z.string().min(1).optional(),
       /** Fetch missing collateral from AMD KDS (cached). */
       kds: z.boolean().default(true),
+      /**
+       * Device tee names (kbs-types `Tee`, e.g. `nvidia`) whose additional evidence is accepted: bound
+       * through REPORT_DATA and recorded, not appraised. Empty: additional evidence must be "".
+       */
+      additionalDevices: z.array(z.string().regex(/^[a-z0-9-]{1,32}$/)).default([]),
     })
-    .default({ policy: {}, kds: true }),
+    .default({ policy: {}, kds: true, additionalDevices: [] }),
   runtimeCertificate: z
     .strictObject({
       dnsNames: z.array(z.string().min(1)).default(["localhost"]),

@@ -119,15 +119,16 @@ export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, stri
   MEDIA_TYPE_UNSUPPORTED: "a Content-Type other than `application/json` (admin data keys: `application/octet-stream`)",
   ROUTE_NOT_FOUND: "no such endpoint or method",
   PROTOCOL_VERSION_UNSUPPORTED: "`Request.version` is not `0.4.0`",
-  TEE_UNSUPPORTED: "`Request.tee` is not `snp`",
+  TEE_UNSUPPORTED: "`Request.tee` is not `snp` (`az-snp-vtpm` is refused with its reason)",
   SESSION_MISSING: "`/attest` without the `kbs-session-id` cookie",
   SESSION_UNKNOWN: "unknown or forgotten session (e.g. after a broker restart): run `/auth` again",
   NONCE_EXPIRED: "the challenge is older than `ttl.nonceSeconds`",
   NONCE_REUSED: "the challenge was already answered (nonces are single-use, even after a failure)",
   NONCE_MISMATCH: "`runtime-data.nonce` is not the session's challenge",
   TEE_KEY_INVALID:
-    "`runtime-data.tee-pubkey` is not a P-384 public JWK with `alg` `ECDH-ES+A256KW` (or carries `d`); `problems` names each field",
-  EVIDENCE_REJECTED: "the verifier found the evidence not authentic or not bound (drift class `invalid-evidence`)",
+    "`runtime-data.tee-pubkey` is not an EC P-256/P-384/P-521 (`ECDH-ES+A256KW`) or RSA 2048-8192 bit (`RSA-OAEP-256`) public JWK, or carries a private member; `problems` names each field",
+  EVIDENCE_REJECTED:
+    "the verifier found the evidence not authentic or not bound to the nonce, key or init-data (drift class `invalid-evidence`)",
   ATTESTATION_DENIED:
     "authentic evidence, but a policy failure or a drift class other than `ok`/`platform-updated`; `driftClass` says which",
   TOKEN_MISSING: "resource request without a bearer token or an attested session cookie",

@@ -27,7 +27,13 @@ function gateway(): FastifyInstance {
     runtimes: {
       forward: async () => {
         forwarded += 1;
-        return { status: 200, body: Buffer.from("{}"), contentType: "application/json" };
+        return {
+          status: 200,
+          body: Buffer.from("{}"),
+          contentType: "application/json",
+          retryAfter: undefined,
+          headerLength: undefined,
+        };
       },
     },
     logger: pino({ level: "silent" }),

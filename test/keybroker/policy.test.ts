@@ -163,7 +163,7 @@ describe("tokens", () => {
   const t0 = new Date("2026-11-01T10:10:00.000Z");
   const claims = {
     iss: "https://kb",
-    "tee-pubkey": jwk,
+    "tee-pubkey": { ...jwk, alg: "ECDH-ES+A256KW" },
     tee: "snp",
     epoch: 1,
     "drift-class": "ok" as const,

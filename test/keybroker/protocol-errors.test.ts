@@ -65,7 +65,7 @@ describe("KBS protocol errors", () => {
   };
   const teeKey = () => {
     const j = generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({ format: "jwk" });
-    return { kty: "EC", crv: "P-384", alg: "ECDH-ES+A256KW", x: j.x as string, y: j.y as string };
+    return { kty: "EC" as const, crv: "P-384" as const, alg: "ECDH-ES+A256KW", x: j.x as string, y: j.y as string };
   };
   const attestation = (nonce: string, key = teeKey(), claims = fakeClaims(M)) => ({
     "runtime-data": { nonce, "tee-pubkey": key },
@@ -188,16 +188,27 @@ describe("KBS protocol errors", () => {
     expectProblem(await attest(a.cookie, attestation(a.nonce, key)), 400, code);
   });
 
-  it("/attest with additional evidence or init-data is refused with field paths", async () => {
+  it("/attest with evidence of an unlisted device or unreadable init-data is refused with field paths", async () => {
     const a = await auth();
     const body = attestation(a.nonce) as any;
     body["tee-evidence"].additional_evidence = '{"tdx":{}}';
-    body["init-data"] = { format: "toml", body: "" };
+    body["init-data"] = { format: "json", body: "" };
     const r = await attest(a.cookie, body);
     expectProblem(r, 400, "BODY_INVALID");
-    expect(r.json().problems.map((p: { path: string }) => p.path)).toEqual([
-      "tee-evidence.additional_evidence",
-      "init-data",
+    expect(r.json().problems).toEqual([
+      {
+        path: "tee-evidence.additional_evidence.tdx",
+        message: "additional (device) evidence is accepted only for devices attestation.additionalDevices names (none)",
+      },
+      { path: "init-data.format", message: 'must be "toml" (Trustee\'s only initdata format)' },
+    ]);
+    const b = await auth();
+    const toml = attestation(b.nonce) as any;
+    toml["init-data"] = { format: "toml", body: 'version = "0.1.0"\nalgorithm = "md5"\n' };
+    const t = await attest(b.cookie, toml);
+    expect(t.json().problems).toEqual([
+      { path: "init-data.body.algorithm", message: "must be sha256, sha384 or sha512" },
+      { path: "init-data.body.data", message: "must be a table of strings" },
     ]);
   });
 

@@ -173,7 +173,7 @@ describe("red team: the KBS and admin listeners", () => {
     const pub = pair.publicKey.export({ format: "jwk" });
     const priv = pair.privateKey.export({ format: "jwk" });
     return {
-      pub: { kty: "EC", crv: "P-384", alg: "ECDH-ES+A256KW", x: pub.x as string, y: pub.y as string },
+      pub: { kty: "EC" as const, crv: "P-384" as const, alg: "ECDH-ES+A256KW", x: pub.x as string, y: pub.y as string },
       d: priv.d as string,
     };
   };

@@ -6,32 +6,25 @@
 import { createHash } from "node:crypto";
 import type { PlatformInventory } from "../../../measurements/drift/index.js";
 import type { KeyBroker } from "../broker.js";
-import {
-  canonicalJson,
-  checkedKeyFromJwk,
-  checkedPointFromJwk,
-  jwkThumbprint,
-  type EcPublicJwk,
-} from "../../../core/index.js";
+import { canonicalJson } from "../../../core/index.js";
 import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
 import { serialNumber } from "../keys/ca-certificate.js";
-import { teeKeyCheck } from "../keys/tee-key.js";
 import {
   expectedReportData,
-  JWE_ALG,
   prepareJwe,
   type PreparedJwe,
   attestationSchema,
   RUNTIME_CERTIFICATE_RESOURCE,
   type RuntimeCertificate,
-  evidenceShapeProblems,
+  teeKeyThumbprint,
 } from "../../kbs-protocol/index.js";
 import { decideAttestation, decideResource } from "../release/release-rule.js";
 import { observeNode, startEpoch } from "../session/epochs.js";
-import { issueRuntimeCertificate } from "../session/certificates.js";
+import { certificateKeyProblem, issueRuntimeCertificate } from "../session/certificates.js";
 import { parseBody } from "../http/parse-body.js";
 import { issueTokenAsync, newTokenId, type TokenClaims } from "../session/tokens.js";
 import type { AuditEntry } from "../state/audit.js";
+import { checkAttestationInput } from "./attestation-input.js";
 import { sessionWho, type RequestMeta } from "./auth.js";
 
 /** The broker's node records as a platform inventory (for `platform-updated`). */
@@ -63,46 +56,26 @@ export async function kbsAttest(
   }
   try {
     const att = parseBody(attestationSchema, body, "KBS Attestation");
-    const problems: { path: string; message: string }[] = evidenceShapeProblems(
-      att["tee-evidence"].primary_evidence,
-      "tee-evidence.primary_evidence",
-    );
-    if (att["tee-evidence"].primary_evidence === undefined)
-      problems.push({ path: "tee-evidence.primary_evidence", message: "required" });
-    if (att["tee-evidence"].additional_evidence !== "")
-      problems.push({
-        path: "tee-evidence.additional_evidence",
-        message: "additional (device) evidence is not supported; send an empty string",
-      });
-    if (att["init-data"] !== undefined) problems.push({ path: "init-data", message: "init-data is not supported" });
-    if (problems.length > 0)
-      throw new KeyBrokerError(
-        "BODY_INVALID",
-        `invalid KBS Attestation: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-        { problems },
-      );
+    const input = checkAttestationInput(att, broker.config.attestation.additionalDevices);
     const rd = att["runtime-data"];
-    const jwk = rd["tee-pubkey"];
-    teeKeyCheck(() =>
-      checkedPointFromJwk({ ...jwk, kty: jwk.kty as "EC", crv: jwk.crv as "P-384" }, "runtime-data.tee-pubkey"),
-    );
-    if (jwk.alg !== JWE_ALG)
-      throw new KeyBrokerError("TEE_KEY_INVALID", `runtime-data.tee-pubkey.alg must be ${JWE_ALG}`, {
-        problems: [{ path: "runtime-data.tee-pubkey.alg", message: `must be ${JWE_ALG}` }],
-      });
-    const teeKey: EcPublicJwk = { kty: "EC", crv: "P-384", x: jwk.x, y: jwk.y, alg: jwk.alg };
-    audit = { teeKey: jwkThumbprint(teeKey), tee: session.tee };
+    const teeKey = input.teeKey.jwk;
+    audit = {
+      teeKey: teeKeyThumbprint(teeKey),
+      tee: session.tee,
+      ...(input.devices.length > 0 ? { detail: `additional evidence: ${input.devices.join(", ")}` } : {}),
+    };
     if (rd.nonce !== session.nonce)
       throw new KeyBrokerError("NONCE_MISMATCH", "runtime-data.nonce is not this session's challenge nonce");
     const evidence = att["tee-evidence"].primary_evidence;
     audit = { ...audit, evidenceHash: createHash("sha256").update(canonicalJson(evidence)).digest("hex") };
-    const expected = expectedReportData(rd.nonce, jwk, att["tee-evidence"].additional_evidence);
+    const expected = expectedReportData(rd.nonce, teeKey, att["tee-evidence"].additional_evidence);
     const now = broker.now();
     const manifests = broker.manifests();
     const verdict = await broker.verifier.verify({
       tee: session.tee,
       evidence,
       expectedReportData: expected,
+      ...(input.initData ? { expectedHostData: input.initData.hostData } : {}),
       manifests,
       inventory: inventoryOf(broker),
       now,
@@ -142,10 +115,11 @@ export async function kbsAttest(
     };
     // The certificate the Request asked for, under the same resource rule as GET runtime/certificate/tls.
     const certDenied = session.certificate
-      ? decideResource(broker.policy.resourceRules, RUNTIME_CERTIFICATE_RESOURCE, {
+      ? (certificateKeyProblem(teeKey) ??
+        decideResource(broker.policy.resourceRules, RUNTIME_CERTIFICATE_RESOURCE, {
           release: decision.release,
           launchShape: decision.launchShape,
-        })
+        }))
       : undefined;
     const serial = session.certificate && certDenied === undefined ? serialNumber() : undefined;
     const granted = {
@@ -211,7 +185,7 @@ export async function kbsAttest(
     // The key agreement of the session's first resource response (a pre-generated ephemeral key,
     // the ECDH), computed once this response is written, while it travels and the guest prepares
     // its next request: that request then only needs the unwrap and the seal.
-    prepared = prepareJwe(() => teeKeyCheck(() => checkedKeyFromJwk(teeKey, "runtime-data.tee-pubkey")).key, {
+    prepared = prepareJwe(input.teeKey, {
       keys: broker.ephemeralKeys,
       after: signed,
     });

@@ -9,6 +9,7 @@ import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
 import {
   CERTIFICATE_PARAM,
   KBS_PROTOCOL_VERSION,
+  REFUSED_TEES,
   requestSchema,
   SUPPORTED_TEES,
   type KbsChallenge,
@@ -39,6 +40,8 @@ export async function kbsAuth(
         `KBS protocol version ${JSON.stringify(req.version).slice(0, 40)} is not supported (this broker speaks ${KBS_PROTOCOL_VERSION})`,
       );
     }
+    const refused = Object.hasOwn(REFUSED_TEES, req.tee) ? REFUSED_TEES[req.tee] : undefined;
+    if (refused !== undefined) throw new KeyBrokerError("TEE_UNSUPPORTED", refused);
     if (!SUPPORTED_TEES.includes(req.tee))
       throw new KeyBrokerError(
         "TEE_UNSUPPORTED",

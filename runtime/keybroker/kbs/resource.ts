@@ -4,12 +4,12 @@
  * to the TEE key. Every resource decision is written to the audit log before it takes effect.
  */
 import type { KeyBroker } from "../broker.js";
-import { checkedKeyFromJwk } from "../../../core/index.js";
 import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
 import { hasDataKey, RESOURCE_ID, unwrapDataKey } from "../keys/data-keys.js";
 import { serialNumber } from "../keys/ca-certificate.js";
 import { teeKeyCheck } from "../keys/tee-key.js";
 import {
+  parseTeeKey,
   prepareJwe,
   sealJwe,
   type FlattenedJwe,
@@ -78,7 +78,7 @@ export async function kbsResource(
     });
     if (why !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", why);
     const teeJwk = claims["tee-pubkey"];
-    const recipient = teeKeyCheck(() => checkedKeyFromJwk(teeJwk, "token tee-pubkey")).key;
+    const recipient = teeKeyCheck(() => parseTeeKey(teeJwk, "token tee-pubkey"));
     const serial = serialNumber();
     const detail =
       resource === RUNTIME_CERTIFICATE_RESOURCE

@@ -43,7 +43,7 @@ export type AttestationDecision =
     };
 
 /** Verifier codes meaning the evidence is not bound to this session (mismatch or replay). */
-const BINDING_FAILURES = new Set(["REPORT_DATA_MISMATCH", "REPORT_DATA_REPLAYED"]);
+const BINDING_FAILURES = new Set(["REPORT_DATA_MISMATCH", "REPORT_DATA_REPLAYED", "INIT_DATA_MISMATCH"]);
 
 /**
  * Decides whether an appraised piece of evidence earns a token: accepted by the verifier (no

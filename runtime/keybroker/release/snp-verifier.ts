@@ -4,13 +4,16 @@
  * against the SNP policy, the golden manifests and the expected REPORT_DATA (with a replay guard),
  * and classifies the drift. Nothing here reads report bytes.
  *
- * Wire format of `tee-evidence.primary_evidence` for tee `snp` (a deviation from Trustee, whose
- * attester serialises the report structure field by field; ours carries the exact bytes):
+ * Wire formats of `tee-evidence.primary_evidence` for tee `snp`:
  *
- *   { "report": "<base64 of the 1184-byte ATTESTATION_REPORT>",
- *     "cert_chain": "<base64 of the extended-report certificate table (configfs-tsm auxblob)>" }
+ * - ours, the exact bytes: `{ "report": "<base64 of the 1184-byte ATTESTATION_REPORT>",
+ *   "cert_chain": "<base64 of the extended-report certificate table (configfs-tsm auxblob)>" }`;
+ * - Trustee's SNP attester's, the report field by field (`{ "attestation_report": {...},
+ *   "cert_chain": [...] | null }`), re-serialised to the exact bytes by kbs-protocol
+ *   (`snpReportFromTrusteeJson`) before the verifier sees them.
  *
- * `cert_chain` is optional when the verifier can obtain the VCEK itself (collateral getter).
+ * `cert_chain` is optional when the verifier can obtain the VCEK itself (collateral getter). When
+ * the Attestation carried init-data, the verified report's HOST_DATA must equal its digest.
  */
 import {
   collateralFromCertTable,
@@ -22,6 +25,7 @@ import {
   type CollateralGetter,
   type TrustAnchor,
 } from "../../attestation/index.js";
+import { isTrusteeSnpEvidence, snpReportFromTrusteeJson } from "../../kbs-protocol/index.js";
 import { KeyBrokerError } from "../errors.js";
 import type { EvidenceVerdict, EvidenceVerifier, VerifierProblem } from "./verifier-port.js";
 
@@ -73,11 +77,20 @@ export function snpEvidenceVerifier(o: SnpVerifierOptions): EvidenceVerifier {
         unknown
       >;
       const problems: VerifierProblem[] = [];
-      const report = decode(ev.report, "tee-evidence.primary_evidence.report", problems);
-      const table =
-        ev.cert_chain === undefined
-          ? undefined
-          : decode(ev.cert_chain, "tee-evidence.primary_evidence.cert_chain", problems);
+      let report: Buffer | undefined;
+      let table: Buffer | undefined;
+      if (isTrusteeSnpEvidence(ev)) {
+        const r = snpReportFromTrusteeJson(ev, "tee-evidence.primary_evidence");
+        if (!r.ok) return malformed(r.problems.map((x) => ({ code: "EVIDENCE_MALFORMED", ...x })));
+        report = r.report;
+        table = r.certTable;
+      } else {
+        report = decode(ev.report, "tee-evidence.primary_evidence.report", problems);
+        table =
+          ev.cert_chain === undefined
+            ? undefined
+            : decode(ev.cert_chain, "tee-evidence.primary_evidence.cert_chain", problems);
+      }
       if (!report || problems.length > 0) return malformed(problems);
       let collateral;
       try {
@@ -106,11 +119,28 @@ export function snpEvidenceVerifier(o: SnpVerifierOptions): EvidenceVerifier {
       });
       if (v.failures[0]?.code === "COLLATERAL_UNAVAILABLE")
         throw new KeyBrokerError("VERIFIER_UNAVAILABLE", `appraising evidence: ${v.failures[0].message}`);
+      const failures: VerifierProblem[] = v.failures.map((f) => ({ code: f.code, path: f.path, message: f.message }));
+      const host = v.evidence?.report.hostData;
+      if (req.expectedHostData && host && !host.equals(req.expectedHostData)) {
+        // Trustee's initdata rule: authentic evidence from a guest launched with other initdata.
+        failures.push({
+          code: "INIT_DATA_MISMATCH",
+          path: "report.hostData",
+          message: "HOST_DATA is not the digest of the Attestation's init-data",
+        });
+        return {
+          accepted: false,
+          driftClass: "invalid-evidence",
+          reason: "authentic, but HOST_DATA does not bind the init-data",
+          failures,
+          ...(v.claims ? { claims: v.claims } : {}),
+        };
+      }
       return {
         accepted: v.accepted,
         driftClass: v.driftClass,
         reason: v.driftReason,
-        failures: v.failures.map((f) => ({ code: f.code, path: f.path, message: f.message })),
+        failures,
         ...(v.claims ? { claims: v.claims } : {}),
       };
     },

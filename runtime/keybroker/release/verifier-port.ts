@@ -15,6 +15,11 @@ export interface VerifyEvidenceRequest {
   readonly evidence: unknown;
   /** The 64-byte REPORT_DATA the evidence must carry (nonce and TEE key binding). */
   readonly expectedReportData: Buffer;
+  /**
+   * The 32-byte HOST_DATA the evidence must carry when the Attestation sent init-data (Trustee's
+   * rule: the initdata digest, truncated or padded); absent: not checked here (the policy may).
+   */
+  readonly expectedHostData?: Buffer;
   /** Every verified golden manifest with the broker's effective status. */
   readonly manifests: readonly GoldenManifest[];
   /** Nodes the broker has seen, for `platform-updated`. */

@@ -16,7 +16,18 @@ import {
 import { serialNumber } from "../keys/ca-certificate.js";
 import { teeKeyCheck } from "../keys/tee-key.js";
 import type { TokenClaims } from "./tokens.js";
-import type { RuntimeCertificate } from "../../kbs-protocol/index.js";
+import type { RuntimeCertificate, TeePublicJwk } from "../../kbs-protocol/index.js";
+import { KeyBrokerError } from "../errors.js";
+
+/**
+ * Why a TEE key cannot be certified, or undefined: runtime certificates are P-384 (the broker CA's
+ * profile, and our runtimes' keys); Trustee's P-256, P-521 and RSA keys get resources, not certificates.
+ */
+export function certificateKeyProblem(jwk: TeePublicJwk): string | undefined {
+  return jwk.kty === "EC" && jwk.crv === "P-384"
+    ? undefined
+    : `the runtime certificate needs an EC P-384 TEE key (this one is ${jwk.kty === "EC" ? jwk.crv : "RSA"})`;
+}
 
 /** URI SAN identifying an attested runtime. */
 export function runtimeIdentityUri(claims: Pick<TokenClaims, "release" | "launch-shape" | "epoch">): string {
@@ -30,6 +41,9 @@ export async function issueRuntimeCertificate(
   claims: Pick<TokenClaims, "tee-pubkey" | "release" | "launch-shape" | "epoch">,
   serial: Buffer = serialNumber(),
 ): Promise<RuntimeCertificate> {
+  const keyProblem = certificateKeyProblem(claims["tee-pubkey"]);
+  if (keyProblem !== undefined) throw new KeyBrokerError("RESOURCE_FORBIDDEN", keyProblem);
+  const tee = claims["tee-pubkey"] as EcPublicJwk;
   const ca = broker.keyring.active("ca");
   const now = broker.now();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
@@ -41,7 +55,9 @@ export async function issueRuntimeCertificate(
       subject: { commonName: `inference runtime ${claims.release}`, organization: "confidential-inference" },
       notBefore,
       notAfter,
-      subjectPoint: teeKeyCheck(() => checkedPointFromJwk(claims["tee-pubkey"], "token tee-pubkey")),
+      subjectPoint: teeKeyCheck(() =>
+        checkedPointFromJwk({ kty: "EC", crv: "P-384", x: tee.x, y: tee.y }, "token tee-pubkey"),
+      ),
       issuerPoint: teeKeyCheck(() => checkedPointFromJwk(ca.publicJwk as EcPublicJwk, "keys.ca.publicJwk")),
       profile: "tls",
       altNames: {

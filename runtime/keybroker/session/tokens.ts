@@ -7,6 +7,7 @@
 import { createPublicKey, randomBytes, verify } from "node:crypto";
 import type { DriftClass, TcbComponents } from "../../../measurements/drift/index.js";
 import type { EcPublicJwk } from "../../../core/index.js";
+import type { TeePublicJwk } from "../../kbs-protocol/index.js";
 import { KeyBrokerError } from "../errors.js";
 import { epochStanding } from "./epochs.js";
 import type { EpochRecord } from "../state/state.js";
@@ -17,8 +18,8 @@ export interface TokenClaims {
   readonly iat: number;
   readonly exp: number;
   readonly jti: string;
-  /** The attested ephemeral key (KBS `tee-pubkey`); resources are encrypted to it. */
-  readonly "tee-pubkey": EcPublicJwk;
+  /** The attested ephemeral key (KBS `tee-pubkey`, EC or RSA); resources are encrypted to it. */
+  readonly "tee-pubkey": TeePublicJwk;
   readonly tee: string;
   readonly epoch: number;
   readonly "drift-class": DriftClass;
