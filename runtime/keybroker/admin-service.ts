@@ -6,10 +6,10 @@
 import type { KeyBroker } from "./broker.js";
 import { KeyBrokerError, isKeyBrokerError } from "./errors.js";
 import { importDataKey, rewrapAll } from "./keys/data-keys.js";
-import { activeIds, addManifest, setManifestStatus, verifyManifestJws } from "./release/manifests.js";
+import { activeIds, addManifest, manifestId, setManifestStatus, verifyManifestJws } from "./release/manifests.js";
 import { activeSetChanged, startEpoch } from "./session/epochs.js";
 import type { AuditEntry } from "./state/audit.js";
-import { KEY_ROLES, type EpochRecord, type KeyRole, type ManifestRecord } from "./state/state.js";
+import { KEY_ROLES, type BrokerState, type EpochRecord, type KeyRole, type ManifestRecord } from "./state/state.js";
 
 /** Rotation targets: a new session epoch, or a new version of an HSM key role. */
 export const ROTATION_TARGETS = ["epoch", ...KEY_ROLES] as const;
@@ -44,11 +44,11 @@ export function adminImportDataKey(
   return audited(
     broker,
     { event: "admin.data-key.import", decision: "info", who, resource: resource.slice(0, 200) },
-    () => {
-      const version = importDataKey(broker.state, broker.keyring, resource, key, broker.now());
-      broker.save();
-      return { resource, version, kek: broker.keyring.active("kek").version };
-    },
+    () =>
+      broker.update((draft) => {
+        const version = importDataKey(draft, broker.keyring, resource, key, broker.now());
+        return { resource, version, kek: draft.keys.kek?.active ?? 0 };
+      }),
     (r) => ({ key: `data-key:v${r.version}`, detail: `wrapped under kek v${r.kek}` }),
   );
 }
@@ -61,18 +61,24 @@ function manifestView(broker: KeyBroker, m: ManifestRecord): ManifestView {
   return { ...rest, verified: broker.verifiedManifests.has(m.id) };
 }
 
-/** After a manifest change: a new epoch when the active set changed. */
-async function afterManifestChange(broker: KeyBroker, before: string[], who: string): Promise<EpochRecord | undefined> {
-  broker.refreshManifests();
-  const after = activeIds(broker.state, broker.verifiedManifests);
-  if (!activeSetChanged(before, after)) {
-    broker.save();
-    return undefined;
-  }
-  const e = startEpoch(broker.state, "manifest-changed", broker.now(), `${after.length} active manifest(s)`);
-  broker.save();
-  await broker.record({ event: "rotation", decision: "info", who, epoch: e.epoch, detail: "manifest-changed" });
-  return e;
+/**
+ * Inside a document change: starts a new epoch when `change` altered the set of active manifests.
+ * Returns the new epoch, if one started.
+ */
+function withEpochOnActiveChange<T>(
+  broker: KeyBroker,
+  draft: BrokerState,
+  change: () => T,
+): { result: T; epoch?: EpochRecord } {
+  const before = activeIds(draft, broker.verifiedManifests);
+  const result = change();
+  const after = activeIds(draft, broker.verifiedManifests);
+  if (!activeSetChanged(before, after)) return { result };
+  return { result, epoch: startEpoch(draft, "manifest-changed", broker.now(), `${after.length} active manifest(s)`) };
+}
+
+async function auditEpoch(broker: KeyBroker, who: string, e: EpochRecord | undefined): Promise<void> {
+  if (e) await broker.record({ event: "rotation", decision: "info", who, epoch: e.epoch, detail: "manifest-changed" });
 }
 
 /** Verifies a signed manifest with the pinned release key and stores it (status as signed). */
@@ -90,11 +96,12 @@ export function adminImportManifest(
           problems: [{ path: "jws", message: "required" }],
         });
       const manifest = await verifyManifestJws(jws, broker.manifestKey);
-      const before = activeIds(broker.state, broker.verifiedManifests);
-      const { record, added } = addManifest(broker.state, jws, manifest, broker.now());
-      broker.verifiedManifests.set(record.id, manifest);
-      const e = added ? await afterManifestChange(broker, before, who) : undefined;
-      return { manifest: manifestView(broker, record), added, ...(e ? { epoch: e.epoch } : {}) };
+      broker.verifiedManifests.set(manifestId(jws), manifest);
+      const { result, epoch: e } = await broker.update((draft) =>
+        withEpochOnActiveChange(broker, draft, () => addManifest(draft, jws, manifest, broker.now())),
+      );
+      await auditEpoch(broker, who, e);
+      return { manifest: manifestView(broker, result.record), added: result.added, ...(e ? { epoch: e.epoch } : {}) };
     },
     (r) => ({
       release: r.manifest.release,
@@ -114,9 +121,12 @@ export function adminSetManifestStatus(
     broker,
     { event: to === "active" ? "admin.manifest.activate" : "admin.manifest.retire", decision: "info", who },
     async () => {
-      const before = activeIds(broker.state, broker.verifiedManifests);
-      const rec = setManifestStatus(broker.state, broker.verifiedManifests, id, to, broker.now());
-      const e = await afterManifestChange(broker, before, who);
+      const { result: rec, epoch: e } = await broker.update((draft) =>
+        withEpochOnActiveChange(broker, draft, () =>
+          setManifestStatus(draft, broker.verifiedManifests, id, to, broker.now()),
+        ),
+      );
+      await auditEpoch(broker, who, e);
       return { manifest: manifestView(broker, rec), ...(e ? { epoch: e.epoch } : {}) };
     },
     (r) => ({ release: r.manifest.release, detail: `manifest ${r.manifest.id.slice(0, 16)} now ${r.manifest.status}` }),
@@ -148,19 +158,15 @@ export function adminRotate(
       }
       const t = target as RotationTarget;
       if (t === "epoch") {
-        const e = startEpoch(broker.state, "on-demand", broker.now());
-        broker.save();
+        const e = await broker.update((draft) => startEpoch(draft, "on-demand", broker.now()));
         return { target: t, epoch: e.epoch };
       }
       const role: KeyRole = t;
-      const rec = broker.keyring.rotate(
-        role,
-        role === "kek" ? (r) => rewrapAll(broker.state, broker.keyring, r) : undefined,
-      );
-      if (role === "session") {
-        startEpoch(broker.state, "on-demand", broker.now(), "session-key secret rotated");
-        broker.save();
-      }
+      const rec = await broker.keyring.rotate(role, (r, draft) => {
+        if (role === "kek") rewrapAll(draft, broker.keyring, r);
+        // A new session-derivation secret is a new epoch, in the same commit.
+        if (role === "session") startEpoch(draft, "on-demand", broker.now(), "session-key secret rotated");
+      });
       return { target: t, version: rec.version, epoch: broker.epoch() };
     },
     (r) => ({ key: r.version === undefined ? undefined : `${r.target}:v${r.version}`, epoch: r.epoch }),

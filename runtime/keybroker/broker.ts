@@ -9,6 +9,7 @@
  */
 import { generateKeyPairSync, type KeyObject, createPublicKey, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import type { GoldenManifest } from "../../measurements/manifest/index.js";
@@ -31,13 +32,17 @@ import { serialNumber } from "./keys/ca-certificate.js";
 import { Keyring } from "./keys/keyring.js";
 import { expectedKeys, type CrashPoint } from "./keys/keyring-config.js";
 import { teeKeyCheck } from "./keys/tee-key.js";
-import { effectiveManifests, loadManifests, type VerifiedManifests } from "./release/manifests.js";
+import { effectiveManifests, verifyManifestJws, type VerifiedManifests } from "./release/manifests.js";
 import type { ReleaseRule } from "./release/release-rule.js";
 import type { EvidenceVerifier } from "./release/verifier-port.js";
+import type { PlatformInventory } from "../../measurements/drift/index.js";
 import { currentEpoch, startEpoch } from "./session/epochs.js";
-import { SessionStore } from "./session/sessions.js";
+import { PreparedAgreements } from "./session/prepared.js";
+import { MemorySessionBackend, type SessionBackend } from "./session/session-backend.js";
 import { AuditLog, type AuditEntry, type DurableAppend } from "./state/audit.js";
-import { loadState, saveState, type BrokerState, type KeyVersionRecord } from "./state/state.js";
+import type { BrokerState, KeyVersionRecord, NodeRecord } from "./state/state.js";
+import { FileStateStore, type StateSnapshot, type StateStore } from "./store/state-store.js";
+import { openPgStore } from "./store/pg-state-store.js";
 
 /** Start options. */
 export interface KeyBrokerOptions {
@@ -51,11 +56,15 @@ export interface KeyBrokerOptions {
   /** Logger (default: pino with redaction, service "keybroker"). */
   readonly logger?: Logger;
   /** Test hook: called at each rotation crash point (a child process kills itself there). */
-  readonly crashPoint?: (point: CrashPoint) => void;
+  readonly crashPoint?: (point: CrashPoint) => void | Promise<void>;
   /** HSM reconnect backoff in ms (default 100 .. 2000). */
   readonly hsmRetryMs?: { readonly min: number; readonly max: number };
   /** Test hook: replaces the audit file's durable append (to observe ordering and group commit). */
   readonly auditAppend?: DurableAppend;
+  /** The state store (tests, and the fleet's PostgreSQL store with its shared sessions); default from `config.store`. */
+  readonly store?: StateStore;
+  /** Sessions to use with `store` (default: in this process). */
+  readonly sessions?: SessionBackend;
   /**
    * Imports a signed manifest as the operator service does (admin-service.ts `adminImportManifest`;
    * injected by service.ts so the broker core does not depend on its operator layer). Required when
@@ -74,58 +83,104 @@ export interface ListenerTls {
 
 /** The running broker. */
 export class KeyBroker {
-  readonly sessions: SessionStore;
+  readonly sessions: SessionBackend;
   readonly policy: ReleaseRule;
+  readonly keyring: Keyring;
   /** Ephemeral keys of resource JWEs, generated ahead on the thread pool. */
   readonly ephemeralKeys = new EphemeralKeys();
+  /** Key agreements prepared at /attest for the session's first resource response (this replica's). */
+  readonly prepared: PreparedAgreements;
   private manifestsVerified: VerifiedManifests = new Map();
   private effective: GoldenManifest[] = [];
+  private nodeCache: { nodes: Record<string, NodeRecord>; at: number } = { nodes: {}, at: 0 };
 
   private constructor(
     readonly config: KeyBrokerConfig,
-    readonly state: BrokerState,
+    readonly store: StateStore,
+    private snapshot: StateSnapshot,
     readonly hsm: HsmBackend,
-    readonly keyring: Keyring,
     readonly audit: AuditLog,
     readonly verifier: EvidenceVerifier,
     readonly manifestKey: KeyObject,
     readonly log: Logger,
     readonly now: () => Date,
+    /** This replica's name (rotation leases, audit index). */
+    readonly replica: string,
+    sessions: SessionBackend | undefined,
+    crashPoint: KeyBrokerOptions["crashPoint"],
   ) {
-    this.sessions = new SessionStore({
-      nonceTtlSeconds: config.ttl.nonceSeconds,
-      maxSessions: config.limits.maxSessions,
-      sessionsPerPeer: config.limits.sessionsPerPeer,
-      now,
-    });
+    this.sessions =
+      sessions ??
+      new MemorySessionBackend({
+        nonceTtlSeconds: config.ttl.nonceSeconds,
+        maxSessions: config.limits.maxSessions,
+        sessionsPerPeer: config.limits.sessionsPerPeer,
+        now,
+      });
     this.policy = releaseRuleOf(config);
+    this.prepared = new PreparedAgreements(config.ttl.nonceSeconds * 1000);
+    this.keyring = new Keyring({
+      hsm,
+      labels: keyLabelsOf(config),
+      state: () => this.snapshot.state,
+      update: (fn) => this.update(fn),
+      now,
+      replica,
+      leaseMs: (config.store.kind === "postgres" ? config.store.rotationLeaseSeconds : 120) * 1000,
+      ...(crashPoint ? { crashPoint } : {}),
+    });
+  }
+
+  /** The latest document this replica knows (read-only; change it with {@link update}). */
+  get state(): BrokerState {
+    return this.snapshot.state;
   }
 
   /**
-   * Starts the broker: loads the state, initialises the SoftHSM2 token on first start (embedded
-   * mode), connects to the HSM (checking mechanisms and every known key), completes or undoes an
-   * interrupted rotation, creates missing keys, re-verifies stored manifests and opens the audit log.
+   * Starts the broker: opens the state store, initialises the SoftHSM2 token on first start
+   * (embedded mode), connects to the HSM (checking mechanisms and every known key), completes or
+   * undoes an interrupted rotation this replica may recover, creates missing keys, re-verifies
+   * stored manifests and opens the audit log.
    */
   static async start(options: KeyBrokerOptions): Promise<KeyBroker> {
     const { config } = options;
     const now = options.now ?? (() => new Date());
     const log = options.logger ?? createLogger({ service: "keybroker" });
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-    const statePath = join(config.stateDir, "state.json");
-    const state = loadState(statePath);
     const pin = readPin(config, options.env);
     const manifestKey = readPublicKey(config.manifests.signerPublicKeyFile, "manifests.signerPublicKeyFile");
+    const replica = (config.store.kind === "postgres" ? config.store.replica : undefined) ?? hostname();
+    const opened =
+      options.store !== undefined
+        ? { store: options.store, sessions: options.sessions }
+        : config.store.kind === "postgres"
+          ? await openPgStore(config, options.env ?? process.env, now)
+          : { store: new FileStateStore(join(config.stateDir, "state.json")), sessions: undefined };
+    const store = opened.store;
+    let snapshot: StateSnapshot;
+    try {
+      snapshot = await store.load();
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
 
     const soft = config.hsm.softhsm;
     if (soft) {
       const firstStart = softHsmTokenDirEmpty(soft.tokenDir);
       useSoftHsm({ tokenDir: soft.tokenDir, confPath: join(config.stateDir, "softhsm2.conf") });
-      const knowsKeys = Object.keys(state.keys).length > 0;
+      const knowsKeys = Object.keys(snapshot.state.keys).length > 0;
       if (firstStart && soft.initialise && !knowsKeys)
         ensureSoftHsmToken(config.hsm.modulePath, config.hsm.tokenLabel, pin);
     }
 
-    const audit = new AuditLog(join(config.stateDir, "audit.log"), now, options.auditAppend, config.audit);
+    const audit = new AuditLog(join(config.stateDir, "audit.log"), now, options.auditAppend, {
+      ...config.audit,
+      onRotate: (f) =>
+        void store
+          .recordAuditSegment({ replica, sequence: f.sequence, path: f.path, bytes: f.bytes, rotatedAt: now() })
+          .catch(() => log.warn({ event: "audit.index" }, "could not index a rotated audit file")),
+    });
     await audit.open();
     let broker: KeyBroker | undefined;
     const onEvent = (e: HsmEvent): void => {
@@ -149,30 +204,34 @@ export class KeyBroker {
           pin,
           sessions: config.hsm.sessions,
         }),
-      expectedKeys: () => expectedKeys(state),
+      expectedKeys: () => expectedKeys(broker?.state ?? snapshot.state),
       onEvent,
       ...(options.hsmRetryMs ? { minRetryMs: options.hsmRetryMs.min, maxRetryMs: options.hsmRetryMs.max } : {}),
     });
     try {
       hsm.connect();
-      const keyring = new Keyring({
+      broker = new KeyBroker(
+        config,
+        store,
+        snapshot,
         hsm,
-        labels: keyLabelsOf(config),
-        state,
-        save: () => saveState(statePath, state),
+        audit,
+        options.verifier,
+        manifestKey,
+        log,
         now,
-        ...(options.crashPoint ? { crashPoint: options.crashPoint } : {}),
-      });
-      const recovered = keyring.recoverPendingRotation();
-      const { created, adopted } = keyring.initialise();
-      if (state.epochs.length === 0) {
-        startEpoch(state, "initial", now());
-        saveState(statePath, state);
-      }
-      broker = new KeyBroker(config, state, hsm, keyring, audit, options.verifier, manifestKey, log, now);
-      const { verified, rejected } = await loadManifests(state, manifestKey);
-      broker.manifestsVerified = verified;
-      broker.refreshManifests();
+        replica,
+        opened.sessions,
+        options.crashPoint,
+      );
+      const recovered = await broker.keyring.recoverPendingRotation();
+      const { created, adopted } = await broker.keyring.initialise();
+      if (broker.state.epochs.length === 0)
+        await broker.update((draft) => {
+          if (draft.epochs.length === 0) startEpoch(draft, "initial", now());
+        });
+      const rejected = await broker.adopt(broker.snapshot, true);
+      await broker.refreshNodes(true);
       for (const file of config.manifests.files) {
         let jws: string;
         try {
@@ -190,23 +249,25 @@ export class KeyBroker {
       await audit.record({
         event: "broker.start",
         decision: "info",
-        epoch: currentEpoch(state.epochs)?.epoch ?? 0,
+        epoch: broker.epoch(),
         detail: [
           created.length > 0 ? `created keys: ${created.join(", ")}` : "keys loaded",
           adopted.length > 0 ? `adopted pre-created keys: ${adopted.join(", ")}` : "",
           recovered ? `undid interrupted rotation ${recovered}` : "",
           rejected.length > 0 ? `${rejected.length} stored manifest(s) failed verification and are ignored` : "",
+          store.kind === "postgres" ? `store postgres, replica ${replica}` : "",
         ]
-          .filter((s) => s !== "")
+          .filter((x) => x !== "")
           .join("; "),
       });
       log.info(
         {
           event: "broker.start",
-          epoch: currentEpoch(state.epochs)?.epoch,
+          epoch: broker.epoch(),
           created,
           adopted,
           recovered: recovered ?? null,
+          store: store.kind,
         },
         "key broker started",
       );
@@ -214,13 +275,71 @@ export class KeyBroker {
     } catch (e) {
       hsm.close();
       await audit.close();
+      await store.close();
       throw e;
     }
   }
 
-  /** Writes the state durably. */
-  save(): void {
-    saveState(join(this.config.stateDir, "state.json"), this.state);
+  /**
+   * Changes the document under the store's write lock (StateStore.update) and makes the result this
+   * replica's snapshot; returns `fn`'s result.
+   */
+  async update<T>(fn: (draft: BrokerState) => T | Promise<T>): Promise<T> {
+    const { result, snapshot } = await this.store.update(fn);
+    await this.adopt(snapshot);
+    return result;
+  }
+
+  /**
+   * Makes sure this replica decides on the latest document: asks the store for its version (one
+   * query on PostgreSQL) and reloads when another replica changed it. STORE_UNAVAILABLE when the
+   * store cannot be reached: a partitioned replica releases nothing.
+   */
+  async fresh(): Promise<void> {
+    const v = await this.store.version();
+    if (v !== this.snapshot.version) await this.adopt(await this.store.load());
+    await this.refreshNodes(false);
+  }
+
+  /**
+   * Takes a snapshot as this replica's: verifies manifests it has not verified yet (a replica may
+   * have imported them) and recomputes the effective list. Returns the ids that failed verification.
+   */
+  private async adopt(snapshot: StateSnapshot, force = false): Promise<string[]> {
+    if (!force && snapshot.version === this.snapshot.version && snapshot.state === this.snapshot.state) return [];
+    const rejected: string[] = [];
+    for (const rec of snapshot.state.manifests) {
+      if (this.manifestsVerified.has(rec.id)) continue;
+      try {
+        this.manifestsVerified.set(rec.id, await verifyManifestJws(rec.jws, this.manifestKey));
+      } catch {
+        rejected.push(rec.id);
+      }
+    }
+    if (snapshot.version >= this.snapshot.version || force) this.snapshot = snapshot;
+    this.effective = effectiveManifests(this.snapshot.state, this.manifestsVerified);
+    return rejected;
+  }
+
+  /** Node records for `platform-updated` (PostgreSQL: re-read every 30 s; file: the document's). */
+  private async refreshNodes(force: boolean): Promise<void> {
+    if (this.store.kind === "file") return;
+    const t = this.now().getTime();
+    if (!force && t - this.nodeCache.at < 30_000) return;
+    this.nodeCache = { nodes: await this.store.nodes(), at: t };
+  }
+
+  /** The nodes this replica knows, as a platform inventory. */
+  inventory(): PlatformInventory {
+    const nodes = this.store.kind === "file" ? this.snapshot.state.nodes : this.nodeCache.nodes;
+    const out: Record<string, { product: string; reportedTcb: NodeRecord["tcb"] }> = {};
+    for (const [chip, n] of Object.entries(nodes)) out[chip] = { product: n.product, reportedTcb: n.tcb };
+    return out;
+  }
+
+  /** Remembers a node this replica just observed (PostgreSQL's cache between re-reads). */
+  noteNode(chipId: string, node: NodeRecord): void {
+    if (this.store.kind !== "file") this.nodeCache.nodes[chipId] = node;
   }
 
   /** Records an audit entry; the caller awaits it before acting on the decision. */
@@ -236,11 +355,6 @@ export class KeyBroker {
   /** The verified manifests by id. */
   get verifiedManifests(): VerifiedManifests {
     return this.manifestsVerified;
-  }
-
-  /** Recomputes the effective manifest list after a change. */
-  refreshManifests(): void {
-    this.effective = effectiveManifests(this.state, this.manifestsVerified);
   }
 
   /** Current epoch number. */
@@ -301,7 +415,7 @@ export class KeyBroker {
     };
   }
 
-  /** Stops the HSM recovery loop, closes the session and the audit log. */
+  /** Stops the HSM recovery loop, closes the session, the audit log and the store. */
   async close(): Promise<void> {
     try {
       await this.audit.record({ event: "broker.stop", decision: "info", epoch: this.epoch() });
@@ -309,8 +423,10 @@ export class KeyBroker {
       // closing anyway
     }
     this.ephemeralKeys.close();
+    this.prepared.close();
     this.hsm.close();
     await this.audit.close();
+    await this.store.close();
   }
 }
 

@@ -146,6 +146,36 @@ export const keyBrokerConfigSchema = z.strictObject({
       additionalDevices: z.array(z.string().regex(/^[a-z0-9-]{1,32}$/)).default([]),
     })
     .default({ policy: {}, kds: true, additionalDevices: [] }),
+  /**
+   * Where the state lives: `file` (one replica: `<stateDir>/state.json`, sessions in memory) or
+   * `postgres` (any number of replicas sharing one PostgreSQL database and one HSM token).
+   */
+  store: z
+    .discriminatedUnion("kind", [
+      z.strictObject({ kind: z.literal("file") }),
+      z.strictObject({
+        kind: z.literal("postgres"),
+        /** File holding the connection string (first line), e.g. a mounted Kubernetes secret. */
+        connectionFile: z.string().min(1).optional(),
+        /** Or the environment variable holding it. Never the string itself: it may hold a password. */
+        connectionEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+          .optional(),
+        /** This replica's name (rotation leases, audit index); default the host name (the pod name). */
+        replica: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,64}$/)
+          .optional(),
+        /** Rotation lease in seconds: past it, another replica may recover a rotation whose owner died. */
+        rotationLeaseSeconds: z.number().int().min(1).max(3600).default(120),
+        /** Per-query timeout in ms: a replica that cannot reach the store fails closed after this. */
+        queryTimeoutMs: z.number().int().min(100).max(60_000).default(2000),
+        /** Connections per replica. */
+        poolSize: z.number().int().min(1).max(64).default(8),
+      }),
+    ])
+    .default({ kind: "file" }),
   runtimeCertificate: z
     .strictObject({
       dnsNames: z.array(z.string().min(1)).default(["localhost"]),
@@ -174,6 +204,13 @@ export function parseKeyBrokerConfig(raw: unknown): KeyBrokerConfig {
     }
     if ((r.data.tls.certFile === undefined) !== (r.data.tls.keyFile === undefined))
       problems.push({ path: "tls.keyFile", message: "set tls.certFile and tls.keyFile together" });
+    const st = r.data.store;
+    if (st.kind === "postgres" && (st.connectionFile === undefined) === (st.connectionEnv === undefined))
+      problems.push({
+        path: "store.connectionFile",
+        message:
+          "set exactly one of store.connectionFile or store.connectionEnv (the connection string is never in the config file)",
+      });
   }
   if (problems.length > 0 || !r.success) {
     throw new KeyBrokerError("CONFIG_INVALID", `invalid key broker configuration:\n${formatProblems(problems, "\n")}`, {

@@ -36,6 +36,7 @@ export const KEY_BROKER_ERROR_CODES = [
   "HSM_UNAVAILABLE",
   "VERIFIER_UNAVAILABLE",
   "AUDIT_UNAVAILABLE",
+  "STORE_UNAVAILABLE",
   // admin API
   "ADMIN_UNAUTHENTICATED",
   "MANIFEST_SIGNATURE_INVALID",
@@ -90,6 +91,7 @@ export const KEY_BROKER_ERROR_STATUS: Readonly<Record<KeyBrokerErrorCode, number
   HSM_UNAVAILABLE: 503,
   VERIFIER_UNAVAILABLE: 503,
   AUDIT_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
   ADMIN_UNAUTHENTICATED: 401,
   MANIFEST_SIGNATURE_INVALID: 422,
   MANIFEST_INVALID: 422,
@@ -145,6 +147,8 @@ export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, stri
     "the HSM (device, token or session) is gone; requests fail closed and the broker reconnects by itself",
   VERIFIER_UNAVAILABLE: "collateral (VCEK, chain) could not be obtained: no verdict, fail closed",
   AUDIT_UNAVAILABLE: "the audit log cannot be written: nothing is released",
+  STORE_UNAVAILABLE:
+    "the replicated state store (PostgreSQL) cannot be reached or timed out: this replica releases nothing until it can",
   ADMIN_UNAUTHENTICATED:
     "admin request without a verified operator certificate (only reachable through `identify` in tests; TLS refuses earlier)",
   MANIFEST_SIGNATURE_INVALID: "the manifest JWS does not verify with the pinned release key",
@@ -152,7 +156,7 @@ export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, stri
   MANIFEST_UNKNOWN: "no verified manifest with that id",
   MANIFEST_STATE_CONFLICT: "activating a manifest that is retired (or signed as retired)",
   DATA_KEY_INVALID: "data key not 16, 24 or 32 bytes, or a bad `repository/type/tag`",
-  ROTATION_IN_PROGRESS: "another rotation is running",
+  ROTATION_IN_PROGRESS: "another rotation is running (on this replica, or another replica holds the rotation lease)",
   CONFIG_INVALID: "start-up: the configuration is invalid (`problems` lists every field path)",
   PIN_UNAVAILABLE: "start-up: the PIN file or variable is missing or empty",
   HSM_MODULE_LOAD_FAILED: "start-up: the PKCS#11 module cannot be loaded or initialised",

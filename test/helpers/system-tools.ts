@@ -5,7 +5,7 @@
  * needs a missing tool fails with one line naming the package to install.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
 /** A tool the tests need. */
@@ -55,7 +55,32 @@ export const SYSTEM_TOOLS = {
     usedBy: "the sandbox end-to-end test (the README's curl command)",
     present: () => onPath("curl"),
   },
+  postgresql: {
+    debianPackage: "postgresql",
+    usedBy: "the key broker's replicated state store (test/helpers/postgres.ts starts its own server per test file)",
+    present: () => postgresBin("initdb") !== undefined,
+  },
 } as const satisfies Record<string, SystemTool>;
+
+/**
+ * A PostgreSQL server program (`initdb`, `pg_ctl`, `postgres`): on PATH, else Debian's
+ * `/usr/lib/postgresql/<newest version>/bin` (the package does not put them on PATH).
+ */
+export function postgresBin(name: "initdb" | "pg_ctl" | "postgres"): string | undefined {
+  if (onPath(name)) return name;
+  let versions: string[];
+  try {
+    versions = readdirSync("/usr/lib/postgresql").filter((v) => /^\d+$/.test(v));
+  } catch {
+    return undefined;
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const p = join("/usr/lib/postgresql", v, "bin", name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
 
 /** Name of a tool in {@link SYSTEM_TOOLS}. */
 export type ToolName = keyof typeof SYSTEM_TOOLS;

@@ -122,7 +122,7 @@ describe("keys the state does not record", () => {
     await expect(startBroker(f, new FakeVerifier())).rejects.toMatchObject({
       code: "HSM_KEY_CONFLICT",
       message:
-        'the token holds "ci-kek-v1" (kek) but the broker\'s state records no kek key: later versions exist too (state.json lost after a rotation?); restore state.json, or use other key labels',
+        'the token holds "ci-kek-v1" (kek) but the broker\'s state records no kek key: later versions exist too (state.json lost after a rotation?); restore state.json (or the store), or use other key labels',
     });
     const token = operatorToken(f);
     expect(labels(token)).toEqual([

@@ -276,8 +276,8 @@ describe("KBS protocol errors", () => {
     expectProblem(await attest(a.cookie, attestation(a.nonce)), 503, "VERIFIER_UNAVAILABLE");
     verifier.unavailable = false;
     clock.advance(61); // every earlier challenge and token expired
-    broker.sessions.sweep();
-    const open = broker.sessions.size;
+    await broker.sessions.sweep();
+    const open = await broker.sessions.count();
     expect(open).toBe(0);
     // A full table of unanswered challenges makes room by eviction; one of attested sessions
     // (within the nonce lifetime: never evicted) and attestations in progress answers 503.

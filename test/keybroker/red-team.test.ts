@@ -140,7 +140,7 @@ describe("red team: the KBS and admin listeners", () => {
     // 100 challenges from 20 peers into a 40-session table: each full table evicts an unanswered
     // challenge of the busiest peer, so the flood churns its own sessions and is never refused.
     const before = await flood(5);
-    expect(broker.sessions.size).toBe(40);
+    expect(await broker.sessions.count()).toBe(40);
     expect([...before]).toEqual([[200, 100]]);
     const runtime = new KbsClient({
       transport: injectTransport(app, "10.1.2.3"),

@@ -4,7 +4,6 @@
  * it). Every attestation decision is written to the audit log before it takes effect.
  */
 import { createHash } from "node:crypto";
-import type { PlatformInventory } from "../../../measurements/drift/index.js";
 import type { KeyBroker } from "../broker.js";
 import { canonicalJson } from "../../../core/index.js";
 import { KeyBrokerError, isKeyBrokerError } from "../errors.js";
@@ -19,7 +18,6 @@ import {
   teeKeyThumbprint,
 } from "../../kbs-protocol/index.js";
 import { decideAttestation, decideResource } from "../release/release-rule.js";
-import { observeNode, startEpoch } from "../session/epochs.js";
 import { certificateKeyProblem, issueRuntimeCertificate } from "../session/certificates.js";
 import { parseBody } from "../http/parse-body.js";
 import { issueTokenAsync, newTokenId, type TokenClaims } from "../session/tokens.js";
@@ -27,12 +25,8 @@ import type { AuditEntry } from "../state/audit.js";
 import { checkAttestationInput } from "./attestation-input.js";
 import { sessionWho, type RequestMeta } from "./auth.js";
 
-/** The broker's node records as a platform inventory (for `platform-updated`). */
-function inventoryOf(broker: KeyBroker): PlatformInventory {
-  const out: Record<string, { product: string; reportedTcb: (typeof broker.state.nodes)[string]["tcb"] }> = {};
-  for (const [chip, n] of Object.entries(broker.state.nodes)) out[chip] = { product: n.product, reportedTcb: n.tcb };
-  return out;
-}
+/** How often a known node's lastSeen is written to a shared store (ms): not once per handshake. */
+const NODE_TOUCH_MS = 60_000;
 
 /** Step 3-4: verifies the Attestation against the session's challenge and issues a token. */
 export async function kbsAttest(
@@ -49,13 +43,14 @@ export async function kbsAttest(
   let session;
   let prepared: Promise<PreparedJwe> | undefined;
   try {
-    session = broker.sessions.beginAttestation(sessionId);
+    session = await broker.sessions.begin(sessionId);
   } catch (e) {
     if (isKeyBrokerError(e)) await broker.record({ event: "kbs.attest", decision: "denied", code: e.code, ...base });
     throw e;
   }
   try {
     const att = parseBody(attestationSchema, body, "KBS Attestation");
+    await broker.fresh();
     const input = checkAttestationInput(att, broker.config.attestation.additionalDevices);
     const rd = att["runtime-data"];
     const teeKey = input.teeKey.jwk;
@@ -77,7 +72,7 @@ export async function kbsAttest(
       expectedReportData: expected,
       ...(input.initData ? { expectedHostData: input.initData.hostData } : {}),
       manifests,
-      inventory: inventoryOf(broker),
+      inventory: broker.inventory(),
       now,
     });
     const decision = decideAttestation(verdict, manifests);
@@ -203,19 +198,19 @@ export async function kbsAttest(
         { event: "kbs.attest", driftClass: decision.driftClass, release: decision.release },
         "platform updated above the floor: raise the TCB floor",
       );
-    broker.sessions.finishAttestation(session, {
+    await broker.sessions.finish(session, {
       token: issued.token,
       expiresAt: issued.claims.exp * 1000,
       claims: issued.claims,
-      prepared,
     });
+    broker.prepared.put(session.id, issued.token, prepared);
     return certificate ? { ...issued, certificate } : issued;
   } catch (e) {
     void prepared?.then(
       (p) => p.cek.fill(0),
       () => undefined,
     );
-    broker.sessions.finishAttestation(session, undefined);
+    await broker.sessions.finish(session, undefined).catch(() => undefined);
     // Every refusal leaves its line, the unexpected ones too (as INTERNAL: no error text is logged).
     if (!isKeyBrokerError(e, "AUDIT_UNAVAILABLE")) {
       const code = isKeyBrokerError(e) ? e.code : "INTERNAL";
@@ -228,25 +223,16 @@ export async function kbsAttest(
 /** Records a node; a known chip with a different TCB starts a new epoch (node rebuilt or re-patched). */
 async function observe(broker: KeyBroker, chipId: string, product: string, tcb: TokenClaims["tcb"]): Promise<void> {
   const now = broker.now();
-  const seen = observeNode(broker.state.nodes, chipId, tcb);
-  if (seen === "same") {
-    const n = broker.state.nodes[chipId];
-    if (n) n.lastSeen = now.toISOString();
-    return;
-  }
-  const firstSeen = broker.state.nodes[chipId]?.firstSeen ?? now.toISOString();
-  broker.state.nodes[chipId] = { product, tcb, firstSeen, lastSeen: now.toISOString() };
-  if (seen === "tcb-changed") {
-    const e = startEpoch(broker.state, "node-rebuilt", now, `chip ${chipId.slice(0, 16)}… reported a new TCB`);
-    broker.save();
+  const r = await broker.store.observeNode(chipId, product, tcb, now, NODE_TOUCH_MS);
+  broker.noteNode(chipId, { product, tcb, firstSeen: now.toISOString(), lastSeen: now.toISOString() });
+  if (r.seen === "same") return;
+  await broker.fresh();
+  if (r.epoch)
     await broker.record({
       event: "rotation",
       decision: "info",
-      epoch: e.epoch,
+      epoch: r.epoch.epoch,
       chipId,
       detail: "node-rebuilt: new reported TCB",
     });
-  } else {
-    broker.save();
-  }
 }

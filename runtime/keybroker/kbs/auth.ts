@@ -47,7 +47,7 @@ export async function kbsAuth(
         "TEE_UNSUPPORTED",
         `tee ${JSON.stringify(req.tee).slice(0, 40)} is not supported (supported: ${SUPPORTED_TEES.join(", ")})`,
       );
-    const s = broker.sessions.create(req.tee, {
+    const s = await broker.sessions.create(req.tee, {
       certificate: wantsCertificate(req["extra-params"]),
       ...(meta.peer ? { peer: meta.peer } : {}),
     });

@@ -46,7 +46,9 @@ export async function kbsResource(
   };
   let claims: TokenClaims | undefined;
   try {
-    const token = auth.bearer ?? (auth.sessionId === undefined ? undefined : broker.sessions.tokenOf(auth.sessionId));
+    await broker.fresh();
+    const held = auth.sessionId === undefined ? undefined : await broker.sessions.tokenOf(auth.sessionId);
+    const token = auth.bearer ?? held?.token;
     if (token === undefined)
       throw new KeyBrokerError(
         "TOKEN_MISSING",
@@ -58,11 +60,9 @@ export async function kbsResource(
       epochs: broker.state.epochs,
       graceSeconds: broker.config.ttl.graceSeconds,
     };
-    // The token of this very session was issued here: its claims are kept, only time and epoch need checking.
-    const own =
-      auth.sessionId === undefined
-        ? undefined
-        : (broker.sessions.claimsOf(auth.sessionId, token) as Partial<TokenClaims> | undefined);
+    // The token of this very session was issued by this broker: its claims are kept, only time and
+    // epoch need checking.
+    const own = held !== undefined && held.token === token ? (held.claims as Partial<TokenClaims>) : undefined;
     claims = own
       ? checkTokenClaims(own, checks)
       : verifyToken(token, {
@@ -103,7 +103,7 @@ export async function kbsResource(
     audited.catch(() => undefined);
     // The session's own token brings the agreement prepared at /attest (once); anything else prepares one now.
     const prepared =
-      (own && auth.sessionId !== undefined ? broker.sessions.takePrepared(auth.sessionId, token) : undefined) ??
+      (own && auth.sessionId !== undefined ? broker.prepared.take(auth.sessionId, token) : undefined) ??
       prepareJwe(recipient, { keys: broker.ephemeralKeys });
     prepared.catch(() => undefined); // awaited after the HSM operation; its failure surfaces there
     let plaintext: Buffer | undefined;

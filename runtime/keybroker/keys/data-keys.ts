@@ -46,7 +46,8 @@ export function importDataKey(
     }
     const existing = state.dataKeys[resource];
     const version = Math.max(0, ...(existing?.versions.map((v) => v.version) ?? [])) + 1;
-    const w = keyring.wrap(dataKeyAad(resource, version), plaintext);
+    const kek = state.keys.kek?.versions.find((v) => v.version === state.keys.kek?.active);
+    const w = keyring.wrap(dataKeyAad(resource, version), plaintext, kek);
     const record: DataKeyVersion = {
       version,
       importedAt: now.toISOString(),
@@ -91,31 +92,29 @@ export async function unwrapDataKey(
 }
 
 /**
- * For a KEK rotation: wraps every version of every data key under the new KEK `rec` (unwrapping
- * each with its newest existing KEK inside the HSM), without touching the state. Returns the
- * change to apply at commit. Old wrapped forms are kept.
+ * For a KEK rotation, inside its commit: wraps every version of every data key of `draft` under the
+ * new KEK `rec` (unwrapping each with its newest existing KEK inside the HSM), adding the new wrapped
+ * forms to `draft`. Old wrapped forms are kept.
  */
-export function rewrapAll(state: BrokerState, keyring: Keyring, rec: KeyVersionRecord): () => void {
-  const additions: { v: DataKeyVersion; iv: string; ct: string }[] = [];
-  for (const [resource, ds] of Object.entries(state.dataKeys)) {
+export function rewrapAll(draft: BrokerState, keyring: Keyring, rec: KeyVersionRecord): void {
+  const keks = draft.keys.kek?.versions ?? [];
+  for (const [resource, ds] of Object.entries(draft.dataKeys)) {
     for (const v of ds.versions) {
       const newest = Object.keys(v.wrapped)
         .map(Number)
         .sort((a, b) => b - a)[0];
       const blob = newest === undefined ? undefined : v.wrapped[String(newest)];
-      if (newest === undefined || !blob)
+      const kek = keks.find((k) => k.version === newest);
+      if (newest === undefined || !blob || !kek)
         throw new KeyBrokerError("STATE_CORRUPT", `data key ${resource} v${v.version} has no wrapped form`);
       const aad = dataKeyAad(resource, v.version);
-      const plain = keyring.unwrap(aad, newest, blob.iv, blob.ct);
+      const plain = keyring.unwrapWith(kek, aad, blob.iv, blob.ct);
       try {
         const w = keyring.wrap(aad, plain, rec);
-        additions.push({ v, iv: w.iv, ct: w.ct });
+        v.wrapped[String(rec.version)] = { iv: w.iv, ct: w.ct };
       } finally {
         plain.fill(0);
       }
     }
   }
-  return () => {
-    for (const a of additions) a.v.wrapped[String(rec.version)] = { iv: a.iv, ct: a.ct };
-  };
 }

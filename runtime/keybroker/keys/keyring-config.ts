@@ -24,12 +24,17 @@ export type CrashPoint = "rotation:pending-saved" | "rotation:hsm-created" | "ro
 export interface KeyringOptions {
   readonly hsm: HsmBackend;
   readonly labels: KeyLabels;
-  /** The live state (mutated in place) and how to persist it. */
-  readonly state: BrokerState;
-  readonly save: () => void;
+  /** The latest document this replica knows (read-only: changes go through `update`). */
+  readonly state: () => BrokerState;
+  /** Writes a document change under the store's lock (StateStore.update) and returns `fn`'s result. */
+  readonly update: <T>(fn: (draft: BrokerState) => T | Promise<T>) => Promise<T>;
   readonly now: () => Date;
+  /** This replica's name: the owner of its rotation leases. */
+  readonly replica: string;
+  /** How long a rotation lease holds, ms (past it, another replica may recover the rotation). */
+  readonly leaseMs: number;
   /** Test hook: called at each crash point. */
-  readonly crashPoint?: (point: CrashPoint) => void;
+  readonly crashPoint?: (point: CrashPoint) => void | Promise<void>;
 }
 
 /** The HSM object kinds of a role's key version. */

@@ -8,7 +8,8 @@ import { KeyBrokerError } from "../errors.js";
 import { teeKeyCheck } from "./tee-key.js";
 import { KEY_ROLES, type KeyRole, type KeyVersionRecord } from "../state/state.js";
 import type { KeyringOptions } from "./keyring-config.js";
-import { adoptFirstVersion, recoverPendingRotation, rotateOnce } from "./rotation.js";
+import type { BrokerState } from "../state/state.js";
+import { initialiseRoles, recoverPendingRotation, rotateOnce } from "./rotation.js";
 
 /** Versioned HSM keys of the broker. */
 export class Keyring {
@@ -18,7 +19,7 @@ export class Keyring {
 
   /** The record of the active version of `role`; throws when the role has no key yet. */
   active(role: KeyRole): KeyVersionRecord {
-    const rs = this.o.state.keys[role];
+    const rs = this.o.state().keys[role];
     const rec = rs?.versions.find((v) => v.version === rs.active);
     if (!rec) throw new KeyBrokerError("HSM_KEY_MISSING", `no active ${role} key version`);
     return rec;
@@ -26,61 +27,42 @@ export class Keyring {
 
   /** A specific version of `role`, or undefined. */
   version(role: KeyRole, version: number): KeyVersionRecord | undefined {
-    return this.o.state.keys[role]?.versions.find((v) => v.version === version);
+    return this.o.state().keys[role]?.versions.find((v) => v.version === version);
   }
 
   /** Versions of `role`, oldest first. */
   versions(role: KeyRole): readonly KeyVersionRecord[] {
-    return this.o.state.keys[role]?.versions ?? [];
+    return this.o.state().keys[role]?.versions ?? [];
   }
 
   /**
-   * Completes start-up: undoes an interrupted rotation, then gives every role that has no version
-   * yet (first start) its version 1: the token's `<base>-v1` objects when an operator pre-created
-   * them inside the token (an HSM policy may forbid key generation by the user), else new keys.
+   * Completes start-up: undoes an interrupted rotation this replica may recover, then gives every
+   * role that has no version yet (first start) its version 1: the token's `<base>-v1` objects when
+   * an operator pre-created them inside the token (an HSM policy may forbid key generation by the
+   * user), else new keys (rotation.ts `initialiseRoles`, one locked write for all replicas).
    * Returns the roles created and adopted. HSM_KEY_CONFLICT when the token holds objects the state
-   * does not explain (see adoptFirstVersion).
+   * does not explain.
    */
-  initialise(): { created: KeyRole[]; adopted: KeyRole[] } {
-    this.recoverPendingRotation();
-    const created: KeyRole[] = [];
-    const adopted: KeyRole[] = [];
-    for (const role of KEY_ROLES) {
-      if (this.o.state.keys[role]) continue;
-      if (adoptFirstVersion(this.o, role)) adopted.push(role);
-      else {
-        this.rotate(role);
-        created.push(role);
-      }
-    }
-    return { created, adopted };
+  async initialise(): Promise<{ created: KeyRole[]; adopted: KeyRole[] }> {
+    await this.recoverPendingRotation();
+    return initialiseRoles(this.o, KEY_ROLES);
   }
 
-  /** Undoes a rotation a crash interrupted before its commit; returns its label, if any. */
-  recoverPendingRotation(): string | undefined {
+  /** Undoes a rotation a crash interrupted before its commit (when this replica may); returns its label, if any. */
+  recoverPendingRotation(): Promise<string | undefined> {
     return recoverPendingRotation(this.o);
   }
 
   /**
-   * Creates and activates a new version of `role` (see rotation.ts for the crash-safe
-   * protocol). `derive` runs after the HSM key exists, with the new version's record, and returns
-   * the state change to apply in the commit (re-wrapped data keys under a new KEK); it must not
-   * touch the state itself. Returns the new record.
+   * Creates and activates a new version of `role` (see rotation.ts for the crash-safe, leased
+   * protocol). `derive` runs inside the commit on the latest document with the new version's record
+   * (re-wrapped data keys under a new KEK). Returns the new record.
    */
-  rotate(role: KeyRole, derive?: (rec: KeyVersionRecord) => () => void): KeyVersionRecord {
+  async rotate(role: KeyRole, derive?: (rec: KeyVersionRecord, draft: BrokerState) => void): Promise<KeyVersionRecord> {
     if (this.rotating) throw new KeyBrokerError("ROTATION_IN_PROGRESS", `a rotation is already running`);
     this.rotating = true;
     try {
-      if (this.o.state.pendingRotation) this.recoverPendingRotation();
-      return rotateOnce(this.o, role, derive);
-    } catch (e) {
-      // Undo the never-activated version now if the HSM allows; otherwise start-up will.
-      try {
-        if (this.o.state.pendingRotation) this.recoverPendingRotation();
-      } catch {
-        // HSM unavailable: the marker stays in the state file
-      }
-      throw e;
+      return await rotateOnce(this.o, role, derive);
     } finally {
       this.rotating = false;
     }
@@ -154,6 +136,11 @@ export class Keyring {
   unwrap(aad: string, kekVersion: number, iv: string, ct: string): Buffer {
     const record = this.version("kek", kekVersion);
     if (!record) throw new KeyBrokerError("HSM_KEY_MISSING", `no KEK version ${kekVersion}`);
+    return this.unwrapWith(record, aad, iv, ct);
+  }
+
+  /** unwrap with a given KEK record (a rotation's commit reads it from the document it is changing). */
+  unwrapWith(record: KeyVersionRecord, aad: string, iv: string, ct: string): Buffer {
     return this.o.hsm.use((token, handle) =>
       token.gcmDecrypt(
         handle("aes", record.label),

@@ -80,12 +80,19 @@ export interface NodeRecord {
   lastSeen: string;
 }
 
-/** A key rotation that started but has not been committed (a crash leaves it here). */
+/**
+ * A key rotation that started but has not been committed (a crash leaves it here). It is also the
+ * rotation lease: no other replica rotates until `leaseUntil`, and only then may one recover it.
+ */
 export interface PendingRotation {
   readonly role: KeyRole;
   readonly version: number;
   readonly label: string;
   readonly startedAt: string;
+  /** The replica rotating (absent in state files of earlier versions: recoverable by anyone). */
+  readonly owner?: string;
+  /** ISO time the lease ends. */
+  readonly leaseUntil?: string;
 }
 
 /** The whole durable state. */
