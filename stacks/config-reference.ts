@@ -73,6 +73,9 @@ export function configReference(): string {
   rows.push(
     `| \`${CONFIG_NAMESPACE}:releaseSigningKey\` | secret string | required | release signing private key, PKCS#8 PEM (name set by \`golden.signingKeySecret\`) |`,
   );
+  rows.push(
+    `| \`${CONFIG_NAMESPACE}:keyBrokerStoreConnection\` | secret string | required with \`keyBroker.store\` | PostgreSQL connection string of the broker fleet's store (name set by \`keyBroker.store.connectionSecret\`) |`,
+  );
   return `${rows.join("\n")}\n`;
 }
 

@@ -151,12 +151,31 @@ export function checkRules(config: StackConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   referenceRules(config, problems);
   environmentRules(config, problems);
+  brokerRules(config, problems);
   return problems;
 }
 
-/** Names of the secret config keys this config requires (HSM PIN, release signing key, SSH private keys). */
+/** Broker replicas share state only through the store, and keys only through a network HSM. */
+function brokerRules(config: StackConfig, problems: ConfigProblem[]): void {
+  const kb = config.keyBroker;
+  if (kb.replicas === 1) return;
+  if (!kb.store)
+    problems.push({
+      path: "keyBroker.replicas",
+      message:
+        "more than 1 replica needs keyBroker.store: without it the key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge",
+    });
+  if (config.hsm.kind === "softhsm")
+    problems.push({
+      path: "keyBroker.replicas",
+      message: "replicas share one HSM token: SoftHSM's token is one pod's files, use a network HSM (hsm.kind pkcs11)",
+    });
+}
+
+/** Names of the secret config keys this config requires (HSM PIN, release signing key, SSH private keys, store connection). */
 export function requiredSecretKeys(config: StackConfig): string[] {
   const keys = new Set<string>([config.hsm.pinSecret, config.golden.signingKeySecret]);
+  if (config.keyBroker.store) keys.add(config.keyBroker.store.connectionSecret);
   for (const host of config.hosts) keys.add(host.ssh.privateKeySecret);
   return [...keys].sort();
 }

@@ -271,20 +271,42 @@ const golden = z.strictObject({
     ),
 });
 
-const ONE_BROKER =
-  "the key broker runs as exactly 1 replica: its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge (HA is future work, see the README)";
+const brokerStore = z.strictObject({
+  kind: z.literal("postgres").describe("the replicated store: postgres (PostgreSQL 13 or later)"),
+  connectionSecret: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]*$/)
+    .default("keyBrokerStoreConnection")
+    .describe(
+      "name of the secret config key holding the PostgreSQL connection string (postgresql://user:password@host:port/db)",
+    ),
+  rotationLeaseSeconds: seconds(10, 3600)
+    .default(120)
+    .describe("rotation lease: past it, another replica may recover a rotation whose replica died"),
+  queryTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(2000)
+    .describe("per-query timeout in ms: a replica that cannot reach the store refuses to release after it"),
+  poolSize: z.number().int().min(1).max(64).default(8).describe("database connections per replica"),
+});
 
 const keyBroker = z.strictObject({
   image: imageByDigest.describe("key broker image, pinned by digest"),
   replicas: z
     .number()
     .int()
-    .min(1, { message: ONE_BROKER })
-    .max(1, { message: ONE_BROKER })
+    .min(1)
+    .max(16)
     .default(1)
     .describe(
-      "broker replicas: exactly 1 (its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume; HA is future work, see the README)",
+      "broker replicas: 1 without `keyBroker.store` (state on one pod's volume); up to 16 with it (shared PostgreSQL and one network HSM token)",
     ),
+  store: brokerStore
+    .optional()
+    .describe("the replicated state store every replica shares; absent: one replica with its state on a volume"),
   tokenTtlSeconds: seconds(30, 3600).default(300).describe("attestation token lifetime"),
   sessionKeyTtlSeconds: seconds(60, 86400).default(900).describe("session key and runtime certificate lifetime"),
   nonceTtlSeconds: seconds(5, 600).default(60).describe("challenge nonce lifetime"),

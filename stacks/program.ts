@@ -187,6 +187,17 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
       namespace: network.namespaces.keys,
       image: kb.image,
       replicas: kb.replicas,
+      ...(kb.store
+        ? {
+            store: {
+              kind: kb.store.kind,
+              connectionString: secret(inputs, kb.store.connectionSecret),
+              rotationLeaseSeconds: kb.store.rotationLeaseSeconds,
+              queryTimeoutMs: kb.store.queryTimeoutMs,
+              poolSize: kb.store.poolSize,
+            },
+          }
+        : {}),
       hsm: {
         kind: config.hsm.kind,
         module: config.hsm.module,

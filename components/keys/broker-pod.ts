@@ -16,6 +16,7 @@ export const BROKER_PATHS = {
   tls: "/run/secrets/tls",
   state: "/var/lib/key-broker",
   softhsmTokens: "/var/lib/key-broker/tokens",
+  store: "/run/secrets/store",
 } as const;
 
 /** Inputs of the broker pod template. */
@@ -27,6 +28,10 @@ export interface BrokerPodSpec {
   readonly tlsSecretName: pulumi.Input<string>;
   /** PersistentVolumeClaim of the state directory; absent: an emptyDir (state and audit log live as long as the pod). */
   readonly stateClaimName?: pulumi.Input<string>;
+  /** The state volume comes from the StatefulSet's claim template named `state` (a fleet replica). */
+  readonly stateFromClaimTemplate?: boolean;
+  /** Secret holding the store's connection string (`connection`), mounted as a file. */
+  readonly storeSecretName?: pulumi.Input<string>;
   readonly ports: {
     readonly broker: pulumi.Input<number>;
     readonly admin: pulumi.Input<number>;
@@ -44,16 +49,24 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     { name: "tls", mountPath: BROKER_PATHS.tls, readOnly: true },
     { name: "state", mountPath: BROKER_PATHS.state },
     { name: "scratch", mountPath: "/tmp" },
+    ...(s.storeSecretName === undefined ? [] : [{ name: "store", mountPath: BROKER_PATHS.store, readOnly: true }]),
   ];
   // 0440 with the pod's fsGroup: readable by the (non-root) broker, by no other user.
   const volumes: k8s.types.input.core.v1.Volume[] = [
     { name: "config", configMap: { name: s.configMapName } },
     { name: "hsm-pin", secret: { secretName: s.pinSecretName, defaultMode: 0o440 } },
     { name: "tls", secret: { secretName: s.tlsSecretName, defaultMode: 0o440 } },
-    s.stateClaimName === undefined
-      ? { name: "state", emptyDir: {} }
-      : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
+    ...(s.stateFromClaimTemplate
+      ? []
+      : [
+          s.stateClaimName === undefined
+            ? { name: "state", emptyDir: {} }
+            : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
+        ]),
     scratchVolume("scratch", "64Mi"),
+    ...(s.storeSecretName === undefined
+      ? []
+      : [{ name: "store", secret: { secretName: s.storeSecretName, defaultMode: 0o440 } }]),
   ];
   return hardenedPodTemplate({
     workload: WORKLOADS.broker,

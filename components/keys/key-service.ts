@@ -4,9 +4,13 @@
  * label, key labels, the user PIN as a Kubernetes Secret from a Pulumi secret); the signed golden
  * manifest and verifier policy from `GoldenMeasurements`; and a low-value listener certificate from
  * `@pulumi/tls`. The broker CA, token-signing key and KEK stay in the HSM: nothing here creates them.
- * One broker pod (`replicas` must be 1, `Recreate` updates) with its state on a PersistentVolumeClaim
- * whatever the HSM: the key registry, wrapped data keys, manifest states, epochs and KBS sessions are
- * that pod's, so a second replica would diverge (README "Key broker", HA is future work).
+ *
+ * Two shapes (docs/key-broker.md "Replicas"):
+ * - no `store`: one broker pod (`replicas` must be 1, a Deployment with `Recreate` updates) whose state
+ *   lives on a PersistentVolumeClaim (the dev shape, and any single-replica deployment);
+ * - `store` (PostgreSQL): N replicas as a StatefulSet sharing the database (its connection string a
+ *   Kubernetes Secret from a Pulumi secret, mounted as a file) and one network HSM token (`pkcs11`),
+ *   each pod keeping only its audit log on its own claim; a PodDisruptionBudget keeps all but one up.
  */
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
@@ -52,15 +56,30 @@ export interface AttestationInputs {
   readonly verifierPolicy: pulumi.Input<Record<string, unknown>>;
 }
 
+/** The replicated state store of a broker fleet (docs/key-broker.md "Replicas"). */
+export interface KeyStoreWiring {
+  readonly kind: "postgres";
+  /** PostgreSQL connection string (may carry a password): stored only as a Kubernetes Secret. */
+  readonly connectionString: pulumi.Input<string>;
+  /** Rotation lease in seconds (default 120). */
+  readonly rotationLeaseSeconds?: pulumi.Input<number>;
+  /** Per-query timeout in ms: a replica that cannot reach the store fails closed after it (default 2000). */
+  readonly queryTimeoutMs?: pulumi.Input<number>;
+  /** Connections per replica (default 8). */
+  readonly poolSize?: pulumi.Input<number>;
+}
+
 /** Arguments of {@link KeyService}. */
 export interface KeyServiceArgs {
   /** Namespace of the keys zone. */
   readonly namespace: pulumi.Input<string>;
   /** Broker image, pinned by digest. */
   readonly image: pulumi.Input<string>;
-  /** Exactly 1 (see {@link KeyService}): kept as an argument so a future HA broker needs no API change. */
+  /** Broker replicas: exactly 1 without `store`; 1 to 16 with it. */
   readonly replicas: pulumi.Input<number>;
   readonly hsm: HsmWiring;
+  /** The replicated store; absent: one replica with its state on a volume. */
+  readonly store?: KeyStoreWiring;
   readonly attestation: AttestationInputs;
   /** KBS port (runtimes), admin port (operators, mTLS), metrics port. */
   readonly ports: {
@@ -83,9 +102,9 @@ export interface KeyServiceArgs {
   readonly environment: pulumi.Input<string>;
 }
 
-/** Why the broker runs as one pod (README "Key broker", "HA is future work"). */
+/** Why the broker runs as one pod without a store. */
 const ONE_BROKER =
-  "must be 1: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume, so replicas would diverge";
+  "must be 1 without store: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions would live in one pod's state volume, so replicas would diverge (set store to share PostgreSQL)";
 
 function validate(args: KeyServiceArgs): void {
   const problems: ArgProblem[] = [];
@@ -94,7 +113,22 @@ function validate(args: KeyServiceArgs): void {
   if (args.hsm.kind !== "softhsm" && args.hsm.kind !== "pkcs11")
     problems.push({ propertyPath: "hsm.kind", reason: "must be softhsm or pkcs11" });
   const replicas = known(args.replicas);
-  if (replicas !== undefined && replicas !== 1) problems.push({ propertyPath: "replicas", reason: ONE_BROKER });
+  if (args.store === undefined) {
+    if (replicas !== undefined && replicas !== 1) problems.push({ propertyPath: "replicas", reason: ONE_BROKER });
+  } else {
+    if (args.store.kind !== "postgres") problems.push({ propertyPath: "store.kind", reason: "must be postgres" });
+    checkCount(problems, "replicas", args.replicas, 1, 16);
+    if (replicas !== undefined && replicas > 1 && args.hsm.kind === "softhsm")
+      problems.push({
+        propertyPath: "hsm.kind",
+        reason: "replicas share one HSM token: SoftHSM's token is one pod's files, use a network HSM (pkcs11)",
+      });
+    if (args.store.rotationLeaseSeconds !== undefined)
+      checkCount(problems, "store.rotationLeaseSeconds", args.store.rotationLeaseSeconds, 1, 3600);
+    if (args.store.queryTimeoutMs !== undefined)
+      checkCount(problems, "store.queryTimeoutMs", args.store.queryTimeoutMs, 100, 60000);
+    if (args.store.poolSize !== undefined) checkCount(problems, "store.poolSize", args.store.poolSize, 1, 64);
+  }
   const module = known(args.hsm.module);
   if (module !== undefined && !module.startsWith("/"))
     problems.push({ propertyPath: "hsm.module", reason: "must be an absolute path inside the image" });
@@ -223,7 +257,29 @@ export class KeyService extends pulumi.ComponentResource {
         return { policyFile: `${BROKER_PATHS.config}/verifier-policy.json`, kds: p["collateral"] !== "offline" };
       }),
       runtimeCertificate: { dnsNames: args.runtimeDnsNames, ipAddresses: [] },
+      ...(args.store
+        ? {
+            store: {
+              kind: "postgres",
+              connectionFile: `${BROKER_PATHS.store}/connection`,
+              rotationLeaseSeconds: args.store.rotationLeaseSeconds ?? 120,
+              queryTimeoutMs: args.store.queryTimeoutMs ?? 2000,
+              poolSize: args.store.poolSize ?? 8,
+            },
+          }
+        : {}),
     };
+    const storeSecret = args.store
+      ? new k8s.core.v1.Secret(
+          `${name}-store`,
+          {
+            metadata: metadata(`${WORKLOADS.broker}-store`),
+            type: "Opaque",
+            stringData: pulumi.secret(pulumi.output(args.store.connectionString).apply((c) => ({ connection: c }))),
+          },
+          parent,
+        )
+      : undefined;
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       {
@@ -239,43 +295,73 @@ export class KeyService extends pulumi.ComponentResource {
       parent,
     );
 
-    // The state (key registry, wrapped data keys, manifest states, epochs, audit log; SoftHSM's token
-    // too) must outlive the pod with any HSM: on an emptyDir a restart would lose the wrapped data keys.
-    const claim = new k8s.core.v1.PersistentVolumeClaim(
-      `${name}-state`,
-      {
-        metadata: metadata(`${WORKLOADS.broker}-state`),
-        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-      },
-      parent,
-    );
-
     const manifestDigest = pulumi
       .output(args.attestation.goldenManifest)
       .apply((jws) => createHash("sha256").update(jws).digest("hex"));
-    const deployment = new k8s.apps.v1.Deployment(
-      `${name}-broker`,
-      {
-        metadata: metadata(WORKLOADS.broker),
-        spec: {
-          replicas: args.replicas,
-          // The state lives on a ReadWriteOnce volume and one broker owns it: never two pods at once.
-          strategy: { type: "Recreate" },
-          selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
-          template: brokerPodTemplate({
-            image: args.image,
-            serviceAccountName: sa.metadata.name,
-            configMapName: config.metadata.name,
-            pinSecretName: pin.metadata.name,
-            tlsSecretName: tlsSecret.metadata.name,
-            stateClaimName: claim.metadata.name,
-            ports: args.ports,
-            manifestDigest,
-          }),
+    const podSpec = {
+      image: args.image,
+      serviceAccountName: sa.metadata.name,
+      configMapName: config.metadata.name,
+      pinSecretName: pin.metadata.name,
+      tlsSecretName: tlsSecret.metadata.name,
+      ports: args.ports,
+      manifestDigest,
+    };
+    let workload: pulumi.Resource;
+    if (storeSecret) {
+      // A fleet: the shared state is in PostgreSQL; each replica keeps its audit log on its own claim
+      // (never lost with a pod), and pods roll one at a time while the others serve.
+      workload = new k8s.apps.v1.StatefulSet(
+        `${name}-broker`,
+        {
+          metadata: metadata(WORKLOADS.broker),
+          spec: {
+            replicas: args.replicas,
+            serviceName: WORKLOADS.broker,
+            podManagementPolicy: "Parallel",
+            updateStrategy: { type: "RollingUpdate" },
+            selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
+            template: brokerPodTemplate({
+              ...podSpec,
+              stateFromClaimTemplate: true,
+              storeSecretName: storeSecret.metadata.name,
+            }),
+            volumeClaimTemplates: [
+              {
+                metadata: { name: "state" },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+              },
+            ],
+          },
         },
-      },
-      parent,
-    );
+        parent,
+      );
+    } else {
+      // The state (key registry, wrapped data keys, manifest states, epochs, audit log; SoftHSM's token
+      // too) must outlive the pod with any HSM: on an emptyDir a restart would lose the wrapped data keys.
+      const claim = new k8s.core.v1.PersistentVolumeClaim(
+        `${name}-state`,
+        {
+          metadata: metadata(`${WORKLOADS.broker}-state`),
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+        },
+        parent,
+      );
+      workload = new k8s.apps.v1.Deployment(
+        `${name}-broker`,
+        {
+          metadata: metadata(WORKLOADS.broker),
+          spec: {
+            replicas: args.replicas,
+            // The state lives on a ReadWriteOnce volume and one broker owns it: never two pods at once.
+            strategy: { type: "Recreate" },
+            selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
+            template: brokerPodTemplate({ ...podSpec, stateClaimName: claim.metadata.name }),
+          },
+        },
+        parent,
+      );
+    }
 
     new k8s.core.v1.Service(
       `${name}-broker`,
@@ -299,7 +385,7 @@ export class KeyService extends pulumi.ComponentResource {
         metadata: metadata(WORKLOADS.broker),
         spec: { maxUnavailable: 1, selector: { matchLabels: workloadLabels(WORKLOADS.broker) } },
       },
-      { parent: this, dependsOn: [deployment] },
+      { parent: this, dependsOn: [workload] },
     );
 
     this.listenerCertificate = listener.certPem;

@@ -1,7 +1,7 @@
 /**
  * Builds the inputs of `allowedFlows` from rendered Kubernetes objects (`attestctl render` output,
  * mock registrations or CrossGuard resources): namespaces, NetworkPolicies, and one endpoint per
- * Deployment, plus a label-less "any pod" endpoint per zone, the cluster DNS and the outside world.
+ * Deployment or StatefulSet, plus a label-less "any pod" endpoint per zone, the cluster DNS and the outside world.
  */
 import { LABEL } from "../labels.js";
 import type { Endpoint, EndpointPort, LabelSelector, NamespaceDoc, NetworkPolicyDoc } from "./flows.js";
@@ -18,6 +18,7 @@ export const K8S_TYPES = {
   namespace: "kubernetes:core/v1:Namespace",
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   deployment: "kubernetes:apps/v1:Deployment",
+  statefulSet: "kubernetes:apps/v1:StatefulSet",
 } as const;
 
 /** The reachability model of a rendered stack. */
@@ -78,7 +79,7 @@ export function networkModel(resources: readonly RenderedResource[], dnsNamespac
         egress: spec["egress"] as NetworkPolicyDoc["egress"],
       });
     }
-    if (r.type === K8S_TYPES.deployment) deployments.push({ meta, spec });
+    if (r.type === K8S_TYPES.deployment || r.type === K8S_TYPES.statefulSet) deployments.push({ meta, spec });
   }
   const zoneOf = new Map<string, string>();
   for (const ns of namespaces) {

@@ -21,9 +21,10 @@ import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const T = "confidential-inference:index:KeyService";
 const ONE_BROKER =
-  "must be 1: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state volume, so replicas would diverge";
+  "must be 1 without store: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions would live in one pod's state volume, so replicas would diverge (set store to share PostgreSQL)";
 const JWS = "eyJhbGciOiJFUzM4NCJ9.eyJyZWxlYXNlIjoiMSJ9.c2ln";
 const PIN = "4711-test-pin";
+const STORE_URL = "postgresql://broker:s3cret-pw@db.ci-data.svc:5432/keybroker";
 const args: KeyServiceArgs = {
   namespace: "ci-keys",
   image: `registry.example/keybroker@sha256:${"d".repeat(64)}`,
@@ -75,6 +76,12 @@ beforeAll(async () => {
     namespace: "ci-dev-keys",
     replicas: 1,
     hsm: { ...args.hsm, kind: "softhsm", module: "/usr/lib/softhsm/libsofthsm2.so", tokenLabel: "ci-dev" },
+  });
+  new mod.KeyService("fleet-keys", {
+    ...args,
+    namespace: "ci-fleet-keys",
+    replicas: 3,
+    store: { kind: "postgres", connectionString: pulumi.secret(STORE_URL), rotationLeaseSeconds: 90 },
   });
   await settle();
 });
@@ -207,6 +214,64 @@ describe("KeyService", () => {
     });
   });
 
+  it("deploys a fleet as a StatefulSet of 3 on the shared store: connection string only in a Secret, audit log per pod", () => {
+    expect(children(T, "fleet-keys")).toEqual([
+      "kubernetes:apps/v1:StatefulSet::fleet-keys-broker",
+      "kubernetes:core/v1:ConfigMap::fleet-keys-config",
+      "kubernetes:core/v1:Secret::fleet-keys-hsm-pin",
+      "kubernetes:core/v1:Secret::fleet-keys-listener-tls",
+      "kubernetes:core/v1:Secret::fleet-keys-store",
+      "kubernetes:core/v1:Service::fleet-keys-broker",
+      "kubernetes:core/v1:ServiceAccount::fleet-keys-broker",
+      "kubernetes:policy/v1:PodDisruptionBudget::fleet-keys-broker",
+      "tls:index/privateKey:PrivateKey::fleet-keys-listener-key",
+      "tls:index/selfSignedCert:SelfSignedCert::fleet-keys-listener-cert",
+    ]);
+    const store = reg("kubernetes:core/v1:Secret", "fleet-keys-store");
+    expect(secretInputs(store)).toEqual(["stringData"]);
+    expect(plainInputs(store).stringData).toEqual({ connection: STORE_URL });
+    for (const r of registrations.filter((x) => !x.name.endsWith("-store")))
+      expect(JSON.stringify(plainInputs(r))).not.toContain("s3cret-pw");
+    const ss = plainInputs(reg("kubernetes:apps/v1:StatefulSet", "fleet-keys-broker"));
+    expect(ss.spec).toMatchObject({
+      replicas: 3,
+      serviceName: "key-broker",
+      podManagementPolicy: "Parallel",
+      updateStrategy: { type: "RollingUpdate" },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "state" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+        },
+      ],
+    });
+    const pod = ss.spec.template.spec;
+    expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(["config", "hsm-pin", "tls", "scratch", "store"]);
+    expect(pod.volumes.at(-1)).toEqual({
+      name: "store",
+      secret: { secretName: "key-broker-store", defaultMode: 0o440 },
+    });
+    expect(pod.containers[0].volumeMounts).toContainEqual({
+      name: "store",
+      mountPath: "/run/secrets/store",
+      readOnly: true,
+    });
+    const broker = JSON.parse(
+      plainInputs(reg("kubernetes:core/v1:ConfigMap", "fleet-keys-config")).data["broker.json"],
+    );
+    expect(broker.store).toEqual({
+      kind: "postgres",
+      connectionFile: "/run/secrets/store/connection",
+      rotationLeaseSeconds: 90,
+      queryTimeoutMs: 2000,
+      poolSize: 8,
+    });
+    expect(parseKeyBrokerConfig(broker).store).toEqual(broker.store);
+    expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "fleet-keys-broker")).spec.maxUnavailable).toBe(
+      1,
+    );
+  });
+
   it("makes only a leaf listener certificate (its key in state, the CA key stays in the HSM)", async () => {
     const cert = plainInputs(reg("tls:index/selfSignedCert:SelfSignedCert", "keys-listener-cert"));
     expect(cert).toMatchObject({
@@ -233,13 +298,34 @@ describe("KeyService", () => {
 
   it("renders only schema-valid Kubernetes objects", () => {
     const objects = k8sRegistrations(registrations);
-    expect(objects).toHaveLength(16);
+    expect(objects).toHaveLength(24);
     for (const r of objects) validateK8s(r);
   });
 
   it.each([
     ["2 replicas", { replicas: 2 }, "replicas", ONE_BROKER],
-    ["3 replicas (an enterprise HSM shared by all would not help)", { replicas: 3 }, "replicas", ONE_BROKER],
+    [
+      "3 replicas without a store (an enterprise HSM shared by all would not help)",
+      { replicas: 3 },
+      "replicas",
+      ONE_BROKER,
+    ],
+    [
+      "3 replicas on SoftHSM (its token is one pod's files)",
+      {
+        replicas: 3,
+        hsm: { ...args.hsm, kind: "softhsm" as const },
+        store: { kind: "postgres" as const, connectionString: "postgresql://x" },
+      },
+      "hsm.kind",
+      "replicas share one HSM token: SoftHSM's token is one pod's files, use a network HSM (pkcs11)",
+    ],
+    [
+      "17 replicas",
+      { replicas: 17, store: { kind: "postgres" as const, connectionString: "postgresql://x" } },
+      "replicas",
+      "must be an integer between 1 and 16",
+    ],
     [
       "a relative module path",
       { hsm: { ...args.hsm, module: "libsofthsm2.so" } },

@@ -55,7 +55,11 @@ describe("stack files", () => {
     const { config, secrets } = parseStackConfig(raw, secretKeys);
     expect(config.environment).toBe(env);
     expect([...secrets.keys()].sort()).toEqual(
-      env === "dev" ? ["hsmPin", "releaseSigningKey"] : ["hsmPin", "releaseSigningKey", "sshPrivateKey"],
+      env === "dev"
+        ? ["hsmPin", "releaseSigningKey"]
+        : env === "prod"
+          ? ["hsmPin", "keyBrokerStoreConnection", "releaseSigningKey", "sshPrivateKey"]
+          : ["hsmPin", "releaseSigningKey", "sshPrivateKey"],
     );
   });
 
@@ -65,7 +69,9 @@ describe("stack files", () => {
       expect([...secretKeys].sort()).toEqual(
         env === "dev"
           ? [`${NS}:hsmPin`, `${NS}:releaseSigningKey`]
-          : [`${NS}:hsmPin`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`],
+          : env === "prod"
+            ? [`${NS}:hsmPin`, `${NS}:keyBrokerStoreConnection`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`]
+            : [`${NS}:hsmPin`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`],
       );
       expect(Object.values(raw).join("\n")).not.toMatch(/PRIVATE KEY-----|REPLACE-ME/);
     }
@@ -211,9 +217,12 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
     [`${NS}:attestation.tcbFloors.Turin: prod hosts include Turin: a TCB floor is required`],
   ],
   [
-    "SoftHSM in prod",
+    "SoftHSM in prod (with three broker replicas sharing its token)",
     edit("prod", "hsm", (v) => ({ ...v, kind: "softhsm" })),
-    [`${NS}:hsm.kind: SoftHSM is for dev and staging; prod needs an enterprise PKCS#11 module`],
+    [
+      `${NS}:hsm.kind: SoftHSM is for dev and staging; prod needs an enterprise PKCS#11 module`,
+      `${NS}:keyBroker.replicas: replicas share one HSM token: SoftHSM's token is one pod's files, use a network HSM (hsm.kind pkcs11)`,
+    ],
   ],
   [
     "token label too long",
@@ -236,18 +245,33 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
     [`${NS}:keyBroker.replicas: expected a number, got a string`],
   ],
   [
-    "several broker replicas (SoftHSM)",
+    "several broker replicas without a store (SoftHSM)",
     edit("staging", "keyBroker", (v) => ({ ...v, replicas: 2 })),
     [
-      `${NS}:keyBroker.replicas: the key broker runs as exactly 1 replica: its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge (HA is future work, see the README)`,
+      `${NS}:keyBroker.replicas: more than 1 replica needs keyBroker.store: without it the key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge`,
+      `${NS}:keyBroker.replicas: replicas share one HSM token: SoftHSM's token is one pod's files, use a network HSM (hsm.kind pkcs11)`,
     ],
   ],
   [
-    "several broker replicas (enterprise HSM)",
-    edit("prod", "keyBroker", (v) => ({ ...v, replicas: 3 })),
+    "several broker replicas without a store (enterprise HSM)",
+    edit("prod", "keyBroker", (v) => {
+      const { store: _store, ...rest } = v as Record<string, unknown>;
+      return { ...rest, replicas: 3 };
+    }),
     [
-      `${NS}:keyBroker.replicas: the key broker runs as exactly 1 replica: its key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge (HA is future work, see the README)`,
+      `${NS}:keyBroker.replicas: more than 1 replica needs keyBroker.store: without it the key registry, wrapped data keys, manifest states, epochs and KBS sessions live in one pod's state, so replicas would diverge`,
+      `${NS}:keyBrokerStoreConnection: unknown key`,
     ],
+  ],
+  [
+    "17 broker replicas",
+    edit("prod", "keyBroker", (v) => ({ ...v, replicas: 17 })),
+    [`${NS}:keyBroker.replicas: must be <= 16`],
+  ],
+  [
+    "a store with an unknown kind",
+    edit("prod", "keyBroker", (v) => ({ ...v, store: { kind: "etcd" } })),
+    [`${NS}:keyBroker.store.kind: must be one of: postgres`],
   ],
   [
     "release time not UTC",
