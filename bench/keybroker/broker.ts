@@ -119,7 +119,8 @@ export async function startBenchBroker(
     manifests: { signerPublicKeyFile: join(dir, "release.pub.pem") },
     policy: { resourceRules: [{ resource: "runtime/*/*" }, { resource: "*/model/*", launchShapes: ["inference*"] }] },
     attestation: { policy: { allowedRoots: ["simulated"] }, simulatedSnpDir: simDir },
-    limits: { bodyBytes: 262_144, maxSessions: 100_000 },
+    // One load generator stands for many runtimes from one address.
+    limits: { bodyBytes: 262_144, maxSessions: 100_000, sessionsPerPeer: 100_000 },
   };
   writeFileSync(join(dir, "keybroker.json"), JSON.stringify(config));
   const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];

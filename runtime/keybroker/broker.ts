@@ -7,7 +7,7 @@
  * const broker = await KeyBroker.start({ config, verifier });
  * const apps = await listenKeyBroker(broker); // main.ts
  */
-import { generateKeyPairSync, type KeyObject, createPublicKey, X509Certificate } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
@@ -15,28 +15,19 @@ import type { Logger } from "pino";
 import type { GoldenManifest } from "../../measurements/manifest/index.js";
 import { createLogger } from "../observability/index.js";
 import { keyLabelsOf, readPin, releaseRuleOf, type KeyBrokerConfig } from "./config.js";
-import {
-  buildCertificate,
-  ecdsaSha384RawSigner,
-  ecProfileSpec,
-  pointFromJwk,
-  pointFromKey,
-  toPem,
-} from "../../core/index.js";
 import { EphemeralKeys } from "../kbs-protocol/index.js";
 import { KeyBrokerError } from "./errors.js";
 import { HsmBackend, type HsmEvent } from "./hsm/backend.js";
 import { Pkcs11Token } from "./hsm/pkcs11.js";
 import { ensureSoftHsmToken, softHsmTokenDirEmpty, useSoftHsm } from "./hsm/softhsm.js";
-import { serialNumber } from "./keys/ca-certificate.js";
+import { listenerCertificate, readPublicKey, trustedCaVersions, type ListenerTls } from "./keys/broker-ca.js";
 import { Keyring } from "./keys/keyring.js";
 import { expectedKeys, type CrashPoint } from "./keys/keyring-config.js";
-import { teeKeyCheck } from "./keys/tee-key.js";
 import { effectiveManifests, verifyManifestJws, type VerifiedManifests } from "./release/manifests.js";
 import type { ReleaseRule } from "./release/release-rule.js";
 import type { EvidenceVerifier } from "./release/verifier-port.js";
 import type { PlatformInventory } from "../../measurements/drift/index.js";
-import { currentEpoch, startEpoch } from "./session/epochs.js";
+import { currentEpoch, sameTcb, startEpoch } from "./session/epochs.js";
 import { PreparedAgreements } from "./session/prepared.js";
 import { MemorySessionBackend, type SessionBackend } from "./session/session-backend.js";
 import { AuditLog, type AuditEntry, type DurableAppend } from "./state/audit.js";
@@ -71,14 +62,6 @@ export interface KeyBrokerOptions {
    * `config.manifests.files` is not empty.
    */
   readonly importManifest?: (broker: KeyBroker, who: string, jws: string) => Promise<unknown>;
-}
-
-/** TLS material of the broker's own listeners: a software key with a certificate from the HSM CA. */
-export interface ListenerTls {
-  readonly key: string;
-  readonly cert: string;
-  /** Every broker CA certificate clients should trust now (active first). */
-  readonly caBundle: string;
 }
 
 /** The running broker. */
@@ -161,6 +144,7 @@ export class KeyBroker {
     try {
       snapshot = await store.load();
     } catch (e) {
+      opened.sessions?.close?.();
       await store.close();
       throw e;
     }
@@ -273,6 +257,7 @@ export class KeyBroker {
       );
       return broker;
     } catch (e) {
+      opened.sessions?.close?.();
       hsm.close();
       await audit.close();
       await store.close();
@@ -292,11 +277,13 @@ export class KeyBroker {
 
   /**
    * Makes sure this replica decides on the latest document: asks the store for its version (one
-   * query on PostgreSQL) and reloads when another replica changed it. STORE_UNAVAILABLE when the
-   * store cannot be reached: a partitioned replica releases nothing.
+   * query on PostgreSQL, or `knownVersion` read just now with a session) and reloads when another
+   * replica changed it. STORE_UNAVAILABLE when the store cannot be reached: a partitioned replica
+   * releases nothing.
    */
-  async fresh(): Promise<void> {
-    const v = await this.store.version();
+  async fresh(knownVersion?: number): Promise<void> {
+    // A version read in the same round trip as a session query (PostgreSQL) saves a query.
+    const v = knownVersion ?? (await this.store.version());
     if (v !== this.snapshot.version) await this.adopt(await this.store.load());
     await this.refreshNodes(false);
   }
@@ -342,6 +329,16 @@ export class KeyBroker {
     if (this.store.kind !== "file") this.nodeCache.nodes[chipId] = node;
   }
 
+  /**
+   * True when this replica already knows the chip with this TCB, seen less than `touchMs` ago
+   * (PostgreSQL: the observation would neither change anything nor refresh lastSeen, so it is skipped).
+   */
+  knowsNode(chipId: string, tcb: NodeRecord["tcb"], now: Date, touchMs: number): boolean {
+    if (this.store.kind === "file") return false;
+    const n = this.nodeCache.nodes[chipId];
+    return n !== undefined && sameTcb(n.tcb, tcb) && now.getTime() - Date.parse(n.lastSeen) < touchMs;
+  }
+
   /** Records an audit entry; the caller awaits it before acting on the decision. */
   record(entry: AuditEntry): Promise<void> {
     return this.audit.record(entry);
@@ -364,15 +361,7 @@ export class KeyBroker {
 
   /** CA certificates clients should trust now: the active one and any retired within TTL + grace. */
   caCertificates(): KeyVersionRecord[] {
-    const keepMs = (this.config.ttl.sessionKeySeconds + this.config.ttl.graceSeconds) * 1000;
-    const nowMs = this.now().getTime();
-    return [...this.keyring.versions("ca")]
-      .filter(
-        (v) =>
-          v.certPem &&
-          (v.status === "active" || (v.retiredAt !== undefined && nowMs - Date.parse(v.retiredAt) < keepMs)),
-      )
-      .sort((a, b) => (a.status === "active" ? -1 : b.status === "active" ? 1 : b.version - a.version));
+    return trustedCaVersions(this.keyring.versions("ca"), this.config, this.now());
   }
 
   /** PEM bundle of caCertificates(). */
@@ -387,32 +376,7 @@ export class KeyBroker {
    * 90-day certificate for the configured names, signed by the HSM CA.
    */
   listenerTls(): ListenerTls {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
-    const ca = this.keyring.active("ca");
-    const caPoint = teeKeyCheck(() => pointFromJwk(ca.publicJwk, "keys.ca.publicJwk"));
-    const notBefore = new Date(this.now().getTime() - 60_000);
-    const der = buildCertificate(
-      ecProfileSpec({
-        serial: serialNumber(),
-        issuer: {
-          commonName: `confidential-inference broker CA v${ca.version}`,
-          organization: "confidential-inference",
-        },
-        subject: { commonName: "confidential-inference key broker", organization: "confidential-inference" },
-        notBefore,
-        notAfter: new Date(notBefore.getTime() + 90 * 86_400_000),
-        subjectPoint: pointFromKey(publicKey),
-        issuerPoint: caPoint,
-        profile: "tls",
-        altNames: { dns: this.config.tls.dnsNames, ip: this.config.tls.ipAddresses },
-      }),
-      ecdsaSha384RawSigner((tbs) => this.keyring.signEs384("ca", tbs).signature),
-    );
-    return {
-      key: privateKey.export({ type: "pkcs8", format: "pem" }) as string,
-      cert: toPem(der),
-      caBundle: this.caBundle(),
-    };
+    return { ...listenerCertificate(this.keyring, this.config, this.now()), caBundle: this.caBundle() };
   }
 
   /** Stops the HSM recovery loop, closes the session, the audit log and the store. */
@@ -424,27 +388,9 @@ export class KeyBroker {
     }
     this.ephemeralKeys.close();
     this.prepared.close();
+    this.sessions.close?.();
     this.hsm.close();
     await this.audit.close();
     await this.store.close();
-  }
-}
-
-/** Reads a PEM public key (or certificate) file as a P-384 KeyObject; CONFIG_INVALID naming the key. */
-export function readPublicKey(path: string, field: string): KeyObject {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new KeyBrokerError("CONFIG_INVALID", `${field}: cannot read ${path}`, { cause: e });
-  }
-  try {
-    const key = text.includes("BEGIN CERTIFICATE") ? new X509Certificate(text).publicKey : createPublicKey(text);
-    if (key.asymmetricKeyDetails?.namedCurve !== "secp384r1") throw new Error("not P-384");
-    return key;
-  } catch (e) {
-    throw new KeyBrokerError("CONFIG_INVALID", `${field}: ${path} is not a P-384 public key or certificate`, {
-      cause: e,
-    });
   }
 }

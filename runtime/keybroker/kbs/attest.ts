@@ -50,7 +50,7 @@ export async function kbsAttest(
   }
   try {
     const att = parseBody(attestationSchema, body, "KBS Attestation");
-    await broker.fresh();
+    await broker.fresh(session.docVersion);
     const input = checkAttestationInput(att, broker.config.attestation.additionalDevices);
     const rd = att["runtime-data"];
     const teeKey = input.teeKey.jwk;
@@ -223,6 +223,7 @@ export async function kbsAttest(
 /** Records a node; a known chip with a different TCB starts a new epoch (node rebuilt or re-patched). */
 async function observe(broker: KeyBroker, chipId: string, product: string, tcb: TokenClaims["tcb"]): Promise<void> {
   const now = broker.now();
+  if (broker.knowsNode(chipId, tcb, now, NODE_TOUCH_MS)) return;
   const r = await broker.store.observeNode(chipId, product, tcb, now, NODE_TOUCH_MS);
   broker.noteNode(chipId, { product, tcb, firstSeen: now.toISOString(), lastSeen: now.toISOString() });
   if (r.seen === "same") return;

@@ -46,8 +46,8 @@ export async function kbsResource(
   };
   let claims: TokenClaims | undefined;
   try {
-    await broker.fresh();
     const held = auth.sessionId === undefined ? undefined : await broker.sessions.tokenOf(auth.sessionId);
+    await broker.fresh(held?.docVersion);
     const token = auth.bearer ?? held?.token;
     if (token === undefined)
       throw new KeyBrokerError(

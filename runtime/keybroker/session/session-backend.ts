@@ -11,6 +11,8 @@ import { SessionStore, type SessionStoreOptions } from "./sessions.js";
 export interface SessionToken {
   readonly token: string;
   readonly claims: unknown;
+  /** The state document's version read in the same store round trip (PostgreSQL). */
+  readonly docVersion?: number;
 }
 
 /** KBS sessions (see the file comment). */
@@ -27,6 +29,8 @@ export interface SessionBackend {
   count(): Promise<number>;
   /** Drops sessions whose challenge and token have both expired. */
   sweep(): Promise<void>;
+  /** Stops background work (a periodic sweep). */
+  close?(): void;
 }
 
 /** Sessions in this process (one replica). */

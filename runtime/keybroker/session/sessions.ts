@@ -25,6 +25,8 @@ export interface KbsSession {
   readonly createdAt: number;
   /** Fairness key of the peer that opened it (IPv4 address, IPv6 /64, or "-" when unknown). */
   readonly peer: string;
+  /** The state document's version read in the same store round trip (PostgreSQL), for the freshness check. */
+  readonly docVersion?: number;
   /** Challenge expiry (ms since the epoch). */
   readonly nonceExpiresAt: number;
   state: SessionState;

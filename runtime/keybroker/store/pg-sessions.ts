@@ -4,7 +4,10 @@
  * atomic UPDATE (challenged -> attesting), so two replicas can never both accept it; each peer holds
  * at most `sessionsPerPeer` unanswered challenges; a full table evicts an unanswered challenge of
  * the busiest peer, then attested sessions older than the nonce lifetime. The limits are counted
- * without a table lock, so concurrent /auth on several replicas may pass them by a few sessions.
+ * without a table lock, so concurrent /auth on several replicas may pass them by a few sessions; the
+ * table's total is counted at most once a second per replica (plus what this replica added since),
+ * not per request, and expired sessions are swept every 10 s, so /auth stays a couple of index
+ * lookups and one insert however large the table.
  */
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
@@ -23,6 +26,7 @@ interface Row {
   certificate: boolean;
   created_at: string;
   nonce_expires: string;
+  doc_version: string;
 }
 
 function sessionOf(r: Row): KbsSession {
@@ -35,6 +39,7 @@ function sessionOf(r: Row): KbsSession {
     certificate: r.certificate,
     createdAt: Number(r.created_at),
     nonceExpiresAt: Number(r.nonce_expires),
+    docVersion: Number(r.doc_version),
   };
 }
 
@@ -52,10 +57,30 @@ DELETE FROM ci_kbs_sessions WHERE id = (SELECT id FROM victim) RETURNING id`;
 
 /** Sessions shared by every replica (see the file comment). */
 export class PgSessionBackend implements SessionBackend {
+  private total = { n: 0, at: Number.NEGATIVE_INFINITY };
+  private readonly sweeper: NodeJS.Timeout;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly o: SessionStoreOptions,
-  ) {}
+  ) {
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 10_000);
+    this.sweeper.unref();
+  }
+
+  /** Stops the periodic sweep (the pool belongs to the store). */
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** The table's total: counted at most once a second, plus this replica's inserts since. */
+  private async approximateTotal(now: number, exact = false): Promise<number> {
+    if (exact || now - this.total.at >= 1000) {
+      const r = await this.pool.query<{ n: string }>("SELECT count(*) AS n FROM ci_kbs_sessions");
+      this.total = { n: Number(r.rows[0]?.n ?? 0), at: now };
+    }
+    return this.total.n;
+  }
 
   async create(tee: string, options: { readonly certificate: boolean; readonly peer?: string }): Promise<KbsSession> {
     const now = this.o.now().getTime();
@@ -72,25 +97,32 @@ export class PgSessionBackend implements SessionBackend {
     const perPeer = this.o.sessionsPerPeer ?? Number.MAX_SAFE_INTEGER;
     return this.guard("opening a KBS session", async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const r = await this.pool.query<{ mine: string; total: string; inserted: string }>(
-          `WITH c AS (SELECT count(*) FILTER (WHERE peer = $2 AND state = 'challenged' AND nonce_expires > $7) AS mine,
-                             count(*) AS total FROM ci_kbs_sessions),
-                ins AS (INSERT INTO ci_kbs_sessions (id, tee, nonce, peer, state, certificate, created_at, nonce_expires)
-                        SELECT $1, $3, $4, $2, 'challenged', $5, $6, $8 FROM c WHERE c.mine < $9 AND c.total < $10
-                        RETURNING id)
-           SELECT c.mine, c.total, (SELECT count(*) FROM ins) AS inserted FROM c`,
-          [s.id, s.peer, tee, s.nonce, s.certificate, now, now, s.nonceExpiresAt, perPeer, this.o.maxSessions],
-        );
-        const row = r.rows[0] as { mine: string; total: string; inserted: string };
-        if (Number(row.inserted) === 1) return s;
-        if (Number(row.mine) >= perPeer)
+        const full = (await this.approximateTotal(now, attempt > 0)) >= this.o.maxSessions;
+        if (!full) {
+          const r = await this.pool.query<{ mine: string; inserted: string }>(
+            `WITH c AS (SELECT count(*) AS mine FROM ci_kbs_sessions
+                        WHERE peer = $2 AND state = 'challenged' AND nonce_expires > $7),
+                  ins AS (INSERT INTO ci_kbs_sessions (id, tee, nonce, peer, state, certificate, created_at, nonce_expires)
+                          SELECT $1, $3, $4, $2, 'challenged', $5, $6, $8 FROM c WHERE c.mine < $9
+                          RETURNING id)
+             SELECT c.mine, (SELECT count(*) FROM ins) AS inserted FROM c`,
+            [s.id, s.peer, tee, s.nonce, s.certificate, now, now, s.nonceExpiresAt, perPeer],
+          );
+          const row = r.rows[0] as { mine: string; inserted: string };
+          if (Number(row.inserted) === 1) {
+            this.total.n += 1;
+            return s;
+          }
           throw new KeyBrokerError(
             "PEER_SESSIONS_EXHAUSTED",
             `this peer holds ${row.mine} unanswered KBS challenges (at most ${perPeer}); answer or let them expire`,
           );
+        }
         await this.sweepAt(now);
+        if ((await this.approximateTotal(now, true)) < this.o.maxSessions) continue;
         const evicted = await this.pool.query(EVICT, [now - this.o.nonceTtlSeconds * 1000]);
-        if (evicted.rowCount === 0 && attempt > 0) break;
+        if (evicted.rowCount === 0) break;
+        this.total.n -= 1;
       }
       throw new KeyBrokerError("SESSIONS_EXHAUSTED", "too many open KBS sessions; retry later");
     });
@@ -104,7 +136,8 @@ export class PgSessionBackend implements SessionBackend {
       const r = await this.pool.query<Row>(
         `UPDATE ci_kbs_sessions SET state = CASE WHEN nonce_expires > $2 THEN 'attesting' ELSE 'failed' END
          WHERE id = $1 AND state = 'challenged'
-         RETURNING id, tee, nonce, peer, state, certificate, created_at, nonce_expires`,
+         RETURNING id, tee, nonce, peer, state, certificate, created_at, nonce_expires,
+                   (SELECT version FROM ci_broker_state WHERE id = 1) AS doc_version`,
         [id, now],
       );
       const row = r.rows[0];
@@ -134,12 +167,13 @@ export class PgSessionBackend implements SessionBackend {
 
   async tokenOf(id: string): Promise<SessionToken | undefined> {
     return this.guard("reading a KBS session", async () => {
-      const r = await this.pool.query<{ token: string; claims: unknown }>(
-        "SELECT token, claims FROM ci_kbs_sessions WHERE id = $1 AND state = 'attested'",
+      const r = await this.pool.query<{ token: string; claims: unknown; doc_version: string }>(
+        `SELECT token, claims, (SELECT version FROM ci_broker_state WHERE id = 1) AS doc_version
+         FROM ci_kbs_sessions WHERE id = $1 AND state = 'attested'`,
         [id],
       );
       const row = r.rows[0];
-      return row ? { token: row.token, claims: row.claims } : undefined;
+      return row ? { token: row.token, claims: row.claims, docVersion: Number(row.doc_version) } : undefined;
     });
   }
 
