@@ -19,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KbsClient } from "../../runtime/attester/kbs/client.js";
@@ -50,7 +50,46 @@ const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 interface Fleet {
   readonly kbs: string[];
   readonly ca: string;
+  /** CPU ms spent so far by the broker replicas, and by the PostgreSQL server's processes. */
+  cpu(): { broker: number; postgres: number };
   stop(): Promise<void>;
+}
+
+/** User + system CPU of a process in ms (/proc/PID/stat utime + stime, clock ticks of 10 ms); 0 once gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL server's processes: the postmaster (data/postmaster.pid) and its children. */
+function postgresPids(dataDir: string): number[] {
+  let main: number;
+  try {
+    main = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  } catch {
+    return [];
+  }
+  const kids = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return (
+          readFileSync(`/proc/${d}/stat`, "utf8")
+            .replace(/^.*\) /, "")
+            .split(" ")[1] === String(main)
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [main, ...kids];
 }
 
 /**
@@ -122,6 +161,11 @@ async function startFleet(n: number, simDir: string): Promise<Fleet> {
   return {
     kbs: [first.kbs, ...rest.map((r) => r.kbs)],
     ca,
+    cpu: () => ({
+      broker: children.reduce((a, c) => a + processCpuMs(c.pid as number), 0),
+      // Backends come and go with pool connections; those alive now carry the load of this phase.
+      postgres: db ? postgresPids(join(db.dir, "data")).reduce((a, p) => a + processCpuMs(p), 0) : 0,
+    }),
     async stop() {
       for (const c of children) c.kill("SIGTERM");
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
@@ -135,6 +179,7 @@ async function main(): Promise<void> {
   const sim = await SimulatedSnp.open({ dir: simDir, product: "Genoa" });
   const evidence = simulatedSnpEvidence(sim, { measurement: MEASUREMENT });
   const summary: string[] = [];
+  const cpuSummary: string[] = [];
   for (const n of FLEETS) {
     const fleet = await startFleet(n, simDir);
     const label = n === 0 ? "file store, 1 replica" : `postgres, ${n} replica(s)`;
@@ -157,6 +202,7 @@ async function main(): Promise<void> {
       // Sustained maximum: a closed loop with INFLIGHT handshakes in flight.
       let done = 0;
       let errors = 0;
+      const cpu0 = { ...fleet.cpu(), client: process.cpuUsage() };
       const until = performance.now() + SECONDS * 1000;
       await Promise.all(
         Array.from({ length: INFLIGHT }, async () => {
@@ -168,7 +214,19 @@ async function main(): Promise<void> {
         }),
       );
       const max = done / SECONDS;
-      out(`${label}: sustained ${fmt(max)} handshakes/s (closed loop, ${INFLIGHT} in flight, ${errors} errors)`);
+      const cpu1 = fleet.cpu();
+      const client = process.cpuUsage(cpu0.client);
+      const per = {
+        broker: (cpu1.broker - cpu0.broker) / done,
+        postgres: (cpu1.postgres - cpu0.postgres) / done,
+        client: (client.user + client.system) / 1000 / done,
+      };
+      out(
+        `${label}: sustained ${fmt(max)} handshakes/s (closed loop, ${INFLIGHT} in flight, ${errors} errors); CPU per handshake: broker ${fmt(per.broker, 2)} ms, postgres ${fmt(per.postgres, 2)} ms, client ${fmt(per.client, 2)} ms`,
+      );
+      cpuSummary.push(
+        `${key}_cpu_broker_ms=${fmt(per.broker, 2)} ${key}_cpu_postgres_ms=${fmt(per.postgres, 2)} ${key}_cpu_client_ms=${fmt(per.client, 2)}`,
+      );
       const loads = [Math.round(max * 0.5), Math.round(max * 0.9), GOAL].filter((r) => r > 0);
       const results: Record<number, { p50: number; p99: number; errors: number; achieved: number }> = {};
       for (const rate of [...new Set(loads)].sort((a, b) => a - b)) {
@@ -213,7 +271,7 @@ async function main(): Promise<void> {
   };
   const pgFleets = FLEETS.filter((n) => n > 0);
   const ratio = pgFleets.length > 1 ? maxOf(Math.max(...pgFleets)) / maxOf(Math.min(...pgFleets)) : 1;
-  out(`bench keybroker-fleet: ratio=${fmt(ratio, 2)} ${summary.join(" ")}`);
+  out(`bench keybroker-fleet: ratio=${fmt(ratio, 2)} ${summary.join(" ")} ${cpuSummary.join(" ")}`);
 }
 
 main().catch((e: unknown) => {
