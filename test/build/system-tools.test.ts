@@ -2,7 +2,7 @@
  * System tools the tests run: which Debian package provides each, and the one line a test fails
  * with when one is missing (a fresh Debian machine gets them from `npm test` as root).
  */
-import { describe, expect, it } from "vitest";
+import { postgresBin, describe, expect, it } from "vitest";
 import { SYSTEM_TOOLS, missingToolMessage, onPath } from "../helpers/system-tools.js";
 
 describe("test/helpers/system-tools", () => {
@@ -12,7 +12,13 @@ describe("test/helpers/system-tools", () => {
       softhsm2: "softhsm2",
       shellcheck: "shellcheck",
       curl: "curl",
+      postgresql: "postgresql",
     });
+  });
+
+  it("finds PostgreSQL's server programs where Debian puts them (off PATH)", () => {
+    const initdb = postgresBin("initdb");
+    expect(initdb === "initdb" || /^\/usr\/lib\/postgresql\/\d+\/bin\/initdb$/.test(initdb ?? "")).toBe(true);
   });
 
   it("names the package to install in one line", () => {
