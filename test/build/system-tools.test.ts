@@ -2,8 +2,8 @@
  * System tools the tests run: which Debian package provides each, and the one line a test fails
  * with when one is missing (a fresh Debian machine gets them from `npm test` as root).
  */
-import { postgresBin, describe, expect, it } from "vitest";
-import { SYSTEM_TOOLS, missingToolMessage, onPath } from "../helpers/system-tools.js";
+import { describe, expect, it } from "vitest";
+import { SYSTEM_TOOLS, missingToolMessage, onPath, postgresBin } from "../helpers/system-tools.js";
 
 describe("test/helpers/system-tools", () => {
   it("maps every tool to its Debian package", () => {
