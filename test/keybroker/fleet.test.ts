@@ -4,7 +4,7 @@
  * - any replica serves any step of a handshake (sessions shared);
  * - kill -9 of one of three replicas during a handshake burst: every runtime is served after at
  *   most one retry, no key version is lost;
- * - two replicas asked to rotate at once: exactly one rotates (the lease);
+ * - a replica holding the rotation lease: the others are refused (409) until it commits;
  * - kill -9 of the rotating replica: no double rotation, nothing lost, the lease expires and another
  *   replica rotates, recovering the dead one's uncommitted key;
  * - the store restarting mid-rotation leaves a consistent state, and the rotation completes after;
@@ -136,17 +136,25 @@ describe("a fleet of broker replicas on PostgreSQL", { timeout: 120_000 }, () =>
 
   it("lets exactly one of two replicas rotate at once (the lease)", async () => {
     const before = (await doc()).keys.kek.active as number;
-    const [a, b] = await Promise.all([
-      admin("r1", "POST", "/admin/v1/rotate", { target: "kek" }),
-      admin("r2", "POST", "/admin/v1/rotate", { target: "kek" }),
-    ]);
-    expect([a.status, b.status].sort()).toEqual([200, 409]);
-    expect([a.body.code, b.body.code]).toContain("ROTATION_IN_PROGRESS");
+    // r7 stops inside its rotation, holding the lease, until the test lets it go on.
+    const pauseFile = join(f.dir, "continue-lease");
+    const r7 = await start("r7", { KB_PAUSE_AT: "rotation:hsm-created", KB_PAUSE_FILE: pauseFile });
+    const first = admin("r7", "POST", "/admin/v1/rotate", { target: "kek" });
+    expect(await r7.paused).toBe("rotation:hsm-created");
+    for (const other of ["r1", "r2"]) {
+      const r = await admin(other, "POST", "/admin/v1/rotate", { target: "kek" });
+      expect([r.status, r.body.code]).toEqual([409, "ROTATION_IN_PROGRESS"]);
+    }
+    writeFileSync(pauseFile, "");
+    const done = await first;
+    expect([done.status, done.body.version]).toEqual([200, before + 1]);
     const d = await doc();
     expect(d.keys.kek.active).toBe(before + 1);
+    expect(d.pendingRotation).toBeUndefined();
     expectConsistent(d);
     const { key } = await handshake([kbs("r3"), kbs("r2"), kbs("r1")], ca, claims, RESOURCE);
     expect(key.equals(KEY)).toBe(true);
+    r7.child.kill("SIGTERM");
   });
 
   it("recovers from a replica killed (-9) mid-rotation: no double rotation, no key lost", async () => {
