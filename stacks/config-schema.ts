@@ -291,6 +291,18 @@ const brokerStore = z.strictObject({
     .default(2000)
     .describe("per-query timeout in ms: a replica that cannot reach the store refuses to release after it"),
   poolSize: z.number().int().min(1).max(64).default(8).describe("database connections per replica"),
+  egress: z
+    .array(
+      z.strictObject({
+        cidr: z
+          .string()
+          .regex(/^(\d{1,3}\.){3}\d{1,3}\/([1-9]|[12]\d|3[0-2])$/, { message: "must be an IPv4 CIDR narrower than /0" })
+          .describe("the database's address range"),
+        port: z.number().int().min(1).max(65535).default(5432).describe("the database's TCP port"),
+      }),
+    )
+    .min(1)
+    .describe("where the broker reaches the database: the keys zone's default-deny egress is opened for exactly these"),
 });
 
 const keyBroker = z.strictObject({

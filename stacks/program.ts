@@ -176,6 +176,7 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
       ports: { inference: ports.inference, broker: ports.broker, gateway: ports.gateway, metrics: ports.metrics },
       clusterDnsNamespace: config.network.dnsNamespace,
       environment: config.environment,
+      ...(config.keyBroker.store ? { brokerEgress: config.keyBroker.store.egress } : {}),
     },
     k8sOpts,
   );

@@ -3,7 +3,8 @@
  * resources). Every zone namespace gets default-deny for ingress and egress plus DNS; the other
  * policies open exactly the flows of the design:
  * clients -> gateway, gateway -> runtime (mTLS port), runtime -> broker (KBS port),
- * observability -> every workload's metrics port.
+ * observability -> every workload's metrics port, and the broker -> the addresses outside the
+ * cluster it must reach (its replicated store), when given.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -17,6 +18,12 @@ export interface FlowPorts {
   readonly broker: pulumi.Input<number>;
   readonly gateway: pulumi.Input<number>;
   readonly metrics: pulumi.Input<number>;
+}
+
+/** An address outside the cluster a workload must reach: a CIDR and a TCP port. */
+export interface ExternalEndpoint {
+  readonly cidr: string;
+  readonly port: number;
 }
 
 /** One NetworkPolicy to create: its zone, Kubernetes name and spec. */
@@ -43,6 +50,7 @@ export function zonePolicies(
   namespaces: Readonly<Record<Zone, string>>,
   ports: FlowPorts,
   dnsNamespace: pulumi.Input<string>,
+  brokerEgress: readonly ExternalEndpoint[] = [],
 ): ZonePolicy[] {
   const out: ZonePolicy[] = [];
   const zones = Object.keys(namespaces) as Zone[];
@@ -147,6 +155,19 @@ export function zonePolicies(
       },
     });
   }
+  if (brokerEgress.length > 0)
+    out.push({
+      zone: "keys",
+      name: "allow-broker-store-egress",
+      spec: {
+        podSelector: pods(WORKLOADS.broker),
+        policyTypes: ["Egress"],
+        egress: brokerEgress.map((e) => ({
+          to: [{ ipBlock: { cidr: e.cidr } }],
+          ports: [{ protocol: "TCP", port: e.port }],
+        })),
+      },
+    });
   out.push({
     zone: "observability",
     name: "allow-metrics-egress",

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDnsLabel, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { LABEL, PART_OF, ZONES, type Zone } from "../labels.js";
-import { zonePolicies, type FlowPorts } from "./policies.js";
+import { zonePolicies, type ExternalEndpoint, type FlowPorts } from "./policies.js";
 
 /** Arguments of {@link Segmentation}. */
 export interface SegmentationArgs {
@@ -19,6 +19,8 @@ export interface SegmentationArgs {
   readonly clusterDnsNamespace?: pulumi.Input<string>;
   /** Environment class recorded as a label (`confidential-inference/environment`), read by the policy pack. */
   readonly environment: pulumi.Input<string>;
+  /** Addresses outside the cluster the key broker must reach (its replicated store): CIDR and TCP port. Plain. */
+  readonly brokerEgress?: readonly ExternalEndpoint[];
 }
 
 /**
@@ -53,6 +55,11 @@ export class Segmentation extends pulumi.ComponentResource {
     for (const key of ["inference", "broker", "gateway", "metrics"] as const)
       checkPort(problems, `ports.${key}`, args.ports[key]);
     checkDnsLabel(problems, "clusterDnsNamespace", args.clusterDnsNamespace);
+    (args.brokerEgress ?? []).forEach((e, i) => {
+      if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/.test(e.cidr) || /\/0$/.test(e.cidr))
+        problems.push({ propertyPath: `brokerEgress[${i}].cidr`, reason: "must be a CIDR narrower than /0" });
+      checkPort(problems, `brokerEgress[${i}].port`, e.port);
+    });
     const env = known(args.environment);
     if (env !== undefined && !["dev", "staging", "prod"].includes(env))
       problems.push({ propertyPath: "environment", reason: "must be dev, staging or prod" });
@@ -83,7 +90,12 @@ export class Segmentation extends pulumi.ComponentResource {
       namespaces[zone] = ns.metadata.name;
     }
     const names: pulumi.Output<string>[] = [];
-    for (const p of zonePolicies(args.zones, args.ports, args.clusterDnsNamespace ?? "kube-system")) {
+    for (const p of zonePolicies(
+      args.zones,
+      args.ports,
+      args.clusterDnsNamespace ?? "kube-system",
+      args.brokerEgress,
+    )) {
       const policy = new k8s.networking.v1.NetworkPolicy(
         `${name}-${p.zone}-${p.name}`,
         {

@@ -59,6 +59,27 @@ function matrix(resources: RenderedResource[]): string[] {
   return allowedFlows(m.policies, m.namespaces, m.endpoints).map(formatFlow);
 }
 
+describe("the broker's egress to its replicated store", () => {
+  it("opens the keys zone's default-deny egress for exactly the store's address, for the broker pods only", () => {
+    const policies = zonePolicies(zones, ports, "kube-system", [{ cidr: "10.40.9.20/32", port: 5432 }]);
+    const extra = policies.filter((p) => p.name === "allow-broker-store-egress");
+    expect(extra).toEqual([
+      {
+        zone: "keys",
+        name: "allow-broker-store-egress",
+        spec: {
+          podSelector: { matchLabels: { [LABEL.name]: WORKLOADS.broker } },
+          policyTypes: ["Egress"],
+          egress: [{ to: [{ ipBlock: { cidr: "10.40.9.20/32" } }], ports: [{ protocol: "TCP", port: 5432 }] }],
+        },
+      },
+    ]);
+    // No pod-to-pod flow changes: the address is outside the cluster (not "everywhere").
+    expect(matrix(stackResources(policies))).toEqual(matrix(stackResources()));
+    expect(zonePolicies(zones, ports, "kube-system").some((p) => p.name === "allow-broker-store-egress")).toBe(false);
+  });
+});
+
 describe("allowed-flow matrix of the zone policies", () => {
   it("allows exactly the flows of the design (plus DNS)", () => {
     expect(matrix(stackResources())).toEqual([

@@ -270,8 +270,11 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
   ],
   [
     "a store with an unknown kind",
-    edit("prod", "keyBroker", (v) => ({ ...v, store: { kind: "etcd" } })),
-    [`${NS}:keyBroker.store.kind: must be one of: postgres`],
+    edit("prod", "keyBroker", (v) => ({ ...v, store: { kind: "etcd", egress: [{ cidr: "10.0.0.0/0" }] } })),
+    [
+      `${NS}:keyBroker.store.egress[0].cidr: must be an IPv4 CIDR narrower than /0`,
+      `${NS}:keyBroker.store.kind: must be one of: postgres`,
+    ],
   ],
   [
     "release time not UTC",

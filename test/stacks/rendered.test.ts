@@ -58,7 +58,7 @@ describe("stacks/rendered", () => {
     const prod = rendered.get("prod") as RenderedState;
     expect(prod.outputs["goldenManifest"]).toBe("[unknown]");
     expect(prod.outputs["hostInventory"]).toBe("[unknown]");
-    expect(prod.resourceCount).toBe(143); // the broker state claim exists whatever the HSM
+    expect(prod.resourceCount).toBe(144); // a StatefulSet of 3 brokers with its store Secret and egress policy, no state claim
     expect(Object.keys(prod.outputs)).toEqual([
       "endpoints",
       "environment",
