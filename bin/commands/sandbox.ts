@@ -16,6 +16,7 @@ import {
 } from "../../runtime/sandbox/index.js";
 import type * as Sandbox from "../../runtime/sandbox/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
+import { UsageError } from "../errors.js";
 
 type SandboxModule = typeof Sandbox;
 
@@ -53,8 +54,6 @@ export function sandboxHelp(): string {
     "",
   ].join("\n");
 }
-
-class UsageError extends Error {}
 
 interface Parsed {
   readonly sub: string;
