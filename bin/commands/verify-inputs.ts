@@ -29,9 +29,7 @@ export function readInput(cwd: string, path: string, what: string): Buffer {
   try {
     return readFileSync(resolve(cwd, path));
   } catch (e) {
-    throw new UsageError(
-      `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
