@@ -38,6 +38,7 @@ export {
   type CryptoKey,
   deriveHpkeKeyPair,
   generateHpkeKeyPair,
+  type HpkeImplementation,
   type HpkeKeyPair,
   type HpkeRecipientContext,
   type HpkeSenderContext,
