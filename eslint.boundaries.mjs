@@ -12,7 +12,7 @@ export const LAYERS = [
   ["measurements/manifest"],
   ["measurements/drift"],
   ["runtime/attestation"],
-  ["runtime/kbs-protocol"],
+  ["runtime/kbs-protocol", "runtime/attestation-bundle"],
   ["runtime/attester"],
   ["runtime/simulators"],
   ["runtime/keybroker", "runtime/inference", "runtime/gateway"],

@@ -20,6 +20,7 @@ import {
 } from "../measurements/snp/index.js";
 import { ATTESTATION_ERROR_CODES, ATTESTATION_ERROR_MEANINGS, AttestationError } from "../runtime/attestation/index.js";
 import { ATTESTER_ERROR_CODES, ATTESTER_ERROR_MEANINGS, AttesterError } from "../runtime/attester/index.js";
+import { BUNDLE_ERROR_CODES, BUNDLE_ERROR_MEANINGS, BundleError } from "../runtime/attestation-bundle/index.js";
 import { OHTTP_ERROR_CODES, OHTTP_ERROR_MEANINGS, OhttpError } from "../runtime/ohttp/index.js";
 import {
   GATEWAY_ERROR_CODES,
@@ -138,6 +139,15 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
     intro:
       "The Oblivious HTTP codec (Binary HTTP, key configurations, OHTTP and chunked OHTTP; see docs/ohttp.md for " +
       "the statuses the HTTP layers use). `OhttpError` has `path`, the field or chunk at fault.",
+  },
+  {
+    module: "runtime/attestation-bundle",
+    classes: [BundleError],
+    codes: BUNDLE_ERROR_CODES,
+    meanings: BUNDLE_ERROR_MEANINGS,
+    intro:
+      "The attestation bundle format a runtime publishes (docs/confidential-requests.md). The client library " +
+      "reports a malformed bundle as `runtime/client`'s `BUNDLE_MALFORMED` and sends nothing.",
   },
   {
     module: "runtime/keybroker",
