@@ -13,7 +13,7 @@ export const LAYERS = [
   ["measurements/drift"],
   ["runtime/attestation"],
   ["runtime/kbs-protocol", "runtime/attestation-bundle"],
-  ["runtime/attester"],
+  ["runtime/attester", "runtime/client"],
   ["runtime/simulators"],
   ["runtime/keybroker", "runtime/inference", "runtime/gateway"],
   ["components"],
