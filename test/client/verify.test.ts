@@ -106,7 +106,7 @@ describe("verifyBundle", () => {
   it("refuses a tampered report (signature): EVIDENCE_INVALID", async () => {
     const { json } = await issueBundle({ sim, manifest });
     const report = Buffer.from((json.evidence as any).report, "base64");
-    report[0x90] ^= 1; // MEASUREMENT (AMD SEV-SNP ABI table 22, offset 0x90)
+    report[0x90]! ^= 1; // MEASUREMENT (AMD SEV-SNP ABI table 22, offset 0x90)
     (json.evidence as any).report = report.toString("base64");
     const err: any = await verifyBundle(json, { trust, now: new Date() }).catch((e) => e);
     expect([err.code, err.details.failures.map((f: any) => f.code)]).toEqual([
