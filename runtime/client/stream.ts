@@ -40,7 +40,10 @@ function invalid(e: unknown): unknown {
 }
 
 /** Bhttp events of the opened stream, one at a time. */
-async function* events(decoder: ChunkedResponseDecoder, body: AsyncIterable<Uint8Array>): AsyncGenerator<BhttpEvent> {
+async function* events(
+  decoder: ChunkedResponseDecoder,
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): AsyncGenerator<BhttpEvent> {
   const bhttp = new BhttpDecoder({ expect: "response" });
   try {
     for await (const plaintext of openStream(decoder, body)) yield* bhttp.push(plaintext);
@@ -56,7 +59,7 @@ async function* events(decoder: ChunkedResponseDecoder, body: AsyncIterable<Uint
  */
 export async function openChunkedAnswer(
   decoder: ChunkedResponseDecoder,
-  body: AsyncIterable<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): Promise<{
   readonly status: number;
   readonly headers: readonly BhttpField[];

@@ -10,7 +10,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 export interface RelayResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: AsyncIterable<Uint8Array>;
+  readonly body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 /** The client's view of the gateway. */
@@ -41,7 +41,7 @@ export interface HttpGatewayOptions {
 }
 
 /** Reads a body whole, up to `max` bytes (the rest is discarded). */
-export async function readBody(body: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {
+export async function readBody(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, max: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {

@@ -103,10 +103,13 @@ export async function main(
     process.once("SIGTERM", done);
     process.once("SIGINT", done);
   });
+  const keyRelease = keyReleaseFactory(config.keyBroker, base);
   const attestation = parseAttestationConfig(config.attestation, config.keyBroker.evidence);
+  if (attestation === undefined)
+    logger.warn({ event: "confidential-endpoint-off" }, "no evidence options: serving no OHTTP keys or bundles");
   const rt = await startRuntime({
     artifacts: readArtifacts(config, base),
-    keyRelease: keyReleaseFactory(config.keyBroker, base),
+    keyRelease,
     signerKey: parseSignerKey(readFileSync(resolve(base, config.signerPublicKeyFile), "utf8")),
     gatewayCa: readFileSync(resolve(base, config.gatewayCaFile), "utf8"),
     batching: {
@@ -118,17 +121,21 @@ export async function main(
     },
     ...(config.intraOpThreads ? { ort: { intraOpThreads: config.intraOpThreads } } : {}),
     bodyLimit: config.bodyLimitBytes,
-    attestation: {
-      evidence: evidenceProviderFor(attestation.evidence, base),
-      lifetimeMs: attestation.bundleLifetimeSeconds * 1000,
-      noncesPerMinute: attestation.noncesPerMinute,
-      maxReplayEntries: attestation.maxReplayEntries,
-      ...(attestation.manifestFile
-        ? { manifest: readFileSync(resolve(base, attestation.manifestFile), "utf8").trim() }
-        : {}),
-      ...(attestation.launch ? { launch: attestation.launch } : {}),
-      ...(attestation.simulate ? { simulate: attestation.simulate } : {}),
-    },
+    ...(attestation
+      ? {
+          attestation: {
+            evidence: evidenceProviderFor(attestation.evidence, base),
+            lifetimeMs: attestation.bundleLifetimeSeconds * 1000,
+            noncesPerMinute: attestation.noncesPerMinute,
+            maxReplayEntries: attestation.maxReplayEntries,
+            ...(attestation.manifestFile
+              ? { manifest: readFileSync(resolve(base, attestation.manifestFile), "utf8").trim() }
+              : {}),
+            ...(attestation.launch ? { launch: attestation.launch } : {}),
+            ...(attestation.simulate ? { simulate: attestation.simulate } : {}),
+          },
+        }
+      : {}),
     logger,
     listen: config.listen,
     ops: config.ops,

@@ -36,9 +36,12 @@ export type AttestationConfig = Omit<z.infer<typeof attestationConfigSchema>, "e
 
 /**
  * Parses the section; `fallback` is the KBS handshake's evidence options (`keyBroker.evidence`).
+ * Undefined when the section is absent and `fallback` is not evidence options (a custom key-release
+ * seam): the runtime then serves no confidential endpoint, and clients, finding no bundle, send nothing.
  * @throws ConfidentialError `ATTESTATION_CONFIG_INVALID` listing every problem (`attestation.bundleLifetimeSeconds`).
  */
-export function parseAttestationConfig(section: unknown, fallback: unknown): AttestationConfig {
+export function parseAttestationConfig(section: unknown, fallback: unknown): AttestationConfig | undefined {
+  if (section === undefined && !evidenceOptionsSchema.safeParse(fallback).success) return undefined;
   const r = attestationConfigSchema.safeParse(section ?? {});
   const problems: Problem[] = r.success ? [] : problemsFromIssues(r.error.issues, { prefix: "attestation" });
   let evidence: EvidenceOptions | undefined;

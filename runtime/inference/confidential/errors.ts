@@ -13,6 +13,7 @@ export const CONFIDENTIAL_ERROR_CODES = [
   "NONCE_INVALID",
   "NONCE_RATE_LIMITED",
   "ATTESTATION_UNAVAILABLE",
+  "INTERNAL",
   "ATTESTATION_CONFIG_INVALID",
 ] as const;
 
@@ -26,6 +27,7 @@ export const CONFIDENTIAL_ERROR_STATUS: Readonly<Record<ConfidentialErrorCode, n
   NONCE_INVALID: 400,
   NONCE_RATE_LIMITED: 429,
   ATTESTATION_UNAVAILABLE: 503,
+  INTERNAL: 500,
   ATTESTATION_CONFIG_INVALID: 500,
 };
 
@@ -38,6 +40,7 @@ export const CONFIDENTIAL_ERROR_MEANINGS: Readonly<Record<ConfidentialErrorCode,
   NONCE_INVALID: "`?nonce=` is not 16..64 bytes of lower-case hex",
   NONCE_RATE_LIMITED: "fresh bundles for client nonces are limited per minute (each costs a report from the platform)",
   ATTESTATION_UNAVAILABLE: "the platform did not produce evidence for a bundle (the runtime retries its own refresh)",
+  INTERNAL: "any other failure while opening or answering (fixed message; logged inside the boundary by type only)",
   ATTESTATION_CONFIG_INVALID: "boot: the `attestation` config section is invalid; `problems` lists every field path",
 };
 
