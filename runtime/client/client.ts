@@ -77,6 +77,8 @@ interface Entry {
 }
 
 const LIST_LIMIT = 4 * 1024 * 1024;
+/** The runtime's answers that mean "not my key": the verdict is stale. */
+const STALE_KEY = new Set(["OHTTP_KEY_ID_UNKNOWN", "OHTTP_DECRYPT_FAILED"]);
 
 /**
  * Verifies runtimes, then encrypts to them.
@@ -152,12 +154,15 @@ export class ConfidentialClient {
     this.o.transport.close();
   }
 
-  /** Runs `attempt` on the next verified runtime; once more with fresh bundles when the key was unknown. */
+  /**
+   * Runs `attempt` on the next verified runtime; once more, after verifying fresh bundles, when the
+   * runtime could not open the request (its key is not the one verified: rotated, or a new process).
+   */
   private async withRetry<T>(model: string, attempt: (runtime: Verified) => Promise<T>): Promise<T> {
     try {
       return await attempt(await this.pick(model));
     } catch (e) {
-      if (!isClientError(e, "RELAY_FAILED") || e.details.upstreamCode !== "OHTTP_KEY_ID_UNKNOWN") throw e;
+      if (!isClientError(e, "RELAY_FAILED") || !STALE_KEY.has(String(e.details.upstreamCode))) throw e;
       this.forget(model);
       return attempt(await this.pick(model));
     }

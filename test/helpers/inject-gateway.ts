@@ -9,10 +9,20 @@ import type { GatewayTransport } from "../../runtime/client/index.js";
 export const RUNTIME_ID = "0123456789abcdef";
 
 /** A transport to `app` through the gateway's paths; `seen` holds every byte string that crossed it. */
-export function injectGateway(app: FastifyInstance, model: string): GatewayTransport & { seen: Buffer[] } {
+export function injectGateway(
+  target: FastifyInstance,
+  model: string,
+): GatewayTransport & { seen: Buffer[]; app: FastifyInstance } {
   const seen: Buffer[] = [];
+  let app = target;
   return {
     seen,
+    get app() {
+      return app;
+    },
+    set app(next: FastifyInstance) {
+      app = next;
+    },
     async get(path) {
       if (path === `/v1/attestation/${model}`) {
         const r = await app.inject("/attestation");

@@ -159,6 +159,52 @@ describe("confidential endpoint (runtime) with the client library", () => {
   });
 });
 
+describe("a runtime restarted with a new key", () => {
+  it("the client finds its verdict stale (the runtime cannot open the request), verifies again and retries once", async () => {
+    const release = releaseKeyPair();
+    const manifest = await signedDevManifest(release.privateKey);
+    const make = async (firstKeyId: number) => {
+      const r = await KeyRing.start({
+        evidence: simulatedProvider(sim, { measurement: A02_MEASUREMENT }),
+        lifetimeMs: 3_600_000,
+        manifest,
+        logger,
+        firstKeyId,
+      });
+      const a = buildApp({
+        models,
+        isReady: () => true,
+        logger,
+        server: { name: "ci-inference", version: "test" },
+        confidential: { ring: r, replay: new ReplayCache(1000), noncesPerMinute: 2 },
+      });
+      await a.ready();
+      return { r, a };
+    };
+    const first = await make(7);
+    const gw = injectGateway(first.a, "sentiment");
+    const client = new ConfidentialClient({ transport: gw, trust: trustFor(sim, release.publicKey) });
+    await client.send("sentiment", inferRequest(["great"]));
+    const outcomes: unknown[] = [];
+    for (const keyId of [7, 8]) {
+      const next = await make(keyId);
+      gw.app = next.a;
+      const posts = gw.seen.length;
+      const r = await client.send("sentiment", inferRequest(["great"]));
+      // One refused attempt to the stale key, one bundle list, then the retry and its answer.
+      outcomes.push([r.status, labels(r.body), gw.seen.length - posts]);
+      next.r.stop();
+      await next.a.close();
+    }
+    expect(outcomes).toEqual([
+      [200, ["positive"], 5],
+      [200, ["positive"], 5],
+    ]);
+    first.r.stop();
+    await first.a.close();
+  });
+});
+
 describe("KeyRing", () => {
   it("refreshes at 2/3 of the lifetime with a new key; the previous one opens requests until its notAfter", async () => {
     let now = Date.parse("2026-12-01T10:00:30Z");
@@ -167,6 +213,7 @@ describe("KeyRing", () => {
       evidence: simulatedProvider(sim, { measurement: A02_MEASUREMENT }),
       lifetimeMs: 600_000,
       logger,
+      firstKeyId: 255,
       now: () => now,
       timers: { setTimeout: (fn, ms) => timers.push({ fn, ms }), clearTimeout: () => undefined },
     });
@@ -175,20 +222,20 @@ describe("KeyRing", () => {
       "2026-12-01T09:59:30Z",
       "2026-12-01T10:09:30Z",
       [400_000 - 60_000],
-      [0],
+      [255],
     ]);
     now += 340_000;
     timers.shift()!.fn();
     await new Promise((resolve) => setTimeout(resolve, 200));
     const second = r.bundle();
-    expect([second.notBefore, r.keys().map((k) => k.config.keyId), r.expiryOf(0), timers.length]).toEqual([
+    expect([second.notBefore, r.keys().map((k) => k.config.keyId), r.expiryOf(255), timers.length]).toEqual([
       "2026-12-01T10:05:10Z",
-      [0, 1],
+      [255, 0],
       Date.parse("2026-12-01T10:09:30Z"),
       1,
     ]);
     now = Date.parse("2026-12-01T10:09:30Z");
-    expect(r.keys().map((k) => k.config.keyId)).toEqual([1]);
+    expect(r.keys().map((k) => k.config.keyId)).toEqual([0]);
     r.stop();
   });
 });

@@ -9,6 +9,7 @@
  * requests until its own `notAfter`, so clients holding its bundle are not cut off. A client may
  * ask for a bundle bound to its own nonce: fresh evidence for the current key and window.
  */
+import { randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import {
   bundleReportData,
@@ -39,6 +40,11 @@ export interface KeyRingOptions {
   readonly timers?: Timers;
   /** Delay before retrying a failed refresh, in ms; default 5000. */
   readonly retryMs?: number;
+  /**
+   * Key id of the first generation (0..255); default random, so a restarted runtime's key ids
+   * differ from its predecessor's and clients holding an old bundle get `OHTTP_KEY_ID_UNKNOWN`.
+   */
+  readonly firstKeyId?: number;
 }
 
 /** One key and its bundle. */
@@ -72,7 +78,7 @@ export class KeyRing {
    */
   static async start(o: KeyRingOptions): Promise<KeyRing> {
     const ring = new KeyRing(o);
-    ring.generations = [await ring.generate(0)];
+    ring.generations = [await ring.generate(o.firstKeyId ?? randomInt(256))];
     ring.schedule();
     return ring;
   }
