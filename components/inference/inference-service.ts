@@ -79,6 +79,11 @@ export interface InferenceServiceArgs {
   readonly runtimeCaCertificate?: pulumi.Input<string>;
   /** Gateway clients and their rate limits (per second, burst); API keys are provisioned separately. Default one client `default` at 50/s, burst 100. */
   readonly clients?: readonly { readonly name: string; readonly perSecond: number; readonly burst: number }[];
+  /**
+   * Also serve the inference API in clear through the gateway (plain mTLS: the gateway sees prompts
+   * and answers); absent: false, only the OHTTP relay. The stack config allows it in dev only.
+   */
+  readonly plaintextApi?: pulumi.Input<boolean>;
   /** Environment class label (`dev`, `staging`, `prod`). */
   readonly environment: pulumi.Input<string>;
 }
@@ -266,6 +271,7 @@ export class InferenceService extends pulumi.ComponentResource {
               routes: pulumi.output(args.model.name).apply((model) => ({ [model]: [{ url: this.runtimeEndpoint }] })),
               clients: clients.map((c) => ({ name: c.name, rateLimit: { perSecond: c.perSecond, burst: c.burst } })),
               apiKeys: [],
+              plaintextApi: args.plaintextApi ?? false,
             },
             undefined,
             2,

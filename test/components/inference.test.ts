@@ -139,6 +139,8 @@ describe("InferenceService", () => {
       routes: { "text-encoder": [{ url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443" }] },
       clients: [{ name: "default", rateLimit: { perSecond: 50, burst: 100 } }],
       apiKeys: [],
+      // Only the OHTTP relay unless the stack allows the plaintext API (dev).
+      plaintextApi: false,
     });
     expect(parseGatewayConfig(cfg).routes["text-encoder"]).toHaveLength(1);
     // No broker CA yet: the gateway trusts no runtime at all (fail closed).
