@@ -25,6 +25,6 @@ export {
   REFUSAL_CODES,
 } from "./errors.js";
 export { type ClientTrust, type ClientTrustInput, clientTrustSchema, parseClientTrust } from "./policy.js";
-export { failureReply, modelOf, type ProxyOptions, type RunningProxy, startProxy } from "./proxy.js";
+export { failureReply, type ProxyOptions, routeOf, type RunningProxy, startProxy } from "./proxy.js";
 export { type GatewayTransport, httpGateway, type HttpGatewayOptions, type RelayResponse } from "./transport.js";
 export { verifyBundle, type VerifiedRuntime, type VerifyBundleOptions } from "./verify.js";

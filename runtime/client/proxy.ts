@@ -44,29 +44,33 @@ const FORWARDED = ["content-type", "accept", "inference-header-content-length"];
 /** Answer headers that describe the proxy's own hop. */
 const HOP = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
 
-/** The model a request is for: the OIP path, else a JSON body's `model`, else the default. */
-export function modelOf(path: string, body: Buffer, contentType: string, fallback?: string): string | undefined {
+/**
+ * Which model a request is for, and whether its answer should stream: the OIP path names the model
+ * (and an OIP answer streams only when the client accepts `text/event-stream`); otherwise a JSON
+ * body's `model` and `stream` (OpenAI style) decide, else the default model. The body is parsed
+ * only when the path does not say.
+ */
+export function routeOf(
+  path: string,
+  body: Buffer,
+  headers: { readonly contentType: string; readonly accept: string },
+  fallback?: string,
+): { readonly model: string | undefined; readonly stream: boolean } {
+  const acceptsEvents = headers.accept.includes("text/event-stream");
   const oip = /^\/v2\/models\/([^/?]+)/.exec(path);
-  if (oip) return decodeURIComponent(oip[1]!);
-  if (contentType.startsWith("application/json") && body.length > 0) {
+  if (oip) return { model: decodeURIComponent(oip[1]!), stream: acceptsEvents };
+  let json: { model?: unknown; stream?: unknown } = {};
+  if (headers.contentType.startsWith("application/json") && body.length > 0) {
     try {
-      const model = (JSON.parse(body.toString("utf8")) as { model?: unknown }).model;
-      if (typeof model === "string" && model.length > 0) return model;
+      json = (JSON.parse(body.toString("utf8")) as typeof json | null) ?? {};
     } catch {
       // not JSON: the runtime answers that itself
     }
   }
-  return fallback;
-}
-
-function wantsStream(req: IncomingMessage, body: Buffer, contentType: string): boolean {
-  if (String(req.headers.accept ?? "").includes("text/event-stream")) return true;
-  if (!contentType.startsWith("application/json") || body.length === 0) return false;
-  try {
-    return (JSON.parse(body.toString("utf8")) as { stream?: unknown }).stream === true;
-  } catch {
-    return false;
-  }
+  return {
+    model: typeof json.model === "string" && json.model.length > 0 ? json.model : fallback,
+    stream: acceptsEvents || json.stream === true,
+  };
 }
 
 async function readRequest(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
@@ -127,8 +131,13 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
         return done(413);
       }
       const path = req.url ?? "/";
-      const contentType = String(req.headers["content-type"] ?? "");
-      const m = modelOf(path, body, contentType, o.defaultModel);
+      const route = routeOf(
+        path,
+        body,
+        { contentType: String(req.headers["content-type"] ?? ""), accept: String(req.headers.accept ?? "") },
+        o.defaultModel,
+      );
+      const m = route.model;
       if (m === undefined) {
         code = "NO_RUNTIME";
         sendJson(res, 404, { error: "no model in the path or the body, and no default model", code });
@@ -139,7 +148,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       for (const h of FORWARDED) if (typeof req.headers[h] === "string") headers[h] = req.headers[h] as string;
       const request: ConfidentialRequest = { method: req.method ?? "GET", path, headers, body };
       try {
-        if (o.alwaysChunked || wantsStream(req, body, contentType)) {
+        if (o.alwaysChunked || route.stream) {
           const answer = await o.client.stream(model, request);
           res.writeHead(
             answer.status,

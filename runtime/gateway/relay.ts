@@ -46,6 +46,8 @@ const runtimeParams = {
   properties: { model: MODEL, runtime: RUNTIME },
 } as const;
 const BUNDLE_LIMIT = 1024 * 1024;
+/** Largest answer relayed in one piece (a `message/ohttp-res`, bounded by the client's own limit). */
+const ANSWER_LIMIT = 16 * 1024 * 1024 + 1024;
 
 type RuntimeRequest = FastifyRequest<{ Params: { model: string; runtime: string } }>;
 
@@ -89,16 +91,24 @@ export async function relayRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     return upstream;
   };
 
-  /** Sends the runtime's answer on, unread. */
-  const passOn = (req: FastifyRequest, reply: FastifyReply, res: IncomingMessage) => {
+  /**
+   * Sends the runtime's answer on, unread: a chunked OHTTP answer streams as the runtime writes it;
+   * anything else (a whole encapsulated answer, a bundle, an error in clear) is passed in one piece.
+   */
+  const passOn = async (req: FastifyRequest, reply: FastifyReply, res: IncomingMessage) => {
     req.gw.code = (res.statusCode ?? 502) < 400 ? "OK" : `HTTP_${res.statusCode}`;
     const retry = res.headers["retry-after"];
     if (typeof retry === "string") void reply.header("retry-after", retry);
-    return reply
+    const type = res.headers["content-type"] ?? "application/octet-stream";
+    void reply
       .code(res.statusCode ?? 502)
-      .type(res.headers["content-type"] ?? "application/octet-stream")
-      .header("cache-control", "no-store")
-      .send(res);
+      .type(type)
+      .header("cache-control", "no-store");
+    if (type === "message/ohttp-chunked-res") return reply.send(res);
+    const body = await readAll(res, ANSWER_LIMIT);
+    if (body === undefined)
+      throw new GatewayError("UPSTREAM_UNAVAILABLE", "the runtime's answer exceeds the relay limit");
+    return reply.send(body);
   };
 
   app.get<{ Params: { model: string } }>("/v1/attestation/:model", { schema: { params: modelParams } }, async (req) => {

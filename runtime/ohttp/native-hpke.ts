@@ -107,6 +107,20 @@ function x25519PublicKey(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_X25519, raw]), format: "der", type: "spki" });
 }
 
+/** Recipient public keys by value: a client encapsulates to the same few keys again and again. */
+const recipients = new Map<string, KeyObject>();
+
+function recipientPublicKey(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw).toString("hex");
+  let key = recipients.get(id);
+  if (key === undefined) {
+    key = x25519PublicKey(raw);
+    if (recipients.size >= 64) recipients.delete(recipients.keys().next().value!);
+    recipients.set(id, key);
+  }
+  return key;
+}
+
 function rawPublic(key: KeyObject): Uint8Array {
   const der = (key.type === "private" ? createPublicKey(key) : key).export({ format: "der", type: "spki" });
   return Uint8Array.from(der.subarray(der.length - 32));
@@ -138,12 +152,28 @@ interface Schedule {
   readonly suiteId: Uint8Array;
 }
 
-function keySchedule(suite: HpkeSuite, shared: Uint8Array, info: Uint8Array): Schedule {
+/** `key_schedule_context` by suite and info: it depends on nothing else in base mode, and OHTTP's `info` repeats. */
+const contexts = new Map<string, { readonly suiteId: Uint8Array; readonly context: Uint8Array }>();
+
+function scheduleContext(
+  suite: HpkeSuite,
+  info: Uint8Array,
+): { readonly suiteId: Uint8Array; readonly context: Uint8Array } {
+  const id = `${suite.kemId}/${suite.kdfId}/${suite.aeadId}/${Buffer.from(info).toString("base64")}`;
+  const cached = contexts.get(id);
+  if (cached !== undefined) return cached;
   const suiteId = concat([latin1Bytes("HPKE"), i2osp2(suite.kemId), i2osp2(suite.kdfId), i2osp2(suite.aeadId)]);
+  const pskIdHash = labeledExtract(suite.kdfId, suiteId, EMPTY, "psk_id_hash", EMPTY);
+  const infoHash = labeledExtract(suite.kdfId, suiteId, EMPTY, "info_hash", info);
+  const entry = { suiteId, context: concat([Uint8Array.of(0), pskIdHash, infoHash]) };
+  if (contexts.size >= 256) contexts.delete(contexts.keys().next().value!);
+  contexts.set(id, entry);
+  return entry;
+}
+
+function keySchedule(suite: HpkeSuite, shared: Uint8Array, info: Uint8Array): Schedule {
+  const { suiteId, context } = scheduleContext(suite, info);
   const k = suite.kdfId;
-  const pskIdHash = labeledExtract(k, suiteId, EMPTY, "psk_id_hash", EMPTY);
-  const infoHash = labeledExtract(k, suiteId, EMPTY, "info_hash", info);
-  const context = concat([Uint8Array.of(0), pskIdHash, infoHash]);
   const secret = labeledExtract(k, suiteId, shared, "secret", EMPTY);
   return {
     key: labeledExpand(k, suiteId, secret, "key", context, AEAD[suite.aeadId]!.nk),
@@ -240,7 +270,7 @@ export function nativeSetupSender(
         ? deriveX25519(ephemeral.ikm)
         : x25519PrivateKey(ephemeral.secretKey);
   const enc = rawPublic(skE);
-  const shared = sharedSecret(dh(skE, x25519PublicKey(pkR)), enc, pkR);
+  const shared = sharedSecret(dh(skE, recipientPublicKey(pkR)), enc, pkR);
   const ctx = new NativeContext(suite, keySchedule(suite, shared, info));
   return { enc, seal: (pt, aad) => ctx.seal(pt, aad), export: (c, n) => ctx.export(c, n) };
 }
