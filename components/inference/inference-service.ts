@@ -80,6 +80,12 @@ export interface InferenceServiceArgs {
   /** Gateway clients and their rate limits (per second, burst); API keys are provisioned separately. Default one client `default` at 50/s, burst 100. */
   readonly clients?: readonly { readonly name: string; readonly perSecond: number; readonly burst: number }[];
   /**
+   * The signed golden manifest (compact JWS, `GoldenMeasurements.goldenManifest`): the runtime
+   * publishes it in its attestation bundles, so clients judge the measurement with the pinned release
+   * key alone. Absent: bundles carry none and clients need the measurements in their trust policy.
+   */
+  readonly goldenManifest?: pulumi.Input<string>;
+  /**
    * Also serve the inference API in clear through the gateway (plain mTLS: the gateway sees prompts
    * and answers); absent: false, only the OHTTP relay. The stack config allows it in dev only.
    */
@@ -220,6 +226,9 @@ export class InferenceService extends pulumi.ComponentResource {
                 caFile: `${CONFIG_DIR}/key-broker-ca.pem`,
                 evidence: { kind: "configfs-tsm" },
               },
+              // OHTTP keys bound to the same evidence; bundles carry the signed golden manifest when given.
+              attestation:
+                args.goldenManifest === undefined ? {} : { manifestFile: `${CONFIG_DIR}/golden-manifest.jws` },
             },
             undefined,
             2,
@@ -227,6 +236,7 @@ export class InferenceService extends pulumi.ComponentResource {
           "key-broker-ca.pem": args.keyBroker.listenerCertificate,
           "gateway-client-ca.pem": clientCert.certPem,
           "model-signer.pem": args.model.signerPublicKey,
+          ...(args.goldenManifest === undefined ? {} : { "golden-manifest.jws": args.goldenManifest }),
         },
       },
       parent,
