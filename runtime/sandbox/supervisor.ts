@@ -113,7 +113,7 @@ class Supervisor extends ServiceSupervisor {
     const gw = this.start("gateway");
     await this.waitReady(gw, this.gatewayReady);
     this.stepSay(
-      `gateway (pid ${gw.pid}): https://127.0.0.1:${ports.gateway}, client certificates from the sandbox CA; forwards over mTLS, trusting only the broker CA`,
+      `gateway (pid ${gw.pid}): https://127.0.0.1:${ports.gateway}, client certificates from the sandbox CA; relays OHTTP it cannot open (and, dev only, the plaintext API) over mTLS, trusting only the broker CA`,
     );
   }
 
