@@ -79,16 +79,9 @@ export interface InferenceServiceArgs {
   readonly runtimeCaCertificate?: pulumi.Input<string>;
   /** Gateway clients and their rate limits (per second, burst); API keys are provisioned separately. Default one client `default` at 50/s, burst 100. */
   readonly clients?: readonly { readonly name: string; readonly perSecond: number; readonly burst: number }[];
-  /**
-   * The signed golden manifest (compact JWS, `GoldenMeasurements.goldenManifest`): the runtime
-   * publishes it in its attestation bundles, so clients judge the measurement with the pinned release
-   * key alone. Absent: bundles carry none and clients need the measurements in their trust policy.
-   */
+  /** Signed golden manifest (compact JWS) the runtime publishes in its attestation bundles; absent: none. */
   readonly goldenManifest?: pulumi.Input<string>;
-  /**
-   * Also serve the inference API in clear through the gateway (plain mTLS: the gateway sees prompts
-   * and answers); absent: false, only the OHTTP relay. The stack config allows it in dev only.
-   */
+  /** Also serve the API in clear through the gateway (it then sees prompts); absent: false. Dev only. */
   readonly plaintextApi?: pulumi.Input<boolean>;
   /** Environment class label (`dev`, `staging`, `prod`). */
   readonly environment: pulumi.Input<string>;
@@ -226,7 +219,6 @@ export class InferenceService extends pulumi.ComponentResource {
                 caFile: `${CONFIG_DIR}/key-broker-ca.pem`,
                 evidence: { kind: "configfs-tsm" },
               },
-              // OHTTP keys bound to the same evidence; bundles carry the signed golden manifest when given.
               attestation:
                 args.goldenManifest === undefined ? {} : { manifestFile: `${CONFIG_DIR}/golden-manifest.jws` },
             },
