@@ -209,7 +209,7 @@ export function sandboxStatus(layout: SandboxLayout, out: (s: string) => void, j
     ...(["keybroker", "runtime", "gateway"] as const).map((n) => {
       const s = state.services[n];
       const port = n === "keybroker" ? state.ports.kbs : n === "runtime" ? state.ports.runtime : state.ports.gateway;
-      return `  ${n.padEnd(10)} ${s.status.padEnd(9)} pid ${String(s.pid).padEnd(8)} 127.0.0.1:${port}${n === "runtime" && state.tamper ? `  (tampered evidence: ${state.tamper})` : ""}`;
+      return `  ${n.padEnd(10)} ${s.status.padEnd(9)} pid ${String(s.pid).padEnd(8)} 127.0.0.1:${port}${n === "runtime" && state.tamper ? `  (tampered evidence: ${state.tamper}${state.tamperScope === "bundle" ? ", in its attestation bundle" : ""})` : ""}`;
     }),
   ];
   out(`${lines.join("\n")}\n`);

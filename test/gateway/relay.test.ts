@@ -15,6 +15,7 @@ import { buildGatewayApp } from "../../runtime/gateway/app.js";
 import { streamingRuntimeClient, type RelayClient } from "../../runtime/gateway/relay-client.js";
 import { RuntimeClient } from "../../runtime/gateway/upstream.js";
 import { startRuntime, type RunningRuntime } from "../../runtime/inference/runtime.js";
+import { decodeKeyConfigs } from "../../runtime/ohttp/index.js";
 import { simulatedProvider } from "../../runtime/simulators/index.js";
 import { releaseKeyPair, signedDevManifest, trustFor } from "../helpers/confidential.js";
 import { A02_MEASUREMENT } from "../helpers/golden.js";
@@ -124,6 +125,19 @@ describe("gateway as an OHTTP relay", () => {
       ["team-a", "sentiment", 200, "OK", `localhost:${rt.port}`],
     ]);
     expect(gwLog.lines.filter((l) => l.includes(MARKER) || l.includes("positive"))).toEqual([]);
+  });
+
+  it("serves each runtime's key configurations (application/ohttp-keys), the same key its bundle carries", async () => {
+    const [runtime] = await client().runtimes("sentiment");
+    const r = await gw.inject({
+      url: `/v1/ohttp-keys/sentiment/${runtime!.id}`,
+      headers: { authorization: `Bearer ${team.apiKey}` },
+    });
+    expect([r.statusCode, r.headers["content-type"], decodeKeyConfigs(r.rawPayload)]).toEqual([
+      200,
+      "application/ohttp-keys",
+      [runtime!.keyConfig],
+    ]);
   });
 
   it("does not serve the plaintext API when plaintextApi is false", async () => {
