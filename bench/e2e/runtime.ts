@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     },
     signerKey: createPublicKey(o.signerPem),
     gatewayCa: o.gatewayCa,
-    ort: { intraOpThreads: 2 },
+    ort: { intraOpThreads: 1 },
     batching: { maxBatchSize: 32, maxDelayMs: 2, maxQueue: 1024, timeoutMs: 60_000, retryAfterSeconds: 1 },
     bodyLimit: 1024 * 1024,
     logger: createLogger({ service: "inference", level: "warn" }),
