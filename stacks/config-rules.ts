@@ -117,6 +117,11 @@ function environmentRules(config: StackConfig, problems: ConfigProblem[]): void 
     });
   if (config.hosts.length === 0)
     problems.push({ path: "hosts", message: `at least one SEV-SNP host is required in ${env}` });
+  if (config.inference.plaintextApi)
+    problems.push({
+      path: "inference.plaintextApi",
+      message: `the plaintext API lets the gateway (outside the boundary) read prompts and answers: dev only, not ${env}`,
+    });
   if (env !== "prod") return;
   if (a.allowDebug)
     problems.push({ path: "attestation.allowDebug", message: "debug guests are never accepted in prod" });

@@ -231,6 +231,12 @@ const inference = z.strictObject({
       .regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
       .describe("model registry's signing key (ES384), pinned"),
   }),
+  plaintextApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      "also serve the inference API in clear through the gateway (plain mTLS: the gateway, outside the boundary, sees prompts and answers); dev only. Clients otherwise use the OHTTP relay (attestctl proxy, the client library)",
+    ),
   maxBatchSize: z.number().int().min(1).max(256).default(8).describe("dynamic batching: largest batch"),
   maxBatchDelayMs: z.number().int().min(0).max(1000).default(5).describe("dynamic batching: longest wait in ms"),
   maxQueue: z.number().int().min(1).default(256).describe("queued requests before 503"),

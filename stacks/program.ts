@@ -248,6 +248,8 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
       },
       keyBroker: { url: keys.endpoint, listenerCertificate: kb.caCertificate ?? keys.listenerCertificate },
       ...(kb.caCertificate === undefined ? {} : { runtimeCaCertificate: kb.caCertificate }),
+      plaintextApi: inf.plaintextApi,
+      goldenManifest: golden.goldenManifest,
       environment: config.environment,
     },
     k8sOpts,

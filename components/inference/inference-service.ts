@@ -79,6 +79,10 @@ export interface InferenceServiceArgs {
   readonly runtimeCaCertificate?: pulumi.Input<string>;
   /** Gateway clients and their rate limits (per second, burst); API keys are provisioned separately. Default one client `default` at 50/s, burst 100. */
   readonly clients?: readonly { readonly name: string; readonly perSecond: number; readonly burst: number }[];
+  /** Signed golden manifest (compact JWS) the runtime publishes in its attestation bundles; absent: none. */
+  readonly goldenManifest?: pulumi.Input<string>;
+  /** Also serve the API in clear through the gateway (it then sees prompts); absent: false. Dev only. */
+  readonly plaintextApi?: pulumi.Input<boolean>;
   /** Environment class label (`dev`, `staging`, `prod`). */
   readonly environment: pulumi.Input<string>;
 }
@@ -215,6 +219,8 @@ export class InferenceService extends pulumi.ComponentResource {
                 caFile: `${CONFIG_DIR}/key-broker-ca.pem`,
                 evidence: { kind: "configfs-tsm" },
               },
+              attestation:
+                args.goldenManifest === undefined ? {} : { manifestFile: `${CONFIG_DIR}/golden-manifest.jws` },
             },
             undefined,
             2,
@@ -222,6 +228,7 @@ export class InferenceService extends pulumi.ComponentResource {
           "key-broker-ca.pem": args.keyBroker.listenerCertificate,
           "gateway-client-ca.pem": clientCert.certPem,
           "model-signer.pem": args.model.signerPublicKey,
+          ...(args.goldenManifest === undefined ? {} : { "golden-manifest.jws": args.goldenManifest }),
         },
       },
       parent,
@@ -266,6 +273,7 @@ export class InferenceService extends pulumi.ComponentResource {
               routes: pulumi.output(args.model.name).apply((model) => ({ [model]: [{ url: this.runtimeEndpoint }] })),
               clients: clients.map((c) => ({ name: c.name, rateLimit: { perSecond: c.perSecond, burst: c.burst } })),
               apiKeys: [],
+              plaintextApi: args.plaintextApi ?? false,
             },
             undefined,
             2,

@@ -59,6 +59,12 @@ export const gatewayConfigSchema = z.strictObject({
     .max(256 * 1024 * 1024)
     .default(1024 * 1024),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug"]).default("info"),
+  plaintextApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      "also serve the OIP API in clear (the gateway then sees prompts); dev only. The OHTTP relay is always served",
+    ),
 });
 
 /** A parsed gateway config. */

@@ -10,6 +10,7 @@ import { buildGatewayApp } from "./app.js";
 import { parseGatewayConfig } from "./config.js";
 import { GatewayError } from "./errors.js";
 import { RuntimeClient } from "./upstream.js";
+import { streamingRuntimeClient } from "./relay-client.js";
 
 /** Starts the gateway from a config file; resolves with the exit code once stopped. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -25,15 +26,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ service: "gateway", level: config.logLevel });
   const registry = new MetricsRegistry();
   const u = config.upstreamTls;
-  const runtimes = new RuntimeClient(
-    { brokerCa: read(u.brokerCaFile), cert: read(u.certFile), key: read(u.keyFile) },
-    { timeoutMs: config.upstreamTimeoutMs },
-  );
+  const upstreamTls = { brokerCa: read(u.brokerCaFile), cert: read(u.certFile), key: read(u.keyFile) };
+  const runtimes = new RuntimeClient(upstreamTls, { timeoutMs: config.upstreamTimeoutMs });
+  const relay = streamingRuntimeClient(upstreamTls, { timeoutMs: config.upstreamTimeoutMs });
   const app = buildGatewayApp({
     clients: config.clients,
     apiKeys: config.apiKeys,
     routes: config.routes,
     runtimes,
+    relay,
+    plaintextApi: config.plaintextApi,
     logger,
     registry,
     bodyLimit: config.bodyLimitBytes,
@@ -63,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   await app.close();
   await ops.close();
   runtimes.close();
+  relay.close();
   return 0;
 }
 

@@ -35,8 +35,8 @@ export interface UpstreamReply {
   readonly body: Buffer;
 }
 
-// Certificate verification failures (OpenSSL verify codes and Node's hostname check).
-const UNTRUSTED = new Set([
+/** Certificate verification failures (OpenSSL verify codes and Node's hostname check). */
+export const UNTRUSTED = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",

@@ -101,10 +101,12 @@ describe("what runs compiled", () => {
       "bin/cli.js",
       "bin/commands/golden.js",
       "bin/commands/measure.js",
+      "bin/commands/proxy.js",
       "bin/commands/render.js",
       "bin/commands/sandbox.js",
       "bin/commands/verify.js",
       "guardrails/index.js",
+      "lib/client.js",
       "lib/components.js",
       "lib/measurements-manifest.js",
       "lib/measurements-snp.js",
@@ -183,6 +185,6 @@ describe("what runs compiled", () => {
       readdirSync(join(ROOT, "dist/bin/commands"))
         .filter((f) => f.endsWith(".js"))
         .sort(),
-    ).toEqual(["golden.js", "measure.js", "render.js", "sandbox.js", "verify.js"]);
+    ).toEqual(["golden.js", "measure.js", "proxy.js", "render.js", "sandbox.js", "verify.js"]);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
+import { parseAttestationConfig } from "../../runtime/inference/confidential/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { keyReleaseOptionsSchema } from "../../runtime/inference/key-release.js";
 import {
@@ -139,6 +140,8 @@ describe("InferenceService", () => {
       routes: { "text-encoder": [{ url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443" }] },
       clients: [{ name: "default", rateLimit: { perSecond: 50, burst: 100 } }],
       apiKeys: [],
+      // Only the OHTTP relay unless the stack allows the plaintext API (dev).
+      plaintextApi: false,
     });
     expect(parseGatewayConfig(cfg).routes["text-encoder"]).toHaveLength(1);
     // No broker CA yet: the gateway trusts no runtime at all (fail closed).
@@ -190,8 +193,11 @@ describe("InferenceService", () => {
         caFile: "/etc/confidential-inference/key-broker-ca.pem",
         evidence: { kind: "configfs-tsm" },
       },
+      // OHTTP bundles bound to the same evidence (no golden manifest given to this component).
+      attestation: {},
     });
     expect(parseRuntimeConfig(cfg).models[0]?.containerSha256).toBe("b".repeat(64));
+    expect(parseAttestationConfig(cfg.attestation, cfg.keyBroker.evidence)?.evidence).toEqual({ kind: "configfs-tsm" });
     expect(keyReleaseOptionsSchema.parse(cfg.keyBroker).evidence).toEqual({ kind: "configfs-tsm" });
     expect(data["gateway-client-ca.pem"]).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
     expect(data["key-broker-ca.pem"]).toBe(fakePem("CERTIFICATE", "broker"));

@@ -201,6 +201,13 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
     [`${NS}:attestation.allowedRoots: the simulated root is only allowed in dev, not in prod`],
   ],
   [
+    "plaintext API in staging",
+    edit("staging", "inference", (v) => ({ ...v, plaintextApi: true })),
+    [
+      `${NS}:inference.plaintextApi: the plaintext API lets the gateway (outside the boundary) read prompts and answers: dev only, not staging`,
+    ],
+  ],
+  [
     "debug allowed in prod",
     edit("prod", "attestation", (v) => ({ ...v, allowDebug: true })),
     [`${NS}:attestation.allowDebug: debug guests are never accepted in prod`],

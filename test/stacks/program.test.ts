@@ -193,9 +193,13 @@ describe("stacks/main.ts on the prod config", () => {
       allowedRoots: ["amd-genoa", "amd-turin"],
       minGuestSvn: 1,
     });
-    expect(parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? "")).models[0]?.name).toBe(
+    const runtime = parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? ""));
+    expect([runtime.models[0]?.name, runtime.attestation]).toEqual([
       "text-encoder",
-    );
+      { manifestFile: "/etc/confidential-inference/golden-manifest.jws" },
+    ]);
+    // The runtime publishes the same signed manifest the broker verifies, in its attestation bundles.
+    expect(data("inference-runtime-config")["golden-manifest.jws"]).toBe(data("keys-config")["golden-manifest.jws"]);
     expect(
       Object.keys(parseGatewayConfig(JSON.parse(data("inference-gateway-config")["gateway.json"] ?? "")).routes),
     ).toEqual(["text-encoder"]);
