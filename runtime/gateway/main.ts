@@ -23,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const read = (p: string) => readFileSync(resolve(base, p), "utf8");
   const config = parseGatewayConfig(JSON.parse(readFileSync(file, "utf8")));
   const logger = createLogger({ service: "gateway", level: config.logLevel });
-  const registry = new MetricsRegistry();
+  const registry = new MetricsRegistry({ processMetrics: true });
   const u = config.upstreamTls;
   const runtimes = new RuntimeClient(
     { brokerCa: read(u.brokerCaFile), cert: read(u.certFile), key: read(u.keyFile) },

@@ -60,7 +60,7 @@ export interface RunningRuntime {
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   let phase: RuntimePhase = "booting";
   let failure: InferenceError | undefined;
-  const registry = new MetricsRegistry();
+  const registry = new MetricsRegistry({ processMetrics: true });
   const metrics = createInferenceMetrics(registry);
   let models = new Map<string, ModelEntry>();
   let app: FastifyInstance | undefined;

@@ -23,7 +23,11 @@ export async function startProxyRecorder(): Promise<ProxyRecorder> {
       const line = chunk.toString("latin1").split("\r\n", 1)[0] ?? "";
       const [method, target] = line.split(" ");
       const host =
-        method === "CONNECT" ? target?.replace(/:\d+$/, "") : URL.canParse(target ?? "") ? new URL(target!).hostname : "";
+        method === "CONNECT"
+          ? target?.replace(/:\d+$/, "")
+          : URL.canParse(target ?? "")
+            ? new URL(target!).hostname
+            : "";
       hosts.push(host || "(unparsed request)");
       socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     });
