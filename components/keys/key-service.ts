@@ -201,6 +201,8 @@ export class KeyService extends pulumi.ComponentResource {
         ...(softhsm ? { softhsm: { tokenDir: BROKER_PATHS.softhsmTokens, initialise: true } } : {}),
       },
       listen: { host: "0.0.0.0", port: args.ports.broker, adminHost: "0.0.0.0", adminPort: args.ports.admin },
+      // The metrics listener the Service, the NetworkPolicy and the HTTP probes use (plain HTTP, no data).
+      metrics: { host: "0.0.0.0", port: args.ports.metrics },
       tls: {
         dnsNames,
         ipAddresses: [],

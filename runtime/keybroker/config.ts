@@ -54,6 +54,8 @@ export const keyBrokerConfigSchema = z.strictObject({
       adminPort: port.default(8445),
     })
     .default({ host: "127.0.0.1", port: 8444, adminHost: "127.0.0.1", adminPort: 8445 }),
+  /** The metrics listener (plain HTTP: `/metrics`, `/v2/health/live`, `/v2/health/ready`); absent: no listener. */
+  metrics: z.strictObject({ host: z.string().default("127.0.0.1"), port: port.default(9464) }).optional(),
   tls: z
     .strictObject({
       /** Names in the broker's own server certificate (issued by its HSM CA at start). */

@@ -25,12 +25,14 @@ import {
   anchorsFor,
   type TrustAnchor,
 } from "../attestation/index.js";
+import { buildOpsApp, CertificateExpiry, MetricsRegistry } from "../observability/index.js";
 import { adminImportManifest } from "./admin-service.js";
 import { KeyBroker, type KeyBrokerOptions } from "./broker.js";
 import type { KeyBrokerConfig } from "./config.js";
 import { KeyBrokerError } from "./errors.js";
 import { buildAdminApp } from "./http/admin-app.js";
 import { buildKbsApp } from "./http/kbs-app.js";
+import { BrokerMetrics, instrumentKbsApp } from "./metrics.js";
 import { snpEvidenceVerifier } from "./release/snp-verifier.js";
 import type { EvidenceVerifier } from "./release/verifier-port.js";
 
@@ -43,6 +45,12 @@ export interface KeyBrokerService {
   readonly caBundle: string;
   readonly kbs: FastifyInstance;
   readonly admin: FastifyInstance;
+  /** The metrics listener (`config.metrics`): `/metrics` and the health routes; absent without it. */
+  readonly ops?: FastifyInstance;
+  /** `http://host:port` of the metrics listener; absent without it. */
+  readonly metricsUrl?: string;
+  /** The broker's metrics registry (process series included). */
+  readonly registry: MetricsRegistry;
   close(): Promise<void>;
 }
 
@@ -88,7 +96,17 @@ export async function startKeyBrokerService(
   options: Partial<Omit<KeyBrokerOptions, "config">> & { logger?: Logger } = {},
 ): Promise<KeyBrokerService> {
   const verifier = options.verifier ?? (await verifierFromConfig(config));
-  const broker = await KeyBroker.start({ importManifest: adminImportManifest, ...options, config, verifier });
+  const registry = new MetricsRegistry({ processMetrics: config.metrics !== undefined });
+  const metrics = new BrokerMetrics(registry);
+  const broker = await KeyBroker.start({
+    importManifest: adminImportManifest,
+    onAudit: (entry) => metrics.audit(entry),
+    onHsmOperation: (seconds, ok) => metrics.hsm(seconds, ok),
+    ...options,
+    config,
+    verifier,
+  });
+  let ops: FastifyInstance | undefined;
   try {
     const own = broker.listenerTls();
     const files =
@@ -105,15 +123,29 @@ export async function startKeyBrokerService(
       });
     }
     const kbs = buildKbsApp(broker, { https: tls });
+    instrumentKbsApp(kbs, metrics);
     const admin = buildAdminApp(broker, { https: { ...tls, operatorCa } });
+    const expiry = new CertificateExpiry(registry);
+    expiry.observe("listener", tls.cert);
+    registry.onCollect(() => {
+      metrics.sessions.set({}, broker.sessions.size);
+      metrics.hsmAvailable.set({}, broker.hsm.available ? 1 : 0);
+    });
+    if (config.metrics) {
+      // Ready while the HSM is usable: a broker that fails closed takes no new runtimes.
+      ops = buildOpsApp({ registry, isReady: () => broker.hsm.available });
+      await ops.listen({ host: config.metrics.host, port: config.metrics.port });
+    }
     await kbs.listen({ host: config.listen.host, port: config.listen.port });
     await admin.listen({ host: config.listen.adminHost, port: config.listen.adminPort });
     writeFileSync(join(config.stateDir, "ca.pem"), tls.caBundle);
-    const url = (app: FastifyInstance, host: string) =>
-      `https://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
+    const url = (app: FastifyInstance, host: string, scheme = "https") =>
+      `${scheme}://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
     const kbsUrl = url(kbs, config.listen.host);
     const adminUrl = url(admin, config.listen.adminHost);
-    broker.log.info({ event: "broker.listen", kbsUrl, adminUrl }, "key broker listening");
+    const metricsUrl = ops && config.metrics ? url(ops, config.metrics.host, "http") : undefined;
+    broker.log.info({ event: "broker.listen", kbsUrl, adminUrl, metricsUrl }, "key broker listening");
+    const opsApp = ops;
     return {
       broker,
       kbsUrl,
@@ -121,13 +153,17 @@ export async function startKeyBrokerService(
       caBundle: tls.caBundle,
       kbs,
       admin,
+      registry,
+      ...(opsApp && metricsUrl ? { ops: opsApp, metricsUrl } : {}),
       async close() {
         await kbs.close();
         await admin.close();
+        await opsApp?.close();
         await broker.close();
       },
     };
   } catch (e) {
+    await ops?.close();
     await broker.close();
     throw e;
   }

@@ -139,6 +139,7 @@ describe("KeyService", () => {
         keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" },
       },
       listen: { host: "0.0.0.0", port: 8444, adminHost: "0.0.0.0", adminPort: 8445 },
+      metrics: { host: "0.0.0.0", port: 9464 },
       tls: {
         dnsNames: [
           "key-broker",
@@ -170,6 +171,17 @@ describe("KeyService", () => {
     expect(attestationPolicyFromVerifierPolicy(JSON.parse(data["verifier-policy.json"])).measurements).toEqual([
       "ab".repeat(48),
     ]);
+  });
+
+  it("backs the metrics port its Service and container advertise with the broker's metrics listener", () => {
+    const broker = parseKeyBrokerConfig(
+      JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "keys-config")).data["broker.json"]),
+    );
+    const service = plainInputs(reg("kubernetes:core/v1:Service", "keys-broker")).spec.ports;
+    const container = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.containers[0];
+    expect(broker.metrics).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(service).toContainEqual({ name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" });
+    expect(container.ports).toContainEqual({ name: "metrics", containerPort: 9464, protocol: "TCP" });
   });
 
   it("rolls the broker when the manifest changes, one pod at a time (Recreate), evictable by a node drain", () => {
