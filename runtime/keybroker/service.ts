@@ -33,6 +33,7 @@ import { KeyBrokerError } from "./errors.js";
 import { buildAdminApp } from "./http/admin-app.js";
 import { buildKbsApp } from "./http/kbs-app.js";
 import { BrokerMetrics, instrumentKbsApp } from "./metrics.js";
+import { CaPublisher } from "./publish/ca-publisher.js";
 import { snpEvidenceVerifier } from "./release/snp-verifier.js";
 import type { EvidenceVerifier } from "./release/verifier-port.js";
 
@@ -51,6 +52,8 @@ export interface KeyBrokerService {
   readonly metricsUrl?: string;
   /** The broker's metrics registry (process series included). */
   readonly registry: MetricsRegistry;
+  /** Keeps the published CA bundle current (`config.caPublication`); absent without it. */
+  readonly publisher?: CaPublisher;
   close(): Promise<void>;
 }
 
@@ -107,6 +110,7 @@ export async function startKeyBrokerService(
     verifier,
   });
   let ops: FastifyInstance | undefined;
+  let publisher: CaPublisher | undefined;
   try {
     const own = broker.listenerTls();
     const files =
@@ -139,6 +143,27 @@ export async function startKeyBrokerService(
     await kbs.listen({ host: config.listen.host, port: config.listen.port });
     await admin.listen({ host: config.listen.adminHost, port: config.listen.adminPort });
     writeFileSync(join(config.stateDir, "ca.pem"), tls.caBundle);
+    if (config.caPublication) {
+      const p = config.caPublication;
+      publisher = new CaPublisher({
+        target: {
+          apiServer: p.apiServer ?? apiServerFromEnv(options.env ?? process.env),
+          namespace: p.namespace,
+          name: p.configMap,
+          tokenFile: p.tokenFile,
+          caFile: p.caFile,
+          timeoutMs: 10_000,
+        },
+        key: p.key,
+        signingKeyFile: p.signingKeyFile,
+        intervalMs: p.intervalSeconds * 1000,
+        bundle: () => broker.caBundle(),
+        now: broker.now,
+        logger: broker.log,
+        registry,
+      });
+      publisher.start();
+    }
     const url = (app: FastifyInstance, host: string, scheme = "https") =>
       `${scheme}://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
     const kbsUrl = url(kbs, config.listen.host);
@@ -155,7 +180,9 @@ export async function startKeyBrokerService(
       admin,
       registry,
       ...(opsApp && metricsUrl ? { ops: opsApp, metricsUrl } : {}),
+      ...(publisher ? { publisher } : {}),
       async close() {
+        await publisher?.stop();
         await kbs.close();
         await admin.close();
         await opsApp?.close();
@@ -163,10 +190,22 @@ export async function startKeyBrokerService(
       },
     };
   } catch (e) {
+    await publisher?.stop();
     await ops?.close();
     await broker.close();
     throw e;
   }
+}
+
+/** The in-cluster API server URL from the variables the kubelet sets in every pod. */
+function apiServerFromEnv(env: Readonly<Record<string, string | undefined>>): string {
+  const host = env["KUBERNETES_SERVICE_HOST"];
+  if (!host)
+    throw new KeyBrokerError(
+      "CONFIG_INVALID",
+      "caPublication.apiServer: not set and KUBERNETES_SERVICE_HOST is absent (not running in a pod)",
+    );
+  return `https://${host.includes(":") ? `[${host}]` : host}:${env["KUBERNETES_SERVICE_PORT"] ?? "443"}`;
 }
 
 function readText(path: string, field: string): string {
