@@ -32,6 +32,22 @@ export function generateApiKey(client: string): { apiKey: string; record: ApiKey
   };
 }
 
+/** True when `value` has the shape of an API key (`cik_<12 hex>_<43 base64url>`). */
+export function isApiKey(value: string): boolean {
+  return KEY_FORMAT.test(value);
+}
+
+/**
+ * The record the gateway stores for an existing key (what a deployment renders from a key held as a
+ * secret: only the id and the SHA-256 of the secret part leave).
+ * @throws TypeError when `apiKey` is not an API key (caller misuse: validate with {@link isApiKey}).
+ */
+export function apiKeyRecord(apiKey: string, client: string): ApiKeyRecord {
+  const m = KEY_FORMAT.exec(apiKey);
+  if (!m) throw new TypeError("apiKeyRecord: not an API key (cik_<12 hex>_<43 base64url>)");
+  return { id: m[1]!, client, sha256: createHash("sha256").update(m[2]!).digest("hex") };
+}
+
 /** Looks keys up by id and checks secrets in constant time. */
 export class ApiKeyStore {
   private readonly byId = new Map<string, ApiKeyRecord>();
