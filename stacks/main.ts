@@ -35,3 +35,5 @@ export const platformInventory = outputs.platformInventory;
 export const expectedMeasurements = outputs.expectedMeasurements;
 /** Service endpoints (inside the cluster). */
 export const endpoints = outputs.endpoints;
+/** The gateway's client-facing certificate (public): clients pin it when it is self-signed. */
+export const gatewayCertificate = outputs.gatewayCertificate;
