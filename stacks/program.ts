@@ -6,6 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  type AlertRuleGroup,
+  Monitoring,
   type PinnedArtifact,
   ConfidentialVm,
   type HostInventory,
@@ -29,6 +31,8 @@ export interface ProgramInputs {
   readonly secrets: ReadonlyMap<string, pulumi.Output<string>>;
   /** Bytes of every firmware artifact the launch shapes use, by artifact name. */
   readonly images: ReadonlyMap<string, Uint8Array>;
+  /** Alert rule groups (deploy/prometheus/alerts.yaml) for the PrometheusRule; read when `observability.prometheusOperator` is on. */
+  readonly alertRules?: readonly AlertRuleGroup[];
 }
 
 /** The stack's outputs. */
@@ -312,6 +316,18 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
     },
     k8sOpts,
   );
+
+  if (config.observability.prometheusOperator)
+    new Monitoring(
+      "monitoring",
+      {
+        namespace: network.namespaces.observability,
+        scrapeNamespaces: [network.namespaces.gateway, network.namespaces.confidential, network.namespaces.keys],
+        alertRules: inputs.alertRules ?? [],
+        labels: config.observability.labels,
+      },
+      k8sOpts,
+    );
 
   const hostInventory = pulumi.all(inventories);
   return {

@@ -60,7 +60,7 @@ describe("stacks/rendered", () => {
     const prod = rendered.get("prod") as RenderedState;
     expect(prod.outputs["goldenManifest"]).toBe("[unknown]");
     expect(prod.outputs["hostInventory"]).toBe("[unknown]");
-    expect(prod.resourceCount).toBe(156); // the broker state claim exists whatever the HSM
+    expect(prod.resourceCount).toBe(159); // the broker state claim exists whatever the HSM
     expect(Object.keys(prod.outputs)).toEqual([
       "endpoints",
       "environment",
@@ -74,6 +74,15 @@ describe("stacks/rendered", () => {
       "verifierPolicy",
     ]);
   });
+});
+
+it("prod creates the ServiceMonitor and the PrometheusRule with deploy/'s alert rules (Prometheus Operator on)", () => {
+  const prod = rendered.get("prod") as RenderedState;
+  const kinds = prod.resources.filter((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/")).map((r) => r.name);
+  expect(kinds.sort()).toEqual(["monitoring-alerts", "monitoring-service-monitor"]);
+  expect(rendered.get("staging")?.resources.some((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/"))).toBe(
+    false,
+  );
 });
 
 describe.each(["staging", "prod"])("the rendered %s state is a first deploy that serves", (stack) => {
