@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { problemsFromIssues, sortProblems } from "../core/index.js";
 import { CONFIG_NAMESPACE, ConfigError, type ConfigProblem } from "./errors.js";
-import { isApiKey } from "../runtime/gateway/index.js";
+import { isApiKey } from "../runtime/api-keys/index.js";
 import { apiKeySecretNames, checkRules, requiredSecretKeys } from "./config-rules.js";
 import { secretStandIn } from "./stack-file.js";
 import { stackConfigSchema, stackConfigShape, type StackConfig } from "./config-schema.js";

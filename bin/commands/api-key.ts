@@ -4,7 +4,7 @@
  * record the gateway stores (id and SHA-256 of the secret part, never the key). Exit 0, 2 usage.
  */
 import { parseArgs } from "node:util";
-import { generateApiKey } from "../../runtime/gateway/index.js";
+import { generateApiKey } from "../../runtime/api-keys/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 
 /** The `--help` text. */

@@ -4,7 +4,7 @@
  * API key records. API keys arrive as secrets and leave only as `{ id, client, sha256 }` records.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { apiKeyRecord, isApiKey, type ApiKeyRecord } from "../../runtime/gateway/index.js";
+import { apiKeyRecord, isApiKey, type ApiKeyRecord } from "../../runtime/api-keys/index.js";
 import { known, type ArgProblem } from "../args.js";
 
 /** One client of the gateway. */

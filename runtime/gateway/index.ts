@@ -1,5 +1,4 @@
 /** Module face of `runtime/gateway`: everything other modules may import from it. */
-export { apiKeyRecord, type ApiKeyRecord, generateApiKey, isApiKey } from "./api-keys.js";
 export { buildGatewayApp, type GatewayClient, type GatewayOptions } from "./app.js";
 export { type GatewayConfig, parseApiKeysFile, parseGatewayConfig } from "./config.js";
 export {
