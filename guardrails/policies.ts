@@ -5,6 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { noDebugOrMigration, tcbFloorInProd } from "./attestation.js";
 import { plaintextApiOnlyInDev } from "./gateway.js";
+import { certificateRenewalDue } from "./certificates.js";
 import { noHsmClassKeysInState } from "./keys.js";
 import { brokerUnreachableFromGateway, namespaceDefaultDeny } from "./network.js";
 import { confidentialRuntimeClass, imagePinnedByDigest } from "./workloads.js";
@@ -22,4 +23,5 @@ export const POLICIES: readonly (ResourceValidationPolicy | StackValidationPolic
   noHsmClassKeysInState,
   tcbFloorInProd,
   plaintextApiOnlyInDev,
+  certificateRenewalDue,
 ];

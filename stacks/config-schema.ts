@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { VCPU_TYPES, VMM_TYPES } from "../measurements/snp/index.js";
+import { apiServerSchema, gatewaySchema, observabilitySchema } from "./config-gateway.js";
 import {
   absolutePath,
   address,
@@ -209,6 +210,11 @@ const network = z.strictObject({
     })
     .prefault({}),
   dnsNamespace: dnsLabel.default("kube-system").describe("namespace of the cluster DNS"),
+  apiServer: apiServerSchema
+    .optional()
+    .describe(
+      "the Kubernetes API server, for the key broker's CA publication (its only API access): required unless keyBroker.caCertificate is set",
+    ),
 });
 
 const inference = z.strictObject({
@@ -304,7 +310,7 @@ const keyBroker = z.strictObject({
     .regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
     .optional()
     .describe(
-      "the broker CA certificate (public; `<stateDir>/ca.pem` after its first start): runtimes and the gateway trust it; absent: they trust the broker's listener certificate",
+      "the broker CA certificate (public; `<stateDir>/ca.pem` after its first start), for clusters where the broker may not use the Kubernetes API: the gateway trusts it as given and the broker publishes nothing (a second `pulumi up` after the broker's first start; CA rotations need another); absent: the broker publishes its CA bundle to the gateway, one `pulumi up` is enough",
     ),
 });
 
@@ -326,6 +332,10 @@ export const stackConfigShape = {
   hsm: hsm.describe("HSM / PKCS#11 settings of the key broker"),
   network: network.describe("network zones and ports"),
   inference: inference.describe("inference runtime and gateway"),
+  gateway: gatewaySchema.describe(
+    "gateway clients (API keys, certificates, rate limits, models), client-facing TLS, exposure",
+  ),
+  observability: observabilitySchema.prefault({}).describe("monitoring resources (Prometheus Operator)"),
   keyBroker: keyBroker.describe("key broker service"),
   golden: golden.describe("golden manifest release metadata and signing"),
   kubernetes: z
@@ -363,3 +373,5 @@ export type NetworkConfig = StackConfig["network"];
 export type InferenceConfig = StackConfig["inference"];
 /** The key broker section. */
 export type KeyBrokerConfig = StackConfig["keyBroker"];
+/** The gateway section. */
+export type GatewayConfig = StackConfig["gateway"];

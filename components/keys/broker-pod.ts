@@ -34,6 +34,13 @@ export interface BrokerPodSpec {
   };
   /** SHA-256 of the signed golden manifest: a new manifest rolls the pods, which re-keys the broker. */
   readonly manifestDigest: pulumi.Input<string>;
+  /** SHA-256 of the listener certificate: a renewed certificate rolls the pods (they read it at start). */
+  readonly listenerDigest: pulumi.Input<string>;
+  /** Extra volumes and mounts (the CA publication's key and API token). */
+  readonly extra?: {
+    readonly volumes: k8s.types.input.core.v1.Volume[];
+    readonly mounts: k8s.types.input.core.v1.VolumeMount[];
+  };
 }
 
 /** The key broker's pod template. */
@@ -44,6 +51,7 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     { name: "tls", mountPath: BROKER_PATHS.tls, readOnly: true },
     { name: "state", mountPath: BROKER_PATHS.state },
     { name: "scratch", mountPath: "/tmp" },
+    ...(s.extra?.mounts ?? []),
   ];
   // 0440 with the pod's fsGroup: readable by the (non-root) broker, by no other user.
   const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -54,6 +62,7 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
       ? { name: "state", emptyDir: {} }
       : { name: "state", persistentVolumeClaim: { claimName: s.stateClaimName } },
     scratchVolume("scratch", "64Mi"),
+    ...(s.extra?.volumes ?? []),
   ];
   return hardenedPodTemplate({
     workload: WORKLOADS.broker,
@@ -61,7 +70,11 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     image: s.image,
     args: ["--config", `${BROKER_PATHS.config}/broker.json`],
     serviceAccountName: s.serviceAccountName,
-    annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest },
+    annotations: {
+      "confidential-inference/golden-manifest-sha256": s.manifestDigest,
+      "confidential-inference/listener-certificate-sha256": s.listenerDigest,
+    },
+    healthPort: "metrics",
     ports: [
       { name: "kbs", port: s.ports.broker },
       { name: "admin", port: s.ports.admin },

@@ -24,6 +24,12 @@ import {
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
 import { BROKER_PATHS, brokerPodTemplate } from "./broker-pod.js";
+import {
+  CA_PUBLICATION,
+  caPublicationVolumes,
+  createCaPublication,
+  type CaPublicationOutputs,
+} from "./ca-publication.js";
 
 /** The HSM the broker uses through PKCS#11. */
 export interface HsmWiring {
@@ -81,6 +87,12 @@ export interface KeyServiceArgs {
   };
   /** Environment class label. */
   readonly environment: pulumi.Input<string>;
+  /**
+   * Publish the broker CA bundle (signed) to a ConfigMap in this namespace (the gateway's), so the
+   * gateway trusts attested runtimes after one `pulumi up` and follows CA rotations; absent: no
+   * publication (the gateway then needs the CA certificate copied from the broker).
+   */
+  readonly caPublication?: { readonly namespace: pulumi.Input<string> };
 }
 
 /** Why the broker runs as one pod (README "Key broker", "HA is future work"). */
@@ -125,17 +137,16 @@ export class KeyService extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   /** The listener certificate (public) runtimes pin. */
   readonly listenerCertificate: pulumi.Output<string>;
+  /** Where the broker publishes its CA bundle and the key it is signed with; absent without `caPublication`. */
+  readonly caPublication: CaPublicationOutputs | undefined;
 
   constructor(name: string, args: KeyServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("confidential-inference:index:KeyService", name, {}, opts);
     validate(args);
     const parent = { parent: this };
     const ns = args.namespace;
-    const metadata = (objectName: string) => ({
-      name: objectName,
-      namespace: ns,
-      labels: { ...workloadLabels(WORKLOADS.broker), [LABEL.zone]: "keys", [LABEL.environment]: args.environment },
-    });
+    const labels = { ...workloadLabels(WORKLOADS.broker), [LABEL.zone]: "keys", [LABEL.environment]: args.environment };
+    const metadata = (objectName: string) => ({ name: objectName, namespace: ns, labels });
     const host = pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc.cluster.local`;
     this.endpoint = pulumi.interpolate`https://${host}:${args.ports.broker}`;
 
@@ -180,6 +191,19 @@ export class KeyService extends pulumi.ComponentResource {
       parent,
     );
 
+    const publication = args.caPublication
+      ? createCaPublication(
+          name,
+          {
+            brokerNamespace: ns,
+            gatewayNamespace: args.caPublication.namespace,
+            serviceAccountName: sa.metadata.name,
+            labels,
+          },
+          this,
+        )
+      : undefined;
+
     const softhsm = args.hsm.kind === "softhsm";
     const dnsNames = [
       WORKLOADS.broker,
@@ -201,6 +225,8 @@ export class KeyService extends pulumi.ComponentResource {
         ...(softhsm ? { softhsm: { tokenDir: BROKER_PATHS.softhsmTokens, initialise: true } } : {}),
       },
       listen: { host: "0.0.0.0", port: args.ports.broker, adminHost: "0.0.0.0", adminPort: args.ports.admin },
+      // The metrics listener the Service, the NetworkPolicy and the HTTP probes use (plain HTTP, no data).
+      metrics: { host: "0.0.0.0", port: args.ports.metrics },
       tls: {
         dnsNames,
         ipAddresses: [],
@@ -223,6 +249,16 @@ export class KeyService extends pulumi.ComponentResource {
         return { policyFile: `${BROKER_PATHS.config}/verifier-policy.json`, kds: p["collateral"] !== "offline" };
       }),
       runtimeCertificate: { dnsNames: args.runtimeDnsNames, ipAddresses: [] },
+      ...(args.caPublication
+        ? {
+            caPublication: {
+              namespace: args.caPublication.namespace,
+              configMap: CA_PUBLICATION.configMap,
+              key: CA_PUBLICATION.key,
+              signingKeyFile: `${CA_PUBLICATION.keyDir}/key.pem`,
+            },
+          }
+        : {}),
     };
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -271,6 +307,8 @@ export class KeyService extends pulumi.ComponentResource {
             stateClaimName: claim.metadata.name,
             ports: args.ports,
             manifestDigest,
+            listenerDigest: listener.certPem.apply((pem) => createHash("sha256").update(pem).digest("hex")),
+            ...(publication ? { extra: caPublicationVolumes(publication.secretName) } : {}),
           }),
         },
       },
@@ -303,6 +341,7 @@ export class KeyService extends pulumi.ComponentResource {
     );
 
     this.listenerCertificate = listener.certPem;
+    this.caPublication = publication;
     this.registerOutputs({ endpoint: this.endpoint, listenerCertificate: this.listenerCertificate });
   }
 }

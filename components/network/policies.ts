@@ -19,6 +19,12 @@ export interface FlowPorts {
   readonly metrics: pulumi.Input<number>;
 }
 
+/** The API server's endpoints (addresses and ports after the `kubernetes` Service's translation). */
+export interface ApiServerEndpoints {
+  readonly cidrs: readonly pulumi.Input<string>[];
+  readonly ports: readonly pulumi.Input<number>[];
+}
+
 /** One NetworkPolicy to create: its zone, Kubernetes name and spec. */
 export interface ZonePolicy {
   readonly zone: Zone;
@@ -38,11 +44,13 @@ function inNamespace(namespace: pulumi.Input<string>): { matchLabels: Record<str
  * Every NetworkPolicy of the stack, in a stable order.
  * @param namespaces - namespace of each zone.
  * @param dnsNamespace - namespace of the cluster DNS (pods labelled `k8s-app: kube-dns`).
+ * @param apiServer - when given, the key broker may reach the API server (its CA publication).
  */
 export function zonePolicies(
   namespaces: Readonly<Record<Zone, string>>,
   ports: FlowPorts,
   dnsNamespace: pulumi.Input<string>,
+  apiServer?: ApiServerEndpoints,
 ): ZonePolicy[] {
   const out: ZonePolicy[] = [];
   const zones = Object.keys(namespaces) as Zone[];
@@ -136,6 +144,21 @@ export function zonePolicies(
       },
     },
   );
+  if (apiServer !== undefined)
+    out.push({
+      zone: "keys",
+      name: "allow-apiserver-egress",
+      spec: {
+        podSelector: pods(WORKLOADS.broker),
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: apiServer.ports.map((port) => ({ protocol: "TCP", port })),
+          },
+        ],
+      },
+    });
   for (const zone of ["gateway", "confidential", "keys"] as const) {
     out.push({
       zone,

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDnsLabel, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { LABEL, PART_OF, ZONES, type Zone } from "../labels.js";
-import { zonePolicies, type FlowPorts } from "./policies.js";
+import { zonePolicies, type ApiServerEndpoints, type FlowPorts } from "./policies.js";
 
 /** Arguments of {@link Segmentation}. */
 export interface SegmentationArgs {
@@ -19,6 +19,11 @@ export interface SegmentationArgs {
   readonly clusterDnsNamespace?: pulumi.Input<string>;
   /** Environment class recorded as a label (`confidential-inference/environment`), read by the policy pack. */
   readonly environment: pulumi.Input<string>;
+  /**
+   * The Kubernetes API server as NetworkPolicies see it (its endpoint addresses and ports, after the
+   * Service's translation): opens broker -> API server, for the broker's CA publication. Absent: closed.
+   */
+  readonly apiServer?: ApiServerEndpoints;
 }
 
 /**
@@ -53,6 +58,12 @@ export class Segmentation extends pulumi.ComponentResource {
     for (const key of ["inference", "broker", "gateway", "metrics"] as const)
       checkPort(problems, `ports.${key}`, args.ports[key]);
     checkDnsLabel(problems, "clusterDnsNamespace", args.clusterDnsNamespace);
+    args.apiServer?.cidrs.forEach((c, i) => {
+      const v = known(c);
+      if (v !== undefined && !/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/.test(v))
+        problems.push({ propertyPath: `apiServer.cidrs[${i}]`, reason: "must be a CIDR (10.0.0.1/32)" });
+    });
+    args.apiServer?.ports.forEach((p, i) => checkPort(problems, `apiServer.ports[${i}]`, p));
     const env = known(args.environment);
     if (env !== undefined && !["dev", "staging", "prod"].includes(env))
       problems.push({ propertyPath: "environment", reason: "must be dev, staging or prod" });
@@ -83,7 +94,7 @@ export class Segmentation extends pulumi.ComponentResource {
       namespaces[zone] = ns.metadata.name;
     }
     const names: pulumi.Output<string>[] = [];
-    for (const p of zonePolicies(args.zones, args.ports, args.clusterDnsNamespace ?? "kube-system")) {
+    for (const p of zonePolicies(args.zones, args.ports, args.clusterDnsNamespace ?? "kube-system", args.apiServer)) {
       const policy = new k8s.networking.v1.NetworkPolicy(
         `${name}-${p.zone}-${p.name}`,
         {

@@ -26,6 +26,8 @@ export interface RelayClient {
       readonly body?: Buffer | Readable;
     },
   ): Promise<IncomingMessage>;
+  /** Replaces the trusted broker CA bundle (a rotation) without a restart; in-flight requests finish on the old pool. */
+  setTrust(brokerCa: string): void;
   close(): void;
 }
 
@@ -38,15 +40,27 @@ export function streamingRuntimeClient(
   tls: UpstreamTls,
   opts: { readonly timeoutMs: number; readonly maxSockets?: number },
 ): RelayClient {
-  const agent = new Agent({
-    ca: tls.brokerCa,
-    cert: tls.cert,
-    key: tls.key,
-    keepAlive: true,
-    maxSockets: opts.maxSockets ?? 64,
-    minVersion: "TLSv1.2",
-  });
+  const newAgent = (ca: string) =>
+    new Agent({
+      ca,
+      cert: tls.cert,
+      key: tls.key,
+      keepAlive: true,
+      maxSockets: opts.maxSockets ?? 64,
+      minVersion: "TLSv1.2",
+    });
+  let agent = newAgent(tls.brokerCa);
+  const retiring = new Set<Agent>();
   return {
+    setTrust(brokerCa) {
+      const old = agent;
+      agent = newAgent(brokerCa);
+      retiring.add(old);
+      setTimeout(() => {
+        retiring.delete(old);
+        old.destroy();
+      }, opts.timeoutMs + 1000).unref();
+    },
     open(upstream, req) {
       const url = new URL(upstream.url);
       const servername = upstream.servername ?? (isIP(url.hostname) === 0 ? url.hostname : undefined);
@@ -89,6 +103,10 @@ export function streamingRuntimeClient(
         else pipeline(req.body, r, () => undefined);
       });
     },
-    close: () => agent.destroy(),
+    close: () => {
+      agent.destroy();
+      for (const a of retiring) a.destroy();
+      retiring.clear();
+    },
   };
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Server as HttpsServer } from "node:https";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { MetricsRegistry, errorFields, buildOpsApp } from "../observability/index.js";
+import { CertificateExpiry, MetricsRegistry, errorFields, buildOpsApp } from "../observability/index.js";
 import type { Timers } from "./batching/batcher.js";
 import { bootModels, checkServerCredentials, type BootOptions, type ReleasedCredentials } from "./boot.js";
 import { CredentialRefresher } from "./credentials.js";
@@ -66,7 +66,7 @@ export interface RunningRuntime {
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   let phase: RuntimePhase = "booting";
   let failure: InferenceError | undefined;
-  const registry = new MetricsRegistry();
+  const registry = new MetricsRegistry({ processMetrics: true });
   const metrics = createInferenceMetrics(registry);
   let models = new Map<string, ModelEntry>();
   let app: FastifyInstance | undefined;
@@ -77,6 +77,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     metrics.ready.set({}, serving() ? 1 : 0);
     for (const [name, m] of models) metrics.queueDepth.set({ model: name }, m.batcher.queued);
   });
+  const expiry = new CertificateExpiry(registry);
+  expiry.observe("gateway-client-ca", opts.gatewayCa);
   const ops = buildOpsApp({ registry, isReady: () => serving() });
   await ops.listen(opts.ops);
   const log = opts.logger;
@@ -90,6 +92,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       key: c.serverKey,
       ca: opts.gatewayCa,
     });
+    expiry.observe("runtime-server", c.serverCertificate);
     log.info({ event: "credentials-rotated" }, "TLS credentials rotated");
   };
   try {
@@ -117,6 +120,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
           }
         : {}),
     });
+    expiry.observe("runtime-server", booted.credentials.serverCertificate);
     app.server.on("tlsClientError", () => metrics.tlsFailures.inc());
     await app.listen(opts.listen);
     refresher = new CredentialRefresher(booted.credentials, {

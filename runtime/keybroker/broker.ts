@@ -62,6 +62,10 @@ export interface KeyBrokerOptions {
    * `config.manifests.files` is not empty.
    */
   readonly importManifest?: (broker: KeyBroker, who: string, jws: string) => Promise<unknown>;
+  /** Observes every audit entry once it is written (metrics.ts counts decisions with it). */
+  readonly onAudit?: (entry: AuditEntry) => void;
+  /** Observes the duration in seconds and outcome of every HSM operation (metrics). */
+  readonly onHsmOperation?: (seconds: number, ok: boolean) => void;
 }
 
 /** TLS material of the broker's own listeners: a software key with a certificate from the HSM CA. */
@@ -79,6 +83,7 @@ export class KeyBroker {
   /** Ephemeral keys of resource JWEs, generated ahead on the thread pool. */
   readonly ephemeralKeys = new EphemeralKeys();
   private manifestsVerified: VerifiedManifests = new Map();
+  private onAudit: ((entry: AuditEntry) => void) | undefined;
   private effective: GoldenManifest[] = [];
 
   private constructor(
@@ -132,13 +137,12 @@ export class KeyBroker {
         { event: `hsm.${e.type}` },
         e.type === "lost" ? "HSM unavailable; failing closed and reconnecting" : "HSM recovered",
       );
-      void audit
-        .record(
-          e.type === "lost"
-            ? { event: "hsm.lost", decision: "info", detail: e.reason.slice(0, 120) }
-            : { event: "hsm.recovered", decision: "info", detail: `after ${e.attempts} attempt(s)` },
-        )
-        .catch(() => undefined);
+      const entry: AuditEntry =
+        e.type === "lost"
+          ? { event: "hsm.lost", decision: "info", detail: e.reason.slice(0, 120) }
+          : { event: "hsm.recovered", decision: "info", detail: `after ${e.attempts} attempt(s)` };
+      observe(options.onAudit, entry);
+      void audit.record(entry).catch(() => undefined);
     };
     const hsm = new HsmBackend({
       open: () =>
@@ -150,6 +154,7 @@ export class KeyBroker {
         }),
       expectedKeys: () => expectedKeys(state),
       onEvent,
+      ...(options.onHsmOperation ? { onOperation: options.onHsmOperation } : {}),
       ...(options.hsmRetryMs ? { minRetryMs: options.hsmRetryMs.min, maxRetryMs: options.hsmRetryMs.max } : {}),
     });
     try {
@@ -169,6 +174,7 @@ export class KeyBroker {
         saveState(statePath, state);
       }
       broker = new KeyBroker(config, state, hsm, keyring, audit, options.verifier, manifestKey, log, now);
+      broker.onAudit = options.onAudit;
       const { verified, rejected } = await loadManifests(state, manifestKey);
       broker.manifestsVerified = verified;
       broker.refreshManifests();
@@ -223,8 +229,9 @@ export class KeyBroker {
   }
 
   /** Records an audit entry; the caller awaits it before acting on the decision. */
-  record(entry: AuditEntry): Promise<void> {
-    return this.audit.record(entry);
+  async record(entry: AuditEntry): Promise<void> {
+    await this.audit.record(entry);
+    observe(this.onAudit, entry);
   }
 
   /** Manifests with their effective status, as the policy sees them. */
@@ -310,6 +317,15 @@ export class KeyBroker {
     this.ephemeralKeys.close();
     this.hsm.close();
     await this.audit.close();
+  }
+}
+
+/** Hands a written entry to an observer; an observer's failure never fails the decision it observes. */
+function observe(observer: ((entry: AuditEntry) => void) | undefined, entry: AuditEntry): void {
+  try {
+    observer?.(entry);
+  } catch {
+    // metrics only
   }
 }
 

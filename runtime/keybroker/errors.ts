@@ -35,6 +35,7 @@ export const KEY_BROKER_ERROR_CODES = [
   "HSM_UNAVAILABLE",
   "VERIFIER_UNAVAILABLE",
   "AUDIT_UNAVAILABLE",
+  "CA_PUBLICATION_FAILED",
   // admin API
   "ADMIN_UNAUTHENTICATED",
   "MANIFEST_SIGNATURE_INVALID",
@@ -88,6 +89,7 @@ export const KEY_BROKER_ERROR_STATUS: Readonly<Record<KeyBrokerErrorCode, number
   HSM_UNAVAILABLE: 503,
   VERIFIER_UNAVAILABLE: 503,
   AUDIT_UNAVAILABLE: 503,
+  CA_PUBLICATION_FAILED: 500,
   ADMIN_UNAUTHENTICATED: 401,
   MANIFEST_SIGNATURE_INVALID: 422,
   MANIFEST_INVALID: 422,
@@ -139,6 +141,8 @@ export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, stri
     "the HSM (device, token or session) is gone; requests fail closed and the broker reconnects by itself",
   VERIFIER_UNAVAILABLE: "collateral (VCEK, chain) could not be obtained: no verdict, fail closed",
   AUDIT_UNAVAILABLE: "the audit log cannot be written: nothing is released",
+  CA_PUBLICATION_FAILED:
+    "publishing the broker CA bundle to the gateway's ConfigMap failed (API server unreachable, token refused, RBAC); retried every `caPublication.intervalSeconds`; the gateway keeps the bundle it has (logged, never sent to a client)",
   ADMIN_UNAUTHENTICATED:
     "admin request without a verified operator certificate (only reachable through `identify` in tests; TLS refuses earlier)",
   MANIFEST_SIGNATURE_INVALID: "the manifest JWS does not verify with the pinned release key",

@@ -165,6 +165,8 @@ describe("qemu-check.sh", () => {
     mkdirSync(dir);
     const r = run("qemu-check.sh", {
       PATH: `${dir}:/usr/bin:/bin`,
+      // By path: a distro QEMU in /usr/bin (a machine that has one) must not count as installed.
+      QEMU: join(dir, "qemu-system-x86_64"),
       FAKE_QEMU_VERSION: "9.2.0",
       FAKE_INSTALL_DIR: dir,
       PACKAGE_MANAGER: "apt",

@@ -65,6 +65,7 @@ const args: KeyServiceArgs = {
 
 let mod: typeof import("../../components/keys/key-service.js"); // eslint-disable-line @typescript-eslint/consistent-type-imports -- loaded after setMocks
 let keys: InstanceType<typeof mod.KeyService>;
+let published: InstanceType<typeof mod.KeyService>;
 
 beforeAll(async () => {
   await setupMocks(tlsComputed);
@@ -75,6 +76,11 @@ beforeAll(async () => {
     namespace: "ci-dev-keys",
     replicas: 1,
     hsm: { ...args.hsm, kind: "softhsm", module: "/usr/lib/softhsm/libsofthsm2.so", tokenLabel: "ci-dev" },
+  });
+  published = new mod.KeyService("pub-keys", {
+    ...args,
+    namespace: "ci-pub-keys",
+    caPublication: { namespace: "ci-gateway" },
   });
   await settle();
 });
@@ -95,8 +101,8 @@ describe("KeyService", () => {
     ]);
   });
 
-  it("grants the broker no Kubernetes API access at all (least RBAC: none needed)", () => {
-    expect(registrations.filter((r) => /rbac\.authorization/.test(r.type))).toEqual([]);
+  it("grants the broker no Kubernetes API access at all without the CA publication", () => {
+    expect(children(T, "keys").filter((c) => /rbac\.authorization/.test(c))).toEqual([]);
     expect(plainInputs(reg("kubernetes:core/v1:ServiceAccount", "keys-broker")).automountServiceAccountToken).toBe(
       false,
     );
@@ -139,6 +145,7 @@ describe("KeyService", () => {
         keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" },
       },
       listen: { host: "0.0.0.0", port: 8444, adminHost: "0.0.0.0", adminPort: 8445 },
+      metrics: { host: "0.0.0.0", port: 9464 },
       tls: {
         dnsNames: [
           "key-broker",
@@ -172,11 +179,32 @@ describe("KeyService", () => {
     ]);
   });
 
+  it("backs the metrics port its Service and container advertise with the broker's metrics listener", () => {
+    const broker = parseKeyBrokerConfig(
+      JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "keys-config")).data["broker.json"]),
+    );
+    const service = plainInputs(reg("kubernetes:core/v1:Service", "keys-broker")).spec.ports;
+    const container = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.containers[0];
+    expect(broker.metrics).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(service).toContainEqual({ name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" });
+    expect(container.ports).toContainEqual({ name: "metrics", containerPort: 9464, protocol: "TCP" });
+  });
+
   it("rolls the broker when the manifest changes, one pod at a time (Recreate), evictable by a node drain", () => {
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker"));
     expect(d.spec.template.metadata.annotations).toEqual({
       "confidential-inference/golden-manifest-sha256": createHash("sha256").update(JWS).digest("hex"),
+      // A renewed listener certificate rolls the broker too: it reads the certificate at start.
+      "confidential-inference/listener-certificate-sha256": createHash("sha256")
+        .update(fakePem("CERTIFICATE", "keys-listener-cert"))
+        .digest("hex"),
     });
+    const c = d.spec.template.spec.containers[0];
+    expect([c.startupProbe, c.livenessProbe, c.readinessProbe]).toEqual([
+      { httpGet: { path: "/v2/health/live", port: "metrics" }, periodSeconds: 2, failureThreshold: 60 },
+      { httpGet: { path: "/v2/health/live", port: "metrics" }, periodSeconds: 10, failureThreshold: 6 },
+      { httpGet: { path: "/v2/health/ready", port: "metrics" }, periodSeconds: 5, failureThreshold: 2 },
+    ]);
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     expect(d.spec.replicas).toBe(1);
     expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({
@@ -231,9 +259,65 @@ describe("KeyService", () => {
     expect(await value(keys.endpoint)).toBe("https://key-broker.ci-keys.svc.cluster.local:8444");
   });
 
+  it("publishes the CA bundle when asked: one ConfigMap, writable only by the broker (get + patch), a pinned key", async () => {
+    expect(children(T, "pub-keys").filter((c) => /ca-(publication|publisher|bundle)/.test(c))).toEqual([
+      "kubernetes:core/v1:ConfigMap::pub-keys-ca-bundle",
+      "kubernetes:core/v1:Secret::pub-keys-ca-publication",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role::pub-keys-ca-publisher",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::pub-keys-ca-publisher",
+      "tls:index/privateKey:PrivateKey::pub-keys-ca-publication-key",
+    ]);
+    const cm = reg("kubernetes:core/v1:ConfigMap", "pub-keys-ca-bundle");
+    expect(plainInputs(cm).metadata.name).toBe("key-broker-ca");
+    expect(plainInputs(cm).metadata.namespace).toBe("ci-gateway");
+    expect(plainInputs(cm).data).toBeUndefined();
+    expect(cm.options).toEqual({ ignoreChanges: ["data"] });
+    expect(plainInputs(reg("kubernetes:rbac.authorization.k8s.io/v1:Role", "pub-keys-ca-publisher")).rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: ["key-broker-ca"], verbs: ["get", "patch"] },
+    ]);
+    const binding = plainInputs(reg("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "pub-keys-ca-publisher"));
+    expect([binding.metadata.namespace, binding.roleRef, binding.subjects]).toEqual([
+      "ci-gateway",
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "key-broker-ca-publisher" },
+      [{ kind: "ServiceAccount", name: "key-broker", namespace: "ci-pub-keys" }],
+    ]);
+    expect(secretInputs(reg("kubernetes:core/v1:Secret", "pub-keys-ca-publication"))).toEqual(["stringData"]);
+    const broker = parseKeyBrokerConfig(
+      JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "pub-keys-config")).data["broker.json"]),
+    );
+    expect(broker.caPublication).toEqual({
+      namespace: "ci-gateway",
+      configMap: "key-broker-ca",
+      key: "bundle.jws",
+      signingKeyFile: "/run/secrets/ca-publication/key.pem",
+      intervalSeconds: 30,
+      tokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+      caFile: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+    });
+    const pod = plainInputs(reg("kubernetes:apps/v1:Deployment", "pub-keys-broker")).spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.volumes.slice(-2)).toEqual([
+      { name: "ca-publication", secret: { secretName: "key-broker-ca-publication", defaultMode: 0o440 } },
+      {
+        name: "kube-api",
+        projected: {
+          sources: [
+            { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+            { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          ],
+        },
+      },
+    ]);
+    expect(await value(published.caPublication?.publisherPublicKey ?? pulumi.output(""))).toBe(
+      fakePem("PUBLIC KEY", "pub-keys-ca-publication-key"),
+    );
+    expect(await value(published.caPublication?.configMapName ?? pulumi.output(""))).toBe("key-broker-ca");
+    expect(keys.caPublication).toBeUndefined();
+  });
+
   it("renders only schema-valid Kubernetes objects", () => {
     const objects = k8sRegistrations(registrations);
-    expect(objects).toHaveLength(16);
+    expect(objects).toHaveLength(28);
     for (const r of objects) validateK8s(r);
   });
 

@@ -41,6 +41,13 @@ function edit(
   return { raw: { ...raw }, secretKeys };
 }
 
+/** The secret config keys of each stack file. */
+const SECRET_KEYS: Record<string, string[]> = {
+  dev: ["gatewayApiKeyDev", "hsmPin", "releaseSigningKey"],
+  staging: ["gatewayApiKeyEval", "gatewayApiKeyLab", "hsmPin", "releaseSigningKey", "sshPrivateKey"],
+  prod: ["gatewayApiKeyAnalytics", "gatewayApiKeySearch", "hsmPin", "releaseSigningKey", "sshPrivateKey"],
+};
+
 describe("stack files", () => {
   const envs = readdirSync(STACKS)
     .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
@@ -54,19 +61,13 @@ describe("stack files", () => {
     const { raw, secretKeys } = load(env);
     const { config, secrets } = parseStackConfig(raw, secretKeys);
     expect(config.environment).toBe(env);
-    expect([...secrets.keys()].sort()).toEqual(
-      env === "dev" ? ["hsmPin", "releaseSigningKey"] : ["hsmPin", "releaseSigningKey", "sshPrivateKey"],
-    );
+    expect([...secrets.keys()].sort()).toEqual(SECRET_KEYS[env]);
   });
 
   it("keeps every secret encrypted (no plain-text PIN or key in the files)", () => {
     for (const env of envs) {
       const { raw, secretKeys } = load(env);
-      expect([...secretKeys].sort()).toEqual(
-        env === "dev"
-          ? [`${NS}:hsmPin`, `${NS}:releaseSigningKey`]
-          : [`${NS}:hsmPin`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`],
-      );
+      expect([...secretKeys].sort()).toEqual(SECRET_KEYS[env]?.map((k) => `${NS}:${k}`));
       expect(Object.values(raw).join("\n")).not.toMatch(/PRIVATE KEY-----|REPLACE-ME/);
     }
   });
@@ -320,6 +321,7 @@ describe("invalid configs", () => {
   it("refuses a PIN and a signing key stored in plain text", () => {
     const { raw } = load("dev");
     expect(problems(raw, new Set())).toEqual([
+      `${NS}:gatewayApiKeyDev: must be stored as a secret (pulumi config set --secret gatewayApiKeyDev <value>)`,
       `${NS}:hsmPin: must be stored as a secret (pulumi config set --secret hsmPin <value>)`,
       `${NS}:releaseSigningKey: must be stored as a secret (pulumi config set --secret releaseSigningKey <value>)`,
     ]);
