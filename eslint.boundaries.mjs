@@ -8,12 +8,12 @@ import { join, posix } from "node:path";
 /** Layers, lowest first. */
 export const LAYERS = [
   ["core"],
-  ["measurements/snp", "runtime/observability", "runtime/ohttp", "runtime/http"],
+  ["measurements/snp", "runtime/observability", "runtime/ohttp", "runtime/http", "runtime/api-keys"],
   ["measurements/manifest"],
   ["measurements/drift"],
   ["runtime/attestation"],
-  ["runtime/kbs-protocol"],
-  ["runtime/attester"],
+  ["runtime/kbs-protocol", "runtime/attestation-bundle"],
+  ["runtime/attester", "runtime/client"],
   ["runtime/simulators"],
   ["runtime/keybroker", "runtime/inference", "runtime/gateway"],
   ["components"],

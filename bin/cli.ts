@@ -33,6 +33,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "run the whole attested path on this machine",
     load: () => (require("./commands/sandbox.js") as { command: Command }).command,
   },
+  proxy: {
+    summary: "local proxy: verify a runtime's attestation, then send end-to-end encrypted requests",
+    load: () => (require("./commands/proxy.js") as { command: Command }).command,
+  },
+  "api-key": {
+    summary: "generate a gateway API key (stored as a stack secret)",
+    load: () => (require("./commands/api-key.js") as { command: Command }).command,
+  },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -19,6 +19,7 @@ export { KeyService, type AttestationInputs, type HsmWiring, type KeyServiceArgs
 export { LABEL, WORKLOADS } from "./labels.js";
 export { GoldenMeasurements, type GoldenMeasurementsArgs } from "./measurements/golden-measurements.js";
 export { memoizeCalculator } from "./measurements/memo.js";
+export { type AlertRuleGroup, Monitoring, type MonitoringArgs } from "./monitoring/monitoring.js";
 export { type AttestationSettings, type VerifierPolicy } from "./measurements/verifier-policy.js";
 export { allowedFlows, formatFlow } from "./network/flows.js";
 export { K8S_TYPES, networkModel } from "./network/model.js";

@@ -49,20 +49,50 @@ export interface WorkloadPod {
   readonly serviceAccountName: pulumi.Input<string>;
   readonly runtimeClassName?: pulumi.Input<string>;
   readonly annotations?: Record<string, pulumi.Input<string>>;
-  /** Named container ports; the first one is probed over TCP. */
+  /** Named container ports. */
   readonly ports: readonly { readonly name: string; readonly port: pulumi.Input<number> }[];
+  /** Name of the port of the plain-HTTP ops listener that serves `/v2/health/live` and `/v2/health/ready`. */
+  readonly healthPort: string;
+  /** Spread replicas over nodes and zones (best effort: `ScheduleAnyway`, never blocks scheduling). */
+  readonly spread?: boolean;
   readonly resources: k8s.types.input.core.v1.ResourceRequirements;
   readonly mounts: k8s.types.input.core.v1.VolumeMount[];
   readonly volumes: k8s.types.input.core.v1.Volume[];
 }
 
+/** Paths of the health routes every service's ops listener serves (runtime/observability/ops-app.ts). */
+export const HEALTH_PATHS = { live: "/v2/health/live", ready: "/v2/health/ready" } as const;
+
+/**
+ * HTTP probes on the ops listener (plain HTTP on its own port: the kubelet has no client certificate
+ * for the mTLS listeners). Startup allows 2 minutes to open the ops listener; liveness restarts a hung
+ * process; readiness follows the service's own view (attested and loaded, broker CA trusted, HSM usable).
+ */
+export function httpProbes(
+  port: string,
+): Pick<k8s.types.input.core.v1.Container, "startupProbe" | "livenessProbe" | "readinessProbe"> {
+  return {
+    startupProbe: { httpGet: { path: HEALTH_PATHS.live, port }, periodSeconds: 2, failureThreshold: 60 },
+    livenessProbe: { httpGet: { path: HEALTH_PATHS.live, port }, periodSeconds: 10, failureThreshold: 6 },
+    readinessProbe: { httpGet: { path: HEALTH_PATHS.ready, port }, periodSeconds: 5, failureThreshold: 2 },
+  };
+}
+
+/** Best-effort spread of a workload's pods over nodes and zones. */
+export function topologySpread(workload: string): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+  return ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels: workloadLabels(workload) },
+  }));
+}
+
 /**
  * A pod template with the shared hardening: no service-account token, non-root, read-only root
- * fs, no capabilities, TCP probes on the first port (the mTLS health routes need a client
- * certificate the kubelet does not have).
+ * fs, no capabilities, HTTP startup/liveness/readiness probes on the ops listener.
  */
 export function hardenedPodTemplate(w: WorkloadPod): k8s.types.input.core.v1.PodTemplateSpec {
-  const probePort = w.ports[0]?.name ?? "";
   return {
     metadata: {
       labels: workloadLabels(w.workload),
@@ -73,6 +103,7 @@ export function hardenedPodTemplate(w: WorkloadPod): k8s.types.input.core.v1.Pod
       automountServiceAccountToken: false,
       ...(w.runtimeClassName === undefined ? {} : { runtimeClassName: w.runtimeClassName }),
       securityContext: podSecurityContext(),
+      ...(w.spread ? { topologySpreadConstraints: topologySpread(w.workload) } : {}),
       containers: [
         {
           name: w.container,
@@ -81,8 +112,7 @@ export function hardenedPodTemplate(w: WorkloadPod): k8s.types.input.core.v1.Pod
           ports: w.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
           resources: w.resources,
           securityContext: containerSecurityContext(),
-          readinessProbe: { tcpSocket: { port: probePort }, periodSeconds: 5 },
-          livenessProbe: { tcpSocket: { port: probePort }, periodSeconds: 10, failureThreshold: 6 },
+          ...httpProbes(w.healthPort),
           volumeMounts: w.mounts,
         },
       ],

@@ -16,6 +16,7 @@ export type LeafUse = (typeof LEAF_USES)[number];
 export interface LeafCertSpec {
   readonly commonName: pulumi.Input<string>;
   readonly dnsNames?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly ipAddresses?: pulumi.Input<pulumi.Input<string>[]>;
   readonly uses: readonly LeafUse[];
   /** Validity in hours; renewed `renewHours` before expiry on the next `pulumi up`. */
   readonly validityHours: number;
@@ -46,6 +47,7 @@ export function leafCert(name: string, spec: LeafCertSpec, parent: pulumi.Resour
       privateKeyPem: key.privateKeyPem,
       subject: { commonName: spec.commonName, organization: "confidential-inference" },
       ...(spec.dnsNames === undefined ? {} : { dnsNames: spec.dnsNames }),
+      ...(spec.ipAddresses === undefined ? {} : { ipAddresses: spec.ipAddresses }),
       allowedUses: [...spec.uses],
       isCaCertificate: false,
       validityPeriodHours: spec.validityHours,

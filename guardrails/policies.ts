@@ -4,6 +4,8 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { noDebugOrMigration, tcbFloorInProd } from "./attestation.js";
+import { plaintextApiOnlyInDev } from "./gateway.js";
+import { certificateRenewalDue } from "./certificates.js";
 import { noHsmClassKeysInState } from "./keys.js";
 import { brokerUnreachableFromGateway, namespaceDefaultDeny } from "./network.js";
 import { confidentialRuntimeClass, imagePinnedByDigest } from "./workloads.js";
@@ -20,4 +22,6 @@ export const POLICIES: readonly (ResourceValidationPolicy | StackValidationPolic
   brokerUnreachableFromGateway,
   noHsmClassKeysInState,
   tcbFloorInProd,
+  plaintextApiOnlyInDev,
+  certificateRenewalDue,
 ];

@@ -53,6 +53,8 @@ export const ENTRIES = [
   { in: "bin/commands/golden.ts", out: "bin/commands/golden.js", kind: "app" },
   { in: "bin/commands/render.ts", out: "bin/commands/render.js", kind: "app" },
   { in: "bin/commands/sandbox.ts", out: "bin/commands/sandbox.js", kind: "app" },
+  { in: "bin/commands/proxy.ts", out: "bin/commands/proxy.js", kind: "app" },
+  { in: "bin/commands/api-key.ts", out: "bin/commands/api-key.js", kind: "app" },
   { in: "runtime/keybroker/main.ts", out: "runtime/keybroker/main.js", kind: "app" },
   { in: "runtime/gateway/main.ts", out: "runtime/gateway/main.js", kind: "app" },
   { in: "runtime/inference/main.ts", out: "runtime/inference/main.js", kind: "guest" },
@@ -63,6 +65,7 @@ export const ENTRIES = [
   { in: "measurements/snp/index.ts", out: "lib/measurements-snp.js", kind: "library" },
   { in: "measurements/manifest/index.ts", out: "lib/measurements-manifest.js", kind: "library" },
   { in: "runtime/attestation/index.ts", out: "lib/verifier.js", kind: "library" },
+  { in: "runtime/client/index.ts", out: "lib/client.js", kind: "library" },
 ];
 
 /** onnxruntime-node's native files, copied beside the guest bundle (the addon's RUNPATH is $ORIGIN). */

@@ -20,6 +20,8 @@ import {
 } from "../measurements/snp/index.js";
 import { ATTESTATION_ERROR_CODES, ATTESTATION_ERROR_MEANINGS, AttestationError } from "../runtime/attestation/index.js";
 import { ATTESTER_ERROR_CODES, ATTESTER_ERROR_MEANINGS, AttesterError } from "../runtime/attester/index.js";
+import { BUNDLE_ERROR_CODES, BUNDLE_ERROR_MEANINGS, BundleError } from "../runtime/attestation-bundle/index.js";
+import { CLIENT_ERROR_CODES, CLIENT_ERROR_MEANINGS, ClientError } from "../runtime/client/index.js";
 import { OHTTP_ERROR_CODES, OHTTP_ERROR_MEANINGS, OhttpError } from "../runtime/ohttp/index.js";
 import {
   GATEWAY_ERROR_CODES,
@@ -28,6 +30,10 @@ import {
   GatewayError,
 } from "../runtime/gateway/index.js";
 import {
+  CONFIDENTIAL_ERROR_CODES,
+  CONFIDENTIAL_ERROR_MEANINGS,
+  CONFIDENTIAL_ERROR_STATUS,
+  ConfidentialError,
   GENERATION_ERROR_CODES,
   GENERATION_ERROR_MEANINGS,
   GenerationError,
@@ -140,6 +146,15 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
       "the statuses the HTTP layers use). `OhttpError` has `path`, the field or chunk at fault.",
   },
   {
+    module: "runtime/attestation-bundle",
+    classes: [BundleError],
+    codes: BUNDLE_ERROR_CODES,
+    meanings: BUNDLE_ERROR_MEANINGS,
+    intro:
+      "The attestation bundle format a runtime publishes (docs/confidential-requests.md). The client library " +
+      "reports a malformed bundle as `runtime/client`'s `BUNDLE_MALFORMED` and sends nothing.",
+  },
+  {
     module: "runtime/keybroker",
     classes: [KeyBrokerError],
     codes: KEY_BROKER_ERROR_CODES,
@@ -165,6 +180,28 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
     meanings: GENERATION_ERROR_MEANINGS,
     intro:
       "The generation engine (decoder models: prefill, KV cache, sampling, stop sequences). Not yet mapped to HTTP.",
+  },
+  {
+    module: "runtime/inference/confidential",
+    classes: [ConfidentialError],
+    codes: CONFIDENTIAL_ERROR_CODES,
+    meanings: CONFIDENTIAL_ERROR_MEANINGS,
+    status: CONFIDENTIAL_ERROR_STATUS,
+    intro:
+      "The runtime's confidential endpoint (`/attestation`, `/ohttp-keys`, `/ohttp`; docs/confidential-requests.md). " +
+      "Errors are answered in clear as `application/problem+json` `{type, title, code}` (RFC 9458 section 5.2); " +
+      "the codec's failures keep their `runtime/ohttp` codes (400, 413 for `MESSAGE_TOO_LARGE`), key problems carry " +
+      "the `ohttp-key` problem type (RFC 9458 section 5.3).",
+  },
+  {
+    module: "runtime/client",
+    classes: [ClientError],
+    codes: CLIENT_ERROR_CODES,
+    meanings: CLIENT_ERROR_MEANINGS,
+    intro:
+      "The confidential client and `attestctl proxy`. Every code but `RELAY_FAILED` and `RESPONSE_INVALID` is a " +
+      "refusal before anything is sent; the proxy answers 502 `{error, code}` with it (the gateway's own refusals keep " +
+      "their status, with `upstreamCode`). `ClientError` has `details` (`status`, `upstreamCode`, verifier `failures`).",
   },
   {
     module: "runtime/gateway",

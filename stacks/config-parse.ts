@@ -5,7 +5,9 @@
 import type { z } from "zod";
 import { problemsFromIssues, sortProblems } from "../core/index.js";
 import { CONFIG_NAMESPACE, ConfigError, type ConfigProblem } from "./errors.js";
-import { checkRules, requiredSecretKeys } from "./config-rules.js";
+import { isApiKey } from "../runtime/api-keys/index.js";
+import { apiKeySecretNames, checkRules, requiredSecretKeys } from "./config-rules.js";
+import { secretStandIn } from "./stack-file.js";
 import { stackConfigSchema, stackConfigShape, type StackConfig } from "./config-schema.js";
 
 /** Value a placeholder secret carries in the committed staging/prod files until a team sets its own. */
@@ -112,6 +114,7 @@ export function parseStackConfig(
   problems.push(...checkRules(config));
   const secrets = new Map<string, string>();
   const needed = requiredSecretKeys(config);
+  const apiKeys = new Set(apiKeySecretNames(config));
   for (const key of needed) {
     const value = extra.get(key);
     if (value === undefined) {
@@ -122,6 +125,12 @@ export function parseStackConfig(
       problems.push({
         path: key,
         message: `placeholder secret: set the real value (pulumi config set --secret ${key} <value>)`,
+      });
+    } else if (apiKeys.has(key) && !isApiKey(value) && value !== secretStandIn(`${prefix}${key}`)) {
+      // (An offline render cannot decrypt secrets: its stand-in is let through, the program never hashes it.)
+      problems.push({
+        path: key,
+        message: `not an API key (cik_<id>_<secret>): attestctl api-key new | pulumi config set --secret ${key}`,
       });
     } else {
       secrets.set(key, value);

@@ -15,6 +15,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const IMAGE_BY_DIGEST =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
 
+/** One or more PEM certificates. */
+export const PEM_CERTIFICATE = /^(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?)+$/;
+
 /** True when `value` is an IPv4/IPv6 literal or a syntactically valid DNS hostname. */
 export function isAddress(value: string): boolean {
   if (isIP(value) !== 0) return true;

@@ -27,7 +27,7 @@ function typeOf(s: JsonSchema): string {
   if (s.anyOf) return s.anyOf.map(typeOf).join(" or ");
   if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "values"}`;
   if (s.type === "object" && s.properties === undefined && typeof s.additionalProperties === "object")
-    return "map of name to object";
+    return `map of name to ${typeOf(s.additionalProperties)}`;
   if (Array.isArray(s.type)) return s.type.join(" or ");
   return s.type ?? "value";
 }
@@ -75,6 +75,12 @@ export function configReference(): string {
   );
   rows.push(
     `| \`${CONFIG_NAMESPACE}:keyBrokerStoreConnection\` | secret string | required with \`keyBroker.store\` | PostgreSQL connection string of the broker fleet's store (name set by \`keyBroker.store.connectionSecret\`) |`,
+  );
+  rows.push(
+    `| \`${CONFIG_NAMESPACE}:<API key secret>\` | secret string | one per name in \`gateway.clients[].apiKeySecrets\` | an API key of that client, \`cik_<12 hex>_<43 base64url>\` (\`attestctl api-key new\`); the gateway gets only its SHA-256 |`,
+  );
+  rows.push(
+    `| \`${CONFIG_NAMESPACE}:gatewayTlsKey\` | secret string | required with \`gateway.tls.mode: provided\` | private key (PEM) of the gateway's client-facing certificate (name set by \`gateway.tls.privateKeySecret\`) |`,
   );
   return `${rows.join("\n")}\n`;
 }

@@ -105,6 +105,54 @@ function referenceRules(config: StackConfig, problems: ConfigProblem[]): void {
   }
 }
 
+/** The gateway's clients, credentials, TLS and exposure; the broker's route to the API server. */
+function gatewayRules(config: StackConfig, problems: ConfigProblem[]): void {
+  const g = config.gateway;
+  for (const i of duplicates(g.clients, (c) => c.name))
+    problems.push({ path: `gateway.clients[${i}].name`, message: `duplicate client "${g.clients[i]?.name}"` });
+  const owner = new Map<string, string>();
+  g.clients.forEach((c, i) => {
+    c.apiKeySecrets.forEach((key, j) => {
+      const other = owner.get(key);
+      if (other !== undefined)
+        problems.push({
+          path: `gateway.clients[${i}].apiKeySecrets[${j}]`,
+          message: `secret "${key}" is already an API key of client "${other}"`,
+        });
+      owner.set(key, c.name);
+    });
+    (c.models ?? []).forEach((m, j) => {
+      if (m !== config.inference.model.name)
+        problems.push({
+          path: `gateway.clients[${i}].models[${j}]`,
+          message: `unknown model "${m}" (the stack serves "${config.inference.model.name}")`,
+        });
+    });
+    if (c.certificateSha256.length > 0 && (g.tls.clientCaCertificate === undefined || g.tls.mode === "none"))
+      problems.push({
+        path: `gateway.clients[${i}].certificateSha256`,
+        message: "client certificates need gateway.tls.clientCaCertificate and client-facing TLS",
+      });
+  });
+  if (g.tls.mode === "provided" && g.tls.certificate === undefined)
+    problems.push({ path: "gateway.tls.certificate", message: "required with mode provided" });
+  if (g.tls.mode === "none" && g.tls.clientCaCertificate !== undefined)
+    problems.push({ path: "gateway.tls.clientCaCertificate", message: "client certificates need client-facing TLS" });
+  if (g.expose.kind === "ingress" && g.expose.host === undefined)
+    problems.push({ path: "gateway.expose.host", message: "required for an ingress" });
+  if (g.tls.mode === "none" && g.expose.kind !== "none" && config.environment !== "dev")
+    problems.push({
+      path: "gateway.tls.mode",
+      message: `an exposed gateway needs TLS in ${config.environment}: clients would send prompts in clear text`,
+    });
+  if (config.network.apiServer === undefined && config.keyBroker.caCertificate === undefined)
+    problems.push({
+      path: "network.apiServer",
+      message:
+        "required: the key broker publishes its CA bundle to the gateway through the Kubernetes API (or set keyBroker.caCertificate)",
+    });
+}
+
 /** Rules that tighten outside dev: real roots only, no debug, pinned host keys, TCB floors in prod. */
 function environmentRules(config: StackConfig, problems: ConfigProblem[]): void {
   const env = config.environment;
@@ -117,6 +165,11 @@ function environmentRules(config: StackConfig, problems: ConfigProblem[]): void 
     });
   if (config.hosts.length === 0)
     problems.push({ path: "hosts", message: `at least one SEV-SNP host is required in ${env}` });
+  if (config.inference.plaintextApi)
+    problems.push({
+      path: "inference.plaintextApi",
+      message: `the plaintext API lets the gateway (outside the boundary) read prompts and answers: dev only, not ${env}`,
+    });
   if (env !== "prod") return;
   if (a.allowDebug)
     problems.push({ path: "attestation.allowDebug", message: "debug guests are never accepted in prod" });
@@ -150,6 +203,7 @@ function environmentRules(config: StackConfig, problems: ConfigProblem[]): void 
 export function checkRules(config: StackConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   referenceRules(config, problems);
+  gatewayRules(config, problems);
   environmentRules(config, problems);
   brokerRules(config, problems);
   return problems;
@@ -172,10 +226,20 @@ function brokerRules(config: StackConfig, problems: ConfigProblem[]): void {
     });
 }
 
-/** Names of the secret config keys this config requires (HSM PIN, release signing key, SSH private keys, store connection). */
+/**
+ * Names of the secret config keys this config requires (HSM PIN, release signing key, store connection, SSH
+ * private keys, API keys, gateway TLS key).
+ */
 export function requiredSecretKeys(config: StackConfig): string[] {
   const keys = new Set<string>([config.hsm.pinSecret, config.golden.signingKeySecret]);
   if (config.keyBroker.store) keys.add(config.keyBroker.store.connectionSecret);
   for (const host of config.hosts) keys.add(host.ssh.privateKeySecret);
+  for (const key of apiKeySecretNames(config)) keys.add(key);
+  if (config.gateway.tls.mode === "provided") keys.add(config.gateway.tls.privateKeySecret);
   return [...keys].sort();
+}
+
+/** Names of the secret config keys holding the gateway's API keys. */
+export function apiKeySecretNames(config: StackConfig): string[] {
+  return config.gateway.clients.flatMap((c) => c.apiKeySecrets);
 }

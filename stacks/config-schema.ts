@@ -5,16 +5,9 @@
  */
 import { z } from "zod";
 import { VCPU_TYPES, VMM_TYPES } from "../measurements/snp/index.js";
-import {
-  absolutePath,
-  address,
-  dnsLabel,
-  hexInteger,
-  imageByDigest,
-  port,
-  seconds,
-  sha256Hex,
-} from "./config-primitives.js";
+import { apiServerSchema, gatewaySchema, observabilitySchema } from "./config-gateway.js";
+import { hsmSchema, keyBrokerSchema } from "./config-keys.js";
+import { absolutePath, address, dnsLabel, hexInteger, imageByDigest, port, sha256Hex } from "./config-primitives.js";
 
 /** SEV-SNP product lines the verifier has pinned AMD roots for. */
 export const PRODUCTS = ["Milan", "Genoa", "Turin"] as const;
@@ -24,7 +17,6 @@ export { VCPU_TYPES };
 export const ROOTS = ["amd-milan", "amd-genoa", "amd-turin", "simulated"] as const;
 
 const PEM_PUBLIC_KEY = /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/;
-const PEM_CERTIFICATE = /^(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?)+$/;
 
 const ssh = z.strictObject({
   user: z.string().min(1).default("root").describe("SSH login user (needs root or passwordless sudo)"),
@@ -169,25 +161,6 @@ const attestation = z.strictObject({
   failOpenOnCollateral: z.boolean().default(false).describe("accept when collateral is unavailable (never in prod)"),
 });
 
-const hsm = z.strictObject({
-  kind: z.enum(["softhsm", "pkcs11"]).describe("SoftHSM2 (embedded default) or an enterprise PKCS#11 module"),
-  module: absolutePath.describe("path of the PKCS#11 library inside the key-broker image"),
-  tokenLabel: z.string().min(1).max(32, { message: "token labels are at most 32 bytes" }).describe("token label"),
-  pinSecret: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9]*$/)
-    .default("hsmPin")
-    .describe("name of the secret config key holding the user PIN"),
-  keyLabels: z
-    .strictObject({
-      kek: z.string().min(1).default("ci-kek").describe("AES-256 key-encryption key"),
-      signing: z.string().min(1).default("ci-token-signing").describe("EC P-384 attestation-token signing key"),
-      ca: z.string().min(1).default("ci-broker-ca").describe("EC P-384 broker CA key"),
-    })
-    .prefault({})
-    .describe("labels of the HSM objects (versions are appended)"),
-});
-
 const zone = z.strictObject({
   namespace: dnsLabel.describe("Kubernetes namespace of the zone"),
 });
@@ -209,6 +182,11 @@ const network = z.strictObject({
     })
     .prefault({}),
   dnsNamespace: dnsLabel.default("kube-system").describe("namespace of the cluster DNS"),
+  apiServer: apiServerSchema
+    .optional()
+    .describe(
+      "the Kubernetes API server, for the key broker's CA publication (its only API access): required unless keyBroker.caCertificate is set",
+    ),
 });
 
 const inference = z.strictObject({
@@ -231,6 +209,12 @@ const inference = z.strictObject({
       .regex(PEM_PUBLIC_KEY, { message: "must be a PEM public key (SPKI)" })
       .describe("model registry's signing key (ES384), pinned"),
   }),
+  plaintextApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      "also serve the inference API in clear through the gateway (plain mTLS: the gateway, outside the boundary, sees prompts and answers); dev only. Clients otherwise use the OHTTP relay (attestctl proxy, the client library)",
+    ),
   maxBatchSize: z.number().int().min(1).max(256).default(8).describe("dynamic batching: largest batch"),
   maxBatchDelayMs: z.number().int().min(0).max(1000).default(5).describe("dynamic batching: longest wait in ms"),
   maxQueue: z.number().int().min(1).default(256).describe("queued requests before 503"),
@@ -271,71 +255,6 @@ const golden = z.strictObject({
     ),
 });
 
-const brokerStore = z.strictObject({
-  kind: z.literal("postgres").describe("the replicated store: postgres (PostgreSQL 13 or later)"),
-  connectionSecret: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9]*$/)
-    .default("keyBrokerStoreConnection")
-    .describe(
-      "name of the secret config key holding the PostgreSQL connection string (postgresql://user:password@host:port/db)",
-    ),
-  rotationLeaseSeconds: seconds(10, 3600)
-    .default(120)
-    .describe("rotation lease: past it, another replica may recover a rotation whose replica died"),
-  queryTimeoutMs: z
-    .number()
-    .int()
-    .min(100)
-    .max(60_000)
-    .default(2000)
-    .describe("per-query timeout in ms: a replica that cannot reach the store refuses to release after it"),
-  poolSize: z.number().int().min(1).max(64).default(8).describe("database connections per replica"),
-  egress: z
-    .array(
-      z.strictObject({
-        cidr: z
-          .string()
-          .regex(/^(\d{1,3}\.){3}\d{1,3}\/([1-9]|[12]\d|3[0-2])$/, { message: "must be an IPv4 CIDR narrower than /0" })
-          .describe("the database's address range"),
-        port: z.number().int().min(1).max(65535).default(5432).describe("the database's TCP port"),
-      }),
-    )
-    .min(1)
-    .describe("where the broker reaches the database: the keys zone's default-deny egress is opened for exactly these"),
-});
-
-const keyBroker = z.strictObject({
-  image: imageByDigest.describe("key broker image, pinned by digest"),
-  replicas: z
-    .number()
-    .int()
-    .min(1)
-    .max(16)
-    .default(1)
-    .describe(
-      "broker replicas: 1 without `keyBroker.store` (state on one pod's volume); up to 16 with it (shared PostgreSQL and one network HSM token)",
-    ),
-  store: brokerStore
-    .optional()
-    .describe("the replicated state store every replica shares; absent: one replica with its state on a volume"),
-  tokenTtlSeconds: seconds(30, 3600).default(300).describe("attestation token lifetime"),
-  sessionKeyTtlSeconds: seconds(60, 86400).default(900).describe("session key and runtime certificate lifetime"),
-  nonceTtlSeconds: seconds(5, 600).default(60).describe("challenge nonce lifetime"),
-  rotationGraceSeconds: seconds(0, 86400).default(300).describe("how long superseded session material stays valid"),
-  operatorCaCertificate: z
-    .string()
-    .regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
-    .describe("CA certificate(s) whose client certificates may use the broker's admin listener (operators)"),
-  caCertificate: z
-    .string()
-    .regex(PEM_CERTIFICATE, { message: "must be PEM certificate(s)" })
-    .optional()
-    .describe(
-      "the broker CA certificate (public; `<stateDir>/ca.pem` after its first start): runtimes and the gateway trust it; absent: they trust the broker's listener certificate",
-    ),
-});
-
 /** Top-level config keys and their schemas. Unknown top-level keys are rejected. */
 export const stackConfigShape = {
   environment: z.enum(["dev", "staging", "prod"]).describe("environment class: dev, staging or prod"),
@@ -351,10 +270,14 @@ export const stackConfigShape = {
     .min(1, { message: "must define at least one launch shape" })
     .describe("confidential VM launch shapes"),
   attestation: attestation.describe("attestation policy"),
-  hsm: hsm.describe("HSM / PKCS#11 settings of the key broker"),
+  hsm: hsmSchema.describe("HSM / PKCS#11 settings of the key broker"),
   network: network.describe("network zones and ports"),
   inference: inference.describe("inference runtime and gateway"),
-  keyBroker: keyBroker.describe("key broker service"),
+  gateway: gatewaySchema.describe(
+    "gateway clients (API keys, certificates, rate limits, models), client-facing TLS, exposure",
+  ),
+  observability: observabilitySchema.prefault({}).describe("monitoring resources (Prometheus Operator)"),
+  keyBroker: keyBrokerSchema.describe("key broker service"),
   golden: golden.describe("golden manifest release metadata and signing"),
   kubernetes: z
     .strictObject({
@@ -391,3 +314,5 @@ export type NetworkConfig = StackConfig["network"];
 export type InferenceConfig = StackConfig["inference"];
 /** The key broker section. */
 export type KeyBrokerConfig = StackConfig["keyBroker"];
+/** The gateway section. */
+export type GatewayConfig = StackConfig["gateway"];

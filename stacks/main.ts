@@ -5,6 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
+import type { AlertRuleGroup } from "../components/index.js";
 import { loadStackConfig } from "./config.js";
 import { deployStack } from "./program.js";
 
@@ -15,7 +17,11 @@ for (const shape of config.launchShapes) {
   const path = config.artifacts[shape.firmware]?.path;
   if (path !== undefined && !images.has(shape.firmware)) images.set(shape.firmware, readFileSync(join(root, path)));
 }
-const outputs = deployStack({ config, secrets, images });
+// The alert rules the PrometheusRule carries are the reviewed file under deploy/ (read only when used).
+const alertRules = config.observability.prometheusOperator
+  ? (parse(readFileSync(join(root, "deploy/prometheus/alerts.yaml"), "utf8")) as { groups: AlertRuleGroup[] }).groups
+  : [];
+const outputs = deployStack({ config, secrets, images, alertRules });
 
 /** The environment class of this stack (dev, staging or prod). */
 export const environment = config.environment;
@@ -35,3 +41,5 @@ export const platformInventory = outputs.platformInventory;
 export const expectedMeasurements = outputs.expectedMeasurements;
 /** Service endpoints (inside the cluster). */
 export const endpoints = outputs.endpoints;
+/** The gateway's client-facing certificate (public): clients pin it when it is self-signed. */
+export const gatewayCertificate = outputs.gatewayCertificate;

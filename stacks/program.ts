@@ -6,11 +6,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  type AlertRuleGroup,
+  Monitoring,
   type PinnedArtifact,
   ConfidentialVm,
   type HostInventory,
   SevSnpHost,
   InferenceService,
+  type InferenceServiceArgs,
   KeyService,
   WORKLOADS,
   GoldenMeasurements,
@@ -28,6 +31,8 @@ export interface ProgramInputs {
   readonly secrets: ReadonlyMap<string, pulumi.Output<string>>;
   /** Bytes of every firmware artifact the launch shapes use, by artifact name. */
   readonly images: ReadonlyMap<string, Uint8Array>;
+  /** Alert rule groups (deploy/prometheus/alerts.yaml) for the PrometheusRule; read when `observability.prometheusOperator` is on. */
+  readonly alertRules?: readonly AlertRuleGroup[];
 }
 
 /** The stack's outputs. */
@@ -42,6 +47,8 @@ export interface ProgramOutputs {
   /** Expected MEASUREMENT of each guest, by `<host>-<guest>`. */
   readonly expectedMeasurements: pulumi.Output<Record<string, string>>;
   readonly endpoints: pulumi.Output<{ gateway: string; runtime: string; keyBroker: string }>;
+  /** The gateway's client-facing certificate (public; clients pin a self-signed one); absent without TLS. */
+  readonly gatewayCertificate: pulumi.Output<string | undefined>;
 }
 
 function secret(inputs: ProgramInputs, key: string): pulumi.Output<string> {
@@ -67,6 +74,56 @@ function image(inputs: ProgramInputs, name: string): Uint8Array {
   const bytes = inputs.images.get(name);
   if (bytes === undefined) throw new TypeError(`firmware image ${name} was not read`);
   return bytes;
+}
+
+/** The gateway's clients (API keys from their secret config keys), client-facing TLS and exposure. */
+function gatewayArgs(
+  inputs: ProgramInputs,
+): Pick<InferenceServiceArgs, "clients" | "clientTls" | "clientCaCertificate" | "exposure"> {
+  const g = inputs.config.gateway;
+  const e = g.expose;
+  return {
+    clients: g.clients.map((c) => ({
+      name: c.name,
+      perSecond: c.rateLimit.perSecond,
+      burst: c.rateLimit.burst,
+      ...(c.models === undefined ? {} : { models: c.models }),
+      apiKeys: c.apiKeySecrets.map((k) => secret(inputs, k)),
+      certificateSha256: c.certificateSha256,
+    })),
+    ...(g.tls.mode === "self-signed"
+      ? { clientTls: { kind: "self-signed" as const, dnsNames: g.tls.dnsNames, ipAddresses: g.tls.ipAddresses } }
+      : g.tls.mode === "provided"
+        ? {
+            clientTls: {
+              kind: "provided" as const,
+              certificate: g.tls.certificate ?? "",
+              privateKey: secret(inputs, g.tls.privateKeySecret),
+            },
+          }
+        : {}),
+    ...(g.tls.clientCaCertificate === undefined || g.tls.mode === "none"
+      ? {}
+      : { clientCaCertificate: g.tls.clientCaCertificate }),
+    ...(e.kind === "load-balancer"
+      ? {
+          exposure: {
+            kind: "load-balancer" as const,
+            annotations: e.annotations,
+            ...(e.loadBalancerSourceRanges === undefined ? {} : { sourceRanges: e.loadBalancerSourceRanges }),
+          },
+        }
+      : e.kind === "ingress"
+        ? {
+            exposure: {
+              kind: "ingress" as const,
+              host: e.host ?? "",
+              annotations: e.annotations,
+              ...(e.ingressClassName === undefined ? {} : { className: e.ingressClassName }),
+            },
+          }
+        : {}),
+  };
 }
 
 /** Lowest SNP firmware API version (`major.minor`) the shapes' policies require; undefined for 0.0. */
@@ -177,6 +234,10 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
       clusterDnsNamespace: config.network.dnsNamespace,
       environment: config.environment,
       ...(config.keyBroker.store ? { brokerEgress: config.keyBroker.store.egress } : {}),
+      // The broker's only API access: publishing its CA bundle to the gateway (not with a static CA).
+      ...(config.network.apiServer === undefined || config.keyBroker.caCertificate !== undefined
+        ? {}
+        : { apiServer: config.network.apiServer }),
     },
     k8sOpts,
   );
@@ -224,6 +285,7 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
         rotationGraceSeconds: kb.rotationGraceSeconds,
       },
       environment: config.environment,
+      ...(kb.caCertificate === undefined ? { caPublication: { namespace: network.namespaces.gateway } } : {}),
     },
     k8sOpts,
   );
@@ -258,12 +320,28 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
         maxQueue: inf.maxQueue,
         requestTimeoutMs: inf.requestTimeoutMs,
       },
-      keyBroker: { url: keys.endpoint, listenerCertificate: kb.caCertificate ?? keys.listenerCertificate },
-      ...(kb.caCertificate === undefined ? {} : { runtimeCaCertificate: kb.caCertificate }),
+      // Runtimes pin the broker's listener certificate (the KBS listener serves it).
+      keyBroker: { url: keys.endpoint, listenerCertificate: keys.listenerCertificate },
+      brokerCa: keys.caPublication ? { published: keys.caPublication } : { certificate: kb.caCertificate ?? "" },
+      ...gatewayArgs(inputs),
+      plaintextApi: inf.plaintextApi,
+      goldenManifest: golden.goldenManifest,
       environment: config.environment,
     },
     k8sOpts,
   );
+
+  if (config.observability.prometheusOperator)
+    new Monitoring(
+      "monitoring",
+      {
+        namespace: network.namespaces.observability,
+        scrapeNamespaces: [network.namespaces.gateway, network.namespaces.confidential, network.namespaces.keys],
+        alertRules: inputs.alertRules ?? [],
+        labels: config.observability.labels,
+      },
+      k8sOpts,
+    );
 
   const hostInventory = pulumi.all(inventories);
   return {
@@ -283,5 +361,6 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
     endpoints: pulumi
       .all([inference.gatewayEndpoint, inference.runtimeEndpoint, keys.endpoint])
       .apply(([gateway, runtime, keyBroker]) => ({ gateway, runtime, keyBroker })),
+    gatewayCertificate: inference.gatewayCertificate,
   };
 }

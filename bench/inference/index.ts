@@ -147,8 +147,8 @@ async function main(): Promise<void> {
       r.on("error", reject);
       r.end(body);
     });
-  const batchStats = () => {
-    const text = rt.registry.render();
+  const batchStats = async () => {
+    const text = await rt.registry.render();
     const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
     return {
       sum: num(/ci_inference_batch_rows_sum\{model="encoder"\} (\S+)/),
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const meanBatch: Record<number, number[]> = {};
   const server = async (concurrency: number): Promise<Result> => {
     await Promise.all(Array.from({ length: concurrency }, (_, i) => infer(i)));
-    const before = batchStats();
+    const before = await batchStats();
     const lat: number[] = [];
     const t0 = performance.now();
     let done = 0;
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const after = batchStats();
+    const after = await batchStats();
     (meanBatch[concurrency] ??= []).push((after.sum - before.sum) / Math.max(1, after.count - before.count));
     return summarize(lat, done, performance.now() - t0);
   };

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { LaunchDigestCalculator } from "../../measurements/manifest/index.js";
 import type { CliIo } from "../io.js";
+import { UsageError } from "../errors.js";
 
 /** What `golden` needs from outside its arguments (injected so tests can supply a calculator). */
 export interface GoldenDeps {
@@ -13,10 +14,7 @@ export interface GoldenDeps {
   readonly now?: () => Date;
 }
 
-/** Thrown for bad usage (exit 2). */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 /** Parses `argv` strictly; unknown flags and missing values are usage errors. */
 export function parse<T extends Record<string, { type: "string" | "boolean" }>>(

@@ -3,6 +3,7 @@
  * sev-snp-measure: the same flags, `--flag value` and `--flag=value`, unambiguous prefixes,
  * last occurrence wins, Python's integer syntax.
  */
+import { UsageError } from "../errors.js";
 
 /** Flags of `attestctl measure snp` and their metavariables (null = boolean switch). */
 export const MEASURE_FLAGS = {
@@ -35,10 +36,7 @@ export type MeasureFlag = keyof typeof MEASURE_FLAGS;
 
 const SHORT: Readonly<Record<string, MeasureFlag>> = { "-h": "--help", "-v": "--verbose" };
 
-/** A command-line mistake; reported argparse-style with exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 /** Parsed flags: switches map to `true`, valued flags to their last value. */
 export type ParsedFlags = Partial<Record<MeasureFlag, string | true>>;

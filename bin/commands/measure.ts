@@ -22,6 +22,7 @@ import {
 } from "../../measurements/snp/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 import { MEASURE_FLAGS, UsageError, parseFlags, parsePythonInt, type ParsedFlags } from "./measure-args.js";
+import { InputFileError } from "../errors.js";
 
 const PROG = "attestctl measure snp";
 
@@ -71,11 +72,6 @@ export function measureHelp(): string {
     "  --vars-file PATH      OVMF_VARS file (conflicts with --vars-size)",
     "",
   ].join("\n");
-}
-
-/** An input file could not be read: `Error: <message>`, exit 1 (the reference tool fails the same way). */
-class InputFileError extends Error {
-  override readonly name = "InputFileError";
 }
 
 function str(flags: ParsedFlags, flag: keyof ParsedFlags): string | undefined {

@@ -16,13 +16,14 @@ import {
 } from "../../runtime/sandbox/index.js";
 import type * as Sandbox from "../../runtime/sandbox/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
+import { UsageError } from "../errors.js";
 
 type SandboxModule = typeof Sandbox;
 
 const USAGE = `usage: attestctl sandbox up [--ports default|auto] [--dir DIR]
        attestctl sandbox down|status [--json] [--dir DIR]
        attestctl sandbox infer TEXT [--dir DIR]
-       attestctl sandbox tamper --measurement|--debug|--tcb|--reset [--dir DIR]
+       attestctl sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset [--dir DIR]
 `;
 
 /** The `--help` text. */
@@ -37,10 +38,13 @@ export function sandboxHelp(): string {
     "  up        start in the foreground (`npm start`); Ctrl-C stops everything",
     "  down      stop a sandbox running in DIR",
     "  status    show the running sandbox (--json for the state file)",
-    "  infer     classify TEXT through the gateway with the sandbox's client certificate; prints the OIP response",
+    "  infer     classify TEXT end to end encrypted: the confidential client verifies the runtime's attestation",
+    "            bundle, then sends Oblivious HTTP through the gateway (which cannot read it); prints the OIP response",
     "  tamper    restart the runtime with evidence that does not match (--measurement: another launch digest,",
-    "            --debug: a debuggable guest, --tcb: a TCB below the floor) and show the broker's refusal;",
-    "            --reset restores genuine evidence",
+    "            --debug: a debuggable guest, --tcb: a TCB below the floor) and show the broker's refusal, then",
+    "            the client's refusal of the same evidence in the runtime's attestation bundle; bundle-only modes:",
+    "            --unbound-key (REPORT_DATA binds another key), --expired (a validity window that has passed),",
+    "            --foreign-root (another platform's root); --reset restores genuine evidence",
     "",
     "options:",
     `  --dir DIR         sandbox state directory (default ${DEFAULT_SANDBOX_DIR}, or $ATTESTCTL_SANDBOX_DIR)`,
@@ -53,8 +57,6 @@ export function sandboxHelp(): string {
     "",
   ].join("\n");
 }
-
-class UsageError extends Error {}
 
 interface Parsed {
   readonly sub: string;
@@ -77,6 +79,9 @@ function parse(argv: readonly string[], io: CliIo): Parsed | "help" {
         measurement: { type: "boolean" },
         debug: { type: "boolean" },
         tcb: { type: "boolean" },
+        "unbound-key": { type: "boolean" },
+        expired: { type: "boolean" },
+        "foreign-root": { type: "boolean" },
         reset: { type: "boolean" },
       },
       allowPositionals: true,
@@ -111,7 +116,10 @@ function timeoutMs(io: CliIo): number {
 
 function tamperMode(values: Parsed["values"]): TamperMode | "reset" {
   const chosen = [...TAMPER_MODES, "reset" as const].filter((m) => values[m] === true);
-  if (chosen.length !== 1) throw new UsageError("tamper needs exactly one of --measurement, --debug, --tcb, --reset");
+  if (chosen.length !== 1)
+    throw new UsageError(
+      "tamper needs exactly one of --measurement, --debug, --tcb, --unbound-key, --expired, --foreign-root, --reset",
+    );
   return chosen[0] as TamperMode | "reset";
 }
 
@@ -129,7 +137,7 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
     down: [],
     status: ["json"],
     infer: [],
-    tamper: ["measurement", "debug", "tcb", "reset"],
+    tamper: [...TAMPER_MODES, "reset"],
   };
   const flags = allowed[p.sub];
   if (flags === undefined) throw new UsageError(`unknown subcommand "${p.sub}" (up, down, status, infer, tamper)`);

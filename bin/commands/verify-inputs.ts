@@ -20,20 +20,16 @@ import {
   readCertificates,
 } from "../../runtime/attestation/index.js";
 import { nameValue, OID } from "../../core/index.js";
+import { UsageError } from "../errors.js";
 
-/** A problem with the command line or an input file: exit 2. */
-export class VerifyUsageError extends Error {
-  override readonly name = "VerifyUsageError";
-}
+export { UsageError as VerifyUsageError };
 
 /** Reads a file relative to `cwd`, as a usage error when it cannot. */
 export function readInput(cwd: string, path: string, what: string): Buffer {
   try {
     return readFileSync(resolve(cwd, path));
   } catch (e) {
-    throw new VerifyUsageError(
-      `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -49,7 +45,7 @@ function firstOf(dir: string, names: readonly string[]): Buffer | undefined {
 /** `--certs DIR`: ark.pem, ask.pem|asvk.pem, vcek.der|vcek.pem|vlek.der|vlek.pem (DER variants of ARK/ASK too, as snpguest writes them). */
 export function readCertsDir(cwd: string, dir: string): SnpCollateral {
   const d = resolve(cwd, dir);
-  if (!existsSync(d)) throw new VerifyUsageError(`--certs ${dir}: no such directory`);
+  if (!existsSync(d)) throw new UsageError(`--certs ${dir}: no such directory`);
   const ark = firstOf(d, ["ark.pem", "ark.der"]);
   const intermediate = firstOf(d, ["ask.pem", "ask.der", "asvk.pem", "asvk.der"]);
   const vek = firstOf(d, ["vcek.der", "vcek.pem", "vlek.der", "vlek.pem"]);
@@ -63,12 +59,12 @@ export function readPolicy(cwd: string, path: string): SnpAttestationPolicy {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new VerifyUsageError(`--policy ${path}: not JSON (${(e as Error).message})`);
+    throw new UsageError(`--policy ${path}: not JSON (${(e as Error).message})`);
   }
   try {
     return parseAttestationPolicy(json);
   } catch (e) {
-    throw new VerifyUsageError(`--policy ${path}: ${(e as Error).message}`);
+    throw new UsageError(`--policy ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -85,7 +81,7 @@ export function simulatedAnchorFrom(
   const ark = readCertificates(collateral.ark)[0];
   const cn = ark ? (nameValue(ark.subject, OID.commonName) ?? "") : "";
   const product = cn.replace(/^ARK-/, "");
-  if (!isSnpProduct(product)) throw new VerifyUsageError(`--certs ${certsDir}: ark CN "${cn}" names no known product`);
+  if (!isSnpProduct(product)) throw new UsageError(`--certs ${certsDir}: ark CN "${cn}" names no known product`);
   const d = resolve(cwd, certsDir);
   return trustAnchor("simulated", product as SnpProduct, {
     ark: collateral.ark,

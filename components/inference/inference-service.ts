@@ -18,7 +18,15 @@ import {
 } from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
-import { CONFIG_DIR, MODEL_ROOT, gatewayPodTemplate, runtimePodTemplate } from "./workloads.js";
+import { createGateway } from "./gateway.js";
+import {
+  gatewayProblems,
+  type BrokerCaSourceArgs,
+  type GatewayClientArgs,
+  type GatewayExposureArgs,
+  type GatewayTlsArgs,
+} from "./gateway-args.js";
+import { CONFIG_DIR, MODEL_ROOT, rolloutDigest, runtimePodTemplate } from "./workloads.js";
 
 /** A pinned model artifact. */
 export interface PinnedFile {
@@ -72,13 +80,24 @@ export interface InferenceServiceArgs {
   /** The key broker the runtime attests to: its KBS URL and the certificate(s) its listener chains to. */
   readonly keyBroker: { readonly url: pulumi.Input<string>; readonly listenerCertificate: pulumi.Input<string> };
   /**
-   * Broker CA certificate (public): the gateway's only trust anchor for runtime certificates (the
-   * broker issues them after attestation). Absent until exported from the broker after its first
-   * start: the gateway then trusts nothing upstream and serves no inference (fail closed).
+   * How the gateway learns the broker CA, its only trust anchor for runtime certificates (the broker
+   * issues them after attestation): the bundle the broker publishes (`KeyService.caPublication`,
+   * verified and reloaded without a restart: one `pulumi up` is enough), or a CA certificate copied
+   * from the broker. Absent: the gateway trusts no runtime and serves no inference (fail closed).
    */
-  readonly runtimeCaCertificate?: pulumi.Input<string>;
-  /** Gateway clients and their rate limits (per second, burst); API keys are provisioned separately. Default one client `default` at 50/s, burst 100. */
-  readonly clients?: readonly { readonly name: string; readonly perSecond: number; readonly burst: number }[];
+  readonly brokerCa?: { readonly published: BrokerCaSourceArgs } | { readonly certificate: pulumi.Input<string> };
+  /** Gateway clients: rate limits, model allowlists, API keys (secrets), certificate fingerprints. Default one client `default` at 50/s, burst 100, with no credential. */
+  readonly clients?: readonly GatewayClientArgs[];
+  /** Client-facing TLS of the gateway; absent: plain HTTP (only behind a TLS-terminating proxy). */
+  readonly clientTls?: GatewayTlsArgs;
+  /** CA of the client certificates the gateway accepts (with `clientTls`); absent: API keys only. */
+  readonly clientCaCertificate?: pulumi.Input<string>;
+  /** A LoadBalancer Service or an Ingress in front of the gateway; absent: ClusterIP only. */
+  readonly exposure?: GatewayExposureArgs;
+  /** Signed golden manifest (compact JWS) the runtime publishes in its attestation bundles; absent: none. */
+  readonly goldenManifest?: pulumi.Input<string>;
+  /** Also serve the API in clear through the gateway (it then sees prompts); absent: false. Dev only. */
+  readonly plaintextApi?: pulumi.Input<boolean>;
   /** Environment class label (`dev`, `staging`, `prod`). */
   readonly environment: pulumi.Input<string>;
 }
@@ -112,6 +131,9 @@ function validate(args: InferenceServiceArgs): void {
     if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha))
       problems.push({ propertyPath: `model.${key}.sha256`, reason: "must be a lower-case hex SHA-256" });
   }
+  problems.push(...gatewayProblems(args.clients ?? [], args.clientCaCertificate, args.exposure));
+  if (args.clientCaCertificate !== undefined && args.clientTls === undefined)
+    problems.push({ propertyPath: "clientCaCertificate", reason: "client certificates need clientTls" });
   throwIfInvalid("InferenceService", problems);
 }
 
@@ -134,6 +156,8 @@ export class InferenceService extends pulumi.ComponentResource {
   readonly gatewayEndpoint: pulumi.Output<string>;
   /** The gateway's client certificate (public) the runtime accepts. */
   readonly gatewayClientCertificate: pulumi.Output<string>;
+  /** The gateway's client-facing certificate (public; clients pin a self-signed one); absent without `clientTls`. */
+  readonly gatewayCertificate: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("confidential-inference:index:InferenceService", name, {}, opts);
@@ -166,20 +190,49 @@ export class InferenceService extends pulumi.ComponentResource {
       },
       parent,
     );
-    const gatewaySa = new k8s.core.v1.ServiceAccount(
-      `${name}-gateway`,
-      {
-        metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-        automountServiceAccountToken: false,
-      },
-      parent,
-    );
 
     // runtime.json follows runtime/inference/config.ts (runtimeConfigSchema). The encrypted model
     // ships in the runtime image (pinned by digest) under /opt/models/<name>/; the runtime checks its
     // SHA-256 against the pin and its registry signature before loading. Certificates are separate
     // keys (files) so runtime.json stays readable in a preview, where they are not known yet.
     const modelDir = pulumi.interpolate`${MODEL_ROOT}/${args.model.name}`;
+    const runtimeData = {
+      "runtime.json": pulumi.jsonStringify(
+        {
+          listen: { host: "0.0.0.0", port: args.ports.inference },
+          ops: { host: "0.0.0.0", port: args.ports.metrics },
+          models: [
+            {
+              name: args.model.name,
+              container: pulumi.interpolate`${modelDir}/model.onnx.enc`,
+              signature: pulumi.interpolate`${modelDir}/model.onnx.enc.jws`,
+              tokenizer: pulumi.interpolate`${modelDir}/tokenizer.json`,
+              containerSha256: args.model.artifact.sha256,
+            },
+          ],
+          signerPublicKeyFile: `${CONFIG_DIR}/model-signer.pem`,
+          gatewayCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
+          batching: {
+            maxBatchSize: args.batching.maxBatchSize,
+            maxBatchDelayMs: args.batching.maxBatchDelayMs,
+            maxQueue: args.batching.maxQueue,
+            requestTimeoutMs: args.batching.requestTimeoutMs,
+          },
+          keyBroker: {
+            url: args.keyBroker.url,
+            caFile: `${CONFIG_DIR}/key-broker-ca.pem`,
+            evidence: { kind: "configfs-tsm" },
+          },
+          attestation: args.goldenManifest === undefined ? {} : { manifestFile: `${CONFIG_DIR}/golden-manifest.jws` },
+        },
+        undefined,
+        2,
+      ),
+      "key-broker-ca.pem": args.keyBroker.listenerCertificate,
+      "gateway-client-ca.pem": clientCert.certPem,
+      "model-signer.pem": args.model.signerPublicKey,
+      ...(args.goldenManifest === undefined ? {} : { "golden-manifest.jws": args.goldenManifest }),
+    };
     const runtimeConfig = new k8s.core.v1.ConfigMap(
       `${name}-runtime-config`,
       {
@@ -188,93 +241,15 @@ export class InferenceService extends pulumi.ComponentResource {
           namespace: args.runtimeNamespace,
           ...meta("confidential", WORKLOADS.runtime),
         },
-        data: {
-          "runtime.json": pulumi.jsonStringify(
-            {
-              listen: { host: "0.0.0.0", port: args.ports.inference },
-              ops: { host: "0.0.0.0", port: args.ports.metrics },
-              models: [
-                {
-                  name: args.model.name,
-                  container: pulumi.interpolate`${modelDir}/model.onnx.enc`,
-                  signature: pulumi.interpolate`${modelDir}/model.onnx.enc.jws`,
-                  tokenizer: pulumi.interpolate`${modelDir}/tokenizer.json`,
-                  containerSha256: args.model.artifact.sha256,
-                },
-              ],
-              signerPublicKeyFile: `${CONFIG_DIR}/model-signer.pem`,
-              gatewayCaFile: `${CONFIG_DIR}/gateway-client-ca.pem`,
-              batching: {
-                maxBatchSize: args.batching.maxBatchSize,
-                maxBatchDelayMs: args.batching.maxBatchDelayMs,
-                maxQueue: args.batching.maxQueue,
-                requestTimeoutMs: args.batching.requestTimeoutMs,
-              },
-              keyBroker: {
-                url: args.keyBroker.url,
-                caFile: `${CONFIG_DIR}/key-broker-ca.pem`,
-                evidence: { kind: "configfs-tsm" },
-              },
-            },
-            undefined,
-            2,
-          ),
-          "key-broker-ca.pem": args.keyBroker.listenerCertificate,
-          "gateway-client-ca.pem": clientCert.certPem,
-          "model-signer.pem": args.model.signerPublicKey,
-        },
+        data: runtimeData,
       },
       parent,
     );
+    // The runtime reads these files at start: a renewed gateway certificate or broker pin rolls it.
+    const runtimeDigest = pulumi.output(runtimeData).apply(rolloutDigest);
 
     this.runtimeEndpoint = pulumi.interpolate`https://${WORKLOADS.runtime}.${args.runtimeNamespace}.svc.cluster.local:${args.ports.inference}`;
     this.gatewayEndpoint = pulumi.interpolate`${WORKLOADS.gateway}.${args.gatewayNamespace}.svc.cluster.local:${args.ports.gateway}`;
-
-    const clientSecret = new k8s.core.v1.Secret(
-      `${name}-gateway-client-tls`,
-      {
-        metadata: {
-          name: `${WORKLOADS.gateway}-client-tls`,
-          namespace: args.gatewayNamespace,
-          ...meta("gateway", WORKLOADS.gateway),
-        },
-        type: "kubernetes.io/tls",
-        stringData: { "tls.crt": clientCert.certPem, "tls.key": clientCert.keyPem },
-      },
-      parent,
-    );
-    // gateway.json follows runtime/gateway/config.ts (gatewayConfigSchema).
-    const clients = args.clients ?? [{ name: "default", perSecond: 50, burst: 100 }];
-    const gatewayConfig = new k8s.core.v1.ConfigMap(
-      `${name}-gateway-config`,
-      {
-        metadata: {
-          name: `${WORKLOADS.gateway}-config`,
-          namespace: args.gatewayNamespace,
-          ...meta("gateway", WORKLOADS.gateway),
-        },
-        data: {
-          "gateway.json": pulumi.jsonStringify(
-            {
-              listen: { host: "0.0.0.0", port: args.ports.gateway },
-              ops: { host: "0.0.0.0", port: args.ports.metrics },
-              upstreamTls: {
-                brokerCaFile: `${CONFIG_DIR}/runtime-ca.pem`,
-                certFile: `${CONFIG_DIR}/client-tls/tls.crt`,
-                keyFile: `${CONFIG_DIR}/client-tls/tls.key`,
-              },
-              routes: pulumi.output(args.model.name).apply((model) => ({ [model]: [{ url: this.runtimeEndpoint }] })),
-              clients: clients.map((c) => ({ name: c.name, rateLimit: { perSecond: c.perSecond, burst: c.burst } })),
-              apiKeys: [],
-            },
-            undefined,
-            2,
-          ),
-          "runtime-ca.pem": args.runtimeCaCertificate ?? "",
-        },
-      },
-      parent,
-    );
 
     const runtime = new k8s.apps.v1.Deployment(
       `${name}-runtime`,
@@ -296,31 +271,12 @@ export class InferenceService extends pulumi.ComponentResource {
             metricsPort: args.ports.metrics,
             cpu: args.resources.cpu,
             memory: args.resources.memory,
+            rolloutDigest: runtimeDigest,
           }),
         },
       },
       { parent: this, ignoreChanges: ["spec.replicas"] },
     ); // the HPA owns the replica count after creation
-    new k8s.apps.v1.Deployment(
-      `${name}-gateway`,
-      {
-        metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-        spec: {
-          replicas: args.gatewayReplicas,
-          selector: { matchLabels: workloadLabels(WORKLOADS.gateway) },
-          template: gatewayPodTemplate({
-            image: args.gatewayImage,
-            serviceAccountName: gatewaySa.metadata.name,
-            configMapName: gatewayConfig.metadata.name,
-            clientTlsSecretName: clientSecret.metadata.name,
-            gatewayPort: args.ports.gateway,
-            metricsPort: args.ports.metrics,
-          }),
-        },
-      },
-      parent,
-    );
-
     new k8s.core.v1.Service(
       `${name}-runtime`,
       {
@@ -334,21 +290,6 @@ export class InferenceService extends pulumi.ComponentResource {
           selector: workloadLabels(WORKLOADS.runtime),
           ports: [
             { name: "mtls", port: args.ports.inference, targetPort: "mtls", protocol: "TCP" },
-            { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
-          ],
-        },
-      },
-      parent,
-    );
-    new k8s.core.v1.Service(
-      `${name}-gateway`,
-      {
-        metadata: { name: WORKLOADS.gateway, namespace: args.gatewayNamespace, ...meta("gateway", WORKLOADS.gateway) },
-        spec: {
-          type: "ClusterIP",
-          selector: workloadLabels(WORKLOADS.gateway),
-          ports: [
-            { name: "http", port: args.ports.gateway, targetPort: "http", protocol: "TCP" },
             { name: "metrics", port: args.ports.metrics, targetPort: "metrics", protocol: "TCP" },
           ],
         },
@@ -381,11 +322,48 @@ export class InferenceService extends pulumi.ComponentResource {
       parent,
     );
 
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-runtime`,
+      {
+        metadata: {
+          name: WORKLOADS.runtime,
+          namespace: args.runtimeNamespace,
+          ...meta("confidential", WORKLOADS.runtime),
+        },
+        // One runtime at a time may be evicted by a drain: the others keep serving while it re-attests.
+        spec: { maxUnavailable: 1, selector: { matchLabels: workloadLabels(WORKLOADS.runtime) } },
+      },
+      parent,
+    );
+
+    const gateway = createGateway(
+      name,
+      {
+        namespace: args.gatewayNamespace,
+        image: args.gatewayImage,
+        replicas: args.gatewayReplicas,
+        ports: { gateway: args.ports.gateway, metrics: args.ports.metrics },
+        environment: args.environment,
+        model: args.model.name,
+        runtimeEndpoint: this.runtimeEndpoint,
+        upstreamClient: clientCert,
+        clients: args.clients ?? [{ name: "default", perSecond: 50, burst: 100 }],
+        ...(args.clientTls === undefined ? {} : { tls: args.clientTls }),
+        ...(args.clientCaCertificate === undefined ? {} : { clientCaCertificate: args.clientCaCertificate }),
+        ...(args.exposure === undefined ? {} : { exposure: args.exposure }),
+        brokerCa: args.brokerCa ?? { certificate: "" },
+        ...(args.plaintextApi === undefined ? {} : { plaintextApi: args.plaintextApi }),
+      },
+      this,
+    );
+
     this.gatewayClientCertificate = clientCert.certPem;
+    this.gatewayCertificate = gateway.certificate ?? pulumi.output(undefined);
     this.registerOutputs({
       runtimeEndpoint: this.runtimeEndpoint,
       gatewayEndpoint: this.gatewayEndpoint,
       gatewayClientCertificate: this.gatewayClientCertificate,
+      gatewayCertificate: this.gatewayCertificate,
     });
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Pure builder of the key broker's pod template: PIN and TLS key mounted as files (never env
  * variables or arguments), config read-only, the broker's state directory (state.json, audit.log,
- * and SoftHSM's token) on a volume, and the usual hardening. No service-account token: the broker
- * needs no Kubernetes API.
+ * and SoftHSM's token) on a volume (or the StatefulSet's claim), the store's connection string as a
+ * file, and the usual hardening. No automounted service-account token: the CA publication mounts its
+ * own projected token (`extra`).
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -39,6 +40,13 @@ export interface BrokerPodSpec {
   };
   /** SHA-256 of the signed golden manifest: a new manifest rolls the pods, which re-keys the broker. */
   readonly manifestDigest: pulumi.Input<string>;
+  /** SHA-256 of the listener certificate: a renewed certificate rolls the pods (they read it at start). */
+  readonly listenerDigest: pulumi.Input<string>;
+  /** Extra volumes and mounts (the CA publication's key and API token). */
+  readonly extra?: {
+    readonly volumes: k8s.types.input.core.v1.Volume[];
+    readonly mounts: k8s.types.input.core.v1.VolumeMount[];
+  };
 }
 
 /** The key broker's pod template. */
@@ -50,6 +58,7 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     { name: "state", mountPath: BROKER_PATHS.state },
     { name: "scratch", mountPath: "/tmp" },
     ...(s.storeSecretName === undefined ? [] : [{ name: "store", mountPath: BROKER_PATHS.store, readOnly: true }]),
+    ...(s.extra?.mounts ?? []),
   ];
   // 0440 with the pod's fsGroup: readable by the (non-root) broker, by no other user.
   const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -67,6 +76,7 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     ...(s.storeSecretName === undefined
       ? []
       : [{ name: "store", secret: { secretName: s.storeSecretName, defaultMode: 0o440 } }]),
+    ...(s.extra?.volumes ?? []),
   ];
   return hardenedPodTemplate({
     workload: WORKLOADS.broker,
@@ -74,7 +84,11 @@ export function brokerPodTemplate(s: BrokerPodSpec): k8s.types.input.core.v1.Pod
     image: s.image,
     args: ["--config", `${BROKER_PATHS.config}/broker.json`],
     serviceAccountName: s.serviceAccountName,
-    annotations: { "confidential-inference/golden-manifest-sha256": s.manifestDigest },
+    annotations: {
+      "confidential-inference/golden-manifest-sha256": s.manifestDigest,
+      "confidential-inference/listener-certificate-sha256": s.listenerDigest,
+    },
+    healthPort: "metrics",
     ports: [
       { name: "kbs", port: s.ports.broker },
       { name: "admin", port: s.ports.admin },

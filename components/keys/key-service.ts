@@ -1,9 +1,9 @@
 /**
- * `KeyService`: the key broker (relying party) on Kubernetes: Deployment, Service,
- * PodDisruptionBudget and a ServiceAccount without API access; HSM wiring (PKCS#11 module, token
- * label, key labels, the user PIN as a Kubernetes Secret from a Pulumi secret); the signed golden
- * manifest and verifier policy from `GoldenMeasurements`; and a low-value listener certificate from
- * `@pulumi/tls`. The broker CA, token-signing key and KEK stay in the HSM: nothing here creates them.
+ * `KeyService`: the key broker (relying party) on Kubernetes: Deployment or StatefulSet, Service,
+ * PodDisruptionBudget and a ServiceAccount (API access only to publish the CA bundle, with
+ * `caPublication`); HSM wiring (PKCS#11 module, token label, key labels, the user PIN as a Kubernetes
+ * Secret from a Pulumi secret); the signed golden manifest and verifier policy from
+ * `GoldenMeasurements`; and a low-value listener certificate from `@pulumi/tls`. The broker CA, token-signing key and KEK stay in the HSM: nothing here creates them.
  *
  * Two shapes (docs/key-broker.md "Replicas"):
  * - no `store`: one broker pod (`replicas` must be 1, a Deployment with `Recreate` updates) whose state
@@ -27,7 +27,14 @@ import {
 } from "../args.js";
 import { LABEL, WORKLOADS, workloadLabels } from "../labels.js";
 import { leafCert } from "../tls.js";
-import { BROKER_PATHS, brokerPodTemplate } from "./broker-pod.js";
+import { BROKER_PATHS } from "./broker-pod.js";
+import { createBrokerWorkload } from "./broker-workload.js";
+import {
+  CA_PUBLICATION,
+  caPublicationVolumes,
+  createCaPublication,
+  type CaPublicationOutputs,
+} from "./ca-publication.js";
 
 /** The HSM the broker uses through PKCS#11. */
 export interface HsmWiring {
@@ -100,6 +107,12 @@ export interface KeyServiceArgs {
   };
   /** Environment class label. */
   readonly environment: pulumi.Input<string>;
+  /**
+   * Publish the broker CA bundle (signed) to a ConfigMap in this namespace (the gateway's), so the
+   * gateway trusts attested runtimes after one `pulumi up` and follows CA rotations; absent: no
+   * publication (the gateway then needs the CA certificate copied from the broker).
+   */
+  readonly caPublication?: { readonly namespace: pulumi.Input<string> };
 }
 
 /** Why the broker runs as one pod without a store. */
@@ -159,17 +172,16 @@ export class KeyService extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   /** The listener certificate (public) runtimes pin. */
   readonly listenerCertificate: pulumi.Output<string>;
+  /** Where the broker publishes its CA bundle and the key it is signed with; absent without `caPublication`. */
+  readonly caPublication: CaPublicationOutputs | undefined;
 
   constructor(name: string, args: KeyServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("confidential-inference:index:KeyService", name, {}, opts);
     validate(args);
     const parent = { parent: this };
     const ns = args.namespace;
-    const metadata = (objectName: string) => ({
-      name: objectName,
-      namespace: ns,
-      labels: { ...workloadLabels(WORKLOADS.broker), [LABEL.zone]: "keys", [LABEL.environment]: args.environment },
-    });
+    const labels = { ...workloadLabels(WORKLOADS.broker), [LABEL.zone]: "keys", [LABEL.environment]: args.environment };
+    const metadata = (objectName: string) => ({ name: objectName, namespace: ns, labels });
     const host = pulumi.interpolate`${WORKLOADS.broker}.${ns}.svc.cluster.local`;
     this.endpoint = pulumi.interpolate`https://${host}:${args.ports.broker}`;
 
@@ -214,6 +226,19 @@ export class KeyService extends pulumi.ComponentResource {
       parent,
     );
 
+    const publication = args.caPublication
+      ? createCaPublication(
+          name,
+          {
+            brokerNamespace: ns,
+            gatewayNamespace: args.caPublication.namespace,
+            serviceAccountName: sa.metadata.name,
+            labels,
+          },
+          this,
+        )
+      : undefined;
+
     const softhsm = args.hsm.kind === "softhsm";
     const dnsNames = [
       WORKLOADS.broker,
@@ -235,6 +260,8 @@ export class KeyService extends pulumi.ComponentResource {
         ...(softhsm ? { softhsm: { tokenDir: BROKER_PATHS.softhsmTokens, initialise: true } } : {}),
       },
       listen: { host: "0.0.0.0", port: args.ports.broker, adminHost: "0.0.0.0", adminPort: args.ports.admin },
+      // The metrics listener the Service, the NetworkPolicy and the HTTP probes use (plain HTTP, no data).
+      metrics: { host: "0.0.0.0", port: args.ports.metrics },
       tls: {
         dnsNames,
         ipAddresses: [],
@@ -268,6 +295,16 @@ export class KeyService extends pulumi.ComponentResource {
             },
           }
         : {}),
+      ...(args.caPublication
+        ? {
+            caPublication: {
+              namespace: args.caPublication.namespace,
+              configMap: CA_PUBLICATION.configMap,
+              key: CA_PUBLICATION.key,
+              signingKeyFile: `${CA_PUBLICATION.keyDir}/key.pem`,
+            },
+          }
+        : {}),
     };
     const storeSecret = args.store
       ? new k8s.core.v1.Secret(
@@ -298,70 +335,26 @@ export class KeyService extends pulumi.ComponentResource {
     const manifestDigest = pulumi
       .output(args.attestation.goldenManifest)
       .apply((jws) => createHash("sha256").update(jws).digest("hex"));
-    const podSpec = {
-      image: args.image,
-      serviceAccountName: sa.metadata.name,
-      configMapName: config.metadata.name,
-      pinSecretName: pin.metadata.name,
-      tlsSecretName: tlsSecret.metadata.name,
-      ports: args.ports,
-      manifestDigest,
-    };
-    let workload: pulumi.Resource;
-    if (storeSecret) {
-      // A fleet: the shared state is in PostgreSQL; each replica keeps its audit log on its own claim
-      // (never lost with a pod), and pods roll one at a time while the others serve.
-      workload = new k8s.apps.v1.StatefulSet(
-        `${name}-broker`,
-        {
-          metadata: metadata(WORKLOADS.broker),
-          spec: {
-            replicas: args.replicas,
-            serviceName: WORKLOADS.broker,
-            podManagementPolicy: "Parallel",
-            updateStrategy: { type: "RollingUpdate" },
-            selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
-            template: brokerPodTemplate({
-              ...podSpec,
-              stateFromClaimTemplate: true,
-              storeSecretName: storeSecret.metadata.name,
-            }),
-            volumeClaimTemplates: [
-              {
-                metadata: { name: "state" },
-                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-              },
-            ],
-          },
+    const workload = createBrokerWorkload(
+      name,
+      {
+        replicas: args.replicas,
+        pod: {
+          image: args.image,
+          serviceAccountName: sa.metadata.name,
+          configMapName: config.metadata.name,
+          pinSecretName: pin.metadata.name,
+          tlsSecretName: tlsSecret.metadata.name,
+          ports: args.ports,
+          manifestDigest,
+          listenerDigest: listener.certPem.apply((pem) => createHash("sha256").update(pem).digest("hex")),
+          ...(publication ? { extra: caPublicationVolumes(publication.secretName) } : {}),
         },
-        parent,
-      );
-    } else {
-      // The state (key registry, wrapped data keys, manifest states, epochs, audit log; SoftHSM's token
-      // too) must outlive the pod with any HSM: on an emptyDir a restart would lose the wrapped data keys.
-      const claim = new k8s.core.v1.PersistentVolumeClaim(
-        `${name}-state`,
-        {
-          metadata: metadata(`${WORKLOADS.broker}-state`),
-          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-        },
-        parent,
-      );
-      workload = new k8s.apps.v1.Deployment(
-        `${name}-broker`,
-        {
-          metadata: metadata(WORKLOADS.broker),
-          spec: {
-            replicas: args.replicas,
-            // The state lives on a ReadWriteOnce volume and one broker owns it: never two pods at once.
-            strategy: { type: "Recreate" },
-            selector: { matchLabels: workloadLabels(WORKLOADS.broker) },
-            template: brokerPodTemplate({ ...podSpec, stateClaimName: claim.metadata.name }),
-          },
-        },
-        parent,
-      );
-    }
+        ...(storeSecret ? { storeSecretName: storeSecret.metadata.name } : {}),
+        metadata,
+      },
+      this,
+    );
 
     new k8s.core.v1.Service(
       `${name}-broker`,
@@ -389,6 +382,7 @@ export class KeyService extends pulumi.ComponentResource {
     );
 
     this.listenerCertificate = listener.certPem;
+    this.caPublication = publication;
     this.registerOutputs({ endpoint: this.endpoint, listenerCertificate: this.listenerCertificate });
   }
 }

@@ -4,7 +4,7 @@
  * policies open exactly the flows of the design:
  * clients -> gateway, gateway -> runtime (mTLS port), runtime -> broker (KBS port),
  * observability -> every workload's metrics port, and the broker -> the addresses outside the
- * cluster it must reach (its replicated store), when given.
+ * cluster it must reach (its replicated store; the API server for its CA publication), when given.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -26,6 +26,20 @@ export interface ExternalEndpoint {
   readonly port: number;
 }
 
+/** The API server's endpoints (addresses and ports after the `kubernetes` Service's translation). */
+export interface ApiServerEndpoints {
+  readonly cidrs: readonly pulumi.Input<string>[];
+  readonly ports: readonly pulumi.Input<number>[];
+}
+
+/** Where the key broker may connect outside the cluster's pods; each absent: closed. */
+export interface BrokerEgress {
+  /** The replicated store (PostgreSQL) addresses. */
+  readonly store?: readonly ExternalEndpoint[];
+  /** The API server (its CA publication). */
+  readonly apiServer?: ApiServerEndpoints;
+}
+
 /** One NetworkPolicy to create: its zone, Kubernetes name and spec. */
 export interface ZonePolicy {
   readonly zone: Zone;
@@ -45,12 +59,13 @@ function inNamespace(namespace: pulumi.Input<string>): { matchLabels: Record<str
  * Every NetworkPolicy of the stack, in a stable order.
  * @param namespaces - namespace of each zone.
  * @param dnsNamespace - namespace of the cluster DNS (pods labelled `k8s-app: kube-dns`).
+ * @param brokerEgress - addresses outside the cluster's pods the key broker may reach: its store, the API server.
  */
 export function zonePolicies(
   namespaces: Readonly<Record<Zone, string>>,
   ports: FlowPorts,
   dnsNamespace: pulumi.Input<string>,
-  brokerEgress: readonly ExternalEndpoint[] = [],
+  brokerEgress: BrokerEgress = {},
 ): ZonePolicy[] {
   const out: ZonePolicy[] = [];
   const zones = Object.keys(namespaces) as Zone[];
@@ -144,6 +159,22 @@ export function zonePolicies(
       },
     },
   );
+  const apiServer = brokerEgress.apiServer;
+  if (apiServer !== undefined)
+    out.push({
+      zone: "keys",
+      name: "allow-apiserver-egress",
+      spec: {
+        podSelector: pods(WORKLOADS.broker),
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: apiServer.ports.map((port) => ({ protocol: "TCP", port })),
+          },
+        ],
+      },
+    });
   for (const zone of ["gateway", "confidential", "keys"] as const) {
     out.push({
       zone,
@@ -155,14 +186,15 @@ export function zonePolicies(
       },
     });
   }
-  if (brokerEgress.length > 0)
+  const store = brokerEgress.store ?? [];
+  if (store.length > 0)
     out.push({
       zone: "keys",
       name: "allow-broker-store-egress",
       spec: {
         podSelector: pods(WORKLOADS.broker),
         policyTypes: ["Egress"],
-        egress: brokerEgress.map((e) => ({
+        egress: store.map((e) => ({
           to: [{ ipBlock: { cidr: e.cidr } }],
           ports: [{ protocol: "TCP", port: e.port }],
         })),

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDnsLabel, checkPort, known, throwIfInvalid, type ArgProblem } from "../args.js";
 import { LABEL, PART_OF, ZONES, type Zone } from "../labels.js";
-import { zonePolicies, type ExternalEndpoint, type FlowPorts } from "./policies.js";
+import { zonePolicies, type ApiServerEndpoints, type ExternalEndpoint, type FlowPorts } from "./policies.js";
 
 /** Arguments of {@link Segmentation}. */
 export interface SegmentationArgs {
@@ -21,6 +21,11 @@ export interface SegmentationArgs {
   readonly environment: pulumi.Input<string>;
   /** Addresses outside the cluster the key broker must reach (its replicated store): CIDR and TCP port. Plain. */
   readonly brokerEgress?: readonly ExternalEndpoint[];
+  /**
+   * The Kubernetes API server as NetworkPolicies see it (its endpoint addresses and ports, after the
+   * Service's translation): opens broker -> API server, for the broker's CA publication. Absent: closed.
+   */
+  readonly apiServer?: ApiServerEndpoints;
 }
 
 /**
@@ -60,6 +65,12 @@ export class Segmentation extends pulumi.ComponentResource {
         problems.push({ propertyPath: `brokerEgress[${i}].cidr`, reason: "must be a CIDR narrower than /0" });
       checkPort(problems, `brokerEgress[${i}].port`, e.port);
     });
+    args.apiServer?.cidrs.forEach((c, i) => {
+      const v = known(c);
+      if (v !== undefined && !/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/.test(v))
+        problems.push({ propertyPath: `apiServer.cidrs[${i}]`, reason: "must be a CIDR (10.0.0.1/32)" });
+    });
+    args.apiServer?.ports.forEach((p, i) => checkPort(problems, `apiServer.ports[${i}]`, p));
     const env = known(args.environment);
     if (env !== undefined && !["dev", "staging", "prod"].includes(env))
       problems.push({ propertyPath: "environment", reason: "must be dev, staging or prod" });
@@ -90,12 +101,10 @@ export class Segmentation extends pulumi.ComponentResource {
       namespaces[zone] = ns.metadata.name;
     }
     const names: pulumi.Output<string>[] = [];
-    for (const p of zonePolicies(
-      args.zones,
-      args.ports,
-      args.clusterDnsNamespace ?? "kube-system",
-      args.brokerEgress,
-    )) {
+    for (const p of zonePolicies(args.zones, args.ports, args.clusterDnsNamespace ?? "kube-system", {
+      ...(args.brokerEgress ? { store: args.brokerEgress } : {}),
+      ...(args.apiServer ? { apiServer: args.apiServer } : {}),
+    })) {
       const policy = new k8s.networking.v1.NetworkPolicy(
         `${name}-${p.zone}-${p.name}`,
         {

@@ -16,6 +16,8 @@ import { GatewayError } from "./errors.js";
 import { GATEWAY_HTTP_ERRORS } from "./http-errors.js";
 import { RateLimiter, type RateLimit } from "./rate-limit.js";
 import type { RuntimeClient, Upstream, UpstreamReply } from "./upstream.js";
+import type { RelayClient } from "./relay-client.js";
+import { relayRoutes } from "./relay.js";
 
 /** A client of the gateway. */
 export interface GatewayClient {
@@ -42,6 +44,13 @@ export interface GatewayOptions {
   readonly now?: () => number;
   /** Header, body, handshake and idle timeouts of the client listener (core `listenerTimeouts`); absent: the defaults. */
   readonly timeouts?: Partial<ListenerTimeouts>;
+  /** Streaming client to the runtimes' confidential endpoints: with it, the OHTTP relay routes are served (relay.ts). */
+  readonly relay?: RelayClient;
+  /**
+   * Serve the OIP API in clear (the gateway then sees prompts and answers). Absent: true (library and
+   * tests); the gateway's config file has `plaintextApi`, default false, which main.ts passes.
+   */
+  readonly plaintextApi?: boolean;
   /** Client-facing TLS; with `clientCa`, client certificates are requested and may authenticate. Absent: plain HTTP (behind a TLS-terminating ingress, or tests). */
   readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
 }
@@ -216,7 +225,8 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
     return client;
   }
 
-  async function proxy(req: FastifyRequest<{ Params: { model: string } }>, reply: FastifyReply): Promise<FastifyReply> {
+  /** Authentication, rate limit, routing and model permission: shared by the plaintext API and the relay. */
+  function admit(req: FastifyRequest, model: string): readonly Upstream[] {
     const clientName = authenticate(req);
     req.gw.client = clientName;
     const client = clients.get(clientName)!;
@@ -227,12 +237,17 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
         retryAfterSeconds: decision.retryAfterSeconds,
       });
     }
-    const model = req.params.model;
     const upstreams = Object.hasOwn(opts.routes, model) ? opts.routes[model]! : [];
     if (upstreams.length === 0) throw new GatewayError("MODEL_NOT_FOUND", "no runtime serves this model");
     req.gw.model = model;
     if (client.models && !client.models.includes(model))
       throw new GatewayError("FORBIDDEN_MODEL", "this client may not use this model");
+    return upstreams;
+  }
+
+  async function proxy(req: FastifyRequest<{ Params: { model: string } }>, reply: FastifyReply): Promise<FastifyReply> {
+    const model = req.params.model;
+    const upstreams = admit(req, model);
     const start = cursor.get(model) ?? 0;
     cursor.set(model, (start + 1) % upstreams.length);
     let last: unknown;
@@ -268,6 +283,9 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
 
   app.get("/v2/health/live", async () => ({ live: true }));
   app.get("/v2/health/ready", async () => ({ ready: true }));
+  const relay = opts.relay;
+  if (relay !== undefined) app.register(async (scope) => relayRoutes(scope, { relay, admit, bodyLimit }));
+  if (opts.plaintextApi === false) return app;
   app.get("/v2/models/:model", { schema: { params } }, proxy);
   app.get("/v2/models/:model/versions/:version", { schema: { params } }, proxy);
   app.get("/v2/models/:model/ready", { schema: { params } }, proxy);

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { formatProblems, problemCount, problemsFromIssues, type Problem } from "../../core/index.js";
+import type { ApiKeyRecord } from "./api-keys.js";
 import { GatewayError } from "./errors.js";
 
 const hostPort = (port: number) =>
@@ -24,7 +25,15 @@ export const gatewayConfigSchema = z.strictObject({
     })
     .optional(),
   upstreamTls: z.strictObject({
-    brokerCaFile: z.string().min(1).describe("the only trust anchor for runtime certificates"),
+    brokerCaFile: z.string().min(1).optional().describe("the only trust anchor for runtime certificates (static)"),
+    brokerCaBundle: z
+      .strictObject({
+        file: z.string().min(1).describe("the bundle the key broker publishes (compact JWS), watched"),
+        publisherPublicKeyFile: z.string().min(1).describe("the pinned publication key (PEM, P-384)"),
+        refreshSeconds: z.number().int().min(1).max(3600).default(10),
+      })
+      .optional()
+      .describe("or the broker CA bundle the broker publishes, verified and reloaded without a restart"),
     certFile: z.string().min(1).describe("gateway client certificate (from the gateway CA)"),
     keyFile: z.string().min(1),
   }),
@@ -52,6 +61,8 @@ export const gatewayConfigSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** JSON file of more `{ id, client, sha256 }` records (a mounted Secret), added to `apiKeys`. */
+  apiKeysFile: z.string().min(1).optional(),
   bodyLimitBytes: z
     .number()
     .int()
@@ -69,10 +80,38 @@ export const gatewayConfigSchema = z.strictObject({
       keepAliveMs: z.number().int().min(1).optional(),
     })
     .default({}),
+  plaintextApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      "also serve the OIP API in clear (the gateway then sees prompts); dev only. The OHTTP relay is always served",
+    ),
 });
 
 /** A parsed gateway config. */
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/**
+ * Parses the text of an `apiKeysFile` (a JSON array of `{ id, client, sha256 }`) -> `CONFIG_INVALID`
+ * listing every problem by path (`apiKeysFile[1].sha256`). Whether each client exists is checked when
+ * the gateway is built.
+ */
+export function parseApiKeysFile(text: string): ApiKeyRecord[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text) as unknown;
+  } catch {
+    throw new GatewayError("CONFIG_INVALID", "apiKeysFile: not JSON");
+  }
+  const r = gatewayConfigSchema.shape.apiKeys.safeParse(doc);
+  if (r.success) return r.data;
+  const problems = problemsFromIssues(r.error.issues, { prefix: "apiKeysFile" });
+  throw new GatewayError(
+    "CONFIG_INVALID",
+    `invalid API keys file (${problemCount(problems)}):\n${formatProblems(problems, "\n")}`,
+    { problems },
+  );
+}
 
 /** Parses a config document -> `CONFIG_INVALID` listing every problem with its path. */
 export function parseGatewayConfig(doc: unknown): GatewayConfig {
@@ -84,6 +123,12 @@ export function parseGatewayConfig(doc: unknown): GatewayConfig {
       (k, i) =>
         names.has(k.client) || problems.push({ path: `apiKeys[${i}].client`, message: `no client named ${k.client}` }),
     );
+    const u = r.data.upstreamTls;
+    if ((u.brokerCaFile === undefined) === (u.brokerCaBundle === undefined))
+      problems.push({
+        path: "upstreamTls.brokerCaFile",
+        message: "set exactly one of brokerCaFile and brokerCaBundle",
+      });
     if (problems.length === 0) return r.data;
   }
   throw new GatewayError(

@@ -18,12 +18,13 @@ export const GATEWAY_ERROR_CODES = [
   "UPSTREAM_TIMEOUT",
   "INTERNAL",
   "CONFIG_INVALID",
+  "BROKER_CA_REJECTED",
 ] as const;
 
 /** Stable error codes of `runtime/gateway`. */
 export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
 
-/** HTTP status for each code (`CONFIG_INVALID` is a start-up error and never reaches a client). */
+/** HTTP status for each code (`CONFIG_INVALID` and `BROKER_CA_REJECTED` are never sent to a client). */
 export const GATEWAY_ERROR_STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN_MODEL: 403,
@@ -37,6 +38,7 @@ export const GATEWAY_ERROR_STATUS: Readonly<Record<GatewayErrorCode, number>> = 
   UPSTREAM_TIMEOUT: 504,
   INTERNAL: 500,
   CONFIG_INVALID: 500,
+  BROKER_CA_REJECTED: 500,
 };
 
 /** One line per code (docs/errors.md is generated from it). */
@@ -53,6 +55,8 @@ export const GATEWAY_ERROR_MEANINGS: Readonly<Record<GatewayErrorCode, string>> 
   UPSTREAM_TIMEOUT: "the runtime did not answer in time",
   INTERNAL: "any other failure (fixed message, nothing forwarded)",
   CONFIG_INVALID: "start-up: the config file is invalid (`problems` lists every field path); never sent to a client",
+  BROKER_CA_REJECTED:
+    "a published broker CA bundle was refused (not signed with the pinned publication key, malformed, not CA certificates, or older than the bundle in use); the gateway keeps its current trust; logged, never sent to a client",
 };
 
 /** A gateway failure with a stable code; `cause` is forwarded (never shown to clients). */

@@ -35,8 +35,8 @@ export interface UpstreamReply {
   readonly body: Buffer;
 }
 
-// Certificate verification failures (OpenSSL verify codes and Node's hostname check).
-const UNTRUSTED = new Set([
+/** Certificate verification failures (OpenSSL verify codes and Node's hostname check). */
+export const UNTRUSTED = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -53,20 +53,49 @@ const UNTRUSTED = new Set([
 
 /** Sends requests to runtimes over mTLS with keep-alive connections. */
 export class RuntimeClient {
-  private readonly agent: Agent;
+  private agent: Agent;
+  private trusted: boolean;
+  private readonly retiring = new Map<NodeJS.Timeout, Agent>();
 
   constructor(
-    tls: UpstreamTls,
+    private readonly tls: UpstreamTls,
     private readonly opts: { timeoutMs: number; maxSockets?: number },
   ) {
-    this.agent = new Agent({
-      ca: tls.brokerCa,
-      cert: tls.cert,
-      key: tls.key,
+    this.agent = this.newAgent(tls.brokerCa);
+    this.trusted = tls.brokerCa.includes("-----BEGIN CERTIFICATE-----");
+  }
+
+  private newAgent(brokerCa: string): Agent {
+    return new Agent({
+      // No certificate at all means no trust anchor (never the system roots): every runtime is refused.
+      ca: brokerCa.includes("-----BEGIN CERTIFICATE-----") ? brokerCa : [],
+      cert: this.tls.cert,
+      key: this.tls.key,
       keepAlive: true,
-      maxSockets: opts.maxSockets ?? 64,
+      maxSockets: this.opts.maxSockets ?? 64,
       minVersion: "TLSv1.2",
     });
+  }
+
+  /** True once a broker CA is trusted (from the config file or a published bundle). */
+  get hasTrust(): boolean {
+    return this.trusted;
+  }
+
+  /**
+   * Replaces the trust anchors (a rotated broker CA bundle) without a restart: new requests use a new
+   * connection pool; the old pool is closed once requests already on it have had their timeout.
+   */
+  setTrust(brokerCa: string): void {
+    const old = this.agent;
+    this.agent = this.newAgent(brokerCa);
+    this.trusted = brokerCa.includes("-----BEGIN CERTIFICATE-----");
+    const t = setTimeout(() => {
+      this.retiring.delete(t);
+      old.destroy();
+    }, this.opts.timeoutMs + 1000);
+    t.unref();
+    this.retiring.set(t, old);
   }
 
   /** Forwards one request; failures become `UPSTREAM_UNTRUSTED`, `UPSTREAM_UNAVAILABLE` or `UPSTREAM_TIMEOUT`. */
@@ -130,6 +159,11 @@ export class RuntimeClient {
 
   /** Closes pooled connections. */
   close(): void {
+    for (const [t, old] of this.retiring) {
+      clearTimeout(t);
+      old.destroy();
+    }
+    this.retiring.clear();
     this.agent.destroy();
   }
 }

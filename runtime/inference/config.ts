@@ -61,6 +61,10 @@ export const runtimeConfigSchema = z.strictObject({
   intraOpThreads: z.number().int().min(1).max(256).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug"]).default("info"),
   keyBroker: z.record(z.string(), z.unknown()).describe("options of the key broker's KBS client (passed through)"),
+  attestation: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("OHTTP keys and attestation bundles (runtime/inference/confidential/config.ts; passed through)"),
 });
 
 /** A parsed runtime config. */

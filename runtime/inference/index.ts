@@ -15,3 +15,10 @@ export {
   type GenerationErrorCode,
   isGenerationError,
 } from "./generation/errors.js";
+export {
+  CONFIDENTIAL_ERROR_CODES,
+  CONFIDENTIAL_ERROR_MEANINGS,
+  CONFIDENTIAL_ERROR_STATUS,
+  ConfidentialError,
+  type ConfidentialErrorCode,
+} from "./confidential/index.js";

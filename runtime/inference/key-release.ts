@@ -12,41 +12,16 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import {
-  configfsTsmProvider,
-  KbsClient,
-  kbsEvidence,
-  snpguestProvider,
-  type KbsEvidenceProvider,
-  type ReleasedCredentials,
-} from "../attester/index.js";
+import { KbsClient, kbsEvidence, type ReleasedCredentials } from "../attester/index.js";
 import { formatProblems, problemsFromIssues } from "../../core/index.js";
-import { SimulatedSnp, simulatedSnpEvidence } from "../simulators/index.js";
 import { InferenceError } from "./errors.js";
-
-const tcb = z.strictObject({
-  bootloader: z.number().int(),
-  tee: z.number().int(),
-  snp: z.number().int(),
-  microcode: z.number().int(),
-  fmc: z.number().int().optional(),
-});
+import { evidenceOptionsSchema, evidenceProviderFor } from "./evidence.js";
 
 /** Options schema. */
 export const keyReleaseOptionsSchema = z.strictObject({
   url: z.string().url(),
   caFile: z.string().min(1),
-  evidence: z.discriminatedUnion("kind", [
-    z.strictObject({
-      kind: z.literal("simulated-snp"),
-      dir: z.string().min(1),
-      measurement: z.string().regex(/^[0-9a-f]{96}$/),
-      reportedTcb: tcb.optional(),
-      debug: z.boolean().optional(),
-    }),
-    z.strictObject({ kind: z.literal("configfs-tsm"), root: z.string().min(1).optional() }),
-    z.strictObject({ kind: z.literal("snpguest"), binary: z.string().min(1).optional() }),
-  ]),
+  evidence: evidenceOptionsSchema,
   sessionKey: z.boolean().default(false),
 });
 
@@ -72,20 +47,7 @@ export function keyReleaseFromOptions(options: Record<string, unknown>, baseDir 
   return {
     async release(request) {
       const ca = readFileSync(resolve(baseDir, o.caFile), "utf8");
-      const e = o.evidence;
-      let evidence: KbsEvidenceProvider;
-      if (e.kind === "simulated-snp") {
-        const sim = await SimulatedSnp.open({ dir: resolve(baseDir, e.dir) });
-        evidence = simulatedSnpEvidence(sim, {
-          measurement: e.measurement,
-          ...(e.reportedTcb ? { reportedTcb: e.reportedTcb } : {}),
-          ...(e.debug ? { policy: { smt: true, debug: true } } : {}),
-        });
-      } else if (e.kind === "configfs-tsm") {
-        evidence = kbsEvidence(configfsTsmProvider(e.root ? { root: e.root } : {}));
-      } else {
-        evidence = kbsEvidence(snpguestProvider(e.binary ? { binary: e.binary } : {}));
-      }
+      const evidence = kbsEvidence(evidenceProviderFor(o.evidence, baseDir));
       const client = new KbsClient({ url: o.url, ca, evidence });
       try {
         return await client.release({ keyIds: request.keyIds, sessionKey: o.sessionKey });

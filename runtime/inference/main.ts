@@ -15,6 +15,8 @@ import { parseRuntimeConfig, type RuntimeConfig } from "./config.js";
 import { InferenceError } from "./errors.js";
 import { parseSignerKey } from "./model/signature.js";
 import { startRuntime } from "./runtime.js";
+import { ConfidentialError, parseAttestationConfig } from "./confidential/index.js";
+import { evidenceProviderFor } from "./evidence.js";
 
 /** Builds the `KeyRelease` seam from `config.keyBroker` (relative paths resolve against `baseDir`, the config file's folder). */
 export type KeyReleaseFactory = (options: Record<string, unknown>, baseDir: string) => KeyRelease;
@@ -101,9 +103,13 @@ export async function main(
     process.once("SIGTERM", done);
     process.once("SIGINT", done);
   });
+  const keyRelease = keyReleaseFactory(config.keyBroker, base);
+  const attestation = parseAttestationConfig(config.attestation, config.keyBroker.evidence);
+  if (attestation === undefined)
+    logger.warn({ event: "confidential-endpoint-off" }, "no evidence options: serving no OHTTP keys or bundles");
   const rt = await startRuntime({
     artifacts: readArtifacts(config, base),
-    keyRelease: keyReleaseFactory(config.keyBroker, base),
+    keyRelease,
     signerKey: parseSignerKey(readFileSync(resolve(base, config.signerPublicKeyFile), "utf8")),
     gatewayCa: readFileSync(resolve(base, config.gatewayCaFile), "utf8"),
     batching: {
@@ -115,6 +121,21 @@ export async function main(
     },
     ...(config.intraOpThreads ? { ort: { intraOpThreads: config.intraOpThreads } } : {}),
     bodyLimit: config.bodyLimitBytes,
+    ...(attestation
+      ? {
+          attestation: {
+            evidence: evidenceProviderFor(attestation.evidence, base),
+            lifetimeMs: attestation.bundleLifetimeSeconds * 1000,
+            noncesPerMinute: attestation.noncesPerMinute,
+            maxReplayEntries: attestation.maxReplayEntries,
+            ...(attestation.manifestFile
+              ? { manifest: readFileSync(resolve(base, attestation.manifestFile), "utf8").trim() }
+              : {}),
+            ...(attestation.launch ? { launch: attestation.launch } : {}),
+            ...(attestation.simulate ? { simulate: attestation.simulate } : {}),
+          },
+        }
+      : {}),
     logger,
     listen: config.listen,
     ops: config.ops,
@@ -132,7 +153,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`${e instanceof InferenceError ? `${e.code}: ${e.message}` : "runtime failed to start"}\n`);
+      process.stderr.write(
+        `${e instanceof InferenceError || e instanceof ConfidentialError ? `${e.code}: ${e.message}` : "runtime failed to start"}\n`,
+      );
       process.exit(1);
     },
   );

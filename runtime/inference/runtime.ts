@@ -7,12 +7,13 @@ import type { AddressInfo } from "node:net";
 import type { Server as HttpsServer } from "node:https";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { MetricsRegistry, errorFields, buildOpsApp } from "../observability/index.js";
+import { CertificateExpiry, MetricsRegistry, errorFields, buildOpsApp } from "../observability/index.js";
 import type { Timers } from "./batching/batcher.js";
 import { bootModels, checkServerCredentials, type BootOptions, type ReleasedCredentials } from "./boot.js";
 import { CredentialRefresher } from "./credentials.js";
 import { InferenceError } from "./errors.js";
 import { buildApp } from "./server/app.js";
+import { KeyRing, ReplayCache, type KeyRingOptions } from "./confidential/index.js";
 import { createInferenceMetrics } from "./server/metrics.js";
 import type { ModelEntry } from "./server/routes.js";
 
@@ -30,6 +31,11 @@ export interface RuntimeOptions extends BootOptions {
   readonly ops: { readonly host: string; readonly port: number };
   readonly bodyLimit?: number;
   readonly server?: { readonly name: string; readonly version: string };
+  /** OHTTP keys and attestation bundles (the confidential endpoint); absent: not served. */
+  readonly attestation?: Omit<KeyRingOptions, "logger"> & {
+    readonly noncesPerMinute: number;
+    readonly maxReplayEntries: number;
+  };
   /** Certificate renewal: retry delay in ms (default 5000), timers and clock (tests). */
   readonly renewal?: { readonly retryMs?: number; readonly timers?: Timers; readonly now?: () => number };
 }
@@ -60,16 +66,19 @@ export interface RunningRuntime {
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   let phase: RuntimePhase = "booting";
   let failure: InferenceError | undefined;
-  const registry = new MetricsRegistry();
+  const registry = new MetricsRegistry({ processMetrics: true });
   const metrics = createInferenceMetrics(registry);
   let models = new Map<string, ModelEntry>();
   let app: FastifyInstance | undefined;
   let refresher: CredentialRefresher | undefined;
+  let ring: KeyRing | undefined;
   const serving = () => phase === "ready" && refresher !== undefined && refresher.valid();
   registry.onCollect(() => {
     metrics.ready.set({}, serving() ? 1 : 0);
     for (const [name, m] of models) metrics.queueDepth.set({ model: name }, m.batcher.queued);
   });
+  const expiry = new CertificateExpiry(registry);
+  expiry.observe("gateway-client-ca", opts.gatewayCa);
   const ops = buildOpsApp({ registry, isReady: () => serving() });
   await ops.listen(opts.ops);
   const log = opts.logger;
@@ -83,11 +92,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       key: c.serverKey,
       ca: opts.gatewayCa,
     });
+    expiry.observe("runtime-server", c.serverCertificate);
     log.info({ event: "credentials-rotated" }, "TLS credentials rotated");
   };
   try {
     const booted = await bootModels({ ...opts, onBatch: (model, rows) => metrics.batchRows.observe({ model }, rows) });
     models = booted.models;
+    const a = opts.attestation;
+    if (a !== undefined) ring = await startKeyRing(a, log);
     app = buildApp({
       models,
       logger: log,
@@ -97,7 +109,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       isDraining: () => phase === "draining",
       server: opts.server ?? { name: "confidential-inference", version: "0.1.0" },
       tls: { cert: booted.credentials.serverCertificate, key: booted.credentials.serverKey, clientCa: opts.gatewayCa },
+      ...(a !== undefined && ring !== undefined
+        ? {
+            confidential: {
+              ring,
+              replay: new ReplayCache(a.maxReplayEntries, a.now),
+              noncesPerMinute: a.noncesPerMinute,
+              ...(a.now ? { now: a.now } : {}),
+            },
+          }
+        : {}),
     });
+    expiry.observe("runtime-server", booted.credentials.serverCertificate);
     app.server.on("tlsClientError", () => metrics.tlsFailures.inc());
     await app.listen(opts.listen);
     refresher = new CredentialRefresher(booted.credentials, {
@@ -125,6 +148,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     );
     if (app) await app.close();
     app = undefined;
+    ring?.stop();
   }
 
   const port = app ? (app.server.address() as AddressInfo).port : 0;
@@ -139,6 +163,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       if (phase === "stopped") return;
       phase = "draining";
       refresher?.stop();
+      ring?.stop();
       log.info({ event: "shutdown", phase }, "draining");
       const closing = app?.close();
       await Promise.all([...models.values()].map((m) => m.batcher.drain()));
@@ -149,4 +174,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       log.info({ event: "shutdown", phase }, "stopped");
     },
   };
+}
+
+/** Makes the first OHTTP key and bundle; a platform that gives no evidence ends the boot. */
+async function startKeyRing(a: Omit<KeyRingOptions, "logger">, logger: Logger): Promise<KeyRing> {
+  try {
+    return await KeyRing.start({ ...a, logger });
+  } catch (cause) {
+    throw new InferenceError(
+      "INTERNAL",
+      `creating the OHTTP key and its attestation bundle: ${cause instanceof Error ? cause.message : "failed"}`,
+      { cause },
+    );
+  }
 }

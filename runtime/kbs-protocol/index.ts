@@ -1,5 +1,13 @@
 /** Module face of `runtime/kbs-protocol`: everything other modules may import from it. */
 export { expectedReportData } from "./binding.js";
+export {
+  CA_BUNDLE_JWS_TYPE,
+  type CaBundleDocument,
+  type CaBundleRejection,
+  type CaBundleVerdict,
+  signCaBundle,
+  verifyCaBundle,
+} from "./ca-bundle.js";
 export { EphemeralKeys } from "./ephemeral-keys.js";
 export { EVIDENCE_MAX_DEPTH, type EvidenceShapeProblem, evidenceShapeProblems } from "./evidence-shape.js";
 export {

@@ -32,8 +32,8 @@ import { PreparedAgreements } from "./session/prepared.js";
 import { MemorySessionBackend, type SessionBackend } from "./session/session-backend.js";
 import { AuditLog, type AuditEntry, type DurableAppend } from "./state/audit.js";
 import type { BrokerState, KeyVersionRecord, NodeRecord } from "./state/state.js";
-import { FileStateStore, type StateSnapshot, type StateStore } from "./store/state-store.js";
-import { openPgStore } from "./store/pg-state-store.js";
+import { openStateStore } from "./store/open-store.js";
+import type { StateSnapshot, StateStore } from "./store/state-store.js";
 
 /** Start options. */
 export interface KeyBrokerOptions {
@@ -62,6 +62,10 @@ export interface KeyBrokerOptions {
    * `config.manifests.files` is not empty.
    */
   readonly importManifest?: (broker: KeyBroker, who: string, jws: string) => Promise<unknown>;
+  /** Observes every audit entry once it is written (metrics.ts counts decisions with it). */
+  readonly onAudit?: (entry: AuditEntry) => void;
+  /** Observes the duration in seconds and outcome of every HSM operation (metrics). */
+  readonly onHsmOperation?: (seconds: number, ok: boolean) => void;
 }
 
 /** The running broker. */
@@ -74,6 +78,7 @@ export class KeyBroker {
   /** Key agreements prepared at /attest for the session's first resource response (this replica's). */
   readonly prepared: PreparedAgreements;
   private manifestsVerified: VerifiedManifests = new Map();
+  private onAudit: ((entry: AuditEntry) => void) | undefined;
   private effective: GoldenManifest[] = [];
   private nodeCache: { nodes: Record<string, NodeRecord>; at: number } = { nodes: {}, at: 0 };
 
@@ -133,21 +138,8 @@ export class KeyBroker {
     const pin = readPin(config, options.env);
     const manifestKey = readPublicKey(config.manifests.signerPublicKeyFile, "manifests.signerPublicKeyFile");
     const replica = (config.store.kind === "postgres" ? config.store.replica : undefined) ?? hostname();
-    const opened =
-      options.store !== undefined
-        ? { store: options.store, sessions: options.sessions }
-        : config.store.kind === "postgres"
-          ? await openPgStore(config, options.env ?? process.env, now)
-          : { store: new FileStateStore(join(config.stateDir, "state.json")), sessions: undefined };
-    const store = opened.store;
-    let snapshot: StateSnapshot;
-    try {
-      snapshot = await store.load();
-    } catch (e) {
-      opened.sessions?.close?.();
-      await store.close();
-      throw e;
-    }
+    const opened = await openStateStore(config, options, options.env ?? process.env, now);
+    const { store, snapshot } = opened;
 
     const soft = config.hsm.softhsm;
     if (soft) {
@@ -172,13 +164,12 @@ export class KeyBroker {
         { event: `hsm.${e.type}` },
         e.type === "lost" ? "HSM unavailable; failing closed and reconnecting" : "HSM recovered",
       );
-      void audit
-        .record(
-          e.type === "lost"
-            ? { event: "hsm.lost", decision: "info", detail: e.reason.slice(0, 120) }
-            : { event: "hsm.recovered", decision: "info", detail: `after ${e.attempts} attempt(s)` },
-        )
-        .catch(() => undefined);
+      const entry: AuditEntry =
+        e.type === "lost"
+          ? { event: "hsm.lost", decision: "info", detail: e.reason.slice(0, 120) }
+          : { event: "hsm.recovered", decision: "info", detail: `after ${e.attempts} attempt(s)` };
+      observe(options.onAudit, entry);
+      void audit.record(entry).catch(() => undefined);
     };
     const hsm = new HsmBackend({
       open: () =>
@@ -190,6 +181,7 @@ export class KeyBroker {
         }),
       expectedKeys: () => expectedKeys(broker?.state ?? snapshot.state),
       onEvent,
+      ...(options.onHsmOperation ? { onOperation: options.onHsmOperation } : {}),
       ...(options.hsmRetryMs ? { minRetryMs: options.hsmRetryMs.min, maxRetryMs: options.hsmRetryMs.max } : {}),
     });
     try {
@@ -208,6 +200,7 @@ export class KeyBroker {
         opened.sessions,
         options.crashPoint,
       );
+      broker.onAudit = options.onAudit;
       const recovered = await broker.keyring.recoverPendingRotation();
       const { created, adopted } = await broker.keyring.initialise();
       if (broker.state.epochs.length === 0)
@@ -340,8 +333,9 @@ export class KeyBroker {
   }
 
   /** Records an audit entry; the caller awaits it before acting on the decision. */
-  record(entry: AuditEntry): Promise<void> {
-    return this.audit.record(entry);
+  async record(entry: AuditEntry): Promise<void> {
+    await this.audit.record(entry);
+    observe(this.onAudit, entry);
   }
 
   /** Manifests with their effective status, as the policy sees them. */
@@ -392,5 +386,14 @@ export class KeyBroker {
     this.hsm.close();
     await this.audit.close();
     await this.store.close();
+  }
+}
+
+/** Hands a written entry to an observer; an observer's failure never fails the decision it observes. */
+function observe(observer: ((entry: AuditEntry) => void) | undefined, entry: AuditEntry): void {
+  try {
+    observer?.(entry);
+  } catch {
+    // metrics only
   }
 }

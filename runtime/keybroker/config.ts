@@ -54,6 +54,29 @@ export const keyBrokerConfigSchema = z.strictObject({
       adminPort: port.default(8445),
     })
     .default({ host: "127.0.0.1", port: 8444, adminHost: "127.0.0.1", adminPort: 8445 }),
+  /**
+   * Publishes the broker CA bundle (signed) to a ConfigMap the gateway mounts, so the gateway trusts
+   * attested runtimes from the first deploy and follows CA rotations (docs/deploy.md); absent: no publication.
+   */
+  caPublication: z
+    .strictObject({
+      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "a namespace name"),
+      configMap: z.string().regex(/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/, "a ConfigMap name"),
+      key: z
+        .string()
+        .regex(/^[-._a-zA-Z0-9]{1,253}$/, "a ConfigMap key")
+        .default("bundle.jws"),
+      /** PEM file of the publication private key (EC P-384); the gateway pins its public half. */
+      signingKeyFile: z.string().min(1),
+      intervalSeconds: z.number().int().min(1).max(3600).default(30),
+      /** API server URL; absent: `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`. */
+      apiServer: z.url({ protocol: /^https$/ }).optional(),
+      tokenFile: z.string().min(1).default("/var/run/secrets/kubernetes.io/serviceaccount/token"),
+      caFile: z.string().min(1).default("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"),
+    })
+    .optional(),
+  /** The metrics listener (plain HTTP: `/metrics`, `/v2/health/live`, `/v2/health/ready`); absent: no listener. */
+  metrics: z.strictObject({ host: z.string().default("127.0.0.1"), port: port.default(9464) }).optional(),
   tls: z
     .strictObject({
       /** Names in the broker's own server certificate (issued by its HSM CA at start). */
@@ -91,7 +114,7 @@ export const keyBrokerConfigSchema = z.strictObject({
       sessionsPerPeer: z.number().int().min(1).default(16),
     })
     .default({ bodyBytes: 262_144, maxSessions: 10_000, sessionsPerPeer: 16 }),
-  /** Timeouts of both listeners in ms (core `listenerTimeouts`: head, whole request, TLS handshake, idle, keep-alive). */
+  /** Timeouts of every listener (KBS, admin, metrics) in ms (core `listenerTimeouts`: head, whole request, TLS handshake, idle, keep-alive). */
   timeouts: z
     .strictObject({
       headersMs: z.number().int().min(1).optional(),

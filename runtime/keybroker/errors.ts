@@ -37,6 +37,7 @@ export const KEY_BROKER_ERROR_CODES = [
   "VERIFIER_UNAVAILABLE",
   "AUDIT_UNAVAILABLE",
   "STORE_UNAVAILABLE",
+  "CA_PUBLICATION_FAILED",
   // admin API
   "ADMIN_UNAUTHENTICATED",
   "MANIFEST_SIGNATURE_INVALID",
@@ -92,6 +93,7 @@ export const KEY_BROKER_ERROR_STATUS: Readonly<Record<KeyBrokerErrorCode, number
   VERIFIER_UNAVAILABLE: 503,
   AUDIT_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
+  CA_PUBLICATION_FAILED: 500,
   ADMIN_UNAUTHENTICATED: 401,
   MANIFEST_SIGNATURE_INVALID: 422,
   MANIFEST_INVALID: 422,
@@ -149,6 +151,8 @@ export const KEY_BROKER_ERROR_MEANINGS: Readonly<Record<KeyBrokerErrorCode, stri
   AUDIT_UNAVAILABLE: "the audit log cannot be written: nothing is released",
   STORE_UNAVAILABLE:
     "the replicated state store (PostgreSQL) cannot be reached or timed out: this replica releases nothing until it can",
+  CA_PUBLICATION_FAILED:
+    "publishing the broker CA bundle to the gateway's ConfigMap failed (API server unreachable, token refused, RBAC); retried every `caPublication.intervalSeconds`; the gateway keeps the bundle it has (logged, never sent to a client)",
   ADMIN_UNAUTHENTICATED:
     "admin request without a verified operator certificate (only reachable through `identify` in tests; TLS refuses earlier)",
   MANIFEST_SIGNATURE_INVALID: "the manifest JWS does not verify with the pinned release key",

@@ -25,12 +25,15 @@ import {
   anchorsFor,
   type TrustAnchor,
 } from "../attestation/index.js";
+import { buildOpsApp, CertificateExpiry, MetricsRegistry } from "../observability/index.js";
 import { adminImportManifest } from "./admin-service.js";
 import { KeyBroker, type KeyBrokerOptions } from "./broker.js";
 import type { KeyBrokerConfig } from "./config.js";
 import { KeyBrokerError } from "./errors.js";
 import { buildAdminApp } from "./http/admin-app.js";
 import { buildKbsApp } from "./http/kbs-app.js";
+import { BrokerMetrics, instrumentKbsApp } from "./metrics.js";
+import { CaPublisher } from "./publish/ca-publisher.js";
 import { snpEvidenceVerifier } from "./release/snp-verifier.js";
 import type { EvidenceVerifier } from "./release/verifier-port.js";
 
@@ -43,6 +46,14 @@ export interface KeyBrokerService {
   readonly caBundle: string;
   readonly kbs: FastifyInstance;
   readonly admin: FastifyInstance;
+  /** The metrics listener (`config.metrics`): `/metrics` and the health routes; absent without it. */
+  readonly ops?: FastifyInstance;
+  /** `http://host:port` of the metrics listener; absent without it. */
+  readonly metricsUrl?: string;
+  /** The broker's metrics registry (process series included). */
+  readonly registry: MetricsRegistry;
+  /** Keeps the published CA bundle current (`config.caPublication`); absent without it. */
+  readonly publisher?: CaPublisher;
   close(): Promise<void>;
 }
 
@@ -88,7 +99,18 @@ export async function startKeyBrokerService(
   options: Partial<Omit<KeyBrokerOptions, "config">> & { logger?: Logger } = {},
 ): Promise<KeyBrokerService> {
   const verifier = options.verifier ?? (await verifierFromConfig(config));
-  const broker = await KeyBroker.start({ importManifest: adminImportManifest, ...options, config, verifier });
+  const registry = new MetricsRegistry({ processMetrics: config.metrics !== undefined });
+  const metrics = new BrokerMetrics(registry);
+  const broker = await KeyBroker.start({
+    importManifest: adminImportManifest,
+    onAudit: (entry) => metrics.audit(entry),
+    onHsmOperation: (seconds, ok) => metrics.hsm(seconds, ok),
+    ...options,
+    config,
+    verifier,
+  });
+  let ops: FastifyInstance | undefined;
+  let publisher: CaPublisher | undefined;
   try {
     const own = broker.listenerTls();
     const files =
@@ -105,15 +127,51 @@ export async function startKeyBrokerService(
       });
     }
     const kbs = buildKbsApp(broker, { https: tls });
+    instrumentKbsApp(kbs, metrics);
     const admin = buildAdminApp(broker, { https: { ...tls, operatorCa } });
+    const expiry = new CertificateExpiry(registry);
+    expiry.observe("listener", tls.cert);
+    registry.onCollect(async () => {
+      metrics.hsmAvailable.set({}, broker.hsm.available ? 1 : 0);
+      // With the PostgreSQL store, the fleet's sessions (one shared table); a store away keeps the last value.
+      metrics.sessions.set({}, await broker.sessions.count());
+    });
+    if (config.metrics) {
+      // Ready while the HSM is usable: a broker that fails closed takes no new runtimes.
+      ops = buildOpsApp({ registry, isReady: () => broker.hsm.available, timeouts: config.timeouts });
+      await ops.listen({ host: config.metrics.host, port: config.metrics.port });
+    }
     await kbs.listen({ host: config.listen.host, port: config.listen.port });
     await admin.listen({ host: config.listen.adminHost, port: config.listen.adminPort });
     writeFileSync(join(config.stateDir, "ca.pem"), tls.caBundle);
-    const url = (app: FastifyInstance, host: string) =>
-      `https://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
+    if (config.caPublication) {
+      const p = config.caPublication;
+      publisher = new CaPublisher({
+        target: {
+          apiServer: p.apiServer ?? apiServerFromEnv(options.env ?? process.env),
+          namespace: p.namespace,
+          name: p.configMap,
+          tokenFile: p.tokenFile,
+          caFile: p.caFile,
+          timeoutMs: 10_000,
+        },
+        key: p.key,
+        signingKeyFile: p.signingKeyFile,
+        intervalMs: p.intervalSeconds * 1000,
+        bundle: () => broker.caBundle(),
+        now: broker.now,
+        logger: broker.log,
+        registry,
+      });
+      publisher.start();
+    }
+    const url = (app: FastifyInstance, host: string, scheme = "https") =>
+      `${scheme}://${host.includes(":") ? `[${host}]` : host}:${(app.server.address() as AddressInfo).port}`;
     const kbsUrl = url(kbs, config.listen.host);
     const adminUrl = url(admin, config.listen.adminHost);
-    broker.log.info({ event: "broker.listen", kbsUrl, adminUrl }, "key broker listening");
+    const metricsUrl = ops && config.metrics ? url(ops, config.metrics.host, "http") : undefined;
+    broker.log.info({ event: "broker.listen", kbsUrl, adminUrl, metricsUrl }, "key broker listening");
+    const opsApp = ops;
     return {
       broker,
       kbsUrl,
@@ -121,16 +179,34 @@ export async function startKeyBrokerService(
       caBundle: tls.caBundle,
       kbs,
       admin,
+      registry,
+      ...(opsApp && metricsUrl ? { ops: opsApp, metricsUrl } : {}),
+      ...(publisher ? { publisher } : {}),
       async close() {
+        await publisher?.stop();
         await kbs.close();
         await admin.close();
+        await opsApp?.close();
         await broker.close();
       },
     };
   } catch (e) {
+    await publisher?.stop();
+    await ops?.close();
     await broker.close();
     throw e;
   }
+}
+
+/** The in-cluster API server URL from the variables the kubelet sets in every pod. */
+function apiServerFromEnv(env: Readonly<Record<string, string | undefined>>): string {
+  const host = env["KUBERNETES_SERVICE_HOST"];
+  if (!host)
+    throw new KeyBrokerError(
+      "CONFIG_INVALID",
+      "caPublication.apiServer: not set and KUBERNETES_SERVICE_HOST is absent (not running in a pod)",
+    );
+  return `https://${host.includes(":") ? `[${host}]` : host}:${env["KUBERNETES_SERVICE_PORT"] ?? "443"}`;
 }
 
 function readText(path: string, field: string): string {

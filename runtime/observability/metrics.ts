@@ -1,169 +1,152 @@
 /**
- * A small Prometheus registry (counters, gauges, histograms with labels) rendered in the text exposition
- * format 0.0.4. Label values are metadata chosen by the code (model names, status codes), never request data.
+ * Prometheus metrics of every service, backed by `prom-client`: counters, gauges and histograms with
+ * labels, rendered in the text exposition format 0.0.4, plus (for a service's own registry) the
+ * standard process and Node.js series (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+ * `process_start_time_seconds`, `nodejs_eventloop_lag_seconds`, ...). Label values are metadata chosen
+ * by the code (model names, status codes, drift classes), never request data.
  *
  * @example
- * const reg = new MetricsRegistry();
+ * const reg = new MetricsRegistry({ processMetrics: true });
  * const requests = reg.counter("ci_inference_requests_total", "Inference requests by model and code", ["model", "code"]);
  * requests.inc({ model: "sentiment", code: "OK" });
- * reg.render(); // "# HELP ci_inference_requests_total ...\n# TYPE ... counter\nci_inference_requests_total{model=\"sentiment\",code=\"OK\"} 1\n"
+ * await reg.render(); // "# HELP ci_inference_requests_total ...\n# TYPE ... counter\nci_inference_requests_total{model=\"sentiment\",code=\"OK\"} 1\n..."
  */
+import * as prom from "prom-client";
 
 type Labels = Readonly<Record<string, string>>;
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
-function labelText(names: readonly string[], labels: Labels, extra?: [string, string]): string {
-  const parts = names.map((n) => `${n}="${escapeLabel(labels[n] ?? "")}"`);
-  if (extra) parts.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
-}
-
-function formatNumber(v: number): string {
-  if (v === Infinity) return "+Inf";
-  if (v === -Infinity) return "-Inf";
-  return Number.isNaN(v) ? "NaN" : String(v);
-}
-
-interface Metric {
-  render(): string;
-}
-
-abstract class Labelled<V> implements Metric {
-  protected readonly series = new Map<string, { labels: Labels; value: V }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-    private readonly type: string,
-    init?: () => V,
-  ) {
-    // An unlabelled metric is exposed from the start (0), so dashboards see it before the first event.
-    if (init && labelNames.length === 0) this.entry({}, init);
-  }
-
-  protected entry(labels: Labels, init: () => V): { labels: Labels; value: V } {
-    const key = this.labelNames.map((n) => labels[n] ?? "").join("\u0000");
-    let e = this.series.get(key);
-    if (!e) {
-      e = { labels: { ...labels }, value: init() };
-      this.series.set(key, e);
-    }
-    return e;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    for (const e of this.series.values()) lines.push(...this.lines(e.labels, e.value));
-    return `${lines.join("\n")}\n`;
-  }
-
-  protected abstract lines(labels: Labels, value: V): string[];
+/** Fills absent label values with "" so every series carries every declared label. */
+function complete(names: readonly string[], labels: Labels): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) out[n] = labels[n] ?? "";
+  return out;
 }
 
 /** A monotonically increasing counter. */
-export class Counter extends Labelled<number> {
-  constructor(name: string, help: string, labelNames: readonly string[] = []) {
-    super(name, help, labelNames, "counter", () => 0);
-  }
+export class Counter {
+  /** @internal */
+  constructor(
+    private readonly metric: prom.Counter,
+    readonly name: string,
+    readonly labelNames: readonly string[],
+  ) {}
   /** Adds `by` (default 1; must be >= 0). */
   inc(labels: Labels = {}, by = 1): void {
     if (!(by >= 0)) throw new TypeError("counter increments must be >= 0");
-    this.entry(labels, () => 0).value += by;
+    if (this.labelNames.length === 0) this.metric.inc(by);
+    else this.metric.inc(complete(this.labelNames, labels), by);
   }
-  /** Current value (0 when never incremented). */
-  get(labels: Labels = {}): number {
-    return this.entry(labels, () => 0).value;
-  }
-  protected lines(labels: Labels, v: number): string[] {
-    return [`${this.name}${labelText(this.labelNames, labels)} ${formatNumber(v)}`];
+  /** Current value of one series (0 when never incremented). */
+  async value(labels: Labels = {}): Promise<number> {
+    const want = complete(this.labelNames, labels);
+    const { values } = await this.metric.get();
+    const hit = values.find((v) => this.labelNames.every((n) => String(v.labels[n] ?? "") === want[n]));
+    return hit?.value ?? 0;
   }
 }
 
 /** A value that goes up and down. */
-export class Gauge extends Labelled<number> {
-  constructor(name: string, help: string, labelNames: readonly string[] = []) {
-    super(name, help, labelNames, "gauge", () => 0);
-  }
+export class Gauge {
+  /** @internal */
+  constructor(
+    private readonly metric: prom.Gauge,
+    readonly name: string,
+    readonly labelNames: readonly string[],
+  ) {}
   set(labels: Labels, v: number): void {
-    this.entry(labels, () => 0).value = v;
+    if (this.labelNames.length === 0) this.metric.set(v);
+    else this.metric.set(complete(this.labelNames, labels), v);
   }
-  protected lines(labels: Labels, v: number): string[] {
-    return [`${this.name}${labelText(this.labelNames, labels)} ${formatNumber(v)}`];
-  }
-}
-
-interface HistogramValue {
-  counts: number[];
-  sum: number;
-  count: number;
 }
 
 /** A histogram with fixed upper bounds (`le`), cumulative as Prometheus expects. */
-export class Histogram extends Labelled<HistogramValue> {
+export class Histogram {
+  /** @internal */
   constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    readonly buckets: readonly number[],
-  ) {
-    super(name, help, labelNames, "histogram");
-  }
+    private readonly metric: prom.Histogram,
+    readonly name: string,
+    readonly labelNames: readonly string[],
+  ) {}
   observe(labels: Labels, v: number): void {
-    const e = this.entry(labels, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 })).value;
-    this.buckets.forEach((b, i) => {
-      if (v <= b) e.counts[i]! += 1;
-    });
-    e.sum += v;
-    e.count += 1;
+    if (this.labelNames.length === 0) this.metric.observe(v);
+    else this.metric.observe(complete(this.labelNames, labels), v);
   }
-  protected lines(labels: Labels, v: HistogramValue): string[] {
-    const out = this.buckets.map(
-      (b, i) => `${this.name}_bucket${labelText(this.labelNames, labels, ["le", formatNumber(b)])} ${v.counts[i]}`,
-    );
-    out.push(`${this.name}_bucket${labelText(this.labelNames, labels, ["le", "+Inf"])} ${v.count}`);
-    out.push(`${this.name}_sum${labelText(this.labelNames, labels)} ${formatNumber(v.sum)}`);
-    out.push(`${this.name}_count${labelText(this.labelNames, labels)} ${v.count}`);
-    return out;
-  }
+}
+
+/** Options of {@link MetricsRegistry}. */
+export interface MetricsRegistryOptions {
+  /**
+   * Adds prom-client's default series (process CPU, memory, file descriptors, start time, event-loop
+   * lag, heap, GC): what a service's `/metrics` exports. Default false (libraries and tests).
+   */
+  readonly processMetrics?: boolean;
 }
 
 /** Collects metrics and renders them. */
 export class MetricsRegistry {
-  private readonly metrics: Metric[] = [];
-  private readonly names = new Set<string>();
-  private readonly collectors: Array<() => void> = [];
+  private readonly registry = new prom.Registry();
+  private readonly collectors: Array<() => void | Promise<void>> = [];
 
-  /** Registers a callback run before each render (to refresh gauges such as queue depth). */
-  onCollect(fn: () => void): void {
+  constructor(opts: MetricsRegistryOptions = {}) {
+    if (opts.processMetrics) prom.collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Registers a callback run before each render (to refresh gauges such as queue depth); an async one is
+   * awaited, and one that fails leaves its gauges as they were.
+   */
+  onCollect(fn: () => void | Promise<void>): void {
     this.collectors.push(fn);
   }
 
-  private add<M extends Metric & { name: string }>(m: M): M {
-    if (this.names.has(m.name)) throw new TypeError(`metric ${m.name} registered twice`);
-    this.names.add(m.name);
-    this.metrics.push(m);
-    return m;
+  private checkNew(name: string): void {
+    if (this.registry.getSingleMetric(name) !== undefined) throw new TypeError(`metric ${name} registered twice`);
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.add(new Counter(name, help, labelNames));
+    this.checkNew(name);
+    const m = new prom.Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+    return new Counter(m, name, labelNames);
   }
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.add(new Gauge(name, help, labelNames));
+    this.checkNew(name);
+    const m = new prom.Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+    return new Gauge(m, name, labelNames);
   }
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, labelNames, buckets));
+    this.checkNew(name);
+    const m = new prom.Histogram({
+      name,
+      help,
+      labelNames: [...labelNames],
+      buckets: [...buckets],
+      registers: [this.registry],
+    });
+    return new Histogram(m, name, labelNames);
+  }
+
+  /** Names of every registered metric (the process series included), sorted. */
+  names(): string[] {
+    return this.registry
+      .getMetricsAsArray()
+      .map((m) => (m as unknown as { name: string }).name)
+      .sort();
   }
 
   /** The text exposition (`Content-Type: text/plain; version=0.0.4`). */
-  render(): string {
-    this.collectors.forEach((fn) => fn());
-    return this.metrics.map((m) => m.render()).join("");
+  async render(): Promise<string> {
+    await Promise.all(
+      this.collectors.map(async (fn) => {
+        try {
+          await fn();
+        } catch {
+          // a gauge left stale beats a scrape that fails
+        }
+      }),
+    );
+    return this.registry.metrics();
   }
 }
 
 /** Content type of `MetricsRegistry.render()`. */
-export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+export const PROMETHEUS_CONTENT_TYPE = prom.Registry.PROMETHEUS_CONTENT_TYPE;

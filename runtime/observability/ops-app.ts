@@ -26,7 +26,7 @@ export interface OpsAppOptions {
 export function buildOpsApp(opts: OpsAppOptions): FastifyInstance {
   const t = listenerTimeouts(opts.timeouts);
   const app = fastify({ logger: false, ...t.fastify, http: { ...t.server } });
-  app.get("/metrics", async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(opts.registry.render()));
+  app.get("/metrics", async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await opts.registry.render()));
   app.get("/v2/health/live", async () => ({ live: true }));
   app.get("/v2/health/ready", async (_req, reply) => {
     const ready = opts.isReady();

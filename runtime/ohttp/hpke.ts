@@ -5,7 +5,23 @@
  */
 import { createPublicKey, KeyObject, type webcrypto } from "node:crypto";
 import { concat, toBytes } from "./bytes.js";
+import {
+  aeadOpen,
+  aeadSeal,
+  hkdfExpand,
+  hkdfExtract,
+  isNativeSuite,
+  isNativeSymmetric,
+  nativeSetupRecipient,
+  nativeSetupSender,
+} from "./native-hpke.js";
 import { cipherSuite, describeSuite, type HpkeSuite, kemPublicKeyLength } from "./suites.js";
+
+/**
+ * Which HPKE implementation runs a context: `auto` (default) uses `node:crypto` for the X25519 KEM
+ * (native-hpke.ts) and `@hpke/core` otherwise; `library` forces `@hpke/core` (tests compare the two).
+ */
+export type HpkeImplementation = "auto" | "library";
 
 /** A WebCrypto private key (non-DOM TypeScript lib: Node's `webcrypto.CryptoKey`). */
 export type CryptoKey = webcrypto.CryptoKey;
@@ -96,8 +112,13 @@ export async function setupBaseSender(
   recipientPublicKey: Uint8Array,
   info: Uint8Array,
   ephemeral?: UnsafeEphemeralKey,
+  implementation: HpkeImplementation = "auto",
 ): Promise<HpkeSenderContext> {
   const s = suiteFor(suite);
+  if (implementation === "auto" && isNativeSuite(suite)) {
+    const ctx = nativeSetupSender(suite, recipientPublicKey, info, ephemeral);
+    return { enc: ctx.enc, seal: async (pt, aad) => ctx.seal(pt, aad), export: async (c, n) => ctx.export(c, n) };
+  }
   const pkR = await s.kem.deserializePublicKey(recipientPublicKey);
   const ekm = await ekmFor(suite, ephemeral);
   const ctx = await s.createSenderContext({ recipientPublicKey: pkR, info, ...(ekm === undefined ? {} : { ekm }) });
@@ -114,7 +135,12 @@ export async function setupBaseRecipient(
   privateKey: CryptoKey,
   enc: Uint8Array,
   info: Uint8Array,
+  implementation: HpkeImplementation = "auto",
 ): Promise<HpkeRecipientContext> {
+  if (implementation === "auto" && isNativeSuite(suite)) {
+    const native = nativeSetupRecipient(suite, privateKey, enc, info);
+    return { open: async (ct, aad) => native.open(ct, aad), export: async (c, n) => native.export(c, n) };
+  }
   const ctx = await suiteFor(suite).createRecipientContext({ recipientKey: privateKey, enc, info });
   return {
     open: async (ct, aad) => toBytes(await ctx.open(ct, aad)),
@@ -134,6 +160,10 @@ export async function kdfExtractExpand(
   ikm: Uint8Array,
   outputs: readonly { readonly info: Uint8Array; readonly length: number }[],
 ): Promise<Uint8Array[]> {
+  if (isNativeSymmetric(suite.kdfId, suite.aeadId)) {
+    const prk = hkdfExtract(suite.kdfId, salt, ikm);
+    return outputs.map((o) => hkdfExpand(suite.kdfId, prk, o.info, o.length));
+  }
   const kdf = suiteFor(suite).kdf;
   return Promise.all(outputs.map(async (o) => toBytes(await kdf.extractAndExpand(salt, ikm, o.info, o.length))));
 }
@@ -146,6 +176,12 @@ export interface AeadKey {
 
 /** Wraps `key` for the suite's AEAD. */
 export function aeadKey(suite: HpkeSuite, key: Uint8Array): AeadKey {
+  if (isNativeSymmetric(suite.kdfId, suite.aeadId)) {
+    return {
+      seal: async (nonce, aad, pt) => aeadSeal(suite.aeadId, key, nonce, aad, pt),
+      open: async (nonce, aad, ct) => aeadOpen(suite.aeadId, key, nonce, aad, ct),
+    };
+  }
   const ctx = suiteFor(suite).aead.createEncryptionContext(key);
   return {
     seal: async (nonce, aad, pt) => toBytes(await ctx.seal(nonce, pt, aad)),

@@ -38,6 +38,7 @@ export {
   type CryptoKey,
   deriveHpkeKeyPair,
   generateHpkeKeyPair,
+  type HpkeImplementation,
   type HpkeKeyPair,
   type HpkeRecipientContext,
   type HpkeSenderContext,
@@ -60,6 +61,7 @@ export {
   type ServerKeyOptions,
   type SymmetricAlgorithm,
 } from "./key-config.js";
+export { chooseSuite, type SuiteChoice } from "./encapsulation.js";
 export { AEAD_ID, DEFAULT_SUITE, describeSuite, type HpkeSuite, KDF_ID, KEM_ID } from "./suites.js";
 export { ChunkedRequestDecoder, ChunkedRequestEncoder, MEDIA_TYPE_OHTTP_CHUNKED_REQ } from "./chunked-request.js";
 export {

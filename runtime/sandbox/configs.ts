@@ -6,6 +6,7 @@
 import type { SnpProduct } from "../attestation/index.js";
 import type { TcbComponents } from "../../measurements/drift/index.js";
 import { SENTIMENT_LABELS } from "../simulators/index.js";
+import { join } from "node:path";
 import type { SandboxLayout } from "./layout.js";
 
 /** Ports on 127.0.0.1, one per listener. */
@@ -66,11 +67,46 @@ export interface Provisioned {
   readonly clientCertSha256: string;
 }
 
-/** How `sandbox tamper` falsifies the runtime's evidence. */
-export type TamperMode = "measurement" | "debug" | "tcb";
+/**
+ * How `sandbox tamper` falsifies the runtime's evidence: the first three change what the guest
+ * claims (the broker sees them too); the last three only change its attestation bundle (a key not
+ * bound in REPORT_DATA, a validity window that has passed, a chain to another platform's root).
+ */
+export type TamperMode = "measurement" | "debug" | "tcb" | "unbound-key" | "expired" | "foreign-root";
 
 /** Every tamper mode, in help order. */
-export const TAMPER_MODES: readonly TamperMode[] = ["measurement", "debug", "tcb"];
+export const TAMPER_MODES: readonly TamperMode[] = [
+  "measurement",
+  "debug",
+  "tcb",
+  "unbound-key",
+  "expired",
+  "foreign-root",
+];
+
+/** The modes the key broker can see (they change the evidence of the KBS handshake too). */
+export const EVIDENCE_TAMPER_MODES: readonly TamperMode[] = ["measurement", "debug", "tcb"];
+
+/**
+ * Where tampered evidence is shown: `broker` (the KBS handshake and the bundle: the broker refuses
+ * the keys) or `bundle` (the bundle only, as if the broker had been bypassed: the client refuses).
+ */
+export type TamperScope = "broker" | "bundle";
+
+/** The check of the confidential client that refuses each tampered bundle. */
+export const CLIENT_REFUSAL: Readonly<Record<TamperMode, string>> = {
+  measurement: "MEASUREMENT_UNKNOWN",
+  debug: "DEBUG_POLICY",
+  tcb: "TCB_BELOW_FLOOR",
+  "unbound-key": "KEY_NOT_BOUND",
+  expired: "BUNDLE_EXPIRED",
+  "foreign-root": "ROOT_UNTRUSTED",
+};
+
+/** Directory of a second simulated platform, with its own root (`tamper --foreign-root`). */
+export function foreignSnpDir(layout: SandboxLayout): string {
+  return join(layout.root, "snp-foreign");
+}
 
 /** One TCB below `tcb`: the SNP firmware SVN (else the microcode, else the bootloader) lowered by one. */
 export function tcbBelow(tcb: TcbComponents): TcbComponents {
@@ -79,13 +115,28 @@ export function tcbBelow(tcb: TcbComponents): TcbComponents {
   return { ...tcb, bootloader: Math.max(0, tcb.bootloader - 1) };
 }
 
-/** The runtime's `keyBroker.evidence` section: the golden claims, or a tampered variant. */
+/** Simulated evidence options: the golden claims, or a tampered variant. */
 export function runtimeEvidence(p: Provisioned, layout: SandboxLayout, tamper?: TamperMode): Record<string, unknown> {
   const base = { kind: "simulated-snp", dir: layout.snp, measurement: p.measurement, reportedTcb: p.tcb };
   if (tamper === "measurement") return { ...base, measurement: p.tamperedMeasurement };
   if (tamper === "debug") return { ...base, debug: true };
   if (tamper === "tcb") return { ...base, reportedTcb: tcbBelow(p.tcb) };
+  if (tamper === "foreign-root") return { ...base, dir: foreignSnpDir(layout) };
   return base;
+}
+
+/** The runtime's `attestation` section: the signed manifest in every bundle, and the bundle-only tampering. */
+export function runtimeAttestation(
+  layout: SandboxLayout,
+  p: Provisioned,
+  tamper?: TamperMode,
+  scope: TamperScope = "broker",
+): Record<string, unknown> {
+  const base = { manifestFile: layout.release.jws, launch: { release: p.release, launchShape: p.launchShape } };
+  if (tamper === undefined || scope === "broker") return base;
+  if (tamper === "unbound-key") return { ...base, simulate: { unboundKeyConfig: true, expired: false } };
+  if (tamper === "expired") return { ...base, simulate: { unboundKeyConfig: false, expired: true } };
+  return { ...base, evidence: runtimeEvidence(p, layout, tamper) };
 }
 
 /** `keybroker.json`: SoftHSM2 token under the sandbox, simulated SNP root only, the golden TCB as floor. */
@@ -120,12 +171,17 @@ export function keyBrokerConfig(
   };
 }
 
-/** `runtime.json`: the sealed model, the gateway CA, and the KBS client with (possibly tampered) simulated evidence. */
+/**
+ * `runtime.json`: the sealed model, the gateway CA, the KBS client with simulated evidence and the
+ * attestation bundles; `tamper` falsifies the evidence the broker and the bundle show (`broker`
+ * scope), or the bundle's only (`bundle` scope).
+ */
 export function runtimeConfig(
   layout: SandboxLayout,
   ports: SandboxPorts,
   p: Provisioned,
   tamper?: TamperMode,
+  scope: TamperScope = "broker",
 ): Record<string, unknown> {
   return {
     listen: { host: "127.0.0.1", port: ports.runtime },
@@ -147,12 +203,16 @@ export function runtimeConfig(
     keyBroker: {
       url: `https://127.0.0.1:${ports.kbs}`,
       caFile: layout.keybroker.ca,
-      evidence: runtimeEvidence(p, layout, tamper),
+      evidence: runtimeEvidence(p, layout, scope === "broker" ? tamper : undefined),
     },
+    attestation: runtimeAttestation(layout, p, tamper, scope),
   };
 }
 
-/** `gateway.json`: HTTPS for clients (sandbox CA, client certificates), mTLS upstream trusting only the broker CA. */
+/**
+ * `gateway.json`: HTTPS for clients (sandbox CA, client certificates), mTLS upstream trusting only
+ * the broker CA; the OHTTP relay, and the plaintext API too (dev, like `stacks/Pulumi.dev.yaml`).
+ */
 export function gatewayConfig(layout: SandboxLayout, ports: SandboxPorts, p: Provisioned): Record<string, unknown> {
   return {
     listen: { host: "127.0.0.1", port: ports.gateway },
@@ -172,5 +232,6 @@ export function gatewayConfig(layout: SandboxLayout, ports: SandboxPorts, p: Pro
     clients: [
       { name: "sandbox-user", rateLimit: { perSecond: 100, burst: 200 }, certificateSha256: [p.clientCertSha256] },
     ],
+    plaintextApi: true,
   };
 }

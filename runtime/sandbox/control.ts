@@ -1,11 +1,12 @@
 /**
- * The commands that talk to a running sandbox: `infer` (through the gateway with the sandbox's
- * client certificate), `tamper` (asks the supervisor to restart the runtime with falsified
- * evidence, then shows the broker's refusal and the gateway's answer), `status` and `down`.
+ * The commands that talk to a running sandbox: `infer` (the confidential client: verified, then
+ * encrypted through the gateway), `tamper` (asks the supervisor to restart the runtime with falsified
+ * evidence, then shows the broker's and the client's refusals), `status` and `down`.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { SANDBOX_MODEL, type TamperMode } from "./configs.js";
+import { EVIDENCE_TAMPER_MODES, SANDBOX_MODEL, type TamperMode, type TamperScope } from "./configs.js";
+import { probeWithClient } from "./client.js";
 import { SandboxError } from "./errors.js";
 import { pollUntil, sendRequest, type SandboxResponse } from "./http.js";
 import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
@@ -41,21 +42,23 @@ export async function inferThroughGateway(
   });
 }
 
-/** `sandbox infer TEXT`: prints the OIP response JSON; INFER_FAILED (answer on stderr) unless HTTP 200. */
+/**
+ * `sandbox infer TEXT`: classifies TEXT end to end encrypted: the confidential client verifies the
+ * runtime's attestation bundle, then sends the request as Oblivious HTTP through the gateway.
+ * Prints the OIP response JSON; INFER_FAILED naming the client's code otherwise.
+ */
 export async function sandboxInfer(layout: SandboxLayout, text: string, out: (s: string) => void): Promise<void> {
   const state = requireRunning(layout);
-  let r: SandboxResponse;
-  try {
-    r = await inferThroughGateway(layout, state, [text]);
-  } catch (e) {
+  const r = await probeWithClient(layout, Buffer.from(inferBody([text])));
+  if (!r.ok)
     throw new SandboxError(
       "INFER_FAILED",
-      `the gateway at ${state.gatewayUrl} did not answer (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      { cause: e },
+      r.sent
+        ? `through the gateway at ${state.gatewayUrl}: ${r.code}: ${r.message}`
+        : `the client refused the runtime and sent nothing: ${r.code}: ${r.message}`,
     );
-  }
   if (r.status !== 200)
-    throw new SandboxError("INFER_FAILED", `the gateway answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
+    throw new SandboxError("INFER_FAILED", `the runtime answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
   out(`${r.text}\n`);
 }
 
@@ -70,18 +73,19 @@ export interface TamperOptions {
   readonly out: (s: string) => void;
 }
 
-/**
- * `sandbox tamper --measurement|--debug|--tcb|--reset`. Resolves when the demonstration holds
- * (tampered: the runtime got no key and the gateway refuses; reset: it serves again); throws
- * TAMPER_NOT_DENIED when tampered evidence was accepted, CONTROL_TIMEOUT when no answer came.
- */
-export async function sandboxTamper(o: TamperOptions): Promise<void> {
+/** Asks the supervisor to restart the runtime and waits for its answer. */
+async function restartRuntime(o: TamperOptions, state: RunState, scope: TamperScope): Promise<TamperResponse> {
   const L = o.layout;
-  const state = requireRunning(L);
   const id = randomBytes(8).toString("hex");
-  writeFileAtomic(tamperRequestFile(L), `${JSON.stringify({ id, mode: o.mode })}\n`, PUBLIC_FILE_MODE);
+  writeFileAtomic(tamperRequestFile(L), `${JSON.stringify({ id, mode: o.mode, scope })}\n`, PUBLIC_FILE_MODE);
   o.out(
-    `asking the sandbox (pid ${state.pid}) to restart the runtime with ${o.mode === "reset" ? "genuine" : `tampered (${o.mode})`} evidence...\n`,
+    `asking the sandbox (pid ${state.pid}) to restart the runtime with ${
+      o.mode === "reset"
+        ? "genuine evidence"
+        : scope === "bundle"
+          ? `genuine evidence for the key broker and a tampered (${o.mode}) attestation bundle`
+          : `tampered (${o.mode}) evidence`
+    }...\n`,
   );
   signal(state.pid, "SIGUSR2");
   let response: TamperResponse | undefined;
@@ -97,9 +101,18 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
       "CONTROL_TIMEOUT",
       `the sandbox (pid ${state.pid}) did not answer within ${Math.round(o.timeoutMs / 1000)} s; see ${L.logs.runtime}`,
     );
-  const denied = auditLinesSince(L, "kbs.attest", response.since)
-    .filter((l) => l.decision === "denied")
-    .pop();
+  if (response.outcome === "timeout")
+    throw new SandboxError(
+      "CONTROL_TIMEOUT",
+      `the restarted runtime neither became ready nor exited in time; see ${L.logs.runtime}`,
+    );
+  return response;
+}
+
+/** The broker's side: the tampered runtime got no key (the plaintext path has nowhere to go). */
+async function showBrokerRefusal(o: TamperOptions, state: RunState): Promise<void> {
+  const L = o.layout;
+  const response = await restartRuntime(o, state, "broker");
   const probe = await inferThroughGateway(L, state, [SAMPLE_TEXT]).catch((e: NodeJS.ErrnoException) => ({
     status: 0,
     text: e.code ?? e.message,
@@ -107,23 +120,14 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
   }));
   if (response.outcome === "ready") {
     o.out(`runtime: attested and serving\ngateway: HTTP ${probe.status} ${probe.text}\n`);
-    if (o.mode !== "reset")
-      throw new SandboxError(
-        "TAMPER_NOT_DENIED",
-        `the key broker released keys to a runtime with tampered evidence (${o.mode}): this must never happen; see ${L.keybroker.audit}`,
-      );
-    if (probe.status !== 200)
-      throw new SandboxError(
-        "INFER_FAILED",
-        `the runtime is ready but the gateway answered HTTP ${probe.status}: ${probe.text.slice(0, 300)}`,
-      );
-    return;
-  }
-  if (response.outcome === "timeout")
     throw new SandboxError(
-      "CONTROL_TIMEOUT",
-      `the restarted runtime neither became ready nor exited in time; see ${L.logs.runtime}`,
+      "TAMPER_NOT_DENIED",
+      `the key broker released keys to a runtime with tampered evidence (${o.mode}): this must never happen; see ${L.keybroker.audit}`,
     );
+  }
+  const denied = auditLinesSince(L, "kbs.attest", response.since)
+    .filter((l) => l.decision === "denied")
+    .pop();
   o.out(`runtime: refused, no key and no certificate: ${response.runtimeMessage ?? "(see the runtime log)"}\n`);
   o.out(
     denied
@@ -131,11 +135,58 @@ export async function sandboxTamper(o: TamperOptions): Promise<void> {
       : `key broker: no denial recorded in ${L.keybroker.audit}\n`,
   );
   o.out(`gateway: HTTP ${probe.status} ${probe.text}\n`);
-  if (o.mode === "reset")
+  const client = await probeWithClient(L, Buffer.from(inferBody([SAMPLE_TEXT])));
+  o.out(
+    client.ok
+      ? `client: HTTP ${client.status}\n`
+      : `client: ${client.code}: ${client.message}; the prompt was not sent\n`,
+  );
+}
+
+/**
+ * `sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset`.
+ * Evidence modes first show the key broker refusing the keys (the runtime exits); every mode then
+ * restarts the runtime with genuine evidence for the broker but the tampered evidence in its
+ * attestation bundle (as if the broker had been bypassed) and shows the confidential client
+ * refusing it before any prompt leaves the client. Resolves when the demonstration holds;
+ * TAMPER_NOT_DENIED when tampered evidence was accepted, CONTROL_TIMEOUT when no answer came.
+ */
+export async function sandboxTamper(o: TamperOptions): Promise<void> {
+  const L = o.layout;
+  const state = requireRunning(L);
+  if (o.mode === "reset") {
+    const response = await restartRuntime(o, state, "broker");
+    if (response.outcome !== "ready")
+      throw new SandboxError(
+        "CONTROL_TIMEOUT",
+        `the runtime did not come back with genuine evidence; see ${L.logs.runtime}`,
+      );
+    const client = await probeWithClient(L, Buffer.from(inferBody([SAMPLE_TEXT])));
+    if (!client.ok || client.status !== 200)
+      throw new SandboxError(
+        "INFER_FAILED",
+        `the runtime is ready but the client got ${client.ok ? `HTTP ${client.status}` : `${client.code}: ${client.message}`}`,
+      );
+    o.out(
+      `runtime: attested and serving\nclient: verified measurement ${client.measurement.slice(0, 16)}…, HTTP ${client.status} ${client.text}\n`,
+    );
+    return;
+  }
+  if (EVIDENCE_TAMPER_MODES.includes(o.mode)) await showBrokerRefusal(o, state);
+  const response = await restartRuntime(o, state, "bundle");
+  if (response.outcome !== "ready")
     throw new SandboxError(
       "CONTROL_TIMEOUT",
-      `the runtime did not come back with genuine evidence; see ${L.logs.runtime}`,
+      `the runtime with a tampered bundle did not serve: ${response.runtimeMessage ?? `see ${L.logs.runtime}`}`,
     );
+  const client = await probeWithClient(L, Buffer.from(inferBody([SAMPLE_TEXT])));
+  if (client.ok)
+    throw new SandboxError(
+      "TAMPER_NOT_DENIED",
+      `the confidential client accepted a tampered attestation bundle (${o.mode}) and sent the prompt: this must never happen`,
+    );
+  o.out(`runtime: serving, with ${o.mode} tampering in its attestation bundle\n`);
+  o.out(`client: refused before sending: ${client.code}: ${client.message}\n`);
   o.out(`undo: ${o.undo} (or restart the sandbox)\n`);
 }
 
@@ -158,7 +209,7 @@ export function sandboxStatus(layout: SandboxLayout, out: (s: string) => void, j
     ...(["keybroker", "runtime", "gateway"] as const).map((n) => {
       const s = state.services[n];
       const port = n === "keybroker" ? state.ports.kbs : n === "runtime" ? state.ports.runtime : state.ports.gateway;
-      return `  ${n.padEnd(10)} ${s.status.padEnd(9)} pid ${String(s.pid).padEnd(8)} 127.0.0.1:${port}${n === "runtime" && state.tamper ? `  (tampered evidence: ${state.tamper})` : ""}`;
+      return `  ${n.padEnd(10)} ${s.status.padEnd(9)} pid ${String(s.pid).padEnd(8)} 127.0.0.1:${port}${n === "runtime" && state.tamper ? `  (tampered evidence: ${state.tamper}${state.tamperScope === "bundle" ? ", in its attestation bundle" : ""})` : ""}`;
     }),
   ];
   out(`${lines.join("\n")}\n`);

@@ -1,5 +1,13 @@
 /** Module face of `runtime/sandbox`: everything other modules may import from it. */
-export { TAMPER_MODES, type TamperMode } from "./configs.js";
+export { CLIENT_REFUSAL, TAMPER_MODES, type TamperMode, type TamperScope } from "./configs.js";
+export {
+  type ClientProbe,
+  probeWithClient,
+  sandboxClient,
+  sandboxClientConfig,
+  type SandboxClientConfig,
+  sandboxTrustInput,
+} from "./client.js";
 export {
   isSandboxError,
   SANDBOX_ERROR_CODES,

@@ -15,6 +15,19 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
+/** The port `attestctl proxy --sandbox` tries first (a free port when taken; it prints its URL). */
+export const SANDBOX_PROXY_PORT = 8088;
+
+/** A ready-to-paste curl command sending `text` to the local proxy (plain HTTP on 127.0.0.1). */
+export function proxyCurlCommand(proxyUrl: string, model: string, text: string): string {
+  const q = shellQuote;
+  return [
+    `curl -sS -w '\\n' -H 'content-type: application/json' \\`,
+    `    -d ${q(inferBody([text]))} \\`,
+    `    ${proxyUrl}/v2/models/${model}/infer`,
+  ].join("\n");
+}
+
 /** A ready-to-paste curl command sending `text` through the gateway with the sandbox's client certificate. */
 export function curlCommand(layout: SandboxLayout, gatewayUrl: string, model: string, text: string): string {
   const q = shellQuote;
@@ -48,13 +61,23 @@ export function readyBlock(
     `  client credentials  ${layout.pki.client.cert}, ${layout.pki.client.key}`,
     `  logs                ${layout.logs.dir}/`,
     "",
-    "Classify a text through the gateway (in another shell):",
+    "Classify a text end to end encrypted (in another shell): the local proxy verifies the runtime's",
+    "attestation bundle before anything leaves it, then encrypts each request to the runtime's attested key",
+    "(Oblivious HTTP); the gateway relays bytes it cannot read:",
+    "",
+    `  ${cli.command} proxy --sandbox${cli.dirFlag ? ` ${layout.root}` : ""}`,
+    "",
+    `then call the proxy like the runtime itself (it prints its URL; port ${SANDBOX_PROXY_PORT} unless taken):`,
+    "",
+    `  ${proxyCurlCommand(`http://127.0.0.1:${SANDBOX_PROXY_PORT}`, p.model.name, SAMPLE_TEXT)}`,
+    "",
+    `or: ${c} infer ${shellQuote(SAMPLE_TEXT)}${cli.dirFlag}    # the same path, in one command`,
+    `    ${c} status${cli.dirFlag}`,
+    `    ${c} tamper --measurement${cli.dirFlag}    # the broker, then the client, refuse a tampered guest (then: tamper --reset)`,
+    "",
+    "Plain mTLS through the gateway (dev only: the gateway terminates TLS and sees this prompt):",
     "",
     `  ${curlCommand(layout, url, p.model.name, SAMPLE_TEXT)}`,
-    "",
-    `or: ${c} infer ${shellQuote(SAMPLE_TEXT)}${cli.dirFlag}`,
-    `    ${c} status${cli.dirFlag}`,
-    `    ${c} tamper --measurement${cli.dirFlag}    # the broker refuses a tampered guest (then: tamper --reset)`,
     "",
   ].join("\n");
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseAuditLog, type AuditLine } from "../keybroker/index.js";
-import type { SandboxPorts, TamperMode } from "./configs.js";
+import type { SandboxPorts, TamperMode, TamperScope } from "./configs.js";
 import { SandboxError } from "./errors.js";
 import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
 import { writeFileAtomic } from "../../core/index.js";
@@ -28,12 +28,16 @@ export interface RunState {
   readonly services: Readonly<Record<ServiceName, { readonly pid: number; readonly status: ServiceStatus }>>;
   /** The runtime's current evidence falsification; absent: genuine evidence. */
   readonly tamper?: TamperMode;
+  /** Where it shows (absent with `tamper`: `broker`). */
+  readonly tamperScope?: TamperScope;
 }
 
 /** A tamper request (`run/tamper-request.json`). `reset` restores genuine evidence. */
 export interface TamperRequest {
   readonly id: string;
   readonly mode: TamperMode | "reset";
+  /** Default `broker`. */
+  readonly scope?: TamperScope;
 }
 
 /** The supervisor's answer (`run/tamper-response.json`). */

@@ -6,7 +6,7 @@
  * and how tamper restarts the runtime is the subclass's (supervisor.ts).
  */
 import { readFileSync } from "node:fs";
-import type { Provisioned, SandboxPorts, TamperMode } from "./configs.js";
+import type { Provisioned, SandboxPorts, TamperMode, TamperScope } from "./configs.js";
 import { SandboxError } from "./errors.js";
 import { pollUntil, sendRequest } from "./http.js";
 import type { SandboxLayout } from "./layout.js";
@@ -40,6 +40,7 @@ export abstract class ServiceSupervisor {
   };
   protected phase: "starting" | "ready" | "stopping" = "starting";
   protected tamper: TamperMode | undefined;
+  protected tamperScope: TamperScope = "broker";
   protected runtimeMayExit = false;
   private wasReady = false;
   protected stopping = false;
@@ -74,7 +75,7 @@ export abstract class ServiceSupervisor {
       gatewayUrl: `https://127.0.0.1:${this.ports.gateway}`,
       measurement: this.p.measurement,
       services,
-      ...(this.tamper ? { tamper: this.tamper } : {}),
+      ...(this.tamper ? { tamper: this.tamper, tamperScope: this.tamperScope } : {}),
     });
   }
 

@@ -38,6 +38,9 @@ export function tamperDescription(mode: TamperMode, p: Provisioned): string {
     return `evidence claiming measurement ${p.tamperedMeasurement.slice(0, 16)}… (launch shape ${p.launchShape} booted with kernel command line "${p.tamperedCmdline}")`;
   if (mode === "debug")
     return "evidence whose guest policy allows debugging (POLICY.DEBUG: the host could read guest memory)";
+  if (mode === "unbound-key") return "a bundle whose REPORT_DATA binds another key than the one it publishes";
+  if (mode === "expired") return "a bundle whose validity window has passed";
+  if (mode === "foreign-root") return "evidence from another simulated platform, whose root the client does not pin";
   const low = tcbBelow(p.tcb);
   const which = (["snp", "microcode", "bootloader"] as const).find((k) => low[k] !== p.tcb[k]) ?? "snp";
   return `evidence from a platform whose TCB is below the floor (${which} SVN ${low[which]} < ${p.tcb[which]})`;
@@ -54,7 +57,7 @@ class Supervisor extends ServiceSupervisor {
     );
     writeFileAtomic(
       L.config.runtime,
-      `${JSON.stringify(runtimeConfig(L, this.ports, this.p, this.tamper), null, 2)}\n`,
+      `${JSON.stringify(runtimeConfig(L, this.ports, this.p, this.tamper, this.tamperScope), null, 2)}\n`,
       PUBLIC_FILE_MODE,
     );
     writeFileAtomic(
@@ -110,7 +113,7 @@ class Supervisor extends ServiceSupervisor {
     const gw = this.start("gateway");
     await this.waitReady(gw, this.gatewayReady);
     this.stepSay(
-      `gateway (pid ${gw.pid}): https://127.0.0.1:${ports.gateway}, client certificates from the sandbox CA; forwards over mTLS, trusting only the broker CA`,
+      `gateway (pid ${gw.pid}): https://127.0.0.1:${ports.gateway}, client certificates from the sandbox CA; relays OHTTP it cannot open (and, dev only, the plaintext API) over mTLS, trusting only the broker CA`,
     );
   }
 
@@ -121,13 +124,23 @@ class Supervisor extends ServiceSupervisor {
     rmSync(tamperRequestFile(L), { force: true });
     if (!req || this.phase !== "ready" || this.stopping) return;
     const tamper = req.mode === "reset" ? undefined : req.mode;
-    this.say(`tamper: restarting the runtime with ${tamper ? tamperDescription(tamper, this.p) : "genuine evidence"}`);
+    const scope = req.scope ?? "broker";
+    this.say(
+      `tamper: restarting the runtime with ${
+        tamper === undefined
+          ? "genuine evidence"
+          : scope === "bundle"
+            ? `genuine evidence for the key broker, and in its attestation bundle ${tamperDescription(tamper, this.p)} (as if the broker had been bypassed)`
+            : tamperDescription(tamper, this.p)
+      }`,
+    );
     this.runtimeMayExit = true;
     await this.services.get("runtime")?.stop();
     this.tamper = tamper;
+    this.tamperScope = scope;
     writeFileAtomic(
       L.config.runtime,
-      `${JSON.stringify(runtimeConfig(L, this.ports, this.p, tamper), null, 2)}\n`,
+      `${JSON.stringify(runtimeConfig(L, this.ports, this.p, tamper, scope), null, 2)}\n`,
       PUBLIC_FILE_MODE,
     );
     const since = new Date().toISOString();
@@ -143,9 +156,11 @@ class Supervisor extends ServiceSupervisor {
       this.runtimeMayExit = tamper !== undefined;
       response = { id: req.id, mode: req.mode, outcome: "ready", since };
       this.say(
-        tamper
-          ? "tamper: WARNING: the runtime attested with tampered evidence"
-          : "tamper: reset; the runtime attested again and serves",
+        tamper === undefined
+          ? "tamper: reset; the runtime attested again and serves"
+          : scope === "bundle"
+            ? "tamper: the runtime serves, publishing the tampered bundle; clients must refuse it"
+            : "tamper: WARNING: the runtime attested with tampered evidence",
       );
     } else if (rt.hasExited()) {
       this.status.runtime = "refused";

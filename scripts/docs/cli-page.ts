@@ -18,6 +18,8 @@ export const CLI_TOPICS: Readonly<Record<string, string>> = {
   golden: "[measurements.md](measurements.md#attestctl-golden)",
   render: "[deploy.md](deploy.md#reviewing-changes-offline-attestctl-render)",
   sandbox: "[sandbox.md](sandbox.md)",
+  proxy: "[confidential-requests.md](confidential-requests.md)",
+  "api-key": "[deploy.md](deploy.md#gateway-clients-api-keys-certificates-tls-exposure)",
 };
 
 /** One command's `--help` output and exit code, run in-process with a neutral environment. */

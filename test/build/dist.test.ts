@@ -99,12 +99,15 @@ describe("what runs compiled", () => {
   it("dist/ holds one bundle per entry point, and is current", () => {
     expect(Object.keys(info.bundles).sort()).toEqual([
       "bin/cli.js",
+      "bin/commands/api-key.js",
       "bin/commands/golden.js",
       "bin/commands/measure.js",
+      "bin/commands/proxy.js",
       "bin/commands/render.js",
       "bin/commands/sandbox.js",
       "bin/commands/verify.js",
       "guardrails/index.js",
+      "lib/client.js",
       "lib/components.js",
       "lib/measurements-manifest.js",
       "lib/measurements-snp.js",
@@ -183,6 +186,6 @@ describe("what runs compiled", () => {
       readdirSync(join(ROOT, "dist/bin/commands"))
         .filter((f) => f.endsWith(".js"))
         .sort(),
-    ).toEqual(["golden.js", "measure.js", "render.js", "sandbox.js", "verify.js"]);
+    ).toEqual(["api-key.js", "golden.js", "measure.js", "proxy.js", "render.js", "sandbox.js", "verify.js"]);
   });
 });

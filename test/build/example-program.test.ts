@@ -64,7 +64,7 @@ describe("examples/pulumi-program (confidential-inference as an installed packag
         component: c.name,
         hasChildren: true,
       });
-    expect(rendered.state.resourceCount).toBe(56);
+    expect(rendered.state.resourceCount).toBe(59);
   });
 
   it("computes the guest's launch digest exactly as `attestctl measure snp` does", () => {

@@ -77,10 +77,11 @@ describe("npm pack", () => {
       const snp = require("confidential-inference/measurements/snp");
       const manifest = require("confidential-inference/measurements/manifest");
       const verifier = require("confidential-inference/verifier");
+      const client = require("confidential-inference/client");
       console.log(JSON.stringify({
         main: require.resolve("confidential-inference").slice(${JSON.stringify(installed.length + 1)}),
         components: ["SevSnpHost", "ConfidentialVm", "KeyService", "Segmentation", "InferenceService", "GoldenMeasurements"].map((k) => typeof c[k]),
-        entries: [typeof snp.computeMeasurement, typeof manifest.snpLaunchDigest, typeof verifier.appraiseSnpEvidence],
+        entries: [typeof snp.computeMeasurement, typeof manifest.snpLaunchDigest, typeof verifier.appraiseSnpEvidence, typeof client.ConfidentialClient, typeof client.verifyBundle],
       }));`;
     const r = spawnSync(process.execPath, ["-e", script], { cwd: work, encoding: "utf8" });
     expect({ stderr: r.stderr, out: JSON.parse(r.stdout || "{}") as unknown }).toEqual({
@@ -88,7 +89,7 @@ describe("npm pack", () => {
       out: {
         main: "dist/lib/components.js",
         components: ["function", "function", "function", "function", "function", "function"],
-        entries: ["function", "function", "function"],
+        entries: ["function", "function", "function", "function", "function"],
       },
     });
     for (const d of [
@@ -96,6 +97,7 @@ describe("npm pack", () => {
       "dist/types/measurements/snp/index.d.ts",
       "dist/types/measurements/manifest/index.d.ts",
       "dist/types/runtime/attestation/index.d.ts",
+      "dist/types/runtime/client/index.d.ts",
     ])
       expect(files).toContain(d);
   });

@@ -61,7 +61,7 @@ function matrix(resources: RenderedResource[]): string[] {
 
 describe("the broker's egress to its replicated store", () => {
   it("opens the keys zone's default-deny egress for exactly the store's address, for the broker pods only", () => {
-    const policies = zonePolicies(zones, ports, "kube-system", [{ cidr: "10.40.9.20/32", port: 5432 }]);
+    const policies = zonePolicies(zones, ports, "kube-system", { store: [{ cidr: "10.40.9.20/32", port: 5432 }] });
     const extra = policies.filter((p) => p.name === "allow-broker-store-egress");
     expect(extra).toEqual([
       {

@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../../core/canonical-json.js";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
+import { parseAttestationConfig } from "../../runtime/inference/confidential/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { keyReleaseOptionsSchema } from "../../runtime/inference/key-release.js";
 import {
@@ -55,18 +58,21 @@ beforeAll(async () => {
 });
 
 describe("InferenceService", () => {
-  it("creates the runtime, gateway, their services, config, client TLS and the HPA under the component", () => {
+  it("creates the runtime, gateway, their services, config, client TLS, PDBs and the HPA under the component", () => {
     expect(children(T, "inference")).toEqual([
       "kubernetes:apps/v1:Deployment::inference-gateway",
       "kubernetes:apps/v1:Deployment::inference-runtime",
       "kubernetes:autoscaling/v2:HorizontalPodAutoscaler::inference-runtime",
       "kubernetes:core/v1:ConfigMap::inference-gateway-config",
       "kubernetes:core/v1:ConfigMap::inference-runtime-config",
+      "kubernetes:core/v1:Secret::inference-gateway-api-keys",
       "kubernetes:core/v1:Secret::inference-gateway-client-tls",
       "kubernetes:core/v1:Service::inference-gateway",
       "kubernetes:core/v1:Service::inference-runtime",
       "kubernetes:core/v1:ServiceAccount::inference-gateway",
       "kubernetes:core/v1:ServiceAccount::inference-runtime",
+      "kubernetes:policy/v1:PodDisruptionBudget::inference-gateway",
+      "kubernetes:policy/v1:PodDisruptionBudget::inference-runtime",
       "tls:index/privateKey:PrivateKey::inference-gateway-client-key",
       "tls:index/selfSignedCert:SelfSignedCert::inference-gateway-client-cert",
     ]);
@@ -112,6 +118,28 @@ describe("InferenceService", () => {
       { name: "config", configMap: { name: "inference-runtime-config" } },
       { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
     ]);
+    expect([c.startupProbe, c.livenessProbe, c.readinessProbe]).toEqual([
+      { httpGet: { path: "/v2/health/live", port: "metrics" }, periodSeconds: 2, failureThreshold: 60 },
+      { httpGet: { path: "/v2/health/live", port: "metrics" }, periodSeconds: 10, failureThreshold: 6 },
+      { httpGet: { path: "/v2/health/ready", port: "metrics" }, periodSeconds: 5, failureThreshold: 2 },
+    ]);
+    expect(pod.topologySpreadConstraints).toEqual(
+      ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "inference-runtime",
+            "app.kubernetes.io/part-of": "confidential-inference",
+          },
+        },
+      })),
+    );
+    const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data;
+    expect(d.spec.template.metadata.annotations).toEqual({
+      "confidential-inference/config-sha256": createHash("sha256").update(canonicalJson(data)).digest("hex"),
+    });
     expect(d.spec.replicas).toBe(2);
     expect(reg("kubernetes:apps/v1:Deployment", "inference-runtime").options).toEqual({
       ignoreChanges: ["spec.replicas"],
@@ -139,10 +167,16 @@ describe("InferenceService", () => {
       routes: { "text-encoder": [{ url: "https://inference-runtime.ci-confidential.svc.cluster.local:8443" }] },
       clients: [{ name: "default", rateLimit: { perSecond: 50, burst: 100 } }],
       apiKeys: [],
+      apiKeysFile: "/etc/confidential-inference/api-keys/api-keys.json",
+      // Only the OHTTP relay unless the stack allows the plaintext API (dev).
+      plaintextApi: false,
     });
     expect(parseGatewayConfig(cfg).routes["text-encoder"]).toHaveLength(1);
-    // No broker CA yet: the gateway trusts no runtime at all (fail closed).
+    // No broker CA given: the gateway trusts no runtime at all (fail closed).
     expect(data["runtime-ca.pem"]).toBe("");
+    expect(plainInputs(reg("kubernetes:core/v1:Secret", "inference-gateway-api-keys")).stringData).toEqual({
+      "api-keys.json": "[]",
+    });
   });
 
   it("makes a leaf client certificate, never a CA, and keeps its key secret", () => {
@@ -190,8 +224,11 @@ describe("InferenceService", () => {
         caFile: "/etc/confidential-inference/key-broker-ca.pem",
         evidence: { kind: "configfs-tsm" },
       },
+      // OHTTP bundles bound to the same evidence (no golden manifest given to this component).
+      attestation: {},
     });
     expect(parseRuntimeConfig(cfg).models[0]?.containerSha256).toBe("b".repeat(64));
+    expect(parseAttestationConfig(cfg.attestation, cfg.keyBroker.evidence)?.evidence).toEqual({ kind: "configfs-tsm" });
     expect(keyReleaseOptionsSchema.parse(cfg.keyBroker).evidence).toEqual({ kind: "configfs-tsm" });
     expect(data["gateway-client-ca.pem"]).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
     expect(data["key-broker-ca.pem"]).toBe(fakePem("CERTIFICATE", "broker"));
@@ -216,9 +253,22 @@ describe("InferenceService", () => {
     expect(await value(svc.gatewayClientCertificate)).toBe(fakePem("CERTIFICATE", "inference-gateway-client-cert"));
   });
 
+  it("keeps one runtime and one gateway at most out at a time in a node drain", () => {
+    for (const w of ["runtime", "gateway"])
+      expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", `inference-${w}`)).spec).toEqual({
+        maxUnavailable: 1,
+        selector: {
+          matchLabels: {
+            "app.kubernetes.io/name": `inference-${w}`,
+            "app.kubernetes.io/part-of": "confidential-inference",
+          },
+        },
+      });
+  });
+
   it("renders only schema-valid Kubernetes objects", () => {
     const objects = k8sRegistrations(registrations);
-    expect(objects).toHaveLength(10);
+    expect(objects).toHaveLength(13);
     for (const r of objects) validateK8s(r);
   });
 

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { KeyServiceArgs } from "../../components/keys/key-service.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
 import { attestationPolicyFromVerifierPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
+import { JWS, KEY_SERVICE_ARGS, PIN, STORE_URL } from "../helpers/key-service.js";
 import {
   children,
   fakePem,
@@ -22,47 +23,7 @@ import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 const T = "confidential-inference:index:KeyService";
 const ONE_BROKER =
   "must be 1 without store: the broker's key registry, wrapped data keys, manifest states, epochs and KBS sessions would live in one pod's state volume, so replicas would diverge (set store to share PostgreSQL)";
-const JWS = "eyJhbGciOiJFUzM4NCJ9.eyJyZWxlYXNlIjoiMSJ9.c2ln";
-const PIN = "4711-test-pin";
-const STORE_URL = "postgresql://broker:s3cret-pw@db.ci-data.svc:5432/keybroker";
-const args: KeyServiceArgs = {
-  namespace: "ci-keys",
-  image: `registry.example/keybroker@sha256:${"d".repeat(64)}`,
-  replicas: 1,
-  hsm: {
-    kind: "pkcs11",
-    module: "/opt/hsm/lib/libCryptoki2_64.so",
-    tokenLabel: "ci-prod-broker",
-    pin: pulumi.secret(PIN),
-    keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" },
-  },
-  attestation: {
-    goldenManifest: JWS,
-    manifestPublicKey: fakePem("PUBLIC KEY", "release"),
-    verifierPolicy: {
-      schemaVersion: 1,
-      release: "2026.11.0",
-      environment: "prod",
-      allowedRoots: ["amd-genoa"],
-      measurements: ["ab".repeat(48)],
-      tcbFloors: { Genoa: { bootloader: 10, tee: 0, snp: 25, microcode: 84 } },
-      allowedPolicyBits: "0x30000",
-      allowDebug: false,
-      allowMigrationAgent: false,
-      requireSmtDisabled: false,
-      maxVmpl: 0,
-      minGuestSvn: 1,
-      collateral: "kds",
-      failOpenOnCollateral: false,
-      manifestSigningKey: "pem",
-    },
-  },
-  ports: { broker: 8444, admin: 8445, metrics: 9464 },
-  operatorCaCertificate: fakePem("CERTIFICATE", "operators"),
-  runtimeDnsNames: ["inference-runtime.ci-confidential.svc"],
-  lifetimes: { tokenSeconds: 180, sessionKeySeconds: 600, nonceSeconds: 60, rotationGraceSeconds: 300 },
-  environment: "prod",
-};
+const args = KEY_SERVICE_ARGS;
 
 let mod: typeof import("../../components/keys/key-service.js"); // eslint-disable-line @typescript-eslint/consistent-type-imports -- loaded after setMocks
 let keys: InstanceType<typeof mod.KeyService>;
@@ -102,8 +63,9 @@ describe("KeyService", () => {
     ]);
   });
 
-  it("grants the broker no Kubernetes API access at all (least RBAC: none needed)", () => {
-    expect(registrations.filter((r) => /rbac\.authorization/.test(r.type))).toEqual([]);
+  it("grants the broker no Kubernetes API access at all without the CA publication", () => {
+    expect(keys.caPublication).toBeUndefined();
+    expect(children(T, "keys").filter((c) => /rbac\.authorization/.test(c))).toEqual([]);
     expect(plainInputs(reg("kubernetes:core/v1:ServiceAccount", "keys-broker")).automountServiceAccountToken).toBe(
       false,
     );
@@ -146,6 +108,7 @@ describe("KeyService", () => {
         keyLabels: { kek: "ci-kek", signing: "ci-token-signing", ca: "ci-broker-ca" },
       },
       listen: { host: "0.0.0.0", port: 8444, adminHost: "0.0.0.0", adminPort: 8445 },
+      metrics: { host: "0.0.0.0", port: 9464 },
       tls: {
         dnsNames: [
           "key-broker",
@@ -179,11 +142,32 @@ describe("KeyService", () => {
     ]);
   });
 
+  it("backs the metrics port its Service and container advertise with the broker's metrics listener", () => {
+    const broker = parseKeyBrokerConfig(
+      JSON.parse(plainInputs(reg("kubernetes:core/v1:ConfigMap", "keys-config")).data["broker.json"]),
+    );
+    const service = plainInputs(reg("kubernetes:core/v1:Service", "keys-broker")).spec.ports;
+    const container = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker")).spec.template.spec.containers[0];
+    expect(broker.metrics).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(service).toContainEqual({ name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" });
+    expect(container.ports).toContainEqual({ name: "metrics", containerPort: 9464, protocol: "TCP" });
+  });
+
   it("rolls the broker when the manifest changes, one pod at a time (Recreate), evictable by a node drain", () => {
     const d = plainInputs(reg("kubernetes:apps/v1:Deployment", "keys-broker"));
     expect(d.spec.template.metadata.annotations).toEqual({
       "confidential-inference/golden-manifest-sha256": createHash("sha256").update(JWS).digest("hex"),
+      // A renewed listener certificate rolls the broker too: it reads the certificate at start.
+      "confidential-inference/listener-certificate-sha256": createHash("sha256")
+        .update(fakePem("CERTIFICATE", "keys-listener-cert"))
+        .digest("hex"),
     });
+    const c = d.spec.template.spec.containers[0];
+    expect([c.startupProbe, c.livenessProbe, c.readinessProbe]).toEqual([
+      { httpGet: { path: "/v2/health/live", port: "metrics" }, periodSeconds: 2, failureThreshold: 60 },
+      { httpGet: { path: "/v2/health/live", port: "metrics" }, periodSeconds: 10, failureThreshold: 6 },
+      { httpGet: { path: "/v2/health/ready", port: "metrics" }, periodSeconds: 5, failureThreshold: 2 },
+    ]);
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     expect(d.spec.replicas).toBe(1);
     expect(plainInputs(reg("kubernetes:policy/v1:PodDisruptionBudget", "keys-broker")).spec).toEqual({

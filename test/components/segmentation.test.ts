@@ -22,6 +22,12 @@ beforeAll(async () => {
   await setupMocks();
   mod = await import("../../components/network/segmentation.js");
   seg = new mod.Segmentation("net", { zones, ports, environment: "prod" });
+  new mod.Segmentation("api", {
+    zones: { gateway: "a-gateway", confidential: "a-confidential", keys: "a-keys", observability: "a-observability" },
+    ports,
+    environment: "prod",
+    apiServer: { cidrs: ["10.20.0.10/32", "10.20.0.11/32"], ports: [443, 6443] },
+  });
   await settle();
 });
 
@@ -95,6 +101,23 @@ describe("Segmentation", () => {
     });
   });
 
+  it("opens broker -> API server only when the API server is given (the broker's CA publication)", () => {
+    expect(children(SEG, "net")).not.toContain(`${NP}::net-keys-allow-apiserver-egress`);
+    expect(plainInputs(reg(NP, "api-keys-allow-apiserver-egress")).spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "key-broker" } },
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: "10.20.0.10/32" } }, { ipBlock: { cidr: "10.20.0.11/32" } }],
+          ports: [
+            { protocol: "TCP", port: 443 },
+            { protocol: "TCP", port: 6443 },
+          ],
+        },
+      ],
+    });
+  });
+
   it("exposes the namespace names and policy names as outputs", async () => {
     expect(await new Promise((r) => seg.namespaces.keys.apply(r))).toBe("ci-keys");
     const names = await new Promise<string[]>((r) => seg.networkPolicies.apply(r));
@@ -104,7 +127,7 @@ describe("Segmentation", () => {
 
   it("renders only schema-valid Kubernetes objects", () => {
     const objects = k8sRegistrations(registrations);
-    expect(objects).toHaveLength(21);
+    expect(objects).toHaveLength(43);
     for (const r of objects) validateK8s(r);
   });
 

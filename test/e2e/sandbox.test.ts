@@ -157,7 +157,7 @@ describe("sandbox end to end (separate processes, real clients)", () => {
   );
 
   it(
-    "Node's https client with the client certificate gets the OIP response; `sandbox infer` prints it",
+    "Node's https client with the client certificate gets the OIP response; `sandbox infer` (end to end encrypted) prints it",
     async () => {
       const r = await nodeHttps(state().ports.gateway, "/v2/models/sentiment/infer", {
         ...client(),
@@ -233,30 +233,42 @@ describe("sandbox end to end (separate processes, real clients)", () => {
   );
 
   it.each([
-    ["measurement", "unknown-measurement", "MEASUREMENT_NOT_ALLOWED"],
-    ["tcb", "tcb-below-floor", "TCB_BELOW_FLOOR at report.reportedTcb.snp"],
-    ["debug", "invalid-evidence", "DEBUG_ALLOWED at report.policy.debug"],
+    ["measurement", "unknown-measurement", "MEASUREMENT_NOT_ALLOWED", "MEASUREMENT_UNKNOWN"],
+    ["tcb", "tcb-below-floor", "TCB_BELOW_FLOOR at report.reportedTcb.snp", "TCB_BELOW_FLOOR"],
+    ["debug", "invalid-evidence", "DEBUG_ALLOWED at report.policy.debug", "DEBUG_POLICY"],
   ])(
-    "tampered evidence (--%s) gets no key: the broker denies it (%s) and the gateway refuses to route",
-    async (mode, driftClass, failure) => {
+    "tampered evidence (--%s) gets no key: the broker denies it (%s), the gateway refuses to route; shown in the bundle only, the client refuses it",
+    async (mode, driftClass, failure, clientCode) => {
       const before = parseAuditLog(read(L.keybroker.audit)).length;
       const r = await sandboxCli(dir, ["tamper", `--${mode}`]);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(r.stdout).toContain(`key broker: denied, drift class ${driftClass} (ATTESTATION_DENIED)`);
       expect(r.stdout).toContain(`refused with ATTESTATION_DENIED (drift class ${driftClass}`);
+      expect(r.stdout).toContain(
+        'gateway: HTTP 503 {"error":"the runtime is unreachable","code":"UPSTREAM_UNAVAILABLE"}',
+      );
+      expect(r.stdout).toContain(`client: refused before sending: ${clientCode}: `);
       const lines = parseAuditLog(read(L.keybroker.audit)).slice(before);
       const attest = lines.filter((l) => l.event === "kbs.attest");
-      expect(attest.map((l) => [l.decision, l.driftClass, l.code])).toEqual([
-        ["denied", driftClass, "ATTESTATION_DENIED"],
+      // First the tampered guest (denied), then the same guest showing genuine evidence to the broker.
+      expect(attest.map((l) => [l.decision, l.driftClass])).toEqual([
+        ["denied", driftClass],
+        ["granted", "ok"],
       ]);
+      expect(attest[0]?.code).toBe("ATTESTATION_DENIED");
       expect(attest[0]?.detail).toContain(failure);
-      expect(lines.filter((l) => l.event === "kbs.resource")).toEqual([]);
+      expect(lines.filter((l) => l.event === "kbs.resource" && l.ts < attest[1]!.ts)).toEqual([]);
+      // What plain mTLS costs: the gateway cannot tell; only the client's own check refuses that runtime.
       const g = await nodeHttps(state().ports.gateway, "/v2/models/sentiment/infer", {
         ...client(),
         body: textBody(["hello"]),
       });
-      expect([g.status, g.body?.code]).toEqual([503, "UPSTREAM_UNAVAILABLE"]);
-      expect(state().services.runtime.status).toBe("refused");
+      expect([g.status, state().services.runtime.status, state().tamper, state().tamperScope]).toEqual([
+        200,
+        "ready",
+        mode,
+        "bundle",
+      ]);
     },
     SLOW,
   );

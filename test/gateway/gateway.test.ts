@@ -216,7 +216,7 @@ describe("gateway -> runtime over mTLS (broker CA only)", () => {
       { error: "the runtime's certificate is not from the broker CA (not attested)", code: "UPSTREAM_UNTRUSTED" },
     ]);
     expect(rogueRequests).toBe(0);
-    expect(registry.render()).toContain("ci_gateway_upstream_untrusted_total 1\n");
+    expect(await registry.render()).toContain("ci_gateway_upstream_untrusted_total 1\n");
     // With an attested runtime next to it, the gateway skips the untrusted one.
     const failover = gateway({
       registry: new MetricsRegistry(),

@@ -1,7 +1,8 @@
 /**
  * The security review's listener findings outside the broker (issue 15): the gateway answers an
- * unauthenticated request 401 before reading its body (it used to buffer up to 1 MiB first), and
- * every listener (gateway, inference runtime, ops) cuts clients that trickle their headers or body.
+ * unauthenticated request 401 before reading its body (it used to buffer up to 1 MiB first), on the
+ * plaintext API and the OHTTP relay alike, and every listener (gateway, inference runtime, ops) cuts
+ * clients that trickle their headers or body.
  */
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
@@ -10,6 +11,9 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { generateApiKey } from "../../runtime/gateway/api-keys.js";
 import { buildGatewayApp } from "../../runtime/gateway/app.js";
+import { GatewayError } from "../../runtime/gateway/errors.js";
+import type { RelayClient } from "../../runtime/gateway/relay-client.js";
+import { runtimeId } from "../../runtime/gateway/relay.js";
 import { buildApp } from "../../runtime/inference/server/app.js";
 import { buildOpsApp } from "../../runtime/observability/ops-app.js";
 import { MetricsRegistry } from "../../runtime/observability/metrics.js";
@@ -18,12 +22,23 @@ import { trickle } from "../helpers/trickle.js";
 const FAST = { headersMs: 400, requestMs: 800, handshakeMs: 400, idleMs: 5000 };
 const key = generateApiKey("team-a");
 let forwarded = 0;
+let relayed = 0;
+const RUNTIME = { url: "https://127.0.0.1:1" };
+/** A relay that counts what reached it (nothing should, unauthenticated). */
+const relay: RelayClient = {
+  open: async () => {
+    relayed += 1;
+    throw new GatewayError("UPSTREAM_UNAVAILABLE", "test relay: no runtime");
+  },
+  setTrust: () => undefined,
+  close: () => undefined,
+};
 
 function gateway(): FastifyInstance {
   return buildGatewayApp({
     clients: [{ name: "team-a", rateLimit: { perSecond: 100, burst: 100 } }],
     apiKeys: [key.record],
-    routes: { m: [{ url: "https://127.0.0.1:1" }] },
+    routes: { m: [RUNTIME] },
     runtimes: {
       forward: async () => {
         forwarded += 1;
@@ -36,6 +51,7 @@ function gateway(): FastifyInstance {
         };
       },
     },
+    relay,
     logger: pino({ level: "silent" }),
     timeouts: FAST,
   });
@@ -51,13 +67,11 @@ afterAll(async () => {
   for (const a of apps) await a.close();
 });
 
-/** Sends a request head announcing `length` body bytes and sends none; resolves with what came back. */
-function headOnly(port: number, headers: string[], length: number): Promise<{ response: string; closed: boolean }> {
+/** Sends a request head announcing a body (`headers` say how) and sends none; resolves with what came back. */
+function headOnly(port: number, path: string, headers: string[]): Promise<{ response: string; closed: boolean }> {
   return new Promise((resolve) => {
     const s = connect({ host: "127.0.0.1", port }, () =>
-      s.write(
-        `POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${headers.join("\r\n")}${headers.length ? "\r\n" : ""}\r\n`,
-      ),
+      s.write(`POST ${path} HTTP/1.1\r\nHost: x\r\n${headers.join("\r\n")}\r\n\r\n`),
     );
     let response = "";
     const t = setTimeout(() => {
@@ -76,13 +90,59 @@ function headOnly(port: number, headers: string[], length: number): Promise<{ re
 describe("gateway: authentication before the body", () => {
   it("answers 401 to an unauthenticated 1 MiB request without reading its body, and closes the connection", async () => {
     const port = await started(gateway());
-    const r = await headOnly(port, [], 1024 * 1024);
+    const r = await headOnly(port, "/v2/models/m/infer", ["Content-Type: application/json", "Content-Length: 1048576"]);
     expect(r.response.split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
     expect(r.response).toMatch(/\r\nconnection: close\r\n/i);
     expect(
       r.response.endsWith('{"error":"missing or invalid API key or client certificate","code":"UNAUTHENTICATED"}'),
     ).toBe(true);
     expect(r.closed).toBe(true);
+  });
+
+  it.each([
+    ["message/ohttp-req", "Content-Length: 1048576"],
+    ["message/ohttp-chunked-req", "Transfer-Encoding: chunked"],
+  ])("answers 401 to an unauthenticated OHTTP relay request (%s) before its body, and closes", async (type, length) => {
+    const port = await started(gateway());
+    const before = relayed;
+    const r = await headOnly(port, `/v1/ohttp/m/${runtimeId(RUNTIME)}`, [`Content-Type: ${type}`, length]);
+    expect(r.response.split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
+    expect(r.response).toMatch(/\r\nconnection: close\r\n/i);
+    expect(
+      r.response.endsWith('{"error":"missing or invalid API key or client certificate","code":"UNAUTHENTICATED"}'),
+    ).toBe(true);
+    expect(r.closed).toBe(true);
+    expect(relayed).toBe(before);
+  });
+
+  it("authenticates the relay's GET routes too (no runtime is asked)", async () => {
+    const gw = gateway();
+    const before = relayed;
+    for (const url of [
+      "/v1/attestation/m",
+      `/v1/attestation/m/${runtimeId(RUNTIME)}`,
+      `/v1/ohttp-keys/m/${runtimeId(RUNTIME)}`,
+    ]) {
+      const r = await gw.inject({ url });
+      expect([r.statusCode, r.json()]).toEqual([
+        401,
+        { error: "missing or invalid API key or client certificate", code: "UNAUTHENTICATED" },
+      ]);
+    }
+    expect(relayed).toBe(before);
+  });
+
+  it("passes an authenticated relay request on to the runtime (the relay is reached)", async () => {
+    const gw = gateway();
+    const before = relayed;
+    const r = await gw.inject({
+      method: "POST",
+      url: `/v1/ohttp/m/${runtimeId(RUNTIME)}`,
+      payload: Buffer.alloc(64),
+      headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "message/ohttp-req" },
+    });
+    expect([r.statusCode, r.json<{ code: string }>().code]).toEqual([503, "UPSTREAM_UNAVAILABLE"]);
+    expect(relayed).toBe(before + 1);
   });
 
   it("still waits for the body of an authenticated request (and forwards it)", async () => {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { zonePolicies } from "../../components/network/policies.js";
 import { noDebugOrMigration, tcbFloorInProd } from "../../guardrails/attestation.js";
+import { plaintextApiOnlyInDev } from "../../guardrails/gateway.js";
 import { noHsmClassKeysInState } from "../../guardrails/keys.js";
 import { brokerUnreachableFromGateway, namespaceDefaultDeny } from "../../guardrails/network.js";
 import { POLICIES } from "../../guardrails/policies.js";
@@ -282,13 +283,46 @@ describe("tcb-floor-required-in-prod", () => {
   });
 });
 
+describe("plaintext-api-only-in-dev", () => {
+  const gatewayConfigMap = (env: string | undefined, config: Record<string, unknown>): PolicyInput => ({
+    type: "kubernetes:core/v1:ConfigMap",
+    name: "inference-gateway-config",
+    props: {
+      metadata: { labels: env === undefined ? {} : { "confidential-inference/environment": env } },
+      data: { "gateway.json": JSON.stringify(config) },
+    },
+  });
+  it.each([
+    ["prod with the relay only", "prod", { plaintextApi: false }, []],
+    ["dev with the plaintext API", "dev", { plaintextApi: true }, []],
+    [
+      "staging with the plaintext API",
+      "staging",
+      { plaintextApi: true },
+      ["gateway.json sets plaintextApi in staging: the gateway would read prompts and answers (dev only)"],
+    ],
+    [
+      "an unlabelled gateway with the plaintext API",
+      undefined,
+      { plaintextApi: true },
+      [
+        "gateway.json sets plaintextApi in an unlabelled environment: the gateway would read prompts and answers (dev only)",
+      ],
+    ],
+  ])("%s", async (_n, env, config, messages) => {
+    expect((await runPolicy(plaintextApiOnlyInDev, [gatewayConfigMap(env, config)])).map((v) => v.message)).toEqual(
+      messages,
+    );
+  });
+});
+
 describe("the policy pack over every stack's rendered state", () => {
   const load = (stack: string) =>
     JSON.parse(readFileSync(join(__dirname, "../../stacks/rendered", `${stack}.json`), "utf8")) as RenderedState;
   const inputs = (state: RenderedState): PolicyInput[] =>
     state.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs as Record<string, unknown> }));
 
-  it("has the seven guardrails", () => {
+  it("has the nine guardrails, every one mandatory but the renewal reminder", () => {
     expect(POLICIES.map((p) => p.name)).toEqual([
       "image-pinned-by-digest",
       "attestation-forbids-debug-and-migration",
@@ -297,8 +331,12 @@ describe("the policy pack over every stack's rendered state", () => {
       "broker-unreachable-from-gateway",
       "no-hsm-class-keys-in-state",
       "tcb-floor-required-in-prod",
+      "plaintext-api-only-in-dev",
+      "tls-certificate-renewal-due",
     ]);
-    expect(POLICIES.every((p) => p.enforcementLevel === "mandatory")).toBe(true);
+    expect(POLICIES.filter((p) => p.enforcementLevel !== "mandatory").map((p) => [p.name, p.enforcementLevel])).toEqual(
+      [["tls-certificate-renewal-due", "advisory"]],
+    );
   });
 
   it.each(["dev", "staging", "prod"])("%s passes every guardrail", async (stack) => {

@@ -77,10 +77,12 @@ export function sandboxCli(
   return new Promise((resolve) => child.once("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
 }
 
-/** The curl command the ready block printed (the lines from `curl` to the URL). */
-export function printedCurl(output: string): string {
+/** A curl command the ready block printed (the lines from `curl` to the URL): to the proxy, or to the gateway (mTLS). */
+export function printedCurl(output: string, to: "proxy" | "gateway" = "gateway"): string {
   const lines = output.split("\n");
-  const start = lines.findIndex((l) => l.trimStart().startsWith("curl "));
+  const start = lines.findIndex(
+    (l) => l.trimStart().startsWith("curl ") && l.includes("--cacert") === (to === "gateway"),
+  );
   const end = lines.findIndex((l, i) => i > start && l.trim().endsWith("/infer"));
   if (start < 0 || end < 0) throw new Error(`no curl command in:\n${output}`);
   return lines.slice(start, end + 1).join("\n");
@@ -101,4 +103,46 @@ export function filesUnder(dir: string): string[] {
 /** Parsed JSON of a file. */
 export function readJson<T = any>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+/** A running `attestctl proxy --sandbox DIR` process. */
+export interface RunningProxy {
+  readonly url: string;
+  readonly process: ChildProcess;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `attestctl proxy --sandbox DIR` on a free port; resolves with its URL once it listens. */
+export function startProxyProcess(dir: string, extra: readonly string[] = []): Promise<RunningProxy> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "bin/attestctl"), "proxy", "--sandbox", dir, "--listen", "127.0.0.1:0", ...extra],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const check = setInterval(() => {
+      const url = /^(http:\/\/\S+)$/m.exec(out)?.[1];
+      if (url === undefined) return;
+      clearInterval(check);
+      resolve({
+        url,
+        process: child,
+        output: () => `${out}${err}`,
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+          return exited;
+        },
+      });
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(check);
+      reject(new Error(`attestctl proxy exited (${code}) before listening:\n${out}${err}`));
+    });
+  });
 }

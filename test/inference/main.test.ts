@@ -151,6 +151,7 @@ describe("entry points (config files -> listening services)", () => {
         routes: { sentiment: [{ url: `https://localhost:${rt.port}` }] },
         clients: [{ name: "team-a", rateLimit: { perSecond: 10, burst: 10 } }],
         apiKeys: [key.record],
+        plaintextApi: true,
       }),
     );
     const gatewayExit = gatewayMain(["--config", gwFile]);

@@ -106,8 +106,9 @@ describe("runtime over mTLS on loopback", () => {
     ],
   ])("refuses the handshake with %s (the app never sees the request)", async (_case, tls) => {
     const before = lines.length;
-    const failures = () => Number(/ci_inference_tls_handshake_failures_total (\d+)/.exec(rt.registry.render())?.[1]);
-    const counted = failures();
+    const failures = async () =>
+      Number(/ci_inference_tls_handshake_failures_total (\d+)/.exec(await rt.registry.render())?.[1]);
+    const counted = await failures();
     const err = await httpsJson({ port: rt.port, path: "/v2/health/live", ...tls() }).then(
       () => undefined,
       (e: NodeJS.ErrnoException) => e.code,
@@ -115,8 +116,8 @@ describe("runtime over mTLS on loopback", () => {
     // The client-side code depends on TLS timing (1.3 finishes the client's handshake before the server checks
     // the certificate); the server side is exact: one refused handshake, no request.
     expect(REFUSED).toContain(err);
-    for (let i = 0; i < 100 && failures() === counted; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(failures()).toBe(counted + 1);
+    for (let i = 0; i < 100 && (await failures()) === counted; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await failures()).toBe(counted + 1);
     expect(lines.slice(before).filter((l) => l.includes('"msg":"request"'))).toEqual([]);
   });
 
@@ -125,8 +126,12 @@ describe("runtime over mTLS on loopback", () => {
     expect(status).toBe(200);
     expect(text).toContain("ci_inference_ready 1\n");
     expect(text).toContain('ci_inference_requests_total{model="sentiment",code="OK"} 2\n');
-    expect(text).toContain('ci_inference_batch_rows_bucket{model="sentiment",le="1"} 1\n');
+    expect(text).toContain('ci_inference_batch_rows_bucket{le="1",model="sentiment"} 1\n');
     expect(text).toContain('ci_inference_queue_depth{model="sentiment"} 0\n');
+    // prom-client's standard process series
+    expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d*\n/m);
+    expect(text).toMatch(/^process_start_time_seconds \d{10}\n/m);
+    expect(text).toContain("# TYPE nodejs_eventloop_lag_seconds gauge\n");
   });
 
   it("rotates its certificate without a restart", async () => {

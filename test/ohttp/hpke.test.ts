@@ -62,3 +62,50 @@ describe.each(RFC9180_BASE_VECTORS)("RFC 9180 appendix $section, $name (base mod
     ]);
   });
 });
+
+describe("native X25519 HPKE (node:crypto) against @hpke/core, for the suites RFC 9180 has no vector for", () => {
+  const X25519 = 0x20;
+  it.each([
+    [1, 2],
+    [2, 2],
+    [3, 2],
+    [2, 1],
+    [3, 3],
+  ])("KDF 0x%i with AEAD 0x%i: same enc, ciphertexts and exports; each opens the other's", async (kdfId, aeadId) => {
+    const suite = { kemId: X25519, kdfId, aeadId };
+    const v = RFC9180_BASE_VECTORS[0]!;
+    const info = ascii("cross-check");
+    const native = await setupBaseSender(suite, hex(v.pkRm), info, { ikm: hex(v.ikmE) });
+    const library = await setupBaseSender(suite, hex(v.pkRm), info, { ikm: hex(v.ikmE) }, "library");
+    const pt = hex(RFC9180_PLAINTEXT);
+    const sealed = [await native.seal(pt, ascii("a")), await native.seal(pt)];
+    const expected = [await library.seal(pt, ascii("a")), await library.seal(pt)];
+    expect([toHex(native.enc), ...sealed.map(toHex)]).toEqual([toHex(library.enc), ...expected.map(toHex)]);
+    expect(toHex(await native.export(ascii("ctx"), 40))).toBe(toHex(await library.export(ascii("ctx"), 40)));
+    const key = await importHpkePrivateKey(X25519, hex(v.skRm));
+    const libR = await setupBaseRecipient(suite, key.privateKey, native.enc, info, "library");
+    const natR = await setupBaseRecipient(suite, key.privateKey, native.enc, info);
+    expect([toHex(await libR.open(sealed[0]!, ascii("a"))), toHex(await natR.open(expected[0]!, ascii("a")))]).toEqual([
+      RFC9180_PLAINTEXT,
+      RFC9180_PLAINTEXT,
+    ]);
+  });
+
+  it("refuses a tampered ciphertext and keeps the sequence number (the next genuine message still opens)", async () => {
+    const suite = { kemId: X25519, kdfId: 1, aeadId: 2 };
+    const v = RFC9180_BASE_VECTORS[0]!;
+    const sender = await setupBaseSender(suite, hex(v.pkRm), new Uint8Array(0));
+    const ct = await sender.seal(ascii("hello"));
+    const key = await importHpkePrivateKey(X25519, hex(v.skRm));
+    const r = await setupBaseRecipient(suite, key.privateKey, sender.enc, new Uint8Array(0));
+    const bad = Uint8Array.from(ct);
+    bad[0]! ^= 1;
+    await expect(r.open(bad)).rejects.toThrow();
+    expect(new TextDecoder().decode(await r.open(ct))).toBe("hello");
+  });
+
+  it("refuses a low-order public key (all-zero X25519 output, RFC 9180 section 7.1.4)", async () => {
+    const suite = { kemId: X25519, kdfId: 1, aeadId: 2 };
+    await expect(setupBaseSender(suite, new Uint8Array(32), new Uint8Array(0))).rejects.toThrow();
+  });
+});

@@ -29,8 +29,14 @@ describe("attestctl sandbox: usage", () => {
     [["sandbox", "start"], 'unknown subcommand "start" (up, down, status, infer, tamper)'],
     [["sandbox", "up", "--ports", "9000"], "--ports must be default or auto"],
     [["sandbox", "up", "--json"], "--json does not apply to sandbox up"],
-    [["sandbox", "tamper"], "tamper needs exactly one of --measurement, --debug, --tcb, --reset"],
-    [["sandbox", "tamper", "--tcb", "--debug"], "tamper needs exactly one of --measurement, --debug, --tcb, --reset"],
+    [
+      ["sandbox", "tamper"],
+      "tamper needs exactly one of --measurement, --debug, --tcb, --unbound-key, --expired, --foreign-root, --reset",
+    ],
+    [
+      ["sandbox", "tamper", "--tcb", "--debug"],
+      "tamper needs exactly one of --measurement, --debug, --tcb, --unbound-key, --expired, --foreign-root, --reset",
+    ],
     [["sandbox", "infer"], "infer takes exactly one TEXT argument (quote it)"],
     [["sandbox", "infer", "a", "b"], "infer takes exactly one TEXT argument (quote it)"],
     [["sandbox", "status", "extra"], 'unexpected argument "extra"'],
@@ -150,7 +156,7 @@ function readUsage(): string {
     "usage: attestctl sandbox up [--ports default|auto] [--dir DIR]",
     "       attestctl sandbox down|status [--json] [--dir DIR]",
     "       attestctl sandbox infer TEXT [--dir DIR]",
-    "       attestctl sandbox tamper --measurement|--debug|--tcb|--reset [--dir DIR]",
+    "       attestctl sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset [--dir DIR]",
     "",
   ].join("\n");
 }

@@ -41,6 +41,20 @@ function edit(
   return { raw: { ...raw }, secretKeys };
 }
 
+/** The secret config keys of each stack file. */
+const SECRET_KEYS: Record<string, string[]> = {
+  dev: ["gatewayApiKeyDev", "hsmPin", "releaseSigningKey"],
+  staging: ["gatewayApiKeyEval", "gatewayApiKeyLab", "hsmPin", "releaseSigningKey", "sshPrivateKey"],
+  prod: [
+    "gatewayApiKeyAnalytics",
+    "gatewayApiKeySearch",
+    "hsmPin",
+    "keyBrokerStoreConnection",
+    "releaseSigningKey",
+    "sshPrivateKey",
+  ],
+};
+
 describe("stack files", () => {
   const envs = readdirSync(STACKS)
     .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
@@ -54,25 +68,13 @@ describe("stack files", () => {
     const { raw, secretKeys } = load(env);
     const { config, secrets } = parseStackConfig(raw, secretKeys);
     expect(config.environment).toBe(env);
-    expect([...secrets.keys()].sort()).toEqual(
-      env === "dev"
-        ? ["hsmPin", "releaseSigningKey"]
-        : env === "prod"
-          ? ["hsmPin", "keyBrokerStoreConnection", "releaseSigningKey", "sshPrivateKey"]
-          : ["hsmPin", "releaseSigningKey", "sshPrivateKey"],
-    );
+    expect([...secrets.keys()].sort()).toEqual(SECRET_KEYS[env]);
   });
 
   it("keeps every secret encrypted (no plain-text PIN or key in the files)", () => {
     for (const env of envs) {
       const { raw, secretKeys } = load(env);
-      expect([...secretKeys].sort()).toEqual(
-        env === "dev"
-          ? [`${NS}:hsmPin`, `${NS}:releaseSigningKey`]
-          : env === "prod"
-            ? [`${NS}:hsmPin`, `${NS}:keyBrokerStoreConnection`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`]
-            : [`${NS}:hsmPin`, `${NS}:releaseSigningKey`, `${NS}:sshPrivateKey`],
-      );
+      expect([...secretKeys].sort()).toEqual(SECRET_KEYS[env]?.map((k) => `${NS}:${k}`));
       expect(Object.values(raw).join("\n")).not.toMatch(/PRIVATE KEY-----|REPLACE-ME/);
     }
   });
@@ -205,6 +207,13 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
     "simulated root in prod",
     edit("prod", "attestation", (v) => ({ ...v, allowedRoots: ["simulated", ...v.allowedRoots] })),
     [`${NS}:attestation.allowedRoots: the simulated root is only allowed in dev, not in prod`],
+  ],
+  [
+    "plaintext API in staging",
+    edit("staging", "inference", (v) => ({ ...v, plaintextApi: true })),
+    [
+      `${NS}:inference.plaintextApi: the plaintext API lets the gateway (outside the boundary) read prompts and answers: dev only, not staging`,
+    ],
   ],
   [
     "debug allowed in prod",
@@ -340,6 +349,7 @@ describe("invalid configs", () => {
   it("refuses a PIN and a signing key stored in plain text", () => {
     const { raw } = load("dev");
     expect(problems(raw, new Set())).toEqual([
+      `${NS}:gatewayApiKeyDev: must be stored as a secret (pulumi config set --secret gatewayApiKeyDev <value>)`,
       `${NS}:hsmPin: must be stored as a secret (pulumi config set --secret hsmPin <value>)`,
       `${NS}:releaseSigningKey: must be stored as a secret (pulumi config set --secret releaseSigningKey <value>)`,
     ]);

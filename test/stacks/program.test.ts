@@ -10,13 +10,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allowedFlows, formatFlow } from "../../components/network/flows.js";
 import { networkModel } from "../../components/network/model.js";
 import { verifySignedManifest } from "../../measurements/manifest/verify.js";
 import { drain } from "../../stacks/render/render.js";
 import { readStackFile } from "../../stacks/stack-file.js";
-import { parseGatewayConfig } from "../../runtime/gateway/config.js";
+import { generateApiKey } from "../../runtime/gateway/api-keys.js";
+import { buildGatewayApp } from "../../runtime/gateway/app.js";
+import { parseApiKeysFile, parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
 import { parseKeyBrokerConfig } from "../../runtime/keybroker/config.js";
 import { attestationPolicyFromVerifierPolicy } from "../../runtime/attestation/validate/attestation-policy.js";
@@ -32,7 +35,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const pair = generateKeyPairSync("ec", { namedCurve: "P-384" });
 const publicKey = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
 const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const search = generateApiKey("search");
+const analytics = generateApiKey("analytics");
 const SECRETS = {
+  gatewayApiKeySearch: search.apiKey,
+  gatewayApiKeyAnalytics: analytics.apiKey,
   hsmPin: "prod-test-pin-0042",
   sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nprod-test\n-----END OPENSSH PRIVATE KEY-----\n",
   releaseSigningKey: privateKey,
@@ -174,6 +181,7 @@ describe("stacks/main.ts on the prod config", () => {
     }
     const all = dump.join("\n");
     for (const v of Object.values(SECRETS)) expect(all).not.toContain(v.split("\n")[1] ?? v);
+    for (const k of [search, analytics]) expect(all).not.toContain(k.apiKey.slice(17));
     expect(all).not.toContain(SECRETS.hsmPin);
   });
 
@@ -193,12 +201,57 @@ describe("stacks/main.ts on the prod config", () => {
       allowedRoots: ["amd-genoa", "amd-turin"],
       minGuestSvn: 1,
     });
-    expect(parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? "")).models[0]?.name).toBe(
+    const runtime = parseRuntimeConfig(JSON.parse(data("inference-runtime-config")["runtime.json"] ?? ""));
+    expect([runtime.models[0]?.name, runtime.attestation]).toEqual([
       "text-encoder",
-    );
+      { manifestFile: "/etc/confidential-inference/golden-manifest.jws" },
+    ]);
+    // The runtime publishes the same signed manifest the broker verifies, in its attestation bundles.
+    expect(data("inference-runtime-config")["golden-manifest.jws"]).toBe(data("keys-config")["golden-manifest.jws"]);
     expect(
       Object.keys(parseGatewayConfig(JSON.parse(data("inference-gateway-config")["gateway.json"] ?? "")).routes),
     ).toEqual(["text-encoder"]);
+  });
+
+  it("yields, in one pass, a gateway that accepts the configured clients' keys and refuses others", async () => {
+    const inputs = (type: string, name: string) =>
+      plainInputs(registrations.find((r) => r.type === type && r.name === name) as never);
+    const cfg = parseGatewayConfig(
+      JSON.parse(inputs("kubernetes:core/v1:ConfigMap", "inference-gateway-config").data["gateway.json"]),
+    );
+    // One pass: the gateway watches the bundle the broker publishes, verified with the pinned key.
+    expect(cfg.upstreamTls.brokerCaBundle?.file).toBe("/etc/confidential-inference/broker-ca/bundle.jws");
+    expect(inputs("kubernetes:core/v1:ConfigMap", "keys-ca-bundle").metadata).toMatchObject({
+      name: "key-broker-ca",
+      namespace: "ci-gateway",
+    });
+    const records = parseApiKeysFile(
+      inputs("kubernetes:core/v1:Secret", "inference-gateway-api-keys").stringData["api-keys.json"],
+    );
+    const gw = buildGatewayApp({
+      clients: cfg.clients,
+      apiKeys: [...cfg.apiKeys, ...records],
+      routes: cfg.routes,
+      runtimes: {
+        forward: async () => ({
+          status: 200,
+          contentType: "application/json",
+          retryAfter: undefined,
+          headerLength: undefined,
+          body: Buffer.from("{}"),
+        }),
+      },
+      logger: pino({ level: "silent" }),
+    });
+    const ask = async (key: string) =>
+      (await gw.inject({ url: "/v2/models/text-encoder", headers: { "x-api-key": key } })).statusCode;
+    expect([await ask(search.apiKey), await ask(analytics.apiKey), await ask(generateApiKey("x").apiKey)]).toEqual([
+      200, 200, 401,
+    ]);
+    expect(cfg.clients.map((c) => [c.name, c.models ?? "all"])).toEqual([
+      ["search", ["text-encoder"]],
+      ["analytics", "all"],
+    ]);
   });
 
   it("renders only schema-valid Kubernetes objects", () => {

@@ -14,6 +14,7 @@ import { HEADER_LENGTH_HEADER, splitBinaryBody } from "../oip/binary.js";
 import { INFERENCE_HTTP_ERRORS, QUIET_CODES } from "./http-errors.js";
 import type { InferenceMetrics } from "./metrics.js";
 import { oipRoutes, type RouteContext } from "./routes.js";
+import { confidentialRoutes, type ConfidentialOptions } from "../confidential/index.js";
 
 /** Server TLS material. Client certificates are required and must chain to `clientCa`. */
 export interface ServerTls {
@@ -39,6 +40,8 @@ export interface InferenceAppOptions extends RouteContext {
   readonly timeouts?: Partial<ListenerTimeouts>;
   /** True once shutdown has begun: new requests get 503 `SHUTTING_DOWN`. */
   readonly isDraining?: () => boolean;
+  /** The confidential endpoint (`/attestation`, `/ohttp-keys`, `/ohttp`); absent: not served. */
+  readonly confidential?: Omit<ConfidentialOptions, "dispatch" | "bodyLimit">;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -155,5 +158,10 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
   });
 
   app.register(async (scope) => oipRoutes(scope, opts));
+  const confidential = opts.confidential;
+  if (confidential !== undefined)
+    app.register(async (scope) =>
+      confidentialRoutes(scope, { ...confidential, bodyLimit, dispatch: (o) => app.inject(o) }),
+    );
   return app;
 }

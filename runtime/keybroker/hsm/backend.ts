@@ -32,6 +32,8 @@ export interface HsmBackendOptions {
   readonly maxRetryMs?: number;
   /** Called on loss and recovery (never with secrets). */
   readonly onEvent?: (event: HsmEvent) => void;
+  /** Called after every operation with its duration in seconds and whether it succeeded (metrics). */
+  readonly onOperation?: (seconds: number, ok: boolean) => void;
 }
 
 /** Fail-closed, self-healing access to the broker's HSM keys. */
@@ -77,10 +79,16 @@ export class HsmBackend {
   /** Runs `fn` with the live token; on device loss marks the HSM unavailable and starts recovery. */
   use<T>(fn: (token: Pkcs11Token, handle: (kind: KeyKind, label: string) => Buffer) => T): T {
     const token = this.live();
+    const t0 = process.hrtime.bigint();
+    let ok = false;
     try {
-      return fn(token, (kind, label) => this.handle(token, kind, label));
+      const out = fn(token, (kind, label) => this.handle(token, kind, label));
+      ok = true;
+      return out;
     } catch (e) {
       throw this.failure(token, e);
+    } finally {
+      this.timed(t0, ok);
     }
   }
 
@@ -89,10 +97,25 @@ export class HsmBackend {
     fn: (token: Pkcs11Token, handle: (kind: KeyKind, label: string) => Buffer) => Promise<T>,
   ): Promise<T> {
     const token = this.live();
+    const t0 = process.hrtime.bigint();
+    let ok = false;
     try {
-      return await fn(token, (kind, label) => this.handle(token, kind, label));
+      const out = await fn(token, (kind, label) => this.handle(token, kind, label));
+      ok = true;
+      return out;
     } catch (e) {
       throw this.failure(token, e);
+    } finally {
+      this.timed(t0, ok);
+    }
+  }
+
+  private timed(t0: bigint, ok: boolean): void {
+    if (this.options.onOperation === undefined) return;
+    try {
+      this.options.onOperation(Number(process.hrtime.bigint() - t0) / 1e9, ok);
+    } catch {
+      // metrics only
     }
   }
 
