@@ -11,7 +11,7 @@
  * encryption and of the proxy hop is most visible) is reported too.
  *
  *   npm run bench -- e2e [--seconds S] [--rounds N]
- *   BENCH_PROXY_PROF=DIR npm run bench -- e2e      # also writes the proxy's CPU profile (node --cpu-prof) to DIR
+ *   BENCH_PROF=DIR npm run bench -- e2e      # also writes each process's CPU profile (node --cpu-prof) to DIR/NAME
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -40,6 +40,10 @@ const CONCURRENCY = 32;
 const WORDS =
   "the movie was great and the service was terrible but the food was really good so we would go again".split(" ");
 const textFor = (i: number) => Array.from({ length: 60 }, (_, k) => WORDS[(i * 7 + k * 3) % WORDS.length]).join(" ");
+
+/** `node --cpu-prof` flags writing `NAME`'s profile under `$BENCH_PROF/NAME`, when BENCH_PROF is set. */
+const profile = (name: string): string[] =>
+  process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.BENCH_PROF, name)}`] : [];
 
 /** Starts a process and resolves with the first stdout line matching `ready`. */
 function startChild(argv: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
@@ -154,7 +158,13 @@ async function main(): Promise<void> {
       return join(dir, name);
     };
     const rt = await startChild(
-      ["--import", "tsx", join(__dirname, "runtime.ts"), file("runtime.json", JSON.stringify(options))],
+      [
+        ...profile("runtime"),
+        "--import",
+        "tsx",
+        join(__dirname, "runtime.ts"),
+        file("runtime.json", JSON.stringify(options)),
+      ],
       /^ready (\d+)$/m,
     );
     children.push(rt.child);
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
     const upstreamUrl = `https://localhost:${rt.match[1]}`;
     const gw = await startChild(
       [
+        ...profile("gateway"),
         join(ROOT, "dist/runtime/gateway/main.js"),
         "--config",
         file(
@@ -194,7 +205,7 @@ async function main(): Promise<void> {
     };
     const proxy = await startChild(
       [
-        ...(process.env.BENCH_PROXY_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROXY_PROF}`] : []),
+        ...profile("proxy"),
         join(ROOT, "bin/attestctl"),
         "proxy",
         "--gateway",

@@ -3,11 +3,21 @@ import { Batcher, type BatcherOptions, type Feeds, type Timers } from "../../run
 import { InferenceError } from "../../runtime/inference/errors.js";
 import type { HostTensor } from "../../runtime/inference/oip/tensors.js";
 
-/** Manual clock: timers fire only when the test advances time. */
+/** Manual clock: timers fire only when the test advances time (a turn of the event loop passes first). */
 class ManualTimers implements Timers {
   now = 0;
   private next = 1;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();
+  private immediate: Array<() => void> = [];
+  setImmediate(fn: () => void): void {
+    this.immediate.push(fn);
+  }
+  /** One turn of the event loop: runs what was deferred to it. */
+  tick(): void {
+    const due = this.immediate;
+    this.immediate = [];
+    due.forEach((fn) => fn());
+  }
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.next++;
     this.pending.set(id, { at: this.now + ms, fn });
@@ -17,6 +27,7 @@ class ManualTimers implements Timers {
     this.pending.delete(h as number);
   }
   advance(ms: number): void {
+    this.tick();
     this.now += ms;
     for (const [id, t] of [...this.pending].sort((a, b) => a[1].at - b[1].at)) {
       if (t.at <= this.now && this.pending.delete(id)) t.fn();
@@ -75,16 +86,46 @@ const settle = <T>(p: Promise<T>) =>
   );
 
 describe("dynamic batcher", () => {
-  it("waits up to maxDelayMs, then runs the queued requests as one batch and splits the outputs", async () => {
+  it("under serial load runs at the next turn of the event loop, with whatever arrived in that turn", async () => {
     const { timers, b, batches, finish } = setup();
     const p1 = b.submit(1, rows(1));
     const p2 = b.submit(2, rows(2, 3));
-    timers.advance(4);
     expect(batches).toEqual([]);
-    timers.advance(1);
+    timers.tick();
     expect(batches).toEqual([[1, 2, 3]]);
+    expect(timers.now).toBe(0);
     finish();
     expect([values(await p1), values(await p2)]).toEqual([[10], [20, 30]]);
+  });
+
+  it("once requests came together, waits up to maxDelayMs for company, until a batch runs alone again", async () => {
+    const { timers, b, batches, finish } = setup({ maxQueue: 10 });
+    const first = b.submit(1, rows(1));
+    timers.tick();
+    const queued = [b.submit(1, rows(2)), b.submit(1, rows(3))];
+    finish();
+    await flush();
+    expect(batches).toEqual([[1], [2, 3]]);
+    finish();
+    await Promise.all([first, ...queued]);
+    const p = [b.submit(1, rows(4)), b.submit(2, rows(5, 6))];
+    timers.advance(4);
+    expect(batches.length).toBe(2);
+    timers.advance(1);
+    expect(batches[2]).toEqual([4, 5, 6]);
+    finish();
+    expect((await Promise.all(p)).map(values)).toEqual([[40], [50, 60]]);
+    const alone = b.submit(1, rows(7));
+    timers.advance(5);
+    expect(batches[3]).toEqual([7]);
+    finish();
+    await alone;
+    const next = b.submit(1, rows(8));
+    timers.tick();
+    expect(batches[4]).toEqual([8]);
+    expect(timers.now).toBe(10);
+    finish();
+    expect(values(await next)).toEqual([80]);
   });
 
   it("runs at once when a batch is full, and keeps a request that does not fit for the next batch", async () => {

@@ -1,6 +1,9 @@
 /**
- * Dynamic batching with a bounded queue. A request arriving at an idle batcher waits up to `maxDelayMs` for
- * company; requests that queued while a batch ran go next without further delay. A batch holds at most
+ * Dynamic batching with a bounded queue. A request arriving at an idle batcher runs at the next turn of the
+ * event loop (taking whatever arrived in the same turn) while the load is serial; once the batcher has seen
+ * concurrent requests (a batch of several, or requests queued behind a run), an idle batcher waits up to
+ * `maxDelayMs` for company, until a batch runs alone again. Requests that queued while a batch ran go next
+ * without further delay. A batch holds at most
  * `maxBatchSize` rows and runs in one `run` call; outputs are split back per request. A full queue rejects at
  * once with `QUEUE_FULL` (503 + Retry-After), a request past its deadline gets `REQUEST_TIMEOUT`, and `drain()`
  * stops intake and finishes everything already accepted. Timers are injectable so tests control time.
@@ -35,6 +38,8 @@ export interface BatcherOptions {
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Runs `fn` at the next turn of the event loop (default: the global `setImmediate`). */
+  setImmediate?(fn: () => void): void;
 }
 
 interface Item {
@@ -56,6 +61,9 @@ export class Batcher {
   private readonly queue: Item[] = [];
   private readonly timers: Timers;
   private delayTimer: unknown = undefined;
+  private deferred = false;
+  /** True once requests were seen together; false again after a batch that ran alone with nobody waiting. */
+  private concurrent = false;
   private running = 0;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
@@ -129,6 +137,20 @@ export class Batcher {
     if (this.running > 0 || this.queue.length === 0) return this.checkIdle();
     const full = !this.options.batchable || this.queuedRows() >= this.options.maxBatchSize;
     if (full || afterRun || this.closing || this.options.maxDelayMs === 0) return this.dispatch();
+    if (!this.concurrent) {
+      // Serial load: nobody is coming to share the batch, so waiting would only add latency.
+      if (!this.deferred) {
+        this.deferred = true;
+        const next = () => {
+          if (!this.deferred) return;
+          this.deferred = false;
+          this.dispatch();
+        };
+        if (this.timers.setImmediate) this.timers.setImmediate(next);
+        else setImmediate(next);
+      }
+      return;
+    }
     if (this.delayTimer === undefined) {
       this.delayTimer = this.timers.setTimeout(() => {
         this.delayTimer = undefined;
@@ -150,6 +172,7 @@ export class Batcher {
   }
 
   private dispatch(): void {
+    this.deferred = false;
     if (this.delayTimer !== undefined) {
       this.timers.clearTimeout(this.delayTimer);
       this.delayTimer = undefined;
@@ -176,6 +199,7 @@ export class Batcher {
 
   private finish(batch: Item[], total: number, out: Map<string, HostTensor> | undefined, error: unknown): void {
     this.running--;
+    this.concurrent = batch.length > 1 || this.queue.length > 0;
     let pieces: Array<Map<string, HostTensor>> | undefined;
     if (out && batch.length === 1) pieces = [out];
     else if (out) {
