@@ -8,7 +8,7 @@ import { join, posix } from "node:path";
 /** Layers, lowest first. */
 export const LAYERS = [
   ["core"],
-  ["measurements/snp", "runtime/observability", "runtime/ohttp", "runtime/http", "runtime/api-keys"],
+  ["measurements/snp", "runtime/observability", "runtime/ohttp", "runtime/http", "runtime/api-keys", "images"],
   ["measurements/manifest"],
   ["measurements/drift"],
   ["runtime/attestation"],

@@ -37,6 +37,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "local proxy: verify a runtime's attestation, then send end-to-end encrypted requests",
     load: () => (require("./commands/proxy.js") as { command: Command }).command,
   },
+  image: {
+    summary: "build the services' OCI images reproducibly (no container daemon)",
+    load: () => (require("./commands/image.js") as { command: Command }).command,
+  },
   "api-key": {
     summary: "generate a gateway API key (stored as a stack secret)",
     load: () => (require("./commands/api-key.js") as { command: Command }).command,

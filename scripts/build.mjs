@@ -55,6 +55,7 @@ export const ENTRIES = [
   { in: "bin/commands/sandbox.ts", out: "bin/commands/sandbox.js", kind: "app" },
   { in: "bin/commands/proxy.ts", out: "bin/commands/proxy.js", kind: "app" },
   { in: "bin/commands/api-key.ts", out: "bin/commands/api-key.js", kind: "app" },
+  { in: "bin/commands/image.ts", out: "bin/commands/image.js", kind: "app" },
   { in: "runtime/keybroker/main.ts", out: "runtime/keybroker/main.js", kind: "app" },
   { in: "runtime/gateway/main.ts", out: "runtime/gateway/main.js", kind: "app" },
   { in: "runtime/inference/main.ts", out: "runtime/inference/main.js", kind: "guest" },

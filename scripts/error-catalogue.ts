@@ -5,6 +5,7 @@
  */
 import type { CodedError } from "../core/errors.js";
 import { COMPONENT_ERROR_CODES, COMPONENT_ERROR_MEANINGS, ComponentError } from "../components/index.js";
+import { IMAGE_ERROR_CODES, IMAGE_ERROR_MEANINGS, ImageError } from "../images/index.js";
 import {
   DRIFT_ERROR_CODES,
   DRIFT_ERROR_MEANINGS,
@@ -220,6 +221,15 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
     intro:
       "`attestctl sandbox` prints `attestctl sandbox: CODE: message` on stderr and exits 1 (usage errors exit 2). " +
       "Service logs are in `.sandbox/logs/`; the broker's decisions in `.sandbox/keybroker/state/audit.log`.",
+  },
+  {
+    module: "images",
+    classes: [ImageError],
+    codes: IMAGE_ERROR_CODES,
+    meanings: IMAGE_ERROR_MEANINGS,
+    intro:
+      "`attestctl image build --target oci` prints `attestctl image build: CODE: message` on stderr and exits 1; " +
+      "nothing from a refused input is cached or written into an image.",
   },
   {
     module: "components",

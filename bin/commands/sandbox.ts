@@ -20,7 +20,7 @@ import { UsageError } from "../errors.js";
 
 type SandboxModule = typeof Sandbox;
 
-const USAGE = `usage: attestctl sandbox up [--ports default|auto] [--dir DIR]
+const USAGE = `usage: attestctl sandbox up [--ports default|auto] [--images OCI_DIR] [--dir DIR]
        attestctl sandbox down|status [--json] [--dir DIR]
        attestctl sandbox infer TEXT [--dir DIR]
        attestctl sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset [--dir DIR]
@@ -50,6 +50,8 @@ export function sandboxHelp(): string {
     `  --dir DIR         sandbox state directory (default ${DEFAULT_SANDBOX_DIR}, or $ATTESTCTL_SANDBOX_DIR)`,
     "  --ports MODE      default: 8080 (gateway), 8443/9464 (runtime), 8444/8445 (broker), 9465, each falling back",
     "                    to a free port when taken; auto: free ports only",
+    "  --images OCI_DIR  (up) run the three services from their OCI images (`attestctl image build --target oci`),",
+    "                    unpacked under DIR/images: each runs on its image's own loader, C runtime, Node.js and code",
     "",
     "Environment: ATTESTCTL_SANDBOX_TIMEOUT (seconds a service may take to become ready, default 300),",
     "SOFTHSM2_MODULE (path of libsofthsm2.so when not in a standard place).",
@@ -74,6 +76,7 @@ function parse(argv: readonly string[], io: CliIo): Parsed | "help" {
       options: {
         dir: { type: "string" },
         ports: { type: "string" },
+        images: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         measurement: { type: "boolean" },
@@ -133,7 +136,7 @@ function cliHint(p: Parsed, io: CliIo): { command: string; dirFlag: string } {
 async function dispatch(p: Parsed, io: CliIo): Promise<number> {
   const out = io.stdout;
   const allowed: Record<string, readonly string[]> = {
-    up: ["ports"],
+    up: ["ports", "images"],
     down: [],
     status: ["json"],
     infer: [],
@@ -157,6 +160,7 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
         readyTimeoutMs: timeoutMs(io),
         cli: cliHint(p, io),
         out,
+        ...(typeof p.values.images === "string" ? { images: resolve(io.cwd, p.values.images) } : {}),
       });
     }
     case "down":

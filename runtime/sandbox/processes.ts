@@ -31,12 +31,44 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-/** Starts `name` with `--config <configFile>`, logging to `logFile`. */
+/**
+ * The command that runs `name`: this Node and the project's compiled entry point, or, with `rootfs`
+ * (an OCI image unpacked by `images`), everything from the image: its dynamic loader, C runtime,
+ * Node binary and `/app/main.js` with the native addons beside it (no container runtime: only the
+ * file system root stays the host's, so the configs and state under the sandbox directory resolve).
+ */
+export function serviceCommand(
+  name: ServiceName,
+  configFile: string,
+  rootfs?: string,
+): { readonly command: string; readonly args: string[]; readonly cwd: string } {
+  if (rootfs === undefined)
+    return {
+      command: process.execPath,
+      args: [join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile],
+      cwd: PROJECT_ROOT,
+    };
+  return {
+    command: join(rootfs, "usr/lib64/ld-linux-x86-64.so.2"),
+    args: [
+      "--library-path",
+      join(rootfs, "usr/lib/x86_64-linux-gnu"),
+      join(rootfs, "usr/local/bin/node"),
+      join(rootfs, "app/main.js"),
+      "--config",
+      configFile,
+    ],
+    cwd: join(rootfs, "app"),
+  };
+}
+
+/** Starts `name` with `--config <configFile>` (from the unpacked image `rootfs` when given), logging to `logFile`. */
 export function startService(
   name: ServiceName,
   configFile: string,
   logFile: string,
   env: NodeJS.ProcessEnv = process.env,
+  rootfs?: string,
 ): ServiceProcess {
   appendFileSync(
     logFile,
@@ -46,8 +78,9 @@ export function startService(
   const fd = openSync(logFile, "a", 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [join(PROJECT_ROOT, SERVICE_ENTRY[name]), "--config", configFile], {
-      cwd: PROJECT_ROOT,
+    const cmd = serviceCommand(name, configFile, rootfs);
+    child = spawn(cmd.command, cmd.args, {
+      cwd: cmd.cwd,
       detached: true,
       stdio: ["ignore", fd, fd],
       env,

@@ -25,6 +25,8 @@ export interface UpOptions {
   /** The CLI as the user should type it in hints, e.g. `./bin/attestctl` (plus `--dir` when not the default). */
   readonly cli: { readonly command: string; readonly dirFlag: string };
   readonly out: (text: string) => void;
+  /** An OCI image layout (`attestctl image build --target oci`): run each service from its unpacked image. */
+  readonly images?: string;
 }
 
 const ORDER: readonly ServiceName[] = ["keybroker", "runtime", "gateway"];
@@ -79,9 +81,12 @@ export abstract class ServiceSupervisor {
     });
   }
 
+  /** Unpacked image root of each service, when the sandbox runs from OCI images. */
+  protected rootfs: Partial<Record<ServiceName, string>> = {};
+
   protected start(name: ServiceName): ServiceProcess {
     const L = this.o.layout;
-    const svc = startService(name, L.config[name], L.logs[name], { ...process.env, ...this.o.env });
+    const svc = startService(name, L.config[name], L.logs[name], { ...process.env, ...this.o.env }, this.rootfs[name]);
     this.services.set(name, svc);
     this.status[name] = "starting";
     void svc.exited.then((code) => {

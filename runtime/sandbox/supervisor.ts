@@ -5,6 +5,8 @@
  * broker); SIGUSR2 makes it act on a `sandbox tamper` request; a service that dies stops the rest.
  */
 import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { IMAGE_SOFTHSM_MODULE, readLayout, unpackImage } from "../../images/index.js";
 import {
   DEFAULT_PORTS,
   gatewayConfig,
@@ -86,7 +88,10 @@ class Supervisor extends ServiceSupervisor {
       this.say(
         `    (port${moved.length === 1 ? "" : "s"} ${moved.map((n) => DEFAULT_PORTS[n]).join(", ")} in use: using free ports instead; the URLs below say which)`,
       );
-    this.writeConfigs(modulePath);
+    if (this.o.images !== undefined) this.unpackImages(this.o.images);
+    // From images, the broker loads the SoftHSM2 module of its own image (with the image's libcrypto).
+    const brokerRoot = this.rootfs.keybroker;
+    this.writeConfigs(brokerRoot === undefined ? modulePath : join(brokerRoot, IMAGE_SOFTHSM_MODULE));
     this.save();
     if (this.stopping) return;
 
@@ -114,6 +119,17 @@ class Supervisor extends ServiceSupervisor {
     await this.waitReady(gw, this.gatewayReady);
     this.stepSay(
       `gateway (pid ${gw.pid}): https://127.0.0.1:${ports.gateway}, client certificates from the sandbox CA; relays OHTTP it cannot open (and, dev only, the plaintext API) over mTLS, trusting only the broker CA`,
+    );
+  }
+
+  /** Unpacks the three services' images of the OCI layout `layout` under `images/` of the sandbox directory. */
+  private unpackImages(layout: string): void {
+    const started = Date.now();
+    const digests = new Map(readLayout(layout).map((i) => [i.name, i.digest]));
+    for (const name of ["keybroker", "runtime", "gateway"] as const)
+      this.rootfs[name] = unpackImage(layout, name, join(this.o.layout.root, "images", name));
+    this.stepSay(
+      `images: ${[...digests].map(([n, d]) => `${n} ${d.slice(0, 19)}…`).join(", ")} from the OCI layout ${layout}, unpacked into ${join(this.o.layout.root, "images")} (${((Date.now() - started) / 1000).toFixed(1)} s); each service runs on its image's own loader, C runtime, Node.js and code`,
     );
   }
 

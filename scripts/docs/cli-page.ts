@@ -19,6 +19,7 @@ export const CLI_TOPICS: Readonly<Record<string, string>> = {
   render: "[deploy.md](deploy.md#reviewing-changes-offline-attestctl-render)",
   sandbox: "[sandbox.md](sandbox.md)",
   proxy: "[confidential-requests.md](confidential-requests.md)",
+  image: "[images.md](images.md)",
   "api-key": "[deploy.md](deploy.md#gateway-clients-api-keys-certificates-tls-exposure)",
 };
 

@@ -101,6 +101,7 @@ describe("what runs compiled", () => {
       "bin/cli.js",
       "bin/commands/api-key.js",
       "bin/commands/golden.js",
+      "bin/commands/image.js",
       "bin/commands/measure.js",
       "bin/commands/proxy.js",
       "bin/commands/render.js",
@@ -186,6 +187,15 @@ describe("what runs compiled", () => {
       readdirSync(join(ROOT, "dist/bin/commands"))
         .filter((f) => f.endsWith(".js"))
         .sort(),
-    ).toEqual(["api-key.js", "golden.js", "measure.js", "proxy.js", "render.js", "sandbox.js", "verify.js"]);
+    ).toEqual([
+      "api-key.js",
+      "golden.js",
+      "image.js",
+      "measure.js",
+      "proxy.js",
+      "render.js",
+      "sandbox.js",
+      "verify.js",
+    ]);
   });
 });

@@ -7,7 +7,16 @@ describe("attestctl dispatch", () => {
     const r = spawnCli(["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(helpText());
-    expect(Object.keys(COMMANDS)).toEqual(["measure", "verify", "golden", "render", "sandbox", "proxy", "api-key"]);
+    expect(Object.keys(COMMANDS)).toEqual([
+      "measure",
+      "verify",
+      "golden",
+      "render",
+      "sandbox",
+      "proxy",
+      "image",
+      "api-key",
+    ]);
     for (const name of Object.keys(COMMANDS)) expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S`, "m"));
   });
 

@@ -19,7 +19,9 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const LIBRARY = ["components", "core", "guardrails", "measurements", "runtime", "stacks"].flatMap(sourceFiles);
+const LIBRARY = ["components", "core", "guardrails", "images", "measurements", "runtime", "stacks"].flatMap(
+  sourceFiles,
+);
 
 describe("docs/errors.md", () => {
   it("is current (npx tsx scripts/error-reference.ts)", () => {

@@ -21,11 +21,11 @@ export interface RunningSandbox {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `sandbox up --dir DIR --ports auto`; resolves once it printed the ready block, rejects if it exits first. */
-export function startSandbox(dir: string, timeoutMs = 900_000): Promise<RunningSandbox> {
+/** Starts `sandbox up --dir DIR --ports auto [extra...]`; resolves once it printed the ready block, rejects if it exits first. */
+export function startSandbox(dir: string, timeoutMs = 900_000, extra: readonly string[] = []): Promise<RunningSandbox> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, "bin/attestctl"), "sandbox", "up", "--dir", dir, "--ports", "auto"],
+    [join(ROOT, "bin/attestctl"), "sandbox", "up", "--dir", dir, "--ports", "auto", ...extra],
     {
       cwd: ROOT,
       env: { ...process.env, ATTESTCTL_SANDBOX_TIMEOUT: String(SERVICE_TIMEOUT_S) },

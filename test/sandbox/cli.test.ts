@@ -11,7 +11,7 @@ import { runCli } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ci-sandbox-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const USAGE_HEAD = "usage: attestctl sandbox up [--ports default|auto] [--dir DIR]\n";
+const USAGE_HEAD = "usage: attestctl sandbox up [--ports default|auto] [--images OCI_DIR] [--dir DIR]\n";
 
 describe("attestctl sandbox: usage", () => {
   it("without a subcommand prints the help on stderr (exit 2); --help on stdout (exit 0)", async () => {
@@ -153,7 +153,7 @@ describe("sandbox error codes", () => {
 
 function readUsage(): string {
   return [
-    "usage: attestctl sandbox up [--ports default|auto] [--dir DIR]",
+    "usage: attestctl sandbox up [--ports default|auto] [--images OCI_DIR] [--dir DIR]",
     "       attestctl sandbox down|status [--json] [--dir DIR]",
     "       attestctl sandbox infer TEXT [--dir DIR]",
     "       attestctl sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset [--dir DIR]",
