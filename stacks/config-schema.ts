@@ -129,6 +129,13 @@ const launchShape = z.strictObject({
   guestFeatures: hexInteger(64).default(1n).describe("SEV_FEATURES for the VMSA (default 0x1 = SNPActive)"),
   vmmType: z.enum(VMM_TYPES).default("QEMU").describe("VMM whose launch behaviour is modelled"),
   policy: guestPolicy.prefault({}).describe("guest policy bits given to SNP_LAUNCH_START"),
+  hostData: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, { message: "must be 64 lower-case hex characters (a HOST_DATA value)" })
+    .optional()
+    .describe(
+      "HOST_DATA every guest of this shape must carry (e.g. a Kata pod's initdata digest); the golden manifest records it and the verifier refuses other values",
+    ),
 });
 
 const tcb = z.strictObject({

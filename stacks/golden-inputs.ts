@@ -34,6 +34,7 @@ export function goldenSourceFromStackConfig(config: StackConfig): GoldenSource {
     guestFeatures: s.guestFeatures,
     vmmType: s.vmmType,
     policy: encodeGuestPolicy(s.policy),
+    ...(s.hostData === undefined ? {} : { hostData: s.hostData }),
   }));
   const chipAllowlist = config.attestation.chipAllowlist;
   return {

@@ -162,6 +162,7 @@ function shapeDelta(
   for (const k of ARTIFACT_INPUTS)
     if (before.inputs[k] !== after.inputs[k] && a[k] === b[k]) otherInputs.push(`${k}-name`);
   if (before.inputs.policy !== after.inputs.policy) otherInputs.push("policy");
+  if (before.hostData !== after.hostData) otherInputs.push("hostData");
   return { causes, otherInputs };
 }
 

@@ -131,6 +131,7 @@ function measureShape(
       policy: toCanonicalHex(shape.policy),
     },
     measurement: result.measurement,
+    ...(shape.hostData === undefined ? {} : { hostData: shape.hostData.toLowerCase() }),
   };
 }
 

@@ -77,6 +77,10 @@ const goldenConfigSchema = z.strictObject({
         vcpuSig: hexInteger(32).optional(),
         guestFeatures: hexInteger(64).default(1n),
         vmmType: z.enum(VMM_TYPES).default("QEMU"),
+        hostData: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, { message: "must be 64 hex characters (a HOST_DATA value)" })
+          .optional(),
         policy: z
           .strictObject({
             debug: z.boolean().default(false),

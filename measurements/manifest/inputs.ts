@@ -27,6 +27,8 @@ export interface LaunchShapeSpec {
   readonly vmmType?: VmmType;
   /** Guest POLICY u64 given at launch (see `encodeGuestPolicy`). */
   readonly policy: bigint;
+  /** HOST_DATA guests of this shape must carry (64 hex; a Kata pod's initdata digest), see `LaunchShape.hostData`. */
+  readonly hostData?: string;
 }
 
 /** Everything a golden manifest is computed from, except artifact bytes, time and status. */

@@ -77,6 +77,7 @@ const launchInputs = z.strictObject({
 const launchShape = z.strictObject({
   inputs: launchInputs,
   measurement: lowerHex(48, "a SHA-384 launch measurement"),
+  hostData: lowerHex(32, "a HOST_DATA value").optional(),
 });
 
 const tcb = z.strictObject({ bootloader: svn, tee: svn, snp: svn, microcode: svn, fmc: svn.optional() });

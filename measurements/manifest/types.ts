@@ -82,6 +82,13 @@ export interface LaunchShape {
   readonly inputs: LaunchInputs;
   /** Expected MEASUREMENT, 96 lower-case hex characters (SHA-384). */
   readonly measurement: string;
+  /**
+   * The HOST_DATA a guest of this shape must carry (64 lower-case hex): for a Kata confidential pod,
+   * the digest of the initdata that pins its workload (image digest, command, environment, policy).
+   * The measurement covers only the Kata guest's firmware, kernel and initrd, shared by every pod;
+   * this binds the pod. Absent: the shape binds no HOST_DATA (the manifest-wide list still applies).
+   */
+  readonly hostData?: string;
 }
 
 /** Minimum reported TCB per product line (absent product: no floor). */

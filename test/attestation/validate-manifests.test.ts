@@ -84,6 +84,49 @@ describe("validateSnpReport with golden manifests", () => {
     expect(codes(await simulated(input), {}, { manifests: ms })).toEqual(expected);
   });
 
+  describe("a launch shape that binds HOST_DATA (a Kata pod's initdata digest)", () => {
+    const bound = (hostData: string) =>
+      withEdit((m) => {
+        m.launchShapes["runtime-small"].hostData = hostData;
+      });
+    it("admits a guest carrying that HOST_DATA", async () => {
+      expect(
+        codes(await simulated({ hostData: "ab".repeat(32) }), {}, { manifests: [bound("ab".repeat(32))] }),
+      ).toEqual([]);
+    });
+    it("refuses a guest with another HOST_DATA (another workload in the same Kata guest), naming the shape", async () => {
+      const v = validateSnpReport({
+        evidence: await simulated({ hostData: "cd".repeat(32) }),
+        policy: defaultAttestationPolicy(),
+        manifests: [bound("ab".repeat(32))],
+        expectedReportData: BINDING,
+        now: NOW,
+      });
+      expect(v.failures).toEqual([
+        {
+          code: "HOST_DATA_MISMATCH",
+          path: "report.hostData",
+          message: `HOST_DATA is ${"cd".repeat(32)}; launch shape runtime-small binds ${"ab".repeat(32)} (the initdata digest of its workload)`,
+        },
+      ]);
+    });
+    it("refuses a guest launched without initdata (HOST_DATA all zero)", async () => {
+      expect(
+        codes(await simulated({ hostData: "00".repeat(32) }), {}, { manifests: [bound("ab".repeat(32))] }),
+      ).toEqual(["HOST_DATA_MISMATCH report.hostData"]);
+    });
+    it("admits either binding when the measurement is in two shapes that bind different workloads", async () => {
+      const two = withEdit((m) => {
+        m.launchShapes["runtime-small"].hostData = "ab".repeat(32);
+        m.launchShapes["runtime-other"] = { ...m.launchShapes["runtime-small"], hostData: "cd".repeat(32) };
+      });
+      expect(codes(await simulated({ hostData: "cd".repeat(32) }), {}, { manifests: [two] })).toEqual([]);
+      expect(codes(await simulated({ hostData: "ef".repeat(32) }), {}, { manifests: [two] })).toEqual([
+        "HOST_DATA_MISMATCH report.hostData",
+      ]);
+    });
+  });
+
   it("names the matching active release", async () => {
     const v = validateSnpReport({
       evidence: await simulated(),

@@ -117,6 +117,21 @@ describe("golden compute on the dev stack file", () => {
     ]);
     expect(source.inputs.tcbFloors).toEqual({});
   });
+
+  it("carries a launch shape's HOST_DATA binding into the golden manifest, and refuses a malformed one naming the key", async () => {
+    const { raw, secretKeys } = readStackFile(join(ROOT, "stacks/Pulumi.dev.yaml"));
+    const shapes = (JSON.parse(raw["confidential-inference:launchShapes"]!) as Array<Record<string, unknown>>).map(
+      (s) => ({ ...s, hostData: "ab".repeat(32) }),
+    );
+    const bound = { ...raw, "confidential-inference:launchShapes": JSON.stringify(shapes) };
+    const source = goldenSourceFromStackConfig(parseStackConfig(bound, secretKeys).config);
+    expect(source.inputs.launchShapes[0]?.hostData).toBe("ab".repeat(32));
+    const bad = {
+      ...raw,
+      "confidential-inference:launchShapes": JSON.stringify(shapes.map((s) => ({ ...s, hostData: "xyz" }))),
+    };
+    expect(() => parseStackConfig(bad, secretKeys)).toThrow("launchShapes[0].hostData");
+  });
 });
 
 describe("golden compute on the staging and prod stack files", () => {

@@ -167,6 +167,17 @@ export function validateSnpReport(opts: ValidateSnpOptions): SnpValidation {
   if (r.guestSvn < policy.minGuestSvn)
     fail("GUEST_SVN_TOO_LOW", "report.guestSvn", `GUEST_SVN ${r.guestSvn} is below ${policy.minGuestSvn}`);
 
+  // A launch shape that binds HOST_DATA (a Kata pod's initdata digest) admits only guests carrying it.
+  const shapes = matches.map((m) => ({ name: m.shape, bound: m.manifest.launchShapes[m.shape]?.hostData }));
+  if (shapes.length > 0 && shapes.every((s) => s.bound !== undefined)) {
+    const got = hexOf(r.hostData);
+    if (!shapes.some((s) => s.bound === got))
+      fail(
+        "HOST_DATA_MISMATCH",
+        "report.hostData",
+        `HOST_DATA is ${got}; launch shape ${shapes.map((s) => s.name).join(", ")} binds ${[...new Set(shapes.map((s) => s.bound))].join(", ")} (the initdata digest of its workload)`,
+      );
+  }
   const hostData = listFailure(
     hexOf(r.hostData),
     policy.hostData,

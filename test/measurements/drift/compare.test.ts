@@ -234,6 +234,19 @@ describe("compareManifests", () => {
     expect(r.changes[3]).toMatchObject({ causes: [], otherInputs: ["kernel-name"], measurementChanged: false });
   });
 
+  it("shows a changed HOST_DATA binding of a launch shape (another pod workload) as a reviewable unmeasured change", () => {
+    const r = compareManifests(
+      before,
+      withEdit((m) => {
+        m.launchShapes["runtime-small"].hostData = "ab".repeat(32);
+      }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.changes.filter((c) => c.kind === "shape-changed")).toMatchObject([
+      { name: "runtime-small", causes: [], otherInputs: ["hostData"], measurementChanged: false },
+    ]);
+  });
+
   it("assertNoDriftErrors throws a DriftError carrying every error", () => {
     const r = compareManifests(
       before,

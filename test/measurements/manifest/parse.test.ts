@@ -26,6 +26,22 @@ describe("parseManifest", () => {
     expect(() => parseManifest(text)).toThrow(expect.objectContaining({ code }));
   });
 
+  it("keeps a launch shape's HOST_DATA binding and refuses one that is not 64 lower-case hex", () => {
+    const bound = withEdit((m) => {
+      m.launchShapes["runtime-small"].hostData = "ab".repeat(32);
+    });
+    expect(validateManifest(bound)).toEqual([]);
+    expect(parseManifest(canonicalManifestBytes(bound)).launchShapes["runtime-small"]?.hostData).toBe("ab".repeat(32));
+    const bad = problemsOf(() =>
+      manifestFromJson(
+        withEdit((m) => {
+          m.launchShapes["runtime-small"].hostData = "AB".repeat(32);
+        }),
+      ),
+    );
+    expect(bad.map((p) => p.path)).toEqual(["launchShapes.runtime-small.hostData"]);
+  });
+
   it("refuses bytes that are not UTF-8", () => {
     expect(() => parseManifest(new Uint8Array([0x7b, 0xff, 0x7d]))).toThrow(
       expect.objectContaining({ code: "MANIFEST_MALFORMED", message: "reading golden manifest: not valid UTF-8" }),
