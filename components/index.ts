@@ -15,6 +15,13 @@ export {
 export { type HostInventory } from "./host/inventory.js";
 export { SevSnpHost, type HostVcek, type QemuSetup, type SevSnpHostArgs, type SshAccess } from "./host/sev-snp-host.js";
 export { InferenceService, type InferenceServiceArgs, type PinnedFile } from "./inference/inference-service.js";
+export {
+  KATA_INITDATA_ANNOTATION,
+  type KataInitData,
+  runtimeInitData,
+  type RuntimeInitDataSpec,
+} from "./inference/initdata.js";
+export { RUNTIME_ARGS, RUNTIME_MOUNTS } from "./inference/workloads.js";
 export { KeyService, type AttestationInputs, type HsmWiring, type KeyServiceArgs } from "./keys/key-service.js";
 export { LABEL, WORKLOADS } from "./labels.js";
 export { GoldenMeasurements, type GoldenMeasurementsArgs } from "./measurements/golden-measurements.js";

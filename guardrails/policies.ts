@@ -8,7 +8,7 @@ import { plaintextApiOnlyInDev } from "./gateway.js";
 import { certificateRenewalDue } from "./certificates.js";
 import { noHsmClassKeysInState } from "./keys.js";
 import { brokerUnreachableFromGateway, namespaceDefaultDeny } from "./network.js";
-import { confidentialRuntimeClass, imagePinnedByDigest } from "./workloads.js";
+import { confidentialPodBindsHostData, confidentialRuntimeClass, imagePinnedByDigest } from "./workloads.js";
 
 /** Name of the policy pack. */
 export const POLICY_PACK_NAME = "confidential-inference-guardrails";
@@ -18,6 +18,7 @@ export const POLICIES: readonly (ResourceValidationPolicy | StackValidationPolic
   imagePinnedByDigest,
   noDebugOrMigration,
   confidentialRuntimeClass,
+  confidentialPodBindsHostData,
   namespaceDefaultDeny,
   brokerUnreachableFromGateway,
   noHsmClassKeysInState,

@@ -3,7 +3,8 @@
  * RuntimeClass outside dev.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { LABEL, WORKLOADS } from "../components/index.js";
+import { gunzipSync } from "node:zlib";
+import { KATA_INITDATA_ANNOTATION, LABEL, WORKLOADS } from "../components/index.js";
 import { WORKLOAD_TYPES, arr, environmentOf, obj, podLabels, podSpec } from "./props.js";
 
 const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
@@ -54,5 +55,49 @@ export const confidentialRuntimeClass: ResourceValidationPolicy = {
         `inference runtime in ${env ?? "an unlabelled environment"} runs with runtimeClassName ${JSON.stringify(rc ?? null)}, not one of ${allowed.join(", ")}`,
       );
     }
+  },
+};
+
+/**
+ * A runtime pod in a confidential RuntimeClass carries Kata initdata that pins its own image: the
+ * Kata guest's measurement is the same for every pod, so without it HOST_DATA binds no workload and
+ * any container in that guest would attest.
+ */
+export const confidentialPodBindsHostData: ResourceValidationPolicy = {
+  name: "confidential-pod-binds-host-data",
+  description:
+    "A confidential runtime pod carries Kata initdata (io.katacontainers.config.hypervisor.cc_init_data) that pins its image, so its HOST_DATA binds the workload the golden manifest expects.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: { confidentialRuntimeClasses: { type: "array", items: { type: "string" } } } },
+  validateResource: (args, reportViolation) => {
+    if (!WORKLOAD_TYPES.has(args.type)) return;
+    if (podLabels(args.type, args.props)[LABEL.name] !== WORKLOADS.runtime) return;
+    const allowed =
+      args.getConfig<RuntimeClassConfig>().confidentialRuntimeClasses ?? DEFAULT_CONFIDENTIAL_RUNTIME_CLASSES;
+    const spec = podSpec(args.type, args.props);
+    const rc = spec["runtimeClassName"];
+    if (typeof rc !== "string" || !allowed.includes(rc)) return;
+    const meta =
+      args.type === "kubernetes:core/v1:Pod"
+        ? obj(args.props["metadata"])
+        : obj(obj(obj(args.props["spec"])["template"])["metadata"]);
+    const value = obj(meta["annotations"])[KATA_INITDATA_ANNOTATION];
+    if (value === "[unknown]") return;
+    if (typeof value !== "string") {
+      reportViolation(
+        `inference runtime in ${rc} has no ${KATA_INITDATA_ANNOTATION} annotation: its HOST_DATA would bind no workload`,
+      );
+      return;
+    }
+    let toml: string;
+    try {
+      toml = gunzipSync(Buffer.from(value, "base64")).toString("utf8");
+    } catch {
+      reportViolation(`${KATA_INITDATA_ANNOTATION} is not base64 of gzip`);
+      return;
+    }
+    for (const c of arr(spec["containers"]).map(obj))
+      if (typeof c["image"] === "string" && !toml.includes(`runtime_image := ${JSON.stringify(c["image"])}`))
+        reportViolation(`the Kata initdata does not pin container ${String(c["name"])}'s image ${c["image"]}`);
   },
 };

@@ -32,6 +32,57 @@ function artifactRef(
     problems.push({ path, message: `artifact "${name}" is a ${artifact.kind}, expected a ${kind}` });
 }
 
+/**
+ * True when `cmdline` mounts a root file system the launch measurement does not cover: a `root=`
+ * without dm-verity (`roothash=`, `systemd.verity`, or a `dm-mod.create` verity table).
+ */
+export function unmeasuredRoot(cmdline: string): boolean {
+  const words = cmdline.split(/\s+/);
+  if (!words.some((w) => w.startsWith("root="))) return false;
+  if (/(^|\s)dm-mod\.create=\S*.*\sverity\s/.test(cmdline)) return false;
+  return !words.some((w) => w.startsWith("roothash=") || w.startsWith("systemd.verity"));
+}
+
+/** Confidential pods need the launch shape of their Kata guest, which binds their initdata as HOST_DATA. */
+function podShapeRules(config: StackConfig, problems: ConfigProblem[]): void {
+  const inf = config.inference;
+  if (inf.runtimeClassName === undefined) {
+    if (inf.launchShape !== undefined)
+      problems.push({
+        path: "inference.launchShape",
+        message: "only confidential pods (inference.runtimeClassName) have a launch shape",
+      });
+    return;
+  }
+  if (inf.launchShape === undefined) {
+    problems.push({
+      path: "inference.launchShape",
+      message:
+        "required with inference.runtimeClassName: the launch shape of the pods' Kata guest, whose golden entry binds their initdata as HOST_DATA (without it any container in that guest would attest)",
+    });
+    return;
+  }
+  const s = config.launchShapes.findIndex((x) => x.name === inf.launchShape);
+  if (s < 0) {
+    problems.push({ path: "inference.launchShape", message: `unknown launch shape "${inf.launchShape}"` });
+    return;
+  }
+  if (config.launchShapes[s]?.hostData !== undefined)
+    problems.push({
+      path: `launchShapes[${s}].hostData`,
+      message: "the confidential pods' launch shape gets its HOST_DATA from their initdata; remove this key",
+    });
+  config.hosts.forEach((host, h) =>
+    host.guests.forEach((g, i) => {
+      if (g.launchShape === inf.launchShape)
+        problems.push({
+          path: `hosts[${h}].guests[${i}].launchShape`,
+          message: `"${inf.launchShape}" is the confidential pods' Kata guest (inference.launchShape), which binds their HOST_DATA; a VM needs its own launch shape`,
+        });
+    }),
+  );
+}
+
 /** Checks references between sections and uniqueness of names. */
 function referenceRules(config: StackConfig, problems: ConfigProblem[]): void {
   for (const i of duplicates(config.hosts, (h) => h.name))
@@ -82,12 +133,19 @@ function referenceRules(config: StackConfig, problems: ConfigProblem[]): void {
         path: `${base}.policy.debug`,
         message: "debug guests would be refused: attestation.allowDebug is false",
       });
+    if (shape.cmdline !== undefined && unmeasuredRoot(shape.cmdline))
+      problems.push({
+        path: `${base}.cmdline`,
+        message:
+          "mounts an unmeasured root (root= without dm-verity): the host could swap the runtime and the evidence would still match; boot from the measured initrd, or add a dm-verity root hash",
+      });
     if (shape.policy.migrateMa && !config.attestation.allowMigrationAgent)
       problems.push({
         path: `${base}.policy.migrateMa`,
         message: "guests with a migration agent would be refused: attestation.allowMigrationAgent is false",
       });
   });
+  podShapeRules(config, problems);
   artifactRef(config, "inference.model.artifact", config.inference.model.artifact, "model", problems);
   artifactRef(config, "inference.model.tokenizer", config.inference.model.tokenizer, "tokenizer", problems);
   if (config.inference.maxReplicas < config.inference.replicas)

@@ -207,6 +207,13 @@ const inference = z.strictObject({
     .min(1)
     .optional()
     .describe("RuntimeClass for confidential pods (e.g. kata-qemu-snp); absent means plain pods"),
+  launchShape: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "launch shape of the Kata guest the confidential pods run in (its firmware, kernel, initrd); required with runtimeClassName: its golden entry binds the pods' initdata digest as HOST_DATA",
+    ),
   model: z.strictObject({
     name: dnsLabel.describe("model name in the inference API"),
     artifact: z.string().min(1).describe("artifact name of the encrypted model (kind model)"),

@@ -4,6 +4,7 @@
  * TCB floors, the chip allowlist and the release time (`golden.releasedAt`). Pure; the stack config is already validated.
  */
 import type { StackConfig } from "./config-schema.js";
+import { stackInitData } from "./initdata.js";
 import {
   type GoldenSource,
   type LaunchShapeSpec,
@@ -22,6 +23,7 @@ export function goldenSourceFromStackConfig(config: StackConfig): GoldenSource {
     artifacts[name] = { kind: a.kind, sha256: a.sha256, size: a.size, source: a.source };
     if (a.path !== undefined) paths[name] = a.path;
   }
+  const podHostData = stackInitData(config)?.hostData;
   const launchShapes: LaunchShapeSpec[] = config.launchShapes.map((s) => ({
     name: s.name,
     mode: "snp",
@@ -35,6 +37,8 @@ export function goldenSourceFromStackConfig(config: StackConfig): GoldenSource {
     vmmType: s.vmmType,
     policy: encodeGuestPolicy(s.policy),
     ...(s.hostData === undefined ? {} : { hostData: s.hostData }),
+    // The Kata guest of the confidential pods: HOST_DATA binds their initdata (image, command, policy).
+    ...(podHostData !== undefined && s.name === config.inference.launchShape ? { hostData: podHostData } : {}),
   }));
   const chipAllowlist = config.attestation.chipAllowlist;
   return {

@@ -23,6 +23,7 @@ import {
 import type { PlatformInventory } from "../measurements/drift/index.js";
 import { encodeGuestPolicy, snpLaunchDigest } from "../measurements/manifest/index.js";
 import { goldenSourceFromStackConfig } from "./golden-inputs.js";
+import { stackInitData } from "./initdata.js";
 import type { LaunchShapeConfig, StackConfig } from "./config-schema.js";
 
 /** What the program needs besides the config: secrets (already Pulumi secrets) and image bytes. */
@@ -291,6 +292,7 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
   );
 
   const inf = config.inference;
+  const initData = stackInitData(config);
   const file = (name: string) => ({
     sha256: pinned(config, name).sha256,
     size: pinned(config, name).size,
@@ -304,6 +306,7 @@ export function deployStack(inputs: ProgramInputs): ProgramOutputs {
       runtimeImage: inf.runtimeImage,
       gatewayImage: inf.gatewayImage,
       ...(inf.runtimeClassName === undefined ? {} : { runtimeClassName: inf.runtimeClassName }),
+      ...(initData === undefined ? {} : { initData }),
       scaling: { min: inf.replicas, max: inf.maxReplicas },
       gatewayReplicas: inf.gatewayReplicas,
       resources: inf.resources,

@@ -27,6 +27,7 @@ import {
   type GatewayTlsArgs,
 } from "./gateway-args.js";
 import { CONFIG_DIR, MODEL_ROOT, rolloutDigest, runtimePodTemplate } from "./workloads.js";
+import type { KataInitData } from "./initdata.js";
 
 /** A pinned model artifact. */
 export interface PinnedFile {
@@ -100,6 +101,12 @@ export interface InferenceServiceArgs {
   readonly plaintextApi?: pulumi.Input<boolean>;
   /** Environment class label (`dev`, `staging`, `prod`). */
   readonly environment: pulumi.Input<string>;
+  /**
+   * Kata initdata of the runtime pods (`runtimeInitData(...)`): required with `runtimeClassName`. Its
+   * digest is the HOST_DATA the golden manifest binds to the pods' launch shape, so the broker
+   * releases the model key only to a pod running this image with this command and agent policy.
+   */
+  readonly initData?: KataInitData;
 }
 
 const QUANTITY_CPU = /^[0-9]+m?$/;
@@ -112,6 +119,11 @@ function validate(args: InferenceServiceArgs): void {
   checkImageByDigest(problems, "runtimeImage", args.runtimeImage);
   checkImageByDigest(problems, "gatewayImage", args.gatewayImage);
   checkDnsLabel(problems, "runtimeClassName", args.runtimeClassName);
+  if (args.runtimeClassName !== undefined && args.initData === undefined)
+    problems.push({
+      propertyPath: "initData",
+      reason: "confidential pods (runtimeClassName) need Kata initdata: without it HOST_DATA binds no workload",
+    });
   checkCount(problems, "scaling.min", args.scaling.min, 1, 1000);
   checkCount(problems, "scaling.max", args.scaling.max, 1, 1000);
   const min = known(args.scaling.min);
@@ -272,6 +284,7 @@ export class InferenceService extends pulumi.ComponentResource {
             cpu: args.resources.cpu,
             memory: args.resources.memory,
             rolloutDigest: runtimeDigest,
+            ...(args.initData === undefined ? {} : { initData: args.initData.annotation }),
           }),
         },
       },

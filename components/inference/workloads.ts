@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../../core/index.js";
 import { WORKLOADS } from "../labels.js";
 import { hardenedPodTemplate, scratchVolume } from "../pods.js";
+import { KATA_INITDATA_ANNOTATION } from "./initdata.js";
 
 type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
 
@@ -32,6 +33,11 @@ export function rolloutDigest(files: Readonly<Record<string, string>>): string {
 /** Where the runtime image carries its encrypted models (`<root>/<model>/model.onnx.enc`, `.jws`, `tokenizer.json`). */
 export const MODEL_ROOT = "/opt/models";
 
+/** The runtime container's arguments (after the image's entrypoint `node /app/main.js`). */
+export const RUNTIME_ARGS: readonly string[] = ["--config", `${CONFIG_DIR}/runtime.json`];
+/** The runtime container's own mounts (the config map, scratch space). */
+export const RUNTIME_MOUNTS: readonly string[] = [CONFIG_DIR, "/tmp"];
+
 /** Inputs of the runtime pod template. */
 export interface RuntimePodSpec {
   readonly image: pulumi.Input<string>;
@@ -44,6 +50,8 @@ export interface RuntimePodSpec {
   readonly memory: pulumi.Input<string>;
   /** Digest of the runtime's config files: a change rolls the pods. */
   readonly rolloutDigest: pulumi.Input<string>;
+  /** Kata initdata annotation value (`runtimeInitData(...).annotation`), for confidential pods. */
+  readonly initData?: pulumi.Input<string>;
 }
 
 /** The runtime's pod template: non-root, read-only root fs, no API token, limits = requests. */
@@ -52,9 +60,12 @@ export function runtimePodTemplate(s: RuntimePodSpec): PodTemplate {
     workload: WORKLOADS.runtime,
     container: "runtime",
     image: s.image,
-    args: ["--config", `${CONFIG_DIR}/runtime.json`],
+    args: [...RUNTIME_ARGS],
     serviceAccountName: s.serviceAccountName,
-    annotations: { [ROLLOUT_ANNOTATION]: s.rolloutDigest },
+    annotations: {
+      [ROLLOUT_ANNOTATION]: s.rolloutDigest,
+      ...(s.initData === undefined ? {} : { [KATA_INITDATA_ANNOTATION]: s.initData }),
+    },
     ...(s.runtimeClassName === undefined ? {} : { runtimeClassName: s.runtimeClassName }),
     healthPort: "metrics",
     spread: true,

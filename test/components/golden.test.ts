@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ComponentError } from "../../components/errors.js";
 import type { GoldenMeasurementsArgs } from "../../components/measurements/golden-measurements.js";
 import { goldenSourceFromStackConfig } from "../../stacks/golden-inputs.js";
+import { stackInitData } from "../../stacks/initdata.js";
 import { verifySignedManifest } from "../../measurements/manifest/verify.js";
 import { parseStackConfig } from "../../stacks/config-parse.js";
 import { readStackFile } from "../../stacks/stack-file.js";
@@ -68,7 +69,10 @@ describe("GoldenMeasurements", () => {
     expect(manifest.environment).toBe("prod");
     expect(manifest.status).toBe("active");
     expect(manifest.createdAt).toBe("2026-11-09T00:00:00Z");
-    expect(Object.keys(manifest.launchShapes)).toEqual(["runtime-prod", "runtime-prod-turin"]);
+    expect(Object.keys(manifest.launchShapes)).toEqual(["runtime-prod", "runtime-prod-turin", "kata-pod"]);
+    // the confidential pods' Kata guest binds their initdata (image, command, agent policy) as HOST_DATA
+    expect(manifest.launchShapes["kata-pod"]?.hostData).toBe(stackInitData(config)?.hostData);
+    expect(manifest.launchShapes["runtime-prod"]?.hostData).toBeUndefined();
     for (const shape of config.launchShapes)
       expect(manifest.launchShapes[shape.name]?.measurement).toBe(expectedMeasurement(shape));
     expect(manifest.launchShapes["runtime-prod"]?.inputs.policy).toBe("0x30137");
@@ -91,6 +95,7 @@ describe("GoldenMeasurements", () => {
       environment: "prod",
       allowedRoots: ["amd-genoa", "amd-turin"],
       measurements: [
+        manifest.launchShapes["kata-pod"]?.measurement,
         manifest.launchShapes["runtime-prod"]?.measurement,
         manifest.launchShapes["runtime-prod-turin"]?.measurement,
       ].sort(),

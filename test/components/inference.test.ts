@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical-json.js";
 import type { InferenceServiceArgs } from "../../components/inference/inference-service.js";
+import { KATA_INITDATA_ANNOTATION, runtimeInitData } from "../../components/inference/initdata.js";
+import { RUNTIME_ARGS, RUNTIME_MOUNTS } from "../../components/inference/workloads.js";
 import { parseGatewayConfig } from "../../runtime/gateway/config.js";
 import { parseAttestationConfig } from "../../runtime/inference/confidential/config.js";
 import { parseRuntimeConfig } from "../../runtime/inference/config.js";
@@ -22,6 +24,12 @@ import {
 import { k8sRegistrations, validateK8s } from "../helpers/k8s-schema.js";
 
 const T = "confidential-inference:index:InferenceService";
+const INIT_DATA = runtimeInitData({
+  image: `registry.example/runtime@sha256:${"a".repeat(64)}`,
+  brokerUrl: "https://key-broker.ci-keys.svc.cluster.local:8444",
+  args: RUNTIME_ARGS,
+  mounts: RUNTIME_MOUNTS,
+});
 const DIGEST = "a".repeat(64);
 const args: InferenceServiceArgs = {
   runtimeNamespace: "ci-confidential",
@@ -29,6 +37,7 @@ const args: InferenceServiceArgs = {
   runtimeImage: `registry.example/runtime@sha256:${DIGEST}`,
   gatewayImage: `registry.example/gateway@sha256:${DIGEST}`,
   runtimeClassName: "kata-qemu-snp",
+  initData: INIT_DATA,
   scaling: { min: 2, max: 6 },
   gatewayReplicas: 2,
   resources: { cpu: "4", memory: "8Gi" },
@@ -92,6 +101,8 @@ describe("InferenceService", () => {
     });
     const pod = d.spec.template.spec;
     expect(pod.runtimeClassName).toBe("kata-qemu-snp");
+    // Kata hands the initdata to the guest; its digest is the HOST_DATA the golden manifest binds
+    expect(d.spec.template.metadata.annotations[KATA_INITDATA_ANNOTATION]).toBe(INIT_DATA.annotation);
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe("inference-runtime");
     expect(pod.securityContext).toEqual({
@@ -139,6 +150,7 @@ describe("InferenceService", () => {
     const data = plainInputs(reg("kubernetes:core/v1:ConfigMap", "inference-runtime-config")).data;
     expect(d.spec.template.metadata.annotations).toEqual({
       "confidential-inference/config-sha256": createHash("sha256").update(canonicalJson(data)).digest("hex"),
+      [KATA_INITDATA_ANNOTATION]: INIT_DATA.annotation,
     });
     expect(d.spec.replicas).toBe(2);
     expect(reg("kubernetes:apps/v1:Deployment", "inference-runtime").options).toEqual({

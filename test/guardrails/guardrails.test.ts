@@ -322,11 +322,12 @@ describe("the policy pack over every stack's rendered state", () => {
   const inputs = (state: RenderedState): PolicyInput[] =>
     state.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs as Record<string, unknown> }));
 
-  it("has the nine guardrails, every one mandatory but the renewal reminder", () => {
+  it("has the ten guardrails, every one mandatory but the renewal reminder", () => {
     expect(POLICIES.map((p) => p.name)).toEqual([
       "image-pinned-by-digest",
       "attestation-forbids-debug-and-migration",
       "inference-in-confidential-runtime-class",
+      "confidential-pod-binds-host-data",
       "namespace-default-deny",
       "broker-unreachable-from-gateway",
       "no-hsm-class-keys-in-state",

@@ -7,6 +7,8 @@
  * decrypted the way Trustee's client does (AAD rebuilt from the parsed protected header).
  */
 import { createHash } from "node:crypto";
+import { runtimeInitData } from "../../components/inference/initdata.js";
+import { RUNTIME_ARGS, RUNTIME_MOUNTS } from "../../components/inference/workloads.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyBroker } from "../../runtime/keybroker/broker.js";
 import { adminImportDataKey, adminImportManifest } from "../../runtime/keybroker/admin-service.js";
@@ -35,6 +37,17 @@ import {
 } from "../helpers/trustee-client.js";
 
 const M = measurementOf("inference-trustee");
+/** The Kata guest of confidential pods: one measurement for every pod; HOST_DATA tells them apart. */
+const M_KATA = measurementOf("inference-kata-pod");
+const podInitData = (image: string) =>
+  runtimeInitData({
+    image,
+    brokerUrl: "https://key-broker.ci-keys.svc.cluster.local:8444",
+    args: RUNTIME_ARGS,
+    mounts: RUNTIME_MOUNTS,
+  });
+const OURS = podInitData(`registry.example/runtime@sha256:${"a".repeat(64)}`);
+const OTHER = podInitData(`registry.example/runtime@sha256:${"b".repeat(64)}`);
 const MODEL_KEY = Buffer.alloc(32, 0x5a);
 const INITDATA = `algorithm = "sha384"
 version = "0.1.0"
@@ -70,6 +83,12 @@ describe("Trustee's guest components against the broker", () => {
         f.release.privateKey,
       ),
     );
+    const kata = goldenManifest({ release: "r-kata", status: "active", shapes: { "inference-kata-pod": M_KATA } });
+    const bound = {
+      ...kata,
+      launchShapes: { "inference-kata-pod": { ...kata.launchShapes["inference-kata-pod"]!, hostData: OURS.hostData } },
+    };
+    await adminImportManifest(broker, "operator:test", await signedManifest(bound, f.release.privateKey));
     await adminImportDataKey(broker, "operator:test", "default/model/sentiment", Buffer.from(MODEL_KEY));
   });
   afterAll(async () => {
@@ -83,6 +102,7 @@ describe("Trustee's guest components against the broker", () => {
     initData: string | null;
     hostData?: Buffer;
     additionalEvidence?: string;
+    measurement?: string;
   }) {
     const http = new TrusteeHttp(net.kbsUrl, net.ca);
     const auth = await http.send("POST", "/kbs/v0/auth", {
@@ -95,7 +115,7 @@ describe("Trustee's guest components against the broker", () => {
     const { privateKey, pubkey } = trusteeKeyPair(o.algorithm);
     const additional = o.additionalEvidence ?? "";
     const signed = await sim.sign({
-      measurement: M,
+      measurement: o.measurement ?? M,
       reportData: trusteeReportData(pubkey, auth.body.nonce, additional, hash),
       ...(o.hostData ? { hostData: o.hostData } : {}),
     });
@@ -143,6 +163,35 @@ describe("Trustee's guest components against the broker", () => {
     expect(trusteeDecrypt(ok.resource?.body, ok.privateKey).equals(MODEL_KEY)).toBe(true);
     const p256 = await rcar({ algorithm: "ECDH-ES+A256KW-P256", initData: INITDATA, hostData });
     expect(trusteeDecrypt(p256.resource?.body, p256.privateKey).equals(MODEL_KEY)).toBe(true);
+  });
+
+  it("releases to a Kata pod whose initdata (image digest, command, agent policy) is the one the golden manifest binds", async () => {
+    const ok = await rcar({
+      algorithm: "ECDH-ES+A256KW-P256",
+      initData: OURS.toml,
+      hostData: Buffer.from(OURS.hostData, "hex"),
+      measurement: M_KATA,
+    });
+    expect(ok.attest.status).toBe(200);
+    expect(ok.resource?.status).toBe(200);
+    expect(trusteeDecrypt(ok.resource?.body, ok.privateKey).equals(MODEL_KEY)).toBe(true);
+  });
+
+  it("refuses a pod in the same Kata guest whose initdata pins another image (HOST_DATA_MISMATCH, audited)", async () => {
+    const { attest, resource } = await rcar({
+      algorithm: "ECDH-ES+A256KW-P256",
+      initData: OTHER.toml,
+      hostData: Buffer.from(OTHER.hostData, "hex"),
+      measurement: M_KATA,
+    });
+    expect(resource).toBeUndefined();
+    expect(attest.status).toBe(403);
+    expect(attest.body).toMatchObject({ code: "ATTESTATION_DENIED", driftClass: "invalid-evidence" });
+    expect(attest.body.detail).toContain("HOST_DATA_MISMATCH at report.hostData");
+    expect(auditLines(f).at(-1)).toMatchObject({ event: "kbs.attest", decision: "denied", code: "ATTESTATION_DENIED" });
+    // launched without initdata at all: HOST_DATA zero, refused the same way
+    const none = await rcar({ algorithm: "ECDH-ES+A256KW-P256", initData: null, measurement: M_KATA });
+    expect([none.attest.status, none.attest.body.code]).toEqual([403, "ATTESTATION_DENIED"]);
   });
 
   it("refuses evidence whose HOST_DATA is not the init-data digest (401 EVIDENCE_REJECTED, audited)", async () => {
