@@ -17,6 +17,7 @@ const SOURCE_DIRS = [
   "stacks",
   "bin",
   "guardrails",
+  "images",
   "scripts",
   "bench",
   "test",

@@ -19,6 +19,9 @@ import {
   Segmentation,
   SevSnpHost,
   memoizeCalculator,
+  RUNTIME_ARGS,
+  RUNTIME_MOUNTS,
+  runtimeInitData,
   type AttestationSettings,
   type PinnedArtifact,
 } from "confidential-inference";
@@ -134,12 +137,25 @@ const keys = new KeyService("keys", {
   lifetimes: { tokenSeconds: 300, sessionKeySeconds: 900, nonceSeconds: 60, rotationGraceSeconds: 300 },
   environment,
 });
+const runtimeImage = `registry.example.internal/runtime@sha256:${"2".repeat(64)}`;
+/**
+ * The confidential pods' Kata initdata: pins the runtime image, command and agent policy. Its
+ * `hostData` belongs in the golden manifest's launch shape of the pods' Kata guest (`hostData`),
+ * so the key broker releases the model key only to this workload.
+ */
+const initData = runtimeInitData({
+  image: runtimeImage,
+  brokerUrl: `https://key-broker.ci-keys.svc.cluster.local:${ports.broker}`,
+  args: RUNTIME_ARGS,
+  mounts: RUNTIME_MOUNTS,
+});
 const inference = new InferenceService("inference", {
   runtimeNamespace: network.namespaces.confidential,
   gatewayNamespace: network.namespaces.gateway,
-  runtimeImage: `registry.example.internal/runtime@sha256:${"2".repeat(64)}`,
+  runtimeImage,
   gatewayImage: `registry.example.internal/gateway@sha256:${"3".repeat(64)}`,
   runtimeClassName: "kata-qemu-snp",
+  initData,
   scaling: { min: 2, max: 8 },
   gatewayReplicas: 2,
   resources: { cpu: "4", memory: "8Gi" },
@@ -165,5 +181,7 @@ export const expectedMeasurement = vm.expectedMeasurement;
 export const goldenManifest = golden.goldenManifest;
 /** What the host's preflight found. */
 export const hostInventory = host.inventory;
+/** The HOST_DATA the confidential pods carry (their initdata digest). */
+export const podHostData = initData.hostData;
 /** Where clients reach the gateway. */
 export const gatewayEndpoint = inference.gatewayEndpoint;

@@ -5,6 +5,7 @@
  * children, and the guest's expected measurement equals what `attestctl measure snp` prints for
  * the same launch shape.
  */
+import { RUNTIME_ARGS, RUNTIME_MOUNTS, runtimeInitData } from "../../components/index.js";
 import { spawnSync } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -86,6 +87,13 @@ describe("examples/pulumi-program (confidential-inference as an installed packag
       gatewayEndpoint: "inference-gateway.ci-gateway.svc.cluster.local:8080",
       goldenManifest: "[unknown]",
       hostInventory: "[unknown]",
+      // the confidential pods' initdata digest, as the stack program computes it for the same image and broker
+      podHostData: runtimeInitData({
+        image: `registry.example.internal/runtime@sha256:${"2".repeat(64)}`,
+        brokerUrl: "https://key-broker.ci-keys.svc.cluster.local:8444",
+        args: RUNTIME_ARGS,
+        mounts: RUNTIME_MOUNTS,
+      }).hostData,
     });
   });
 });

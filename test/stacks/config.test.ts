@@ -1,46 +1,10 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../stacks/errors.js";
 import { parseStackConfig, PLACEHOLDER_SECRET } from "../../stacks/config-parse.js";
-import { readStackFile } from "../../stacks/stack-file.js";
-import { unmeasuredRoot } from "../../stacks/config-rules.js";
+import { edit, load, NS, problems } from "../helpers/stack-config.js";
 
 const STACKS = join(__dirname, "../../stacks");
-const NS = "confidential-inference";
-
-function load(env: string): { raw: Record<string, string>; secretKeys: Set<string> } {
-  return readStackFile(join(STACKS, `Pulumi.${env}.yaml`));
-}
-
-/** Parses, expecting failure, and returns the exact problem lines. */
-function problems(raw: Record<string, string>, secretKeys: Set<string>): string[] {
-  try {
-    parseStackConfig(raw, secretKeys);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe("CONFIG_INVALID");
-    return (error as ConfigError).problems.map((p) => `${NS}:${p.path}: ${p.message}`);
-  }
-  throw new Error("expected the config to be rejected");
-}
-
-/** Returns a copy of a stack's raw config with one top-level key edited as a JSON value. */
-function edit(
-  env: string,
-  key: string,
-  change: (value: any) => unknown,
-): { raw: Record<string, string>; secretKeys: Set<string> } {
-  const { raw, secretKeys } = load(env);
-  const full = `${NS}:${key}`;
-  const current = raw[full];
-  const parsed =
-    current === undefined ? undefined : key === "environment" || key === "release" ? current : JSON.parse(current);
-  const next = change(parsed);
-  if (next === undefined) delete raw[full];
-  else raw[full] = typeof next === "string" ? next : JSON.stringify(next);
-  return { raw: { ...raw }, secretKeys };
-}
 
 /** The secret config keys of each stack file. */
 const SECRET_KEYS: Record<string, string[]> = {
@@ -198,37 +162,6 @@ const invalid: Array<[string, ReturnType<typeof edit>, string[]]> = [
     "debug guest without debug policy",
     edit("dev", "launchShapes", (v) => [{ ...v[0], policy: { debug: true } }]),
     [`${NS}:launchShapes[0].policy.debug: debug guests would be refused: attestation.allowDebug is false`],
-  ],
-  [
-    "a root file system the launch measurement does not cover",
-    edit("staging", "launchShapes", (v) => [{ ...v[0], cmdline: "console=ttyS0 root=/dev/vda1 ro" }, ...v.slice(1)]),
-    [
-      `${NS}:launchShapes[0].cmdline: mounts an unmeasured root (root= without dm-verity): the host could swap the runtime and the evidence would still match; boot from the measured initrd, or add a dm-verity root hash`,
-    ],
-  ],
-  [
-    "confidential pods without the launch shape of their Kata guest",
-    edit("staging", "inference", (v) => ({ ...v, launchShape: undefined })),
-    [
-      `${NS}:inference.launchShape: required with inference.runtimeClassName: the launch shape of the pods' Kata guest, whose golden entry binds their initdata as HOST_DATA (without it any container in that guest would attest)`,
-    ],
-  ],
-  [
-    "the pods' Kata guest shared with a VM",
-    edit("staging", "inference", (v) => ({ ...v, launchShape: "runtime-standard" })),
-    [
-      `${NS}:hosts[0].guests[0].launchShape: "runtime-standard" is the confidential pods' Kata guest (inference.launchShape), which binds their HOST_DATA; a VM needs its own launch shape`,
-      `${NS}:hosts[1].guests[0].launchShape: "runtime-standard" is the confidential pods' Kata guest (inference.launchShape), which binds their HOST_DATA; a VM needs its own launch shape`,
-    ],
-  ],
-  [
-    "a HOST_DATA of its own on the pods' launch shape",
-    edit("staging", "launchShapes", (v) =>
-      v.map((x: any) => (x.name === "kata-pod" ? { ...x, hostData: "ab".repeat(32) } : x)),
-    ),
-    [
-      `${NS}:launchShapes[1].hostData: the confidential pods' launch shape gets its HOST_DATA from their initdata; remove this key`,
-    ],
   ],
   [
     "image not pinned",
@@ -406,17 +339,5 @@ describe("invalid configs", () => {
     expect(() => parseStackConfig(raw, secretKeys)).toThrow(
       `invalid stack configuration (2 problems):\n${NS}:hosts[0].address: not an IP address or hostname\n${NS}:hosts[1].ssh.port: must be a port number (1-65535)`,
     );
-  });
-});
-
-describe("unmeasured roots", () => {
-  it.each([
-    ["console=ttyS0 root=/dev/vda1 ro", true],
-    ["console=ttyS0 cvm.role=inference", false],
-    [`root=/dev/dm-0 systemd.verity=1 roothash=${"ab".repeat(32)}`, false],
-    ['root=/dev/dm-0 dm-mod.create="vroot,,,ro,0 1 verity 1 /dev/vda1 /dev/vda2 4096 4096 1 1 sha256 ab cd"', false],
-    ["rootfstype=ext4 console=hvc0", false],
-  ])("%s -> unmeasured %s", (cmdline, expected) => {
-    expect(unmeasuredRoot(cmdline)).toBe(expected);
   });
 });
