@@ -8,8 +8,8 @@ import { join, posix } from "node:path";
 /** Layers, lowest first. */
 export const LAYERS = [
   ["core"],
-  ["measurements/snp", "runtime/observability", "runtime/ohttp", "runtime/http", "runtime/api-keys", "images"],
-  ["measurements/manifest"],
+  ["measurements/snp", "runtime/observability", "runtime/ohttp", "runtime/http", "runtime/api-keys"],
+  ["measurements/manifest", "images"],
   ["measurements/drift"],
   ["runtime/attestation"],
   ["runtime/kbs-protocol", "runtime/attestation-bundle"],

@@ -89,14 +89,25 @@ export function readImageLock(root: string): ImageLock {
   return parseImageLock(doc);
 }
 
-const file = (path: string, data: Uint8Array, mode = 0o644): TarEntry => ({ type: "file", path, mode, data });
+/** A regular-file entry. */
+export const file = (path: string, data: Uint8Array, mode = 0o644): TarEntry => ({ type: "file", path, mode, data });
 
-function withParents(entries: TarEntry[]): TarEntry[] {
+/** `entries` with the directories they need (mode 0755) that they do not list themselves. */
+export function withParents(entries: TarEntry[]): TarEntry[] {
   const own = new Set(entries.map((e) => e.path));
   return [...parentDirs(entries.map((e) => e.path)).filter((d) => !own.has(d.path)), ...entries];
 }
 
 async function baseLayer(lock: ImageLock, cache: string, fetcher: BuildImagesOptions["fetcher"]): Promise<Buffer> {
+  return writeTar(withParents(await cRuntimeEntries(lock, cache, fetcher)), { mtime: lock.sourceDateEpoch });
+}
+
+/** The C runtime every image shares: glibc, libstdc++, libgcc, users, name service, /tmp. */
+export async function cRuntimeEntries(
+  lock: ImageLock,
+  cache: string,
+  fetcher: BuildImagesOptions["fetcher"],
+): Promise<TarEntry[]> {
   const entries: TarEntry[] = [
     { type: "symlink", path: "lib", target: "usr/lib" },
     { type: "symlink", path: "lib64", target: "usr/lib64" },
@@ -113,7 +124,7 @@ async function baseLayer(lock: ImageLock, cache: string, fetcher: BuildImagesOpt
     const bytes = await fetchPinned("debs", deb.url, deb.sha256, cache, fetcher);
     entries.push(...debFiles(bytes, deb.files, `${deb.package} ${deb.version}`));
   }
-  return writeTar(withParents(entries), { mtime: lock.sourceDateEpoch });
+  return entries;
 }
 
 /** The layer of the Debian packages the lock gives to `name` only (the key broker: SoftHSM2 and libcrypto), if any. */
@@ -134,16 +145,25 @@ async function extraLayer(
 }
 
 async function nodeLayer(lock: ImageLock, cache: string, fetcher: BuildImagesOptions["fetcher"]): Promise<Buffer> {
+  return writeTar(withParents(await nodeEntries(lock, cache, fetcher)), { mtime: lock.sourceDateEpoch });
+}
+
+/** The pinned Node.js binary and its licence. */
+export async function nodeEntries(
+  lock: ImageLock,
+  cache: string,
+  fetcher: BuildImagesOptions["fetcher"],
+): Promise<TarEntry[]> {
   const { binary, license } = nodeBinaryOf(await fetchPinned("npm", lock.node.url, lock.node.sha256, cache, fetcher));
-  return writeTar(
-    withParents([file("usr/local/bin/node", binary, 0o755), file("usr/local/share/doc/node/LICENSE", license)]),
-    {
-      mtime: lock.sourceDateEpoch,
-    },
-  );
+  return [file("usr/local/bin/node", binary, 0o755), file("usr/local/share/doc/node/LICENSE", license)];
 }
 
 function appLayer(root: string, name: ServiceImage, lock: ImageLock): Buffer {
+  return writeTar(withParents(serviceEntries(root, name)), { mtime: lock.sourceDateEpoch });
+}
+
+/** A service's compiled bundle and native addons under `app/`. */
+export function serviceEntries(root: string, name: ServiceImage): TarEntry[] {
   const src = SERVICE_SOURCES[name];
   const dir = join(root, src.dist);
   if (!existsSync(join(dir, "main.js")))
@@ -158,7 +178,7 @@ function appLayer(root: string, name: ServiceImage, lock: ImageLock): Buffer {
         throw new ImageError("BUILD_OUTPUT_MISSING", `node_modules/${pkg.name}/${f} missing: run \`npm ci\` first`);
       entries.push(file(`app/node_modules/${pkg.name}/${f}`, readFileSync(path)));
     }
-  return writeTar(withParents(entries), { mtime: lock.sourceDateEpoch });
+  return entries;
 }
 
 function modelLayer(models: Readonly<Record<string, string>>, lock: ImageLock): Buffer {

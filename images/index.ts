@@ -16,3 +16,4 @@ export { digestOf, MEDIA, readLayout, type ResolvedImage, writeLayout } from "./
 export { parentDirs, type TarEntry, writeTar } from "./tar.js";
 export { readTar } from "./untar.js";
 export { unpackImage } from "./unpack.js";
+export { buildGuestImage, type BuildGuestOptions, type BuiltGuest, GUEST_RUNTIME_CONFIG } from "./guest.js";

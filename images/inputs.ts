@@ -6,7 +6,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -34,6 +44,27 @@ const LockSchema = z.strictObject({
         .optional(),
     }),
   ),
+  /** The confidential guest image (`--target guest`): kernel package, static busybox for /init, command line. */
+  guest: z
+    .strictObject({
+      kernel: z.strictObject({
+        package: z.string().min(1),
+        version: z.string().min(1),
+        url: z.url(),
+        sha256: Sha256,
+        vmlinuz: z.string().min(1),
+        modules: z.array(z.string().min(1)),
+      }),
+      busybox: z.strictObject({
+        package: z.string().min(1),
+        version: z.string().min(1),
+        url: z.url(),
+        sha256: Sha256,
+        file: z.string().min(1),
+      }),
+      cmdline: z.string().min(1).max(4095),
+    })
+    .optional(),
 });
 
 /** The lock file's content. */
@@ -110,22 +141,25 @@ export function nodeBinaryOf(tgz: Buffer): { binary: Buffer; license: Buffer } {
   return { binary: file("package/bin/node"), license: file("package/LICENSE") };
 }
 
-/** The entries `files` names out of a Debian package (unpacked with `dpkg-deb --fsys-tarfile`). */
+/** The entries `files` names out of a Debian package (unpacked with `dpkg-deb -x` into a temp folder). */
 export function debFiles(deb: Buffer, files: readonly string[], name: string): TarEntry[] {
   const dir = mkdtempSync(join(tmpdir(), "ci-deb-"));
   try {
     writeFileSync(join(dir, "p.deb"), deb);
-    const r = spawnSync("dpkg-deb", ["--fsys-tarfile", join(dir, "p.deb")], { maxBuffer: 1 << 30 });
+    const r = spawnSync("dpkg-deb", ["-x", join(dir, "p.deb"), join(dir, "root")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     if (r.status !== 0)
       throw new ImageError(
         "INPUT_UNAVAILABLE",
-        `${name}: dpkg-deb failed (${r.error?.message ?? r.stderr.toString().trim()})`,
+        `${name}: dpkg-deb failed (${r.error?.message ?? r.stderr.toString().trim()}); install the Debian package dpkg`,
       );
-    const all = readTar(r.stdout);
     return files.map((f) => {
-      const e = all.find((x) => x.path === f);
-      if (e === undefined) throw new ImageError("LOCK_INVALID", `images/lock.json: ${name} has no file ${f}`);
-      return e;
+      const path = join(dir, "root", f);
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st === undefined) throw new ImageError("LOCK_INVALID", `images/lock.json: ${name} has no file ${f}`);
+      if (st.isSymbolicLink()) return { type: "symlink" as const, path: f, target: readlinkSync(path) };
+      return { type: "file" as const, path: f, mode: st.mode & 0o7777, data: readFileSync(path) };
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,22 +4,31 @@
  * dist/ and the inputs pinned in images/lock.json, byte for byte reproducibly. Prints each image's
  * digest and the stack config lines that pin it. Exit 0, 1 build failure, 2 usage.
  */
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildImages, ImageError } from "../../images/index.js";
+import { buildGuestImage, buildImages, ImageError } from "../../images/index.js";
+import { isVcpuType } from "../../measurements/snp/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
 /** The `--help` text. */
 export const IMAGE_USAGE = `usage: attestctl image build --target oci [--out DIR] [--model NAME=DIR]... [--registry PREFIX] [--json]
+       attestctl image build --target guest --runtime-config FILE [--out DIR] [--vcpus N] [--vcpu-type TYPE] [--json]
 
 Build the OCI images of the three services (runtime, gateway, keybroker) into one OCI image layout,
 without a container daemon: a C runtime base from pinned Debian packages, the pinned Node.js binary
 and the service's compiled code with only the native addons it needs; non-root user 10001, no shell.
 Two builds of the same commit give the same digests (uncompressed layers, fixed metadata).
 
-  --target oci        what to build (the confidential guest image is a separate target)
+  --target oci        the services' OCI images
+  --target guest      a confidential guest's launch artifacts: the pinned Debian kernel and an initramfs
+                      (cpio newc) with /init, Node.js, the compiled runtime and --runtime-config (its trust
+                      configuration); no root file system. Writes vmlinuz, initrd.cpio, cmdline,
+                      manifest.json (inputs, SHA-256s, the SNP launch digest) and pins.yaml
+  --runtime-config F  (guest) the runtime's runtime.json, built into the initramfs
+  --vcpus N, --vcpu-type T  (guest) the launch shape of the digest (default 4, EPYC-v4)
   --out DIR           OCI layout directory, replaced (default: .images/oci)
   --model NAME=DIR    add a sealed model (scripts/seal-model.ts output) to the runtime image under
                       /opt/models/NAME/, as a fourth layer (repeatable; the code layers keep their digests)
@@ -40,6 +49,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         out: { type: "string" },
         registry: { type: "string" },
         model: { type: "string", multiple: true },
+        "runtime-config": { type: "string" },
+        vcpus: { type: "string" },
+        "vcpu-type": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -59,8 +71,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr(`attestctl image: expected the subcommand build\n\n${IMAGE_USAGE}`);
     return EXIT.usage;
   }
+  if (v.target === "guest") return guest(v, io);
   if (v.target !== "oci") {
-    io.stderr(`attestctl image build: --target must be oci\n\n${IMAGE_USAGE}`);
+    io.stderr(`attestctl image build: --target must be oci or guest\n\n${IMAGE_USAGE}`);
     return EXIT.usage;
   }
   const out = resolve(io.cwd, typeof v.out === "string" ? v.out : resolve(PROJECT_ROOT, ".images", "oci"));
@@ -97,6 +110,53 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       `  inference.runtimeImage: ${refs.runtime}`,
       `  inference.gatewayImage: ${refs.gateway}`,
       `  keyBroker.image: ${refs.keybroker}`,
+      "",
+    ].join("\n"),
+  );
+  return EXIT.ok;
+}
+
+async function guest(v: Record<string, string | boolean | string[] | undefined>, io: CliIo): Promise<number> {
+  const usage = (why: string) => {
+    io.stderr(`attestctl image build: ${why}\n\n${IMAGE_USAGE}`);
+    return EXIT.usage;
+  };
+  if (typeof v["runtime-config"] !== "string") return usage("--target guest needs --runtime-config FILE");
+  const vcpus = typeof v.vcpus === "string" ? Number(v.vcpus) : 4;
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 512) return usage("--vcpus must be an integer from 1 to 512");
+  const vcpuType = typeof v["vcpu-type"] === "string" ? v["vcpu-type"] : "EPYC-v4";
+  if (!isVcpuType(vcpuType)) return usage(`--vcpu-type ${vcpuType} is not a known QEMU vCPU model`);
+  let runtimeConfig: Buffer;
+  try {
+    runtimeConfig = readFileSync(resolve(io.cwd, v["runtime-config"]));
+  } catch (e) {
+    io.stderr(
+      `attestctl image build: --runtime-config ${v["runtime-config"]}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}\n`,
+    );
+    return EXIT.failed;
+  }
+  const out = resolve(io.cwd, typeof v.out === "string" ? v.out : resolve(PROJECT_ROOT, ".images", "guest"));
+  const started = Date.now();
+  let built;
+  try {
+    built = await buildGuestImage({ root: PROJECT_ROOT, out, runtimeConfig, vcpus, vcpuType });
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    io.stderr(`attestctl image build: ${e.code}: ${e.message}\n`);
+    return EXIT.failed;
+  }
+  if (v.json === true) {
+    io.stdout(`${JSON.stringify({ out, ...built }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  io.stdout(
+    [
+      `guest image ${out} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  vmlinuz      sha256 ${built.kernel.sha256}  ${(built.kernel.size / 1e6).toFixed(1)} MB`,
+      `  initrd.cpio  sha256 ${built.initrd.sha256}  ${(built.initrd.size / 1e6).toFixed(1)} MB`,
+      `  cmdline      ${built.cmdline}`,
+      `  measurement  ${built.measurement} (${built.launchShape.vcpus} x ${built.launchShape.vcpuType})`,
+      `pins for the stack config: ${join(out, "pins.yaml")}; inputs: ${join(out, "manifest.json")}`,
       "",
     ].join("\n"),
   );

@@ -60,6 +60,16 @@ export const SYSTEM_TOOLS = {
     usedBy: "the key broker's replicated state store (test/helpers/postgres.ts starts its own server per test file)",
     present: () => postgresBin("initdb") !== undefined,
   },
+  "qemu-system-x86": {
+    debianPackage: "qemu-system-x86",
+    usedBy: "booting the built guest image (test/images/guest.test.ts; TCG when /dev/kvm is absent)",
+    present: () => onPath("qemu-system-x86_64"),
+  },
+  "xz-utils": {
+    debianPackage: "xz-utils",
+    usedBy: "unpacking the guest kernel's modules (.ko.xz) into the initramfs",
+    present: () => onPath("xz"),
+  },
 } as const satisfies Record<string, SystemTool>;
 
 /**
