@@ -13,6 +13,8 @@ describe("test/helpers/system-tools", () => {
       shellcheck: "shellcheck",
       curl: "curl",
       postgresql: "postgresql",
+      "qemu-system-x86": "qemu-system-x86",
+      "xz-utils": "xz-utils",
     });
   });
 
