@@ -2,7 +2,7 @@
  * Guardrails on workloads: images pinned by digest; the inference runtime inside a confidential
  * RuntimeClass outside dev.
  */
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { gunzipSync } from "node:zlib";
 import { KATA_INITDATA_ANNOTATION, LABEL, WORKLOADS } from "../components/index.js";
 import { WORKLOAD_TYPES, arr, environmentOf, obj, podLabels, podSpec } from "./props.js";
@@ -35,21 +35,34 @@ export interface RuntimeClassConfig {
 /** Default confidential RuntimeClasses (Kata Containers' SNP classes). */
 export const DEFAULT_CONFIDENTIAL_RUNTIME_CLASSES = ["kata-qemu-snp", "kata-clh-snp", "kata-snp"] as const;
 
+const RUNTIME_CLASS_SCHEMA = {
+  properties: { confidentialRuntimeClasses: { type: "array" as const, items: { type: "string" as const } } },
+};
+
+/** The inference runtime's pod of a workload resource, with the configured confidential classes; undefined for others. */
+function runtimePod(
+  args: ResourceValidationArgs,
+): { spec: Record<string, unknown>; allowed: readonly string[] } | undefined {
+  if (!WORKLOAD_TYPES.has(args.type)) return undefined;
+  if (podLabels(args.type, args.props)[LABEL.name] !== WORKLOADS.runtime) return undefined;
+  const allowed =
+    args.getConfig<RuntimeClassConfig>().confidentialRuntimeClasses ?? DEFAULT_CONFIDENTIAL_RUNTIME_CLASSES;
+  return { spec: podSpec(args.type, args.props), allowed };
+}
+
 /** In staging and prod the inference runtime must run in a confidential RuntimeClass. */
 export const confidentialRuntimeClass: ResourceValidationPolicy = {
   name: "inference-in-confidential-runtime-class",
   description:
     "Outside dev, the inference runtime's pods run in a confidential RuntimeClass (an SEV-SNP guest), never as plain pods.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { confidentialRuntimeClasses: { type: "array", items: { type: "string" } } } },
+  configSchema: RUNTIME_CLASS_SCHEMA,
   validateResource: (args, reportViolation) => {
-    if (!WORKLOAD_TYPES.has(args.type)) return;
-    if (podLabels(args.type, args.props)[LABEL.name] !== WORKLOADS.runtime) return;
+    const pod = runtimePod(args);
     const env = environmentOf(args.props);
-    if (env === "dev") return;
-    const allowed =
-      args.getConfig<RuntimeClassConfig>().confidentialRuntimeClasses ?? DEFAULT_CONFIDENTIAL_RUNTIME_CLASSES;
-    const rc = podSpec(args.type, args.props)["runtimeClassName"];
+    if (pod === undefined || env === "dev") return;
+    const { spec, allowed } = pod;
+    const rc = spec["runtimeClassName"];
     if (typeof rc !== "string" || !allowed.includes(rc)) {
       reportViolation(
         `inference runtime in ${env ?? "an unlabelled environment"} runs with runtimeClassName ${JSON.stringify(rc ?? null)}, not one of ${allowed.join(", ")}`,
@@ -68,13 +81,11 @@ export const confidentialPodBindsHostData: ResourceValidationPolicy = {
   description:
     "A confidential runtime pod carries Kata initdata (io.katacontainers.config.hypervisor.cc_init_data) that pins its image, so its HOST_DATA binds the workload the golden manifest expects.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { confidentialRuntimeClasses: { type: "array", items: { type: "string" } } } },
+  configSchema: RUNTIME_CLASS_SCHEMA,
   validateResource: (args, reportViolation) => {
-    if (!WORKLOAD_TYPES.has(args.type)) return;
-    if (podLabels(args.type, args.props)[LABEL.name] !== WORKLOADS.runtime) return;
-    const allowed =
-      args.getConfig<RuntimeClassConfig>().confidentialRuntimeClasses ?? DEFAULT_CONFIDENTIAL_RUNTIME_CLASSES;
-    const spec = podSpec(args.type, args.props);
+    const pod = runtimePod(args);
+    if (pod === undefined) return;
+    const { spec, allowed } = pod;
     const rc = spec["runtimeClassName"];
     if (typeof rc !== "string" || !allowed.includes(rc)) return;
     const meta =

@@ -50,3 +50,29 @@ export function spawnCli(argv: readonly string[], cwd = ROOT, input?: string): C
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** `attestctl measure snp --mode snp` over a launch shape, as a separate process (the reference the tests compare with). */
+export function measureSnpCli(o: {
+  vcpus: number;
+  vcpuType: string;
+  ovmf: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+}): CliResult {
+  return spawnCli([
+    "measure",
+    "snp",
+    "--mode",
+    "snp",
+    "--vcpus",
+    String(o.vcpus),
+    "--vcpu-type",
+    o.vcpuType,
+    "--ovmf",
+    o.ovmf,
+    ...(o.kernel === undefined ? [] : ["--kernel", o.kernel]),
+    ...(o.initrd === undefined ? [] : ["--initrd", o.initrd]),
+    ...(o.append === undefined ? [] : ["--append", o.append]),
+  ]);
+}

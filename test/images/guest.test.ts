@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, spawnCli } from "../helpers/cli.js";
+import { measureSnpCli, ROOT, runCli } from "../helpers/cli.js";
 import { requireTool } from "../helpers/system-tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ci-guest-"));
@@ -51,24 +51,14 @@ describe("the confidential guest image", () => {
   });
 
   it("has the launch digest `attestctl measure snp` computes over the built artifacts, and no unmeasured root", () => {
-    const cli = spawnCli([
-      "measure",
-      "snp",
-      "--mode",
-      "snp",
-      "--vcpus",
-      "4",
-      "--vcpu-type",
-      "EPYC-v4",
-      "--ovmf",
-      join(ROOT, "guest/firmware/OVMF.amdsev.fd"),
-      "--kernel",
-      join(dir, "a", "vmlinuz"),
-      "--initrd",
-      join(dir, "a", "initrd.cpio"),
-      "--append",
-      readFileSync(join(dir, "a", "cmdline"), "utf8"),
-    ]);
+    const cli = measureSnpCli({
+      vcpus: 4,
+      vcpuType: "EPYC-v4",
+      ovmf: join(ROOT, "guest/firmware/OVMF.amdsev.fd"),
+      kernel: join(dir, "a", "vmlinuz"),
+      initrd: join(dir, "a", "initrd.cpio"),
+      append: readFileSync(join(dir, "a", "cmdline"), "utf8"),
+    });
     expect(cli).toMatchObject({ code: 0, stderr: "" });
     expect(cli.stdout.trim()).toBe(manifest.measurement);
     expect(manifest.cmdline).not.toMatch(/(^|\s)root=/);
