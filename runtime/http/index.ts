@@ -2,7 +2,13 @@
  * Module face of `runtime/http`: the error mapping the key broker, the inference runtime and the gateway
  * share (STYLE.md rule 9). Each app declares an {@link HttpErrorTable} and its body shape.
  */
-export { type ErrorReplyOptions, installErrorReplies, oipErrorBody } from "./error-handler.js";
+export {
+  type ErrorReplyOptions,
+  installErrorReplies,
+  isOpenAiPath,
+  oipErrorBody,
+  openAiErrorBody,
+} from "./error-handler.js";
 export {
   FASTIFY_FAILURES,
   type FastifyFailure,

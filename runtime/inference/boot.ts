@@ -12,6 +12,9 @@ import { createServedModel, type ServedModelConfig } from "./model/served.js";
 import { createOrtSession, type ModelSession, type OrtOptions } from "./model/session.js";
 import type { ModelEntry } from "./server/routes.js";
 import { loadTokenizer } from "./tokenizer.js";
+import { embeddingSpec } from "./model/embedding.js";
+import { type EngineOptions, GenerationEngine, isGenerationError, loadDecoderModel } from "./generation/index.js";
+import type { GeneratorEntry } from "./server/routes.js";
 
 /** What the key broker releases to an attested runtime (the KBS client's result). */
 export interface ReleasedCredentials {
@@ -37,6 +40,12 @@ export interface KeyRelease {
 /** One model as stored: encrypted container, detached signature, optional tokenizer. */
 export interface ModelArtifacts {
   readonly config: ServedModelConfig;
+  /** `tensor` (default): one ONNX graph; `decoder`: a sealed model directory for the generation engine. */
+  readonly kind?: "tensor" | "decoder";
+  /** A text model's pooled output served on `/v1/embeddings`. */
+  readonly embeddings?: { readonly output: string };
+  /** Decoder: caps the model's context length. */
+  readonly contextLength?: number;
   /** Encrypted container bytes (`*.onnx.enc`). */
   readonly container: Uint8Array;
   /** Detached registry signature (`*.onnx.enc.jws`, compact JWS). */
@@ -57,6 +66,8 @@ export interface BootOptions {
   readonly signerKey: KeyObject;
   readonly batching: Omit<BatcherOptions, "batchable" | "onBatch">;
   readonly ort?: OrtOptions;
+  /** Limits of each decoder model's generation engine. */
+  readonly generation?: EngineOptions;
   /** Called after each batch run with model name and rows (metrics). */
   readonly onBatch?: (model: string, rows: number) => void;
   /** Session factory; absent means onnxruntime-node. */
@@ -66,6 +77,8 @@ export interface BootOptions {
 /** Boot result: loaded models and the TLS material for the server. */
 export interface BootResult {
   readonly models: Map<string, ModelEntry>;
+  /** Decoder models with their engines. */
+  readonly generators: Map<string, GeneratorEntry>;
   readonly credentials: ReleasedCredentials;
 }
 
@@ -105,6 +118,8 @@ export async function bootModels(opts: BootOptions): Promise<BootResult> {
   checkServerCredentials(credentials);
   const create = opts.createSession ?? createOrtSession;
   const models = new Map<string, ModelEntry>();
+  const generators = new Map<string, GeneratorEntry>();
+  const created = Math.floor(Date.now() / 1000);
   try {
     for (const a of opts.artifacts) {
       const keyId = containerKeyId(a.container);
@@ -122,8 +137,17 @@ export async function bootModels(opts: BootOptions): Promise<BootResult> {
         signerKey: opts.signerKey,
         ...(a.containerSha256 ? { containerSha256: a.containerSha256 } : {}),
       });
+      if (a.kind === "decoder") {
+        generators.set(a.config.name, await loadGenerator(a, verified, opts, created));
+        continue;
+      }
       let session: ModelSession;
       try {
+        if (verified.files !== undefined)
+          throw new InferenceError(
+            "MODEL_LOAD_FAILED",
+            `loading model ${a.config.name}: a model directory needs kind "decoder"; a tensor model is one ONNX file`,
+          );
         session = await create(verified.plaintext, opts.ort ?? {});
       } finally {
         verified.plaintext.fill(0);
@@ -143,11 +167,42 @@ export async function bootModels(opts: BootOptions): Promise<BootResult> {
         batchable: model.batchable,
         onBatch: ({ rows }) => opts.onBatch?.(model.name, rows),
       });
-      models.set(model.name, { model, batcher });
+      const embeddings = a.embeddings ? embeddingSpec(model, a.embeddings.output) : undefined;
+      models.set(model.name, { model, batcher, created, ...(embeddings ? { embeddings } : {}) });
     }
   } catch (e) {
     await Promise.all([...models.values()].map((m) => m.model.session.release()));
+    for (const g of generators.values()) g.engine.close();
+    await Promise.all([...generators.values()].map((g) => g.model.release()));
     throw e;
   }
-  return { models, credentials };
+  return { models, generators, credentials };
+}
+
+/** Loads a decoder model from its verified directory and starts its engine; the plaintext is wiped after. */
+async function loadGenerator(
+  a: ModelArtifacts,
+  verified: { plaintext: Buffer; sha256: string; files?: ReadonlyMap<string, Uint8Array> },
+  opts: BootOptions,
+  created: number,
+): Promise<GeneratorEntry> {
+  const name = a.config.name;
+  try {
+    if (verified.files === undefined)
+      throw new InferenceError(
+        "MODEL_LOAD_FAILED",
+        `loading model ${name}: a decoder model must be a sealed model directory (CI-MDIR bundle)`,
+      );
+    const model = await loadDecoderModel(verified.files, {
+      ...(opts.ort?.intraOpThreads ? { intraOpThreads: opts.ort.intraOpThreads } : {}),
+      ...(a.contextLength ? { contextLength: a.contextLength } : {}),
+    });
+    return { name, sha256: verified.sha256, model, engine: new GenerationEngine(model, opts.generation), created };
+  } catch (e) {
+    if (!isGenerationError(e)) throw e;
+    const code = e.code === "TOKENIZER_INVALID" ? "TOKENIZER_INVALID" : "MODEL_LOAD_FAILED";
+    throw new InferenceError(code, `loading model ${name}: ${e.message}`, { cause: e });
+  } finally {
+    verified.plaintext.fill(0);
+  }
 }

@@ -3,7 +3,7 @@
  * Paths are relative to the config file's folder. Pure: takes the parsed document.
  */
 import { z } from "zod";
-import { formatProblems, problemCount, problemsFromIssues } from "../../core/index.js";
+import { formatProblems, type Problem, problemCount, problemsFromIssues } from "../../core/index.js";
 import { InferenceError } from "./errors.js";
 
 const hostPort = (port: number) =>
@@ -14,6 +14,12 @@ const hostPort = (port: number) =>
 
 const modelSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a DNS label" }),
+  kind: z
+    .enum(["tensor", "decoder"])
+    .default("tensor")
+    .describe(
+      "tensor: one ONNX graph served over OIP v2 (and /v1/embeddings with `embeddings`); decoder: a sealed model directory served by /v1/chat/completions and /v1/completions",
+    ),
   version: z.string().min(1).max(64).optional(),
   container: z.string().min(1).describe("path of the encrypted container (*.onnx.enc)"),
   signature: z.string().min(1).describe("path of the detached signature (*.onnx.enc.jws)"),
@@ -34,7 +40,44 @@ const modelSchema = z.strictObject({
   labels: z
     .strictObject({ from: z.string().min(1), names: z.array(z.string().min(1)).min(2), output: z.string().optional() })
     .optional(),
+  embeddings: z
+    .strictObject({
+      output: z.string().min(1).describe("graph output holding one pooled vector per text, [batch, dimensions]"),
+    })
+    .optional()
+    .describe("serve this text model on /v1/embeddings"),
+  contextLength: z
+    .number()
+    .int()
+    .min(16)
+    .max(1_048_576)
+    .optional()
+    .describe("decoder: caps the model's own context length (bounds the KV cache)"),
 });
+
+const generationSchema = z.strictObject({
+  maxBatch: z.number().int().min(1).max(256).default(8).describe("most sequences in one decode step"),
+  maxQueued: z.number().int().min(1).max(100_000).default(64).describe("most generations waiting for a slot"),
+  prefillChunk: z.number().int().min(1).max(65_536).default(256).describe("prompt tokens per prefill step"),
+});
+
+const TENSOR_ONLY = ["tokenizer", "sequenceLength", "text", "labels", "embeddings"] as const;
+
+function modelProblems(models: readonly z.infer<typeof modelSchema>[]): Problem[] {
+  return models.flatMap((m, i) => {
+    const at = `models[${i}]`;
+    if (m.kind === "decoder")
+      return TENSOR_ONLY.filter((k) => m[k] !== undefined).map((k) => ({
+        path: `${at}.${k}`,
+        message: "not for a decoder model (its directory holds tokenizer and configs)",
+      }));
+    const p: Problem[] = [];
+    if (m.text && !m.tokenizer) p.push({ path: `${at}.tokenizer`, message: "required for a text model" });
+    if (m.embeddings && !m.text) p.push({ path: `${at}.embeddings`, message: "needs a text model (set text)" });
+    if (m.contextLength !== undefined) p.push({ path: `${at}.contextLength`, message: "only for a decoder model" });
+    return p;
+  });
+}
 
 /** The runtime config schema. */
 export const runtimeConfigSchema = z.strictObject({
@@ -58,6 +101,9 @@ export const runtimeConfigSchema = z.strictObject({
     .min(1024)
     .max(256 * 1024 * 1024)
     .default(1024 * 1024),
+  generation: generationSchema
+    .default({ maxBatch: 8, maxQueued: 64, prefillChunk: 256 })
+    .describe("the generation engine of each decoder model"),
   intraOpThreads: z.number().int().min(1).max(256).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug"]).default("info"),
   keyBroker: z.record(z.string(), z.unknown()).describe("options of the key broker's KBS client (passed through)"),
@@ -73,11 +119,7 @@ export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
 /** Parses a config document; every problem is listed with its path -> `CONFIG_INVALID`. */
 export function parseRuntimeConfig(doc: unknown): RuntimeConfig {
   const r = runtimeConfigSchema.safeParse(doc);
-  const problems = r.success
-    ? r.data.models.flatMap((m, i) =>
-        m.text && !m.tokenizer ? [{ path: `models[${i}].tokenizer`, message: "required for a text model" }] : [],
-      )
-    : problemsFromIssues(r.error.issues);
+  const problems = r.success ? modelProblems(r.data.models) : problemsFromIssues(r.error.issues);
   if (r.success && problems.length === 0) return r.data;
   throw new InferenceError(
     "CONFIG_INVALID",

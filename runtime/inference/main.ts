@@ -74,6 +74,9 @@ export function readArtifacts(config: RuntimeConfig, baseDir: string): ModelArti
       ...(m.text ? { text: m.text } : {}),
       ...(m.labels ? { labels: m.labels } : {}),
     },
+    ...(m.kind === "decoder" ? { kind: "decoder" as const } : {}),
+    ...(m.embeddings ? { embeddings: m.embeddings } : {}),
+    ...(m.contextLength ? { contextLength: m.contextLength } : {}),
     container: read(m.container),
     signature: read(m.signature).toString("utf8"),
     ...(m.tokenizer ? { tokenizerJson: JSON.parse(read(m.tokenizer).toString("utf8")) as unknown } : {}),
@@ -120,6 +123,7 @@ export async function main(
       retryAfterSeconds: b.retryAfterSeconds,
     },
     ...(config.intraOpThreads ? { ort: { intraOpThreads: config.intraOpThreads } } : {}),
+    generation: config.generation,
     bodyLimit: config.bodyLimitBytes,
     ...(attestation
       ? {

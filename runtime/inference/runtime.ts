@@ -15,7 +15,7 @@ import { InferenceError } from "./errors.js";
 import { buildApp } from "./server/app.js";
 import { KeyRing, ReplayCache, type KeyRingOptions } from "./confidential/index.js";
 import { createInferenceMetrics } from "./server/metrics.js";
-import type { ModelEntry } from "./server/routes.js";
+import type { GeneratorEntry, ModelEntry } from "./server/routes.js";
 
 /** Where the runtime is in its life. */
 export type RuntimePhase = "booting" | "ready" | "failed" | "draining" | "stopped";
@@ -69,6 +69,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const registry = new MetricsRegistry({ processMetrics: true });
   const metrics = createInferenceMetrics(registry);
   let models = new Map<string, ModelEntry>();
+  let generators = new Map<string, GeneratorEntry>();
   let app: FastifyInstance | undefined;
   let refresher: CredentialRefresher | undefined;
   let ring: KeyRing | undefined;
@@ -98,10 +99,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   try {
     const booted = await bootModels({ ...opts, onBatch: (model, rows) => metrics.batchRows.observe({ model }, rows) });
     models = booted.models;
+    generators = booted.generators;
     const a = opts.attestation;
     if (a !== undefined) ring = await startKeyRing(a, log);
     app = buildApp({
       models,
+      generators,
       logger: log,
       metrics,
       bodyLimit: opts.bodyLimit,
@@ -135,7 +138,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       {
         event: "boot",
         phase,
-        models: [...models.values()].map((m) => ({ model: m.model.name, sha256: m.model.sha256 })),
+        models: [
+          ...[...models.values()].map((m) => ({ model: m.model.name, sha256: m.model.sha256 })),
+          ...[...generators.values()].map((g) => ({ model: g.name, sha256: g.sha256 })),
+        ],
       },
       "runtime ready",
     );
@@ -169,6 +175,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       await Promise.all([...models.values()].map((m) => m.batcher.drain()));
       await closing;
       await Promise.all([...models.values()].map((m) => m.model.session.release()));
+      for (const g of generators.values()) g.engine.close();
+      await Promise.all([...generators.values()].map((g) => g.model.release()));
       await ops.close();
       phase = "stopped";
       log.info({ event: "shutdown", phase }, "stopped");

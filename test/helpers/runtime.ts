@@ -7,7 +7,7 @@ import { request as httpsRequest, type Agent } from "node:https";
 import { createServer } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { KeyRelease, ModelArtifacts, ReleasedCredentials } from "../../runtime/inference/boot.js";
-import { sealAndSignModel } from "../../runtime/inference/model/seal.js";
+import { sealAndSignModel, sealAndSignModelDirectory } from "../../runtime/inference/model/seal.js";
 import { BUNDLED_CONFIGS, bundled, bundledTokenizerJson } from "./inference.js";
 import { createTestCa, type CertKey, type TestCa } from "./pki.js";
 
@@ -162,4 +162,31 @@ export function httpsJson(opts: {
     req.on("error", reject);
     req.end(payload);
   });
+}
+
+/** The bundled chat model sealed as a model directory (kind `decoder`) with a fresh data key. */
+export async function sealChatModel(
+  signerPrivateKey: KeyObject,
+  files: ReadonlyMap<string, Uint8Array>,
+): Promise<{ artifact: ModelArtifacts; keyId: string; dataKey: Uint8Array }> {
+  const keyId = "default/model/chat";
+  const dataKey = randomBytes(32);
+  const sealed = await sealAndSignModelDirectory({
+    files,
+    modelName: "chat",
+    keyId,
+    dataKey,
+    signerKey: signerPrivateKey,
+  });
+  return {
+    artifact: {
+      config: { name: "chat" },
+      kind: "decoder",
+      container: sealed.container,
+      signature: sealed.signature,
+      containerSha256: sealed.containerSha256,
+    },
+    keyId,
+    dataKey,
+  };
 }

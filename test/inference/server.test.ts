@@ -243,7 +243,7 @@ describe("inference server (OIP v2 over inject)", () => {
       "MODEL_NOT_FOUND",
       "no such model (or version) on this server",
     ],
-    ["unknown route", () => app.inject("/v1/models"), 404, "ROUTE_NOT_FOUND", "no such route"],
+    ["unknown route", () => app.inject("/v3/models"), 404, "ROUTE_NOT_FOUND", "no such route"],
     ["oversize body", () => infer(text(["x".repeat(70 * 1024)])), 413, "BODY_TOO_LARGE", "body: larger than the limit"],
     [
       "wrong media type",

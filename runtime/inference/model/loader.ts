@@ -5,8 +5,10 @@
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { InferenceError } from "../errors.js";
+import { bundleEntries, decodeModelBundle, isModelBundle } from "./bundle.js";
 import { openModelContainer, parseContainerHeader } from "./container.js";
 import { verifyModelSignature } from "./signature.js";
+import type { BundleEntry } from "./bundle.js";
 
 /** Inputs of `openVerifiedModel`. */
 export interface VerifiedModelInput {
@@ -31,6 +33,8 @@ export interface VerifiedModel {
   readonly sha256: string;
   /** Key id from the container header (the broker resource of the data key). */
   readonly keyId: string;
+  /** For a model directory (a `CI-MDIR` bundle): its files, views into `plaintext`. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
 }
 
 const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -72,5 +76,29 @@ export async function openVerifiedModel(input: VerifiedModelInput): Promise<Veri
       `checking decrypted model: sha256 ${sha256} (${header.plaintextLength} bytes) differs from the signed ${signed.sha256} (${signed.size} bytes)`,
     );
   }
-  return { plaintext, sha256, keyId: header.keyId };
+  let files: Map<string, Uint8Array> | undefined;
+  try {
+    files = checkFiles(plaintext, signed.files);
+  } catch (e) {
+    plaintext.fill(0);
+    throw e;
+  }
+  return { plaintext, sha256, keyId: header.keyId, ...(files ? { files } : {}) };
+}
+
+/** A bundle's files, checked against the signed list; a single file must not claim a list. */
+function checkFiles(plaintext: Buffer, signed: readonly BundleEntry[] | undefined): Map<string, Uint8Array> | undefined {
+  if (!isModelBundle(plaintext)) {
+    if (signed !== undefined)
+      throw new InferenceError("MODEL_DIGEST_MISMATCH", "checking decrypted model: signed as a directory, not one");
+    return undefined;
+  }
+  const files = decodeModelBundle(plaintext);
+  const actual = JSON.stringify(bundleEntries(files));
+  if (signed === undefined || actual !== JSON.stringify(signed))
+    throw new InferenceError(
+      "MODEL_DIGEST_MISMATCH",
+      "checking decrypted model directory: its files differ from the signed file list",
+    );
+  return files;
 }

@@ -1,11 +1,14 @@
 /**
  * The model registry's detached signature: a compact JWS (ES384) whose payload is
- * `{"model": name, "sha256": hex digest of the plaintext ONNX bytes, "size": bytes}`, stored beside the
- * encrypted container (e.g. `sentiment.onnx.enc.jws`). The signer's public key is pinned in config.
+ * `{"model": name, "sha256": hex digest of the plaintext bytes, "size": bytes}`, stored beside the encrypted
+ * container (e.g. `sentiment.onnx.enc.jws`). A model directory (a `CI-MDIR` bundle, model/bundle.ts) also lists
+ * `files`: each file's name, SHA-256 and size, so a reviewer reads what the digest covers. The signer's public key
+ * is pinned in config.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { CompactSign, compactVerify } from "jose";
 import { InferenceError } from "../errors.js";
+import type { BundleEntry } from "./bundle.js";
 
 /** JWS `typ` of a model signature. */
 export const MODEL_SIGNATURE_TYP = "ci-model-signature+jws";
@@ -18,6 +21,8 @@ export interface ModelSignaturePayload {
   readonly sha256: string;
   /** Plaintext size in bytes. */
   readonly size: number;
+  /** For a model directory: every file of the bundle, in bundle order. */
+  readonly files?: readonly BundleEntry[];
 }
 
 /** Signs a payload with the registry's private key (P-384). Registry side; tests and the sandbox use it. */
@@ -68,6 +73,27 @@ export async function verifyModelSignature(jws: string, signerKey: KeyObject): P
     problems.push("payload.sha256 must be 64 lowercase hex digits");
   if (typeof p?.size !== "number" || !Number.isSafeInteger(p.size) || p.size < 0)
     problems.push("payload.size must be a non-negative integer");
+  const files = p?.files;
+  if (files !== undefined) {
+    if (!Array.isArray(files) || files.length === 0) problems.push("payload.files must be a non-empty list");
+    else
+      files.forEach((f: Partial<BundleEntry> | null, i) => {
+        if (
+          typeof f?.name !== "string" ||
+          typeof f.sha256 !== "string" ||
+          !/^[0-9a-f]{64}$/.test(f.sha256) ||
+          typeof f.size !== "number" ||
+          !Number.isSafeInteger(f.size) ||
+          f.size < 0
+        )
+          problems.push(`payload.files[${i}] must be { name, sha256 (64 lowercase hex), size }`);
+      });
+  }
   if (problems.length > 0) throw invalid(problems.join("; "));
-  return { model: p!.model!, sha256: p!.sha256!, size: p!.size! };
+  return {
+    model: p!.model!,
+    sha256: p!.sha256!,
+    size: p!.size!,
+    ...(files ? { files: files.map((f) => ({ name: f.name, sha256: f.sha256, size: f.size })) } : {}),
+  };
 }

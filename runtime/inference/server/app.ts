@@ -1,13 +1,13 @@
 /**
  * The inference server factory (STYLE rule 5): `buildApp(opts)` returns an unstarted Fastify instance serving
- * the Open Inference Protocol over HTTPS with mutual TLS (or plain HTTP for `inject()` tests when `tls` is
+ * the Open Inference Protocol and the OpenAI-compatible API (`/v1`, OpenAI error objects) over HTTPS with mutual TLS (or plain HTTP for `inject()` tests when `tls` is
  * absent). Only `main.ts` / `startRuntime` listen.
  */
 import { randomUUID } from "node:crypto";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { InferenceError } from "../errors.js";
-import { installErrorReplies, oipErrorBody } from "../../http/index.js";
+import { installErrorReplies, isOpenAiPath, oipErrorBody, openAiErrorBody } from "../../http/index.js";
 import { listenerTimeouts, type ListenerTimeouts } from "../../../core/index.js";
 import { errorFields } from "../../observability/index.js";
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from "../oip/binary.js";
@@ -15,6 +15,7 @@ import { INFERENCE_HTTP_ERRORS, QUIET_CODES } from "./http-errors.js";
 import type { InferenceMetrics } from "./metrics.js";
 import { oipRoutes, type RouteContext } from "./routes.js";
 import { confidentialRoutes, type ConfidentialOptions } from "../confidential/index.js";
+import { openAiRoutes } from "../openai/routes.js";
 
 /** Server TLS material. Client certificates are required and must chain to `clientCa`. */
 export interface ServerTls {
@@ -132,6 +133,7 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
         route: req.routeOptions.url ?? "-",
         model,
         rows: req.meta?.rows,
+        ...(req.meta?.tokens ? { tokens: req.meta.tokens } : {}),
         status: reply.statusCode,
         code,
         requestBytes: Number(req.headers["content-length"] ?? 0),
@@ -144,7 +146,7 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
 
   installErrorReplies(app, {
     table: INFERENCE_HTTP_ERRORS,
-    body: oipErrorBody,
+    body: (r, req) => (isOpenAiPath(req.url) ? openAiErrorBody(r) : oipErrorBody(r)),
     onError: (req, r, err) => {
       req.meta = req.meta ?? {};
       req.meta.code = r.code;
@@ -158,6 +160,9 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
   });
 
   app.register(async (scope) => oipRoutes(scope, opts));
+  app.register(async (scope) =>
+    openAiRoutes(scope, { generators: opts.generators ?? new Map(), models: opts.models, isReady: opts.isReady }),
+  );
   const confidential = opts.confidential;
   if (confidential !== undefined)
     app.register(async (scope) =>

@@ -9,12 +9,37 @@ import { parseInferRequest } from "../oip/request.js";
 import { encodeBinaryTensor, HEADER_LENGTH_HEADER } from "../oip/binary.js";
 import { toJsonData } from "../oip/tensors.js";
 import type { Batcher } from "../batching/batcher.js";
-import type { ServedModel } from "../model/served.js";
+import type { PreparedFeeds, ServedModel } from "../model/served.js";
+import type { DecoderModel, GenerationEngine } from "../generation/index.js";
+
+/** How a text model's pooled output serves `/v1/embeddings`. */
+export interface EmbeddingSpec {
+  /** Graph output with one vector per text, `[batch, dimensions]`. */
+  readonly output: string;
+  readonly dimensions: number;
+  /** Tokenizes texts into graph feeds; `tokens` counts real (unpadded) tokens for `usage`. */
+  prepare(texts: readonly string[]): PreparedFeeds & { readonly tokens: number };
+}
 
 /** A served model with its batcher. */
 export interface ModelEntry {
   readonly model: ServedModel;
   readonly batcher: Batcher;
+  /** Present when the model serves `/v1/embeddings`. */
+  readonly embeddings?: EmbeddingSpec;
+  /** Unix seconds when it was loaded. */
+  readonly created?: number;
+}
+
+/** A decoder model with its engine. */
+export interface GeneratorEntry {
+  readonly name: string;
+  /** SHA-256 of the sealed model directory's bundle (what the registry signed). */
+  readonly sha256: string;
+  readonly model: DecoderModel;
+  readonly engine: GenerationEngine;
+  /** Unix seconds when it was loaded (`created` in `/v1/models`). */
+  readonly created: number;
 }
 
 /** What the routes need from the runtime. */
@@ -25,6 +50,8 @@ export interface RouteContext {
   readonly isReady: () => boolean;
   /** Server name and version for `GET /v2`. */
   readonly server: { readonly name: string; readonly version: string };
+  /** Decoder models (the OpenAI API); absent means none. */
+  readonly generators?: ReadonlyMap<string, GeneratorEntry>;
 }
 
 /** Per-request metadata for the access log (never contents). */
@@ -32,6 +59,8 @@ export interface RequestMeta {
   model?: string;
   rows?: number;
   code?: string;
+  /** Token counts and finish reason of a generation (counts only, never text). */
+  tokens?: { prompt: number; completion: number; finish: string };
   /** Raw tensor bytes after the JSON header of a binary body (binary tensor extension). */
   binary?: Buffer;
 }

@@ -1,0 +1,67 @@
+/**
+ * OpenAI's streaming format (pure): Server-Sent Events whose `data:` lines hold chunk objects, ended by
+ * `data: [DONE]`.
+ */
+import type { GenerationResult } from "../generation/index.js";
+
+/** Fields every chunk of one answer repeats. */
+export interface ChunkHead {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+}
+
+/** One SSE event carrying `value` as JSON. */
+export function sseData(value: unknown): string {
+  return `data: ${JSON.stringify(value)}\n\n`;
+}
+
+/** The stream's last event. */
+export function sseDone(): string {
+  return "data: [DONE]\n\n";
+}
+
+/** OpenAI's `usage` object. */
+export function usageOf(r: GenerationResult): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+} {
+  return {
+    prompt_tokens: r.promptTokens,
+    completion_tokens: r.completionTokens,
+    total_tokens: r.promptTokens + r.completionTokens,
+  };
+}
+
+/** A `chat.completion.chunk`; `delta` absent gives the usage chunk's empty shell. */
+export function chatChunk(
+  head: ChunkHead,
+  delta: Record<string, string> | string | undefined,
+  finish: "stop" | "length" | null,
+): Record<string, unknown> {
+  return {
+    id: head.id,
+    object: "chat.completion.chunk",
+    created: head.created,
+    model: head.model,
+    system_fingerprint: null,
+    choices: delta === undefined ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  };
+}
+
+/** A streamed `text_completion` chunk. */
+export function completionChunk(
+  head: ChunkHead,
+  text: Record<string, string> | string | undefined,
+  finish: "stop" | "length" | null,
+): Record<string, unknown> {
+  return {
+    id: head.id,
+    object: "text_completion",
+    created: head.created,
+    model: head.model,
+    system_fingerprint: null,
+    choices: text === undefined ? [] : [{ index: 0, text, logprobs: null, finish_reason: finish }],
+  };
+}
