@@ -93,7 +93,8 @@ export const INFERENCE_ERROR_MEANINGS: Readonly<Record<InferenceErrorCode, strin
   UNKNOWN_OUTPUT: "a requested output the model does not have",
   TOO_MANY_TOKENS: "a text longer than the model's sequence length",
   BATCH_TOO_LARGE: "more rows in one request than `maxBatchSize`",
-  CONTEXT_LENGTH_EXCEEDED: "/v1: prompt tokens plus `max_tokens` exceed the model's context (OpenAI `context_length_exceeded`)",
+  CONTEXT_LENGTH_EXCEEDED:
+    "/v1: prompt tokens plus `max_tokens` exceed the model's context (OpenAI `context_length_exceeded`)",
   INVALID_PARAMETER: "/v1: a field of the request is missing, of the wrong type or out of range (`param` names it)",
   INVALID_MESSAGES: "/v1: chat messages the model's template cannot render (role, content)",
   MODEL_NOT_FOUND: "no such model or version",

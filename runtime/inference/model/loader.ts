@@ -87,7 +87,10 @@ export async function openVerifiedModel(input: VerifiedModelInput): Promise<Veri
 }
 
 /** A bundle's files, checked against the signed list; a single file must not claim a list. */
-function checkFiles(plaintext: Buffer, signed: readonly BundleEntry[] | undefined): Map<string, Uint8Array> | undefined {
+function checkFiles(
+  plaintext: Buffer,
+  signed: readonly BundleEntry[] | undefined,
+): Map<string, Uint8Array> | undefined {
   if (!isModelBundle(plaintext)) {
     if (signed !== undefined)
       throw new InferenceError("MODEL_DIGEST_MISMATCH", "checking decrypted model: signed as a directory, not one");
