@@ -180,7 +180,7 @@ export const ERROR_MODULES: readonly ErrorModule[] = [
     codes: GENERATION_ERROR_CODES,
     meanings: GENERATION_ERROR_MEANINGS,
     intro:
-      "The generation engine (decoder models: prefill, KV cache, sampling, stop sequences). Not yet mapped to HTTP.",
+      "The generation engine (decoder models: prefill, KV cache, sampling, stop sequences). On `/v1` the runtime answers them with its own codes: the first three keep their names, `ENGINE_BUSY` is `QUEUE_FULL`, `ENGINE_CLOSED` is `SHUTTING_DOWN`, `GENERATION_FAILED` is `INFERENCE_FAILED`; loading failures end the boot as `MODEL_LOAD_FAILED` or `TOKENIZER_INVALID`.",
   },
   {
     module: "runtime/inference/confidential",

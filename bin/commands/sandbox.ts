@@ -23,6 +23,7 @@ type SandboxModule = typeof Sandbox;
 const USAGE = `usage: attestctl sandbox up [--ports default|auto] [--images OCI_DIR] [--dir DIR]
        attestctl sandbox down|status [--json] [--dir DIR]
        attestctl sandbox infer TEXT [--dir DIR]
+       attestctl sandbox chat TEXT [--model NAME] [--max-tokens N] [--temperature T] [--dir DIR]
        attestctl sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset [--dir DIR]
 `;
 
@@ -40,6 +41,8 @@ export function sandboxHelp(): string {
     "  status    show the running sandbox (--json for the state file)",
     "  infer     classify TEXT end to end encrypted: the confidential client verifies the runtime's attestation",
     "            bundle, then sends Oblivious HTTP through the gateway (which cannot read it); prints the OIP response",
+    "  chat      one chat turn with the bundled chat model (OpenAI /v1/chat/completions, streamed), end to end",
+    "            encrypted like infer: each piece of the answer is printed as soon as it is opened",
     "  tamper    restart the runtime with evidence that does not match (--measurement: another launch digest,",
     "            --debug: a debuggable guest, --tcb: a TCB below the floor) and show the broker's refusal, then",
     "            the client's refusal of the same evidence in the runtime's attestation bundle; bundle-only modes:",
@@ -77,6 +80,9 @@ function parse(argv: readonly string[], io: CliIo): Parsed | "help" {
         dir: { type: "string" },
         ports: { type: "string" },
         images: { type: "string" },
+        model: { type: "string" },
+        "max-tokens": { type: "string" },
+        temperature: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         measurement: { type: "boolean" },
@@ -140,13 +146,16 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
     down: [],
     status: ["json"],
     infer: [],
+    chat: ["model", "max-tokens", "temperature"],
     tamper: [...TAMPER_MODES, "reset"],
   };
   const flags = allowed[p.sub];
-  if (flags === undefined) throw new UsageError(`unknown subcommand "${p.sub}" (up, down, status, infer, tamper)`);
+  if (flags === undefined)
+    throw new UsageError(`unknown subcommand "${p.sub}" (up, down, status, infer, chat, tamper)`);
   for (const k of Object.keys(p.values))
     if (k !== "dir" && !flags.includes(k)) throw new UsageError(`--${k} does not apply to sandbox ${p.sub}`);
-  if (p.sub !== "infer" && p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
+  if (p.sub !== "infer" && p.sub !== "chat" && p.positionals.length > 0)
+    throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
   const control = () => require("../../runtime/sandbox/index.js") as SandboxModule;
   switch (p.sub) {
     case "up": {
@@ -171,6 +180,25 @@ async function dispatch(p: Parsed, io: CliIo): Promise<number> {
     case "infer": {
       if (p.positionals.length !== 1) throw new UsageError("infer takes exactly one TEXT argument (quote it)");
       await control().sandboxInfer(p.layout, p.positionals[0] as string, out);
+      return EXIT.ok;
+    }
+    case "chat": {
+      if (p.positionals.length !== 1) throw new UsageError("chat takes exactly one TEXT argument (quote it)");
+      const number = (k: string, lo: number, hi: number, integer: boolean) => {
+        const v = p.values[k];
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (typeof v !== "string" || !Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n)))
+          throw new UsageError(`--${k} must be ${integer ? "an integer" : "a number"} from ${lo} to ${hi}`);
+        return n;
+      };
+      const maxTokens = number("max-tokens", 1, 1_000_000, true);
+      const temperature = number("temperature", 0, 2, false);
+      await control().sandboxChat(p.layout, p.positionals[0] as string, out, {
+        ...(typeof p.values.model === "string" ? { model: p.values.model } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+      });
       return EXIT.ok;
     }
     default: {

@@ -1,5 +1,5 @@
 /** Module face of `runtime/inference`: everything other modules may import from it. */
-export { sealAndSignModel } from "./model/seal.js";
+export { sealAndSignModel, sealAndSignModelDirectory } from "./model/seal.js";
 export {
   INFERENCE_ERROR_CODES,
   INFERENCE_ERROR_MEANINGS,

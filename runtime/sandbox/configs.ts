@@ -7,7 +7,7 @@ import type { SnpProduct } from "../attestation/index.js";
 import type { TcbComponents } from "../../measurements/drift/index.js";
 import { SENTIMENT_LABELS } from "../simulators/index.js";
 import { join } from "node:path";
-import type { SandboxLayout } from "./layout.js";
+import { modelFiles, type SandboxLayout } from "./layout.js";
 
 /** Ports on 127.0.0.1, one per listener. */
 export interface SandboxPorts {
@@ -38,6 +38,21 @@ export const DEFAULT_PORTS: SandboxPorts = {
 /** The served model: the bundled sentiment classifier. */
 export const SANDBOX_MODEL = { name: "sentiment", keyId: "default/model/sentiment" } as const;
 
+/** The models of the OpenAI-compatible API: the bundled chat model (a sealed directory) and the encoder (embeddings). */
+export const SANDBOX_OPENAI_MODELS = [
+  { name: "chat", kind: "decoder", keyId: "default/model/chat" },
+  { name: "encoder", kind: "tensor", keyId: "default/model/encoder" },
+] as const;
+
+/** One provisioned model of the OpenAI-compatible API. */
+export interface ProvisionedModel {
+  readonly name: string;
+  readonly kind: "decoder" | "tensor";
+  readonly keyId: string;
+  readonly containerSha256: string;
+  readonly modelSha256: string;
+}
+
 /** The SoftHSM2 token label of the sandbox's key broker. */
 export const SANDBOX_TOKEN_LABEL = "ci-sandbox";
 
@@ -65,6 +80,8 @@ export interface Provisioned {
   };
   /** SHA-256 of the user's client certificate (what the gateway knows the client by). */
   readonly clientCertSha256: string;
+  /** The OpenAI API's models; absent in sandboxes created before they existed (remove the folder to get them). */
+  readonly openai?: readonly ProvisionedModel[];
 }
 
 /**
@@ -197,7 +214,21 @@ export function runtimeConfig(
         text: {},
         labels: { from: "logits", names: [...SENTIMENT_LABELS] },
       },
+      ...(p.openai ?? []).map((m) => {
+        const files = modelFiles(layout, m.name);
+        const sealed = { name: m.name, container: files.container, signature: files.signature };
+        return m.kind === "decoder"
+          ? { ...sealed, kind: "decoder", containerSha256: m.containerSha256 }
+          : {
+              ...sealed,
+              tokenizer: layout.models.tokenizer,
+              containerSha256: m.containerSha256,
+              text: {},
+              embeddings: { output: "embedding" },
+            };
+      }),
     ],
+    generation: { maxBatch: 8, maxQueued: 64, prefillChunk: 256 },
     signerPublicKeyFile: layout.models.signerPublicKey,
     gatewayCaFile: layout.pki.gatewayCa,
     keyBroker: {
@@ -228,7 +259,12 @@ export function gatewayConfig(layout: SandboxLayout, ports: SandboxPorts, p: Pro
       certFile: layout.pki.gatewayUpstream.cert,
       keyFile: layout.pki.gatewayUpstream.key,
     },
-    routes: { [p.model.name]: [{ url: `https://127.0.0.1:${ports.runtime}` }] },
+    routes: Object.fromEntries(
+      [p.model.name, ...(p.openai ?? []).map((m) => m.name)].map((n) => [
+        n,
+        [{ url: `https://127.0.0.1:${ports.runtime}` }],
+      ]),
+    ),
     clients: [
       { name: "sandbox-user", rateLimit: { perSecond: 100, burst: 200 }, certificateSha256: [p.clientCertSha256] },
     ],

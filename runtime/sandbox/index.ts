@@ -25,5 +25,6 @@ export {
   sandboxTamper,
   type TamperOptions,
 } from "./control.js";
+export { type ChatOptions, sandboxChat, sseValues } from "./chat.js";
 export { type UpOptions } from "./supervision.js";
 export { sandboxUp } from "./supervisor.js";

@@ -142,3 +142,8 @@ export const DEFAULT_SANDBOX_DIR = join(PROJECT_ROOT, ".sandbox");
 
 /** Mode of the sandbox's non-secret files (certificates, configs, run state); keys and the PIN get 0600. */
 export const PUBLIC_FILE_MODE = 0o644;
+
+/** The sealed container and signature of a model of the OpenAI API (`models/<name>.enc`, `.enc.jws`). */
+export function modelFiles(layout: SandboxLayout, name: string): { container: string; signature: string } {
+  return { container: join(layout.models.dir, `${name}.enc`), signature: join(layout.models.dir, `${name}.enc.jws`) };
+}

@@ -71,7 +71,20 @@ export function readyBlock(
     "",
     `  ${proxyCurlCommand(`http://127.0.0.1:${SANDBOX_PROXY_PORT}`, p.model.name, SAMPLE_TEXT)}`,
     "",
+    ...(p.openai?.some((m) => m.name === "chat")
+      ? [
+          "or with any OpenAI SDK pointed at the proxy (base URL http://127.0.0.1:" +
+            `${SANDBOX_PROXY_PORT}/v1, models "chat" and "encoder"; streaming works), e.g.:`,
+          "",
+          `  curl -sS -N -H 'content-type: application/json' -d '{"model":"chat","stream":true,"messages":[{"role":"user","content":"Hello!"}]}' \\`,
+          `    http://127.0.0.1:${SANDBOX_PROXY_PORT}/v1/chat/completions`,
+          "",
+        ]
+      : []),
     `or: ${c} infer ${shellQuote(SAMPLE_TEXT)}${cli.dirFlag}    # the same path, in one command`,
+    ...(p.openai?.some((m) => m.name === "chat")
+      ? [`    ${c} chat 'Hello there!'${cli.dirFlag}    # a streamed chat turn with the bundled chat model`]
+      : []),
     `    ${c} status${cli.dirFlag}`,
     `    ${c} tamper --measurement${cli.dirFlag}    # the broker, then the client, refuse a tampered guest (then: tamper --reset)`,
     "",

@@ -9,17 +9,17 @@
  *
  * A first run interrupted before `provisioned.json` is started over (the simulated platform is kept).
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { SimulatedSnp, SIMULATED_DEFAULT_TCB, buildBundledModels } from "../simulators/index.js";
-import { sealAndSignModel } from "../inference/index.js";
+import { SimulatedSnp, SIMULATED_DEFAULT_TCB, buildBundledChatModel, buildBundledModels } from "../simulators/index.js";
+import { sealAndSignModel, sealAndSignModelDirectory } from "../inference/index.js";
 import { formatManifest } from "../../measurements/manifest/index.js";
-import { SANDBOX_MODEL, type Provisioned } from "./configs.js";
+import { SANDBOX_MODEL, SANDBOX_OPENAI_MODELS, type Provisioned, type ProvisionedModel } from "./configs.js";
 import { SandboxError } from "./errors.js";
 import { computeSandboxGolden, signSandboxManifest } from "./golden.js";
 import { sendRequest } from "./http.js";
-import { PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
+import { modelFiles, PUBLIC_FILE_MODE, type SandboxLayout } from "./layout.js";
 import { writeFileAtomic } from "../../core/index.js";
 import { createCa, issueCert, type IssuedCert } from "./pki.js";
 
@@ -27,7 +27,8 @@ import { createCa, issueCert, type IssuedCert } from "./pki.js";
 export interface PendingProvision {
   readonly provisioned: Provisioned;
   readonly jws: string;
-  readonly dataKey: Buffer;
+  /** Data keys by key id (the broker resource), in memory only until imported. */
+  readonly dataKeys: ReadonlyMap<string, Buffer>;
 }
 
 /** Reads `provisioned.json`; absent when the first run has not completed. Throws STATE_INVALID when unreadable. */
@@ -109,6 +110,13 @@ export async function prepareFirstRun(
     `model: bundled sentiment classifier (sha256 ${sealed.modelSha256.slice(0, 12)}…) encrypted with a fresh AES-256-GCM data key and signed ES384 by a fresh registry key -> ${layout.models.container} (${((Date.now() - t) / 1000).toFixed(1)} s)`,
   );
 
+  t = Date.now();
+  const dataKeys = new Map([[SANDBOX_MODEL.keyId, dataKey]]);
+  const openai = await sealOpenAiModels(layout, files, registry.privateKey, dataKeys);
+  say(
+    `models of the OpenAI API: bundled chat model (a sealed directory of ${openai[0]!.files} files: graph, BPE tokenizer, ChatML template, configs) and encoder (embeddings), each with its own data key (${((Date.now() - t) / 1000).toFixed(1)} s)`,
+  );
+
   const golden = computeSandboxGolden({ container: sealed.container, tokenizer: tokenizer.bytes });
   writeFileAtomic(layout.guest.kernel, golden.guest.kernel, PUBLIC_FILE_MODE);
   writeFileAtomic(layout.guest.initrd, golden.guest.initrd, PUBLIC_FILE_MODE);
@@ -166,8 +174,46 @@ export async function prepareFirstRun(
       modelSha256: sealed.modelSha256,
     },
     clientCertSha256: client.sha256,
+    openai: openai.map((m) => m.model),
   };
-  return { provisioned, jws, dataKey };
+  return { provisioned, jws, dataKeys };
+}
+
+/** Seals the chat model's directory and the encoder, each under a fresh data key added to `dataKeys`. */
+async function sealOpenAiModels(
+  layout: SandboxLayout,
+  bundled: ReadonlyMap<string, { bytes: Uint8Array }>,
+  signerKey: KeyObject,
+  dataKeys: Map<string, Buffer>,
+): Promise<Array<{ model: ProvisionedModel; files: number }>> {
+  const out: Array<{ model: ProvisionedModel; files: number }> = [];
+  for (const m of SANDBOX_OPENAI_MODELS) {
+    const dataKey = randomBytes(32);
+    dataKeys.set(m.keyId, dataKey);
+    const common = { modelName: m.name, keyId: m.keyId, dataKey, signerKey };
+    const files =
+      m.kind === "decoder"
+        ? new Map(buildBundledChatModel().map((f) => [f.name, f.bytes]))
+        : new Map([["model.onnx", bundled.get("encoder.onnx")!.bytes]]);
+    const sealed =
+      m.kind === "decoder"
+        ? await sealAndSignModelDirectory({ ...common, files })
+        : await sealAndSignModel({ ...common, plaintext: files.get("model.onnx")! });
+    const target = modelFiles(layout, m.name);
+    writeFileAtomic(target.container, sealed.container, PUBLIC_FILE_MODE);
+    writeFileAtomic(target.signature, `${sealed.signature}\n`, PUBLIC_FILE_MODE);
+    out.push({
+      model: {
+        name: m.name,
+        kind: m.kind,
+        keyId: m.keyId,
+        containerSha256: sealed.containerSha256,
+        modelSha256: sealed.modelSha256,
+      },
+      files: files.size,
+    });
+  }
+  return out;
 }
 
 /** Second half: imports the signed manifest and the data key through the admin API, then records `provisioned.json`. */
@@ -194,19 +240,21 @@ export async function importIntoBroker(
         "PROVISION_FAILED",
         `the key broker refused the golden manifest: HTTP ${m.status} ${m.text.slice(0, 300)}`,
       );
-    const k = await sendRequest({
-      url: `${adminUrl}/admin/v1/data-keys/${pending.provisioned.model.keyId}`,
-      ...tls,
-      body: pending.dataKey,
-      headers: { "content-type": "application/octet-stream" },
-    });
-    if (k.status !== 200)
-      throw new SandboxError(
-        "PROVISION_FAILED",
-        `the key broker refused the model data key: HTTP ${k.status} ${k.text.slice(0, 300)}`,
-      );
+    for (const [keyId, dataKey] of pending.dataKeys) {
+      const k = await sendRequest({
+        url: `${adminUrl}/admin/v1/data-keys/${keyId}`,
+        ...tls,
+        body: dataKey,
+        headers: { "content-type": "application/octet-stream" },
+      });
+      if (k.status !== 200)
+        throw new SandboxError(
+          "PROVISION_FAILED",
+          `the key broker refused the data key of ${keyId}: HTTP ${k.status} ${k.text.slice(0, 300)}`,
+        );
+    }
   } finally {
-    pending.dataKey.fill(0);
+    for (const k of pending.dataKeys.values()) k.fill(0);
   }
   say(
     `key broker: imported the signed golden manifest (verified with the pinned release key) and the model data key (wrapped under the HSM's KEK; no other copy exists)`,

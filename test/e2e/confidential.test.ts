@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxLayout } from "../../runtime/sandbox/layout.js";
 import { ROOT } from "../helpers/cli.js";
@@ -104,6 +105,45 @@ describe("end-to-end encryption through an untrusted gateway (separate processes
       expect(hits.gateway).toEqual([0, 0]);
       expect(hits.runtime.map((n) => n > 0)).toEqual([true, true]);
       expect(hits.proxy.map((n) => n > 0)).toEqual([true, true]);
+    },
+    SLOW,
+  );
+
+  it(
+    "the official openai client through the proxy: chat (whole and streamed) and embeddings; the gateway's memory and every log lack the prompt and the answer",
+    async () => {
+      const marker = `wombat${randomBytes(8).toString("hex")}marker`;
+      const openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: "unused-the-proxy-holds-the-credentials" });
+      const chat = await openai.chat.completions.create({
+        model: "chat",
+        messages: [{ role: "user", content: `tell ${marker}` }],
+        temperature: 0,
+      });
+      expect([chat.choices[0]!.message.content, chat.choices[0]!.finish_reason]).toEqual([`tell ${marker}`, "stop"]);
+      const stream = await openai.chat.completions.create({
+        model: "chat",
+        messages: [{ role: "user", content: `again ${marker}` }],
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = "";
+      let pieces = 0;
+      for await (const c of stream) {
+        text += c.choices[0]?.delta.content ?? "";
+        pieces++;
+      }
+      expect(text).toBe(`again ${marker}`);
+      expect(pieces).toBeGreaterThan(5);
+      const e = await openai.embeddings.create({ model: "encoder", input: [marker, "terrible latency"] });
+      expect([e.data.length, e.data[0]!.embedding.length]).toEqual([2, 256]);
+      const needles = [Buffer.from(marker)];
+      expect(scanProcessMemory(pids().gateway, needles).hits).toEqual([0]);
+      expect(scanProcessMemory(pids().runtime, needles).hits[0]).toBeGreaterThan(0);
+      for (const log of [L.logs.gateway, L.logs.runtime, L.logs.keybroker])
+        expect(readFileSync(log, "utf8")).not.toContain(marker);
+      const cli = await sandboxCli(dir, ["chat", `cli ${marker}`, "--temperature", "0"]);
+      expect([cli.code, cli.stdout]).toEqual([0, `cli ${marker}\n`]);
     },
     SLOW,
   );

@@ -26,7 +26,7 @@ describe("attestctl sandbox: usage", () => {
   });
 
   it.each([
-    [["sandbox", "start"], 'unknown subcommand "start" (up, down, status, infer, tamper)'],
+    [["sandbox", "start"], 'unknown subcommand "start" (up, down, status, infer, chat, tamper)'],
     [["sandbox", "up", "--ports", "9000"], "--ports must be default or auto"],
     [["sandbox", "up", "--json"], "--json does not apply to sandbox up"],
     [
@@ -40,6 +40,10 @@ describe("attestctl sandbox: usage", () => {
     [["sandbox", "infer"], "infer takes exactly one TEXT argument (quote it)"],
     [["sandbox", "infer", "a", "b"], "infer takes exactly one TEXT argument (quote it)"],
     [["sandbox", "status", "extra"], 'unexpected argument "extra"'],
+    [["sandbox", "chat"], "chat takes exactly one TEXT argument (quote it)"],
+    [["sandbox", "chat", "hi", "--max-tokens", "0"], "--max-tokens must be an integer from 1 to 1000000"],
+    [["sandbox", "chat", "hi", "--temperature", "hot"], "--temperature must be a number from 0 to 2"],
+    [["sandbox", "infer", "hi", "--model", "chat"], "--model does not apply to sandbox infer"],
     [["sandbox", "down", "--bogus"], "unknown option --bogus"],
   ])("%j -> usage error", async (argv, message) => {
     const r = await runCli([...argv, "--dir", dir]);
@@ -58,7 +62,7 @@ describe("attestctl sandbox: usage", () => {
 });
 
 describe("attestctl sandbox: no sandbox running", () => {
-  it("status exits 1, down exits 0, infer and tamper are NOT_RUNNING (exit 1)", async () => {
+  it("status exits 1, down exits 0, infer, tamper and chat are NOT_RUNNING (exit 1)", async () => {
     expect(await runCli(["sandbox", "status", "--dir", dir])).toEqual({
       code: 1,
       stdout: `not running (${dir})\n`,
@@ -81,6 +85,11 @@ describe("attestctl sandbox: no sandbox running", () => {
       stderr: notRunning,
     });
     expect(await runCli(["sandbox", "tamper", "--measurement", "--dir", dir])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: notRunning,
+    });
+    expect(await runCli(["sandbox", "chat", "hello", "--dir", dir])).toEqual({
       code: 1,
       stdout: "",
       stderr: notRunning,
@@ -156,6 +165,7 @@ function readUsage(): string {
     "usage: attestctl sandbox up [--ports default|auto] [--images OCI_DIR] [--dir DIR]",
     "       attestctl sandbox down|status [--json] [--dir DIR]",
     "       attestctl sandbox infer TEXT [--dir DIR]",
+    "       attestctl sandbox chat TEXT [--model NAME] [--max-tokens N] [--temperature T] [--dir DIR]",
     "       attestctl sandbox tamper --measurement|--debug|--tcb|--unbound-key|--expired|--foreign-root|--reset [--dir DIR]",
     "",
   ].join("\n");

@@ -16,6 +16,7 @@ import {
 } from "../../runtime/sandbox/configs.js";
 import { DEV_GUEST_ARTIFACTS, dummyArtifact } from "../../runtime/sandbox/guest.js";
 import { sandboxLayout } from "../../runtime/sandbox/layout.js";
+import { sseValues } from "../../runtime/sandbox/chat.js";
 import { curlCommand, inferBody, shellQuote } from "../../runtime/sandbox/messages.js";
 import { SOFTHSM2_INSTALL_HINT, SOFTHSM2_MODULE_CANDIDATES, softHsmPlan } from "../../runtime/sandbox/softhsm.js";
 
@@ -134,6 +135,34 @@ describe("service configurations", () => {
         reportedTcb: P.tcb,
       },
     });
+    const openai = [
+      {
+        name: "chat",
+        kind: "decoder",
+        keyId: "default/model/chat",
+        containerSha256: "a".repeat(64),
+        modelSha256: "b".repeat(64),
+      },
+      {
+        name: "encoder",
+        kind: "tensor",
+        keyId: "default/model/encoder",
+        containerSha256: "c".repeat(64),
+        modelSha256: "d".repeat(64),
+      },
+    ] as const;
+    const withChat = parseRuntimeConfig(runtimeConfig(L, DEFAULT_PORTS, { ...P, openai }));
+    expect(withChat.models.slice(1).map((m) => [m.name, m.kind, m.container, m.containerSha256, m.embeddings])).toEqual(
+      [
+        ["chat", "decoder", "/srv/demo/.sandbox/models/chat.enc", "a".repeat(64), undefined],
+        ["encoder", "tensor", "/srv/demo/.sandbox/models/encoder.enc", "c".repeat(64), { output: "embedding" }],
+      ],
+    );
+    expect(Object.keys(parseGatewayConfig(gatewayConfig(L, DEFAULT_PORTS, { ...P, openai })).routes)).toEqual([
+      "sentiment",
+      "chat",
+      "encoder",
+    ]);
     const gw = parseGatewayConfig(gatewayConfig(L, DEFAULT_PORTS, P));
     expect([
       gw.listen,
@@ -197,5 +226,14 @@ describe("messages", () => {
         "    https://127.0.0.1:8080/v2/models/sentiment/infer",
       ].join("\n"),
     );
+  });
+});
+
+describe("sandbox chat: the event stream parser", () => {
+  it("splits events across pieces, keeps the rest, stops at [DONE]", () => {
+    const a = sseValues('data: {"a":1}\n\ndata: {"b"', "");
+    expect(a).toEqual({ values: [{ a: 1 }], rest: 'data: {"b"', done: false });
+    const b = sseValues(':2}\n\ndata: [DONE]\n\ndata: {"late":true}\n\n', a.rest);
+    expect(b).toEqual({ values: [{ b: 2 }], rest: "", done: true });
   });
 });
