@@ -16,6 +16,7 @@ import {
 import type { DecoderModel } from "../../runtime/inference/generation/model.js";
 import { embeddingSpec } from "../../runtime/inference/model/embedding.js";
 import { buildApp } from "../../runtime/inference/server/app.js";
+import { chatChunk, completionChunk, sseData, textEventWriter } from "../../runtime/inference/openai/sse.js";
 import type { GeneratorEntry, ModelEntry } from "../../runtime/inference/server/routes.js";
 import { chatPrompt, loadChatModel } from "../helpers/generation.js";
 import { captureLogger, servedBundled } from "../helpers/inference.js";
@@ -327,5 +328,18 @@ describe("streams and the boundary", () => {
       code: "OK",
       tokens: { completion: expect.any(Number), finish: "stop" },
     });
+  });
+});
+
+describe("SSE events", () => {
+  it("a text event written from the serialised shell equals the chunk object's JSON, for any text", () => {
+    const head = { id: "chatcmpl-1", created: 5, model: "chat" };
+    for (const t of ["hi", 'a"b\\c\n', "\u0000", "🚀", "\u2028"]) {
+      expect(textEventWriter(head, "chat")(t)).toBe(sseData(chatChunk(head, { content: t }, null)));
+      expect(textEventWriter(head, "text")(t)).toBe(sseData(completionChunk(head, t, null)));
+    }
+    expect(textEventWriter(head, "chat")("x")).toBe(
+      'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":5,"model":"chat","system_fingerprint":null,"choices":[{"index":0,"delta":{"content":"x"},"logprobs":null,"finish_reason":null}]}\n\n',
+    );
   });
 });

@@ -16,7 +16,7 @@ import { InferenceError } from "../errors.js";
 import type { GenerationResult, Generation } from "../generation/index.js";
 import type { GeneratorEntry, ModelEntry } from "../server/routes.js";
 import { fromGenerationError } from "./error-map.js";
-import { chatChunk, completionChunk, sseData, sseDone, usageOf } from "./sse.js";
+import { chatChunk, completionChunk, sseData, sseDone, textEventWriter, usageOf } from "./sse.js";
 import { type CompletionRequest, parseChatCompletion, parseEmbeddings, parseTextCompletion } from "./requests.js";
 
 /** What the OpenAI routes need from the runtime. */
@@ -125,8 +125,8 @@ export async function openAiRoutes(app: FastifyInstance, ctx: OpenAiContext): Pr
     async function* events(): AsyncGenerator<string> {
       if (kind === "chat") yield sseData(chunk(head, { role: "assistant", content: "" }, null));
       try {
-        for await (const c of gen)
-          if (c.text.length > 0) yield sseData(chunk(head, kind === "chat" ? { content: c.text } : c.text, null));
+        const textEvent = textEventWriter(head, kind);
+        for await (const c of gen) if (c.text.length > 0) yield textEvent(c.text);
         const res = await gen.result;
         logResult(res);
         yield sseData(chunk(head, kind === "chat" ? {} : "", res.finishReason === "length" ? "length" : "stop"));

@@ -65,3 +65,16 @@ export function completionChunk(
     choices: text === undefined ? [] : [{ index: 0, text, logprobs: null, finish_reason: finish }],
   };
 }
+
+/**
+ * The event of one piece of text, with the constant parts serialised once per answer (the same JSON as
+ * `sseData(chatChunk(head, { content }, null))` or `sseData(completionChunk(head, text, null))`).
+ */
+export function textEventWriter(head: ChunkHead, kind: "chat" | "text"): (text: string) => string {
+  const shell =
+    kind === "chat"
+      ? sseData(chatChunk(head, { content: "\u0000" }, null))
+      : sseData(completionChunk(head, "\u0000", null));
+  const [before, after] = shell.split('"\\u0000"') as [string, string];
+  return (text) => `${before}${JSON.stringify(text)}${after}`;
+}
