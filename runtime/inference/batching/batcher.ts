@@ -211,8 +211,10 @@ export class Batcher {
         error = e;
       }
     }
-    const failure =
-      error instanceof InferenceError
+    // Built only on failure: an error captures a stack trace, which a successful batch has no use for.
+    const failure = pieces
+      ? undefined
+      : error instanceof InferenceError
         ? error
         : new InferenceError("INFERENCE_FAILED", "running the model failed", { cause: error });
     batch.forEach((it, i) => {
