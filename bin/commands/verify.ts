@@ -20,6 +20,7 @@ import {
   type VerifiedSnpEvidence,
 } from "../../runtime/attestation/index.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
+import { runVerifyTdx, TDX_USAGE } from "./verify-tdx.js";
 import {
   collateralGetter,
   readCertsDir,
@@ -31,7 +32,7 @@ import {
 
 const USAGE = `usage: attestctl verify snp --report FILE [--vcek FILE] [--certs DIR] [--product ${SNP_PRODUCTS.join("|")}]
                             [--policy FILE] [--at ISO-8601] [--json]
-`;
+${TDX_USAGE}`;
 
 /** The `--help` text. */
 export function verifyHelp(): string {
@@ -50,6 +51,11 @@ export function verifyHelp(): string {
     "  --json           print the full verdict and claims as JSON",
     "",
     "Missing certificates are fetched from AMD KDS, or from the offline KDS directory in $ATTESTCTL_KDS_DIR.",
+    "",
+    "verify tdx: an Intel TDX quote (v4 or v5, TD 1.0 or 1.5 body): the quote signature by the attestation key, the",
+    "QE report signature by the PCK key and its binding of the attestation key, the PCK chain to the pinned Intel SGX",
+    "Root CA and its validity at --at. Prints MRTD, RTMRs, MRSEAM, TD attributes and the PCK's TCB (not report data).",
+    "  --quote FILE     the raw quote (padding after the signature data is allowed)",
     "Exit status: 0 accepted, 1 rejected, 2 usage error.",
     "",
   ].join("\n");
@@ -96,8 +102,8 @@ function parse(argv: readonly string[], now: () => Date): Args | "help" {
   if (positionals[0] !== "snp" || positionals.length !== 1)
     throw new VerifyUsageError(
       positionals.length === 0
-        ? "missing the evidence type (snp)"
-        : `unknown evidence type "${positionals.join(" ")}" (supported: snp)`,
+        ? "missing the evidence type (snp or tdx)"
+        : `unknown evidence type "${positionals.join(" ")}" (supported: snp, tdx)`,
     );
   if (typeof values.report !== "string") throw new VerifyUsageError("--report FILE is required");
   const product = values.product as string | undefined;
@@ -218,6 +224,8 @@ export const command: Command = {
   summary: "verify attestation evidence (signature, certificate chain, policy)",
   async run(argv, io) {
     try {
+      if (argv[0] === "tdx" && !argv.includes("--help") && !argv.includes("-h"))
+        return runVerifyTdx(argv.slice(1), io, () => new Date());
       const args = parse(argv, () => new Date());
       if (args === "help") {
         io.stdout(verifyHelp());

@@ -73,9 +73,10 @@ export function parseSignatureAlgorithm(t: Tlv): SignatureAlgorithm {
   const [idT, params, ...rest] = children(expectTag(t, TAG.sequence, "AlgorithmIdentifier"));
   if (!idT || rest.length > 0) throw malformed("AlgorithmIdentifier: wrong shape");
   const id = decodeOid(idT);
-  if (id === OID.ecdsaWithSha384) {
-    if (params) throw malformed("ecdsa-with-SHA384 must have absent parameters");
-    return { kind: "ecdsa", hash: "sha384" };
+  if (id === OID.ecdsaWithSha384 || id === OID.ecdsaWithSha256) {
+    const hash = id === OID.ecdsaWithSha384 ? "sha384" : "sha256";
+    if (params) throw malformed(`ecdsa-with-${hash.toUpperCase()} must have absent parameters`);
+    return { kind: "ecdsa", hash };
   }
   if (id !== OID.rsassaPss) return { kind: "unsupported", oid: id };
   if (!params) throw malformed("RSASSA-PSS without parameters");

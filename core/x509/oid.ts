@@ -8,6 +8,8 @@ export const OID = {
   ecPublicKey: "1.2.840.10045.2.1",
   secp384r1: "1.3.132.0.34",
   ecdsaWithSha384: "1.2.840.10045.4.3.3",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  prime256v1: "1.2.840.10045.3.1.7",
   commonName: "2.5.4.3",
   country: "2.5.4.6",
   locality: "2.5.4.7",

@@ -56,6 +56,12 @@ export const ATTESTATION_ERROR_CODES = [
   "TOKEN_EXPIRED",
   // evidence structure
   "EVIDENCE_MALFORMED",
+  // Intel TDX quotes
+  "QUOTE_MALFORMED",
+  "QUOTE_SIGNATURE",
+  "QE_REPORT_SIGNATURE",
+  "QE_REPORT_BINDING",
+  "PCK_EXTENSIONS",
 ] as const;
 
 /** A stable reason code; see {@link ATTESTATION_ERROR_CODES}. */
@@ -109,6 +115,15 @@ export const ATTESTATION_ERROR_MEANINGS: Readonly<Record<AttestationErrorCode, s
     "result tokens: an attestation-result token is malformed or its signature, issuer or audience is wrong",
   TOKEN_EXPIRED: "result tokens: an attestation-result token has expired",
   EVIDENCE_MALFORMED: "abi: the evidence is malformed (e.g. a certificate table entry outside the table)",
+  QUOTE_MALFORMED:
+    "tdx abi: the quote's structure is wrong: version, key or TEE type, a length, a certification data type (`path` names it)",
+  QUOTE_SIGNATURE:
+    "tdx verify: the attestation key is not a P-256 point, or the quote signature does not verify with it",
+  QE_REPORT_SIGNATURE: "tdx verify: the Quoting Enclave's report is not signed by the PCK certificate's key",
+  QE_REPORT_BINDING:
+    "tdx verify: the QE report data is not SHA-256(attestation key || QE auth data) followed by 32 zero bytes",
+  PCK_EXTENSIONS:
+    "tdx verify: the PCK certificate's SGX extensions (FMSPC, PCE-ID, TCB, PPID) are missing or malformed",
 };
 
 /** Refusal of untrusted input (report, certificate, CRL, policy file, token). */

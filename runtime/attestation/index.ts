@@ -103,3 +103,27 @@ export { type ReportSignature, SIG_ALGO_ECDSA_P384_SHA384, SIZE } from "./abi/re
 export { tcbLayoutOf } from "./abi/tcb.js";
 export { evidenceToJson, verdictToJson } from "./result/json.js";
 export { AMD_OID } from "./verify/vek.js";
+export {
+  checkValidity,
+  decodeTdAttributes,
+  INTEL_QE_VENDOR_ID,
+  INTEL_SGX_ROOT_CA_PEM,
+  INTEL_SGX_ROOT_CA_SHA256,
+  parsePckExtensions,
+  parseQeReport,
+  parseTdxQuote,
+  type PckChain,
+  PckChainCache,
+  type PckExtensions,
+  type QeReport,
+  SGX_EXTENSION_OID,
+  type TdAttributes,
+  TDX_HEADER_SIZE,
+  TDX_TEE_TYPE,
+  type TdxBody,
+  type TdxQuote,
+  type VerifiedTdxQuote,
+  verifyPckChain,
+  verifyTdxQuote,
+  type VerifyTdxOptions,
+} from "./tdx/index.js";

@@ -222,8 +222,11 @@ describe("attestctl verify snp", () => {
   });
 
   it.each([
-    [["verify"], "attestctl verify: missing the evidence type (snp)"],
-    [["verify", "tdx", "--report", "x"], 'attestctl verify: unknown evidence type "tdx" (supported: snp)'],
+    [["verify"], "attestctl verify: missing the evidence type (snp or tdx)"],
+    [["verify", "sgx", "--report", "x"], 'attestctl verify: unknown evidence type "sgx" (supported: snp, tdx)'],
+    [["verify", "tdx", "--report", "x"], "attestctl verify: unknown option --report"],
+    [["verify", "tdx"], "attestctl verify: --quote FILE is required"],
+    [["verify", "tdx", "--quote", "q", "--at", "soon"], 'attestctl verify: --at "soon" is not an ISO-8601 time'],
     [["verify", "snp"], "attestctl verify: --report FILE is required"],
     [["verify", "snp", "--report", "x", "--frobnicate"], "attestctl verify: unknown option --frobnicate"],
     [

@@ -1,0 +1,123 @@
+/**
+ * `attestctl verify tdx --quote FILE [--at TIME] [--json]`: verifies an Intel TDX quote (v4 or v5): the quote
+ * signature, the QE report signature and its binding of the attestation key, the PCK chain to the pinned Intel SGX
+ * Root CA and its validity. Exit 0 accepted, 1 rejected (first stderr line `rejected: CODE: message`), 2 usage.
+ */
+import { parseArgs } from "node:util";
+import {
+  decodeTdAttributes,
+  isAttestationError,
+  verifyTdxQuote,
+  type VerifiedTdxQuote,
+} from "../../runtime/attestation/index.js";
+import { EXIT, type CliIo } from "../io.js";
+import { readInput, VerifyUsageError } from "./verify-inputs.js";
+
+/** Usage line of `verify tdx`. */
+export const TDX_USAGE = "       attestctl verify tdx --quote FILE [--at ISO-8601] [--json]\n";
+
+const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** The quote's claims as JSON (no report data: it may carry a session secret's hash or a nonce). */
+export function tdxEvidenceToJson(v: VerifiedTdxQuote): Record<string, unknown> {
+  const b = v.quote.body;
+  const hex = (x: Buffer | undefined) => x?.toString("hex");
+  return {
+    quote: {
+      version: v.quote.version,
+      bodyType: v.quote.bodyType,
+      mrTd: hex(b.mrTd),
+      rtmrs: b.rtmrs.map((r) => hex(r)),
+      mrSeam: hex(b.mrSeam),
+      mrSignerSeam: hex(b.mrSignerSeam),
+      seamAttributes: hex(b.seamAttributes),
+      tdAttributes: { raw: hex(b.tdAttributes), ...decodeTdAttributes(b.tdAttributes) },
+      xfam: hex(b.xfam),
+      mrConfigId: hex(b.mrConfigId),
+      mrOwner: hex(b.mrOwner),
+      mrOwnerConfig: hex(b.mrOwnerConfig),
+      teeTcbSvn: hex(b.teeTcbSvn),
+      ...(b.teeTcbSvn2 ? { teeTcbSvn2: hex(b.teeTcbSvn2), mrServiceTd: hex(b.mrServiceTd) } : {}),
+      qeVendorId: hex(v.quote.qeVendorId),
+      extraBytes: v.quote.extraBytes,
+    },
+    pck: {
+      ca: v.pckCa,
+      fmspc: hex(v.pck.fmspc),
+      pceId: hex(v.pck.pceId),
+      pceSvn: v.pck.pceSvn,
+      cpuSvn: hex(v.pck.cpuSvn),
+      sgxTcbComponents: v.pck.sgxTcbComponents,
+      sgxType: v.pck.sgxType,
+      notAfter: v.chain.leaf.notAfter.toISOString(),
+    },
+    quoteSha256: v.quoteSha256,
+  };
+}
+
+function summary(v: VerifiedTdxQuote): string[] {
+  const b = v.quote.body;
+  const a = decodeTdAttributes(b.tdAttributes);
+  return [
+    `mrtd: ${b.mrTd.toString("hex")}`,
+    ...b.rtmrs.map((r, i) => `rtmr${i}: ${r.toString("hex")}`),
+    `mrseam: ${b.mrSeam.toString("hex")}`,
+    `td attributes: 0x${b.tdAttributes.readBigUInt64LE(0).toString(16)}${a.debug ? " DEBUG" : ""}${a.septVeDisable ? " SEPT_VE_DISABLE" : ""}  xfam: 0x${b.xfam.readBigUInt64LE(0).toString(16)}`,
+    `mrconfigid: ${b.mrConfigId.toString("hex")}`,
+    `tee tcb svn: ${b.teeTcbSvn.toString("hex")}  pce svn: ${v.pck.pceSvn}  sgx tcb: ${v.pck.sgxTcbComponents.join(",")}`,
+    `quote sha256: ${v.quoteSha256}`,
+  ];
+}
+
+/** Runs `verify tdx` (argv after `tdx`). */
+export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date): number {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: { quote: { type: "string" }, at: { type: "string" }, json: { type: "boolean" } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (e) {
+    const unknown =
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? /'([^']+)'/.exec((e as Error).message)?.[1]
+        : undefined;
+    throw new VerifyUsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
+  }
+  if (positionals.length > 0) throw new VerifyUsageError(`unexpected argument "${positionals[0]}"`);
+  if (typeof values.quote !== "string") throw new VerifyUsageError("--quote FILE is required");
+  let at = now();
+  if (typeof values.at === "string") {
+    if (!ISO.test(values.at) || Number.isNaN(Date.parse(values.at)))
+      throw new VerifyUsageError(`--at "${values.at}" is not an ISO-8601 time`);
+    at = new Date(values.at);
+  }
+  const quote = readInput(io.cwd, values.quote, "quote");
+  try {
+    const v = verifyTdxQuote({ quote, now: at });
+    if (values.json)
+      io.stdout(
+        `${JSON.stringify({ tee: "tdx", accepted: true, checked: "authenticity", failures: [], ...tdxEvidenceToJson(v) }, null, 2)}\n`,
+      );
+    else
+      io.stdout(
+        [
+          `accepted: TDX quote v${v.quote.version} (${v.quote.bodyType === "td15" ? "TD 1.5" : "TD 1.0"} body), PCK chain (${v.pckCa} CA) to the Intel SGX Root CA, FMSPC ${v.pck.fmspc.toString("hex")}; authenticity and structure only`,
+          ...summary(v),
+          "",
+        ].join("\n"),
+      );
+    return EXIT.ok;
+  } catch (e) {
+    if (!isAttestationError(e)) throw e;
+    io.stderr(`rejected: ${e.code}: ${e.message}\n`);
+    if (values.json)
+      io.stdout(
+        `${JSON.stringify({ tee: "tdx", accepted: false, checked: "authenticity", failures: [{ code: e.code, path: e.path ?? "quote", message: e.message }] }, null, 2)}\n`,
+      );
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,23 @@
+/** Intel TDX: quote parsing and verification (`runtime/attestation/tdx`), re-exported by `runtime/attestation`. */
+export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.js";
+export {
+  checkValidity,
+  parsePckExtensions,
+  type PckChain,
+  type PckExtensions,
+  SGX_EXTENSION_OID,
+  verifyPckChain,
+} from "./pck.js";
+export {
+  decodeTdAttributes,
+  type TdAttributes,
+  INTEL_QE_VENDOR_ID,
+  parseQeReport,
+  parseTdxQuote,
+  type QeReport,
+  TDX_HEADER_SIZE,
+  TDX_TEE_TYPE,
+  type TdxBody,
+  type TdxQuote,
+} from "./quote.js";
+export { PckChainCache, type VerifiedTdxQuote, verifyTdxQuote, type VerifyTdxOptions } from "./verify.js";

@@ -1,0 +1,60 @@
+/** `attestctl verify tdx`: real quotes accepted at their time, tampered and expired ones rejected with exact codes. */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli, spawnCli } from "../helpers/cli.js";
+import { TDX_VECTORS } from "../helpers/tdx-vectors.js";
+
+const Q4 = join(TDX_VECTORS, "quotes/v4-trustee-tdx_quote_4.bin");
+const Q5 = join(TDX_VECTORS, "quotes/v5-tdx15-trustee-tdx_quote_5.bin");
+
+describe("attestctl verify tdx", () => {
+  it("accepts a real v4 quote and prints its measurements (a debug TD is shown as such)", async () => {
+    const r = await runCli(["verify", "tdx", "--quote", Q4, "--at", "2023-07-01T01:00:00Z"]);
+    const lines = r.stdout.split("\n");
+    expect([r.code, lines[0], lines[1], lines[7]]).toEqual([
+      0,
+      "accepted: TDX quote v4 (TD 1.0 body), PCK chain (platform CA) to the Intel SGX Root CA, FMSPC 50806f000000; authenticity and structure only",
+      "mrtd: 705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031",
+      "td attributes: 0x10000001 DEBUG SEPT_VE_DISABLE  xfam: 0x642e7",
+    ]);
+  });
+
+  it("--json: a v5 / TD 1.5 quote's claims, without its report data", async () => {
+    const r = await runCli(["verify", "tdx", "--quote", Q5, "--at", "2026-02-03T01:00:00Z", "--json"]);
+    const j = JSON.parse(r.stdout);
+    expect([r.code, j.tee, j.accepted, j.quote.version, j.quote.bodyType, j.pck.fmspc, j.pck.pceSvn]).toEqual([
+      0,
+      "tdx",
+      true,
+      5,
+      "td15",
+      "90c06f000000",
+      13,
+    ]);
+    expect(j.quote.tdAttributes).toEqual({
+      raw: "0000001000000000",
+      debug: false,
+      septVeDisable: true,
+      pks: false,
+      kl: false,
+      perfmon: false,
+    });
+    expect(r.stdout).not.toContain("reportData");
+  });
+
+  it("rejects a changed body byte (exit 1, QUOTE_SIGNATURE) and an expired chain (CERTIFICATE_EXPIRED), as a process", () => {
+    const d = mkdtempSync(join(tmpdir(), "ci-verify-tdx-"));
+    const bad = Buffer.from(readFileSync(Q4));
+    bad[0x3c] = 0x32;
+    writeFileSync(join(d, "bad.bin"), bad);
+    const tampered = spawnCli(["verify", "tdx", "--quote", join(d, "bad.bin"), "--at", "2023-07-01T01:00:00Z"]);
+    const expired = spawnCli(["verify", "tdx", "--quote", Q4, "--at", "2031-01-01T00:00:00Z", "--json"]);
+    expect([tampered.code, tampered.stderr.split("\n")[0]]).toEqual([
+      1,
+      "rejected: QUOTE_SIGNATURE: verifying the TDX quote: the quote signature does not verify with the attestation key",
+    ]);
+    expect([expired.code, JSON.parse(expired.stdout).failures[0].code]).toEqual([1, "CERTIFICATE_EXPIRED"]);
+  });
+});

@@ -1,0 +1,52 @@
+/** The real Intel TDX quotes and collateral in test/vectors/attestation/tdx, with the facts of their manifest. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The folder of the TDX vectors. */
+export const TDX_VECTORS = join(__dirname, "../vectors/attestation/tdx");
+
+/** Facts an independent parser derived for one quote (subset used by the tests). */
+export interface QuoteEntry {
+  readonly file: string;
+  readonly facts: {
+    readonly header: { readonly version: number; readonly qe_vendor_id: string; readonly user_data: string };
+    readonly body_type: number | null;
+    readonly body: Record<string, string>;
+    readonly signed_region_len: number;
+    readonly trailing_bytes_after_signature_data: number;
+    readonly quote_signature_rs_be: string;
+    readonly attestation_key_xy: string;
+    readonly qe_report: {
+      readonly mr_signer: string;
+      readonly isv_prod_id: number;
+      readonly isv_svn: number;
+      readonly report_data: string;
+    };
+    readonly qe_auth_data: string;
+  };
+  readonly verification: {
+    readonly valid_at: string;
+    readonly pck_chain: { readonly intermediate_cn: string; readonly common_validity_window: [string, string] };
+    readonly pck_extensions: {
+      readonly ppid: string;
+      readonly pcesvn: number;
+      readonly cpusvn: string;
+      readonly sgx_tcb_comp_svn: number[];
+      readonly pceid: string;
+      readonly fmspc: string;
+      readonly sgx_type: number;
+    };
+  };
+}
+
+const manifest = JSON.parse(readFileSync(join(TDX_VECTORS, "manifest.json"), "utf8")) as {
+  entries: Array<{ kind: string } & QuoteEntry>;
+};
+
+/** The 7 quotes. */
+export const QUOTES: readonly QuoteEntry[] = manifest.entries.filter((e) => e.kind === "quote");
+
+/** A vector file's bytes. */
+export function tdxVector(file: string): Buffer {
+  return readFileSync(join(TDX_VECTORS, file));
+}
