@@ -3,10 +3,12 @@
  * signature, the QE report signature and its binding of the attestation key, the PCK chain to the pinned Intel SGX
  * Root CA and its validity. Exit 0 accepted, 1 rejected (first stderr line `rejected: CODE: message`), 2 usage.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   decodeTdAttributes,
   isAttestationError,
+  readTdxCollateralDir,
   verifyTdxQuote,
   type VerifiedTdxQuote,
 } from "../../runtime/attestation/index.js";
@@ -14,7 +16,7 @@ import { EXIT, type CliIo } from "../io.js";
 import { readInput, VerifyUsageError } from "./verify-inputs.js";
 
 /** Usage line of `verify tdx`. */
-export const TDX_USAGE = "       attestctl verify tdx --quote FILE [--at ISO-8601] [--json]\n";
+export const TDX_USAGE = "       attestctl verify tdx --quote FILE [--collateral DIR] [--at ISO-8601] [--json]\n";
 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
@@ -52,7 +54,27 @@ export function tdxEvidenceToJson(v: VerifiedTdxQuote): Record<string, unknown> 
       notAfter: v.chain.leaf.notAfter.toISOString(),
     },
     quoteSha256: v.quoteSha256,
+    ...(v.collateral
+      ? {
+          tcb: { ...v.collateral.tcb, revocationChecked: v.collateral.revocationChecked },
+        }
+      : {}),
   };
+}
+
+function tcbLine(v: VerifiedTdxQuote): string[] {
+  const c = v.collateral;
+  if (!c) return [];
+  const t = c.tcb;
+  const parts = [
+    `platform ${t.platform.status} ${t.platform.date.slice(0, 10)}`,
+    ...(t.module ? [`module ${t.module.id} ${t.module.status}`] : []),
+    `QE ${t.qe.status}`,
+  ];
+  return [
+    `tcb: ${t.status} (${parts.join(", ")}; TCB evaluation data number ${t.tcbEvaluationDataNumber}; CRLs ${c.revocationChecked ? "checked" : "not given"})`,
+    `advisories: ${t.advisoryIds.length > 0 ? t.advisoryIds.join(", ") : "none"}`,
+  ];
 }
 
 function summary(v: VerifiedTdxQuote): string[] {
@@ -76,7 +98,12 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
   try {
     ({ values, positionals } = parseArgs({
       args: [...argv],
-      options: { quote: { type: "string" }, at: { type: "string" }, json: { type: "boolean" } },
+      options: {
+        quote: { type: "string" },
+        collateral: { type: "string" },
+        at: { type: "string" },
+        json: { type: "boolean" },
+      },
       allowPositionals: true,
       strict: true,
     }));
@@ -96,16 +123,25 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
     at = new Date(values.at);
   }
   const quote = readInput(io.cwd, values.quote, "quote");
+  const dir = typeof values.collateral === "string" ? resolve(io.cwd, values.collateral) : undefined;
   try {
-    const v = verifyTdxQuote({ quote, now: at });
+    // The directory's files are named by the platform's FMSPC and PCK CA, which only the quote's chain tells.
+    const collateral = dir
+      ? (() => {
+          const chain = verifyTdxQuote({ quote, now: at });
+          return readTdxCollateralDir(dir, chain.pck.fmspc.toString("hex"), chain.pckCa);
+        })()
+      : undefined;
+    const v = verifyTdxQuote({ quote, now: at, ...(collateral ? { collateral } : {}) });
     if (values.json)
       io.stdout(
-        `${JSON.stringify({ tee: "tdx", accepted: true, checked: "authenticity", failures: [], ...tdxEvidenceToJson(v) }, null, 2)}\n`,
+        `${JSON.stringify({ tee: "tdx", accepted: true, checked: v.collateral ? "collateral" : "authenticity", failures: [], ...tdxEvidenceToJson(v) }, null, 2)}\n`,
       );
     else
       io.stdout(
         [
-          `accepted: TDX quote v${v.quote.version} (${v.quote.bodyType === "td15" ? "TD 1.5" : "TD 1.0"} body), PCK chain (${v.pckCa} CA) to the Intel SGX Root CA, FMSPC ${v.pck.fmspc.toString("hex")}; authenticity and structure only`,
+          `accepted: TDX quote v${v.quote.version} (${v.quote.bodyType === "td15" ? "TD 1.5" : "TD 1.0"} body), PCK chain (${v.pckCa} CA) to the Intel SGX Root CA, FMSPC ${v.pck.fmspc.toString("hex")}; ${v.collateral ? "collateral verified" : "authenticity and structure only (no --collateral)"}`,
+          ...tcbLine(v),
           ...summary(v),
           "",
         ].join("\n"),
@@ -116,7 +152,7 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
     io.stderr(`rejected: ${e.code}: ${e.message}\n`);
     if (values.json)
       io.stdout(
-        `${JSON.stringify({ tee: "tdx", accepted: false, checked: "authenticity", failures: [{ code: e.code, path: e.path ?? "quote", message: e.message }] }, null, 2)}\n`,
+        `${JSON.stringify({ tee: "tdx", accepted: false, checked: dir ? "collateral" : "authenticity", failures: [{ code: e.code, path: e.path ?? "quote", message: e.message }] }, null, 2)}\n`,
       );
     return EXIT.failed;
   }

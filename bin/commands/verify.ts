@@ -56,6 +56,9 @@ export function verifyHelp(): string {
     "QE report signature by the PCK key and its binding of the attestation key, the PCK chain to the pinned Intel SGX",
     "Root CA and its validity at --at. Prints MRTD, RTMRs, MRSEAM, TD attributes and the PCK's TCB (not report data).",
     "  --quote FILE     the raw quote (padding after the signature data is allowed)",
+    "  --collateral DIR Intel PCS collateral: tcbinfo-<fmspc>.json, qe-identity.json, tcb-signing-chain.pem, and",
+    "                   optionally pck-crl-<platform|processor>.der and root-ca-crl.der; adds the TCB level (Intel's",
+    "                   convergence of platform, TDX module and QE status) with its advisories",
     "Exit status: 0 accepted, 1 rejected, 2 usage error.",
     "",
   ].join("\n");

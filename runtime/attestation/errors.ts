@@ -62,6 +62,10 @@ export const ATTESTATION_ERROR_CODES = [
   "QE_REPORT_SIGNATURE",
   "QE_REPORT_BINDING",
   "PCK_EXTENSIONS",
+  "COLLATERAL_INVALID",
+  "COLLATERAL_EXPIRED",
+  "COLLATERAL_MISMATCH",
+  "TCB_LEVEL_UNKNOWN",
 ] as const;
 
 /** A stable reason code; see {@link ATTESTATION_ERROR_CODES}. */
@@ -124,6 +128,12 @@ export const ATTESTATION_ERROR_MEANINGS: Readonly<Record<AttestationErrorCode, s
     "tdx verify: the QE report data is not SHA-256(attestation key || QE auth data) followed by 32 zero bytes",
   PCK_EXTENSIONS:
     "tdx verify: the PCK certificate's SGX extensions (FMSPC, PCE-ID, TCB, PPID) are missing or malformed",
+  COLLATERAL_INVALID:
+    "tdx verify: TCB info or QE identity malformed, of the wrong kind or version, or not signed by the Intel SGX TCB Signing key",
+  COLLATERAL_EXPIRED: "tdx verify: `now` is outside the TCB info's or QE identity's issueDate..nextUpdate",
+  COLLATERAL_MISMATCH:
+    "tdx verify: the collateral is not for this platform (FMSPC, PCE-ID, TDX module signer or attributes, QE identity)",
+  TCB_LEVEL_UNKNOWN: "tdx verify: no TCB level of the collateral matches the platform, TDX module or QE",
 };
 
 /** Refusal of untrusted input (report, certificate, CRL, policy file, token). */

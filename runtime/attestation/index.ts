@@ -104,6 +104,21 @@ export { tcbLayoutOf } from "./abi/tcb.js";
 export { evidenceToJson, verdictToJson } from "./result/json.js";
 export { AMD_OID } from "./verify/vek.js";
 export {
+  readTdxCollateralDir,
+  tdxCollateralFiles,
+  checkTdxCollateral,
+  converge,
+  type EvaluatedLevel,
+  evaluateTdxTcb,
+  parseTdQeIdentity,
+  parseTdxTcbInfo,
+  TCB_STATUSES,
+  type TcbStatus,
+  type TdQeIdentity,
+  type TdxCollateral,
+  type TdxCollateralResult,
+  type TdxTcbEvaluation,
+  type TdxTcbInfo,
   checkValidity,
   decodeTdAttributes,
   INTEL_QE_VENDOR_ID,

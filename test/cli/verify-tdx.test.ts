@@ -1,5 +1,5 @@
 /** `attestctl verify tdx`: real quotes accepted at their time, tampered and expired ones rejected with exact codes. */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ describe("attestctl verify tdx", () => {
     const lines = r.stdout.split("\n");
     expect([r.code, lines[0], lines[1], lines[7]]).toEqual([
       0,
-      "accepted: TDX quote v4 (TD 1.0 body), PCK chain (platform CA) to the Intel SGX Root CA, FMSPC 50806f000000; authenticity and structure only",
+      "accepted: TDX quote v4 (TD 1.0 body), PCK chain (platform CA) to the Intel SGX Root CA, FMSPC 50806f000000; authenticity and structure only (no --collateral)",
       "mrtd: 705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031",
       "td attributes: 0x10000001 DEBUG SEPT_VE_DISABLE  xfam: 0x642e7",
     ]);
@@ -56,5 +56,36 @@ describe("attestctl verify tdx", () => {
       "rejected: QUOTE_SIGNATURE: verifying the TDX quote: the quote signature does not verify with the attestation key",
     ]);
     expect([expired.code, JSON.parse(expired.stdout).failures[0].code]).toEqual([1, "CERTIFICATE_EXPIRED"]);
+  });
+
+  it("--collateral DIR: verifies Intel's collateral and prints the TCB level; a missing file is COLLATERAL_UNAVAILABLE", async () => {
+    const d = mkdtempSync(join(tmpdir(), "ci-verify-tdx-collateral-"));
+    const put = (from: string, to: string) => copyFileSync(join(TDX_VECTORS, from), join(d, to));
+    put("collateral/tcbinfo-tdx-fmspc-50806f000000-issued-2023-06-18.json", "tcbinfo-50806f000000.json");
+    const missing = await runCli(["verify", "tdx", "--quote", Q4, "--collateral", d, "--at", "2023-07-01T01:00:00Z"]);
+    expect([missing.code, missing.stderr.split(":")[1]]).toEqual([1, " COLLATERAL_UNAVAILABLE"]);
+    put("collateral/qe-identity-td_qe-issued-2023-06-08.json", "qe-identity.json");
+    put("certs/intel-sgx-tcb-signing-chain-2018.pem", "tcb-signing-chain.pem");
+    put("collateral/pck-crl-platform-ca-2023-06-08.der", "pck-crl-platform.der");
+    put("collateral/root-ca-crl-2023-04-03.der", "root-ca-crl.der");
+    const r = await runCli(["verify", "tdx", "--quote", Q4, "--collateral", d, "--at", "2023-07-01T01:00:00Z"]);
+    expect([r.code, ...r.stdout.split("\n").slice(0, 3)]).toEqual([
+      0,
+      "accepted: TDX quote v4 (TD 1.0 body), PCK chain (platform CA) to the Intel SGX Root CA, FMSPC 50806f000000; collateral verified",
+      "tcb: UpToDate (platform UpToDate 2023-02-15, QE UpToDate; TCB evaluation data number 15; CRLs checked)",
+      "advisories: none",
+    ]);
+    const late = await runCli([
+      "verify",
+      "tdx",
+      "--quote",
+      Q4,
+      "--collateral",
+      d,
+      "--at",
+      "2023-07-20T00:00:00Z",
+      "--json",
+    ]);
+    expect([late.code, JSON.parse(late.stdout).failures[0].code]).toEqual([1, "COLLATERAL_EXPIRED"]);
   });
 });

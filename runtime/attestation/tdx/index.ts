@@ -21,3 +21,21 @@ export {
   type TdxQuote,
 } from "./quote.js";
 export { PckChainCache, type VerifiedTdxQuote, verifyTdxQuote, type VerifyTdxOptions } from "./verify.js";
+export {
+  checkCurrent,
+  type IsvLevel,
+  memberSpan,
+  parseTdQeIdentity,
+  parseTdxTcbInfo,
+  TCB_STATUSES,
+  type TcbStatus,
+  type TdQeIdentity,
+  type TdxModuleIdentity,
+  type TdxTcbInfo,
+  type TdxTcbLevel,
+  verifyCollateralSignature,
+  verifyTcbSigningChain,
+} from "./collateral.js";
+export { checkTdxCollateral, type TdxCollateral, type TdxCollateralResult } from "./collateral-check.js";
+export { converge, type EvaluatedLevel, evaluateTdxTcb, type TdxTcbEvaluation } from "./tcb.js";
+export { readTdxCollateralDir, tdxCollateralFiles } from "./collateral-dir.js";

@@ -9,6 +9,7 @@ import { AttestationError } from "../errors.js";
 import { INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.js";
 import { checkValidity, type PckChain, type PckExtensions, verifyPckChain } from "./pck.js";
 import { parseTdxQuote, type TdxQuote } from "./quote.js";
+import { checkTdxCollateral, type TdxCollateral, type TdxCollateralResult } from "./collateral-check.js";
 
 /** Options of {@link verifyTdxQuote}. */
 export interface VerifyTdxOptions {
@@ -20,6 +21,8 @@ export interface VerifyTdxOptions {
   readonly roots?: readonly string[];
   /** Shared cache of verified PCK chains (servers: a quote then costs two ECDSA verifications). */
   readonly cache?: PckChainCache;
+  /** Intel PCS collateral; when given, it is verified and the TCB level evaluated (`tcb` in the result). */
+  readonly collateral?: TdxCollateral;
 }
 
 /** What an authentic quote says, with how it was authenticated. */
@@ -33,6 +36,8 @@ export interface VerifiedTdxQuote {
   readonly chain: PckChain;
   /** SHA-256 of the signed region (header and body), lower-case hex: for audit logs, never the report data itself. */
   readonly quoteSha256: string;
+  /** The collateral's verdict, when collateral was given. */
+  readonly collateral?: TdxCollateralResult;
 }
 
 /**
@@ -134,5 +139,6 @@ export function verifyTdxQuote(o: VerifyTdxOptions): VerifiedTdxQuote {
     pckCa: chain.ca,
     chain,
     quoteSha256: createHash("sha256").update(quote.signedBytes).digest("hex"),
+    ...(o.collateral ? { collateral: checkTdxCollateral(quote, chain, o.collateral, roots, o.now) } : {}),
   };
 }
