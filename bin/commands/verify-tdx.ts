@@ -7,8 +7,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   decodeTdAttributes,
+  appraiseTdxQuote,
   isAttestationError,
+  parseTdxPolicy,
   readTdxCollateralDir,
+  type TdxPolicy,
+  type TdxVerdict,
   verifyTdxQuote,
   type VerifiedTdxQuote,
 } from "../../runtime/attestation/index.js";
@@ -16,7 +20,8 @@ import { EXIT, type CliIo } from "../io.js";
 import { readInput, VerifyUsageError } from "./verify-inputs.js";
 
 /** Usage line of `verify tdx`. */
-export const TDX_USAGE = "       attestctl verify tdx --quote FILE [--collateral DIR] [--at ISO-8601] [--json]\n";
+export const TDX_USAGE =
+  "       attestctl verify tdx --quote FILE [--collateral DIR] [--policy FILE] [--at ISO-8601] [--json]\n";
 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
@@ -91,6 +96,39 @@ function summary(v: VerifiedTdxQuote): string[] {
   ];
 }
 
+/** Prints a policy verdict; exit 0 when accepted. */
+function appraised(verdict: TdxVerdict, json: boolean, io: CliIo): number {
+  const v = verdict.evidence;
+  if (json)
+    io.stdout(
+      `${JSON.stringify({ tee: "tdx", accepted: verdict.accepted, checked: "policy", driftClass: verdict.driftClass, driftReason: verdict.driftReason, failures: verdict.failures, warnings: verdict.warnings, ...(v ? tdxEvidenceToJson(v) : {}) }, null, 2)}\n`,
+    );
+  if (!verdict.accepted) {
+    const [first, ...rest] = verdict.failures;
+    io.stderr(
+      [
+        `rejected: ${first?.code}: ${first?.message}`,
+        ...rest.map((f) => `  ${f.code} ${f.path}: ${f.message}`),
+        `drift class: ${verdict.driftClass} (${verdict.driftReason})`,
+        "",
+      ].join("\n"),
+    );
+    return EXIT.failed;
+  }
+  if (!json && v)
+    io.stdout(
+      [
+        `accepted: TDX quote v${v.quote.version}, FMSPC ${v.pck.fmspc.toString("hex")}; policy satisfied`,
+        `drift class: ${verdict.driftClass} (${verdict.driftReason})`,
+        ...tcbLine(v),
+        ...summary(v),
+        ...verdict.warnings.map((w) => `warning: ${w}`),
+        "",
+      ].join("\n"),
+    );
+  return EXIT.ok;
+}
+
 /** Runs `verify tdx` (argv after `tdx`). */
 export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date): number {
   let values: Record<string, string | boolean | undefined>;
@@ -101,6 +139,7 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
       options: {
         quote: { type: "string" },
         collateral: { type: "string" },
+        policy: { type: "string" },
         at: { type: "string" },
         json: { type: "boolean" },
       },
@@ -123,6 +162,17 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
     at = new Date(values.at);
   }
   const quote = readInput(io.cwd, values.quote, "quote");
+  let policy: TdxPolicy | undefined;
+  if (typeof values.policy === "string") {
+    const file = values.policy;
+    try {
+      policy = parseTdxPolicy(JSON.parse(readInput(io.cwd, file, "policy").toString("utf8")));
+    } catch (e) {
+      if (isAttestationError(e, "POLICY_INVALID")) throw new VerifyUsageError(`--policy ${file}: ${e.message}`);
+      if (e instanceof SyntaxError) throw new VerifyUsageError(`--policy ${file}: not JSON`);
+      throw e;
+    }
+  }
   const dir = typeof values.collateral === "string" ? resolve(io.cwd, values.collateral) : undefined;
   try {
     // The directory's files are named by the platform's FMSPC and PCK CA, which only the quote's chain tells.
@@ -132,6 +182,12 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
           return readTdxCollateralDir(dir, chain.pck.fmspc.toString("hex"), chain.pckCa);
         })()
       : undefined;
+    if (policy)
+      return appraised(
+        appraiseTdxQuote({ quote, now: at, policy, ...(collateral ? { collateral } : {}) }),
+        values.json === true,
+        io,
+      );
     const v = verifyTdxQuote({ quote, now: at, ...(collateral ? { collateral } : {}) });
     if (values.json)
       io.stdout(

@@ -59,6 +59,8 @@ export function verifyHelp(): string {
     "  --collateral DIR Intel PCS collateral: tcbinfo-<fmspc>.json, qe-identity.json, tcb-signing-chain.pem, and",
     "                   optionally pck-crl-<platform|processor>.der and root-ca-crl.der; adds the TCB level (Intel's",
     "                   convergence of platform, TDX module and QE status) with its advisories",
+    "  --policy FILE    TDX policy (JSON: mrTd, rtmrs, mrConfigId, mrSeam, allowDebug, xfam, minTeeTcbSvn,",
+    "                   tcbStatuses, requireCollateral); prints the drift class",
     "Exit status: 0 accepted, 1 rejected, 2 usage error.",
     "",
   ].join("\n");

@@ -104,6 +104,14 @@ export { tcbLayoutOf } from "./abi/tcb.js";
 export { evidenceToJson, verdictToJson } from "./result/json.js";
 export { AMD_OID } from "./verify/vek.js";
 export {
+  type AppraiseTdxOptions,
+  appraiseTdxQuote,
+  parseTdxPolicy,
+  type TdxPolicy,
+  tdxPolicySchema,
+  type TdxValidation,
+  type TdxVerdict,
+  validateTdxQuote,
   readTdxCollateralDir,
   tdxCollateralFiles,
   checkTdxCollateral,

@@ -89,3 +89,34 @@ describe("attestctl verify tdx", () => {
     expect([late.code, JSON.parse(late.stdout).failures[0].code]).toEqual([1, "COLLATERAL_EXPIRED"]);
   });
 });
+
+describe("attestctl verify tdx --policy", () => {
+  it("prints the drift class: ok for an allowed MRTD, unknown-measurement otherwise (exit 1)", async () => {
+    const d = mkdtempSync(join(tmpdir(), "ci-verify-tdx-policy-"));
+    const mrTd = "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031";
+    writeFileSync(join(d, "ok.json"), JSON.stringify({ mrTd: [mrTd], allowDebug: true, requireCollateral: false }));
+    writeFileSync(
+      join(d, "other.json"),
+      JSON.stringify({ mrTd: ["00".repeat(48)], allowDebug: true, requireCollateral: false }),
+    );
+    writeFileSync(join(d, "bad.json"), JSON.stringify({ mrTd: "x" }));
+    const at = ["--at", "2023-07-01T01:00:00Z"];
+    const ok = await runCli(["verify", "tdx", "--quote", Q4, "--policy", join(d, "ok.json"), ...at]);
+    expect([ok.code, ok.stdout.split("\n")[1], ok.stdout.split("\n").at(-2)]).toEqual([
+      0,
+      "drift class: ok (authentic, and every measurement and the TCB level are allowed)",
+      "warning: no collateral: the TCB level was not checked",
+    ]);
+    const other = await runCli(["verify", "tdx", "--quote", Q4, "--policy", join(d, "other.json"), ...at]);
+    expect([other.code, other.stderr.split("\n")[0], other.stderr.split("\n")[1]]).toEqual([
+      1,
+      `rejected: MEASUREMENT_NOT_ALLOWED: MRTD ${mrTd} is not allowed`,
+      "drift class: unknown-measurement (MRTD or an RTMR is not an allowed value)",
+    ]);
+    const bad = await runCli(["verify", "tdx", "--quote", Q4, "--policy", join(d, "bad.json")]);
+    expect([bad.code, bad.stderr.split("\n")[0]]).toEqual([
+      2,
+      `attestctl verify: --policy ${join(d, "bad.json")}: invalid TDX policy (1 problem):`,
+    ]);
+  });
+});

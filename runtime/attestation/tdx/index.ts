@@ -39,3 +39,5 @@ export {
 export { checkTdxCollateral, type TdxCollateral, type TdxCollateralResult } from "./collateral-check.js";
 export { converge, type EvaluatedLevel, evaluateTdxTcb, type TdxTcbEvaluation } from "./tcb.js";
 export { readTdxCollateralDir, tdxCollateralFiles } from "./collateral-dir.js";
+export { parseTdxPolicy, type TdxPolicy, tdxPolicySchema, type TdxValidation, validateTdxQuote } from "./policy.js";
+export { type AppraiseTdxOptions, appraiseTdxQuote, type TdxVerdict } from "./appraise.js";
