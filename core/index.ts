@@ -82,6 +82,7 @@ export {
   type CertificateSpec,
   type CrlSpec,
   ecdsaSha384RawSigner,
+  ecdsaSha256Signer,
   ecdsaSha384Signer,
   encodeName,
   type ExtensionSpec,

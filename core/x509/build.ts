@@ -84,6 +84,14 @@ const RSA_PSS_SHA384 = (() => {
 /** AlgorithmIdentifier for ecdsa-with-SHA384 (RFC 5758 3.2): parameters absent. */
 const ECDSA_SHA384 = encodeSequence(encodeOid(OID.ecdsaWithSha384));
 
+/** AlgorithmIdentifier for ecdsa-with-SHA256 (RFC 5758 3.2): parameters absent (Intel's PCK and TCB Signing chains). */
+const ECDSA_SHA256 = encodeSequence(encodeOid(OID.ecdsaWithSha256));
+
+/** ECDSA with SHA-256 with a P-256 private KeyObject (Intel's SGX/TDX certificate shape; the simulated TDX platform). */
+export function ecdsaSha256Signer(key: KeyObject): CertificateSigner {
+  return { algorithm: ECDSA_SHA256, sign: (tbs) => cryptoSign("sha256", tbs, { key, dsaEncoding: "der" }) };
+}
+
 /** RSASSA-PSS SHA-384, salt 48, with an RSA private KeyObject (AMD's KDS shape). */
 export function rsaPssSha384Signer(key: KeyObject): CertificateSigner {
   return {
