@@ -11,13 +11,14 @@ import type { Logger } from "pino";
 import { listenerTimeouts, type ListenerTimeouts } from "../../core/index.js";
 import { MetricsRegistry, type Counter, errorFields } from "../observability/index.js";
 import { ApiKeyStore, type ApiKeyRecord } from "./api-keys.js";
-import { installErrorReplies, oipErrorBody } from "../http/index.js";
+import { installErrorReplies, isOpenAiPath, oipErrorBody, openAiErrorBody } from "../http/index.js";
 import { GatewayError } from "./errors.js";
 import { GATEWAY_HTTP_ERRORS } from "./http-errors.js";
 import { RateLimiter, type RateLimit } from "./rate-limit.js";
 import type { RuntimeClient, Upstream, UpstreamReply } from "./upstream.js";
 import type { RelayClient } from "./relay-client.js";
 import { relayRoutes } from "./relay.js";
+import { openAiProxyRoutes } from "./openai-proxy.js";
 
 /** A client of the gateway. */
 export interface GatewayClient {
@@ -200,7 +201,7 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
 
   installErrorReplies(app, {
     table: GATEWAY_HTTP_ERRORS,
-    body: oipErrorBody,
+    body: (r, req) => (isOpenAiPath(req.url) ? openAiErrorBody(r) : oipErrorBody(r)),
     onError: (req, r, err) => {
       if (req.gw) req.gw.code = r.code;
       if (r.unrecognised) req.log.error({ err: errorFields(err) }, "request failed");
@@ -292,6 +293,17 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
   app.get("/v2/models/:model/versions/:version/ready", { schema: { params } }, proxy);
   app.post("/v2/models/:model/infer", { schema: { params } }, proxy);
   app.post("/v2/models/:model/versions/:version/infer", { schema: { params } }, proxy);
+  if (relay !== undefined)
+    app.register(async (scope) =>
+      openAiProxyRoutes(scope, {
+        relay,
+        admit,
+        models: (req) => {
+          const client = clients.get(authenticate(req))!;
+          return Object.keys(opts.routes).filter((m) => !client.models || client.models.includes(m));
+        },
+      }),
+    );
   return app;
 }
 
