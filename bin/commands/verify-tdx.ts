@@ -10,6 +10,7 @@ import {
   appraiseTdxQuote,
   isAttestationError,
   parseTdxPolicy,
+  pcsTdxGetter,
   readTdxCollateralDir,
   type TdxPolicy,
   type TdxVerdict,
@@ -21,7 +22,7 @@ import { readInput, VerifyUsageError } from "./verify-inputs.js";
 
 /** Usage line of `verify tdx`. */
 export const TDX_USAGE =
-  "       attestctl verify tdx --quote FILE [--collateral DIR] [--policy FILE] [--at ISO-8601] [--json]\n";
+  "       attestctl verify tdx --quote FILE [--collateral DIR | --pcs URL] [--policy FILE] [--at ISO-8601] [--json]\n";
 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
@@ -130,7 +131,7 @@ function appraised(verdict: TdxVerdict, json: boolean, io: CliIo): number {
 }
 
 /** Runs `verify tdx` (argv after `tdx`). */
-export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date): number {
+export async function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -139,6 +140,7 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
       options: {
         quote: { type: "string" },
         collateral: { type: "string" },
+        pcs: { type: "string" },
         policy: { type: "string" },
         at: { type: "string" },
         json: { type: "boolean" },
@@ -174,14 +176,19 @@ export function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date
     }
   }
   const dir = typeof values.collateral === "string" ? resolve(io.cwd, values.collateral) : undefined;
+  const pcs = typeof values.pcs === "string" ? values.pcs : undefined;
+  if (dir && pcs) throw new VerifyUsageError("--collateral and --pcs are alternatives: give one");
+  if (pcs && !/^https?:\/\/[^\s]+$/.test(pcs)) throw new VerifyUsageError(`--pcs "${pcs}" is not an http(s) URL`);
   try {
-    // The directory's files are named by the platform's FMSPC and PCK CA, which only the quote's chain tells.
-    const collateral = dir
-      ? (() => {
-          const chain = verifyTdxQuote({ quote, now: at });
-          return readTdxCollateralDir(dir, chain.pck.fmspc.toString("hex"), chain.pckCa);
-        })()
-      : undefined;
+    // Collateral is named by the platform's FMSPC and PCK CA, which only the quote's (verified) chain tells.
+    let collateral;
+    if (dir || pcs) {
+      const chain = verifyTdxQuote({ quote, now: at });
+      const fmspc = chain.pck.fmspc.toString("hex");
+      collateral = dir
+        ? readTdxCollateralDir(dir, fmspc, chain.pckCa)
+        : await pcsTdxGetter({ baseUrl: pcs! }).get(fmspc, chain.pckCa);
+    }
     if (policy)
       return appraised(
         appraiseTdxQuote({ quote, now: at, policy, ...(collateral ? { collateral } : {}) }),

@@ -59,6 +59,7 @@ export function verifyHelp(): string {
     "  --collateral DIR Intel PCS collateral: tcbinfo-<fmspc>.json, qe-identity.json, tcb-signing-chain.pem, and",
     "                   optionally pck-crl-<platform|processor>.der and root-ca-crl.der; adds the TCB level (Intel's",
     "                   convergence of platform, TDX module and QE status) with its advisories",
+    "  --pcs URL        fetch the same collateral from Intel PCS (https://api.trustedservices.intel.com) or a PCCS",
     "  --policy FILE    TDX policy (JSON: mrTd, rtmrs, mrConfigId, mrSeam, allowDebug, xfam, minTeeTcbSvn,",
     "                   tcbStatuses, requireCollateral); prints the drift class",
     "Exit status: 0 accepted, 1 rejected, 2 usage error.",
@@ -230,7 +231,7 @@ export const command: Command = {
   async run(argv, io) {
     try {
       if (argv[0] === "tdx" && !argv.includes("--help") && !argv.includes("-h"))
-        return runVerifyTdx(argv.slice(1), io, () => new Date());
+        return await runVerifyTdx(argv.slice(1), io, () => new Date());
       const args = parse(argv, () => new Date());
       if (args === "help") {
         io.stdout(verifyHelp());

@@ -104,6 +104,12 @@ export { tcbLayoutOf } from "./abi/tcb.js";
 export { evidenceToJson, verdictToJson } from "./result/json.js";
 export { AMD_OID } from "./verify/vek.js";
 export {
+  INTEL_PCS_URL,
+  INTEL_ROOT_CRL_URL,
+  type PcsFetch,
+  type PcsOptions,
+  pcsTdxGetter,
+  type TdxCollateralGetter,
   type AppraiseTdxOptions,
   appraiseTdxQuote,
   parseTdxPolicy,

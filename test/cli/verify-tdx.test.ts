@@ -120,3 +120,30 @@ describe("attestctl verify tdx --policy", () => {
     ]);
   });
 });
+
+describe("attestctl verify tdx: collateral sources", () => {
+  it.each([
+    [["--pcs", "ftp://pcs"], 'attestctl verify: --pcs "ftp://pcs" is not an http(s) URL'],
+    [
+      ["--pcs", "https://pcs", "--collateral", "/tmp"],
+      "attestctl verify: --collateral and --pcs are alternatives: give one",
+    ],
+  ])("%j -> usage error", async (extra, message) => {
+    const r = await runCli(["verify", "tdx", "--quote", Q4, ...extra]);
+    expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, message]);
+  });
+
+  it("--pcs: an unreachable PCS is COLLATERAL_UNAVAILABLE (exit 1)", async () => {
+    const r = await runCli([
+      "verify",
+      "tdx",
+      "--quote",
+      Q4,
+      "--pcs",
+      "http://127.0.0.1:9",
+      "--at",
+      "2023-07-01T01:00:00Z",
+    ]);
+    expect([r.code, r.stderr.split(":")[1]]).toEqual([1, " COLLATERAL_UNAVAILABLE"]);
+  });
+});

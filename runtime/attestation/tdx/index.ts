@@ -41,3 +41,11 @@ export { converge, type EvaluatedLevel, evaluateTdxTcb, type TdxTcbEvaluation } 
 export { readTdxCollateralDir, tdxCollateralFiles } from "./collateral-dir.js";
 export { parseTdxPolicy, type TdxPolicy, tdxPolicySchema, type TdxValidation, validateTdxQuote } from "./policy.js";
 export { type AppraiseTdxOptions, appraiseTdxQuote, type TdxVerdict } from "./appraise.js";
+export {
+  INTEL_PCS_URL,
+  INTEL_ROOT_CRL_URL,
+  type PcsFetch,
+  type PcsOptions,
+  pcsTdxGetter,
+  type TdxCollateralGetter,
+} from "./pcs.js";
