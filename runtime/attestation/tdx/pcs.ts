@@ -13,9 +13,7 @@ export const INTEL_PCS_URL = "https://api.trustedservices.intel.com";
 export const INTEL_ROOT_CRL_URL = "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der";
 
 /** The part of `fetch` the getter uses. */
-export type PcsFetch = (
-  url: string,
-) => Promise<{
+export type PcsFetch = (url: string) => Promise<{
   readonly status: number;
   headers: { get(name: string): string | null };
   arrayBuffer(): Promise<ArrayBuffer>;
