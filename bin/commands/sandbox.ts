@@ -4,7 +4,6 @@
  * stderr line is `attestctl sandbox: CODE: message`), 2 usage.
  */
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   TAMPER_MODES,
   type TamperMode,
@@ -15,6 +14,7 @@ import {
   type SandboxLayout,
 } from "../../runtime/sandbox/index.js";
 import type * as Sandbox from "../../runtime/sandbox/index.js";
+import { parseStrictArgs } from "../args.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 import { UsageError } from "../errors.js";
 
@@ -71,38 +71,23 @@ interface Parsed {
 }
 
 function parse(argv: readonly string[], io: CliIo): Parsed | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        dir: { type: "string" },
-        ports: { type: "string" },
-        images: { type: "string" },
-        model: { type: "string" },
-        "max-tokens": { type: "string" },
-        temperature: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        measurement: { type: "boolean" },
-        debug: { type: "boolean" },
-        tcb: { type: "boolean" },
-        "unbound-key": { type: "boolean" },
-        expired: { type: "boolean" },
-        "foreign-root": { type: "boolean" },
-        reset: { type: "boolean" },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (e) {
-    const unknown =
-      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-        ? /'([^']+)'/.exec((e as Error).message)?.[1]
-        : undefined;
-    throw new UsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
-  }
+  const { values, positionals } = parseStrictArgs(argv, {
+    dir: { type: "string" },
+    ports: { type: "string" },
+    images: { type: "string" },
+    model: { type: "string" },
+    "max-tokens": { type: "string" },
+    temperature: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+    measurement: { type: "boolean" },
+    debug: { type: "boolean" },
+    tcb: { type: "boolean" },
+    "unbound-key": { type: "boolean" },
+    expired: { type: "boolean" },
+    "foreign-root": { type: "boolean" },
+    reset: { type: "boolean" },
+  });
   if (values.help || positionals.length === 0) return "help";
   const [sub = "", ...rest] = positionals;
   const dir =

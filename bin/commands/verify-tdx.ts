@@ -4,7 +4,6 @@
  * Root CA and its validity. Exit 0 accepted, 1 rejected (first stderr line `rejected: CODE: message`), 2 usage.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   decodeTdAttributes,
   appraiseTdxQuote,
@@ -17,6 +16,7 @@ import {
   verifyTdxQuote,
   type VerifiedTdxQuote,
 } from "../../runtime/attestation/index.js";
+import { parseStrictArgs } from "../args.js";
 import { EXIT, type CliIo } from "../io.js";
 import { readInput, VerifyUsageError } from "./verify-inputs.js";
 
@@ -132,29 +132,14 @@ function appraised(verdict: TdxVerdict, json: boolean, io: CliIo): number {
 
 /** Runs `verify tdx` (argv after `tdx`). */
 export async function runVerifyTdx(argv: readonly string[], io: CliIo, now: () => Date): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        quote: { type: "string" },
-        collateral: { type: "string" },
-        pcs: { type: "string" },
-        policy: { type: "string" },
-        at: { type: "string" },
-        json: { type: "boolean" },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (e) {
-    const unknown =
-      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-        ? /'([^']+)'/.exec((e as Error).message)?.[1]
-        : undefined;
-    throw new VerifyUsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
-  }
+  const { values, positionals } = parseStrictArgs(argv, {
+    quote: { type: "string" },
+    collateral: { type: "string" },
+    pcs: { type: "string" },
+    policy: { type: "string" },
+    at: { type: "string" },
+    json: { type: "boolean" },
+  });
   if (positionals.length > 0) throw new VerifyUsageError(`unexpected argument "${positionals[0]}"`);
   if (typeof values.quote !== "string") throw new VerifyUsageError("--quote FILE is required");
   let at = now();

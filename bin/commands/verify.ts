@@ -4,7 +4,6 @@
  * `--policy` it checks authenticity and structure only and prints the claims; with it, it also
  * validates the policy and prints the drift class. `--json` prints the full verdict on stdout.
  */
-import { parseArgs } from "node:util";
 import {
   isSnpProduct,
   SNP_PRODUCTS,
@@ -19,6 +18,7 @@ import {
   type SnpCollateral,
   type VerifiedSnpEvidence,
 } from "../../runtime/attestation/index.js";
+import { parseStrictArgs } from "../args.js";
 import { EXIT, type CliIo, type Command } from "../io.js";
 import { runVerifyTdx, TDX_USAGE } from "./verify-tdx.js";
 import {
@@ -78,32 +78,16 @@ interface Args {
 }
 
 function parse(argv: readonly string[], now: () => Date): Args | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        report: { type: "string" },
-        vcek: { type: "string" },
-        certs: { type: "string" },
-        product: { type: "string" },
-        policy: { type: "string" },
-        at: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (e) {
-    // Node's wording differs between releases: keep our own for the common case.
-    const unknown =
-      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-        ? /'([^']+)'/.exec((e as Error).message)?.[1]
-        : undefined;
-    throw new VerifyUsageError(unknown ? `unknown option ${unknown}` : (e as Error).message);
-  }
+  const { values, positionals } = parseStrictArgs(argv, {
+    report: { type: "string" },
+    vcek: { type: "string" },
+    certs: { type: "string" },
+    product: { type: "string" },
+    policy: { type: "string" },
+    at: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return "help";
   if (positionals[0] !== "snp" || positionals.length !== 1)
     throw new VerifyUsageError(

@@ -15,7 +15,7 @@ import { installErrorReplies, isOpenAiPath, oipErrorBody, openAiErrorBody } from
 import { GatewayError } from "./errors.js";
 import { GATEWAY_HTTP_ERRORS } from "./http-errors.js";
 import { RateLimiter, type RateLimit } from "./rate-limit.js";
-import type { RuntimeClient, Upstream, UpstreamReply } from "./upstream.js";
+import { type RuntimeClient, type Upstream, type UpstreamReply, withFailover } from "./upstream.js";
 import type { RelayClient } from "./relay-client.js";
 import { relayRoutes } from "./relay.js";
 import { openAiProxyRoutes } from "./openai-proxy.js";
@@ -248,38 +248,28 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
 
   async function proxy(req: FastifyRequest<{ Params: { model: string } }>, reply: FastifyReply): Promise<FastifyReply> {
     const model = req.params.model;
-    const upstreams = admit(req, model);
-    const start = cursor.get(model) ?? 0;
-    cursor.set(model, (start + 1) % upstreams.length);
-    let last: unknown;
-    for (let i = 0; i < upstreams.length; i++) {
-      const upstream = upstreams[(start + i) % upstreams.length]!;
-      req.gw.upstream = new URL(upstream.url).host;
-      let res: UpstreamReply;
-      try {
-        res = await opts.runtimes.forward(upstream, {
+    const res: UpstreamReply = await withFailover(
+      model,
+      admit(req, model),
+      cursor,
+      (upstream) => {
+        req.gw.upstream = new URL(upstream.url).host;
+        return opts.runtimes.forward(upstream, {
           method: req.method,
           path: req.url,
           headers: forwardHeaders(req),
           ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
         });
-      } catch (e) {
-        last = e;
-        const code = (e as GatewayError).code;
-        if (code === "UPSTREAM_UNTRUSTED") metrics.untrusted.inc();
-        // Only failures before the request reached a runtime (refused, untrusted) are retried elsewhere.
-        if (code === "UPSTREAM_UNTRUSTED" || code === "UPSTREAM_UNAVAILABLE") continue;
-        throw e;
-      }
-      req.gw.code = res.status < 400 ? "OK" : (upstreamCode(res.body) ?? `HTTP_${res.status}`);
-      if (res.retryAfter) reply.header("retry-after", res.retryAfter);
-      if (res.headerLength) reply.header("inference-header-content-length", res.headerLength);
-      return reply
-        .code(res.status)
-        .type(res.contentType ?? "application/json")
-        .send(res.body);
-    }
-    throw last;
+      },
+      () => metrics.untrusted.inc(),
+    );
+    req.gw.code = res.status < 400 ? "OK" : (upstreamCode(res.body) ?? `HTTP_${res.status}`);
+    if (res.retryAfter) reply.header("retry-after", res.retryAfter);
+    if (res.headerLength) reply.header("inference-header-content-length", res.headerLength);
+    return reply
+      .code(res.status)
+      .type(res.contentType ?? "application/json")
+      .send(res.body);
   }
 
   app.get("/v2/health/live", async () => ({ live: true }));
@@ -298,6 +288,8 @@ export function buildGatewayApp(opts: GatewayOptions): FastifyInstance {
       openAiProxyRoutes(scope, {
         relay,
         admit,
+        cursor,
+        onUntrusted: () => metrics.untrusted.inc(),
         models: (req) => {
           const client = clients.get(authenticate(req))!;
           return Object.keys(opts.routes).filter((m) => !client.models || client.models.includes(m));

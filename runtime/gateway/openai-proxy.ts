@@ -11,13 +11,17 @@ import type { IncomingMessage } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GatewayError } from "./errors.js";
 import type { RelayClient } from "./relay-client.js";
-import type { Upstream } from "./upstream.js";
+import { type Upstream, type UpstreamCursor, withFailover } from "./upstream.js";
 
 /** What the routes need from the gateway. */
 export interface OpenAiProxyContext {
   readonly relay: RelayClient;
   /** Authenticates, rate-limits and authorises the client for `model`; returns its runtimes. */
   readonly admit: (req: FastifyRequest, model: string) => readonly Upstream[];
+  /** Round-robin positions shared with the gateway's other routes. */
+  readonly cursor: UpstreamCursor;
+  /** Counts runtimes refused for their certificate. */
+  readonly onUntrusted?: () => void;
   /** The models the authenticated client may use. */
   readonly models: (req: FastifyRequest) => readonly string[];
 }
@@ -41,8 +45,6 @@ function modelOf(body: unknown): string {
 
 /** Registers the routes (an encapsulated plugin). */
 export async function openAiProxyRoutes(app: FastifyInstance, ctx: OpenAiProxyContext): Promise<void> {
-  const cursor = new Map<string, number>();
-
   app.get("/v1/models", async (req) => ({
     object: "list",
     data: ctx.models(req).map((id) => ({ id, object: "model", created: 0, owned_by: "confidential-inference" })),
@@ -50,16 +52,13 @@ export async function openAiProxyRoutes(app: FastifyInstance, ctx: OpenAiProxyCo
 
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
     const model = modelOf(req.body);
-    const upstreams = ctx.admit(req, model);
-    const start = cursor.get(model) ?? 0;
-    cursor.set(model, (start + 1) % upstreams.length);
-    let last: unknown;
-    for (let i = 0; i < upstreams.length; i++) {
-      const upstream = upstreams[(start + i) % upstreams.length]!;
-      req.gw.upstream = new URL(upstream.url).host;
-      let res: IncomingMessage;
-      try {
-        res = await ctx.relay.open(upstream, {
+    const res: IncomingMessage = await withFailover(
+      model,
+      ctx.admit(req, model),
+      ctx.cursor,
+      (upstream) => {
+        req.gw.upstream = new URL(upstream.url).host;
+        return ctx.relay.open(upstream, {
           method: "POST",
           path: req.url,
           headers: {
@@ -69,26 +68,21 @@ export async function openAiProxyRoutes(app: FastifyInstance, ctx: OpenAiProxyCo
           },
           body: req.body as Buffer,
         });
-      } catch (e) {
-        last = e;
-        const code = (e as GatewayError).code;
-        if (code === "UPSTREAM_UNTRUSTED" || code === "UPSTREAM_UNAVAILABLE") continue;
-        throw e;
-      }
-      req.gw.code = (res.statusCode ?? 502) < 400 ? "OK" : `HTTP_${res.statusCode}`;
-      const retry = res.headers["retry-after"];
-      if (typeof retry === "string") void reply.header("retry-after", retry);
-      // A client that goes away stops the runtime's generation: closing our side closes the upstream request.
-      reply.raw.once("close", () => {
-        if (!reply.raw.writableFinished) res.destroy();
-      });
-      return reply
-        .code(res.statusCode ?? 502)
-        .type(String(res.headers["content-type"] ?? "application/json"))
-        .header("cache-control", "no-store")
-        .send(res);
-    }
-    throw last;
+      },
+      ctx.onUntrusted,
+    );
+    req.gw.code = (res.statusCode ?? 502) < 400 ? "OK" : `HTTP_${res.statusCode}`;
+    const retry = res.headers["retry-after"];
+    if (typeof retry === "string") void reply.header("retry-after", retry);
+    // A client that goes away stops the runtime's generation: closing our side closes the upstream request.
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) res.destroy();
+    });
+    return reply
+      .code(res.statusCode ?? 502)
+      .type(String(res.headers["content-type"] ?? "application/json"))
+      .header("cache-control", "no-store")
+      .send(res);
   };
   for (const path of PATHS) app.post(path, forward);
 }

@@ -167,3 +167,35 @@ export class RuntimeClient {
     this.agent.destroy();
   }
 }
+
+/** Round-robin start positions by model, shared by the gateway's routes. */
+export type UpstreamCursor = Map<string, number>;
+
+/**
+ * Sends to the model's runtimes in turn, starting where the last request for the model did not: a failure before
+ * the request reached a runtime (`UPSTREAM_UNTRUSTED`, `UPSTREAM_UNAVAILABLE`) moves on to the next runtime; any
+ * other failure, or the last runtime's, is thrown. `onUntrusted` counts runtimes refused for their certificate.
+ */
+export async function withFailover<T>(
+  model: string,
+  upstreams: readonly Upstream[],
+  cursor: UpstreamCursor,
+  attempt: (upstream: Upstream) => Promise<T>,
+  onUntrusted?: () => void,
+): Promise<T> {
+  const start = cursor.get(model) ?? 0;
+  cursor.set(model, (start + 1) % upstreams.length);
+  let last: unknown;
+  for (let i = 0; i < upstreams.length; i++) {
+    try {
+      return await attempt(upstreams[(start + i) % upstreams.length]!);
+    } catch (e) {
+      last = e;
+      const code = (e as { code?: unknown }).code;
+      if (code === "UPSTREAM_UNTRUSTED") onUntrusted?.();
+      if (code === "UPSTREAM_UNTRUSTED" || code === "UPSTREAM_UNAVAILABLE") continue;
+      throw e;
+    }
+  }
+  throw last;
+}

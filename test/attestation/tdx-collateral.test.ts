@@ -18,17 +18,11 @@ import {
   verifyTdxQuote,
 } from "../../runtime/attestation/index.js";
 import { memberSpan } from "../../runtime/attestation/tdx/collateral.js";
-import { TDX_VECTORS, tdxVector } from "../helpers/tdx-vectors.js";
+import { TDX_VECTORS, tdxVector, quote4Collateral } from "../helpers/tdx-vectors.js";
 
 const Q4 = tdxVector("quotes/v4-trustee-tdx_quote_4.bin");
 const AT = new Date("2023-07-01T01:00:00Z");
-const FULL: TdxCollateral = {
-  tcbInfo: tdxVector("collateral/tcbinfo-tdx-fmspc-50806f000000-issued-2023-06-18.json"),
-  qeIdentity: tdxVector("collateral/qe-identity-td_qe-issued-2023-06-08.json"),
-  tcbSigningChain: tdxVector("certs/intel-sgx-tcb-signing-chain-2018.pem").toString(),
-  pckCrl: tdxVector("collateral/pck-crl-platform-ca-2023-06-08.der"),
-  rootCrl: tdxVector("collateral/root-ca-crl-2023-04-03.der"),
-};
+const FULL: TdxCollateral = quote4Collateral();
 
 /** The pure evaluation of a quote against (unverified) collateral files. */
 function evaluate(quote: string, tcbInfo: string, qeIdentity: string) {

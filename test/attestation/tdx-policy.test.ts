@@ -9,18 +9,12 @@ import {
   parseTdxQuote,
   type TdxCollateral,
 } from "../../runtime/attestation/index.js";
-import { tdxVector } from "../helpers/tdx-vectors.js";
+import { tdxVector, quote4Collateral } from "../helpers/tdx-vectors.js";
 
 const quote = tdxVector("quotes/v4-trustee-tdx_quote_4.bin");
 const body = parseTdxQuote(quote).body;
 const now = new Date("2023-07-01T01:00:00Z");
-const collateral: TdxCollateral = {
-  tcbInfo: tdxVector("collateral/tcbinfo-tdx-fmspc-50806f000000-issued-2023-06-18.json"),
-  qeIdentity: tdxVector("collateral/qe-identity-td_qe-issued-2023-06-08.json"),
-  tcbSigningChain: tdxVector("certs/intel-sgx-tcb-signing-chain-2018.pem").toString(),
-  pckCrl: tdxVector("collateral/pck-crl-platform-ca-2023-06-08.der"),
-  rootCrl: tdxVector("collateral/root-ca-crl-2023-04-03.der"),
-};
+const collateral: TdxCollateral = quote4Collateral();
 const MRTD = body.mrTd.toString("hex");
 const base = { mrTd: [MRTD], allowDebug: true };
 const appraise = (policy: Record<string, unknown>, extra: Record<string, unknown> = {}) =>

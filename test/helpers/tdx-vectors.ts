@@ -50,3 +50,20 @@ export const QUOTES: readonly QuoteEntry[] = manifest.entries.filter((e) => e.ki
 export function tdxVector(file: string): Buffer {
   return readFileSync(join(TDX_VECTORS, file));
 }
+
+/** Trustee's quote 4 with its complete 2023 collateral (TCB info, QE identity, TCB Signing chain, both CRLs). */
+export function quote4Collateral(): {
+  tcbInfo: Buffer;
+  qeIdentity: Buffer;
+  tcbSigningChain: string;
+  pckCrl: Buffer;
+  rootCrl: Buffer;
+} {
+  return {
+    tcbInfo: tdxVector("collateral/tcbinfo-tdx-fmspc-50806f000000-issued-2023-06-18.json"),
+    qeIdentity: tdxVector("collateral/qe-identity-td_qe-issued-2023-06-08.json"),
+    tcbSigningChain: tdxVector("certs/intel-sgx-tcb-signing-chain-2018.pem").toString(),
+    pckCrl: tdxVector("collateral/pck-crl-platform-ca-2023-06-08.der"),
+    rootCrl: tdxVector("collateral/root-ca-crl-2023-04-03.der"),
+  };
+}
