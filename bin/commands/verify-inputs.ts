@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
+  type AttestationError,
   isSnpProduct,
   type SnpProduct,
   parseAttestationPolicy,
@@ -21,6 +22,7 @@ import {
 } from "../../runtime/attestation/index.js";
 import { nameValue, OID } from "../../core/index.js";
 import { UsageError } from "../errors.js";
+import { EXIT, type CliIo } from "../io.js";
 
 export { UsageError as VerifyUsageError };
 
@@ -94,4 +96,21 @@ export function simulatedAnchorFrom(
 export function collateralGetter(env: Readonly<Record<string, string | undefined>>, cwd: string): CollateralGetter {
   const offline = env.ATTESTCTL_KDS_DIR;
   return offline ? directoryGetter(resolve(cwd, offline)) : cachedGetter(kdsGetter());
+}
+
+/**
+ * Reports an authenticity failure: `rejected: CODE: message` on stderr and, with `--json`, the verdict on stdout;
+ * returns the exit code (1).
+ */
+export function printRejected(
+  io: CliIo,
+  e: AttestationError,
+  o: { readonly json: boolean; readonly tee: "sev-snp" | "tdx"; readonly checked: string; readonly path: string },
+): number {
+  io.stderr(`rejected: ${e.code}: ${e.message}\n`);
+  if (o.json)
+    io.stdout(
+      `${JSON.stringify({ tee: o.tee, accepted: false, checked: o.checked, failures: [{ code: e.code, path: e.path ?? o.path, message: e.message }] }, null, 2)}\n`,
+    );
+  return EXIT.failed;
 }

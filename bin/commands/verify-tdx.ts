@@ -18,7 +18,7 @@ import {
 } from "../../runtime/attestation/index.js";
 import { parseStrictArgs } from "../args.js";
 import { EXIT, type CliIo } from "../io.js";
-import { readInput, VerifyUsageError } from "./verify-inputs.js";
+import { printRejected, readInput, VerifyUsageError } from "./verify-inputs.js";
 
 /** Usage line of `verify tdx`. */
 export const TDX_USAGE =
@@ -197,11 +197,11 @@ export async function runVerifyTdx(argv: readonly string[], io: CliIo, now: () =
     return EXIT.ok;
   } catch (e) {
     if (!isAttestationError(e)) throw e;
-    io.stderr(`rejected: ${e.code}: ${e.message}\n`);
-    if (values.json)
-      io.stdout(
-        `${JSON.stringify({ tee: "tdx", accepted: false, checked: dir ? "collateral" : "authenticity", failures: [{ code: e.code, path: e.path ?? "quote", message: e.message }] }, null, 2)}\n`,
-      );
-    return EXIT.failed;
+    return printRejected(io, e, {
+      json: values.json === true,
+      tee: "tdx",
+      checked: dir || pcs ? "collateral" : "authenticity",
+      path: "quote",
+    });
   }
 }

@@ -25,6 +25,7 @@ import {
   collateralGetter,
   readCertsDir,
   readInput,
+  printRejected,
   readPolicy,
   simulatedAnchorFrom,
   VerifyUsageError,
@@ -172,12 +173,7 @@ async function runSnp(args: Args, io: CliIo): Promise<number> {
       return EXIT.ok;
     } catch (e) {
       if (!isAttestationError(e)) throw e;
-      io.stderr(`rejected: ${e.code}: ${e.message}\n`);
-      if (args.json)
-        io.stdout(
-          `${JSON.stringify({ tee: "sev-snp", accepted: false, checked: "authenticity", failures: [{ code: e.code, path: e.path ?? "report", message: e.message }] }, null, 2)}\n`,
-        );
-      return EXIT.failed;
+      return printRejected(io, e, { json: args.json, tee: "sev-snp", checked: "authenticity", path: "report" });
     }
   }
   const verdict: SnpVerdict = await appraiseSnpEvidence({ ...base, policy });
