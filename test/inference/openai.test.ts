@@ -326,7 +326,7 @@ describe("streams and the boundary", () => {
       model: "chat",
       status: 200,
       code: "OK",
-      tokens: { completion: expect.any(Number), finish: "stop" },
+      tokens: { promptTokens: expect.any(Number), completionTokens: expect.any(Number), finish: "stop" },
     });
   });
 });

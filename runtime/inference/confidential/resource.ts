@@ -48,6 +48,11 @@ export interface ConfidentialOptions {
   readonly dispatch: (options: InjectOptions) => Promise<LightMyRequestResponse>;
   /** Largest encapsulated request in bytes (the app's body limit). */
   readonly bodyLimit: number;
+  /**
+   * Signals of streamed requests in flight, by request id (the inner request carries the outer one's id): the
+   * app's routes abort work for a request whose relay went away.
+   */
+  readonly aborts?: Map<string, AbortSignal>;
   /** Fresh nonce-bound bundles allowed per minute. */
   readonly noncesPerMinute: number;
   readonly now?: () => number;
@@ -167,7 +172,14 @@ export async function confidentialRoutes(scope: FastifyInstance, o: Confidential
       const inner = decodeBhttpRequest(Buffer.concat(parts));
       const encoder = await decoder.createResponseEncoder();
       const options = injectOptionsOf(inner, req.id, true);
-      const res = options === undefined ? undefined : await o.dispatch(options);
+      // The relay (or the client) going away aborts the request inside too, so a generation stops at its next step.
+      const gone = new AbortController();
+      o.aborts?.set(req.id, gone.signal);
+      reply.raw.once("close", () => {
+        o.aborts?.delete(req.id);
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      const res = options === undefined ? undefined : await o.dispatch({ ...options, signal: gone.signal });
       async function* sealed(): AsyncGenerator<Uint8Array> {
         yield encoder.header;
         if (res === undefined) {

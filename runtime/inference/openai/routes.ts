@@ -14,6 +14,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { InferenceError } from "../errors.js";
 import type { GenerationResult, Generation } from "../generation/index.js";
+import type { InferenceMetrics } from "../server/metrics.js";
 import type { GeneratorEntry, ModelEntry } from "../server/routes.js";
 import { fromGenerationError } from "./error-map.js";
 import { chatChunk, completionChunk, sseData, sseDone, textEventWriter, usageOf } from "./sse.js";
@@ -27,6 +28,9 @@ export interface OpenAiContext {
   readonly isReady: () => boolean;
   /** Unix seconds (tests). */
   readonly now?: () => number;
+  /** Abort signals of encapsulated requests by request id (their relay going away), from the confidential endpoint. */
+  readonly aborts?: ReadonlyMap<string, AbortSignal>;
+  readonly metrics?: InferenceMetrics;
 }
 
 const OWNER = "confidential-inference";
@@ -41,12 +45,19 @@ function ready(ctx: OpenAiContext): void {
   if (!ctx.isReady()) throw new InferenceError("MODEL_NOT_READY", "the model is not ready", { retryAfterSeconds: 1 });
 }
 
-/** Aborts when the client goes away before the answer is complete. */
-function abortOnClose(reply: FastifyReply): AbortSignal {
+/**
+ * Aborts when the client goes away before the answer is complete: its connection closes (a socket), or, for an
+ * encapsulated request, the confidential endpoint's signal fires (the relay or the client went away).
+ */
+function abortOnClose(req: FastifyRequest, reply: FastifyReply, outer: AbortSignal | undefined): AbortSignal {
   const abort = new AbortController();
   reply.raw.once("close", () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
+  if (outer) {
+    if (outer.aborted) abort.abort();
+    else outer.addEventListener("abort", () => abort.abort(), { once: true });
+  }
   return abort.signal;
 }
 
@@ -97,12 +108,24 @@ export async function openAiRoutes(app: FastifyInstance, ctx: OpenAiContext): Pr
     r: CompletionRequest,
     gen: Generation,
     kind: "chat" | "text",
+    signal: AbortSignal,
   ) => {
     const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`;
     const created = now();
     const head = { id, created, model: r.model };
+    gen.result.then(
+      (res) => {
+        ctx.metrics?.generations.inc({ model: r.model, finish: res.finishReason });
+        ctx.metrics?.generatedTokens.inc({ model: r.model }, res.completionTokens);
+      },
+      () => undefined,
+    );
     const logResult = (res: GenerationResult) => {
-      req.meta.tokens = { prompt: res.promptTokens, completion: res.completionTokens, finish: res.finishReason };
+      req.meta.tokens = {
+        promptTokens: res.promptTokens,
+        completionTokens: res.completionTokens,
+        finish: res.finishReason,
+      };
     };
     if (!r.stream)
       return settle(gen).then((res) => {
@@ -121,6 +144,8 @@ export async function openAiRoutes(app: FastifyInstance, ctx: OpenAiContext): Pr
           usage: usageOf(res),
         };
       });
+    // Logged however the stream ends (a cancelled generation too: counts and the finish reason only).
+    gen.result.then(logResult, () => undefined);
     const chunk = kind === "chat" ? chatChunk : completionChunk;
     async function* events(): AsyncGenerator<string> {
       if (kind === "chat") yield sseData(chunk(head, { role: "assistant", content: "" }, null));
@@ -141,11 +166,14 @@ export async function openAiRoutes(app: FastifyInstance, ctx: OpenAiContext): Pr
       }
       yield sseDone();
     }
+    const stream = Readable.from(events(), { objectMode: false });
+    // A client gone mid-stream: the generation stopped (the signal), and the events nobody reads are dropped.
+    signal.addEventListener("abort", () => stream.destroy(), { once: true });
     return reply
       .type("text/event-stream; charset=utf-8")
       .header("cache-control", "no-store")
       .header("x-accel-buffering", "no")
-      .send(Readable.from(events(), { objectMode: false }));
+      .send(stream);
   };
 
   app.post("/v1/chat/completions", async (req, reply) => {
@@ -162,16 +190,18 @@ export async function openAiRoutes(app: FastifyInstance, ctx: OpenAiContext): Pr
     } catch (e) {
       throw fromGenerationError(e);
     }
-    const gen = start(entry, entry.model.tokenizer.encode(prompt), r, abortOnClose(reply));
-    return answer(req, reply, r, gen, "chat");
+    const signal = abortOnClose(req, reply, ctx.aborts?.get(req.id));
+    const gen = start(entry, entry.model.tokenizer.encode(prompt), r, signal);
+    return answer(req, reply, r, gen, "chat", signal);
   });
 
   app.post("/v1/completions", async (req, reply) => {
     const r = parseTextCompletion(req.body);
     const entry = generator(req, r.model);
     const ids = typeof r.prompt === "string" ? entry.model.tokenizer.encode(r.prompt) : r.prompt;
-    const gen = start(entry, ids, r, abortOnClose(reply));
-    return answer(req, reply, r, gen, "text");
+    const signal = abortOnClose(req, reply, ctx.aborts?.get(req.id));
+    const gen = start(entry, ids, r, signal);
+    return answer(req, reply, r, gen, "text", signal);
   });
 
   app.post("/v1/embeddings", async (req) => {

@@ -160,13 +160,20 @@ export function buildApp(opts: InferenceAppOptions): FastifyInstance {
   });
 
   app.register(async (scope) => oipRoutes(scope, opts));
+  const aborts = new Map<string, AbortSignal>();
   app.register(async (scope) =>
-    openAiRoutes(scope, { generators: opts.generators ?? new Map(), models: opts.models, isReady: opts.isReady }),
+    openAiRoutes(scope, {
+      generators: opts.generators ?? new Map(),
+      models: opts.models,
+      isReady: opts.isReady,
+      aborts,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    }),
   );
   const confidential = opts.confidential;
   if (confidential !== undefined)
     app.register(async (scope) =>
-      confidentialRoutes(scope, { ...confidential, bodyLimit, dispatch: (o) => app.inject(o) }),
+      confidentialRoutes(scope, { ...confidential, bodyLimit, aborts, dispatch: (o) => app.inject(o) }),
     );
   return app;
 }

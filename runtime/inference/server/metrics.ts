@@ -16,6 +16,10 @@ export interface InferenceMetrics {
   readonly ready: Gauge;
   /** `ci_inference_tls_handshake_failures_total`: refused TLS handshakes (no or untrusted client certificate). */
   readonly tlsFailures: Counter;
+  /** `ci_inference_generations_total{model,finish}`: ended generations (`stop`, `length`, `cancelled`). */
+  readonly generations: Counter;
+  /** `ci_inference_generated_tokens_total{model}`: tokens generated. */
+  readonly generatedTokens: Counter;
 }
 
 /** Registers the inference metrics on `registry`. */
@@ -44,5 +48,11 @@ export function createInferenceMetrics(registry: MetricsRegistry): InferenceMetr
       "TLS handshakes refused (no client certificate or one from another CA)",
     ),
     ready: registry.gauge("ci_inference_ready", "1 when the runtime is attested and its models are loaded"),
+    generations: registry.counter(
+      "ci_inference_generations_total",
+      "Generations by model and how they ended (stop, length, cancelled: the client went away)",
+      ["model", "finish"],
+    ),
+    generatedTokens: registry.counter("ci_inference_generated_tokens_total", "Tokens generated", ["model"]),
   };
 }

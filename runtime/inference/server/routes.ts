@@ -60,7 +60,7 @@ export interface RequestMeta {
   rows?: number;
   code?: string;
   /** Token counts and finish reason of a generation (counts only, never text). */
-  tokens?: { prompt: number; completion: number; finish: string };
+  tokens?: { promptTokens: number; completionTokens: number; finish: string };
   /** Raw tensor bytes after the JSON header of a binary body (binary tensor extension). */
   binary?: Buffer;
 }
