@@ -154,7 +154,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
             answer.status,
             answer.headers.filter((f) => !HOP.has(f.name)).flatMap((f) => [f.name, f.value]),
           );
-          for await (const piece of answer.body) res.write(piece);
+          // A caller that goes away ends the stream here, which closes it upstream (the generation stops).
+          for await (const piece of answer.body) {
+            if (res.destroyed) break;
+            res.write(piece);
+          }
           res.end();
           return done(answer.status);
         }

@@ -72,10 +72,15 @@ export async function openChunkedAnswer(
     const e = next.value;
     if (e.type !== "response-head") continue;
     async function* content(): AsyncGenerator<Uint8Array> {
-      for (;;) {
-        const n = await it.next();
-        if (n.done) return;
-        if (n.value.type === "content") yield n.value.data;
+      try {
+        for (;;) {
+          const n = await it.next();
+          if (n.done) return;
+          if (n.value.type === "content") yield n.value.data;
+        }
+      } finally {
+        // A reader that stops early closes the answer's connection too, so the runtime stops producing it.
+        await it.return(undefined);
       }
     }
     return { status: e.status, headers: e.headers, body: content() };

@@ -7,7 +7,8 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfidentialClient, httpGateway, type ClientTrust } from "../../runtime/client/index.js";
+import { request as httpRequest } from "node:http";
+import { ConfidentialClient, httpGateway, startProxy, type ClientTrust } from "../../runtime/client/index.js";
 import { generateApiKey } from "../../runtime/gateway/api-keys.js";
 import { buildGatewayApp } from "../../runtime/gateway/app.js";
 import { streamingRuntimeClient, type RelayClient } from "../../runtime/gateway/relay-client.js";
@@ -114,12 +115,6 @@ describe("a streamed generation over OHTTP whose client goes away", () => {
     let pieces = 0;
     for await (const _ of r.body) if (++pieces === 3) break;
     client.close(); // the connection to the gateway goes away mid-stream
-    const count = async (finish: string) =>
-      Number(
-        new RegExp(`ci_inference_generations_total\\{model="chat",finish="${finish}"\\} (\\d+)`).exec(
-          await rt.registry.render(),
-        )?.[1] ?? 0,
-      );
     await expect.poll(() => count("cancelled"), { timeout: 5000 }).toBe(1);
     expect(await count("length")).toBe(1); // only the control: the cancelled one did not run to max_tokens
     const tokens = Number(
@@ -127,4 +122,41 @@ describe("a streamed generation over OHTTP whose client goes away", () => {
     );
     expect(tokens - 20).toBeLessThan(200);
   });
+
+  it("a caller of attestctl proxy that goes away mid-stream stops the generation too", async () => {
+    const client = new ConfidentialClient({ transport: httpGateway({ url, apiKey: team.apiKey }), trust });
+    const proxy = await startProxy({ client, defaultModel: "chat" });
+    const before = await count("cancelled");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          `${proxy.url}/v1/chat/completions`,
+          { method: "POST", headers: { "content-type": "application/json" } },
+          (res) => {
+            let pieces = 0;
+            res.on("data", () => {
+              if (++pieces === 3) {
+                req.destroy(); // the caller goes away
+                resolve();
+              }
+            });
+            res.on("error", () => undefined);
+          },
+        );
+        req.on("error", (e) => (e.message.includes("socket hang up") ? undefined : reject(e)));
+        req.end(chatRequest(480).body);
+      });
+      await expect.poll(() => count("cancelled"), { timeout: 5000 }).toBe(before + 1);
+    } finally {
+      await proxy.close();
+      client.close();
+    }
+  });
 });
+
+async function count(finish: string): Promise<number> {
+  const text = await rt.registry.render();
+  return Number(
+    new RegExp(`ci_inference_generations_total\\{model="chat",finish="${finish}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+  );
+}
