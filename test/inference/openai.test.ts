@@ -343,3 +343,36 @@ describe("SSE events", () => {
     );
   });
 });
+
+describe("admission with backpressure", () => {
+  it("a full generation queue answers 503 queue_full with Retry-After (the SDKs retry it); admitted ones complete", async () => {
+    const busy = new GenerationEngine(model, { maxBatch: 1, maxActive: 1, maxQueued: 1 });
+    const small = buildApp({
+      models: new Map(),
+      generators: new Map([["chat", { name: "chat", sha256: "0".repeat(64), model, engine: busy, created: 0 }]]),
+      isReady: () => true,
+      logger,
+      server: { name: "ci-inference", version: "test" },
+    });
+    await small.ready();
+    try {
+      const ask = () =>
+        small.inject({
+          method: "POST",
+          url: "/v1/chat/completions",
+          headers: { "content-type": "application/json" },
+          payload: JSON.stringify({ model: "chat", messages: user("abc abc abc"), temperature: 0, max_tokens: 30 }),
+        });
+      const answers = await Promise.all([ask(), ask(), ask(), ask()]);
+      const refused = answers.filter((a) => a.statusCode === 503);
+      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(2);
+      expect(refused.map((a) => [a.json().error.code, a.json().error.type, a.headers["retry-after"]])).toEqual([
+        ["queue_full", "server_error", "1"],
+        ["queue_full", "server_error", "1"],
+      ]);
+    } finally {
+      await small.close();
+      busy.close();
+    }
+  });
+});
