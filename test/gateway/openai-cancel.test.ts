@@ -4,81 +4,40 @@
  * upstream request, the confidential endpoint aborts the request inside, and the generation ends at its next step
  * (the runtime logs it as `cancelled`, far short of `max_tokens`).
  */
-import type { AddressInfo } from "node:net";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
 import { ConfidentialClient, httpGateway, startProxy, type ClientTrust } from "../../runtime/client/index.js";
 import { generateApiKey } from "../../runtime/gateway/api-keys.js";
-import { buildGatewayApp } from "../../runtime/gateway/app.js";
-import { streamingRuntimeClient, type RelayClient } from "../../runtime/gateway/relay-client.js";
-import { RuntimeClient } from "../../runtime/gateway/upstream.js";
-import { startRuntime, type RunningRuntime } from "../../runtime/inference/runtime.js";
-import { simulatedProvider } from "../../runtime/simulators/index.js";
-import { releaseKeyPair, signedDevManifest, trustFor } from "../helpers/confidential.js";
 import { chatModelFiles } from "../helpers/generation.js";
-import { A02_MEASUREMENT } from "../helpers/golden.js";
-import { captureLogger, TEST_BATCHING } from "../helpers/inference.js";
-import { createTestPki, fakeKeyRelease, sealChatModel } from "../helpers/runtime.js";
+import { captureLogger } from "../helpers/inference.js";
+import { startGatewayStack, type GatewayStack } from "../helpers/gateway-stack.js";
+import { sealChatModel } from "../helpers/runtime.js";
 import { generateKeyPairSync } from "node:crypto";
-import { sharedSimulatedSnp } from "../helpers/simulated-snp.js";
 
-let rt: RunningRuntime;
-let runtimes: RuntimeClient;
-let relay: RelayClient;
-let gw: FastifyInstance;
+let stack: GatewayStack;
 let url: string;
 let trust: ClientTrust;
 const rtLog = captureLogger("inference");
-const gwLog = captureLogger("gateway");
 const team = generateApiKey("team-a");
 
 beforeAll(async () => {
-  const pki = createTestPki();
-  const sim = await sharedSimulatedSnp("Genoa");
-  const release = releaseKeyPair();
   const registry = generateKeyPairSync("ec", { namedCurve: "P-384" });
   const chat = await sealChatModel(registry.privateKey, chatModelFiles());
-  rt = await startRuntime({
+  stack = await startGatewayStack({
     artifacts: [chat.artifact],
-    keyRelease: fakeKeyRelease(pki, new Map([[chat.keyId, chat.dataKey]])),
+    keys: new Map([[chat.keyId, chat.dataKey]]),
     signerKey: registry.publicKey,
-    batching: TEST_BATCHING,
-    ort: { intraOpThreads: 1 },
-    logger: rtLog.logger,
-    gatewayCa: pki.gateway.cert,
-    listen: { host: "127.0.0.1", port: 0 },
-    ops: { host: "127.0.0.1", port: 0 },
-    attestation: {
-      evidence: simulatedProvider(sim, { measurement: A02_MEASUREMENT }),
-      lifetimeMs: 3_600_000,
-      manifest: await signedDevManifest(release.privateKey),
-      noncesPerMinute: 60,
-      maxReplayEntries: 10_000,
-    },
-  });
-  trust = trustFor(sim, release.publicKey);
-  const tls = { brokerCa: pki.broker.cert, cert: pki.gatewayClient.cert, key: pki.gatewayClient.key };
-  runtimes = new RuntimeClient(tls, { timeoutMs: 10_000 });
-  relay = streamingRuntimeClient(tls, { timeoutMs: 10_000 });
-  gw = buildGatewayApp({
+    models: ["chat"],
     clients: [{ name: "team-a", rateLimit: { perSecond: 1000, burst: 1000 } }],
     apiKeys: [team.record],
-    routes: { chat: [{ url: `https://localhost:${rt.port}` }] },
-    runtimes,
-    relay,
     plaintextApi: false,
-    logger: gwLog.logger,
+    confidential: true,
+    runtimeLogger: rtLog.logger,
   });
-  await gw.listen({ host: "127.0.0.1", port: 0 });
-  url = `http://127.0.0.1:${(gw.server.address() as AddressInfo).port}`;
+  url = stack.url;
+  trust = stack.trust!;
 }, 180_000);
-afterAll(async () => {
-  await gw.close();
-  runtimes.close();
-  relay.close();
-  await rt.stop();
-});
+afterAll(() => stack.close());
 
 const chatRequest = (maxTokens: number) => ({
   method: "POST",
@@ -118,7 +77,7 @@ describe("a streamed generation over OHTTP whose client goes away", () => {
     await expect.poll(() => count("cancelled"), { timeout: 5000 }).toBe(1);
     expect(await count("length")).toBe(1); // only the control: the cancelled one did not run to max_tokens
     const tokens = Number(
-      /ci_inference_generated_tokens_total\{model="chat"\} (\d+)/.exec(await rt.registry.render())?.[1],
+      /ci_inference_generated_tokens_total\{model="chat"\} (\d+)/.exec(await stack.rt.registry.render())?.[1],
     );
     expect(tokens - 20).toBeLessThan(200);
   });
@@ -155,7 +114,7 @@ describe("a streamed generation over OHTTP whose client goes away", () => {
 });
 
 async function count(finish: string): Promise<number> {
-  const text = await rt.registry.render();
+  const text = await stack.rt.registry.render();
   return Number(
     new RegExp(`ci_inference_generations_total\\{model="chat",finish="${finish}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
   );

@@ -3,70 +3,40 @@
  * gateway (routes by the body's model, authorises, streams the answer as written) -> runtime over mTLS (a sealed chat
  * directory and an encoder). Errors are OpenAI error objects with the gateway's codes; logs carry metadata only.
  */
-import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../../runtime/gateway/api-keys.js";
-import { buildGatewayApp } from "../../runtime/gateway/app.js";
-import { streamingRuntimeClient, type RelayClient } from "../../runtime/gateway/relay-client.js";
-import { RuntimeClient } from "../../runtime/gateway/upstream.js";
-import { startRuntime, type RunningRuntime } from "../../runtime/inference/runtime.js";
 import { chatModelFiles } from "../helpers/generation.js";
-import { captureLogger, TEST_BATCHING } from "../helpers/inference.js";
-import { createTestPki, fakeKeyRelease, sealBundled, sealChatModel } from "../helpers/runtime.js";
+import { captureLogger } from "../helpers/inference.js";
+import { startGatewayStack, type GatewayStack } from "../helpers/gateway-stack.js";
+import { sealBundled, sealChatModel } from "../helpers/runtime.js";
 
 const MARKER = `quokka${Date.now().toString(36)}prompt`;
-let rt: RunningRuntime;
-let runtimes: RuntimeClient;
-let relay: RelayClient;
-let gw: FastifyInstance;
+let stack: GatewayStack;
 let base: string;
 const gwLog = captureLogger("gateway");
 const team = generateApiKey("team-a");
 const other = generateApiKey("team-b");
 
 beforeAll(async () => {
-  const pki = createTestPki();
   const sealed = await sealBundled(["encoder"]);
   const chat = await sealChatModel(sealed.signerPrivateKey, chatModelFiles());
-  rt = await startRuntime({
+  stack = await startGatewayStack({
     artifacts: [{ ...sealed.artifacts[0]!, embeddings: { output: "embedding" } }, chat.artifact],
-    keyRelease: fakeKeyRelease(pki, new Map([...sealed.keys, [chat.keyId, chat.dataKey]])),
+    keys: new Map([...sealed.keys, [chat.keyId, chat.dataKey]]),
     signerKey: sealed.signerKey,
-    batching: TEST_BATCHING,
-    ort: { intraOpThreads: 1 },
-    logger: captureLogger("inference").logger,
-    gatewayCa: pki.gateway.cert,
-    listen: { host: "127.0.0.1", port: 0 },
-    ops: { host: "127.0.0.1", port: 0 },
-  });
-  const tls = { brokerCa: pki.broker.cert, cert: pki.gatewayClient.cert, key: pki.gatewayClient.key };
-  runtimes = new RuntimeClient(tls, { timeoutMs: 10_000 });
-  relay = streamingRuntimeClient(tls, { timeoutMs: 10_000 });
-  const upstream = [{ url: `https://localhost:${rt.port}` }];
-  gw = buildGatewayApp({
+    models: ["chat", "encoder"],
     clients: [
       { name: "team-a", rateLimit: { perSecond: 1000, burst: 1000 } },
       { name: "team-b", rateLimit: { perSecond: 1000, burst: 1000 }, models: ["encoder"] },
     ],
     apiKeys: [team.record, other.record],
-    routes: { chat: upstream, encoder: upstream },
-    runtimes,
-    relay,
     plaintextApi: true,
-    logger: gwLog.logger,
-    bodyLimit: 64 * 1024,
+    gatewayLogger: gwLog.logger,
   });
-  await gw.listen({ host: "127.0.0.1", port: 0 });
-  base = `http://127.0.0.1:${(gw.server.address() as AddressInfo).port}/v1`;
+  base = `${stack.url}/v1`;
 }, 180_000);
-afterAll(async () => {
-  await gw.close();
-  runtimes.close();
-  relay.close();
-  await rt.stop();
-});
+afterAll(() => stack.close());
 
 const openai = (apiKey = team.apiKey) => new OpenAI({ baseURL: base, apiKey, maxRetries: 0 });
 const user = (content: string) => [{ role: "user" as const, content }];
@@ -117,7 +87,7 @@ describe("OpenAI API through the gateway (plaintext, dev)", () => {
       status: 404,
       code: "model_not_found",
     });
-    const noModel = await gw.inject({
+    const noModel = await stack.gw.inject({
       method: "POST",
       url: "/v1/chat/completions",
       payload: "{}",
