@@ -213,3 +213,53 @@ describe("boot with decoder and embedding models", () => {
     expect([ok.models[0]!.kind, ok.generation]).toEqual(["decoder", { maxBatch: 8, maxQueued: 64, prefillChunk: 256 }]);
   });
 });
+
+describe("scripts/seal-model.ts --dir", () => {
+  it("seals a model directory that the boot path opens, files listed; refuses a directory without a graph", async () => {
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { sealModelFiles } = await import("../../scripts/seal-model.js");
+    const dir = mkdtempSync(join(tmpdir(), "ci-seal-dir-"));
+    try {
+      for (const [name, bytes] of chatModelFiles()) writeFileSync(join(dir, name), bytes);
+      const key = randomBytes(32);
+      writeFileSync(join(dir, "k.bin"), key);
+      writeFileSync(join(dir, "signer.pem"), registry.privateKey.export({ type: "pkcs8", format: "pem" }));
+      const args = [
+        "--name",
+        "chat",
+        "--key-id",
+        "default/model/chat",
+        "--data-key-file",
+        join(dir, "k.bin"),
+        "--signer-key",
+        join(dir, "signer.pem"),
+      ];
+      const lines = await sealModelFiles(["--dir", dir, ...args]);
+      expect(lines[0]).toBe(
+        `model_sha256 ${createHash("sha256").update(encodeModelBundle(chatModelFiles())).digest("hex")}`,
+      );
+      const opened = await openVerifiedModel({
+        modelName: "chat",
+        container: readFileSync(join(dir, "chat.enc")),
+        signature: readFileSync(join(dir, "chat.enc.jws"), "utf8"),
+        dataKey: key,
+        signerKey: registry.publicKey,
+      });
+      expect([...opened.files!.keys()]).toEqual([
+        "config.json",
+        "generation_config.json",
+        "model.onnx",
+        "tokenizer.json",
+        "tokenizer_config.json",
+      ]);
+      const empty = mkdtempSync(join(tmpdir(), "ci-seal-empty-"));
+      await expect(sealModelFiles(["--dir", empty, ...args])).rejects.toThrow(/no ONNX graph/);
+      await expect(sealModelFiles(["--dir", dir, "--model", "x", ...args])).rejects.toThrow(TypeError);
+      rmSync(empty, { recursive: true, force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
