@@ -34,36 +34,38 @@ export function usageOf(r: GenerationResult): {
   };
 }
 
-/** A `chat.completion.chunk`; `delta` absent gives the usage chunk's empty shell. */
-export function chatChunk(
+type Piece = Record<string, string> | string | undefined;
+
+/** One streamed chunk: `object` and the name of the choice's content field; `piece` absent gives an empty shell. */
+function streamChunk(
+  object: string,
+  field: "delta" | "text",
   head: ChunkHead,
-  delta: Record<string, string> | string | undefined,
+  piece: Piece,
   finish: "stop" | "length" | null,
 ): Record<string, unknown> {
   return {
     id: head.id,
-    object: "chat.completion.chunk",
+    object,
     created: head.created,
     model: head.model,
     system_fingerprint: null,
-    choices: delta === undefined ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    choices: piece === undefined ? [] : [{ index: 0, [field]: piece, logprobs: null, finish_reason: finish }],
   };
+}
+
+/** A `chat.completion.chunk`; `delta` absent gives the usage chunk's empty shell. */
+export function chatChunk(head: ChunkHead, delta: Piece, finish: "stop" | "length" | null): Record<string, unknown> {
+  return streamChunk("chat.completion.chunk", "delta", head, delta, finish);
 }
 
 /** A streamed `text_completion` chunk. */
 export function completionChunk(
   head: ChunkHead,
-  text: Record<string, string> | string | undefined,
+  text: Piece,
   finish: "stop" | "length" | null,
 ): Record<string, unknown> {
-  return {
-    id: head.id,
-    object: "text_completion",
-    created: head.created,
-    model: head.model,
-    system_fingerprint: null,
-    choices: text === undefined ? [] : [{ index: 0, text, logprobs: null, finish_reason: finish }],
-  };
+  return streamChunk("text_completion", "text", head, text, finish);
 }
 
 /**
