@@ -1,5 +1,5 @@
 /** Module face of `runtime/attester`: everything other modules may import from it. */
-export { configfsTsmProvider } from "./evidence/configfs-tsm.js";
+export { configfsTsmProvider, configfsTsmTdxQuote } from "./evidence/configfs-tsm.js";
 export { checkEvidenceRequest, type EvidenceProvider, snpBundle } from "./evidence/provider.js";
 export { snpguestProvider } from "./evidence/snpguest.js";
 export { type KbsEvidenceProvider, KbsClient, type ReleasedCredentials } from "./kbs/client.js";

@@ -30,6 +30,12 @@ export {
   snpReportFromTrusteeJson,
 } from "./snp-evidence-json.js";
 export {
+  type TdxJsonProblem,
+  type TdxJsonResult,
+  tdxQuoteFromTrusteeJson,
+  trusteeTdxEvidenceJson,
+} from "./tdx-evidence-json.js";
+export {
   ECDH_ES_A256KW,
   type EcTeeJwk,
   parseTeeKey,

@@ -9,6 +9,7 @@ import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { AttesterError } from "../errors.js";
+import { parseTdxQuote } from "../../attestation/index.js";
 import { checkEvidenceRequest, snpBundle, type EvidenceProvider } from "./provider.js";
 
 /** The file operations the adapter needs (node:fs/promises by default). */
@@ -40,6 +41,60 @@ function unavailable(message: string, cause?: unknown): AttesterError {
   return new AttesterError("EVIDENCE_UNAVAILABLE", `configfs-tsm: ${message}`, { path: "evidence", cause });
 }
 
+/** What one configfs-tsm report entry returned. */
+export interface TsmReport {
+  readonly outblob: Buffer;
+  /** SEV: the certificate table; absent on TDX, older kernels or a host without certificates. */
+  readonly auxblob: Buffer | undefined;
+}
+
+/**
+ * One report through configfs-tsm from the provider `provider` (`sev_guest`, `tdx_guest`): a fresh entry, the
+ * privilege level (SEV only), the 64-byte inblob, outblob and auxblob read between two equal `generation` values, the
+ * entry removed. Failures are `EVIDENCE_UNAVAILABLE` naming the step.
+ */
+export async function readTsmReport(
+  o: { readonly root: string; readonly fs: TsmFs; readonly provider: string; readonly tee: string },
+  reportData: Uint8Array,
+  privlevel?: number,
+): Promise<TsmReport> {
+  const entry = join(o.root, `confidential-inference-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    await o.fs.mkdir(entry);
+  } catch (e) {
+    throw unavailable(
+      `cannot create a report entry under ${o.root} (${(e as NodeJS.ErrnoException).code ?? "error"}); is this an ${o.tee} guest with configfs-tsm?`,
+      e,
+    );
+  }
+  try {
+    const provider = (await o.fs.readFile(join(entry, "provider"))).toString("utf8").trim();
+    if (provider !== o.provider) throw unavailable(`the TSM provider is "${provider}", not ${o.provider}`);
+    if (privlevel !== undefined) await o.fs.writeFile(join(entry, "privlevel"), `${privlevel}\n`);
+    await o.fs.writeFile(join(entry, "inblob"), reportData);
+    const before = (await o.fs.readFile(join(entry, "generation"))).toString("utf8").trim();
+    const outblob = await o.fs.readFile(join(entry, "outblob"));
+    let auxblob: Buffer | undefined;
+    try {
+      auxblob = await o.fs.readFile(join(entry, "auxblob"));
+    } catch {
+      auxblob = undefined; // TDX, older kernels or a host without certificates
+    }
+    const after = (await o.fs.readFile(join(entry, "generation"))).toString("utf8").trim();
+    if (before !== after)
+      throw unavailable(`the entry changed while it was read (generation ${before} -> ${after}); retry`);
+    return { outblob, auxblob };
+  } catch (e) {
+    if (e instanceof AttesterError) throw e;
+    throw unavailable(
+      `the firmware did not return a report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      e,
+    );
+  } finally {
+    await o.fs.rmdir(entry).catch(() => undefined);
+  }
+}
+
 /**
  * Evidence through configfs-tsm (SEV-SNP provider `sev_guest`).
  * @example const ev = await configfsTsmProvider().getEvidence({ reportData });
@@ -51,41 +106,51 @@ export function configfsTsmProvider(options: ConfigfsTsmOptions = {}): EvidenceP
     name: "configfs-tsm",
     async getEvidence(request) {
       const vmpl = checkEvidenceRequest(request);
-      const entry = join(root, `confidential-inference-${process.pid}-${randomBytes(4).toString("hex")}`);
+      const r = await readTsmReport(
+        { root, fs, provider: "sev_guest", tee: "SEV-SNP" },
+        request.reportData,
+        request.vmpl !== undefined ? vmpl : undefined,
+      );
+      return snpBundle(r.outblob, r.auxblob);
+    },
+  };
+}
+
+/**
+ * A TDX quote through configfs-tsm (provider `tdx_guest`, kernel >= 6.7): the TD's report bound to `reportData`,
+ * turned into a quote by the host's Quoting Enclave. The quote's structure is checked (`EVIDENCE_MALFORMED`); its
+ * authenticity is the verifier's job.
+ *
+ * @example const quote = await configfsTsmTdxQuote().getQuote(reportData);
+ */
+export function configfsTsmTdxQuote(options: ConfigfsTsmOptions = {}): {
+  getQuote(reportData: Uint8Array): Promise<Buffer>;
+} {
+  const root = options.root ?? TSM_REPORT_ROOT;
+  const fs = options.fs ?? nodeFs;
+  return {
+    async getQuote(reportData) {
+      if (!(reportData instanceof Uint8Array) || reportData.length !== 64)
+        throw new TypeError("getQuote: reportData must be exactly 64 bytes");
+      const { outblob } = await readTsmReport({ root, fs, provider: "tdx_guest", tee: "Intel TDX" }, reportData);
+      let body: Buffer;
       try {
-        await fs.mkdir(entry);
-      } catch (e) {
-        throw unavailable(
-          `cannot create a report entry under ${root} (${(e as NodeJS.ErrnoException).code ?? "error"}); is this an SEV-SNP guest with configfs-tsm?`,
-          e,
-        );
+        body = parseTdxQuote(outblob).body.reportData;
+      } catch (cause) {
+        throw new AttesterError("EVIDENCE_MALFORMED", "configfs-tsm: the outblob is not a TDX quote", {
+          path: "evidence.quote",
+          cause,
+        });
       }
-      try {
-        const provider = (await fs.readFile(join(entry, "provider"))).toString("utf8").trim();
-        if (provider !== "sev_guest") throw unavailable(`the TSM provider is "${provider}", not sev_guest`);
-        if (request.vmpl !== undefined) await fs.writeFile(join(entry, "privlevel"), `${vmpl}\n`);
-        await fs.writeFile(join(entry, "inblob"), request.reportData);
-        const before = (await fs.readFile(join(entry, "generation"))).toString("utf8").trim();
-        const report = await fs.readFile(join(entry, "outblob"));
-        let aux: Buffer | undefined;
-        try {
-          aux = await fs.readFile(join(entry, "auxblob"));
-        } catch {
-          aux = undefined; // older kernels or a host without certificates
-        }
-        const after = (await fs.readFile(join(entry, "generation"))).toString("utf8").trim();
-        if (before !== after)
-          throw unavailable(`the entry changed while it was read (generation ${before} -> ${after}); retry`);
-        return snpBundle(report, aux);
-      } catch (e) {
-        if (e instanceof AttesterError) throw e;
-        throw unavailable(
-          `the firmware did not return a report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-          e,
+      if (!body.equals(Buffer.from(reportData)))
+        throw new AttesterError(
+          "EVIDENCE_MALFORMED",
+          "configfs-tsm: the quote does not carry the requested REPORTDATA",
+          {
+            path: "evidence.quote.reportData",
+          },
         );
-      } finally {
-        await fs.rmdir(entry).catch(() => undefined);
-      }
+      return outblob;
     },
   };
 }
