@@ -29,9 +29,8 @@ export interface AppraiseSnpOptions extends VerifySnpOptions {
   readonly replay?: ReplayGuard;
 }
 
-/** The verdict on one piece of evidence. */
-export interface SnpVerdict {
-  readonly tee: "sev-snp";
+/** What every TEE's verdict says (SNP's and TDX's share the drift classes, so runbooks stay one table). */
+export interface VerdictBase {
   /** True when the evidence is authentic and no policy check failed. */
   readonly accepted: boolean;
   /** True when accepted and the drift class allows release (`ok`, `platform-updated`). */
@@ -42,6 +41,11 @@ export interface SnpVerdict {
   /** Every failure (authenticity: exactly one; policy: all of them), with codes and field paths. */
   readonly failures: readonly PolicyFailure[];
   readonly warnings: readonly string[];
+}
+
+/** The verdict on one piece of evidence. */
+export interface SnpVerdict extends VerdictBase {
+  readonly tee: "sev-snp";
   /** Claims of authentic evidence; undefined when verification failed. */
   readonly claims: EvidenceClaims | undefined;
   /** The verified evidence; undefined when verification failed. */

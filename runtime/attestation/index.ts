@@ -6,7 +6,7 @@
  * const policy = parseAttestationPolicy(json);
  * const verdict = await appraiseSnpEvidence({ report, collateral, anchors: anchorsFor(policy.allowedRoots), now: new Date(), policy, manifests, expectedReportData });
  */
-export { appraiseSnpEvidence, type AppraiseSnpOptions, type SnpVerdict } from "./appraise.js";
+export { appraiseSnpEvidence, type AppraiseSnpOptions, type SnpVerdict, type VerdictBase } from "./appraise.js";
 export {
   ATTESTATION_ERROR_CODES,
   ATTESTATION_ERROR_MEANINGS,

@@ -5,6 +5,7 @@
  * TEE_TCB_SVN below the minimum); `invalid-evidence` (anything else: forged, malformed, debug, wrong binding).
  */
 import type { DriftClass } from "../../../measurements/drift/index.js";
+import type { VerdictBase } from "../appraise.js";
 import { isAttestationError } from "../errors.js";
 import type { PolicyFailure } from "../validate/validate.js";
 import { type TdxPolicy, validateTdxQuote } from "./policy.js";
@@ -18,15 +19,9 @@ export interface AppraiseTdxOptions extends VerifyTdxOptions {
 }
 
 /** The verdict on one quote. */
-export interface TdxVerdict {
+export interface TdxVerdict extends VerdictBase {
   readonly tee: "tdx";
-  readonly accepted: boolean;
-  /** Accepted and of a class that allows release (`ok`). */
-  readonly releasable: boolean;
-  readonly driftClass: DriftClass;
-  readonly driftReason: string;
-  readonly failures: readonly PolicyFailure[];
-  readonly warnings: readonly string[];
+  /** The verified quote; undefined when verification failed. */
   readonly evidence: VerifiedTdxQuote | undefined;
 }
 
